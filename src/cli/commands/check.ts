@@ -1,0 +1,23 @@
+// `offload check`: a few lines (or JSON) about what a host has.
+import type { CheckResult } from "../../session/check.js";
+
+function gib(bytes: number | undefined): string {
+  return bytes === undefined ? "?" : `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+export function formatCheck(check: CheckResult): string {
+  const f = check.facts;
+  const lines = [
+    `${check.target}: reachable in ${check.connectMs} ms — ${f.hostname} (${f.os} ${f.kernel}, ${f.arch})`,
+    `cpu ${f.cpus ?? "?"} cores, memory ${gib(f.memTotalBytes)}, free disk ${gib(f.diskFreeBytes)}${f.diskDir ? ` in ${f.diskDir}` : ""}`,
+    `python ${f.python ? `${f.python.version} (${f.python.path})` : "not found"}; rsync ${f.rsync ?? "missing (offload will use tar)"}`,
+  ];
+  if (f.gpus.length > 0) {
+    for (const gpu of f.gpus) {
+      lines.push(`gpu ${gpu.index}: ${gpu.name}, ${gpu.memoryUsedMiB ?? "?"}/${gpu.memoryTotalMiB ?? "?"} MiB used, ${gpu.utilizationPercent ?? "?"}% busy`);
+    }
+  } else {
+    lines.push(f.gpuError ? `gpus: nvidia-smi failed: ${f.gpuError}` : "gpus: none (no nvidia-smi)");
+  }
+  return lines.join("\n");
+}

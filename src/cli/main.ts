@@ -1,0 +1,157 @@
+// The CLI entry: parses argv with commander, loads settings, calls the library, renders, returns the exit
+// code. The only place that decides how offload exits.
+import { homedir } from "node:os";
+import { Command, CommanderError, Option } from "commander";
+import { loadSettings } from "../config/load.js";
+import { describeSettings } from "../config/describe.js";
+import type { SettingsFile } from "../config/schema.js";
+import { toJsonSchema } from "../config/schema.js";
+import { createStore, createTransport } from "../create.js";
+import { EXIT_CODES, OffloadError } from "../errors.js";
+import { findProjectDir } from "../project.js";
+import { checkHost } from "../session/check.js";
+import { formatCheck } from "./commands/check.js";
+import { listRuns, printLog } from "./commands/ps.js";
+import { runCommand } from "./commands/run.js";
+import { reportFailure } from "./errors.js";
+import type { Output } from "./render.js";
+
+interface TargetFlags {
+  host?: string;
+  port?: string;
+  remoteDir?: string;
+  env?: string[];
+  upload?: string[];
+  download?: string[];
+  sshConfig?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addTargetOptions(command: Command): Command {
+  return command
+    .option("--host <host>", "where to run: [user@]host[:port][/path], an ssh alias, a target from offload.yaml, or `local`")
+    .option("-p, --port <port>", "ssh port (overrides ~/.ssh/config)")
+    .option("--remote-dir <dir>", "remote working directory (default ~/.offload/work/<project>)")
+    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .option("--json", "print one JSON object a line instead of text");
+}
+
+/** The CLI's flags as a settings layer, the highest in precedence. */
+function toCliLayer(flags: TargetFlags): SettingsFile {
+  const layer: SettingsFile = {};
+  if (flags.host !== undefined) {
+    let host = flags.host;
+    if (flags.port !== undefined) {
+      if (!/^[0-9]+$/.test(flags.port)) throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, { hint: "Give a number from 1 to 65535." });
+      host = appendPort(host, flags.port);
+    }
+    layer.host = host;
+  }
+  if (flags.remoteDir !== undefined) layer.remote_dir = flags.remoteDir;
+  if (flags.env) layer.env = flags.env;
+  if (flags.upload) layer.upload = flags.upload;
+  if (flags.download) layer.download = flags.download;
+  if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };
+  return layer;
+}
+
+/** `--port` wins over a port in the host string, as in mltk. */
+function appendPort(host: string, port: string): string {
+  const match = /^((?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::[0-9]*)?(\/.*)?$/.exec(host);
+  if (!match) return host;
+  return `${match[1]}:${port}${match[2] ?? ""}`;
+}
+
+async function load(flags: TargetFlags) {
+  const projectDir = findProjectDir(process.cwd());
+  const loaded = await loadSettings({ projectDir, cli: toCliLayer(flags), env: process.env, homeDir: homedir() });
+  return { projectDir, ...loaded };
+}
+
+export function buildProgram(out: Output, setCode: (code: number) => void): Command {
+  const program = new Command("offload")
+    .description("Run a training job on a machine you reach over SSH: sync, launch detached, stream the log, bring the outputs home.")
+    .version("0.1.0")
+    .enablePositionalOptions()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    .exitOverride();
+
+  addTargetOptions(
+    program
+      .command("run")
+      .summary("sync the project, run a command on the host, stream its log, bring the outputs home")
+      .description(
+        "Syncs the project (honouring .gitignore and .offloadignore), starts COMMAND detached in the remote dir so it survives any disconnect, streams its log, downloads the outputs named in `download:` into .offload/runs/<id>/, and exits with the command's exit code.\n\nOne argument with spaces is run as shell text: offload run -- 'python a.py && python b.py'.",
+      )
+      .argument("<command...>", "the command to run, after --")
+      .passThroughOptions(),
+  )
+    .addOption(new Option("-e, --env <KEY=VALUE>", "environment variable for the command (repeatable)").argParser(collect))
+    .addOption(new Option("--upload <rule>", "extra upload: glob, or local|remote (repeatable)").argParser(collect))
+    .addOption(new Option("--download <rule>", "download after the run: glob, or remote|local (repeatable)").argParser(collect))
+    .option("-q, --quiet", "only the log and the final line")
+    .action(async (command: string[], flags: TargetFlags) => {
+      const { projectDir, settings } = await load(flags);
+      setCode(await runCommand(projectDir, settings, command, flags, out));
+    });
+
+  addTargetOptions(program.command("check").summary("report what a host has: OS, CPUs, memory, disk, Python, rsync, GPUs")).action(async (flags: TargetFlags) => {
+    const { settings } = await load(flags);
+    const transport = createTransport(settings);
+    const result = await checkHost(transport, settings.remoteDir);
+    out.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatCheck(result)}\n`);
+  });
+
+  addTargetOptions(program.command("config").summary("print the effective settings and where each value came from")).action(async (flags: TargetFlags) => {
+    const loaded = await load(flags);
+    const described = await describeSettings(loaded);
+    out.stdout.write(flags.json ? `${JSON.stringify(described, null, 2)}\n` : `${formatDescribed(described)}\n`);
+  });
+
+  program
+    .command("schema")
+    .summary("print the JSON Schema of offload.yaml, for editor completion")
+    .action(() => {
+      out.stdout.write(`${JSON.stringify(toJsonSchema(), null, 2)}\n`);
+    });
+
+  program
+    .command("ps")
+    .summary("list this project's runs")
+    .option("--json", "print the run records as JSON")
+    .action(async (flags: { json?: boolean }) => {
+      setCode(await listRuns(createStore(findProjectDir(process.cwd())), out, flags));
+    });
+
+  program
+    .command("logs")
+    .summary("print a run's log (default: the latest run)")
+    .argument("[run]", "run id or a unique part of it")
+    .action(async (run: string | undefined) => {
+      setCode(await printLog(createStore(findProjectDir(process.cwd())), out, run));
+    });
+
+  return program;
+}
+
+function formatDescribed(described: unknown): string {
+  return JSON.stringify(described, null, 2);
+}
+
+export async function main(argv: readonly string[], out: Output = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let code = 0;
+  const program = buildProgram(out, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    return reportFailure(error, out, { json: argv.includes("--json") });
+  }
+}

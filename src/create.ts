@@ -1,0 +1,40 @@
+// The composition root: builds the real Transport and run store from settings and hands them down.
+import type { EffectiveSettings } from "./config/settings.js";
+import { openRunStore, type RunStore } from "./runs/store.js";
+import type { RunSettings } from "./session/run.js";
+import { LocalTransport } from "./transport/local.js";
+import { SshTransport } from "./transport/ssh.js";
+import type { Transport } from "./transport/types.js";
+
+export function createTransport(settings: EffectiveSettings): Transport {
+  const { host } = settings;
+  if (host.kind === "local") return new LocalTransport();
+  return new SshTransport({
+    label: settings.hostLabel,
+    host: host.host,
+    user: host.user,
+    port: host.port,
+    configFile: settings.ssh.configFile,
+    connectTimeoutSeconds: settings.ssh.connectTimeout,
+  });
+}
+
+export function createStore(projectDir: string): RunStore {
+  return openRunStore(projectDir);
+}
+
+/** The part of the settings a run needs, with defaults a run relies on. */
+export function toRunSettings(settings: EffectiveSettings): RunSettings {
+  return {
+    remoteDir: settings.remoteDir,
+    // Python buffers stdout when it is not a terminal; a live log needs it unbuffered. The user may override.
+    env: { PYTHONUNBUFFERED: "1", ...settings.env },
+    startup: settings.startup,
+    shutdown: settings.shutdown,
+    ignore: settings.ignore,
+    upload: settings.upload,
+    download: settings.download,
+    syncTool: settings.sync.tool,
+    reconnectTimeoutSeconds: settings.reconnect.timeout,
+  };
+}

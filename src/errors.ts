@@ -1,0 +1,84 @@
+// The one error type offload throws for anything a user can act on: a stable code, what happened, what to do.
+
+export type ErrorCode =
+  | "E_HOST_SYNTAX"
+  | "E_HOST_UNREACHABLE"
+  | "E_HOST_KEY_UNKNOWN"
+  | "E_HOST_KEY_CHANGED"
+  | "E_AUTH"
+  | "E_SSH"
+  | "E_SSH_MISSING"
+  | "E_CONFIG_SYNTAX"
+  | "E_CONFIG_KEY"
+  | "E_CONFIG_VALUE"
+  | "E_USAGE"
+  | "E_SYNC"
+  | "E_PATH_ESCAPE"
+  | "E_DOWNLOAD"
+  | "E_LOCKED"
+  | "E_LAUNCH"
+  | "E_RUN_LOST"
+  | "E_RUN_NOT_FOUND"
+  | "E_DISCONNECTED"
+  | "E_ENV"
+  | "E_GPU"
+  | "E_SECRET"
+  | "E_INTERRUPTED";
+
+export interface ErrorDetails {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class OffloadError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "OffloadError";
+    this.code = code;
+    this.hint = details.hint;
+  }
+}
+
+export function isOffloadError(error: unknown): error is OffloadError {
+  return error instanceof OffloadError;
+}
+
+/**
+ * Exit codes offload uses for its own failures. They sit above the range a shell gives a command
+ * killed by a signal (128+n, up to 159 in practice) so `offload run` can pass the job's own code through.
+ */
+export const EXIT_CODES = {
+  usage: 2,
+  /** Any OffloadError not listed below. */
+  failure: 200,
+  /** The connection dropped and retries ran out; the remote job still runs: `offload attach`. */
+  disconnected: 201,
+  /** The remote dir is held by another run. */
+  locked: 202,
+  /** Building the remote environment failed. */
+  environment: 203,
+  /** The run's launcher vanished without writing an exit status (host rebooted, process killed). */
+  lost: 204,
+  /** offload itself hit a bug. */
+  bug: 250,
+} as const;
+
+export function exitCodeFor(error: OffloadError): number {
+  switch (error.code) {
+    case "E_USAGE":
+      return EXIT_CODES.usage;
+    case "E_DISCONNECTED":
+      return EXIT_CODES.disconnected;
+    case "E_LOCKED":
+      return EXIT_CODES.locked;
+    case "E_ENV":
+      return EXIT_CODES.environment;
+    case "E_RUN_LOST":
+      return EXIT_CODES.lost;
+    default:
+      return EXIT_CODES.failure;
+  }
+}

@@ -1,0 +1,23 @@
+// RunEvent: what the library reports while it works. The TTY renderer, --json and the dashboard are
+// reporters of the same events; the library itself never prints.
+import type { ErrorCode } from "./errors.js";
+
+export type RunEvent =
+  | { type: "connecting"; target: string }
+  | { type: "connected"; target: string; ms: number }
+  | { type: "syncing"; files: number; bytes: number }
+  | { type: "synced"; tool: "rsync" | "tar"; scanned: number; transferred: number; bytes: number; ms: number }
+  | { type: "launched"; runId: string; remoteDir: string; ms: number }
+  | { type: "output"; data: Uint8Array }
+  | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }
+  | { type: "reconnected"; attempt: number; offset: number }
+  | { type: "downloading"; rules: number }
+  | { type: "downloaded"; files: number; missing: string[]; ms: number }
+  | { type: "notice"; message: string }
+  | { type: "finished"; runId: string; exitCode: number | null; status: string; ms: number }
+  | { type: "failed"; code: ErrorCode; message: string };
+
+/** Receives events; every hook is optional so a reporter can listen to just what it shows. */
+export type Reporter = (event: RunEvent) => void;
+
+export const silentReporter: Reporter = () => {};

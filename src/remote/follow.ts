@@ -1,0 +1,52 @@
+// Builds the script that streams a run's output.log from a byte offset until the run has ended and the
+// log is drained: the resume cursor that makes reconnects lose and repeat nothing.
+import { MARK, remoteRunDir } from "./layout.js";
+import { quoteShell } from "./quote.js";
+
+/**
+ * Streams from `$R/output.log` (R and lp set by the caller) starting at byte `offset`. GNU tail follows with
+ * inotify (a line shows up at once) and ends when the watcher sees `exit` or a dead launcher; elsewhere
+ * a one-second poll does the same. The `exit` marker on stderr says the stream ended because the run did.
+ */
+export function buildFollowBody(offset: number): string {
+  return `L="$R/output.log"
+off=${offset}
+if [ ! -f "$R/exit" ]; then
+  offload_watch() {
+    while [ ! -f "$R/exit" ]; do
+      if [ -n "$lp" ]; then
+        kill -0 "$lp" 2>/dev/null || break
+        if [ -r "/proc/$lp/stat" ] && [ "$(cut -d' ' -f3 "/proc/$lp/stat")" = Z ]; then break; fi
+      fi
+      sleep 0.1 2>/dev/null || sleep 1
+    done
+  }
+  offload_watch & w=$!
+  if tail --version 2>/dev/null | grep -q GNU; then
+    tail -c +$((off + 1)) -s 0.1 --pid="$w" -f "$L"
+  else
+    offload_drain() {
+      size=$(wc -c < "$L"); size=$((size + 0))
+      if [ "$size" -gt "$off" ]; then tail -c +$((off + 1)) "$L" | head -c $((size - off)); off=$size; fi
+    }
+    while kill -0 "$w" 2>/dev/null; do offload_drain; sleep 1; done
+    offload_drain
+  fi
+else
+  tail -c +$((off + 1)) "$L"
+fi
+if [ -f "$R/exit" ]; then code=$(cat "$R/exit"); else code=lost; fi
+printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
+`;
+}
+
+/** A reconnect: the same stream, from where this machine's copy of the log ends. */
+export function buildFollowScript(remoteDir: string, runId: string, offset: number): string {
+  return [
+    `cd ${quoteShell(remoteDir)} || exit 1`,
+    `R=${remoteRunDir(runId)}`,
+    `[ -d "$R" ] || { printf '${MARK.exit} missing\\n' >&2; exit 0; }`,
+    `lp=$(cat "$R/launcher.pid" 2>/dev/null)`,
+    buildFollowBody(offset),
+  ].join("\n");
+}

@@ -1,0 +1,32 @@
+// Builds the first round trip of a run: create the remote dir, resolve it to an absolute path, and see
+// which tools the host has — one script, because every extra command costs a remote shell start.
+import { MARK } from "./layout.js";
+import { quoteRemotePath } from "./quote.js";
+
+export interface PreparedHost {
+  /** The remote dir as an absolute path, `~` resolved. */
+  remoteDir: string;
+  rsync: boolean;
+  /** The remote user's home, for `~/` in upload mappings. */
+  home: string;
+}
+
+export function buildPrepareScript(remoteDir: string): string {
+  return [
+    `D=${quoteRemotePath(remoteDir)}`,
+    `mkdir -p "$D" && cd "$D" || exit 1`,
+    `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
+    `printf 'home=%s\\n' "$HOME"`,
+    `printf '${MARK.dir} %s\\n' "$PWD"`,
+  ].join("\n");
+}
+
+export function parsePrepareOutput(stdout: string): PreparedHost | undefined {
+  const marker = `${MARK.dir} `;
+  const at = stdout.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  const remoteDir = stdout.slice(at + marker.length).replace(/\n$/, "");
+  const head = stdout.slice(0, at);
+  const home = /^home=(.*)$/m.exec(head)?.[1] ?? "";
+  return { remoteDir, rsync: /^rsync=yes$/m.test(head), home };
+}

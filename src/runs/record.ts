@@ -1,0 +1,41 @@
+// The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
+
+export type RunStatus = "running" | "succeeded" | "failed" | "stopped" | "lost" | "error";
+
+export interface RunRecord {
+  version: 1;
+  id: string;
+  /** The command as typed after `--`. */
+  command: string[];
+  target: {
+    label: string;
+    kind: "ssh" | "local";
+    host?: string;
+    user?: string;
+    port?: number;
+    /** Absolute remote dir. */
+    remoteDir: string;
+  };
+  /** The project's git state when the run started; absent outside a git repository. */
+  git?: { commit: string | null; branch: string | null; dirty: boolean };
+  status: RunStatus;
+  /** The remote command's exit status; null while running or when it never ended. */
+  exitCode: number | null;
+  startedAt: string;
+  finishedAt?: string;
+  /** Milliseconds spent in each phase: connect, sync, launch, run, download. */
+  phases: Partial<Record<"connect" | "sync" | "launch" | "run" | "download" | "total", number>>;
+  sync?: { tool: "rsync" | "tar"; scanned: number; transferred: number; bytes: number };
+  /** Names of the environment variables given to the job (never values of secrets). */
+  envNames: string[];
+  remote?: { launcherPid?: number };
+  artifacts: string[];
+  mappedFiles: string[];
+  /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
+  logBytes: number;
+  error?: { code: string; message: string };
+}
+
+export function statusForExit(code: number): RunStatus {
+  return code === 0 ? "succeeded" : "failed";
+}

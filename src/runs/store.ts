@@ -1,0 +1,108 @@
+// The local run store: `.offload/runs/<id>/` in the project, one folder a run, written atomically.
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { OffloadError } from "../errors.js";
+import type { RunRecord } from "./record.js";
+
+export interface LogSink {
+  /** Bytes in the file: where the next stream resumes. */
+  readonly size: number;
+  write(chunk: Uint8Array): void;
+  close(): void;
+}
+
+export interface RunStore {
+  readonly root: string;
+  runDir(id: string): string;
+  logPath(id: string): string;
+  artifactsDir(id: string): string;
+  save(record: RunRecord): Promise<void>;
+  load(id: string): Promise<RunRecord>;
+  list(): Promise<RunRecord[]>;
+  /** Resolves a user's id: a full id, a unique prefix, or undefined for the latest run. */
+  resolveId(partial: string | undefined): Promise<string>;
+  /** Opens the run's local output.log for appending; writes are synchronous so bytes stay in order. */
+  openLog(id: string): LogSink;
+  logSize(id: string): Promise<number>;
+}
+
+/** Writes next to the target and renames over it, so a reader never sees half a file. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(temp, data);
+  await rename(temp, path);
+}
+
+export function openRunStore(projectDir: string): RunStore {
+  const state = join(projectDir, ".offload");
+  const root = join(state, "runs");
+  const runDir = (id: string) => join(root, id);
+
+  async function ensure(id: string): Promise<void> {
+    await mkdir(runDir(id), { recursive: true });
+    // `.offload/` ignores itself, so it never ends up in git or in a sync.
+    await writeFile(join(state, ".gitignore"), "*\n", { flag: "wx" }).catch(() => {});
+  }
+
+  return {
+    root,
+    runDir,
+    logPath: (id) => join(runDir(id), "output.log"),
+    artifactsDir: (id) => join(runDir(id), "artifacts"),
+    async save(record) {
+      await ensure(record.id);
+      await writeFileAtomic(join(runDir(record.id), "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+    },
+    async load(id) {
+      try {
+        return JSON.parse(await readFile(join(runDir(id), "run.json"), "utf8")) as RunRecord;
+      } catch (cause) {
+        throw new OffloadError("E_RUN_NOT_FOUND", `No run ${id} in ${root}.`, { hint: "`offload ps` lists the runs of this project.", cause });
+      }
+    },
+    async list() {
+      const ids = (await readdir(root).catch(() => [] as string[])).sort();
+      const records: RunRecord[] = [];
+      for (const id of ids) {
+        const record = await readFile(join(runDir(id), "run.json"), "utf8").then((t) => JSON.parse(t) as RunRecord, () => undefined);
+        if (record) records.push(record);
+      }
+      return records;
+    },
+    async resolveId(partial) {
+      const ids = (await readdir(root).catch(() => [] as string[])).sort();
+      if (partial === undefined) {
+        const latest = ids.at(-1);
+        if (latest === undefined) throw new OffloadError("E_RUN_NOT_FOUND", "This project has no runs yet.", { hint: "Start one with `offload run --host <host> -- <command>`." });
+        return latest;
+      }
+      const matches = ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
+      if (matches.length === 1 && matches[0]) return matches[0];
+      throw new OffloadError("E_RUN_NOT_FOUND", matches.length === 0 ? `No run matches \`${partial}\`.` : `\`${partial}\` matches ${matches.length} runs.`, {
+        hint: "`offload ps` lists the runs with their ids; give more of the id.",
+      });
+    },
+    openLog(id) {
+      mkdirSync(runDir(id), { recursive: true });
+      const fd = openSync(join(runDir(id), "output.log"), "a");
+      let size = fstatSync(fd).size;
+      return {
+        get size() {
+          return size;
+        },
+        write(chunk) {
+          let done = 0;
+          while (done < chunk.length) done += writeSync(fd, chunk, done);
+          size += chunk.length;
+        },
+        close() {
+          closeSync(fd);
+        },
+      };
+    },
+    async logSize(id) {
+      return stat(join(runDir(id), "output.log")).then((s) => s.size, () => 0);
+    },
+  };
+}

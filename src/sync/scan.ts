@@ -1,0 +1,86 @@
+// Walks the workspace and decides what to upload: .gitignore files at every level, .offloadignore,
+// the settings' ignore list and offload's defaults, with git's own semantics (the `ignore` package).
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import ignore, { type Ignore } from "ignore";
+
+/** Never worth uploading: VCS data, offload's own state, virtualenvs, caches, dependency trees. */
+export const DEFAULT_IGNORES = [
+  ".git/",
+  ".hg/",
+  ".svn/",
+  ".offload/",
+  ".venv/",
+  "venv/",
+  "env/",
+  "__pycache__/",
+  "*.pyc",
+  ".mypy_cache/",
+  ".pytest_cache/",
+  ".ruff_cache/",
+  ".ipynb_checkpoints/",
+  "node_modules/",
+  ".DS_Store",
+];
+
+export interface ScanResult {
+  /** Paths relative to the root, `/`-separated: regular files and symlinks. */
+  files: string[];
+  bytes: number;
+}
+
+interface Rules {
+  /** Directory the rules are relative to, `/`-terminated, "" for the root. */
+  base: string;
+  matcher: Ignore;
+}
+
+async function readRules(dir: string, names: readonly string[]): Promise<string | undefined> {
+  const texts: string[] = [];
+  for (const name of names) {
+    try {
+      texts.push(await readFile(join(dir, name), "utf8"));
+    } catch {
+      // absent is the common case
+    }
+  }
+  return texts.length > 0 ? texts.join("\n") : undefined;
+}
+
+function isIgnored(rules: readonly Rules[], path: string, isDir: boolean): boolean {
+  let ignored = false;
+  for (const { base, matcher } of rules) {
+    if (!path.startsWith(base)) continue;
+    const relative = path.slice(base.length) + (isDir ? "/" : "");
+    const verdict = matcher.test(relative);
+    if (verdict.ignored) ignored = true;
+    else if (verdict.unignored) ignored = false;
+  }
+  return ignored;
+}
+
+export async function scanWorkspace(root: string, extraIgnores: readonly string[] = []): Promise<ScanResult> {
+  const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
+  const files: string[] = [];
+  let bytes = 0;
+
+  async function walk(dir: string, prefix: string, inherited: readonly Rules[]): Promise<void> {
+    const local = await readRules(dir, [".gitignore", ".offloadignore"]);
+    const rules = local === undefined ? inherited : [...inherited, { base: prefix, matcher: ignore().add(local) }];
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = prefix + entry.name;
+      const isDir = entry.isDirectory();
+      if (isIgnored(rules, path, isDir)) continue;
+      if (isDir) await walk(join(dir, entry.name), `${path}/`, rules);
+      else if (entry.isFile() || entry.isSymbolicLink()) {
+        files.push(path);
+        if (entry.isFile()) bytes += (await stat(join(dir, entry.name))).size;
+      }
+    }
+  }
+
+  await walk(root, "", [{ base: "", matcher: top }]);
+  return { files, bytes };
+}

@@ -1,0 +1,50 @@
+// Uploads the workspace to the remote dir: rsync over the transport's master, or tar over ssh where the
+// remote has no rsync. File names travel NUL-separated, so any name a file system allows survives.
+import { OffloadError } from "../errors.js";
+import { quoteShell } from "../remote/quote.js";
+import { runPipeline, runProcess } from "../transport/process.js";
+import type { Transport } from "../transport/types.js";
+import { buildRsyncFilesArgv, parseRsyncStats, type TransferStats } from "./rsync.js";
+
+export type SyncTool = "rsync" | "tar";
+
+export interface UploadRequest {
+  transport: Transport;
+  /** Local directory the paths are relative to. */
+  root: string;
+  /** Absolute remote directory. */
+  remoteDir: string;
+  files: readonly string[];
+  tool: SyncTool;
+}
+
+function nulList(paths: readonly string[]): string {
+  return paths.map((path) => `${path}\0`).join("");
+}
+
+export async function uploadFiles(request: UploadRequest): Promise<TransferStats & { tool: SyncTool }> {
+  const { transport, root, remoteDir, files, tool } = request;
+  if (files.length === 0) return { files: 0, bytes: 0, tool };
+  const shell = transport.remoteShell();
+  if (tool === "rsync") {
+    const argv = buildRsyncFilesArgv(shell, ".", shell.remotePath(remoteDir));
+    const result = await runProcess(argv, { cwd: root, stdin: nulList(files) });
+    if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
+    return { ...parseRsyncStats(result.stdout), tool };
+  }
+  const extract = `mkdir -p ${quoteShell(remoteDir)} && cd ${quoteShell(remoteDir)} && tar -xf -`;
+  const result = await runPipeline(
+    ["tar", "-cf", "-", "--null", "--no-recursion", "-T", "-"],
+    shell.shellArgv(`sh -c ${quoteShell(extract)}`),
+    { stdin: nulList(files), producerCwd: root },
+  );
+  if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
+  return { files: files.length, bytes: 0, tool };
+}
+
+function syncError(transport: Transport, code: number, stderr: string): OffloadError {
+  const detail = stderr.trim().split("\n").slice(-3).join("\n");
+  return new OffloadError("E_SYNC", `Uploading the workspace to ${transport.label} failed (status ${code}):\n${detail}`, {
+    hint: "Check free disk space and permissions of the remote dir; `offload check --host <host>` shows both.",
+  });
+}

@@ -1,0 +1,136 @@
+// Spawning local processes (ssh, rsync, tar, sh, git): the one place offload starts a child process.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+
+export interface ProcessOptions {
+  stdin?: string | Uint8Array;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ProcessResult {
+  /** Exit status; 128+n when killed by signal n (as a shell reports it). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv to completion. Never rejects for a non-zero exit; rejects only when the program can't start. */
+export function runProcess(argv: readonly string[], options: ProcessOptions = {}): Promise<ProcessResult> {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error("runProcess: empty argv");
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const kill = () => child.kill("SIGKILL");
+    if (options.timeoutMs !== undefined) timer = setTimeout(kill, options.timeoutMs);
+    options.signal?.addEventListener("abort", kill, { once: true });
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (options.onStdout) options.onStdout(chunk);
+      else stdout.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk);
+      options.onStderr?.(chunk);
+    });
+    child.on("error", (error) => {
+      if (timer) clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", kill);
+      resolve({
+        code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      });
+    });
+    // A child that exits before reading its stdin makes the write fail with EPIPE: that is its business.
+    child.stdin.on("error", () => {});
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/**
+ * Starts a process that backgrounds itself (ssh -f): resolves on its `exit`, not on stream close, because
+ * the daemon it leaves behind may keep the inherited pipes open for minutes.
+ */
+export function runDaemonizing(
+  argv: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProcessResult> {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error("runDaemonizing: empty argv");
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      env: options.env ?? process.env,
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
+    const stderr: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      // Give already-written stderr a moment to arrive, then stop listening so the daemon can't hold us.
+      setImmediate(() => {
+        child.stderr.destroy();
+        child.unref();
+        resolve({
+          code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
+          stdout: "",
+          stderr: Buffer.concat(stderr).toString("utf8"),
+        });
+      });
+    });
+  });
+}
+
+/**
+ * Runs `producer | consumer` (tar over ssh): the producer's stdout feeds the consumer's stdin, and the
+ * result is the first failure of the two, so a broken pipe is reported by whoever caused it.
+ */
+export function runPipeline(
+  producer: readonly string[],
+  consumer: readonly string[],
+  options: { stdin?: string | Uint8Array; producerCwd?: string; consumerCwd?: string } = {},
+): Promise<ProcessResult> {
+  const [p0, ...pArgs] = producer;
+  const [c0, ...cArgs] = consumer;
+  if (p0 === undefined || c0 === undefined) throw new Error("runPipeline: empty argv");
+  return new Promise((resolve, reject) => {
+    const left = spawn(p0, pArgs, { cwd: options.producerCwd, stdio: ["pipe", "pipe", "pipe"] });
+    const right = spawn(c0, cArgs, { cwd: options.consumerCwd, stdio: ["pipe", "pipe", "pipe"] });
+    left.stdout.pipe(right.stdin);
+    right.stdin.on("error", () => {});
+    left.stdin.on("error", () => {});
+    left.stdin.end(options.stdin ?? "");
+    const errors: Buffer[] = [];
+    left.stderr.on("data", (c: Buffer) => errors.push(c));
+    right.stderr.on("data", (c: Buffer) => errors.push(c));
+    right.stdout.resume();
+    const codes: (number | null)[] = [];
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      codes.push(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      if (codes.length < 2) return;
+      resolve({ code: codes.find((c) => c !== 0) ?? 0, stdout: "", stderr: Buffer.concat(errors).toString("utf8") });
+    };
+    left.on("error", reject);
+    right.on("error", reject);
+    left.on("close", done);
+    right.on("close", done);
+  });
+}

@@ -1,0 +1,49 @@
+// Turns what OpenSSH prints when a connection fails into an OffloadError with a hint a person can act on.
+import { OffloadError } from "../errors.js";
+
+/** ssh exits 255 for its own failures; these lines tell them apart from a remote command that exits 255. */
+const SSH_FAILURE =
+  /^(ssh: |ssh_exchange|kex_exchange|Connection (to \S+ )?closed|Connection reset|client_loop|Timeout, server|mux_client|Control socket|Host key verification failed|Permission denied|packet_write|Bad owner|Bad configuration|\S+: Permission denied|No \S+ host key is known|@@@@|Received disconnect|Load key|.*: No such file or directory$)/m;
+
+export function isSshFailure(code: number, stderr: string): boolean {
+  return code === 255 && (stderr.trim() === "" || SSH_FAILURE.test(stderr));
+}
+
+/** The most telling line of ssh's complaint, for messages. */
+function lastLine(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("@") && !line.startsWith("Warning:"));
+  return lines.at(-1) ?? "ssh exited with status 255";
+}
+
+export function classifySshFailure(label: string, stderr: string): OffloadError {
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
+    return new OffloadError("E_HOST_KEY_CHANGED", `The host key of ${label} has changed since it was recorded in known_hosts.`, {
+      hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${label}\` to check and record the new one.`,
+    });
+  }
+  if (/No \S+ host key is known for|Host key verification failed/.test(stderr)) {
+    return new OffloadError("E_HOST_KEY_UNKNOWN", `The host key of ${label} is not in known_hosts, so its identity can't be verified.`, {
+      hint: `Connect once with \`ssh ${label}\`, compare the fingerprint with the one your provider shows, and accept it; offload never accepts unknown keys by itself.`,
+    });
+  }
+  if (/Permission denied \(|Too many authentication failures/.test(stderr)) {
+    return new OffloadError("E_AUTH", `${label} refused the login: ${lastLine(stderr)}`, {
+      hint: `Check the user and key: \`ssh -v ${label} true\` shows which keys are offered. Set IdentityFile in ~/.ssh/config or use user@host.`,
+    });
+  }
+  if (
+    /Could not resolve hostname|Connection refused|Connection timed out|timed out|No route to host|Network is unreachable|Connection closed by|Connection reset|kex_exchange_identification/.test(
+      stderr,
+    )
+  ) {
+    return new OffloadError("E_HOST_UNREACHABLE", `Can't reach ${label}: ${lastLine(stderr)}`, {
+      hint: `Check that the machine is up and that \`ssh ${label} true\` works from this terminal; \`offload check --host ${label}\` reports what it sees.`,
+    });
+  }
+  return new OffloadError("E_SSH", `ssh to ${label} failed: ${lastLine(stderr)}`, {
+    hint: `Run \`ssh -v ${label} true\` to see what OpenSSH does.`,
+  });
+}

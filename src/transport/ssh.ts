@@ -1,0 +1,116 @@
+// The ssh Transport: the system's OpenSSH with one ControlMaster per host, so a run pays one handshake.
+import { mkdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { quoteArgv, quoteShell } from "../remote/quote.js";
+import { runDaemonizing, runProcess } from "./process.js";
+import { classifySshFailure, isSshFailure } from "./ssh-errors.js";
+import type { ExecOptions, ExecResult, RemoteShell, Transport } from "./types.js";
+
+export interface SshTransportOptions {
+  /** What the user named, for messages. */
+  label: string;
+  host: string;
+  user?: string | undefined;
+  port?: number | undefined;
+  /** An ssh config file to use instead of ~/.ssh/config (`ssh -F`). */
+  configFile?: string | undefined;
+  connectTimeoutSeconds?: number | undefined;
+  /** How long the master outlives the last session; a later `offload` call reuses it while it lives. */
+  persistSeconds?: number | undefined;
+  controlDir?: string | undefined;
+}
+
+/**
+ * A private directory for control sockets. Short, because a unix socket path is limited to 108 bytes, and
+ * mode 700, because whoever can open the socket can run commands on the remote host as you.
+ */
+export function controlDirectory(): string {
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(process.env.OFFLOAD_CONTROL_DIR ?? tmpdir(), `offload-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  if ((stat.mode & 0o077) !== 0 || stat.uid !== uid) {
+    throw new Error(`${dir} must be owned by you with mode 700 (it holds ssh control sockets)`);
+  }
+  return dir;
+}
+
+export class SshTransport implements Transport {
+  readonly kind = "ssh";
+  readonly label: string;
+  readonly #options: SshTransportOptions;
+  readonly #controlPath: string;
+  #connected: Promise<void> | undefined;
+
+  constructor(options: SshTransportOptions) {
+    this.label = options.label;
+    this.#options = options;
+    this.#controlPath = join(options.controlDir ?? controlDirectory(), "%C");
+  }
+
+  /** Options every ssh invocation shares. Host keys are always checked: no option here can relax that. */
+  baseArgs(): string[] {
+    const o = this.#options;
+    const args: string[] = [];
+    if (o.configFile) args.push("-F", o.configFile);
+    if (o.user) args.push("-l", o.user);
+    if (o.port) args.push("-p", String(o.port));
+    args.push(
+      "-o", `ControlPath=${this.#controlPath}`,
+      "-o", "BatchMode=yes",
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "ServerAliveInterval=5",
+      "-o", "ServerAliveCountMax=3",
+      "-o", `ConnectTimeout=${o.connectTimeoutSeconds ?? 10}`,
+    );
+    return args;
+  }
+
+  connect(): Promise<void> {
+    this.#connected ??= this.#startMaster().catch((error: unknown) => {
+      this.#connected = undefined;
+      throw error;
+    });
+    return this.#connected;
+  }
+
+  async #startMaster(): Promise<void> {
+    const check = await runProcess(["ssh", ...this.baseArgs(), "-O", "check", this.#options.host]);
+    if (check.code === 0) return;
+    const persist = this.#options.persistSeconds ?? 600;
+    const result = await runDaemonizing([
+      "ssh", ...this.baseArgs(),
+      "-o", "ControlMaster=yes", "-o", `ControlPersist=${persist}`,
+      "-f", "-N", this.#options.host,
+    ]);
+    if (result.code !== 0) throw classifySshFailure(this.label, result.stderr);
+  }
+
+  async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    // The remote login shell parses the command line; `sh -c` with one quoted word makes that parse trivial.
+    const argv = ["ssh", ...this.baseArgs(), "-o", "ControlMaster=no", "-T", this.#options.host, `sh -c ${quoteShell(script)}`];
+    const result = await runProcess(argv, options);
+    return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
+  }
+
+  /** Raises the OffloadError that explains a failed connection. */
+  explain(result: ExecResult): Error {
+    return classifySshFailure(this.label, result.stderr);
+  }
+
+  remoteShell(): RemoteShell {
+    const sshArgv = ["ssh", ...this.baseArgs(), "-o", "ControlMaster=no", "-T"];
+    const host = this.#options.host;
+    return {
+      rsh: quoteArgv(sshArgv),
+      remotePath: (path) => `${host}:${path}`,
+      shellArgv: (command) => [...sshArgv, host, command],
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#connected = undefined;
+    await runProcess(["ssh", ...this.baseArgs(), "-O", "exit", this.#options.host]);
+  }
+}
