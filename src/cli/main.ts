@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import { loadSettings } from "../config/load.js";
 import { describeSettings } from "../config/describe.js";
+import { resolveSettings } from "../config/resolve.js";
 import type { SettingsFile } from "../config/schema.js";
 import { toJsonSchema } from "../config/schema.js";
 import { createStore, createTransport } from "../create.js";
@@ -108,7 +109,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
 
   addTargetOptions(program.command("config").summary("print the effective settings and where each value came from")).action(async (flags: TargetFlags) => {
     const loaded = await load(flags);
-    const described = await describeSettings(loaded);
+    const described = describeSettings(await resolveSettings(loaded));
     out.stdout.write(flags.json ? `${JSON.stringify(described, null, 2)}\n` : `${formatDescribed(described)}\n`);
   });
 

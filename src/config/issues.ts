@@ -1,0 +1,190 @@
+// Turns zod's validation issues into problems a person can fix: key path, plain message, hint.
+import type { z } from "zod";
+import { suggestKey } from "./suggest.js";
+
+export type KeyPath = readonly (string | number)[];
+
+export interface ConfigProblem {
+  code: "E_CONFIG_KEY" | "E_CONFIG_VALUE";
+  /** Where the problem is; for an unknown key, the path of that key. */
+  path: KeyPath;
+  /** True when `path` names a key to point at rather than a value. */
+  atKey: boolean;
+  message: string;
+  hint?: string;
+}
+
+/** `download[2]`, `targets.gpu.env.FOO`: how key paths read in messages and in the provenance map. */
+export function formatKeyPath(path: KeyPath): string {
+  let text = "";
+  for (const segment of path) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else text += text === "" ? segment : `.${segment}`;
+  }
+  return text;
+}
+
+// People coming from `mltk ssh` write its names; point them at ours.
+const MLTK_NAMES: Record<string, string> = {
+  environment: "env",
+  upload_files: "upload",
+  download_files: "download",
+  startup_cmds: "startup",
+  shutdown_cmds: "shutdown",
+  config_path: "ssh.config_file",
+};
+
+function valueAt(data: unknown, path: KeyPath): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "nothing (null)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
+}
+
+interface SchemaNode {
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, SchemaNode>;
+      innerType?: SchemaNode;
+      valueType?: SchemaNode;
+      element?: SchemaNode;
+      options?: SchemaNode[];
+    };
+  };
+}
+
+/** The keys an object in the schema accepts at `path`, for "did you mean". */
+export function listKnownKeys(schema: z.ZodType, path: KeyPath): string[] {
+  let nodes: SchemaNode[] = [schema as unknown as SchemaNode];
+  const unwrap = (node: SchemaNode): SchemaNode[] => {
+    const def = node._zod.def;
+    if (def.innerType) return unwrap(def.innerType);
+    if (def.options) return def.options.flatMap(unwrap);
+    return [node];
+  };
+  for (const segment of path) {
+    nodes = nodes.flatMap(unwrap).flatMap((node): SchemaNode[] => {
+      const def = node._zod.def;
+      if (def.type === "object" && typeof segment === "string" && def.shape?.[segment])
+        return [def.shape[segment]];
+      if (def.type === "record" && def.valueType) return [def.valueType];
+      if (def.type === "array" && def.element && typeof segment === "number") return [def.element];
+      return [];
+    });
+  }
+  return nodes.flatMap(unwrap).flatMap((node) => Object.keys(node._zod.def.shape ?? {}));
+}
+
+function explainIssue(
+  issue: z.core.$ZodIssue,
+  prefix: KeyPath,
+  data: unknown,
+  schema: z.ZodType,
+): ConfigProblem[] {
+  const path = [...prefix, ...(issue.path as (string | number)[])];
+  const value = valueAt(data, path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => {
+        const known = listKnownKeys(schema, path);
+        const guess = Object.hasOwn(MLTK_NAMES, key) ? MLTK_NAMES[key] : suggestKey(key, known);
+        return {
+          code: "E_CONFIG_KEY",
+          path: [...path, key],
+          atKey: true,
+          message: `unknown key \`${key}\``,
+          hint:
+            guess !== undefined
+              ? `did you mean \`${guess}\`?`
+              : `known keys here: ${known.join(", ")}`,
+        };
+      });
+    case "invalid_union": {
+      // The branch that got furthest (the value had the right shape, a field inside was wrong) explains best.
+      const deepest = issue.errors
+        .map((branch) => ({ branch, depth: Math.max(...branch.map((inner) => inner.path.length)) }))
+        .sort((a, b) => b.depth - a.depth)[0];
+      if (deepest !== undefined && deepest.depth > 0) {
+        return deepest.branch.flatMap((inner) => explainIssue(inner, path, data, schema));
+      }
+      return [
+        {
+          code: "E_CONFIG_VALUE",
+          path,
+          atKey: false,
+          message: `${issue.message}, got ${describeValue(value)}`,
+        },
+      ];
+    }
+    case "invalid_key":
+      return [
+        {
+          code: "E_CONFIG_KEY",
+          path,
+          atKey: true,
+          message: issue.issues[0]?.message ?? issue.message,
+        },
+      ];
+    case "invalid_type":
+      if (value === undefined) {
+        return [
+          {
+            code: "E_CONFIG_VALUE",
+            path: path.slice(0, -1),
+            atKey: false,
+            message: `missing required key \`${String(path.at(-1))}\``,
+          },
+        ];
+      }
+      return [
+        {
+          code: "E_CONFIG_VALUE",
+          path,
+          atKey: false,
+          message: `${issue.message}, got ${describeValue(value)}`,
+        },
+      ];
+    case "custom": {
+      const hint = (issue.params as { hint?: unknown } | undefined)?.hint;
+      const problem: ConfigProblem = {
+        code: "E_CONFIG_VALUE",
+        path,
+        atKey: false,
+        message: issue.message,
+      };
+      if (typeof hint === "string") problem.hint = hint;
+      return [problem];
+    }
+    case "invalid_value":
+      return [
+        {
+          code: "E_CONFIG_VALUE",
+          path,
+          atKey: false,
+          message: `${issue.message}, got ${describeValue(value)}`,
+        },
+      ];
+    default:
+      return [{ code: "E_CONFIG_VALUE", path, atKey: false, message: issue.message }];
+  }
+}
+
+/** All problems in `issues`, in the order zod found them. */
+export function explainIssues(
+  issues: readonly z.core.$ZodIssue[],
+  data: unknown,
+  schema: z.ZodType,
+): ConfigProblem[] {
+  return issues.flatMap((issue) => explainIssue(issue, [], data, schema));
+}

@@ -1,0 +1,123 @@
+// Merges user, project, named-target and CLI settings by precedence, recording where each value came from.
+import { basename, resolve } from "node:path";
+import { parseHost } from "./host.js";
+import { mergeEnv, mergeLists, mergeNested, sourceOf } from "./merge-fields.js";
+import type { SettingsFile } from "./schema.js";
+import {
+  DEFAULT_RECONNECT_TIMEOUT_SECONDS,
+  defaultRemoteDir,
+  type EffectiveSettings,
+  type LoadedSettings,
+  type SettingsLayer,
+  type Source,
+} from "./settings.js";
+
+export interface MergeInput {
+  projectDir: string;
+  homeDir: string;
+  user?: SettingsLayer;
+  project?: SettingsLayer;
+  cli?: SettingsFile;
+}
+
+/** The named target's definition as a layer of its own, lines re-keyed from `targets.<name>.…`. */
+function targetLayer(owner: SettingsLayer, name: string): SettingsLayer {
+  const prefix = `targets.${name}.`;
+  const lines: Record<string, number> = {};
+  for (const [key, line] of Object.entries(owner.lines ?? {})) {
+    if (key.startsWith(prefix)) lines[key.slice(prefix.length)] = line;
+  }
+  const { host, ...rest } = owner.data.targets?.[name] ?? { host: "local" };
+  const layer: SettingsLayer = { kind: owner.kind, data: { ...rest, host }, lines };
+  if (owner.file !== undefined) layer.file = owner.file;
+  if (owner.dir !== undefined) layer.dir = owner.dir;
+  return layer;
+}
+
+/** The project directory's name made safe to be a remote directory name. */
+export function deriveProjectName(projectDir: string): string {
+  const name = basename(resolve(projectDir))
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[._-]+/, "");
+  return name === "" ? "project" : name;
+}
+
+/** Pure: the effective settings of a run and the source of each value. Later layers win. */
+export function mergeSettings(input: MergeInput): LoadedSettings {
+  const cli: SettingsLayer | undefined =
+    input.cli === undefined ? undefined : { kind: "cli", data: input.cli };
+  const base = [input.user, input.project].filter((layer) => layer !== undefined);
+  const sources: Record<string, Source> = {};
+
+  // Which layer's `host` names what, and whether that is a target: the highest host and target win.
+  const named = [...base, ...(cli ? [cli] : [])]
+    .filter((layer) => layer.data.host !== undefined)
+    .at(-1);
+  const hostText = named?.data.host ?? "local";
+  const owner = base.filter((layer) => layer.data.targets?.[hostText] !== undefined).at(-1);
+  const target = owner === undefined ? undefined : targetLayer(owner, hostText);
+  const layers = [...base, ...(target ? [target] : []), ...(cli ? [cli] : [])];
+
+  const settings: EffectiveSettings = {
+    name: deriveProjectName(input.projectDir),
+    hostLabel: hostText,
+    host: { kind: "local" },
+    remoteDir: "",
+    env: {},
+    upload: [],
+    download: [],
+    ignore: [],
+    startup: [],
+    shutdown: [],
+    sync: { tool: "auto" },
+    ssh: {},
+    reconnect: { timeout: DEFAULT_RECONNECT_TIMEOUT_SECONDS },
+    python: {},
+  };
+  for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "sync.tool"])
+    sources[key] = { kind: "default" };
+  sources.host = named === undefined ? { kind: "default" } : sourceOf(named, "host");
+  let remoteDirRank = -1;
+  let hostRank = named === undefined ? -1 : layers.indexOf(named);
+  if (target !== undefined && named !== undefined) {
+    settings.target = hostText;
+    settings.hostLabel = target.data.host ?? "local";
+    sources.target = sourceOf(named, "host");
+    sources.host = sourceOf(target, "host");
+    hostRank = layers.indexOf(target);
+  }
+  settings.host = parseHost(settings.hostLabel);
+
+  for (const [rank, layer] of layers.entries()) {
+    const data = layer.data;
+    if (data.name !== undefined) {
+      settings.name = data.name;
+      sources.name = sourceOf(layer, "name");
+    }
+    if (data.remote_dir !== undefined) {
+      settings.remoteDir = data.remote_dir;
+      sources.remote_dir = sourceOf(layer, "remote_dir");
+      remoteDirRank = rank;
+    }
+    if (data.gpus !== undefined) {
+      settings.gpus = data.gpus;
+      sources.gpus = sourceOf(layer, "gpus");
+    }
+    mergeEnv(settings, sources, layer);
+    mergeLists(settings, sources, layer);
+    mergeNested(settings, sources, layer, input);
+  }
+
+  // A path in the host string is a remote_dir written at the host's level; at the same level it wins.
+  if (
+    settings.host.kind === "ssh" &&
+    settings.host.path !== undefined &&
+    hostRank >= remoteDirRank
+  ) {
+    settings.remoteDir = settings.host.path;
+    sources.remote_dir = sources.host ?? { kind: "default" };
+  } else if (remoteDirRank < 0) {
+    settings.remoteDir = defaultRemoteDir(settings.name);
+  }
+  return { settings, sources };
+}

@@ -1,0 +1,180 @@
+// The shape of offload.yaml and the user settings file: one zod schema, also published as JSON Schema.
+import { z } from "zod";
+import { isOffloadError } from "../errors.js";
+import { parseHost } from "./host.js";
+import { checkTransferString } from "./transfer-entries.js";
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const hostString = z
+  .string({ error: "expected a host string such as `user@host:22/dir`" })
+  .superRefine((text, ctx) => {
+    try {
+      parseHost(text);
+    } catch (error) {
+      if (!isOffloadError(error)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message, params: { hint: error.hint } });
+    }
+  })
+  .meta({ description: "`[user@]host[:port][/path]`, an ssh alias, a target name, or `local`" });
+
+const remoteDir = z
+  .string({ error: "expected a directory path" })
+  .min(1, { error: "expected a directory path, got an empty string" })
+  .refine((text) => !CONTROL.test(text), {
+    error: "a directory may not contain control characters",
+  })
+  .meta({ description: "Remote working directory; relative paths are under the remote home" });
+
+const envSchema = z
+  .union(
+    [
+      z.record(
+        z
+          .string()
+          .regex(ENV_NAME, { error: "an environment variable name is letters, digits and `_`" }),
+        z.union([z.string(), z.number(), z.boolean()], {
+          error: "expected a string, number or boolean",
+        }),
+      ),
+      z.array(
+        z
+          .string({ error: "expected `NAME=value`" })
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*=/, { error: "expected `NAME=value`" }),
+      ),
+    ],
+    { error: "expected a map of `NAME: value` or a list of `NAME=value`" },
+  )
+  .meta({
+    description: "Environment variables for the remote command: a map, or a list of NAME=value",
+  });
+
+function transferString(direction: "upload" | "download") {
+  return z.string({ error: "expected a path" }).superRefine((text, ctx) => {
+    const why = checkTransferString(text, direction);
+    if (why !== undefined) ctx.addIssue({ code: "custom", message: why });
+  });
+}
+
+const fallbackDownload = z.strictObject({
+  from: z
+    .array(z.string().min(1, { error: "expected a remote path" }), {
+      error: "expected a list of remote paths",
+    })
+    .min(1, { error: "expected at least one remote path" }),
+  to: z.string({ error: "expected a local path" }).min(1, { error: "expected a local path" }),
+});
+
+const stringList = (what: string) =>
+  z.array(
+    z
+      .string({ error: `expected ${what}` })
+      .min(1, { error: `expected ${what}, got an empty string` }),
+    {
+      error: `expected a list of ${what}s`,
+    },
+  );
+
+const seconds = z
+  .number({ error: "expected a number of seconds" })
+  .positive({ error: "expected more than 0 seconds" });
+
+/** Everything a target may set; the top level adds `name` and `targets`. */
+const targetShape = {
+  host: hostString.optional(),
+  remote_dir: remoteDir.optional(),
+  env: envSchema.optional(),
+  upload: z
+    .array(transferString("upload"), { error: "expected a list of paths" })
+    .optional()
+    .meta({ description: "Extra uploads: a glob relative to the project, or `local|remote`" }),
+  download: z
+    .array(
+      z.union([transferString("download"), fallbackDownload], {
+        error: "expected a string or {from, to}",
+      }),
+      {
+        error: "expected a list of paths",
+      },
+    )
+    .optional()
+    .meta({
+      description: "A glob relative to the remote dir, `remote|local`, or {from: [candidates], to}",
+    }),
+  ignore: stringList("a gitignore pattern").optional(),
+  startup: stringList("a shell command").optional(),
+  shutdown: stringList("a shell command").optional(),
+  sync: z
+    .strictObject({
+      tool: z
+        .enum(["auto", "rsync", "tar"], { error: "expected one of auto, rsync, tar" })
+        .optional(),
+    })
+    .optional(),
+  ssh: z
+    .strictObject({
+      config_file: z.string({ error: "expected a file path" }).min(1).optional(),
+      connect_timeout: seconds.optional(),
+    })
+    .optional(),
+  reconnect: z.strictObject({ timeout: seconds.optional() }).optional(),
+  python: z
+    .strictObject({
+      requirements: z.string({ error: "expected a file path" }).min(1).optional(),
+      interpreter: z.string({ error: "expected a program name or path" }).min(1).optional(),
+      system_site_packages: z.boolean({ error: "expected true or false" }).optional(),
+    })
+    .optional(),
+  gpus: z
+    .number({ error: "expected a number of GPUs" })
+    .int({ error: "expected a whole number" })
+    .min(0)
+    .optional(),
+};
+
+export const targetSchema = z.strictObject({
+  ...targetShape,
+  host: hostString,
+});
+
+export const settingsFileSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: "expected a project name" })
+      .regex(PROJECT_NAME, { error: "a project name is letters, digits, `.`, `_` and `-`" })
+      .optional(),
+    ...targetShape,
+    targets: z
+      .record(
+        z
+          .string()
+          .regex(TARGET_NAME, { error: "a target name is letters, digits, `.`, `_` and `-`" })
+          .refine((name) => name !== "local", {
+            error: "`local` is the built-in local target; pick another name",
+          }),
+        targetSchema,
+      )
+      .optional(),
+  },
+  { error: "expected a map of settings (`key: value` lines)" },
+);
+
+/** What one settings file (or the CLI) says, after validation. */
+export type SettingsFile = z.output<typeof settingsFileSchema>;
+export type TargetSettings = z.output<typeof targetSchema>;
+/** Alias kept short for callers: the CLI passes a `Partial<Settings>`. */
+export type Settings = SettingsFile;
+
+/** The JSON Schema of offload.yaml that `offload schema` prints, for editor completion. */
+export function toJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(settingsFileSchema, { io: "input", unrepresentable: "any" }),
+    title: "offload.yaml",
+    description:
+      "Settings of offload: project (offload.yaml) or user ($XDG_CONFIG_HOME/offload/config.yaml)",
+  };
+}

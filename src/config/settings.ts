@@ -1,0 +1,60 @@
+// The types of effective settings and of where each value came from (provenance).
+import type { HostTarget } from "./host.js";
+import type { SettingsFile } from "./schema.js";
+import type { DownloadEntry, UploadEntry } from "./transfer-entries.js";
+
+/** Where a value came from. `file` is the file as people read it: `offload.yaml`, `~/.config/offload/config.yaml`. */
+export type Source =
+  | { kind: "cli" }
+  | { kind: "project" | "user"; file: string; line: number }
+  | { kind: "ssh" }
+  | { kind: "default" };
+
+/** One layer of settings as read: the CLI, the project's offload.yaml, or the user's config.yaml. */
+export interface SettingsLayer {
+  kind: "cli" | "project" | "user";
+  data: SettingsFile;
+  /** How messages name the file (not used for the CLI). */
+  file?: string;
+  /** Line of each key path (`env.FOO`, `upload[1]`), from parseSettingsText. */
+  lines?: Readonly<Record<string, number>>;
+  /** Relative local paths in this layer (ssh.config_file) are relative to this directory. */
+  dir?: string;
+}
+
+export interface EffectiveSettings {
+  name: string;
+  /** The host string in use: a named target's `host` when a target was named. */
+  hostLabel: string;
+  host: HostTarget;
+  /** The named target in use, when `--host`/`host:` named one from `targets:`. */
+  target?: string;
+  /** Where the run's workspace lives on the remote; relative paths are under the remote home. */
+  remoteDir: string;
+  env: Record<string, string>;
+  upload: UploadEntry[];
+  download: DownloadEntry[];
+  ignore: string[];
+  startup: string[];
+  shutdown: string[];
+  sync: { tool: "auto" | "rsync" | "tar" };
+  ssh: { configFile?: string; connectTimeout?: number };
+  reconnect: { timeout: number };
+  python: { requirements?: string; interpreter?: string; systemSitePackages?: boolean };
+  gpus?: number;
+}
+
+export interface LoadedSettings {
+  settings: EffectiveSettings;
+  /**
+   * Source of each value, by the key path as written in offload.yaml: `host`, `remote_dir`, `env`,
+   * `env.FOO`, `upload[0]` (index into the merged list), `ssh.config_file`, `target`…
+   */
+  sources: Record<string, Source>;
+}
+
+export const DEFAULT_RECONNECT_TIMEOUT_SECONDS = 300;
+
+export function defaultRemoteDir(name: string): string {
+  return `~/.offload/work/${name}`;
+}

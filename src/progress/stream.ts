@@ -1,0 +1,85 @@
+// The log parser a run feeds its output through: chunks in, typed progress and metric events out.
+import { parseEpochLine } from "./epoch.js";
+import { parseHfLine } from "./hf.js";
+import { OFFLOAD_MARKER, parseJsonLine } from "./json.js";
+import { createKerasParser } from "./keras.js";
+import { createLineSplitter } from "./lines.js";
+import { compilePatterns } from "./patterns.js";
+import { parseResultLine } from "./result.js";
+import { parseTqdmLine } from "./tqdm.js";
+import type { LineParser, ParsedEvent, UserPattern } from "./types.js";
+import { createYoloParser } from "./yolo.js";
+
+export interface LogParserOptions {
+  patterns?: readonly UserPattern[];
+}
+
+export interface LogParser {
+  push(chunk: string): ParsedEvent[];
+  end(): ParsedEvent[];
+}
+
+/**
+ * Built-in parsers, most specific first; the first that claims a line wins, so a line is never
+ * counted twice (a YOLO row is also a tqdm bar, a Keras header is also an `Epoch a/b` line).
+ * User patterns run on every line besides, and their events replace built-in ones of the same
+ * name, so a pattern can add a number the built-ins miss without losing the bar's progress.
+ */
+function createBuiltins(): LineParser[] {
+  return [
+    parseJsonLine,
+    parseHfLine,
+    parseResultLine,
+    createYoloParser(),
+    createKerasParser(),
+    parseTqdmLine,
+    parseEpochLine,
+  ];
+}
+
+/** Throws OffloadError E_CONFIG_VALUE for an invalid user pattern. */
+export function createLogParser(options: LogParserOptions = {}): LogParser {
+  const user = compilePatterns(options.patterns ?? []);
+  const builtins = createBuiltins();
+  const splitter = createLineSplitter();
+  const parseLines = (lines: string[]) =>
+    lines.flatMap(splitMarker).flatMap((line) => parseLine(line, builtins, user));
+  return {
+    push: (chunk) => parseLines(splitter.push(chunk)),
+    end: () => parseLines(splitter.end()),
+  };
+}
+
+/** Parses a whole log at once (`offload events FILE`). */
+export function parseLogText(text: string, options: LogParserOptions = {}): ParsedEvent[] {
+  const parser = createLogParser(options);
+  return [...parser.push(text), ...parser.end()];
+}
+
+/**
+ * A report printed while a tqdm bar holds the line arrives glued to the bar's text
+ * (`45%|██ | 450/1000 [..]@offload {..}`); read the two halves apart.
+ */
+function splitMarker(line: string): string[] {
+  const at = line.indexOf(`${OFFLOAD_MARKER}{`);
+  return at <= 0 ? [line] : [line.slice(0, at), line.slice(at)];
+}
+
+function parseLine(line: string, builtins: LineParser[], user: LineParser[]): ParsedEvent[] {
+  const text = line.trimEnd();
+  if (text.trim() === "") return [];
+  let found: ParsedEvent[] = [];
+  for (const parse of builtins) {
+    const events = parse(text);
+    if (events !== null) {
+      found = events;
+      break;
+    }
+  }
+  const mine = user.flatMap((parse) => parse(text) ?? []);
+  if (mine.length === 0) return found;
+  const names = new Set(mine.flatMap((e) => (e.type === "metric" ? [e.name] : [])));
+  const ownProgress = mine.some((e) => e.type === "progress");
+  const kept = found.filter((e) => (e.type === "metric" ? !names.has(e.name) : !ownProgress));
+  return [...kept, ...mine];
+}

@@ -1,0 +1,233 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { findUserSettingsFile, loadSettings } from "../../src/config/load.js";
+import { isOffloadError, type OffloadError } from "../../src/errors.js";
+
+let root: string;
+let home: string;
+let projectDir: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "offload-config-"));
+  home = join(root, "home");
+  projectDir = join(root, "proj");
+  mkdirSync(join(home, ".config", "offload"), { recursive: true });
+  mkdirSync(projectDir);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function writeProject(text: string): void {
+  writeFileSync(join(projectDir, "offload.yaml"), text);
+}
+function writeUser(text: string): void {
+  writeFileSync(join(home, ".config", "offload", "config.yaml"), text);
+}
+async function loadError(cli?: Record<string, unknown>): Promise<OffloadError> {
+  try {
+    await loadSettings({ projectDir, homeDir: home, env: {}, ...(cli ? { cli } : {}) });
+  } catch (error) {
+    if (isOffloadError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected loadSettings to fail");
+}
+
+describe("loadSettings", () => {
+  it("reads both files and the CLI, naming file and line of each value", async () => {
+    writeUser("host: user-box\nenv:\n  - HF_HOME=/cache\nstartup:\n  - nvidia-smi\n");
+    writeProject(
+      [
+        "name: mnist",
+        "env:",
+        "  BATCH: 64",
+        "startup:",
+        "  - pip install -r requirements.txt",
+        "targets:",
+        "  gpu:",
+        "    host: ubuntu@10.1.2.3:2222/work",
+        "    env: { CUDA_VISIBLE_DEVICES: 0 }",
+        "",
+      ].join("\n"),
+    );
+    const { settings, sources } = await loadSettings({
+      projectDir,
+      homeDir: home,
+      env: {},
+      cli: { host: "gpu" },
+    });
+    expect(settings.name).toBe("mnist");
+    expect(settings.target).toBe("gpu");
+    expect(settings.host).toEqual({
+      kind: "ssh",
+      host: "10.1.2.3",
+      user: "ubuntu",
+      port: 2222,
+      path: "work",
+    });
+    expect(settings.remoteDir).toBe("work");
+    expect(settings.env).toEqual({ HF_HOME: "/cache", BATCH: "64", CUDA_VISIBLE_DEVICES: "0" });
+    expect(settings.startup).toEqual(["nvidia-smi", "pip install -r requirements.txt"]);
+    expect(sources.name).toEqual({ kind: "project", file: "offload.yaml", line: 1 });
+    expect(sources.host).toEqual({ kind: "project", file: "offload.yaml", line: 8 });
+    expect(sources.target).toEqual({ kind: "cli" });
+    expect(sources["env.HF_HOME"]).toEqual({
+      kind: "user",
+      file: "~/.config/offload/config.yaml",
+      line: 3,
+    });
+    expect(sources["env.BATCH"]).toEqual({ kind: "project", file: "offload.yaml", line: 3 });
+    expect(sources["env.CUDA_VISIBLE_DEVICES"]).toEqual({
+      kind: "project",
+      file: "offload.yaml",
+      line: 9,
+    });
+    expect(sources["startup[1]"]).toEqual({ kind: "project", file: "offload.yaml", line: 5 });
+  });
+
+  it("works with no files at all", async () => {
+    const { settings } = await loadSettings({ projectDir, homeDir: home, env: {} });
+    expect(settings.host).toEqual({ kind: "local" });
+    expect(settings.name).toBe("proj");
+  });
+
+  it("finds the user file under XDG_CONFIG_HOME, ignoring a relative one", async () => {
+    const xdg = join(root, "xdg");
+    mkdirSync(join(xdg, "offload"), { recursive: true });
+    writeFileSync(join(xdg, "offload", "config.yaml"), "host: from-xdg\n");
+    writeUser("host: from-home\n");
+    const viaXdg = await loadSettings({ projectDir, homeDir: home, env: { XDG_CONFIG_HOME: xdg } });
+    expect(viaXdg.settings.hostLabel).toBe("from-xdg");
+    expect(viaXdg.sources.host).toMatchObject({
+      kind: "user",
+      file: join(xdg, "offload", "config.yaml"),
+      line: 1,
+    });
+    expect(findUserSettingsFile({ XDG_CONFIG_HOME: "rel" }, home)).toBe(
+      join(home, ".config", "offload", "config.yaml"),
+    );
+  });
+
+  it("refuses an unknown key with file, line, column and the closest known key", async () => {
+    writeProject("name: demo\n\nuplod:\n  - data/*.csv\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_KEY");
+    expect(error.message).toBe("offload.yaml:3:1: uplod: unknown key `uplod`");
+    expect(error.hint).toBe("did you mean `upload`?");
+  });
+
+  it("refuses an unknown nested key, suggesting from that section's keys", async () => {
+    writeUser("ssh:\n  conect_timeout: 5\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_KEY");
+    expect(error.message).toBe(
+      "~/.config/offload/config.yaml:2:3: ssh.conect_timeout: unknown key `conect_timeout`",
+    );
+    expect(error.hint).toBe("did you mean `connect_timeout`?");
+  });
+
+  it("lists the known keys when nothing is close", async () => {
+    writeProject("sync:\n  zzzzzzzz: 1\n");
+    const error = await loadError();
+    expect(error.hint).toBe("known keys here: tool");
+  });
+
+  it("names the list item of a wrong value", async () => {
+    writeProject("download:\n  - logs/*.txt\n  - best.pt|model.pt\n  - 42\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message).toBe(
+      "offload.yaml:4:5: download[2]: expected a string or {from, to}, got the number 42",
+    );
+  });
+
+  it("names the field inside a {from, to} download", async () => {
+    writeProject("download:\n  - from: [best.pt, last.pt]\n    to: 3\n");
+    const error = await loadError();
+    expect(error.message).toBe(
+      "offload.yaml:3:9: download[0].to: expected a local path, got the number 3",
+    );
+  });
+
+  it("refuses wrong types, bad hosts and bad paths, listing every problem in line order", async () => {
+    writeProject(
+      [
+        "gpus: many",
+        "host: 'box;reboot'",
+        "upload:",
+        "  - /etc/passwd",
+        "  - ../secret",
+        "sync: { tool: scp }",
+        "",
+      ].join("\n"),
+    );
+    const error = await loadError();
+    expect(error.message.split("\n")).toEqual([
+      'offload.yaml:1:7: gpus: expected a number of GPUs, got the string "many"',
+      'offload.yaml:2:7: host: Invalid host "box;reboot": it contains the character `;`.',
+      "offload.yaml:4:5: upload[0]: a glob must be relative to the project (use `from|to` for other paths)",
+      "offload.yaml:5:5: upload[1]: a glob may not leave the project with `..`",
+      'offload.yaml:6:15: sync.tool: expected one of auto, rsync, tar, got the string "scp"',
+    ]);
+  });
+
+  it("reports a missing target host at the target", async () => {
+    writeProject("targets:\n  gpu:\n    remote_dir: /w\n");
+    const error = await loadError();
+    expect(error.message).toBe("offload.yaml:3:5: targets.gpu: missing required key `host`");
+  });
+
+  it("reports YAML syntax errors with their line", async () => {
+    writeProject("host: box\nenv: [A=1\nname: x\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_SYNTAX");
+    expect(error.message).toMatch(/^offload\.yaml:3:1: /);
+  });
+
+  it("reports duplicate keys as a syntax error", async () => {
+    writeProject("host: a\nhost: b\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_SYNTAX");
+    expect(error.message).toMatch(/^offload\.yaml:2:1: .*unique/);
+  });
+
+  it("refuses a file that is not a map", async () => {
+    writeProject("- host: a\n");
+    const error = await loadError();
+    expect(error.message).toBe(
+      "offload.yaml:1:1: expected a map of settings (`key: value` lines), got a list",
+    );
+  });
+
+  it("accepts an empty file", async () => {
+    writeProject("# nothing yet\n");
+    const { settings } = await loadSettings({ projectDir, homeDir: home, env: {} });
+    expect(settings.host).toEqual({ kind: "local" });
+  });
+
+  it("validates CLI values with the same rules", async () => {
+    const error = await loadError({ host: "-oProxyCommand=id" });
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message).toMatch(/^command line: host: Invalid host/);
+  });
+});
+
+describe("keys from mltk", () => {
+  it("points mltk's names at offload's", async () => {
+    writeProject("environment:\n  - A=1\n");
+    const error = await loadError();
+    expect(error.message).toBe("offload.yaml:1:1: environment: unknown key `environment`");
+    expect(error.hint).toBe("did you mean `env`?");
+  });
+});
+
+describe("hostile keys", () => {
+  it("treats prototype names as plain unknown keys", async () => {
+    writeProject("constructor: 1\n__proto__: 2\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_KEY");
+    expect(error.message).toMatch(/^offload\.yaml:1:1: constructor: unknown key `constructor`/);
+    expect(error.hint).toMatch(/^known keys here: name, host/);
+  });
+});
