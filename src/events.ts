@@ -6,7 +6,14 @@ export type RunEvent =
   | { type: "connecting"; target: string }
   | { type: "connected"; target: string; ms: number }
   | { type: "syncing"; files: number; bytes: number }
-  | { type: "synced"; tool: "rsync" | "tar"; scanned: number; transferred: number; bytes: number; ms: number }
+  | {
+      type: "synced";
+      tool: "rsync" | "tar";
+      scanned: number;
+      transferred: number;
+      bytes: number;
+      ms: number;
+    }
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
   | { type: "output"; data: Uint8Array }
   | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }

@@ -3,16 +3,24 @@ import pc from "picocolors";
 import { EXIT_CODES, exitCodeFor, isOffloadError } from "../errors.js";
 import type { Output } from "./render.js";
 
-export function reportFailure(error: unknown, out: Output, options: { json?: boolean } = {}): number {
+export function reportFailure(
+  error: unknown,
+  out: Output,
+  options: { json?: boolean } = {},
+): number {
   if (isOffloadError(error)) {
     if (options.json) {
-      out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), type: "failed", code: error.code, message: error.message, hint: error.hint ?? null })}\n`);
+      out.stdout.write(
+        `${JSON.stringify({ time: new Date().toISOString(), type: "failed", code: error.code, message: error.message, hint: error.hint ?? null })}\n`,
+      );
     }
     out.stderr.write(`${pc.red(`error ${error.code}`)}: ${error.message}\n`);
     if (error.hint) out.stderr.write(`${pc.dim("hint:")} ${error.hint}\n`);
     return exitCodeFor(error);
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  out.stderr.write(`${pc.red("offload hit a bug")}: ${stack}\nPlease report it with the command you ran and this message.\n`);
+  out.stderr.write(
+    `${pc.red("offload hit a bug")}: ${stack}\nPlease report it with the command you ran and this message.\n`,
+  );
   return EXIT_CODES.bug;
 }

@@ -2,8 +2,8 @@
 // code. The only place that decides how offload exits.
 import { homedir } from "node:os";
 import { Command, CommanderError, Option } from "commander";
-import { loadSettings } from "../config/load.js";
 import { describeSettings } from "../config/describe.js";
+import { loadSettings } from "../config/load.js";
 import { resolveSettings } from "../config/resolve.js";
 import type { SettingsFile } from "../config/schema.js";
 import { toJsonSchema } from "../config/schema.js";
@@ -33,7 +33,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function addTargetOptions(command: Command): Command {
   return command
-    .option("--host <host>", "where to run: [user@]host[:port][/path], an ssh alias, a target from offload.yaml, or `local`")
+    .option(
+      "--host <host>",
+      "where to run: [user@]host[:port][/path], an ssh alias, a target from offload.yaml, or `local`",
+    )
     .option("-p, --port <port>", "ssh port (overrides ~/.ssh/config)")
     .option("--remote-dir <dir>", "remote working directory (default ~/.offload/work/<project>)")
     .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
@@ -46,7 +49,10 @@ function toCliLayer(flags: TargetFlags): SettingsFile {
   if (flags.host !== undefined) {
     let host = flags.host;
     if (flags.port !== undefined) {
-      if (!/^[0-9]+$/.test(flags.port)) throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, { hint: "Give a number from 1 to 65535." });
+      if (!/^[0-9]+$/.test(flags.port))
+        throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, {
+          hint: "Give a number from 1 to 65535.",
+        });
       host = appendPort(host, flags.port);
     }
     layer.host = host;
@@ -68,13 +74,20 @@ function appendPort(host: string, port: string): string {
 
 async function load(flags: TargetFlags) {
   const projectDir = findProjectDir(process.cwd());
-  const loaded = await loadSettings({ projectDir, cli: toCliLayer(flags), env: process.env, homeDir: homedir() });
+  const loaded = await loadSettings({
+    projectDir,
+    cli: toCliLayer(flags),
+    env: process.env,
+    homeDir: homedir(),
+  });
   return { projectDir, ...loaded };
 }
 
 export function buildProgram(out: Output, setCode: (code: number) => void): Command {
   const program = new Command("offload")
-    .description("Run a training job on a machine you reach over SSH: sync, launch detached, stream the log, bring the outputs home.")
+    .description(
+      "Run a training job on a machine you reach over SSH: sync, launch detached, stream the log, bring the outputs home.",
+    )
     .version("0.1.0")
     .enablePositionalOptions()
     .showHelpAfterError()
@@ -84,33 +97,61 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
   addTargetOptions(
     program
       .command("run")
-      .summary("sync the project, run a command on the host, stream its log, bring the outputs home")
+      .summary(
+        "sync the project, run a command on the host, stream its log, bring the outputs home",
+      )
       .description(
         "Syncs the project (honouring .gitignore and .offloadignore), starts COMMAND detached in the remote dir so it survives any disconnect, streams its log, downloads the outputs named in `download:` into .offload/runs/<id>/, and exits with the command's exit code.\n\nOne argument with spaces is run as shell text: offload run -- 'python a.py && python b.py'.",
       )
       .argument("<command...>", "the command to run, after --")
       .passThroughOptions(),
   )
-    .addOption(new Option("-e, --env <KEY=VALUE>", "environment variable for the command (repeatable)").argParser(collect))
-    .addOption(new Option("--upload <rule>", "extra upload: glob, or local|remote (repeatable)").argParser(collect))
-    .addOption(new Option("--download <rule>", "download after the run: glob, or remote|local (repeatable)").argParser(collect))
+    .addOption(
+      new Option(
+        "-e, --env <KEY=VALUE>",
+        "environment variable for the command (repeatable)",
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option("--upload <rule>", "extra upload: glob, or local|remote (repeatable)").argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--download <rule>",
+        "download after the run: glob, or remote|local (repeatable)",
+      ).argParser(collect),
+    )
     .option("-q, --quiet", "only the log and the final line")
     .action(async (command: string[], flags: TargetFlags) => {
       const { projectDir, settings } = await load(flags);
       setCode(await runCommand(projectDir, settings, command, flags, out));
     });
 
-  addTargetOptions(program.command("check").summary("report what a host has: OS, CPUs, memory, disk, Python, rsync, GPUs")).action(async (flags: TargetFlags) => {
+  addTargetOptions(
+    program
+      .command("check")
+      .summary("report what a host has: OS, CPUs, memory, disk, Python, rsync, GPUs"),
+  ).action(async (flags: TargetFlags) => {
     const { settings } = await load(flags);
     const transport = createTransport(settings);
     const result = await checkHost(transport, settings.remoteDir);
-    out.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatCheck(result)}\n`);
+    out.stdout.write(
+      flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatCheck(result)}\n`,
+    );
   });
 
-  addTargetOptions(program.command("config").summary("print the effective settings and where each value came from")).action(async (flags: TargetFlags) => {
+  addTargetOptions(
+    program
+      .command("config")
+      .summary("print the effective settings and where each value came from"),
+  ).action(async (flags: TargetFlags) => {
     const loaded = await load(flags);
     const described = describeSettings(await resolveSettings(loaded));
-    out.stdout.write(flags.json ? `${JSON.stringify(described, null, 2)}\n` : `${formatDescribed(described)}\n`);
+    out.stdout.write(
+      flags.json ? `${JSON.stringify(described, null, 2)}\n` : `${formatDescribed(described)}\n`,
+    );
   });
 
   program
@@ -143,7 +184,10 @@ function formatDescribed(described: unknown): string {
   return JSON.stringify(described, null, 2);
 }
 
-export async function main(argv: readonly string[], out: Output = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: Output = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let code = 0;
   const program = buildProgram(out, (c) => {
     code = c;

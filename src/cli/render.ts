@@ -63,7 +63,12 @@ export function createHumanReporter(out: Output, options: { quiet?: boolean } = 
     if (options.quiet && event.type !== "finished" && event.type !== "reconnecting") return;
     const line = describeEvent(event);
     if (line === undefined) return;
-    const mark = event.type === "finished" ? (event.exitCode === 0 ? pc.green("✓") : pc.red("✗")) : pc.cyan("›");
+    const mark =
+      event.type === "finished"
+        ? event.exitCode === 0
+          ? pc.green("✓")
+          : pc.red("✗")
+        : pc.cyan("›");
     // A log that ended mid-line would glue our message to it.
     if (!atLineStart) {
       out.stdout.write("\n");
@@ -77,7 +82,8 @@ export function createHumanReporter(out: Output, options: { quiet?: boolean } = 
 export function createJsonReporter(out: Output): Reporter {
   const decoder = new StringDecoder("utf8");
   let pending = "";
-  const emit = (payload: object) => out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
+  const emit = (payload: object) =>
+    out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
   return (event) => {
     if (event.type !== "output") {
       if (event.type === "finished" && pending !== "") {

@@ -37,7 +37,9 @@ export function buildJobScript(plan: LaunchPlan): string {
  */
 export function buildLauncherScript(plan: LaunchPlan): string {
   const run = remoteRunDir(plan.runId);
-  const exports = Object.entries(plan.env).map(([key, value]) => `export ${key}=${quoteShell(value)}`);
+  const exports = Object.entries(plan.env).map(
+    ([key, value]) => `export ${key}=${quoteShell(value)}`,
+  );
   const shutdown = plan.shutdown.map((command) => `( ${command}\n) || true`);
   return [
     `# offload launcher for run ${plan.runId}`,

@@ -52,20 +52,29 @@ export function openRunStore(projectDir: string): RunStore {
     artifactsDir: (id) => join(runDir(id), "artifacts"),
     async save(record) {
       await ensure(record.id);
-      await writeFileAtomic(join(runDir(record.id), "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+      await writeFileAtomic(
+        join(runDir(record.id), "run.json"),
+        `${JSON.stringify(record, null, 2)}\n`,
+      );
     },
     async load(id) {
       try {
         return JSON.parse(await readFile(join(runDir(id), "run.json"), "utf8")) as RunRecord;
       } catch (cause) {
-        throw new OffloadError("E_RUN_NOT_FOUND", `No run ${id} in ${root}.`, { hint: "`offload ps` lists the runs of this project.", cause });
+        throw new OffloadError("E_RUN_NOT_FOUND", `No run ${id} in ${root}.`, {
+          hint: "`offload ps` lists the runs of this project.",
+          cause,
+        });
       }
     },
     async list() {
       const ids = (await readdir(root).catch(() => [] as string[])).sort();
       const records: RunRecord[] = [];
       for (const id of ids) {
-        const record = await readFile(join(runDir(id), "run.json"), "utf8").then((t) => JSON.parse(t) as RunRecord, () => undefined);
+        const record = await readFile(join(runDir(id), "run.json"), "utf8").then(
+          (t) => JSON.parse(t) as RunRecord,
+          () => undefined,
+        );
         if (record) records.push(record);
       }
       return records;
@@ -74,14 +83,23 @@ export function openRunStore(projectDir: string): RunStore {
       const ids = (await readdir(root).catch(() => [] as string[])).sort();
       if (partial === undefined) {
         const latest = ids.at(-1);
-        if (latest === undefined) throw new OffloadError("E_RUN_NOT_FOUND", "This project has no runs yet.", { hint: "Start one with `offload run --host <host> -- <command>`." });
+        if (latest === undefined)
+          throw new OffloadError("E_RUN_NOT_FOUND", "This project has no runs yet.", {
+            hint: "Start one with `offload run --host <host> -- <command>`.",
+          });
         return latest;
       }
       const matches = ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
       if (matches.length === 1 && matches[0]) return matches[0];
-      throw new OffloadError("E_RUN_NOT_FOUND", matches.length === 0 ? `No run matches \`${partial}\`.` : `\`${partial}\` matches ${matches.length} runs.`, {
-        hint: "`offload ps` lists the runs with their ids; give more of the id.",
-      });
+      throw new OffloadError(
+        "E_RUN_NOT_FOUND",
+        matches.length === 0
+          ? `No run matches \`${partial}\`.`
+          : `\`${partial}\` matches ${matches.length} runs.`,
+        {
+          hint: "`offload ps` lists the runs with their ids; give more of the id.",
+        },
+      );
     },
     openLog(id) {
       mkdirSync(runDir(id), { recursive: true });
@@ -102,7 +120,10 @@ export function openRunStore(projectDir: string): RunStore {
       };
     },
     async logSize(id) {
-      return stat(join(runDir(id), "output.log")).then((s) => s.size, () => 0);
+      return stat(join(runDir(id), "output.log")).then(
+        (s) => s.size,
+        () => 0,
+      );
     },
   };
 }

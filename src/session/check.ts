@@ -13,5 +13,9 @@ export async function checkHost(transport: Transport, remoteDir: string): Promis
   await transport.connect();
   const result = await transport.exec(buildProbeScript(remoteDir));
   if (result.connectionFailed) throw transport.explain(result);
-  return { target: transport.label, connectMs: Math.round(performance.now() - started), facts: parseProbe(result.stdout) };
+  return {
+    target: transport.label,
+    connectMs: Math.round(performance.now() - started),
+    facts: parseProbe(result.stdout),
+  };
 }

@@ -21,10 +21,15 @@ export interface FollowRequest {
 }
 
 /** Reads the markers the remote scripts print on stderr. */
-export function readMarkers(stderr: string): { launchedPid?: number; end?: RunEnd; locked?: string } {
+export function readMarkers(stderr: string): {
+  launchedPid?: number;
+  end?: RunEnd;
+  locked?: string;
+} {
   const found: { launchedPid?: number; end?: RunEnd; locked?: string } = {};
   for (const line of stderr.split("\n")) {
-    if (line.startsWith(`${MARK.launched} `)) found.launchedPid = Number(line.slice(MARK.launched.length + 1));
+    if (line.startsWith(`${MARK.launched} `))
+      found.launchedPid = Number(line.slice(MARK.launched.length + 1));
     else if (line.startsWith(`${MARK.locked} `)) found.locked = line.slice(MARK.locked.length + 1);
     else if (line.startsWith(`${MARK.exit} `)) {
       const value = line.slice(MARK.exit.length + 1).trim();
@@ -40,10 +45,14 @@ export function readMarkers(stderr: string): { launchedPid?: number; end?: RunEn
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -74,23 +83,37 @@ export async function streamOnce(
     },
   });
   const markers = readMarkers(result.stderr);
-  return { markers, failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined), stderr: result.stderr };
+  return {
+    markers,
+    failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined),
+    stderr: result.stderr,
+  };
 }
 
 /** Follows until the run ends; `first` is an attempt already made (the launch round trip streams too). */
-export async function followRun(request: FollowRequest, first?: { failed: boolean; markers: ReturnType<typeof readMarkers>; stderr: string }): Promise<RunEnd> {
+export async function followRun(
+  request: FollowRequest,
+  first?: { failed: boolean; markers: ReturnType<typeof readMarkers>; stderr: string },
+): Promise<RunEnd> {
   let last = first;
   const deadline = Date.now() + request.reconnectTimeoutMs;
   let attempt = 0;
   for (;;) {
     if (last && !last.failed && last.markers.end) return last.markers.end;
-    if (request.signal?.aborted) throw new OffloadError("E_INTERRUPTED", "Stopped following the run.", { hint: `The run goes on; \`offload attach ${request.runId}\` picks it up again.` });
+    if (request.signal?.aborted)
+      throw new OffloadError("E_INTERRUPTED", "Stopped following the run.", {
+        hint: `The run goes on; \`offload attach ${request.runId}\` picks it up again.`,
+      });
     if (last) {
       attempt += 1;
       if (Date.now() > deadline) {
-        throw new OffloadError("E_DISCONNECTED", `Lost the connection to ${request.transport.label} and could not get it back within ${Math.round(request.reconnectTimeoutMs / 1000)} s.`, {
-          hint: `The run goes on over there. When the host is reachable again, \`offload attach ${request.runId}\` resumes the log from byte ${request.sink.size}.`,
-        });
+        throw new OffloadError(
+          "E_DISCONNECTED",
+          `Lost the connection to ${request.transport.label} and could not get it back within ${Math.round(request.reconnectTimeoutMs / 1000)} s.`,
+          {
+            hint: `The run goes on over there. When the host is reachable again, \`offload attach ${request.runId}\` resumes the log from byte ${request.sink.size}.`,
+          },
+        );
       }
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 5000);
       const reason = last.stderr.trim().split("\n").at(-1) ?? "connection closed";
@@ -104,6 +127,9 @@ export async function followRun(request: FollowRequest, first?: { failed: boolea
       }
       request.report({ type: "reconnected", attempt, offset: request.sink.size });
     }
-    last = await streamOnce(request, buildFollowScript(request.remoteDir, request.runId, request.sink.size));
+    last = await streamOnce(
+      request,
+      buildFollowScript(request.remoteDir, request.runId, request.sink.size),
+    );
   }
 }

@@ -3,7 +3,7 @@
 import picomatch from "picomatch";
 import type { DownloadEntry } from "../config/transfer-entries.js";
 import { OffloadError } from "../errors.js";
-
+import { GLOB_OPTIONS } from "./glob.js";
 
 export interface GlobRule {
   pattern: string;
@@ -26,9 +26,13 @@ export interface DownloadPlan {
 function refuseEscape(path: string, rule: string): void {
   const segments = path.split("/");
   if (path.startsWith("/") || path.startsWith("~") || segments.includes("..")) {
-    throw new OffloadError("E_PATH_ESCAPE", `Download rule \`${rule}\` points outside the remote dir.`, {
-      hint: "Glob rules are relative to the remote dir and may not use `..` or absolute paths; to fetch a file from elsewhere, map it explicitly: `/abs/remote/file|local/path`.",
-    });
+    throw new OffloadError(
+      "E_PATH_ESCAPE",
+      `Download rule \`${rule}\` points outside the remote dir.`,
+      {
+        hint: "Glob rules are relative to the remote dir and may not use `..` or absolute paths; to fetch a file from elsewhere, map it explicitly: `/abs/remote/file|local/path`.",
+      },
+    );
   }
 }
 
@@ -37,14 +41,15 @@ function planGlob(pattern: string): GlobRule {
   refuseEscape(clean, pattern);
   const scan = picomatch.scan(clean);
   const base = scan.isGlob ? scan.base || "." : clean;
-  return { pattern: clean, base, match: picomatch(clean, { dot: true }) };
+  return { pattern: clean, base, match: picomatch(clean, GLOB_OPTIONS) };
 }
 
 export function planDownloads(entries: readonly DownloadEntry[]): DownloadPlan {
   const plan: DownloadPlan = { globs: [], mapped: [] };
   for (const entry of entries) {
     if (entry.kind === "glob") plan.globs.push(planGlob(entry.pattern));
-    else if (entry.kind === "map") plan.mapped.push({ candidates: [entry.remote], local: entry.local });
+    else if (entry.kind === "map")
+      plan.mapped.push({ candidates: [entry.remote], local: entry.local });
     else plan.mapped.push({ candidates: [...entry.from], local: entry.to });
   }
   return plan;

@@ -26,7 +26,10 @@ export function buildListingScript(remoteDir: string, plan: DownloadPlan): strin
   lines.push(`printf '${MAPPED_MARK}\\0'`);
   plan.mapped.forEach((rule, index) => {
     const tests = rule.candidates.map((candidate) => {
-      const path = candidate.startsWith("/") || candidate.startsWith("~") ? quoteRemotePath(candidate) : `"$PWD"/${quoteShell(candidate)}`;
+      const path =
+        candidate.startsWith("/") || candidate.startsWith("~")
+          ? quoteRemotePath(candidate)
+          : `"$PWD"/${quoteShell(candidate)}`;
       return `[ -f ${path} ]; then printf '%s\\0%s\\0' ${index} ${path}`;
     });
     if (tests.length > 0) lines.push(`if ${tests.join("; elif ")}; fi`);
@@ -43,8 +46,12 @@ export interface Listing {
 export function parseListing(stdout: string, plan: DownloadPlan): Listing {
   const records = stdout.split("\0");
   const mark = records.indexOf(MAPPED_MARK);
-  const found = (mark < 0 ? records : records.slice(0, mark)).map((path) => path.replace(/^\.\//, ""));
-  const files = [...new Set(found)].filter((path) => isContainedPath(path) && plan.globs.some((glob) => glob.match(path)));
+  const found = (mark < 0 ? records : records.slice(0, mark)).map((path) =>
+    path.replace(/^\.\//, ""),
+  );
+  const files = [...new Set(found)].filter(
+    (path) => isContainedPath(path) && plan.globs.some((glob) => glob.match(path)),
+  );
   const mapped = new Map<number, string>();
   const tail = mark < 0 ? [] : records.slice(mark + 1);
   for (let i = 0; i + 1 < tail.length; i += 2) mapped.set(Number(tail[i]), tail[i + 1] ?? "");
@@ -79,7 +86,12 @@ function expandLocal(path: string, projectDir: string): string {
 /** Copies a file next to its destination, then renames it into place: never half a file at `dest`. */
 async function placeFile(source: string, dest: string): Promise<void> {
   let target = dest;
-  const isDir = dest.endsWith("/") || (await stat(dest).then((s) => s.isDirectory(), () => false));
+  const isDir =
+    dest.endsWith("/") ||
+    (await stat(dest).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ));
   if (isDir) target = join(dest, basename(source));
   await mkdir(dirname(target), { recursive: true });
   const temp = join(dirname(target), `.${basename(target)}.offload-${process.pid}`);
@@ -93,7 +105,10 @@ async function fetchFiles(request: DownloadRequest, files: readonly string[]): P
   await mkdir(artifactsDir, { recursive: true });
   const list = files.map((file) => `${file}\0`).join("");
   if (tool === "rsync") {
-    const result = await runProcess(buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir), { stdin: list });
+    const result = await runProcess(
+      buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir),
+      { stdin: list },
+    );
     if (result.code !== 0) throw downloadError(transport.label, result.stderr);
     return;
   }
@@ -102,7 +117,11 @@ async function fetchFiles(request: DownloadRequest, files: readonly string[]): P
   await mkdir(staging, { recursive: true });
   try {
     const pack = `cd ${quoteShell(remoteDir)} && tar -cf - --null --no-recursion -T -`;
-    const result = await runPipeline(shell.shellArgv(`sh -c ${quoteShell(pack)}`), ["tar", "-xf", "-"], { stdin: list, consumerCwd: staging });
+    const result = await runPipeline(
+      shell.shellArgv(`sh -c ${quoteShell(pack)}`),
+      ["tar", "-xf", "-"],
+      { stdin: list, consumerCwd: staging },
+    );
     if (result.code !== 0) throw downloadError(transport.label, result.stderr);
     for (const file of files) {
       await mkdir(dirname(join(artifactsDir, file)), { recursive: true });
@@ -119,12 +138,16 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
   if (listed.connectionFailed) throw transport.explain(listed);
   if (listed.code !== 0) throw downloadError(transport.label, listed.stderr);
   const listing = parseListing(listed.stdout, plan);
-  const missing = plan.globs.filter((glob) => !listing.files.some(glob.match)).map((glob) => glob.pattern);
+  const missing = plan.globs
+    .filter((glob) => !listing.files.some(glob.match))
+    .map((glob) => glob.pattern);
 
   const wanted = new Set(listing.files);
   const mappedArtifacts = new Map<number, string>();
   for (const [index, remotePath] of listing.mapped) {
-    const relative = remotePath.startsWith(`${remoteDir}/`) ? remotePath.slice(remoteDir.length + 1) : undefined;
+    const relative = remotePath.startsWith(`${remoteDir}/`)
+      ? remotePath.slice(remoteDir.length + 1)
+      : undefined;
     if (relative !== undefined && isContainedPath(relative)) {
       wanted.add(relative);
       mappedArtifacts.set(index, relative);
@@ -145,7 +168,9 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
       relative = basename(remotePath);
       await mkdir(artifactsDir, { recursive: true });
       const shell = transport.remoteShell();
-      const result = await runProcess(buildRsyncOneArgv(shell, shell.remotePath(remotePath), join(artifactsDir, relative)));
+      const result = await runProcess(
+        buildRsyncOneArgv(shell, shell.remotePath(remotePath), join(artifactsDir, relative)),
+      );
       if (result.code !== 0) throw downloadError(transport.label, result.stderr);
     }
     const local = expandLocal(rule.local, projectDir);
@@ -158,12 +183,23 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
 
 async function existing(dir: string, files: string[]): Promise<string[]> {
   const kept: string[] = [];
-  for (const file of files) if (await stat(join(dir, file)).then(() => true, () => false)) kept.push(file);
+  for (const file of files)
+    if (
+      await stat(join(dir, file)).then(
+        () => true,
+        () => false,
+      )
+    )
+      kept.push(file);
   return kept;
 }
 
 function downloadError(label: string, stderr: string): OffloadError {
-  return new OffloadError("E_DOWNLOAD", `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`, {
-    hint: "The run itself has finished and its files are still on the host: run `offload pull <run-id>` to try again.",
-  });
+  return new OffloadError(
+    "E_DOWNLOAD",
+    `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`,
+    {
+      hint: "The run itself has finished and its files are still on the host: run `offload pull <run-id>` to try again.",
+    },
+  );
 }

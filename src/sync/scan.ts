@@ -59,14 +59,20 @@ function isIgnored(rules: readonly Rules[], path: string, isDir: boolean): boole
   return ignored;
 }
 
-export async function scanWorkspace(root: string, extraIgnores: readonly string[] = []): Promise<ScanResult> {
+export async function scanWorkspace(
+  root: string,
+  extraIgnores: readonly string[] = [],
+): Promise<ScanResult> {
   const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
   const files: string[] = [];
   let bytes = 0;
 
   async function walk(dir: string, prefix: string, inherited: readonly Rules[]): Promise<void> {
     const local = await readRules(dir, [".gitignore", ".offloadignore"]);
-    const rules = local === undefined ? inherited : [...inherited, { base: prefix, matcher: ignore().add(local) }];
+    const rules =
+      local === undefined
+        ? inherited
+        : [...inherited, { base: prefix, matcher: ignore().add(local) }];
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {

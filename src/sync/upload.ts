@@ -22,7 +22,9 @@ function nulList(paths: readonly string[]): string {
   return paths.map((path) => `${path}\0`).join("");
 }
 
-export async function uploadFiles(request: UploadRequest): Promise<TransferStats & { tool: SyncTool }> {
+export async function uploadFiles(
+  request: UploadRequest,
+): Promise<TransferStats & { tool: SyncTool }> {
   const { transport, root, remoteDir, files, tool } = request;
   if (files.length === 0) return { files: 0, bytes: 0, tool };
   const shell = transport.remoteShell();
@@ -44,7 +46,11 @@ export async function uploadFiles(request: UploadRequest): Promise<TransferStats
 
 function syncError(transport: Transport, code: number, stderr: string): OffloadError {
   const detail = stderr.trim().split("\n").slice(-3).join("\n");
-  return new OffloadError("E_SYNC", `Uploading the workspace to ${transport.label} failed (status ${code}):\n${detail}`, {
-    hint: "Check free disk space and permissions of the remote dir; `offload check --host <host>` shows both.",
-  });
+  return new OffloadError(
+    "E_SYNC",
+    `Uploading the workspace to ${transport.label} failed (status ${code}):\n${detail}`,
+    {
+      hint: "Check free disk space and permissions of the remote dir; `offload check --host <host>` shows both.",
+    },
+  );
 }

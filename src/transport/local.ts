@@ -9,7 +9,10 @@ export class LocalTransport implements Transport {
   async connect(): Promise<void> {}
 
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const result = await runProcess(["sh", "-c", script], { ...options, cwd: process.env.HOME ?? "/" });
+    const result = await runProcess(["sh", "-c", script], {
+      ...options,
+      cwd: process.env.HOME ?? "/",
+    });
     return { ...result, connectionFailed: false };
   }
 
@@ -18,7 +21,11 @@ export class LocalTransport implements Transport {
   }
 
   remoteShell(): RemoteShell {
-    return { rsh: undefined, remotePath: (path) => path, shellArgv: (command) => ["sh", "-c", command] };
+    return {
+      rsh: undefined,
+      remotePath: (path) => path,
+      shellArgv: (command) => ["sh", "-c", command],
+    };
   }
 
   async close(): Promise<void> {}

@@ -20,7 +20,10 @@ export interface ProcessResult {
 }
 
 /** Runs argv to completion. Never rejects for a non-zero exit; rejects only when the program can't start. */
-export function runProcess(argv: readonly string[], options: ProcessOptions = {}): Promise<ProcessResult> {
+export function runProcess(
+  argv: readonly string[],
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
   const [program, ...args] = argv;
   if (program === undefined) throw new Error("runProcess: empty argv");
   return new Promise((resolve, reject) => {
@@ -80,7 +83,8 @@ export function runDaemonizing(
     });
     const stderr: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    if (options.timeoutMs !== undefined)
+      timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", reject);
     child.on("exit", (code, signal) => {
@@ -126,7 +130,11 @@ export function runPipeline(
     const done = (code: number | null, signal: NodeJS.Signals | null) => {
       codes.push(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
       if (codes.length < 2) return;
-      resolve({ code: codes.find((c) => c !== 0) ?? 0, stdout: "", stderr: Buffer.concat(errors).toString("utf8") });
+      resolve({
+        code: codes.find((c) => c !== 0) ?? 0,
+        stdout: "",
+        stderr: Buffer.concat(errors).toString("utf8"),
+      });
     };
     left.on("error", reject);
     right.on("error", reject);

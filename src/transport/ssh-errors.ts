@@ -20,14 +20,22 @@ function lastLine(stderr: string): string {
 
 export function classifySshFailure(label: string, stderr: string): OffloadError {
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
-    return new OffloadError("E_HOST_KEY_CHANGED", `The host key of ${label} has changed since it was recorded in known_hosts.`, {
-      hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${label}\` to check and record the new one.`,
-    });
+    return new OffloadError(
+      "E_HOST_KEY_CHANGED",
+      `The host key of ${label} has changed since it was recorded in known_hosts.`,
+      {
+        hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${label}\` to check and record the new one.`,
+      },
+    );
   }
   if (/No \S+ host key is known for|Host key verification failed/.test(stderr)) {
-    return new OffloadError("E_HOST_KEY_UNKNOWN", `The host key of ${label} is not in known_hosts, so its identity can't be verified.`, {
-      hint: `Connect once with \`ssh ${label}\`, compare the fingerprint with the one your provider shows, and accept it; offload never accepts unknown keys by itself.`,
-    });
+    return new OffloadError(
+      "E_HOST_KEY_UNKNOWN",
+      `The host key of ${label} is not in known_hosts, so its identity can't be verified.`,
+      {
+        hint: `Connect once with \`ssh ${label}\`, compare the fingerprint with the one your provider shows, and accept it; offload never accepts unknown keys by itself.`,
+      },
+    );
   }
   if (/Permission denied \(|Too many authentication failures/.test(stderr)) {
     return new OffloadError("E_AUTH", `${label} refused the login: ${lastLine(stderr)}`, {

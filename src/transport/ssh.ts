@@ -57,12 +57,18 @@ export class SshTransport implements Transport {
     if (o.user) args.push("-l", o.user);
     if (o.port) args.push("-p", String(o.port));
     args.push(
-      "-o", `ControlPath=${this.#controlPath}`,
-      "-o", "BatchMode=yes",
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "ServerAliveInterval=5",
-      "-o", "ServerAliveCountMax=3",
-      "-o", `ConnectTimeout=${o.connectTimeoutSeconds ?? 10}`,
+      "-o",
+      `ControlPath=${this.#controlPath}`,
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "ServerAliveInterval=5",
+      "-o",
+      "ServerAliveCountMax=3",
+      "-o",
+      `ConnectTimeout=${o.connectTimeoutSeconds ?? 10}`,
     );
     return args;
   }
@@ -80,16 +86,30 @@ export class SshTransport implements Transport {
     if (check.code === 0) return;
     const persist = this.#options.persistSeconds ?? 600;
     const result = await runDaemonizing([
-      "ssh", ...this.baseArgs(),
-      "-o", "ControlMaster=yes", "-o", `ControlPersist=${persist}`,
-      "-f", "-N", this.#options.host,
+      "ssh",
+      ...this.baseArgs(),
+      "-o",
+      "ControlMaster=yes",
+      "-o",
+      `ControlPersist=${persist}`,
+      "-f",
+      "-N",
+      this.#options.host,
     ]);
     if (result.code !== 0) throw classifySshFailure(this.label, result.stderr);
   }
 
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     // The remote login shell parses the command line; `sh -c` with one quoted word makes that parse trivial.
-    const argv = ["ssh", ...this.baseArgs(), "-o", "ControlMaster=no", "-T", this.#options.host, `sh -c ${quoteShell(script)}`];
+    const argv = [
+      "ssh",
+      ...this.baseArgs(),
+      "-o",
+      "ControlMaster=no",
+      "-T",
+      this.#options.host,
+      `sh -c ${quoteShell(script)}`,
+    ];
     const result = await runProcess(argv, options);
     return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
   }

@@ -34,14 +34,22 @@ describe("quoteShell", () => {
   });
 
   it("keeps every word of an argv apart", () => {
-    const out = execFileSync("sh", ["-c", `for a in ${quoteArgv(HOSTILE)}; do printf '<%s>' "$a"; done`], { encoding: "utf8" });
+    const out = execFileSync(
+      "sh",
+      ["-c", `for a in ${quoteArgv(HOSTILE)}; do printf '<%s>' "$a"; done`],
+      { encoding: "utf8" },
+    );
     expect(out).toBe(HOSTILE.map((word) => `<${word}>`).join(""));
   });
 });
 
 describe("quoteRemotePath", () => {
   it("expands a leading ~/ to the remote home and nothing else", () => {
-    const run = (path: string) => execFileSync("sh", ["-c", `printf '%s' ${quoteRemotePath(path)}`], { encoding: "utf8", env: { ...process.env, HOME: "/home/u x" } });
+    const run = (path: string) =>
+      execFileSync("sh", ["-c", `printf '%s' ${quoteRemotePath(path)}`], {
+        encoding: "utf8",
+        env: { ...process.env, HOME: "/home/u x" },
+      });
     expect(run("~/work dir/$x")).toBe("/home/u x/work dir/$x");
     expect(run("~")).toBe("/home/u x");
     expect(run("/abs/~/x")).toBe("/abs/~/x");

@@ -20,15 +20,41 @@ afterEach(async () => {
 
 describe("scanWorkspace", () => {
   it("skips offload's defaults: VCS, state, virtualenvs, caches", async () => {
-    for (const path of [".git/HEAD", ".offload/runs/a/run.json", ".venv/bin/python", "venv/lib/x.py", "pkg/__pycache__/m.pyc", "node_modules/a/index.js", "train.py"]) await put(path);
+    for (const path of [
+      ".git/HEAD",
+      ".offload/runs/a/run.json",
+      ".venv/bin/python",
+      "venv/lib/x.py",
+      "pkg/__pycache__/m.pyc",
+      "node_modules/a/index.js",
+      "train.py",
+    ])
+      await put(path);
     expect((await scanWorkspace(root)).files).toEqual(["train.py"]);
   });
 
   it("follows .gitignore at every level, with negation and anchoring as git does", async () => {
     await put(".gitignore", "*.ckpt\n/data/\n!keep.ckpt\nlogs/\n");
     await put("sub/.gitignore", "local.txt\n");
-    for (const path of ["a.ckpt", "keep.ckpt", "data/x.csv", "sub/data/y.csv", "sub/logs/1.txt", "sub/local.txt", "local.txt", "main.py"]) await put(path);
-    expect((await scanWorkspace(root)).files).toEqual([".gitignore", "keep.ckpt", "local.txt", "main.py", "sub/.gitignore", "sub/data/y.csv"]);
+    for (const path of [
+      "a.ckpt",
+      "keep.ckpt",
+      "data/x.csv",
+      "sub/data/y.csv",
+      "sub/logs/1.txt",
+      "sub/local.txt",
+      "local.txt",
+      "main.py",
+    ])
+      await put(path);
+    expect((await scanWorkspace(root)).files).toEqual([
+      ".gitignore",
+      "keep.ckpt",
+      "local.txt",
+      "main.py",
+      "sub/.gitignore",
+      "sub/data/y.csv",
+    ]);
   });
 
   it("adds .offloadignore and the settings' ignore list", async () => {
@@ -38,7 +64,14 @@ describe("scanWorkspace", () => {
   });
 
   it("keeps hostile file names exactly and counts bytes", async () => {
-    const names = ["with space.py", "it's.txt", "$(whoami).txt", "new\nline.txt", "-rf", "ünï ✓.txt"];
+    const names = [
+      "with space.py",
+      "it's.txt",
+      "$(whoami).txt",
+      "new\nline.txt",
+      "-rf",
+      "ünï ✓.txt",
+    ];
     for (const name of names) await put(name, "12345");
     const result = await scanWorkspace(root);
     expect(result.files.sort()).toEqual([...names].sort());

@@ -14,10 +14,14 @@ export function formatCheck(check: CheckResult): string {
   ];
   if (f.gpus.length > 0) {
     for (const gpu of f.gpus) {
-      lines.push(`gpu ${gpu.index}: ${gpu.name}, ${gpu.memoryUsedMiB ?? "?"}/${gpu.memoryTotalMiB ?? "?"} MiB used, ${gpu.utilizationPercent ?? "?"}% busy`);
+      lines.push(
+        `gpu ${gpu.index}: ${gpu.name}, ${gpu.memoryUsedMiB ?? "?"}/${gpu.memoryTotalMiB ?? "?"} MiB used, ${gpu.utilizationPercent ?? "?"}% busy`,
+      );
     }
   } else {
-    lines.push(f.gpuError ? `gpus: nvidia-smi failed: ${f.gpuError}` : "gpus: none (no nvidia-smi)");
+    lines.push(
+      f.gpuError ? `gpus: nvidia-smi failed: ${f.gpuError}` : "gpus: none (no nvidia-smi)",
+    );
   }
   return lines.join("\n");
 }

@@ -10,9 +10,17 @@ export interface RunFlags {
   quiet?: boolean;
 }
 
-export async function runCommand(projectDir: string, settings: EffectiveSettings, command: string[], flags: RunFlags, out: Output): Promise<number> {
+export async function runCommand(
+  projectDir: string,
+  settings: EffectiveSettings,
+  command: string[],
+  flags: RunFlags,
+  out: Output,
+): Promise<number> {
   const transport = createTransport(settings);
-  const report = flags.json ? createJsonReporter(out) : createHumanReporter(out, { quiet: flags.quiet ?? false });
+  const report = flags.json
+    ? createJsonReporter(out)
+    : createHumanReporter(out, { quiet: flags.quiet ?? false });
   const record = await runJob({
     transport,
     store: createStore(projectDir),
@@ -21,7 +29,11 @@ export async function runCommand(projectDir: string, settings: EffectiveSettings
       label: settings.hostLabel,
       kind: transport.kind,
       ...(settings.host.kind === "ssh"
-        ? { host: settings.host.host, ...(settings.host.user ? { user: settings.host.user } : {}), ...(settings.host.port ? { port: settings.host.port } : {}) }
+        ? {
+            host: settings.host.host,
+            ...(settings.host.user ? { user: settings.host.user } : {}),
+            ...(settings.host.port ? { port: settings.host.port } : {}),
+          }
         : {}),
     },
     command,
