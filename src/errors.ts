@@ -62,6 +62,8 @@ export const EXIT_CODES = {
   environment: 203,
   /** The run's launcher vanished without writing an exit status (host rebooted, process killed). */
   lost: 204,
+  /** Left a run with a second Ctrl+C; it goes on remotely (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
   /** offload itself hit a bug. */
   bug: 250,
 } as const;
@@ -78,6 +80,8 @@ export function exitCodeFor(error: OffloadError): number {
       return EXIT_CODES.environment;
     case "E_RUN_LOST":
       return EXIT_CODES.lost;
+    case "E_INTERRUPTED":
+      return EXIT_CODES.interrupted;
     default:
       return EXIT_CODES.failure;
   }

@@ -13,7 +13,7 @@ import { findProjectDir } from "../project.js";
 import { checkHost } from "../session/check.js";
 import { formatCheck } from "./commands/check.js";
 import { listRuns, printLog } from "./commands/ps.js";
-import { runCommand } from "./commands/run.js";
+import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
 import type { Output } from "./render.js";
 
@@ -72,6 +72,16 @@ function appendPort(host: string, port: string): string {
   return `${match[1]}:${port}${match[2] ?? ""}`;
 }
 
+/** Settings for a run that exists: its own target unless --host says otherwise. */
+async function loadForRun(run: string | undefined, flags: TargetFlags) {
+  const projectDir = findProjectDir(process.cwd());
+  const store = createStore(projectDir);
+  const runId = await store.resolveId(run);
+  const record = await store.load(runId);
+  const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
+  return { projectDir, settings: { settings: loaded.settings, runId } };
+}
+
 async function load(flags: TargetFlags) {
   const projectDir = findProjectDir(process.cwd());
   const loaded = await loadSettings({
@@ -124,10 +134,47 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       ).argParser(collect),
     )
     .option("-q, --quiet", "only the log and the final line")
-    .action(async (command: string[], flags: TargetFlags) => {
+    .option(
+      "--no-wait",
+      "start the run, print its id and return; `offload attach` follows it later",
+    )
+    .option("--force", "stop the run that holds the remote dir and take over")
+    .option("--resume", "do not start anything: attach to the latest run (as mltk's --resume)")
+    .action(async (command: string[], flags: TargetFlags & RunFlags & { resume?: boolean }) => {
       const { projectDir, settings } = await load(flags);
+      if (flags.resume) {
+        const runId = await createStore(projectDir).resolveId(undefined);
+        setCode(await attachCommand(projectDir, settings, runId, flags, out));
+        return;
+      }
       setCode(await runCommand(projectDir, settings, command, flags, out));
     });
+
+  addTargetOptions(
+    program
+      .command("attach")
+      .summary("follow a run again from where this machine's log ends, then finish it as run would")
+      .argument("[run]", "run id or a unique part of it (default: the latest run)"),
+  )
+    .option("-q, --quiet", "only the log and the final line")
+    .action(async (run: string | undefined, flags: TargetFlags & RunFlags) => {
+      const { projectDir, settings } = await loadForRun(run, flags);
+      setCode(await attachCommand(projectDir, settings.settings, settings.runId, flags, out));
+    });
+
+  addTargetOptions(
+    program
+      .command("stop")
+      .summary(
+        "stop a run: TERM to all its processes, KILL after a grace period, then its shutdown commands",
+      )
+      .argument("[run]", "run id or a unique part of it (default: the latest run)"),
+  ).action(async (run: string | undefined, flags: TargetFlags) => {
+    const { projectDir, settings } = await loadForRun(run, flags);
+    setCode(
+      await stopCommand(settings.settings, await createStore(projectDir).load(settings.runId), out),
+    );
+  });
 
   addTargetOptions(
     program

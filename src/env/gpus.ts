@@ -77,9 +77,13 @@ function readText(field: string | undefined): string {
  */
 export function pickGpus(gpus: readonly GpuInfo[], count: number): GpuInfo[] {
   if (!Number.isInteger(count) || count < 0) {
-    throw new OffloadError("E_GPU", `Cannot pick ${count} GPUs: the count must be a whole number.`, {
-      hint: "Pass a GPU count such as --gpus 1, or leave it out to use every GPU.",
-    });
+    throw new OffloadError(
+      "E_GPU",
+      `Cannot pick ${count} GPUs: the count must be a whole number.`,
+      {
+        hint: "Pass a GPU count such as --gpus 1, or leave it out to use every GPU.",
+      },
+    );
   }
   if (count === 0) return [];
   if (gpus.length === 0) {
@@ -106,7 +110,8 @@ function compareLoad(a: GpuInfo, b: GpuInfo): number {
 }
 
 function compareKnown(a: number | undefined, b: number | undefined): number {
-  if (a === undefined || b === undefined) return (a === undefined ? 1 : 0) - (b === undefined ? 1 : 0);
+  if (a === undefined || b === undefined)
+    return (a === undefined ? 1 : 0) - (b === undefined ? 1 : 0);
   return a - b;
 }
 

@@ -140,7 +140,8 @@ export function parseProbe(output: string): HostFacts {
   else if (memBytes !== undefined) facts.memTotalBytes = memBytes;
   if (diskKb !== undefined) facts.diskFreeBytes = diskKb * 1024;
   if (values.has("disk_dir")) facts.diskDir = values.get("disk_dir") ?? "";
-  if (text("python") !== "") facts.python = { path: text("python"), version: text("python_version") };
+  if (text("python") !== "")
+    facts.python = { path: text("python"), version: text("python_version") };
   if (values.has("rsync")) facts.rsync = readRsyncVersion(text("rsync"));
   if (text("shell") !== "") facts.shell = text("shell");
   if (text("gpu_error") !== "") facts.gpuError = text("gpu_error");

@@ -1,10 +1,11 @@
 // Builds the script that streams a run's output.log from a byte offset until the run has ended and the
 // log is drained: the resume cursor that makes reconnects lose and repeat nothing.
+import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK, remoteRunDir } from "./layout.js";
 import { quoteShell } from "./quote.js";
 
 /**
- * Streams from `$R/output.log` (R and lp set by the caller) starting at byte `offset`. GNU tail follows with
+ * Streams from `$R/output.log` (R and lp set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with
  * inotify (a line shows up at once) and ends when the watcher sees `exit` or a dead launcher; elsewhere
  * a one-second poll does the same. The `exit` marker on stderr says the stream ended because the run did.
  */
@@ -14,11 +15,8 @@ off=${offset}
 if [ ! -f "$R/exit" ]; then
   offload_watch() {
     while [ ! -f "$R/exit" ]; do
-      if [ -n "$lp" ]; then
-        kill -0 "$lp" 2>/dev/null || break
-        if [ -r "/proc/$lp/stat" ] && [ "$(cut -d' ' -f3 "/proc/$lp/stat")" = Z ]; then break; fi
-      fi
-      sleep 0.1 2>/dev/null || sleep 1
+      if [ -n "$lp" ] && ! offload_alive "$lp"; then break; fi
+      offload_sleep 0.1
     done
   }
   offload_watch & w=$!
@@ -43,6 +41,7 @@ printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 /** A reconnect: the same stream, from where this machine's copy of the log ends. */
 export function buildFollowScript(remoteDir: string, runId: string, offset: number): string {
   return [
+    PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
     `R=${remoteRunDir(runId)}`,
     `[ -d "$R" ] || { printf '${MARK.exit} missing\\n' >&2; exit 0; }`,

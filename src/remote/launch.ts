@@ -1,5 +1,6 @@
 // Builds the scripts that start a run on the far side: the detached launcher, the job, and the one
 // round trip that takes the lock, writes them and starts them (DESIGN.md, "The run protocol").
+import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
 import { LOCK_FILE, MARK, remoteRunDir, STATE_DIR } from "./layout.js";
 import { quoteArgv, quoteShell } from "./quote.js";
@@ -13,6 +14,11 @@ export interface LaunchPlan {
   env: Readonly<Record<string, string>>;
   startup: readonly string[];
   shutdown: readonly string[];
+  /** Stop the run holding the lock instead of refusing. */
+  force: boolean;
+  graceSeconds: number;
+  /** Stream the log in the same round trip (false for --no-wait). */
+  follow: boolean;
 }
 
 /** The command line of the job: each word quoted, unless the user gave one string of shell text. */
@@ -62,19 +68,42 @@ export function buildLauncherScript(plan: LaunchPlan): string {
 }
 
 /**
+ * Takes the remote dir's lock. A lock whose run has ended, or whose launcher is gone, is reclaimed with a
+ * notice; a live one is refused, or with --force its run is stopped first. A lock younger than 30 s with
+ * no launcher.pid yet belongs to a launch in progress, not to a dead one.
+ */
+function buildLockSteps(plan: LaunchPlan): string[] {
+  const take = `( set -C; printf '%s %s\\n' ${plan.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
+  return [
+    `if ! ${take}; then`,
+    `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
+    `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
+    `  case "$since" in *[!0-9]* | "") since=0 ;; esac`,
+    `  HR=${STATE_DIR}/runs/$holder; hlp=$(cat "$HR/launcher.pid" 2>/dev/null)`,
+    `  if [ -f "$HR/exit" ] || { [ -n "$hlp" ] && ! offload_alive "$hlp"; } || { [ -z "$hlp" ] && [ $(($(date +%s) - since)) -gt 30 ]; }; then`,
+    `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
+    plan.force
+      ? `  else printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; offload_stop "$HR" ${plan.graceSeconds}; rm -f ${LOCK_FILE}`
+      : `  else printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3`,
+    `  fi`,
+    `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
+    `fi`,
+  ];
+}
+
+/**
  * The launch round trip: take the lock, write spec.json (from stdin), launch.sh and job.sh, start the
- * launcher detached with every fd redirected (nothing may hold the ssh channel open), then stream the
- * log from byte 0 in the same connection.
+ * launcher detached with every fd redirected (nothing may hold the ssh channel open), then (unless
+ * --no-wait) stream the log from byte 0 in the same connection.
  */
 export function buildLaunchScript(plan: LaunchPlan): string {
   const run = remoteRunDir(plan.runId);
   return [
+    PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
     `R=${run}`,
     `mkdir -p ${STATE_DIR}/runs`,
-    `if ! ( set -C; printf '%s %s\\n' ${plan.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null; then`,
-    `  printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3`,
-    `fi`,
+    ...buildLockSteps(plan),
     `mkdir -p "$R"`,
     `cat > "$R/spec.json"`,
     `printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh"`,
@@ -87,6 +116,6 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `fi`,
     `lp=$!`,
     `printf '${MARK.launched} %s\\n' "$lp" >&2`,
-    buildFollowBody(0),
+    plan.follow ? buildFollowBody(0) : "",
   ].join("\n");
 }

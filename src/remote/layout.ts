@@ -12,6 +12,8 @@ export const MARK = {
   launched: "offload-launched",
   exit: "offload-exit",
   locked: "offload-locked",
+  reclaimed: "offload-reclaimed",
+  forced: "offload-forced",
   dir: "offload-dir",
 } as const;
 

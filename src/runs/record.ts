@@ -1,4 +1,5 @@
 // The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
+import type { DownloadEntry } from "../config/transfer-entries.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "stopped" | "lost" | "error";
 
@@ -29,6 +30,10 @@ export interface RunRecord {
   /** Names of the environment variables given to the job (never values of secrets). */
   envNames: string[];
   remote?: { launcherPid?: number };
+  /** The download rules in force, so `attach` and `pull` fetch what `run` would have. */
+  download: DownloadEntry[];
+  /** Set once someone asked to stop the run (Ctrl+C, `offload stop`). */
+  stopRequested?: boolean;
   artifacts: string[];
   mappedFiles: string[];
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */

@@ -1,6 +1,6 @@
 // The local run store: `.offload/runs/<id>/` in the project, one folder a run, written atomically.
 import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
 import type { RunRecord } from "./record.js";
@@ -19,6 +19,8 @@ export interface RunStore {
   artifactsDir(id: string): string;
   save(record: RunRecord): Promise<void>;
   load(id: string): Promise<RunRecord>;
+  /** Deletes a run's folder (for a launch that never happened). */
+  remove(id: string): Promise<void>;
   list(): Promise<RunRecord[]>;
   /** Resolves a user's id: a full id, a unique prefix, or undefined for the latest run. */
   resolveId(partial: string | undefined): Promise<string>;
@@ -66,6 +68,9 @@ export function openRunStore(projectDir: string): RunStore {
           cause,
         });
       }
+    },
+    async remove(id) {
+      await rm(runDir(id), { recursive: true, force: true });
     },
     async list() {
       const ids = (await readdir(root).catch(() => [] as string[])).sort();

@@ -20,24 +20,31 @@ export interface FollowRequest {
   signal?: AbortSignal | undefined;
 }
 
-/** Reads the markers the remote scripts print on stderr. */
-export function readMarkers(stderr: string): {
+export interface Markers {
   launchedPid?: number;
   end?: RunEnd;
+  /** `<run id> <epoch seconds>` of the run that holds the lock. */
   locked?: string;
-} {
-  const found: { launchedPid?: number; end?: RunEnd; locked?: string } = {};
+  reclaimed?: string;
+  forced?: string;
+}
+
+/** Reads the markers the remote scripts print on stderr. */
+export function readMarkers(stderr: string): Markers {
+  const found: Markers = {};
+  const after = (line: string, mark: string) =>
+    line.startsWith(`${mark} `) ? line.slice(mark.length + 1).trim() : undefined;
   for (const line of stderr.split("\n")) {
-    if (line.startsWith(`${MARK.launched} `))
-      found.launchedPid = Number(line.slice(MARK.launched.length + 1));
-    else if (line.startsWith(`${MARK.locked} `)) found.locked = line.slice(MARK.locked.length + 1);
-    else if (line.startsWith(`${MARK.exit} `)) {
-      const value = line.slice(MARK.exit.length + 1).trim();
-      if (value === "lost") found.end = { kind: "lost" };
-      else if (value === "missing") found.end = { kind: "missing" };
-      else if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
-      else found.end = { kind: "lost" };
+    const launched = after(line, MARK.launched);
+    if (launched !== undefined) found.launchedPid = Number(launched);
+    for (const key of ["locked", "reclaimed", "forced"] as const) {
+      const text = after(line, MARK[key]);
+      if (text !== undefined) found[key] = text;
     }
+    const value = after(line, MARK.exit);
+    if (value === undefined) continue;
+    if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
+    else found.end = value === "missing" ? { kind: "missing" } : { kind: "lost" };
   }
   return found;
 }
@@ -56,12 +63,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+export interface StreamAttempt {
+  markers: Markers;
+  /** The stream ended without the run's end marker: the connection failed. */
+  failed: boolean;
+  stderr: string;
+}
+
 /** Runs one stream attempt, writing stdout to the sink as it comes. */
 export async function streamOnce(
   request: FollowRequest,
   script: string,
   launch?: { stdin: string; onLaunched: (pid: number) => void },
-): Promise<{ markers: ReturnType<typeof readMarkers>; failed: boolean; stderr: string }> {
+): Promise<StreamAttempt> {
   const { transport, sink, report } = request;
   let stderrSoFar = "";
   const result = await transport.exec(script, {
@@ -93,7 +107,7 @@ export async function streamOnce(
 /** Follows until the run ends; `first` is an attempt already made (the launch round trip streams too). */
 export async function followRun(
   request: FollowRequest,
-  first?: { failed: boolean; markers: ReturnType<typeof readMarkers>; stderr: string },
+  first?: { failed: boolean; markers: Markers; stderr: string },
 ): Promise<RunEnd> {
   let last = first;
   const deadline = Date.now() + request.reconnectTimeoutMs;

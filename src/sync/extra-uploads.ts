@@ -6,10 +6,10 @@ import { join, posix, resolve } from "node:path";
 import picomatch from "picomatch";
 import type { UploadEntry } from "../config/transfer-entries.js";
 import { OffloadError } from "../errors.js";
-import { GLOB_OPTIONS } from "./glob.js";
 import { quoteShell } from "../remote/quote.js";
 import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
+import { GLOB_OPTIONS } from "./glob.js";
 import { buildRsyncOneArgv } from "./rsync.js";
 
 /** Files below `root` that the glob entries match, ignore rules notwithstanding (they were asked for). */

@@ -31,6 +31,9 @@ export function runProcess(
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
+      // A process group of its own: Ctrl+C in the terminal reaches offload, which decides what to stop,
+      // and not the ssh clients that carry the log.
+      detached: true,
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

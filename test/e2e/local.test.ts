@@ -1,5 +1,5 @@
 // The whole core loop on the embedded `local` target: no server, same protocol.
-import { readFile, readdir, symlink } from "node:fs/promises";
+import { readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -18,7 +18,16 @@ function offload(p: TempProject, args: string[]) {
 describe("offload run --host local", () => {
   it("trains the quickstart example, streams its log, and brings the outputs home", async () => {
     project = await makeProject("quickstart");
-    const result = await offload(project, ["run", "--host", "local", "--", "python3", "train.py", "--epochs", "3"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--",
+      "python3",
+      "train.py",
+      "--epochs",
+      "3",
+    ]);
     expect(result.stderr).toContain("finished (exit 0)");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Epoch 3\/3/);
@@ -26,10 +35,18 @@ describe("offload run --host local", () => {
     const [id] = await project.runIds();
     if (!id) throw new Error("no run recorded");
     const record = await project.record(id);
-    expect(record).toMatchObject({ status: "succeeded", exitCode: 0, command: ["python3", "train.py", "--epochs", "3"], target: { label: "local", kind: "local" } });
+    expect(record).toMatchObject({
+      status: "succeeded",
+      exitCode: 0,
+      command: ["python3", "train.py", "--epochs", "3"],
+      target: { label: "local", kind: "local" },
+    });
     expect(record.target.remoteDir).toBe(join(project.home, ".offload/work/project"));
-    expect(record.artifacts).toEqual(expect.arrayContaining(["outputs/metrics.json", "outputs/model.json"]));
-    for (const phase of ["connect", "sync", "launch", "run", "download", "total"] as const) expect(record.phases[phase]).toBeGreaterThanOrEqual(0);
+    expect(record.artifacts).toEqual(
+      expect.arrayContaining(["outputs/metrics.json", "outputs/model.json"]),
+    );
+    for (const phase of ["connect", "sync", "launch", "run", "download", "total"] as const)
+      expect(record.phases[phase]).toBeGreaterThanOrEqual(0);
     expect(record.sync?.transferred).toBeGreaterThan(0);
 
     const local = await project.localLog(id);
@@ -38,13 +55,28 @@ describe("offload run --host local", () => {
     expect(record.logBytes).toBe(local.length);
     expect(result.stdout).toBe(local.toString("utf8"));
 
-    const metrics = JSON.parse(await readFile(join(project.dir, ".offload/runs", id, "artifacts/outputs/metrics.json"), "utf8"));
+    const metrics = JSON.parse(
+      await readFile(
+        join(project.dir, ".offload/runs", id, "artifacts/outputs/metrics.json"),
+        "utf8",
+      ),
+    );
     expect(metrics).toBeTypeOf("object");
   });
 
   it("exits with the command's own exit code and records the failure", async () => {
     project = await makeProject("quickstart");
-    const result = await offload(project, ["run", "--host", "local", "--", "python3", "train.py", "--epochs", "2", "--fail"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--",
+      "python3",
+      "train.py",
+      "--epochs",
+      "2",
+      "--fail",
+    ]);
     expect(result.code).toBe(3);
     const [id] = await project.runIds();
     const record = await project.record(id ?? "");
@@ -53,38 +85,88 @@ describe("offload run --host local", () => {
 
   it("runs one argument with spaces as shell text, and passes env and startup/shutdown commands", async () => {
     project = await makeProject();
-    await project.write("offload.yaml", "env:\n  GREETING: hello world\nstartup:\n  - echo starting\nshutdown:\n  - echo stopping\n");
-    const result = await offload(project, ["run", "--host", "local", "-e", "EXTRA=$(not run)", "--", 'echo "$GREETING|$EXTRA" && exit 7']);
+    await project.write(
+      "offload.yaml",
+      "env:\n  GREETING: hello world\nstartup:\n  - echo starting\nshutdown:\n  - echo stopping\n",
+    );
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "-e",
+      "EXTRA=$(not run)",
+      "--",
+      'echo "$GREETING|$EXTRA" && exit 7',
+    ]);
     expect(result.code).toBe(7);
     expect(result.stdout).toBe("starting\nhello world|$(not run)\nstopping\n");
   });
 
   it("keeps hostile file names intact through sync and download", async () => {
     project = await makeProject();
-    const names = ["with space.txt", "it's.txt", "$(touch pwned).txt", "new\nline.txt", "-rf", "ünïcødé ✓.txt", "back\\slash.txt"];
+    const names = [
+      "with space.txt",
+      "it's.txt",
+      "$(touch pwned).txt",
+      "new\nline.txt",
+      "-rf",
+      "ünïcødé ✓.txt",
+      "back\\slash.txt",
+    ];
     for (const name of names) await project.write(`data/${name}`, `content of ${name}`);
-    const result = await offload(project, ["run", "--host", "local", "--download", "out/**", "--", "sh", "-c", "mkdir -p out && cp -R data/. out/"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--download",
+      "out/**",
+      "--",
+      "sh",
+      "-c",
+      "mkdir -p out && cp -R data/. out/",
+    ]);
     expect(result.code).toBe(0);
     const [id] = await project.runIds();
     const artifacts = join(project.dir, ".offload/runs", id ?? "", "artifacts/out");
     expect((await readdir(artifacts)).sort()).toEqual([...names].sort());
-    for (const name of names) expect(await readFile(join(artifacts, name), "utf8")).toBe(`content of ${name}`);
+    for (const name of names)
+      expect(await readFile(join(artifacts, name), "utf8")).toBe(`content of ${name}`);
     expect((await readdir(project.dir)).includes("pwned")).toBe(false);
   });
 
   it("refuses download paths that escape, and never follows a symlink out of the remote dir", async () => {
     project = await makeProject();
-    const refused = await offload(project, ["run", "--host", "local", "--download", "../secret", "--", "true"]);
+    const refused = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--download",
+      "../secret",
+      "--",
+      "true",
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/\.\./);
     expect(await project.runIds()).toEqual([]);
 
-    const result = await offload(project, ["run", "--host", "local", "--download", "out/**", "--", "sh", "-c", "mkdir -p out && echo ok > out/real.txt && ln -s /etc/passwd out/passwd && ln -s /etc out/etc"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--download",
+      "out/**",
+      "--",
+      "sh",
+      "-c",
+      "mkdir -p out && echo ok > out/real.txt && ln -s /etc/passwd out/passwd && ln -s /etc out/etc",
+    ]);
     expect(result.code).toBe(0);
     const [id] = await project.runIds();
     const record = await project.record(id ?? "");
     expect(record.artifacts).toEqual(["out/real.txt"]);
-    expect((await readdir(join(project.dir, ".offload/runs", id ?? "", "artifacts/out"))).sort()).toEqual(["real.txt"]);
+    expect(
+      (await readdir(join(project.dir, ".offload/runs", id ?? "", "artifacts/out"))).sort(),
+    ).toEqual(["real.txt"]);
   });
 
   it("lists runs and prints a run's log", async () => {

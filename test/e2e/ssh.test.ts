@@ -25,42 +25,80 @@ function hasTorch(): boolean {
 describeWithHosts(1, "offload run over ssh", (bed) => {
   const host = bed.hosts[0] ?? "offload-h1";
   const ssh = (command: string) => execFileSync("ssh", ["-F", bed.sshConfig, host, command]);
-  const offload = (p: TempProject, args: string[]) => runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], { cwd: p.dir });
+  const offload = (p: TempProject, args: string[]) =>
+    runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], { cwd: p.dir });
 
-  it.skipIf(!hasTorch())("trains the PyTorch example: live log, byte-identical copy, artifacts, complete run.json", async () => {
-    project = await makeProject("pytorch");
-    const remoteDir = `offload-e2e-${process.pid}-${Date.now()}`;
-    const result = await offload(project, ["run", "--host", `${host}/${remoteDir}`, "--", "/usr/bin/python3", "train.py", "--epochs", "3"]);
-    expect(result.stderr).toContain("finished (exit 0)");
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Epoch 3\/3/);
+  it.skipIf(!hasTorch())(
+    "trains the PyTorch example: live log, byte-identical copy, artifacts, complete run.json",
+    async () => {
+      project = await makeProject("pytorch");
+      const remoteDir = `offload-e2e-${process.pid}-${Date.now()}`;
+      const result = await offload(project, [
+        "run",
+        "--host",
+        `${host}/${remoteDir}`,
+        "--",
+        "/usr/bin/python3",
+        "train.py",
+        "--epochs",
+        "3",
+      ]);
+      expect(result.stderr).toContain("finished (exit 0)");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Epoch 3\/3/);
 
-    const [id] = await project.runIds();
-    if (!id) throw new Error("no run recorded");
-    const record = await project.record(id);
-    expect(record).toMatchObject({ status: "succeeded", exitCode: 0, target: { label: `${host}/${remoteDir}`, kind: "ssh", host }, sync: { tool: "rsync" } });
-    expect(record.target.remoteDir).toBe(`/root/${remoteDir}`);
-    expect(record.remote?.launcherPid).toBeGreaterThan(0);
-    expect(record.finishedAt).toBeTruthy();
-    expect(record.artifacts).toEqual(expect.arrayContaining(["outputs/model.pt", "outputs/metrics.json"]));
+      const [id] = await project.runIds();
+      if (!id) throw new Error("no run recorded");
+      const record = await project.record(id);
+      expect(record).toMatchObject({
+        status: "succeeded",
+        exitCode: 0,
+        target: { label: `${host}/${remoteDir}`, kind: "ssh", host },
+        sync: { tool: "rsync" },
+      });
+      expect(record.target.remoteDir).toBe(`/root/${remoteDir}`);
+      expect(record.remote?.launcherPid).toBeGreaterThan(0);
+      expect(record.finishedAt).toBeTruthy();
+      expect(record.artifacts).toEqual(
+        expect.arrayContaining(["outputs/model.pt", "outputs/metrics.json"]),
+      );
 
-    const remoteLog = ssh(`cat ${record.target.remoteDir}/.offload/runs/${id}/output.log`);
-    const localLog = await project.localLog(id);
-    expect(localLog.equals(remoteLog)).toBe(true);
+      const remoteLog = ssh(`cat ${record.target.remoteDir}/.offload/runs/${id}/output.log`);
+      const localLog = await project.localLog(id);
+      expect(localLog.equals(remoteLog)).toBe(true);
 
-    const localModel = await readFile(join(project.dir, ".offload/runs", id, "artifacts/outputs/model.pt"));
-    expect(localModel.equals(ssh(`cat ${record.target.remoteDir}/outputs/model.pt`))).toBe(true);
-  });
+      const localModel = await readFile(
+        join(project.dir, ".offload/runs", id, "artifacts/outputs/model.pt"),
+      );
+      expect(localModel.equals(ssh(`cat ${record.target.remoteDir}/outputs/model.pt`))).toBe(true);
+    },
+  );
 
   it("passes a non-zero exit code through and still downloads what exists", async () => {
     project = await makeProject();
-    await project.write("job.sh", "mkdir -p out\necho partial > out/partial.txt\necho failing >&2\nexit 42\n");
-    const result = await offload(project, ["run", "--host", `${host}/offload-e2e-fail-${process.pid}`, "--download", "out/*.txt", "--", "sh", "job.sh"]);
+    await project.write(
+      "job.sh",
+      "mkdir -p out\necho partial > out/partial.txt\necho failing >&2\nexit 42\n",
+    );
+    const result = await offload(project, [
+      "run",
+      "--host",
+      `${host}/offload-e2e-fail-${process.pid}`,
+      "--download",
+      "out/*.txt",
+      "--",
+      "sh",
+      "job.sh",
+    ]);
     expect(result.code).toBe(42);
     expect(result.stdout).toContain("failing");
     const [id] = await project.runIds();
     const record = await project.record(id ?? "");
-    expect(record).toMatchObject({ status: "failed", exitCode: 42, artifacts: ["out/partial.txt"] });
+    expect(record).toMatchObject({
+      status: "failed",
+      exitCode: 42,
+      artifacts: ["out/partial.txt"],
+    });
   });
 
   it("refuses a host whose key changed, with a hint, and never connects", async () => {
@@ -71,9 +109,25 @@ describeWithHosts(1, "offload run over ssh", (bed) => {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey]);
     const forged = (await readFile(`${otherKey}.pub`, "utf8")).split(" ").slice(0, 2).join(" ");
     const original = await readFile(bed.knownHosts, "utf8");
-    await writeFile(knownHosts, original.split("\n").map((line) => (line.startsWith(`${host},`) || line.startsWith(`${host} `) ? `${line.split(" ")[0]} ${forged}` : line)).join("\n"));
-    await writeFile(config, (await readFile(bed.sshConfig, "utf8")).replaceAll(bed.knownHosts, knownHosts));
-    const result = await runCli(["run", "--ssh-config", config, "--host", host, "--", "true"], { cwd: project.dir, env: { OFFLOAD_CONTROL_DIR: join(project.dir, "..") } });
+    await writeFile(
+      knownHosts,
+      original
+        .split("\n")
+        .map((line) =>
+          line.startsWith(`${host},`) || line.startsWith(`${host} `)
+            ? `${line.split(" ")[0]} ${forged}`
+            : line,
+        )
+        .join("\n"),
+    );
+    await writeFile(
+      config,
+      (await readFile(bed.sshConfig, "utf8")).replaceAll(bed.knownHosts, knownHosts),
+    );
+    const result = await runCli(["run", "--ssh-config", config, "--host", host, "--", "true"], {
+      cwd: project.dir,
+      env: { OFFLOAD_CONTROL_DIR: join(project.dir, "..") },
+    });
     expect(result.code).toBe(200);
     expect(result.stderr).toContain("E_HOST_KEY_CHANGED");
     expect(result.stderr).toContain("ssh-keygen -R");
@@ -84,8 +138,17 @@ describeWithHosts(1, "offload run over ssh", (bed) => {
     project = await makeProject();
     const config = join(project.dir, "..", "ssh_config");
     await writeFile(join(project.dir, "..", "empty_known_hosts"), "");
-    await writeFile(config, (await readFile(bed.sshConfig, "utf8")).replaceAll(bed.knownHosts, join(project.dir, "..", "empty_known_hosts")));
-    const result = await runCli(["run", "--ssh-config", config, "--host", host, "--", "true"], { cwd: project.dir, env: { OFFLOAD_CONTROL_DIR: join(project.dir, "..") } });
+    await writeFile(
+      config,
+      (await readFile(bed.sshConfig, "utf8")).replaceAll(
+        bed.knownHosts,
+        join(project.dir, "..", "empty_known_hosts"),
+      ),
+    );
+    const result = await runCli(["run", "--ssh-config", config, "--host", host, "--", "true"], {
+      cwd: project.dir,
+      env: { OFFLOAD_CONTROL_DIR: join(project.dir, "..") },
+    });
     expect(result.code).toBe(200);
     expect(result.stderr).toContain("E_HOST_KEY_UNKNOWN");
     expect(result.stderr).toMatch(/hint: .*ssh /);

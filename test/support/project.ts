@@ -1,5 +1,5 @@
 // Temp projects for end-to-end tests: a copy of an example (or files given inline) in a fresh directory.
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,8 @@ export async function makeProject(example?: string): Promise<TempProject> {
       await writeFile(join(dir, path), content);
     },
     runIds: async () => (await readdir(runsDir).catch(() => [] as string[])).sort(),
-    record: async (id) => JSON.parse(await readFile(join(runsDir, id, "run.json"), "utf8")) as RunRecord,
+    record: async (id) =>
+      JSON.parse(await readFile(join(runsDir, id, "run.json"), "utf8")) as RunRecord,
     localLog: (id) => readFile(join(runsDir, id, "output.log")),
     remove: () => rm(base, { recursive: true, force: true }),
   };

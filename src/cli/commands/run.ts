@@ -1,13 +1,31 @@
-// `offload run`: parse what the user typed into a request, run it, render its events, return its exit code.
+// `offload run`, `attach` and `stop`: turn what the user typed into library calls, render their events,
+// return the exit code.
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
 import { EXIT_CODES } from "../../errors.js";
+import type { RunRecord } from "../../runs/record.js";
+import { attachRun } from "../../session/attach.js";
 import { runJob } from "../../session/run.js";
+import { stopRemoteRun } from "../../session/stop.js";
+import { captureInterrupts } from "../interrupts.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
 
 export interface RunFlags {
   json?: boolean;
   quiet?: boolean;
+  force?: boolean;
+  wait?: boolean;
+}
+
+function reporterFor(flags: RunFlags, out: Output) {
+  return flags.json
+    ? createJsonReporter(out)
+    : createHumanReporter(out, { quiet: flags.quiet ?? false });
+}
+
+function exitCodeOf(record: RunRecord): number {
+  if (record.status === "running") return 0;
+  return record.exitCode ?? EXIT_CODES.lost;
 }
 
 export async function runCommand(
@@ -18,28 +36,90 @@ export async function runCommand(
   out: Output,
 ): Promise<number> {
   const transport = createTransport(settings);
-  const report = flags.json
-    ? createJsonReporter(out)
-    : createHumanReporter(out, { quiet: flags.quiet ?? false });
-  const record = await runJob({
-    transport,
-    store: createStore(projectDir),
-    projectDir,
-    target: {
-      label: settings.hostLabel,
-      kind: transport.kind,
-      ...(settings.host.kind === "ssh"
-        ? {
-            host: settings.host.host,
-            ...(settings.host.user ? { user: settings.host.user } : {}),
-            ...(settings.host.port ? { port: settings.host.port } : {}),
-          }
-        : {}),
-    },
-    command,
-    settings: toRunSettings(settings),
-    report,
-  });
-  if (record.exitCode === null) return EXIT_CODES.lost;
-  return record.exitCode;
+  const interrupts = captureInterrupts();
+  try {
+    const record = await runJob({
+      transport,
+      store: createStore(projectDir),
+      projectDir,
+      target: {
+        label: settings.hostLabel,
+        kind: transport.kind,
+        ...(settings.host.kind === "ssh"
+          ? {
+              host: settings.host.host,
+              ...(settings.host.user ? { user: settings.host.user } : {}),
+              ...(settings.host.port ? { port: settings.host.port } : {}),
+            }
+          : {}),
+      },
+      command,
+      settings: toRunSettings(settings),
+      report: reporterFor(flags, out),
+      force: flags.force ?? false,
+      noWait: flags.wait === false,
+      controls: interrupts.controls,
+    });
+    if (flags.wait === false && !flags.json) {
+      out.stdout.write(`${record.id}\n`);
+      out.stderr.write(
+        `follow it with \`offload attach ${record.id}\`, stop it with \`offload stop ${record.id}\`\n`,
+      );
+    }
+    return exitCodeOf(record);
+  } finally {
+    interrupts.release();
+  }
+}
+
+export async function attachCommand(
+  projectDir: string,
+  settings: EffectiveSettings,
+  runId: string,
+  flags: RunFlags,
+  out: Output,
+): Promise<number> {
+  const interrupts = captureInterrupts();
+  try {
+    const run = toRunSettings(settings);
+    const record = await attachRun({
+      transport: createTransport(settings),
+      store: createStore(projectDir),
+      projectDir,
+      runId,
+      report: reporterFor(flags, out),
+      reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
+      graceSeconds: run.graceSeconds,
+      controls: interrupts.controls,
+    });
+    return exitCodeOf(record);
+  } finally {
+    interrupts.release();
+  }
+}
+
+export async function stopCommand(
+  settings: EffectiveSettings,
+  record: RunRecord,
+  out: Output,
+): Promise<number> {
+  const run = toRunSettings(settings);
+  out.stderr.write(
+    `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
+  );
+  const outcome = await stopRemoteRun(
+    createTransport(settings),
+    record.target.remoteDir,
+    record.id,
+    run.graceSeconds,
+  );
+  const said = {
+    stopped: "stopped",
+    "already-ended": "had already ended",
+    pending: "was signalled; it has not written its exit status yet",
+  }[outcome];
+  out.stderr.write(
+    `run ${record.id} ${said}. \`offload attach ${record.id}\` fetches its log and outputs.\n`,
+  );
+  return 0;
 }

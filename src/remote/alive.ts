@@ -1,0 +1,33 @@
+// Shell functions shared by the run protocol's scripts: is a process or a process group alive, and how
+// to stop a run. Orphans can sit as zombies for a while (a slow PID 1) and `kill -0` succeeds on a
+// zombie, so a zombie counts as gone.
+
+export const PROTOCOL_FUNCTIONS = `offload_alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  if [ -r "/proc/$1/stat" ]; then
+    case "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" in Z) return 1 ;; esac
+  fi
+  return 0
+}
+offload_group_alive() {
+  if ps -eo pgid=,stat= >/dev/null 2>&1; then
+    ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+  else
+    kill -0 -- "-$1" 2>/dev/null
+  fi
+}
+offload_sleep() { sleep "$1" 2>/dev/null || sleep 1; }
+# offload_stop RUN_DIR GRACE_SECONDS: TERM to the job's process group, KILL after the grace period, then
+# wait (bounded) for the launcher to run the shutdown commands and write exit.
+offload_stop() {
+  [ -f "$1/exit" ] && return 0
+  n=0; while [ ! -s "$1/pid" ] && [ $n -lt 50 ]; do offload_sleep 0.1; n=$((n + 1)); done
+  pg=$(cat "$1/pid" 2>/dev/null)
+  if [ -n "$pg" ]; then
+    kill -s TERM -- "-$pg" 2>/dev/null
+    n=0; while offload_group_alive "$pg" && [ $n -lt $(($2 * 10)) ]; do offload_sleep 0.1; n=$((n + 1)); done
+    if offload_group_alive "$pg"; then kill -s KILL -- "-$pg" 2>/dev/null; printf 'offload-killed %s\\n' "$pg" >&2; fi
+  fi
+  lp=$(cat "$1/launcher.pid" 2>/dev/null)
+  n=0; while [ ! -f "$1/exit" ] && [ -n "$lp" ] && offload_alive "$lp" && [ $n -lt 1200 ]; do offload_sleep 0.1; n=$((n + 1)); done
+}`;

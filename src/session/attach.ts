@@ -1,0 +1,50 @@
+// `offload attach` as a library call: resume a run's log from the last byte this machine has, then
+// finish it as `run` would (exit code, downloads, run record).
+import type { Reporter } from "../events.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import type { Transport } from "../transport/types.js";
+import { completeRun, type RunControls } from "./complete.js";
+import { prepareTarget } from "./prepare.js";
+
+export interface AttachRequest {
+  transport: Transport;
+  store: RunStore;
+  projectDir: string;
+  runId: string;
+  report: Reporter;
+  reconnectTimeoutSeconds: number;
+  graceSeconds: number;
+  controls?: RunControls;
+}
+
+export async function attachRun(request: AttachRequest): Promise<RunRecord> {
+  const { transport, store, report } = request;
+  const started = performance.now();
+  const record = await store.load(request.runId);
+  report({ type: "connecting", target: transport.label });
+  const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
+  report({
+    type: "connected",
+    target: transport.label,
+    ms: Math.round(performance.now() - started),
+  });
+  const offset = await store.logSize(record.id);
+  report({
+    type: "notice",
+    message: `attached to run ${record.id}; the log resumes at byte ${offset} (\`offload logs ${record.id}\` shows all of it)`,
+  });
+  record.status = "running";
+  return completeRun({
+    transport,
+    store,
+    record,
+    projectDir: request.projectDir,
+    tool: prepared.tool,
+    report,
+    reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
+    graceSeconds: request.graceSeconds,
+    controls: request.controls ?? {},
+    started,
+  });
+}

@@ -1,0 +1,142 @@
+// The second half of a run, shared by `run` and `attach`: follow the log to the end (stopping the job
+// on request), download the outputs, and record how it ended.
+import { type ErrorCode, isOffloadError, OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import { type RunRecord, statusForExit } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import { downloadArtifacts } from "../sync/download.js";
+import { planDownloads } from "../sync/download-plan.js";
+import type { SyncTool } from "../sync/upload.js";
+import type { Transport } from "../transport/types.js";
+import { type FollowRequest, followRun, type StreamAttempt } from "./follow.js";
+import { elapsed } from "./prepare.js";
+import { stopRemoteRun } from "./stop.js";
+
+/** How a person steers a run in progress: the first Ctrl+C stops the job, the second leaves at once. */
+export interface RunControls {
+  stop?: AbortSignal | undefined;
+  detach?: AbortSignal | undefined;
+}
+
+export interface CompleteRequest {
+  transport: Transport;
+  store: RunStore;
+  record: RunRecord;
+  projectDir: string;
+  tool: SyncTool;
+  report: Reporter;
+  reconnectTimeoutSeconds: number;
+  graceSeconds: number;
+  controls: RunControls;
+  /** When the whole operation started (performance.now()), for the total time. */
+  started: number;
+  /** A stream attempt already made (the launch round trip streams the log too). */
+  first?: StreamAttempt | undefined;
+}
+
+export async function completeRun(request: CompleteRequest): Promise<RunRecord> {
+  const { transport, store, record, report, controls } = request;
+  const sink = store.openLog(record.id);
+  const follow: FollowRequest = {
+    transport,
+    remoteDir: record.target.remoteDir,
+    runId: record.id,
+    sink,
+    report,
+    reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
+    signal: controls.detach,
+  };
+  const onStop = () => {
+    record.stopRequested = true;
+    report({
+      type: "notice",
+      message: `stopping run ${record.id}: TERM to its processes, KILL after ${request.graceSeconds} s (Ctrl+C again to leave it running)`,
+    });
+    stopRemoteRun(transport, record.target.remoteDir, record.id, request.graceSeconds).catch(
+      (error: unknown) => {
+        report({
+          type: "notice",
+          message: `could not stop the run yet: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      },
+    );
+  };
+  if (controls.stop?.aborted) onStop();
+  else controls.stop?.addEventListener("abort", onStop, { once: true });
+
+  const runStart = performance.now();
+  let end: Awaited<ReturnType<typeof followRun>>;
+  try {
+    end = await followRun(follow, request.first);
+  } catch (error) {
+    record.logBytes = sink.size;
+    if (isOffloadError(error)) record.error = { code: error.code, message: error.message };
+    await store.save(record);
+    throw error;
+  } finally {
+    sink.close();
+    controls.stop?.removeEventListener("abort", onStop);
+  }
+  record.logBytes = sink.size;
+  if (end.kind === "missing") {
+    throw new OffloadError(
+      "E_RUN_NOT_FOUND",
+      `Run ${record.id} is not in ${record.target.remoteDir} on ${transport.label} any more.`,
+      {
+        hint: `Its remote dir was removed or replaced; what this machine received is in \`offload logs ${record.id}\`.`,
+      },
+    );
+  }
+  record.phases.run = (record.phases.run ?? 0) + elapsed(runStart);
+  if (end.kind === "exit") {
+    record.exitCode = end.code;
+    record.status = record.stopRequested && end.code !== 0 ? "stopped" : statusForExit(end.code);
+  } else {
+    record.status = "lost";
+  }
+  record.finishedAt = new Date().toISOString();
+  delete record.error;
+  await downloadOutputs(request);
+  record.phases.total = elapsed(request.started);
+  await store.save(record);
+  report({
+    type: "finished",
+    runId: record.id,
+    exitCode: record.exitCode,
+    status: record.status,
+    ms: record.phases.total,
+  });
+  return record;
+}
+
+/** Downloads (also after a failed run: its logs and partial results matter most). A failure is noted, not fatal. */
+async function downloadOutputs(request: CompleteRequest): Promise<void> {
+  const { record, report, transport, store } = request;
+  const plan = planDownloads(record.download);
+  if (plan.globs.length + plan.mapped.length === 0) return;
+  const started = performance.now();
+  report({ type: "downloading", rules: record.download.length });
+  try {
+    const result = await downloadArtifacts({
+      transport,
+      remoteDir: record.target.remoteDir,
+      plan,
+      artifactsDir: store.artifactsDir(record.id),
+      projectDir: request.projectDir,
+      tool: request.tool,
+    });
+    record.artifacts = result.artifacts;
+    record.mappedFiles = result.mappedFiles;
+    record.phases.download = elapsed(started);
+    report({
+      type: "downloaded",
+      files: result.artifacts.length,
+      missing: result.missing,
+      ms: record.phases.download,
+    });
+  } catch (error) {
+    if (!isOffloadError(error)) throw error;
+    record.error = { code: error.code as ErrorCode, message: error.message };
+    report({ type: "notice", message: `${error.message}${error.hint ? ` (${error.hint})` : ""}` });
+  }
+}
