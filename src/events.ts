@@ -1,6 +1,7 @@
 // RunEvent: what the library reports while it works. The TTY renderer, --json and the dashboard are
 // reporters of the same events; the library itself never prints.
 import type { ErrorCode } from "./errors.js";
+import type { MetricEvent, ProgressEvent } from "./progress/types.js";
 
 export type RunEvent =
   | { type: "connecting"; target: string }
@@ -22,7 +23,9 @@ export type RunEvent =
   | { type: "downloaded"; files: number; missing: string[]; ms: number }
   | { type: "notice"; message: string }
   | { type: "finished"; runId: string; exitCode: number | null; status: string; ms: number }
-  | { type: "failed"; code: ErrorCode; message: string };
+  | { type: "failed"; code: ErrorCode; message: string }
+  | ProgressEvent
+  | MetricEvent;
 
 /** Receives events; every hook is optional so a reporter can listen to just what it shows. */
 export type Reporter = (event: RunEvent) => void;

@@ -6,6 +6,7 @@ import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
 import { prepareTarget } from "./prepare.js";
+import { trackProgress } from "./progress.js";
 
 export interface AttachRequest {
   transport: Transport;
@@ -19,9 +20,10 @@ export interface AttachRequest {
 }
 
 export async function attachRun(request: AttachRequest): Promise<RunRecord> {
-  const { transport, store, report } = request;
+  const { transport, store } = request;
   const started = performance.now();
   const record = await store.load(request.runId);
+  const report = trackProgress(request.report, store.runDir(record.id));
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
   report({

@@ -14,6 +14,7 @@ import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
 import { type FollowRequest, streamOnce } from "./follow.js";
 import { elapsed, prepareTarget, syncWorkspace } from "./prepare.js";
+import { trackProgress } from "./progress.js";
 
 export interface RunSettings {
   remoteDir: string;
@@ -64,8 +65,10 @@ function launchError(transport: Transport, stderr: string, failed: boolean): Err
 }
 
 export async function runJob(request: RunRequest): Promise<RunRecord> {
-  const { transport, store, settings, report } = request;
+  const { transport, store, settings } = request;
   const started = performance.now();
+  const id = createRunId();
+  const report = trackProgress(request.report, store.runDir(id));
   planDownloads(settings.download); // refuse bad rules before anything moves
 
   report({ type: "connecting", target: transport.label });
@@ -81,7 +84,6 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     report,
   });
 
-  const id = createRunId();
   const record: RunRecord = {
     version: 1,
     id,

@@ -1,0 +1,28 @@
+// Watches the log as it streams: parses training progress and metrics out of it (no change to the
+// user's script needed), reports them as events, and appends the metrics to the run's metrics.jsonl.
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import type { Reporter } from "../events.js";
+import { createLogParser } from "../progress/index.js";
+import type { UserPattern } from "../progress/types.js";
+
+export function trackProgress(report: Reporter, runDir: string, patterns: readonly UserPattern[] = []): Reporter {
+  const parser = createLogParser({ patterns });
+  const decoder = new StringDecoder("utf8");
+  const metricsPath = join(runDir, "metrics.jsonl");
+  return (event) => {
+    report(event);
+    if (event.type !== "output") return;
+    const events = parser.push(decoder.write(Buffer.from(event.data)));
+    const lines: string[] = [];
+    for (const parsed of events) {
+      report(parsed);
+      if (parsed.type === "metric") {
+        const { type: _type, ...metric } = parsed;
+        lines.push(JSON.stringify({ time: new Date().toISOString(), ...metric }));
+      }
+    }
+    if (lines.length > 0) appendFileSync(metricsPath, `${lines.join("\n")}\n`);
+  };
+}
