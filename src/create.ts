@@ -17,6 +17,7 @@ export function createTransport(settings: EffectiveSettings): Transport {
     port: host.port,
     configFile: settings.ssh.configFile,
     connectTimeoutSeconds: settings.ssh.connectTimeout,
+    keepaliveSeconds: settings.ssh.keepalive,
   });
 }
 

@@ -13,7 +13,7 @@ declare module "vitest" {
   }
 }
 
-const DEFAULT_HOSTS = 2;
+const DEFAULT_HOSTS = 4;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const names = defaultNames();
 let released = true;

@@ -12,7 +12,9 @@ import { EXIT_CODES, OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
 import { checkHost } from "../session/check.js";
 import { formatCheck } from "./commands/check.js";
+import { type EventsFlags, eventsCommand } from "./commands/events.js";
 import { listRuns, printLog } from "./commands/ps.js";
+import { type ReportFlags, reportCommand } from "./commands/report.js";
 import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
 import type { Output } from "./render.js";
@@ -222,6 +224,30 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .argument("[run]", "run id or a unique part of it")
     .action(async (run: string | undefined) => {
       setCode(await printLog(createStore(findProjectDir(process.cwd())), out, run));
+    });
+
+  program
+    .command("report")
+    .summary("summarize runs' metrics with curves, or write a self-contained HTML report (--html)")
+    .argument("[runs...]", "run ids or unique parts of them (default: the latest run)")
+    .option("--html [file]", "write an HTML report (default .offload/runs/<id>/report.html)")
+    .option("--json", "print the summaries as JSON")
+    .action(async (runs: string[], flags: ReportFlags) => {
+      setCode(await reportCommand(createStore(findProjectDir(process.cwd())), runs, flags, out));
+    });
+
+  program
+    .command("events")
+    .summary("show the progress and metrics offload reads from a log file")
+    .argument("<file>", "a log file, e.g. .offload/runs/<id>/output.log")
+    .addOption(
+      new Option("--pattern <regex>", "your regex with named groups (repeatable)").argParser(
+        collect,
+      ),
+    )
+    .option("--json", "print one JSON event a line")
+    .action(async (file: string, flags: EventsFlags) => {
+      setCode(await eventsCommand(file, flags, out));
     });
 
   return program;

@@ -1,8 +1,10 @@
-// Reporters for people and programs: human lines on stderr (the log itself goes to stdout untouched), or
-// one JSON event a line on stdout with --json.
+// Reporters for people and programs: human lines on stderr (the log itself goes to stdout untouched)
+// with a live status line on a terminal, or one JSON event a line on stdout with --json.
 import { StringDecoder } from "node:string_decoder";
 import pc from "picocolors";
 import type { Reporter, RunEvent } from "../events.js";
+import { stripAnsi } from "../progress/lines.js";
+import { createStatusLine } from "./status-line.js";
 
 export interface Output {
   stdout: NodeJS.WritableStream;
@@ -51,15 +53,80 @@ export function describeEvent(event: RunEvent): string | undefined {
   }
 }
 
-export function createHumanReporter(out: Output, options: { quiet?: boolean } = {}): Reporter {
+export interface HumanReporterOptions {
+  quiet?: boolean;
+  /** Show the status line; by default when stderr is a terminal (and not --quiet, not TERM=dumb). */
+  statusLine?: boolean;
+}
+
+/** A reporter that may hold a status line on screen: close() clears it (before an error is printed). */
+export type HumanReporter = Reporter & { close(): void };
+
+type TtyStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+function isTty(stream: NodeJS.WritableStream): boolean {
+  return (stream as TtyStream).isTTY === true;
+}
+
+/** Bytes kept of an unfinished log line; beyond it the line is written as it is. */
+const MAX_PARTIAL = 64 * 1024;
+
+/**
+ * The log goes to stdout untouched and events become dim lines on stderr. On a terminal a status
+ * line sits under the log; while it does, a log line reaches the screen once complete (the status
+ * line shows the unfinished one, such as a bar redrawn with \r), so the two never share a row.
+ */
+export function createHumanReporter(out: Output, options: HumanReporterOptions = {}): HumanReporter {
+  const wanted =
+    options.statusLine ?? (!options.quiet && isTty(out.stderr) && process.env.TERM !== "dumb");
+  const status = wanted ? createStatusLine(out.stderr as TtyStream) : undefined;
+  // Only a log on the same screen as the status line needs to wait for its line ends.
+  const hold = status !== undefined && isTty(out.stdout);
   let atLineStart = true;
-  return (event) => {
-    if (event.type === "output") {
-      out.stdout.write(event.data);
-      const last = event.data[event.data.length - 1];
-      if (last !== undefined) atLineStart = last === 10;
+  let pending: Buffer = Buffer.alloc(0);
+
+  const writeLog = (data: Uint8Array) => {
+    out.stdout.write(data);
+    const last = data[data.length - 1];
+    if (last !== undefined) atLineStart = last === 10;
+  };
+  const holdLog = (data: Uint8Array) => {
+    const combined = Buffer.concat([pending, data]);
+    const cut = combined.lastIndexOf(10) + 1;
+    let rest = combined.subarray(cut);
+    // What a terminal would show of a line redrawn with \r is what follows the last \r.
+    const redraw = rest.lastIndexOf(13);
+    if (redraw > 0) rest = rest.subarray(redraw);
+    const complete = rest.length > MAX_PARTIAL ? combined : combined.subarray(0, cut);
+    pending = rest.length > MAX_PARTIAL ? Buffer.alloc(0) : Buffer.from(rest);
+    if (complete.length > 0) status?.around(() => writeLog(complete));
+    status?.showPartial(stripAnsi(pending.toString("utf8").replace(/^\r/, "")));
+  };
+  // A log that ended mid-line would glue our message to it.
+  const endLogLine = () => {
+    if (pending.length > 0) {
+      writeLog(pending);
+      pending = Buffer.alloc(0);
+      status?.showPartial("");
+    }
+    if (!atLineStart) writeLog(Buffer.from("\n"));
+  };
+  const close = () => {
+    status?.close();
+    endLogLine();
+  };
+
+  const reporter = (event: RunEvent) => {
+    if (event.type === "progress" || event.type === "metric") {
+      status?.update(event);
       return;
     }
+    if (event.type === "output") {
+      if (hold) holdLog(event.data);
+      else writeLog(event.data);
+      return;
+    }
+    if (event.type === "finished") close();
     if (options.quiet && event.type !== "finished" && event.type !== "reconnecting") return;
     const line = describeEvent(event);
     if (line === undefined) return;
@@ -69,13 +136,14 @@ export function createHumanReporter(out: Output, options: { quiet?: boolean } = 
           ? pc.green("✓")
           : pc.red("✗")
         : pc.cyan("›");
-    // A log that ended mid-line would glue our message to it.
-    if (!atLineStart) {
-      out.stdout.write("\n");
-      atLineStart = true;
-    }
-    out.stderr.write(`${mark} ${pc.dim(line)}\n`);
+    const print = () => {
+      endLogLine();
+      out.stderr.write(`${mark} ${pc.dim(line)}\n`);
+    };
+    if (status) status.around(print);
+    else print();
   };
+  return Object.assign(reporter, { close });
 }
 
 /** One JSON object a line; the log becomes one `output` event per line (a decoder keeps UTF-8 intact). */

@@ -64,6 +64,7 @@ export function describeSettings(
   out.ssh = {
     config_file: at("ssh.config_file", s.ssh.configFile),
     connect_timeout: at("ssh.connect_timeout", s.ssh.connectTimeout),
+    keepalive: at("ssh.keepalive", s.ssh.keepalive),
   };
   out.reconnect = { timeout: at("reconnect.timeout", s.reconnect.timeout) };
   out.python = {

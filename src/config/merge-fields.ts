@@ -76,6 +76,10 @@ export function mergeNested(
     settings.ssh.connectTimeout = ssh.connect_timeout;
     note("ssh.connect_timeout");
   }
+  if (ssh?.keepalive !== undefined) {
+    settings.ssh.keepalive = ssh.keepalive;
+    note("ssh.keepalive");
+  }
   if (reconnect?.timeout !== undefined) {
     settings.reconnect.timeout = reconnect.timeout;
     note("reconnect.timeout");

@@ -38,7 +38,7 @@ export interface EffectiveSettings {
   startup: string[];
   shutdown: string[];
   sync: { tool: "auto" | "rsync" | "tar" };
-  ssh: { configFile?: string; connectTimeout?: number };
+  ssh: { configFile?: string; connectTimeout?: number; keepalive?: number };
   reconnect: { timeout: number };
   python: { requirements?: string; interpreter?: string; systemSitePackages?: boolean };
   gpus?: number;

@@ -34,6 +34,39 @@ export interface CompleteRequest {
   first?: StreamAttempt | undefined;
 }
 
+/**
+ * Stops the remote job once `signal` aborts (the first Ctrl+C), while the log keeps streaming to its end.
+ * Returns a function that stops listening.
+ */
+export function armStop(options: {
+  transport: Transport;
+  record: RunRecord;
+  report: Reporter;
+  graceSeconds: number;
+  signal: AbortSignal | undefined;
+}): () => void {
+  const { transport, record, report, graceSeconds, signal } = options;
+  const onStop = () => {
+    if (record.stopRequested) return;
+    record.stopRequested = true;
+    report({
+      type: "notice",
+      message: `stopping run ${record.id}: TERM to its processes, KILL after ${graceSeconds} s (Ctrl+C again to leave it running)`,
+    });
+    stopRemoteRun(transport, record.target.remoteDir, record.id, graceSeconds).catch(
+      (error: unknown) => {
+        report({
+          type: "notice",
+          message: `could not stop the run yet: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      },
+    );
+  };
+  if (signal?.aborted) onStop();
+  else signal?.addEventListener("abort", onStop, { once: true });
+  return () => signal?.removeEventListener("abort", onStop);
+}
+
 export async function completeRun(request: CompleteRequest): Promise<RunRecord> {
   const { transport, store, record, report, controls } = request;
   const sink = store.openLog(record.id);
@@ -46,23 +79,13 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
     signal: controls.detach,
   };
-  const onStop = () => {
-    record.stopRequested = true;
-    report({
-      type: "notice",
-      message: `stopping run ${record.id}: TERM to its processes, KILL after ${request.graceSeconds} s (Ctrl+C again to leave it running)`,
-    });
-    stopRemoteRun(transport, record.target.remoteDir, record.id, request.graceSeconds).catch(
-      (error: unknown) => {
-        report({
-          type: "notice",
-          message: `could not stop the run yet: ${error instanceof Error ? error.message : String(error)}`,
-        });
-      },
-    );
-  };
-  if (controls.stop?.aborted) onStop();
-  else controls.stop?.addEventListener("abort", onStop, { once: true });
+  const disarm = armStop({
+    transport,
+    record,
+    report,
+    graceSeconds: request.graceSeconds,
+    signal: controls.stop,
+  });
 
   const runStart = performance.now();
   let end: Awaited<ReturnType<typeof followRun>>;
@@ -75,7 +98,7 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     throw error;
   } finally {
     sink.close();
-    controls.stop?.removeEventListener("abort", onStop);
+    disarm();
   }
   record.logBytes = sink.size;
   if (end.kind === "missing") {

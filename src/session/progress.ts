@@ -7,7 +7,11 @@ import type { Reporter } from "../events.js";
 import { createLogParser } from "../progress/index.js";
 import type { UserPattern } from "../progress/types.js";
 
-export function trackProgress(report: Reporter, runDir: string, patterns: readonly UserPattern[] = []): Reporter {
+export function trackProgress(
+  report: Reporter,
+  runDir: string,
+  patterns: readonly UserPattern[] = [],
+): Reporter {
   const parser = createLogParser({ patterns });
   const decoder = new StringDecoder("utf8");
   const metricsPath = join(runDir, "metrics.jsonl");

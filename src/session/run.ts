@@ -11,7 +11,7 @@ import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
-import { completeRun, type RunControls } from "./complete.js";
+import { armStop, completeRun, type RunControls } from "./complete.js";
 import { type FollowRequest, streamOnce } from "./follow.js";
 import { elapsed, prepareTarget, syncWorkspace } from "./prepare.js";
 import { trackProgress } from "./progress.js";
@@ -139,6 +139,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     signal: request.controls?.detach,
   };
   const launchStart = performance.now();
+  let disarm = () => {};
   const first = await streamOnce(follow, buildLaunchScript(plan), {
     stdin: spec,
     onLaunched: (pid) => {
@@ -150,8 +151,19 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
         remoteDir: prepared.remoteDir,
         ms: record.phases.launch,
       });
+      // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
+      disarm = armStop({
+        transport,
+        record,
+        report,
+        graceSeconds: settings.graceSeconds,
+        signal: request.controls?.stop,
+      });
     },
-  }).finally(() => sink.close());
+  }).finally(() => {
+    sink.close();
+    disarm();
+  });
   record.logBytes = sink.size;
   const { markers } = first;
   if (markers.reclaimed)

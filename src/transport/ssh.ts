@@ -16,6 +16,8 @@ export interface SshTransportOptions {
   /** An ssh config file to use instead of ~/.ssh/config (`ssh -F`). */
   configFile?: string | undefined;
   connectTimeoutSeconds?: number | undefined;
+  /** Seconds between keepalives; three unanswered ones end the connection, so a dead link is noticed. */
+  keepaliveSeconds?: number | undefined;
   /** How long the master outlives the last session; a later `offload` call reuses it while it lives. */
   persistSeconds?: number | undefined;
   controlDir?: string | undefined;
@@ -64,7 +66,7 @@ export class SshTransport implements Transport {
       "-o",
       "StrictHostKeyChecking=yes",
       "-o",
-      "ServerAliveInterval=5",
+      `ServerAliveInterval=${o.keepaliveSeconds ?? 5}`,
       "-o",
       "ServerAliveCountMax=3",
       "-o",

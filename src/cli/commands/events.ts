@@ -1,0 +1,78 @@
+// `offload events FILE`: runs a log file through the same parsers a live run uses and prints what they
+// found, line by line, so a user can see what offload reads from their log and test a --pattern.
+import { readFile } from "node:fs/promises";
+import { OffloadError } from "../../errors.js";
+import { createLogParser } from "../../progress/stream.js";
+import type { ParsedEvent, UserPattern } from "../../progress/types.js";
+import { formatClock, formatNumber, formatRate } from "../../report/format.js";
+import type { Output } from "../render.js";
+
+export interface EventsFlags {
+  pattern?: string[];
+  json?: boolean;
+}
+
+export interface LineEvent {
+  /** 1-based line of the file the event came from (\r-redrawn bars count as one line). */
+  line: number;
+  event: ParsedEvent;
+}
+
+/** The same events as parseLogText, each with the line it came from. */
+export function parseLogLines(text: string, patterns: readonly UserPattern[]): LineEvent[] {
+  const parser = createLogParser({ patterns });
+  const lines = text.split("\n");
+  const found: LineEvent[] = [];
+  lines.forEach((line, i) => {
+    const chunk = i < lines.length - 1 ? `${line}\n` : line;
+    for (const event of parser.push(chunk)) found.push({ line: i + 1, event });
+  });
+  for (const event of parser.end()) found.push({ line: lines.length, event });
+  return found;
+}
+
+export function describeParsed(event: ParsedEvent): string {
+  if (event.type === "metric") {
+    const at = [
+      event.epoch === undefined ? "" : ` epoch ${formatNumber(event.epoch)}`,
+      event.step === undefined ? "" : ` step ${event.step}`,
+    ].join("");
+    return `metric    ${event.name} = ${formatNumber(event.value)}${at}`;
+  }
+  const parts = [
+    event.epoch === undefined
+      ? ""
+      : `epoch ${formatNumber(event.epoch)}${event.epochs === undefined ? "" : `/${event.epochs}`}`,
+    event.step === undefined ? "" : `step ${event.step}${event.steps === undefined ? "" : `/${event.steps}`}`,
+    event.percent === undefined ? "" : `${formatNumber(Number(event.percent.toFixed(1)))}%`,
+    event.rate === undefined ? "" : formatRate(event.rate),
+    event.etaSeconds === undefined ? "" : `ETA ${formatClock(event.etaSeconds)}`,
+  ];
+  return `progress  ${parts.filter((p) => p !== "").join("  ")}`;
+}
+
+export async function eventsCommand(file: string, flags: EventsFlags, out: Output): Promise<number> {
+  const text = await readFile(file, "utf8").catch((cause: NodeJS.ErrnoException) => {
+    throw new OffloadError("E_USAGE", `Cannot read ${file}: ${cause.code ?? cause.message}.`, {
+      hint: "Give the path of a log file, e.g. .offload/runs/<id>/output.log.",
+      cause,
+    });
+  });
+  const patterns = (flags.pattern ?? []).map((pattern) => ({ pattern }));
+  const found = parseLogLines(text, patterns);
+  if (flags.json) {
+    for (const { line, event } of found) out.stdout.write(`${JSON.stringify({ line, ...event })}\n`);
+    return 0;
+  }
+  const width = String(found.at(-1)?.line ?? 1).length;
+  for (const { line, event } of found)
+    out.stdout.write(
+      `${String(line).padStart(width)}  ${describeParsed(event).padEnd(56)}  [${event.source}]\n`,
+    );
+  const metrics = found.filter((f) => f.event.type === "metric").length;
+  const names = new Set(found.flatMap((f) => (f.event.type === "metric" ? [f.event.name] : [])));
+  out.stderr.write(
+    `${found.length - metrics} progress events, ${metrics} metrics${names.size > 0 ? ` (${[...names].join(", ")})` : ""} in ${file}\n`,
+  );
+  return 0;
+}

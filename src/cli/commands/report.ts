@@ -1,0 +1,83 @@
+// `offload report`: a run's (or several runs') metrics as a table with curves, or a self-contained HTML
+// page with one uPlot chart a metric.
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { renderReportHtml } from "../../report/html.js";
+import { parseMetricsJsonl } from "../../report/metrics.js";
+import { buildReportData } from "../../report/report-data.js";
+import { type RunSummary, summarizeRun } from "../../report/summary.js";
+import { formatReport } from "../../report/text.js";
+import { type RunStore, writeFileAtomic } from "../../runs/store.js";
+import type { Output } from "../render.js";
+
+export interface ReportFlags {
+  /** true: the default path; a string: that file. */
+  html?: string | boolean;
+  json?: boolean;
+}
+
+async function loadSummaries(store: RunStore, ids: readonly string[]): Promise<RunSummary[]> {
+  const resolved = ids.length === 0 ? [await store.resolveId(undefined)] : ids;
+  const summaries: RunSummary[] = [];
+  for (const partial of resolved) {
+    const id = await store.resolveId(partial);
+    const record = await store.load(id);
+    const text = await readFile(join(store.runDir(id), "metrics.jsonl"), "utf8").catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return "";
+        throw error;
+      },
+    );
+    summaries.push(summarizeRun(record, parseMetricsJsonl(text)));
+  }
+  return summaries;
+}
+
+/** uPlot from our own node_modules, inlined so the page needs no network. */
+async function readChartAssets() {
+  const require = createRequire(import.meta.url);
+  const [js, css] = await Promise.all([
+    readFile(require.resolve("uplot/dist/uPlot.iife.min.js"), "utf8"),
+    readFile(require.resolve("uplot/dist/uPlot.min.css"), "utf8"),
+  ]);
+  return { js, css };
+}
+
+export function defaultHtmlPath(store: RunStore, ids: readonly string[]): string {
+  return ids.length === 1 && ids[0] !== undefined
+    ? join(store.runDir(ids[0]), "report.html")
+    : join(store.root, "..", `report-${ids.join("_")}.html`);
+}
+
+export async function reportCommand(
+  store: RunStore,
+  ids: readonly string[],
+  flags: ReportFlags,
+  out: Output,
+): Promise<number> {
+  const runs = await loadSummaries(store, ids);
+  if (flags.html !== undefined && flags.html !== false) {
+    const path =
+      typeof flags.html === "string"
+        ? flags.html
+        : defaultHtmlPath(
+            store,
+            runs.map((r) => r.id),
+          );
+    const data = buildReportData(runs, new Date().toISOString());
+    await writeFileAtomic(path, renderReportHtml(data, runs, await readChartAssets()));
+    out.stdout.write(`${path}\n`);
+    return 0;
+  }
+  if (flags.json) {
+    const plain = runs.map((run) => ({
+      ...run,
+      metrics: run.metrics.map(({ series: _series, ...metric }) => metric),
+    }));
+    out.stdout.write(`${JSON.stringify(plain, null, 2)}\n`);
+    return 0;
+  }
+  out.stdout.write(`${formatReport(runs)}\n`);
+  return 0;
+}

@@ -1,0 +1,56 @@
+// The report page's own style and script, as text to inline: draws one uPlot chart a metric.
+
+export const PAGE_STYLE = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px auto; max-width: 960px; padding: 0 16px; color: #222; }
+h1 { font-size: 20px; margin: 0 0 4px; }
+h2 { font-size: 15px; margin: 24px 0 8px; }
+.meta, .cmd, small { color: #777; font-weight: normal; }
+.cmd { font-family: ui-monospace, monospace; font-size: 12px; }
+table.summary { border-collapse: collapse; margin: 16px 0; min-width: 50%; }
+table.summary td, table.summary th { padding: 3px 12px 3px 0; text-align: left; vertical-align: top; }
+table.summary tr.run th { padding-top: 12px; border-bottom: 1px solid #ddd; }
+.status-succeeded { color: #1a7f37; } .status-failed, .status-error, .status-lost { color: #cf222e; }
+#charts .empty { color: #777; font-style: italic; }
+`;
+
+// Plain ES2017 for any browser; it reads window.offloadReport and leaves the charts on
+// window.offloadCharts, so a test (or a curious user in the console) can look at what was drawn.
+export const PAGE_SCRIPT = `(function () {
+  var report = window.offloadReport;
+  var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+  var root = document.getElementById("charts");
+  var charts = [];
+  function width() { return Math.max(320, Math.min(900, root.clientWidth || 900)); }
+  if (report.charts.length === 0) {
+    var none = document.createElement("p");
+    none.className = "empty";
+    none.textContent = "No metrics were recorded for " + (report.runs.length === 1 ? "this run." : "these runs.");
+    root.appendChild(none);
+  }
+  report.charts.forEach(function (chart) {
+    var box = document.createElement("section");
+    box.className = "chart";
+    box.setAttribute("data-metric", chart.name);
+    var title = document.createElement("h2");
+    title.textContent = chart.name + " (" + (chart.goal === "min" ? "lower is better" : "higher is better") + ")";
+    box.appendChild(title);
+    root.appendChild(box);
+    var series = [{ label: chart.xKind }].concat(chart.series.map(function (s, i) {
+      return { label: s.run, stroke: palette[i % palette.length], width: 2, spanGaps: true };
+    }));
+    var opts = {
+      width: width(),
+      height: 260,
+      scales: { x: { time: false } },
+      axes: [{ label: chart.xKind }, {}],
+      series: series
+    };
+    var data = [chart.x].concat(chart.series.map(function (s) { return s.y; }));
+    charts.push(new uPlot(opts, data, box));
+  });
+  window.offloadCharts = charts;
+  window.addEventListener("resize", function () {
+    charts.forEach(function (u) { u.setSize({ width: width(), height: 260 }); });
+  });
+})();
+`;

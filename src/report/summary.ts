@@ -1,0 +1,75 @@
+// What a run amounts to: its status and duration, and for each metric the final and the best value.
+import type { RunRecord } from "../runs/record.js";
+import { groupSeries, type MetricPoint, type MetricSeries } from "./metrics.js";
+
+export type Goal = "min" | "max";
+
+export interface MetricSummary {
+  name: string;
+  goal: Goal;
+  /** The last value printed; NaN when the log printed nan last. */
+  final: number;
+  /** The best finite value, or NaN when there is none. */
+  best: number;
+  count: number;
+  series: MetricSeries;
+}
+
+export interface RunSummary {
+  id: string;
+  status: string;
+  exitCode: number | null;
+  /** Null while a run has no end and no total yet. */
+  durationMs: number | null;
+  target: string;
+  command: string;
+  startedAt: string;
+  metrics: MetricSummary[];
+}
+
+const LOWER_IS_BETTER = /loss|err|perplexity|ppl|mse|mae/i;
+
+/** Losses, errors and perplexities go down as training works; accuracies, scores and the rest go up. */
+export function goalOf(name: string): Goal {
+  return LOWER_IS_BETTER.test(name) ? "min" : "max";
+}
+
+export function pickBest(values: readonly number[], goal: Goal): number {
+  let best = Number.NaN;
+  for (const value of values) {
+    if (!Number.isFinite(value)) continue;
+    if (Number.isNaN(best) || (goal === "min" ? value < best : value > best)) best = value;
+  }
+  return best;
+}
+
+export function summarizeSeries(series: MetricSeries): MetricSummary {
+  const goal = goalOf(series.name);
+  return {
+    name: series.name,
+    goal,
+    final: series.y.at(-1) ?? Number.NaN,
+    best: pickBest(series.y, goal),
+    count: series.y.length,
+    series,
+  };
+}
+
+export function runDuration(record: RunRecord): number | null {
+  if (record.phases.total !== undefined) return record.phases.total;
+  if (record.finishedAt === undefined) return null;
+  return Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+}
+
+export function summarizeRun(record: RunRecord, points: readonly MetricPoint[]): RunSummary {
+  return {
+    id: record.id,
+    status: record.status,
+    exitCode: record.exitCode,
+    durationMs: runDuration(record),
+    target: record.target.label,
+    command: record.command.join(" "),
+    startedAt: record.startedAt,
+    metrics: groupSeries(points).map(summarizeSeries),
+  };
+}

@@ -1,0 +1,43 @@
+// The report `offload report` prints: a heading a run, then a table of its metrics with a curve each.
+import { formatDuration, formatNumber } from "./format.js";
+import { drawSparkline } from "./sparkline.js";
+import type { RunSummary } from "./summary.js";
+
+export interface TextReportOptions {
+  /** Cells of the curve column. */
+  curveWidth?: number;
+}
+
+export function describeOutcome(run: RunSummary): string {
+  const exit = run.exitCode === null ? "" : ` (exit ${run.exitCode})`;
+  const took = run.durationMs === null ? "" : `, ${formatDuration(run.durationMs)}`;
+  return `${run.status}${exit}${took}`;
+}
+
+export function formatRunReport(run: RunSummary, options: TextReportOptions = {}): string {
+  const heading = `run ${run.id}  ${describeOutcome(run)}  on ${run.target}: ${run.command}`;
+  if (run.metrics.length === 0) return `${heading}\n  no metrics recorded`;
+  const rows = run.metrics.map((m) => [
+    m.name,
+    formatNumber(m.final),
+    `${formatNumber(m.best)} (${m.goal})`,
+    String(m.count),
+    drawSparkline(m.series.y, options.curveWidth ?? 24),
+  ]);
+  return `${heading}\n${formatTable(["METRIC", "FINAL", "BEST", "POINTS", "CURVE"], rows, "  ")}`;
+}
+
+/** Columns padded to their widest cell; the last column is left as it is. */
+export function formatTable(header: string[], rows: string[][], indent = ""): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const format = (row: string[]) =>
+    indent +
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ");
+  return [format(header), ...rows.map(format)].join("\n");
+}
+
+export function formatReport(runs: readonly RunSummary[], options: TextReportOptions = {}): string {
+  return runs.map((run) => formatRunReport(run, options)).join("\n\n");
+}
