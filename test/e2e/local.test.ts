@@ -177,4 +177,56 @@ describe("offload run --host local", () => {
     const logs = await offload(project, ["logs"]);
     expect(logs.stdout).toBe("first run\n");
   });
+
+  it("uploads with tar when told to, with the same hostile names intact", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", "sync:\n  tool: tar\n");
+    const names = ["with space.txt", "it's.txt", "$(touch pwned).txt", "new\nline.txt", "-rf"];
+    for (const name of names) await project.write(`data/${name}`, name);
+    const result = await offload(project, ["run", "--host", "local", "--download", "out/**", "--", "sh", "-c", "mkdir -p out && cp -R data/. out/"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("with tar");
+    const [id] = await project.runIds();
+    const record = await project.record(id ?? "");
+    expect(record.sync?.tool).toBe("tar");
+    expect([...record.artifacts].sort()).toEqual(names.map((name) => `out/${name}`).sort());
+  });
+
+  it("uploads ignored files named by globs and `local|remote` mappings, and maps downloads home", async () => {
+    project = await makeProject();
+    await project.write(".gitignore", "data/\n");
+    await project.write("data/a.csv", "a");
+    await project.write("data/b.txt", "b");
+    await project.write("../outside.txt", "from outside");
+    await project.write(
+      "offload.yaml",
+      "upload:\n  - data/*.csv\n  - ../outside.txt|inputs/outside.txt\ndownload:\n  - result.txt|results/latest.txt\n  - { from: [missing.pt, best.txt], to: models/best.txt }\n",
+    );
+    const result = await offload(project, ["run", "--host", "local", "--", "sh", "-c", "ls data; cat inputs/outside.txt; echo; echo done > result.txt; echo best > best.txt"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("a.csv\nfrom outside\n");
+    expect(await readFile(join(project.dir, "results/latest.txt"), "utf8")).toBe("done\n");
+    expect(await readFile(join(project.dir, "models/best.txt"), "utf8")).toBe("best\n");
+  });
+
+  it("prints the effective settings with where each came from", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", "remote_dir: ~/elsewhere\nenv:\n  A: from-project\n");
+    const result = await offload(project, ["config", "--host", "local", "--json", "--remote-dir", "~/cli-dir"]);
+    expect(result.code).toBe(0);
+    const described = JSON.parse(result.stdout);
+    expect(described.remote_dir).toEqual({ value: "~/cli-dir", source: "cli" });
+    expect(described.env.A).toEqual({ value: "from-project", source: "offload.yaml:3" });
+  });
+
+  it("names file, line and key of a bad setting and runs nothing", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", "env:\n  A: 1\nuplaod:\n  - x\n");
+    const result = await offload(project, ["run", "--host", "local", "--", "true"]);
+    expect(result.code).toBe(200);
+    expect(result.stderr).toMatch(/offload\.yaml:3.*uplaod/);
+    expect(result.stderr).toContain("upload");
+    expect(await project.runIds()).toEqual([]);
+  });
 });
+
