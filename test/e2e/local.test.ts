@@ -183,7 +183,17 @@ describe("offload run --host local", () => {
     await project.write("offload.yaml", "sync:\n  tool: tar\n");
     const names = ["with space.txt", "it's.txt", "$(touch pwned).txt", "new\nline.txt", "-rf"];
     for (const name of names) await project.write(`data/${name}`, name);
-    const result = await offload(project, ["run", "--host", "local", "--download", "out/**", "--", "sh", "-c", "mkdir -p out && cp -R data/. out/"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--download",
+      "out/**",
+      "--",
+      "sh",
+      "-c",
+      "mkdir -p out && cp -R data/. out/",
+    ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("with tar");
     const [id] = await project.runIds();
@@ -202,7 +212,15 @@ describe("offload run --host local", () => {
       "offload.yaml",
       "upload:\n  - data/*.csv\n  - ../outside.txt|inputs/outside.txt\ndownload:\n  - result.txt|results/latest.txt\n  - { from: [missing.pt, best.txt], to: models/best.txt }\n",
     );
-    const result = await offload(project, ["run", "--host", "local", "--", "sh", "-c", "ls data; cat inputs/outside.txt; echo; echo done > result.txt; echo best > best.txt"]);
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--",
+      "sh",
+      "-c",
+      "ls data; cat inputs/outside.txt; echo; echo done > result.txt; echo best > best.txt",
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("a.csv\nfrom outside\n");
     expect(await readFile(join(project.dir, "results/latest.txt"), "utf8")).toBe("done\n");
@@ -212,7 +230,14 @@ describe("offload run --host local", () => {
   it("prints the effective settings with where each came from", async () => {
     project = await makeProject();
     await project.write("offload.yaml", "remote_dir: ~/elsewhere\nenv:\n  A: from-project\n");
-    const result = await offload(project, ["config", "--host", "local", "--json", "--remote-dir", "~/cli-dir"]);
+    const result = await offload(project, [
+      "config",
+      "--host",
+      "local",
+      "--json",
+      "--remote-dir",
+      "~/cli-dir",
+    ]);
     expect(result.code).toBe(0);
     const described = JSON.parse(result.stdout);
     expect(described.remote_dir).toEqual({ value: "~/cli-dir", source: "cli" });
@@ -229,4 +254,3 @@ describe("offload run --host local", () => {
     expect(await project.runIds()).toEqual([]);
   });
 });
-

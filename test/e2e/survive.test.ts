@@ -4,8 +4,15 @@ import { execFileSync } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { cutLink, dropHost, healLink, killSessions, processesInHost, undropHost } from "../testbed/index.js";
-import { describeWithHosts } from "../testbed/index.js";
+import {
+  cutLink,
+  describeWithHosts,
+  dropHost,
+  healLink,
+  killSessions,
+  processesInHost,
+  undropHost,
+} from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -21,7 +28,9 @@ function countingJob(lines: number, pause: string, code: number): string {
 }
 
 function expectedLines(lines: number): string {
-  return Array.from({ length: lines }, (_, i) => `line ${String(i + 1).padStart(6, "0")}\n`).join("");
+  return Array.from({ length: lines }, (_, i) => `line ${String(i + 1).padStart(6, "0")}\n`).join(
+    "",
+  );
 }
 
 /** mulberry32: a seeded PRNG, so a failing fault schedule can be replayed with OFFLOAD_FAULT_SEED. */
@@ -42,19 +51,35 @@ describeWithHosts(
   (bed) => {
     // h1 serves ssh.test.ts; h4 takes the test bed's own faults (test/testbed.test.ts); these two are ours.
     const [, calm = "offload-h2", faulty = "offload-h3"] = bed.hosts;
-    const sshCat = (host: string, path: string) => execFileSync("ssh", ["-F", bed.sshConfig, "-o", "ConnectTimeout=5", host, `cat '${path}'`]);
-    const offload = (p: TempProject, args: string[], extra: Parameters<typeof runCli>[1] extends infer O ? Partial<O> : never = {}) =>
-      runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], { cwd: p.dir, ...extra });
-    const jobProcesses = (host: string, marker: string) => processesInHost(host).filter((proc) => proc.cmdline.includes(marker));
+    const sshCat = (host: string, path: string) =>
+      execFileSync("ssh", ["-F", bed.sshConfig, "-o", "ConnectTimeout=5", host, `cat '${path}'`]);
+    const offload = (
+      p: TempProject,
+      args: string[],
+      extra: Parameters<typeof runCli>[1] extends infer O ? Partial<O> : never = {},
+    ) =>
+      runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+        cwd: p.dir,
+        ...extra,
+      });
+    const jobProcesses = (host: string, marker: string) =>
+      processesInHost(host).filter((proc) => proc.cmdline.includes(marker));
 
     it("loses and repeats no line through 21 seeded faults of three kinds", async () => {
       project = await makeProject();
-      await project.write("offload.yaml", "ssh:\n  keepalive: 1\n  connect_timeout: 3\nreconnect:\n  timeout: 120\n");
+      await project.write(
+        "offload.yaml",
+        "ssh:\n  keepalive: 1\n  connect_timeout: 3\nreconnect:\n  timeout: 120\n",
+      );
       const lines = 1500;
       await project.write("count.sh", countingJob(lines, "0.03", 5));
       const remote = `survive-faults-${process.pid}`;
       let finished = false;
-      const running = offload(project, ["run", "--host", `${faulty}/${remote}`, "--", "sh", "count.sh"], { timeoutMs: 230_000 }).finally(() => {
+      const running = offload(
+        project,
+        ["run", "--host", `${faulty}/${remote}`, "--", "sh", "count.sh"],
+        { timeoutMs: 230_000 },
+      ).finally(() => {
         finished = true;
       });
       const random = seededRandom(Number(process.env.OFFLOAD_FAULT_SEED ?? 20261125));
@@ -86,7 +111,9 @@ describeWithHosts(
       const record = await project.record(id ?? "");
       const local = await project.localLog(id ?? "");
       expect(local.toString()).toBe(expectedLines(lines));
-      expect(local.equals(sshCat(faulty, `${record.target.remoteDir}/.offload/runs/${id}/output.log`))).toBe(true);
+      expect(
+        local.equals(sshCat(faulty, `${record.target.remoteDir}/.offload/runs/${id}/output.log`)),
+      ).toBe(true);
       expect(record).toMatchObject({ status: "failed", exitCode: 5 });
     }, 240_000);
 
@@ -94,13 +121,20 @@ describeWithHosts(
       project = await makeProject();
       const marker = `sleep 7${process.pid % 1000}1`;
       await project.write("offload.yaml", "shutdown:\n  - echo shutdown ran\n");
-      await project.write("job.sh", `${marker.replace("sleep", "sleep")} & ${marker} &\necho started\nwhile :; do sleep 0.2; done\n`);
+      await project.write(
+        "job.sh",
+        `${marker.replace("sleep", "sleep")} & ${marker} &\necho started\nwhile :; do sleep 0.2; done\n`,
+      );
       let pid = 0;
-      const running = offload(project, ["run", "--host", `${calm}/survive-int-${process.pid}`, "--", "sh", "job.sh"], {
-        onSpawn: (p) => {
-          pid = p;
+      const running = offload(
+        project,
+        ["run", "--host", `${calm}/survive-int-${process.pid}`, "--", "sh", "job.sh"],
+        {
+          onSpawn: (p) => {
+            pid = p;
+          },
         },
-      });
+      );
       for (let i = 0; i < 100 && jobProcesses(calm, marker).length < 2; i++) await sleep(100);
       expect(jobProcesses(calm, marker).length).toBe(2);
       process.kill(pid, "SIGINT");
@@ -111,14 +145,93 @@ describeWithHosts(
       expect(result.stdout).toContain("started\n");
       expect(result.stdout).toContain("shutdown ran\n");
       const [id] = await project.runIds();
-      expect(await project.record(id ?? "")).toMatchObject({ status: "stopped", exitCode: 143, stopRequested: true });
+      expect(await project.record(id ?? "")).toMatchObject({
+        status: "stopped",
+        exitCode: 143,
+        stopRequested: true,
+      });
+    });
+
+    it("a second Ctrl+C leaves at once with the job still running, to be attached later", async () => {
+      project = await makeProject();
+      const marker = `sleep 6${process.pid % 1000}4`;
+      await project.write(
+        "job.sh",
+        `trap '' TERM\n${marker} &\nwhile :; do echo tick; sleep 0.2; done\n`,
+      );
+      let pid = 0;
+      const running = offload(
+        project,
+        ["run", "--host", `${calm}/survive-int2-${process.pid}`, "--", "sh", "job.sh"],
+        {
+          onSpawn: (p) => {
+            pid = p;
+          },
+        },
+      );
+      for (let i = 0; i < 100 && jobProcesses(calm, marker).length < 1; i++) await sleep(100);
+      process.kill(pid, "SIGINT");
+      await sleep(300);
+      process.kill(pid, "SIGINT");
+      const result = await running;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain("E_INTERRUPTED");
+      expect(result.stderr).toMatch(/offload attach \S+/);
+      const [id = ""] = await project.runIds();
+      // The job ignores TERM: it lives until the stop's grace period ends and KILL comes.
+      const attached = await offload(project, ["attach", id]);
+      expect(attached.code).toBe(137);
+      expect(jobProcesses(calm, marker)).toEqual([]);
+    });
+
+    it("gives up after the reconnect timeout with a documented code, and attach finishes the run later", async () => {
+      project = await makeProject();
+      await project.write(
+        "offload.yaml",
+        "ssh:\n  keepalive: 1\n  connect_timeout: 2\nreconnect:\n  timeout: 4\n",
+      );
+      const lines = 200;
+      await project.write("count.sh", countingJob(lines, "0.05", 0));
+      let seen = "";
+      const running = offload(
+        project,
+        ["run", "--host", `${faulty}/survive-giveup-${process.pid}`, "--", "sh", "count.sh"],
+        {
+          onStdout: (text) => {
+            seen += text;
+          },
+        },
+      );
+      for (let i = 0; i < 100 && !seen.includes("line 000010"); i++) await sleep(100);
+      await dropHost(faulty);
+      let result: Awaited<typeof running>;
+      try {
+        result = await running;
+      } finally {
+        await undropHost(faulty);
+      }
+      expect(result.code).toBe(201);
+      expect(result.stderr).toContain("E_DISCONNECTED");
+      expect(result.stderr).toMatch(/offload attach \S+/);
+      const [id = ""] = await project.runIds();
+      const attached = await offload(project, ["attach", id]);
+      expect(attached.code).toBe(0);
+      expect((await project.localLog(id)).toString()).toBe(expectedLines(lines));
     });
 
     it("`offload stop` ends a detached run, TERM then KILL for a process that ignores TERM", async () => {
       project = await makeProject();
       const marker = `sleep 8${process.pid % 1000}2`;
       await project.write("job.sh", `trap '' TERM\n${marker} &\nwhile :; do sleep 0.2; done\n`);
-      const started = await offload(project, ["run", "--no-wait", "--host", `${calm}/survive-stop-${process.pid}`, "--", "sh", "job.sh"]);
+      const started = await offload(project, [
+        "run",
+        "--no-wait",
+        "--host",
+        `${calm}/survive-stop-${process.pid}`,
+        "--",
+        "sh",
+        "job.sh",
+      ]);
       expect(started.code).toBe(0);
       const id = started.stdout.trim();
       for (let i = 0; i < 100 && jobProcesses(calm, marker).length < 1; i++) await sleep(100);
@@ -143,7 +256,15 @@ describeWithHosts(
       expect(refused.stderr).toContain(`in use by run ${firstId} (since `);
       expect(refused.stderr).toContain("--force");
 
-      const forced = await offload(project, ["run", "--force", "--host", remote, "--", "echo", "mine now"]);
+      const forced = await offload(project, [
+        "run",
+        "--force",
+        "--host",
+        remote,
+        "--",
+        "echo",
+        "mine now",
+      ]);
       expect(forced.code).toBe(0);
       expect(forced.stderr).toContain(`--force: stopped run ${firstId}`);
       expect(forced.stdout).toBe("mine now\n");
@@ -154,7 +275,9 @@ describeWithHosts(
       const doomedId = doomed.stdout.trim();
       const record = await project.record(doomedId);
       for (let i = 0; i < 50 && jobProcesses(calm, marker).length < 1; i++) await sleep(100);
-      for (const proc of processesInHost(calm)) if (proc.pid === record.remote?.launcherPid || proc.cmdline.includes(marker)) process.kill(proc.pid, "SIGKILL");
+      for (const proc of processesInHost(calm))
+        if (proc.pid === record.remote?.launcherPid || proc.cmdline.includes(marker))
+          process.kill(proc.pid, "SIGKILL");
       const next = await offload(project, ["run", "--host", remote, "--", "true"]);
       expect(next.code).toBe(0);
       expect(next.stderr).toContain(`reclaimed the remote dir's lock from run ${doomedId}`);
@@ -164,7 +287,15 @@ describeWithHosts(
       project = await makeProject();
       const lines = 120;
       await project.write("count.sh", countingJob(lines, "0.05", 0));
-      const started = await offload(project, ["run", "--no-wait", "--host", `${calm}/survive-attach-${process.pid}`, "--", "sh", "count.sh"]);
+      const started = await offload(project, [
+        "run",
+        "--no-wait",
+        "--host",
+        `${calm}/survive-attach-${process.pid}`,
+        "--",
+        "sh",
+        "count.sh",
+      ]);
       const id = started.stdout.trim();
       let pid = 0;
       let seen = "";
