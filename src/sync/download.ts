@@ -199,7 +199,7 @@ function downloadError(label: string, stderr: string): OffloadError {
     "E_DOWNLOAD",
     `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`,
     {
-      hint: "The run itself has finished and its files are still on the host: run `offload pull <run-id>` to try again.",
+      hint: "The run itself has finished and its files are still on the host: run `offload attach <run-id>` to fetch them again.",
     },
   );
 }
