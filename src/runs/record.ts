@@ -1,5 +1,6 @@
 // The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
 import type { DownloadEntry } from "../config/transfer-entries.js";
+import type { HostFacts } from "../env/probe.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "stopped" | "lost" | "error";
 
@@ -17,6 +18,8 @@ export interface RunRecord {
     /** Absolute remote dir. */
     remoteDir: string;
   };
+  /** What the host had when the run started: CPUs, memory, free disk in the remote dir, Python, GPUs. */
+  host?: HostFacts;
   /** The project's git state when the run started; absent outside a git repository. */
   git?: { commit: string | null; branch: string | null; dirty: boolean };
   status: RunStatus;

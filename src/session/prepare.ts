@@ -1,5 +1,6 @@
 // The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
 import type { UploadEntry } from "../config/transfer-entries.js";
+import { buildProbeScript, type HostFacts, parseProbe } from "../env/probe.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
@@ -39,6 +40,15 @@ export async function prepareTarget(
   }
   const tool = syncTool === "auto" ? (prepared.rsync ? "rsync" : "tar") : syncTool;
   return { remoteDir: prepared.remoteDir, home: prepared.home, tool };
+}
+
+/** What the host has (CPUs, memory, free disk, Python, GPUs); undefined when the probe itself failed. */
+export async function probeHost(
+  transport: Transport,
+  remoteDir: string,
+): Promise<HostFacts | undefined> {
+  const result = await transport.exec(buildProbeScript(remoteDir));
+  return result.connectionFailed ? undefined : parseProbe(result.stdout);
 }
 
 export interface SyncRequest {

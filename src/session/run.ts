@@ -13,7 +13,7 @@ import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { armStop, completeRun, type RunControls } from "./complete.js";
 import { type FollowRequest, streamOnce } from "./follow.js";
-import { elapsed, prepareTarget, syncWorkspace } from "./prepare.js";
+import { elapsed, prepareTarget, probeHost, syncWorkspace } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
 export interface RunSettings {
@@ -75,6 +75,8 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const prepared = await prepareTarget(transport, settings.remoteDir, settings.syncTool);
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
+  // The host probe runs beside the sync: facts for the record (and the GPU pick) at no extra wait.
+  const probing = probeHost(transport, prepared.remoteDir);
   const synced = await syncWorkspace({
     transport,
     projectDir: request.projectDir,
@@ -83,6 +85,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     upload: settings.upload,
     report,
   });
+  const facts = await probing;
 
   const record: RunRecord = {
     version: 1,
@@ -105,6 +108,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     mappedFiles: [],
     logBytes: 0,
   };
+  if (facts) record.host = facts;
   const git = await readGitState(request.projectDir);
   if (git) record.git = git;
   await store.save(record);

@@ -59,6 +59,11 @@ describeWithHosts(1, "offload run over ssh", (bed) => {
       expect(record.target.remoteDir).toBe(`/root/${remoteDir}`);
       expect(record.remote?.launcherPid).toBeGreaterThan(0);
       expect(record.finishedAt).toBeTruthy();
+      expect(record.host).toMatchObject({ os: "Linux", hostname: host });
+      expect(record.host?.cpus).toBeGreaterThan(0);
+      expect(record.host?.memTotalBytes).toBeGreaterThan(0);
+      expect(record.host?.diskFreeBytes).toBeGreaterThan(0);
+      expect(record.host?.python?.version).toMatch(/^3\./);
       expect(record.artifacts).toEqual(
         expect.arrayContaining(["outputs/model.pt", "outputs/metrics.json"]),
       );
