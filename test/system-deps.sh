@@ -11,6 +11,8 @@ test -x /usr/sbin/sshd || need openssh-server
 command -v rsync >/dev/null 2>&1 || need rsync
 command -v nft >/dev/null 2>&1 || need nftables
 command -v ip >/dev/null 2>&1 || need iproute2
+# The HTML report test opens the report in a real headless browser.
+test -x /usr/bin/chromium || need chromium
 if test -x /usr/bin/python3; then
   # find_spec looks torch up without importing it (an import costs ~1 s); Debian ships ensurepip
   # only in python3-venv, so its absence means `python3 -m venv` cannot work.
@@ -53,6 +55,7 @@ case " $missing " in *" rsync "*) echo "  -> sync tests are skipped" >&2 ;; esac
 case " $missing " in *" python3-torch "*|*" python3-numpy "*)
   echo "  -> training tests (torch on CPU) are skipped" >&2 ;; esac
 case " $missing " in *" python3-venv "*) echo "  -> remote venv tests are skipped" >&2 ;; esac
+case " $missing " in *" chromium "*) echo "  -> the HTML report browser test is skipped" >&2 ;; esac
 if test $root = no; then
   echo "  (not root: the bed runs one sshd on loopback; multi-host and fault tests are skipped)" >&2
 fi

@@ -57,6 +57,8 @@ export interface HumanReporterOptions {
   quiet?: boolean;
   /** Show the status line; by default when stderr is a terminal (and not --quiet, not TERM=dumb). */
   statusLine?: boolean;
+  /** Where TERM is read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A reporter that may hold a status line on screen: close() clears it (before an error is printed). */
@@ -76,9 +78,13 @@ const MAX_PARTIAL = 64 * 1024;
  * line sits under the log; while it does, a log line reaches the screen once complete (the status
  * line shows the unfinished one, such as a bar redrawn with \r), so the two never share a row.
  */
-export function createHumanReporter(out: Output, options: HumanReporterOptions = {}): HumanReporter {
+export function createHumanReporter(
+  out: Output,
+  options: HumanReporterOptions = {},
+): HumanReporter {
   const wanted =
-    options.statusLine ?? (!options.quiet && isTty(out.stderr) && process.env.TERM !== "dumb");
+    options.statusLine ??
+    (!options.quiet && isTty(out.stderr) && (options.env ?? process.env).TERM !== "dumb");
   const status = wanted ? createStatusLine(out.stderr as TtyStream) : undefined;
   // Only a log on the same screen as the status line needs to wait for its line ends.
   const hold = status !== undefined && isTty(out.stdout);

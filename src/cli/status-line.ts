@@ -92,6 +92,11 @@ type TtyStream = NodeJS.WritableStream & { columns?: number };
 
 const CLEAR = "\r\x1b[2K";
 
+/** A pseudo-terminal without a size (`script`, some CI runners) reports 0 columns. */
+function widthOf(stream: TtyStream): number {
+  return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+}
+
 function realSchedule(fn: () => void, ms: number): () => void {
   const timer = setTimeout(fn, ms);
   // A pending redraw must never keep offload alive once the run is over.
@@ -112,9 +117,10 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
   const draw = () => {
     cancel?.();
     cancel = undefined;
-    lastDraw = now();
-    const line = formatStatusLine(state, stream.columns ?? 80);
+    const line = formatStatusLine(state, widthOf(stream));
+    // Only a write counts against the throttle: the first real state shows at once.
     if (line === shown) return;
+    lastDraw = now();
     stream.write(`${CLEAR}${pc.dim(line)}`);
     shown = line;
   };
@@ -145,7 +151,7 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
       write();
       // Repaints only what the write erased; new state still waits for the throttle.
       if (had) {
-        shown = formatStatusLine(state, stream.columns ?? 80);
+        shown = formatStatusLine(state, widthOf(stream));
         stream.write(pc.dim(shown));
       }
     },

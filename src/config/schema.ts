@@ -119,12 +119,10 @@ const targetShape = {
     .strictObject({
       config_file: z.string({ error: "expected a file path" }).min(1).optional(),
       connect_timeout: seconds.optional(),
-      keepalive: seconds
-        .optional()
-        .meta({
-          description:
-            "Seconds between keepalives; a link silent for 3 of them counts as lost (default 5)",
-        }),
+      keepalive: seconds.optional().meta({
+        description:
+          "Seconds between keepalives; a link silent for 3 of them counts as lost (default 5)",
+      }),
     })
     .optional(),
   reconnect: z.strictObject({ timeout: seconds.optional() }).optional(),

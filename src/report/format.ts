@@ -31,5 +31,7 @@ export function formatClock(seconds: number): string {
 /** Iterations per second, or seconds per iteration when an iteration takes longer than a second. */
 export function formatRate(rate: number): string {
   if (!(rate > 0)) return "";
-  return rate >= 1 ? `${formatNumber(Number(rate.toFixed(1)))} it/s` : `${formatNumber(Number((1 / rate).toFixed(2)))} s/it`;
+  return rate >= 1
+    ? `${formatNumber(Number(rate.toFixed(1)))} it/s`
+    : `${formatNumber(Number((1 / rate).toFixed(2)))} s/it`;
 }

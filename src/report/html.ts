@@ -1,9 +1,10 @@
 // The self-contained HTML report: uPlot's code and style inlined, so the file opens offline, anywhere.
-import { describeOutcome } from "./text.js";
+
 import { formatNumber } from "./format.js";
 import { PAGE_SCRIPT, PAGE_STYLE } from "./page.js";
 import type { ReportData } from "./report-data.js";
 import type { RunSummary } from "./summary.js";
+import { describeOutcome } from "./text.js";
 
 /** uPlot as read from node_modules by the caller (this module reads no files). */
 export interface ChartAssets {
@@ -41,7 +42,9 @@ function summaryTable(runs: readonly RunSummary[]): string {
     );
     return [
       head,
-      ...(metrics.length > 0 ? metrics : ['<tr><td colspan="4"><i>no metrics recorded</i></td></tr>']),
+      ...(metrics.length > 0
+        ? metrics
+        : ['<tr><td colspan="4"><i>no metrics recorded</i></td></tr>']),
     ];
   });
   return `<table class="summary"><thead><tr><th>metric</th><th>final</th><th>best</th><th>points</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;

@@ -69,7 +69,9 @@ export function groupSeries(points: readonly MetricPoint[]): MetricSeries[] {
     return {
       name,
       xKind,
-      x: list.map((p, i) => (xKind === "index" ? i + 1 : ((xKind === "step" ? p.step : p.epoch) ?? 0))),
+      x: list.map((p, i) =>
+        xKind === "index" ? i + 1 : ((xKind === "step" ? p.step : p.epoch) ?? 0),
+      ),
       y: list.map((p) => p.value),
     };
   });

@@ -20,6 +20,9 @@ export const PAGE_SCRIPT = `(function () {
   var palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   var root = document.getElementById("charts");
   var charts = [];
+  // Steps, epochs and report numbers are whole: no tick at epoch 1.5.
+  var INTEGER_STEPS = [];
+  for (var p = 1; p <= 1e9; p *= 10) INTEGER_STEPS.push(p, 2 * p, 5 * p);
   function width() { return Math.max(320, Math.min(900, root.clientWidth || 900)); }
   if (report.charts.length === 0) {
     var none = document.createElement("p");
@@ -38,11 +41,12 @@ export const PAGE_SCRIPT = `(function () {
     var series = [{ label: chart.xKind }].concat(chart.series.map(function (s, i) {
       return { label: s.run, stroke: palette[i % palette.length], width: 2, spanGaps: true };
     }));
+    var integers = chart.x.every(function (x) { return Math.floor(x) === x; });
     var opts = {
       width: width(),
       height: 260,
       scales: { x: { time: false } },
-      axes: [{ label: chart.xKind }, {}],
+      axes: [integers ? { label: chart.xKind, incrs: INTEGER_STEPS } : { label: chart.xKind }, {}],
       series: series
     };
     var data = [chart.x].concat(chart.series.map(function (s) { return s.y; }));

@@ -35,7 +35,9 @@ export interface ReportData {
 export function buildReportData(runs: readonly RunSummary[], generatedAt: string): ReportData {
   return {
     title:
-      runs.length === 1 ? `offload run ${runs[0]?.id ?? ""}` : `offload: ${runs.length} runs compared`,
+      runs.length === 1
+        ? `offload run ${runs[0]?.id ?? ""}`
+        : `offload: ${runs.length} runs compared`,
     generatedAt,
     runs: runs.map((run) => ({
       id: run.id,

@@ -37,13 +37,16 @@ export function describeParsed(event: ParsedEvent): string {
       event.epoch === undefined ? "" : ` epoch ${formatNumber(event.epoch)}`,
       event.step === undefined ? "" : ` step ${event.step}`,
     ].join("");
-    return `metric    ${event.name} = ${formatNumber(event.value)}${at}`;
+    // Exact, so a user can compare with the log line their pattern matched.
+    return `metric    ${event.name} = ${Number.isFinite(event.value) ? String(event.value) : formatNumber(event.value)}${at}`;
   }
   const parts = [
     event.epoch === undefined
       ? ""
       : `epoch ${formatNumber(event.epoch)}${event.epochs === undefined ? "" : `/${event.epochs}`}`,
-    event.step === undefined ? "" : `step ${event.step}${event.steps === undefined ? "" : `/${event.steps}`}`,
+    event.step === undefined
+      ? ""
+      : `step ${event.step}${event.steps === undefined ? "" : `/${event.steps}`}`,
     event.percent === undefined ? "" : `${formatNumber(Number(event.percent.toFixed(1)))}%`,
     event.rate === undefined ? "" : formatRate(event.rate),
     event.etaSeconds === undefined ? "" : `ETA ${formatClock(event.etaSeconds)}`,
@@ -51,7 +54,11 @@ export function describeParsed(event: ParsedEvent): string {
   return `progress  ${parts.filter((p) => p !== "").join("  ")}`;
 }
 
-export async function eventsCommand(file: string, flags: EventsFlags, out: Output): Promise<number> {
+export async function eventsCommand(
+  file: string,
+  flags: EventsFlags,
+  out: Output,
+): Promise<number> {
   const text = await readFile(file, "utf8").catch((cause: NodeJS.ErrnoException) => {
     throw new OffloadError("E_USAGE", `Cannot read ${file}: ${cause.code ?? cause.message}.`, {
       hint: "Give the path of a log file, e.g. .offload/runs/<id>/output.log.",
@@ -60,15 +67,22 @@ export async function eventsCommand(file: string, flags: EventsFlags, out: Outpu
   });
   const patterns = (flags.pattern ?? []).map((pattern) => ({ pattern }));
   const found = parseLogLines(text, patterns);
+  // One write: a long log makes many lines, and a reader such as `head` may leave early.
   if (flags.json) {
-    for (const { line, event } of found) out.stdout.write(`${JSON.stringify({ line, ...event })}\n`);
+    out.stdout.write(
+      found.map(({ line, event }) => `${JSON.stringify({ line, ...event })}\n`).join(""),
+    );
     return 0;
   }
   const width = String(found.at(-1)?.line ?? 1).length;
-  for (const { line, event } of found)
-    out.stdout.write(
-      `${String(line).padStart(width)}  ${describeParsed(event).padEnd(56)}  [${event.source}]\n`,
-    );
+  out.stdout.write(
+    found
+      .map(
+        ({ line, event }) =>
+          `${String(line).padStart(width)}  ${describeParsed(event).padEnd(56)}  [${event.source}]\n`,
+      )
+      .join(""),
+  );
   const metrics = found.filter((f) => f.event.type === "metric").length;
   const names = new Set(found.flatMap((f) => (f.event.type === "metric" ? [f.event.name] : [])));
   out.stderr.write(

@@ -3,6 +3,7 @@
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
 import { EXIT_CODES } from "../../errors.js";
+import type { Reporter } from "../../events.js";
 import type { RunRecord } from "../../runs/record.js";
 import { attachRun } from "../../session/attach.js";
 import { runJob } from "../../session/run.js";
@@ -17,10 +18,11 @@ export interface RunFlags {
   wait?: boolean;
 }
 
-function reporterFor(flags: RunFlags, out: Output) {
-  return flags.json
-    ? createJsonReporter(out)
-    : createHumanReporter(out, { quiet: flags.quiet ?? false });
+/** The reporter for these flags; `close` clears a status line before anything else is printed. */
+function reporterFor(flags: RunFlags, out: Output): { report: Reporter; close: () => void } {
+  if (flags.json) return { report: createJsonReporter(out), close: () => {} };
+  const report = createHumanReporter(out, { quiet: flags.quiet ?? false });
+  return { report, close: report.close };
 }
 
 function exitCodeOf(record: RunRecord): number {
@@ -37,6 +39,7 @@ export async function runCommand(
 ): Promise<number> {
   const transport = createTransport(settings);
   const interrupts = captureInterrupts();
+  const reporter = reporterFor(flags, out);
   try {
     const record = await runJob({
       transport,
@@ -55,7 +58,7 @@ export async function runCommand(
       },
       command,
       settings: toRunSettings(settings),
-      report: reporterFor(flags, out),
+      report: reporter.report,
       force: flags.force ?? false,
       noWait: flags.wait === false,
       controls: interrupts.controls,
@@ -68,6 +71,7 @@ export async function runCommand(
     }
     return exitCodeOf(record);
   } finally {
+    reporter.close();
     interrupts.release();
   }
 }
@@ -80,6 +84,7 @@ export async function attachCommand(
   out: Output,
 ): Promise<number> {
   const interrupts = captureInterrupts();
+  const reporter = reporterFor(flags, out);
   try {
     const run = toRunSettings(settings);
     const record = await attachRun({
@@ -87,13 +92,14 @@ export async function attachCommand(
       store: createStore(projectDir),
       projectDir,
       runId,
-      report: reporterFor(flags, out),
+      report: reporter.report,
       reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
       graceSeconds: run.graceSeconds,
       controls: interrupts.controls,
     });
     return exitCodeOf(record);
   } finally {
+    reporter.close();
     interrupts.release();
   }
 }

@@ -1,0 +1,207 @@
+// The live status line: its text, its throttle, and how the human reporter uses it on a terminal
+// and leaves it out everywhere else.
+import { describe, expect, it } from "vitest";
+import { createHumanReporter } from "../../src/cli/render.js";
+import {
+  applyStatusEvent,
+  createStatusLine,
+  emptyStatus,
+  formatStatusLine,
+} from "../../src/cli/status-line.js";
+import type { RunEvent } from "../../src/events.js";
+import { FakeTerminal } from "./fake-terminal.js";
+
+const ESC = "\x1b";
+const bytes = (text: string): RunEvent => ({ type: "output", data: Buffer.from(text) });
+const progress = (fields: object): RunEvent => ({ type: "progress", source: "tqdm", ...fields });
+const metric = (name: string, value: number): RunEvent => ({
+  type: "metric",
+  name,
+  value,
+  source: "tqdm",
+});
+
+describe("formatStatusLine", () => {
+  it("shows epoch, step, percent, rate, ETA and the newest metrics first", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, {
+      type: "progress",
+      source: "tqdm",
+      epoch: 2,
+      epochs: 10,
+      step: 450,
+      steps: 1000,
+      rate: 36.5,
+      etaSeconds: 75,
+    });
+    applyStatusEvent(state, { type: "metric", name: "loss", value: 0.1234567, source: "tqdm" });
+    applyStatusEvent(state, { type: "metric", name: "acc", value: 0.875, source: "tqdm" });
+    expect(formatStatusLine(state, 200)).toBe(
+      "epoch 2/10  step 450/1000  █████░░░░░░░ 45%  36.5 it/s  ETA 1:15  acc 0.875  loss 0.1235",
+    );
+  });
+
+  it("keeps only the latest state of a bar that reports many times a second", () => {
+    const state = emptyStatus();
+    for (let step = 1; step <= 500; step++)
+      applyStatusEvent(state, { type: "progress", source: "tqdm", step, steps: 500 });
+    applyStatusEvent(state, { type: "metric", name: "loss", value: 2, source: "tqdm" });
+    applyStatusEvent(state, { type: "metric", name: "loss", value: 1, source: "tqdm" });
+    expect(formatStatusLine(state, 80)).toBe("step 500/500  ████████████ 100%  loss 1");
+  });
+
+  it("forgets the old epoch's step when a new epoch starts", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, { type: "progress", source: "keras", epoch: 1, epochs: 3 });
+    applyStatusEvent(state, { type: "progress", source: "keras", step: 40, steps: 40 });
+    applyStatusEvent(state, { type: "progress", source: "keras", epoch: 2 });
+    expect(formatStatusLine(state, 80)).toBe("epoch 2/3");
+  });
+
+  it("never reaches the last column: metrics that do not fit are left out, then the text is cut", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, {
+      type: "progress",
+      source: "tqdm",
+      epoch: 1,
+      epochs: 2,
+      step: 5,
+      steps: 10,
+    });
+    for (const name of ["a_long_metric_name", "another_long_one", "third"])
+      applyStatusEvent(state, { type: "metric", name, value: 1, source: "tqdm" });
+    const line = formatStatusLine(state, 60);
+    expect(line.length).toBeLessThanOrEqual(59);
+    expect(line).toContain("third 1");
+    expect(line).not.toContain("a_long_metric_name");
+    expect(formatStatusLine(state, 20)).toHaveLength(19);
+    expect(formatStatusLine(state, 20).endsWith("…")).toBe(true);
+  });
+
+  it("shows the unfinished log line while nothing was parsed", () => {
+    const state = emptyStatus();
+    state.partial = "Downloading weights… ";
+    expect(formatStatusLine(state, 80)).toBe("Downloading weights…");
+  });
+});
+
+describe("createStatusLine", () => {
+  it("redraws in place at most once an interval and draws the latest state when it comes due", () => {
+    const term = new FakeTerminal({ isTTY: true, columns: 80 });
+    let clock = 1000;
+    const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+    const status = createStatusLine(term, {
+      intervalMs: 100,
+      now: () => clock,
+      schedule: (fn, ms) => {
+        const timer = { fn, ms, cancelled: false };
+        timers.push(timer);
+        return () => {
+          timer.cancelled = true;
+        };
+      },
+    });
+    status.update({ type: "progress", source: "tqdm", step: 1, steps: 100 });
+    expect(term.chunks).toHaveLength(1);
+    expect(term.text).toBe(`\r${ESC}[2Kstep 1/100  ░░░░░░░░░░░░ 1%`);
+    for (let step = 2; step <= 50; step++) {
+      clock += 1;
+      status.update({ type: "progress", source: "tqdm", step, steps: 100 });
+    }
+    // 49 updates inside the interval: no draw yet, one pending redraw.
+    expect(term.chunks).toHaveLength(1);
+    expect(timers).toHaveLength(1);
+    expect(timers[0]?.ms).toBe(99);
+    clock += 99;
+    timers[0]?.fn();
+    expect(term.chunks).toHaveLength(2);
+    expect(term.chunks[1]).toBe(`\r${ESC}[2Kstep 50/100  ██████░░░░░░ 50%`);
+    status.update({ type: "progress", source: "tqdm", step: 51, steps: 100 });
+    status.close();
+    expect(timers[1]?.cancelled).toBe(true);
+    expect(term.chunks.at(-1)).toBe(`\r${ESC}[2K`);
+  });
+
+  it("takes a terminal that reports no size (a bare pty says 0 columns) as 80 wide", () => {
+    const term = new FakeTerminal({ isTTY: true, columns: 0 });
+    const status = createStatusLine(term);
+    status.update({ type: "progress", source: "epoch", epoch: 1, epochs: 3 });
+    status.around(() => {});
+    status.update({ type: "metric", name: "loss", value: 0.25, source: "epoch" });
+    status.around(() => {});
+    expect(term.chunks.at(-1)).toBe("epoch 1/3  loss 0.25");
+    status.close();
+  });
+});
+
+describe("the human reporter", () => {
+  const run: RunEvent[] = [
+    { type: "launched", runId: "r1", remoteDir: "/w", ms: 5 },
+    bytes("Epoch 1/2 - loss: 0.5\n"),
+    progress({ epoch: 1, epochs: 2 }),
+    metric("loss", 0.5),
+    bytes(" 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]"),
+    progress({ step: 5, steps: 10, percent: 50, rate: 5, etaSeconds: 1 }),
+    bytes("\r100%|██████████| 10/10 [00:02<00:00, 5.00it/s]\n"),
+    bytes("done\n"),
+    { type: "finished", runId: "r1", exitCode: 0, status: "succeeded", ms: 2000 },
+  ];
+
+  it("on a terminal: log lines whole on stdout, one status line on stderr, cleared at the end", () => {
+    const stdout = new FakeTerminal({ isTTY: true, columns: 100 });
+    const stderr = new FakeTerminal({ isTTY: true, columns: 100 });
+    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    for (const event of run) report(event);
+    // The bar reaches stdout once its line ends, byte for byte.
+    expect(stdout.text).toBe(
+      "Epoch 1/2 - loss: 0.5\n 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]\r100%|██████████| 10/10 [00:02<00:00, 5.00it/s]\ndone\n",
+    );
+    expect(stdout.text).not.toContain(ESC);
+    expect(stderr.text).toContain("epoch 1/2");
+    expect(stderr.text).toContain("loss 0.5");
+    expect(stderr.text).toContain(`\r${ESC}[2K`);
+    // The status line is cleared before the final line, which ends the output.
+    expect(stderr.text.endsWith(`\r${ESC}[2K✓ run r1 finished (exit 0) in 2.00 s\n`)).toBe(true);
+  });
+
+  it("without a terminal: the log as it came, plain lines, no status line and no escape codes", () => {
+    const stdout = new FakeTerminal({ isTTY: false });
+    const stderr = new FakeTerminal({ isTTY: false });
+    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    for (const event of run) report(event);
+    expect(stdout.text).toBe(
+      "Epoch 1/2 - loss: 0.5\n 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]\r100%|██████████| 10/10 [00:02<00:00, 5.00it/s]\ndone\n",
+    );
+    expect(stderr.text).toBe("› run r1 started in /w\n✓ run r1 finished (exit 0) in 2.00 s\n");
+    expect(stderr.text).not.toContain(ESC);
+  });
+
+  it("shows no status line on a dumb terminal", () => {
+    const stdout = new FakeTerminal({ isTTY: true });
+    const stderr = new FakeTerminal({ isTTY: true });
+    const report = createHumanReporter({ stdout, stderr }, { env: { TERM: "dumb" } });
+    for (const event of run) report(event);
+    expect(stderr.text).toBe("› run r1 started in /w\n✓ run r1 finished (exit 0) in 2.00 s\n");
+  });
+
+  it("shows no status line with --quiet, even on a terminal", () => {
+    const stdout = new FakeTerminal({ isTTY: true });
+    const stderr = new FakeTerminal({ isTTY: true });
+    const report = createHumanReporter({ stdout, stderr }, { quiet: true, env: {} });
+    for (const event of run) report(event);
+    expect(stderr.text).not.toContain(ESC);
+    expect(stderr.text).not.toContain("epoch 1/2");
+  });
+
+  it("close() ends an unfinished log line and clears the status line, as before an error", () => {
+    const stdout = new FakeTerminal({ isTTY: true });
+    const stderr = new FakeTerminal({ isTTY: true });
+    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    report(bytes("loading data"));
+    expect(stdout.text).toBe("");
+    expect(stderr.text).toContain("loading data");
+    report.close();
+    expect(stdout.text).toBe("loading data\n");
+    expect(stderr.text.endsWith(`\r${ESC}[2K`)).toBe(true);
+  });
+});
