@@ -79,6 +79,70 @@ describeWithHosts(1, "offload run over ssh", (bed) => {
     },
   );
 
+  it.skipIf(!hasTorch())(
+    "streams progress and metric events live, writes metrics.jsonl, and reports them",
+    async () => {
+      project = await makeProject("pytorch");
+      const result = await offload(project, [
+        "run",
+        "--json",
+        "--host",
+        `${host}/offload-e2e-progress-${process.pid}`,
+        "--",
+        "/usr/bin/python3",
+        "train.py",
+        "--epochs",
+        "4",
+      ]);
+      expect(result.code).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split("\n")
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              type: string;
+              line?: string;
+              name?: string;
+              value?: number;
+              epoch?: number;
+              epochs?: number;
+            },
+        );
+      const firstProgress = events.findIndex(
+        (e) => e.type === "progress" && e.epoch === 1 && e.epochs === 4,
+      );
+      const lastEpochLine = events.findIndex(
+        (e) => e.type === "output" && e.line?.startsWith("Epoch 4/4"),
+      );
+      // Live: epoch 1's progress is reported before the job has even printed its last epoch.
+      expect(firstProgress).toBeGreaterThanOrEqual(0);
+      expect(firstProgress).toBeLessThan(lastEpochLine);
+      expect(events.at(-1)?.type).toBe("finished");
+
+      const [id = ""] = await project.runIds();
+      const history = JSON.parse(
+        await readFile(
+          join(project.dir, ".offload/runs", id, "artifacts/outputs/metrics.json"),
+          "utf8",
+        ),
+      ).history as { loss: number; acc: number }[];
+      const metrics = (
+        await readFile(join(project.dir, ".offload/runs", id, "metrics.jsonl"), "utf8")
+      )
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { name: string; value: number; epoch?: number });
+      const losses = metrics.filter((m) => m.name === "loss").map((m) => m.value);
+      expect(losses).toEqual(history.map((h) => Number(h.loss.toFixed(4))));
+      expect(metrics.filter((m) => m.name === "acc").map((m) => m.epoch)).toEqual([1, 2, 3, 4]);
+
+      const report = await runCli(["report", "--json", id], { cwd: project.dir });
+      expect(report.code).toBe(0);
+      expect(report.stdout).toContain(String(losses.at(-1)));
+    },
+  );
+
   it("passes a non-zero exit code through and still downloads what exists", async () => {
     project = await makeProject();
     await project.write(
