@@ -4,8 +4,10 @@
 
 export const PROTOCOL_FUNCTIONS = `offload_alive() {
   kill -0 "$1" 2>/dev/null || return 1
-  if [ -r "/proc/$1/stat" ]; then
-    case "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" in Z) return 1 ;; esac
+  # Builtins only (read, parameter expansion): this runs every tick of a follow.
+  if [ -r "/proc/$1/stat" ] && read -r offload_stat < "/proc/$1/stat"; then
+    offload_stat=\${offload_stat##*) }
+    [ "\${offload_stat%% *}" = Z ] && return 1
   fi
   return 0
 }
