@@ -26,7 +26,13 @@ export function createStore(projectDir: string): RunStore {
 }
 
 /** The part of the settings a run needs, with defaults a run relies on. */
-export function toRunSettings(settings: EffectiveSettings): RunSettings {
+/** What a run takes beyond the settings files: values only the command line gives. */
+export interface RunExtras {
+  secrets?: Record<string, string>;
+  rebuildEnv?: boolean;
+}
+
+export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {}): RunSettings {
   return {
     remoteDir: settings.remoteDir,
     // Python buffers stdout when it is not a terminal; a live log needs it unbuffered. The user may override.
@@ -39,5 +45,9 @@ export function toRunSettings(settings: EffectiveSettings): RunSettings {
     syncTool: settings.sync.tool,
     reconnectTimeoutSeconds: settings.reconnect.timeout,
     graceSeconds: DEFAULT_GRACE_SECONDS,
+    python: settings.python,
+    rebuildEnv: extras.rebuildEnv ?? false,
+    gpus: settings.gpus,
+    secrets: extras.secrets ?? {},
   };
 }

@@ -15,6 +15,8 @@ export type RunEvent =
       bytes: number;
       ms: number;
     }
+  | { type: "env"; phase: "checking" | "reused" | "built"; key: string; dir?: string; ms?: number }
+  | { type: "env-output"; data: Uint8Array }
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
   | { type: "output"; data: Uint8Array }
   | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }

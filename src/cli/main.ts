@@ -27,6 +27,7 @@ interface TargetFlags {
   upload?: string[];
   download?: string[];
   sshConfig?: string;
+  gpus?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -64,6 +65,13 @@ function toCliLayer(flags: TargetFlags): SettingsFile {
   if (flags.upload) layer.upload = flags.upload;
   if (flags.download) layer.download = flags.download;
   if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };
+  if (flags.gpus !== undefined) {
+    if (!/^[0-9]+$/.test(flags.gpus))
+      throw new OffloadError("E_USAGE", `--gpus ${flags.gpus} is not a number of GPUs.`, {
+        hint: "Give a whole number, e.g. --gpus 2.",
+      });
+    layer.gpus = Number(flags.gpus);
+  }
   return layer;
 }
 
@@ -136,6 +144,17 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       ).argParser(collect),
     )
     .option("-q, --quiet", "only the log and the final line")
+    .addOption(
+      new Option(
+        "--secret <NAME[=@file]>",
+        "secret for the command, from the local env var NAME or a file; never in argv, logs or records (repeatable)",
+      ).argParser(collect),
+    )
+    .option("--gpus <n>", "use the n least busy GPUs (sets CUDA_VISIBLE_DEVICES); 0 hides them all")
+    .option(
+      "--rebuild-env",
+      "rebuild the cached Python env even if its requirements did not change",
+    )
     .option(
       "--no-wait",
       "start the run, print its id and return; `offload attach` follows it later",

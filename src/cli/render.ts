@@ -34,6 +34,9 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `connected to ${event.target} (${seconds(event.ms)})`;
     case "synced":
       return `synced ${event.scanned} files with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)} (${seconds(event.ms)})`;
+    case "env":
+      if (event.phase === "checking") return `python env ${event.key}: checking`;
+      return `python env ${event.phase === "reused" ? "reused" : "built"}: ${event.dir}${event.ms === undefined ? "" : ` (${seconds(event.ms)})`}`;
     case "launched":
       return `run ${event.runId} started in ${event.remoteDir}`;
     case "reconnecting":
@@ -132,6 +135,14 @@ export function createHumanReporter(
       else writeLog(event.data);
       return;
     }
+    if (event.type === "env-output") {
+      // The env build's output (pip) goes to stderr: stdout stays the run's own log.
+      const write = () => out.stderr.write(event.data);
+      if (options.quiet) return;
+      if (status) status.around(write);
+      else write();
+      return;
+    }
     if (event.type === "finished") close();
     if (options.quiet && event.type !== "finished" && event.type !== "reconnecting") return;
     const line = describeEvent(event);
@@ -159,6 +170,10 @@ export function createJsonReporter(out: Output): Reporter {
   const emit = (payload: object) =>
     out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
   return (event) => {
+    if (event.type === "env-output") {
+      emit({ type: "env-output", text: Buffer.from(event.data).toString("utf8") });
+      return;
+    }
     if (event.type !== "output") {
       if (event.type === "finished" && pending !== "") {
         emit({ type: "output", line: pending });

@@ -1,4 +1,6 @@
-// The remote environment's public surface: host probe and GPU choice.
+// The remote environment's public surface: host probe, GPU choice, cached Python env, secrets.
+
+export { type GpuPlan, planGpus } from "./gpu-plan.js";
 export {
   buildGpuEnv,
   cudaVisibleDevices,
@@ -7,4 +9,20 @@ export {
   parseGpuQuery,
   pickGpus,
 } from "./gpus.js";
+export { checkRequirementPath, type EnvInputFile, hashEnvInputs } from "./inputs.js";
 export { buildProbeScript, type HostFacts, parseProbe } from "./probe.js";
+export {
+  buildSecretsReceiveLines,
+  buildSecretsSourceLines,
+  encodeSecretsFile,
+  type ReadSecretFile,
+  resolveSecrets,
+  SECRETS_FILE,
+} from "./secrets.js";
+export { buildEnvScript, DEFAULT_ENV_ROOT, ENV_READY_FILE, type EnvPlan } from "./venv.js";
+export {
+  buildActivateLines,
+  type EnvResult,
+  explainEnvFailure,
+  parseEnvResult,
+} from "./venv-result.js";

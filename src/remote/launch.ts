@@ -19,6 +19,10 @@ export interface LaunchPlan {
   graceSeconds: number;
   /** Stream the log in the same round trip (false for --no-wait). */
   follow: boolean;
+  /** Launch round-trip lines that read what precedes spec.json on stdin (the secrets file). */
+  receiveLines: readonly string[];
+  /** Launcher lines run after the env exports, before the job starts (activate the venv, source secrets). */
+  setupLines: readonly string[];
 }
 
 /** The command line of the job: each word quoted, unless the user gave one string of shell text. */
@@ -54,6 +58,7 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `echo $$ > "$R/launcher.pid"`,
     `export OFFLOAD_RUN_ID=${plan.runId} OFFLOAD_RUN_DIR="$PWD/$R" OFFLOAD_EVENTS="$PWD/$R/events.jsonl"`,
     ...exports,
+    ...plan.setupLines,
     `if command -v setsid >/dev/null 2>&1; then`,
     `  setsid sh -c 'echo $$ > "$0/pid"; exec sh "$0/job.sh"' "$R" &`,
     `else`,
@@ -105,6 +110,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `mkdir -p ${STATE_DIR}/runs`,
     ...buildLockSteps(plan),
     `mkdir -p "$R"`,
+    ...plan.receiveLines,
     `cat > "$R/spec.json"`,
     `printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh"`,
     `printf '%s' ${quoteShell(buildJobScript(plan))} > "$R/job.sh"`,

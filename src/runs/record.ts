@@ -1,5 +1,6 @@
 // The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
 import type { DownloadEntry } from "../config/transfer-entries.js";
+import type { GpuInfo } from "../env/gpus.js";
 import type { HostFacts } from "../env/probe.js";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "stopped" | "lost" | "error";
@@ -28,10 +29,18 @@ export interface RunRecord {
   startedAt: string;
   finishedAt?: string;
   /** Milliseconds spent in each phase: connect, sync, launch, run, download. */
-  phases: Partial<Record<"connect" | "sync" | "launch" | "run" | "download" | "total", number>>;
+  phases: Partial<
+    Record<"connect" | "sync" | "env" | "launch" | "run" | "download" | "total", number>
+  >;
   sync?: { tool: "rsync" | "tar"; scanned: number; transferred: number; bytes: number };
-  /** Names of the environment variables given to the job (never values of secrets). */
+  /** Names of the environment variables given to the job. */
   envNames: string[];
+  /** Names of the secrets given to the job; their values are never written anywhere by offload. */
+  secretNames?: string[];
+  /** The cached Python env the job ran in, and whether this run built or reused it. */
+  environment?: { dir: string; status: "reused" | "built" };
+  /** The GPUs picked for the job (`gpus: N`). */
+  gpus?: GpuInfo[];
   remote?: { launcherPid?: number };
   /** The download rules in force, so `attach` and `pull` fetch what `run` would have. */
   download: DownloadEntry[];

@@ -1,6 +1,11 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
 import type { DownloadEntry, UploadEntry } from "../config/transfer-entries.js";
+import {
+  buildSecretsReceiveLines,
+  buildSecretsSourceLines,
+  encodeSecretsFile,
+} from "../env/secrets.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildLaunchScript } from "../remote/launch.js";
@@ -12,6 +17,7 @@ import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { armStop, completeRun, type RunControls } from "./complete.js";
+import { chooseGpus, type PythonSettings, prepareEnvironment } from "./environment.js";
 import { type FollowRequest, streamOnce } from "./follow.js";
 import { elapsed, prepareTarget, probeHost, syncWorkspace } from "./prepare.js";
 import { trackProgress } from "./progress.js";
@@ -27,6 +33,11 @@ export interface RunSettings {
   syncTool: "auto" | SyncTool;
   reconnectTimeoutSeconds: number;
   graceSeconds: number;
+  python: PythonSettings;
+  rebuildEnv: boolean;
+  gpus?: number | undefined;
+  /** Values resolved locally (`--secret`); they reach the job through a 0600 file, nowhere else. */
+  secrets: Record<string, string>;
 }
 
 export interface RunRequest {
@@ -86,6 +97,15 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     report,
   });
   const facts = await probing;
+  const gpus = chooseGpus(settings.gpus, facts, transport.label);
+  const environment = await prepareEnvironment({
+    transport,
+    projectDir: request.projectDir,
+    remoteDir: prepared.remoteDir,
+    python: settings.python,
+    rebuild: settings.rebuildEnv,
+    report,
+  });
 
   const record: RunRecord = {
     version: 1,
@@ -109,6 +129,14 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     logBytes: 0,
   };
   if (facts) record.host = facts;
+  if (environment.envDir !== undefined && environment.status !== undefined) {
+    record.phases.env = environment.ms;
+    record.environment = { dir: environment.envDir, status: environment.status };
+  }
+  if (settings.gpus !== undefined) record.gpus = gpus.gpus;
+  const secretNames = Object.keys(settings.secrets).sort();
+  if (secretNames.length > 0) record.secretNames = secretNames;
+  const secretsText = secretNames.length > 0 ? encodeSecretsFile(settings.secrets) : "";
   const git = await readGitState(request.projectDir);
   if (git) record.git = git;
   await store.save(record);
@@ -117,12 +145,17 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     runId: id,
     remoteDir: prepared.remoteDir,
     command: request.command,
-    env: settings.env,
+    env: { ...settings.env, ...gpus.env },
     startup: settings.startup,
     shutdown: settings.shutdown,
     force: request.force ?? false,
     graceSeconds: settings.graceSeconds,
     follow: !request.noWait,
+    receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
+    setupLines: [
+      ...environment.activate,
+      ...(secretsText === "" ? [] : buildSecretsSourceLines("R")),
+    ],
   };
   const spec = JSON.stringify({
     id,
@@ -145,7 +178,8 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const launchStart = performance.now();
   let disarm = () => {};
   const first = await streamOnce(follow, buildLaunchScript(plan), {
-    stdin: spec,
+    // Secrets travel on stdin ahead of spec.json, never in a command line.
+    stdin: secretsText + spec,
     onLaunched: (pid) => {
       record.remote = { launcherPid: pid };
       record.phases.launch = elapsed(launchStart);

@@ -1,7 +1,9 @@
 // `offload run`, `attach` and `stop`: turn what the user typed into library calls, render their events,
 // return the exit code.
+import { readFileSync } from "node:fs";
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { resolveSecrets } from "../../env/secrets.js";
 import { EXIT_CODES } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import type { RunRecord } from "../../runs/record.js";
@@ -12,6 +14,8 @@ import { captureInterrupts } from "../interrupts.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
 
 export interface RunFlags {
+  secret?: string[];
+  rebuildEnv?: boolean;
   json?: boolean;
   quiet?: boolean;
   force?: boolean;
@@ -57,7 +61,12 @@ export async function runCommand(
           : {}),
       },
       command,
-      settings: toRunSettings(settings),
+      settings: toRunSettings(settings, {
+        secrets: resolveSecrets(flags.secret ?? [], process.env, (path) =>
+          readFileSync(path, "utf8"),
+        ),
+        rebuildEnv: flags.rebuildEnv ?? false,
+      }),
       report: reporter.report,
       force: flags.force ?? false,
       noWait: flags.wait === false,
