@@ -6,9 +6,8 @@ import {
   buildSecretsSourceLines,
   encodeSecretsFile,
 } from "../env/secrets.js";
-import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { buildLaunchScript } from "../remote/launch.js";
+
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
@@ -16,9 +15,9 @@ import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
-import { armStop, completeRun, type RunControls } from "./complete.js";
+import { completeRun, type RunControls } from "./complete.js";
 import { chooseGpus, type PythonSettings, prepareEnvironment } from "./environment.js";
-import { type FollowRequest, streamOnce } from "./follow.js";
+import { launchJob } from "./launch.js";
 import { elapsed, prepareTarget, probeHost, syncWorkspace } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
@@ -53,26 +52,6 @@ export interface RunRequest {
   /** Return once the job has started; `attach` finishes it later. */
   noWait?: boolean;
   controls?: RunControls;
-}
-
-function describeHolder(holder: string): string {
-  const [id = "unknown", epoch] = holder.split(" ");
-  const seconds = Number(epoch);
-  return Number.isFinite(seconds) && seconds > 0
-    ? `run ${id} (since ${new Date(seconds * 1000).toISOString()})`
-    : `run ${id}`;
-}
-
-function launchError(transport: Transport, stderr: string, failed: boolean): Error {
-  if (failed && transport.kind === "ssh" && stderr.trim() !== "")
-    return transport.explain({ code: 255, stdout: "", stderr, connectionFailed: true });
-  return new OffloadError(
-    "E_LAUNCH",
-    `Could not start the run on ${transport.label}: ${stderr.trim() || "no reply"}`,
-    {
-      hint: "Check that the remote dir is writable and that `sh` works there: `offload check --host <host>`.",
-    },
-  );
 }
 
 export async function runJob(request: RunRequest): Promise<RunRecord> {
@@ -165,70 +144,18 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     target: request.target.label,
     createdAt: record.startedAt,
   });
-  const sink = store.openLog(id);
-  const follow: FollowRequest = {
-    transport,
-    remoteDir: prepared.remoteDir,
-    runId: id,
-    sink,
-    report,
-    reconnectTimeoutMs: settings.reconnectTimeoutSeconds * 1000,
-    signal: request.controls?.detach,
-  };
   const launchStart = performance.now();
-  let disarm = () => {};
-  const first = await streamOnce(follow, buildLaunchScript(plan), {
-    // Secrets travel on stdin ahead of spec.json, never in a command line.
+  const first = await launchJob({
+    transport,
+    store,
+    record,
+    plan,
     stdin: secretsText + spec,
-    onLaunched: (pid) => {
-      record.remote = { launcherPid: pid };
-      record.phases.launch = elapsed(launchStart);
-      report({
-        type: "launched",
-        runId: id,
-        remoteDir: prepared.remoteDir,
-        ms: record.phases.launch,
-      });
-      // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
-      disarm = armStop({
-        transport,
-        record,
-        report,
-        graceSeconds: settings.graceSeconds,
-        signal: request.controls?.stop,
-      });
-    },
-  }).finally(() => {
-    sink.close();
-    disarm();
+    report,
+    reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
+    graceSeconds: settings.graceSeconds,
+    controls: request.controls ?? {},
   });
-  record.logBytes = sink.size;
-  const { markers } = first;
-  if (markers.reclaimed)
-    report({
-      type: "notice",
-      message: `reclaimed the remote dir's lock from ${describeHolder(markers.reclaimed)}, which is no longer running`,
-    });
-  if (markers.forced)
-    report({
-      type: "notice",
-      message: `--force: stopped ${describeHolder(markers.forced)} and took over the remote dir`,
-    });
-  if (markers.locked !== undefined || markers.launchedPid === undefined) {
-    const error =
-      markers.locked !== undefined
-        ? new OffloadError(
-            "E_LOCKED",
-            `${prepared.remoteDir} on ${transport.label} is in use by ${describeHolder(markers.locked)}.`,
-            {
-              hint: `Wait for it, follow it with \`offload attach ${markers.locked.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
-            },
-          )
-        : launchError(transport, first.stderr, first.failed);
-    // Nothing ran: a record would only shadow the real latest run for `attach` and `stop`.
-    await store.remove(id);
-    throw error;
-  }
   record.phases.run = elapsed(launchStart) - (record.phases.launch ?? 0);
   await store.save(record);
   if (request.noWait) return record;

@@ -1,5 +1,5 @@
 // The whole core loop on the embedded `local` target: no server, same protocol.
-import { readdir, readFile, symlink } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
