@@ -13,15 +13,18 @@ export function buildFollowBody(offset: number): string {
   return `L="$R/output.log"
 off=${offset}
 if [ ! -f "$R/exit" ]; then
+  # Ticks of 20 ms for the first 2 s (a short job ends soon after its launch), then 200 ms: the end of
+  # a long run may show 0.2 s late, and an idle follow costs five sleeps a second, not fifty.
   offload_watch() {
+    t=0
     while [ ! -f "$R/exit" ]; do
       if [ -n "$lp" ] && ! offload_alive "$lp"; then break; fi
-      offload_sleep 0.1
+      if [ $t -lt 100 ]; then t=$((t + 1)); offload_sleep 0.02; else offload_sleep 0.2; fi
     done
   }
   offload_watch & w=$!
   if tail --version 2>/dev/null | grep -q GNU; then
-    tail -c +$((off + 1)) -s 0.1 --pid="$w" -f "$L"
+    tail -c +$((off + 1)) -s 0.02 --pid="$w" -f "$L"
   else
     offload_drain() {
       size=$(wc -c < "$L"); size=$((size + 0))

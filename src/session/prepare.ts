@@ -25,7 +25,7 @@ export async function prepareTarget(
   remoteDir: string,
   syncTool: "auto" | SyncTool,
 ): Promise<PreparedTarget> {
-  await transport.connect();
+  // The first exec opens the ssh master itself: no separate connect round trip.
   const result = await transport.exec(buildPrepareScript(remoteDir));
   if (result.connectionFailed) throw transport.explain(result);
   const prepared = parsePrepareOutput(result.stdout);

@@ -61,6 +61,8 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const report = trackProgress(request.report, store.runDir(id));
   planDownloads(settings.download); // refuse bad rules before anything moves
 
+  // Local facts load while the remote ones are fetched.
+  const gitState = readGitState(request.projectDir);
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, settings.remoteDir, settings.syncTool);
   const connectMs = elapsed(started);
@@ -116,7 +118,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const secretNames = Object.keys(settings.secrets).sort();
   if (secretNames.length > 0) record.secretNames = secretNames;
   const secretsText = secretNames.length > 0 ? encodeSecretsFile(settings.secrets) : "";
-  const git = await readGitState(request.projectDir);
+  const git = await gitState;
   if (git) record.git = git;
   await store.save(record);
 

@@ -103,11 +103,15 @@ export class SshTransport implements Transport {
 
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     // The remote login shell parses the command line; `sh -c` with one quoted word makes that parse trivial.
+    // ControlMaster=auto: the first exec becomes the master (ControlPersist detaches it from our pipes),
+    // so a cold run pays one handshake and no separate `ssh -O check` / `ssh -f -N` step.
     const argv = [
       "ssh",
       ...this.baseArgs(),
       "-o",
-      "ControlMaster=no",
+      "ControlMaster=auto",
+      "-o",
+      `ControlPersist=${this.#options.persistSeconds ?? 600}`,
       "-T",
       this.#options.host,
       `sh -c ${quoteShell(script)}`,
