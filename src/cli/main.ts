@@ -276,10 +276,24 @@ function formatDescribed(described: unknown): string {
   return JSON.stringify(described, null, 2);
 }
 
+/**
+ * Node writes to a pipe asynchronously and queues what the reader hasn't taken: a log streamed into a
+ * slow `| less` or `| tee` would pile up in memory (0.5 GB for a 600 MB log, measured). Blocking writes
+ * push back instead: offload stops reading ssh, ssh stops reading the remote tail, nothing is lost.
+ */
+function blockOnPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => void } })
+      ._handle;
+    if (!stream.isTTY) handle?.setBlocking?.(true);
+  }
+}
+
 export async function main(
   argv: readonly string[],
   out: Output = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  blockOnPipes();
   let code = 0;
   const program = buildProgram(out, (c) => {
     code = c;

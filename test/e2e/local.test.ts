@@ -1,4 +1,5 @@
 // The whole core loop on the embedded `local` target: no server, same protocol.
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -252,5 +253,28 @@ describe("offload run --host local", () => {
     expect(result.stderr).toMatch(/offload\.yaml:3.*uplaod/);
     expect(result.stderr).toContain("upload");
     expect(await project.runIds()).toEqual([]);
+  });
+
+  it("streams a file above 64 MiB with cat and places it whole", async () => {
+    project = await makeProject();
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--download",
+      "out/**",
+      "--",
+      "sh",
+      "-c",
+      "mkdir -p out && head -c 70000000 /dev/urandom > out/big.bin && echo small > out/small.txt && sha256sum out/big.bin | cut -d' ' -f1",
+    ]);
+    expect(result.code).toBe(0);
+    const [id = ""] = await project.runIds();
+    const artifacts = join(project.dir, ".offload/runs", id, "artifacts/out");
+    expect((await readdir(artifacts)).sort()).toEqual(["big.bin", "small.txt"]);
+    const sum = createHash("sha256")
+      .update(await readFile(join(artifacts, "big.bin")))
+      .digest("hex");
+    expect(`${sum}\n`).toBe(result.stdout);
   });
 });
