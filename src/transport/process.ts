@@ -5,6 +5,8 @@ import { constants } from "node:os";
 export interface ProcessOptions {
   stdin?: string | Uint8Array;
   onStdout?: (chunk: Buffer) => void;
+  /** A file descriptor the child writes its stdout to directly (a download at native speed). */
+  stdoutFd?: number;
   onStderr?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -30,7 +32,7 @@ export function runProcess(
     const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", options.stdoutFd ?? "pipe", "pipe"],
       // A process group of its own: Ctrl+C in the terminal reaches offload, which decides what to stop,
       // and not the ssh clients that carry the log.
       detached: true,
@@ -41,11 +43,11 @@ export function runProcess(
     const kill = () => child.kill("SIGKILL");
     if (options.timeoutMs !== undefined) timer = setTimeout(kill, options.timeoutMs);
     options.signal?.addEventListener("abort", kill, { once: true });
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       if (options.onStdout) options.onStdout(chunk);
       else stdout.push(chunk);
     });
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       stderr.push(chunk);
       options.onStderr?.(chunk);
     });
@@ -63,8 +65,8 @@ export function runProcess(
       });
     });
     // A child that exits before reading its stdin makes the write fail with EPIPE: that is its business.
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.stdin ?? "");
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(options.stdin ?? "");
   });
 }
 
