@@ -1,14 +1,11 @@
 // The CLI entry: parses argv with commander, loads settings, calls the library, renders, returns the exit
 // code. The only place that decides how offload exits.
-import { homedir } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import { describeSettings } from "../config/describe.js";
-import { loadSettings } from "../config/load.js";
 import { resolveSettings } from "../config/resolve.js";
-import type { SettingsFile } from "../config/schema.js";
 import { toJsonSchema } from "../config/schema.js";
 import { createStore, createTransport } from "../create.js";
-import { EXIT_CODES, OffloadError } from "../errors.js";
+import { EXIT_CODES } from "../errors.js";
 import { findProjectDir } from "../project.js";
 import { checkHost } from "../session/check.js";
 import { formatCheck } from "./commands/check.js";
@@ -18,19 +15,7 @@ import { type ReportFlags, reportCommand } from "./commands/report.js";
 import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
 import type { Output } from "./render.js";
-
-interface TargetFlags {
-  host?: string;
-  port?: string;
-  remoteDir?: string;
-  env?: string[];
-  upload?: string[];
-  download?: string[];
-  sshConfig?: string;
-  gpus?: string;
-  json?: boolean;
-  quiet?: boolean;
-}
+import { load, loadForRun, type TargetFlags } from "./settings.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -47,62 +32,6 @@ function addTargetOptions(command: Command): Command {
 }
 
 /** The CLI's flags as a settings layer, the highest in precedence. */
-function toCliLayer(flags: TargetFlags): SettingsFile {
-  const layer: SettingsFile = {};
-  if (flags.host !== undefined) {
-    let host = flags.host;
-    if (flags.port !== undefined) {
-      if (!/^[0-9]+$/.test(flags.port))
-        throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, {
-          hint: "Give a number from 1 to 65535.",
-        });
-      host = appendPort(host, flags.port);
-    }
-    layer.host = host;
-  }
-  if (flags.remoteDir !== undefined) layer.remote_dir = flags.remoteDir;
-  if (flags.env) layer.env = flags.env;
-  if (flags.upload) layer.upload = flags.upload;
-  if (flags.download) layer.download = flags.download;
-  if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };
-  if (flags.gpus !== undefined) {
-    if (!/^[0-9]+$/.test(flags.gpus))
-      throw new OffloadError("E_USAGE", `--gpus ${flags.gpus} is not a number of GPUs.`, {
-        hint: "Give a whole number, e.g. --gpus 2.",
-      });
-    layer.gpus = Number(flags.gpus);
-  }
-  return layer;
-}
-
-/** `--port` wins over a port in the host string, as in mltk. */
-function appendPort(host: string, port: string): string {
-  const match = /^((?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::[0-9]*)?(\/.*)?$/.exec(host);
-  if (!match) return host;
-  return `${match[1]}:${port}${match[2] ?? ""}`;
-}
-
-/** Settings for a run that exists: its own target unless --host says otherwise. */
-async function loadForRun(run: string | undefined, flags: TargetFlags) {
-  const projectDir = findProjectDir(process.cwd());
-  const store = createStore(projectDir);
-  const runId = await store.resolveId(run);
-  const record = await store.load(runId);
-  const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
-  return { projectDir, settings: { settings: loaded.settings, runId } };
-}
-
-async function load(flags: TargetFlags) {
-  const projectDir = findProjectDir(process.cwd());
-  const loaded = await loadSettings({
-    projectDir,
-    cli: toCliLayer(flags),
-    env: process.env,
-    homeDir: homedir(),
-  });
-  return { projectDir, ...loaded };
-}
-
 export function buildProgram(out: Output, setCode: (code: number) => void): Command {
   const program = new Command("offload")
     .description(

@@ -1,0 +1,76 @@
+// Turns the CLI's flags into a settings layer and loads the effective settings for a command.
+import { homedir } from "node:os";
+import { loadSettings } from "../config/load.js";
+import type { SettingsFile } from "../config/schema.js";
+import { createStore } from "../create.js";
+import { OffloadError } from "../errors.js";
+import { findProjectDir } from "../project.js";
+
+export interface TargetFlags {
+  host?: string;
+  port?: string;
+  remoteDir?: string;
+  env?: string[];
+  upload?: string[];
+  download?: string[];
+  sshConfig?: string;
+  gpus?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function toCliLayer(flags: TargetFlags): SettingsFile {
+  const layer: SettingsFile = {};
+  if (flags.host !== undefined) {
+    let host = flags.host;
+    if (flags.port !== undefined) {
+      if (!/^[0-9]+$/.test(flags.port))
+        throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, {
+          hint: "Give a number from 1 to 65535.",
+        });
+      host = appendPort(host, flags.port);
+    }
+    layer.host = host;
+  }
+  if (flags.remoteDir !== undefined) layer.remote_dir = flags.remoteDir;
+  if (flags.env) layer.env = flags.env;
+  if (flags.upload) layer.upload = flags.upload;
+  if (flags.download) layer.download = flags.download;
+  if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };
+  if (flags.gpus !== undefined) {
+    if (!/^[0-9]+$/.test(flags.gpus))
+      throw new OffloadError("E_USAGE", `--gpus ${flags.gpus} is not a number of GPUs.`, {
+        hint: "Give a whole number, e.g. --gpus 2.",
+      });
+    layer.gpus = Number(flags.gpus);
+  }
+  return layer;
+}
+
+/** `--port` wins over a port in the host string, as in mltk. */
+function appendPort(host: string, port: string): string {
+  const match = /^((?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::[0-9]*)?(\/.*)?$/.exec(host);
+  if (!match) return host;
+  return `${match[1]}:${port}${match[2] ?? ""}`;
+}
+
+/** Settings for a run that exists: its own target unless --host says otherwise. */
+export async function loadForRun(run: string | undefined, flags: TargetFlags) {
+  const projectDir = findProjectDir(process.cwd());
+  const store = createStore(projectDir);
+  const runId = await store.resolveId(run);
+  const record = await store.load(runId);
+  const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
+  return { projectDir, settings: { settings: loaded.settings, runId } };
+}
+
+export async function load(flags: TargetFlags) {
+  const projectDir = findProjectDir(process.cwd());
+  const loaded = await loadSettings({
+    projectDir,
+    cli: toCliLayer(flags),
+    env: process.env,
+    homeDir: homedir(),
+  });
+  return { projectDir, ...loaded };
+}
