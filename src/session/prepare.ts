@@ -74,6 +74,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
   const started = performance.now();
   const scan = await scanWorkspace(projectDir, request.ignore);
   const extra = await expandUploadGlobs(projectDir, request.upload);
+  const scanned = new Set(scan.files);
   const files = [...new Set([...scan.files, ...extra])];
   report({ type: "syncing", files: files.length, bytes: scan.bytes });
   const sent = await uploadFiles({
@@ -81,6 +82,8 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
     root: projectDir,
     remoteDir: prepared.remoteDir,
     files,
+    excluded: scan.excluded,
+    extra: extra.filter((file) => !scanned.has(file)),
     tool: prepared.tool,
   });
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);

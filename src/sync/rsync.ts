@@ -14,6 +14,23 @@ export function buildRsyncFilesArgv(shell: RemoteShell, source: string, dest: st
   return argv;
 }
 
+/** Copies the tree at `source` to `dest`, skipping the NUL-separated exclude patterns given on stdin. */
+export function buildRsyncTreeArgv(shell: RemoteShell, source: string, dest: string): string[] {
+  const argv = [
+    "rsync",
+    "-a",
+    "-s",
+    "--stats",
+    "--no-devices",
+    "--no-specials",
+    "--from0",
+    "--exclude-from=-",
+  ];
+  if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
+  argv.push(`${source}/`, `${dest}/`);
+  return argv;
+}
+
 /** Copies one file or directory, as `rsync -a source dest`. */
 export function buildRsyncOneArgv(shell: RemoteShell, source: string, dest: string): string[] {
   const argv = ["rsync", "-a", "-s", "--stats"];

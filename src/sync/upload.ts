@@ -4,7 +4,12 @@ import { OffloadError } from "../errors.js";
 import { quoteShell } from "../remote/quote.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
-import { buildRsyncFilesArgv, parseRsyncStats, type TransferStats } from "./rsync.js";
+import {
+  buildRsyncFilesArgv,
+  buildRsyncTreeArgv,
+  parseRsyncStats,
+  type TransferStats,
+} from "./rsync.js";
 
 export type SyncTool = "rsync" | "tar";
 
@@ -15,6 +20,10 @@ export interface UploadRequest {
   /** Absolute remote directory. */
   remoteDir: string;
   files: readonly string[];
+  /** rsync only: anchored exclude patterns; rsync recurses the root itself and skips these. */
+  excluded: readonly string[];
+  /** rsync only: files outside what the recursion covers (upload globs reaching ignored paths). */
+  extra: readonly string[];
   tool: SyncTool;
 }
 
@@ -29,10 +38,21 @@ export async function uploadFiles(
   if (files.length === 0) return { files: 0, bytes: 0, tool };
   const shell = transport.remoteShell();
   if (tool === "rsync") {
-    const argv = buildRsyncFilesArgv(shell, ".", shell.remotePath(remoteDir));
-    const result = await runProcess(argv, { cwd: root, stdin: nulList(files) });
+    const argv = buildRsyncTreeArgv(shell, ".", shell.remotePath(remoteDir));
+    const result = await runProcess(argv, { cwd: root, stdin: nulList(request.excluded) });
     if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
-    return { ...parseRsyncStats(result.stdout), tool };
+    const stats = parseRsyncStats(result.stdout);
+    if (request.extra.length > 0) {
+      const more = await runProcess(buildRsyncFilesArgv(shell, ".", shell.remotePath(remoteDir)), {
+        cwd: root,
+        stdin: nulList(request.extra),
+      });
+      if (more.code !== 0) throw syncError(transport, more.code, more.stderr);
+      const extraStats = parseRsyncStats(more.stdout);
+      stats.files += extraStats.files;
+      stats.bytes += extraStats.bytes;
+    }
+    return { ...stats, tool };
   }
   const extract = `mkdir -p ${quoteShell(remoteDir)} && cd ${quoteShell(remoteDir)} && tar -xf -`;
   const result = await runPipeline(

@@ -277,4 +277,32 @@ describe("offload run --host local", () => {
       .digest("hex");
     expect(`${sum}\n`).toBe(result.stdout);
   });
+
+  it("uploads what the ignore rules keep and nothing they leave out, wildcard characters in names too", async () => {
+    project = await makeProject();
+    await project.write(".gitignore", "secret*\nbuild/\n");
+    for (const name of [
+      "keep.py",
+      "secret.key",
+      "secret[1].key",
+      "build/out.bin",
+      "[weird]*name?.txt",
+      "data/a.csv",
+    ])
+      await project.write(name, name);
+    await project.write(".offloadignore", "data/\n");
+    const result = await offload(project, [
+      "run",
+      "--host",
+      "local",
+      "--",
+      "sh",
+      "-c",
+      "find . -path ./.offload -prune -o -type f -print | sort",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      ["./.gitignore", "./.offloadignore", "./[weird]*name?.txt", "./keep.py", ""].join("\n"),
+    );
+  });
 });
