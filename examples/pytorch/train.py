@@ -14,9 +14,15 @@ from torch import nn
 
 
 def write_atomic(path, write):
-    tmp = path + ".tmp"
+    tmp = "%s.tmp.%d" % (path, os.getpid())
     write(tmp)
     os.replace(tmp, path)
+
+
+def write_json(path, value):
+    with open(path, "w") as handle:
+        json.dump(value, handle, indent=2)
+        handle.write("\n")
 
 
 def make_data(n, w, generator):
@@ -69,8 +75,8 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     write_atomic(os.path.join(args.out, "model.pt"), lambda p: torch.save(model.state_dict(), p))
-    metrics = {"final": history[-1], "history": history, "device": device}
-    write_atomic(os.path.join(args.out, "metrics.json"), lambda p: open(p, "w").write(json.dumps(metrics, indent=2)))
+    metrics = {"final": history[-1] if history else {}, "history": history, "device": device}
+    write_atomic(os.path.join(args.out, "metrics.json"), lambda p: write_json(p, metrics))
     print(f"Saved {args.out}/model.pt and {args.out}/metrics.json", flush=True)
 
 

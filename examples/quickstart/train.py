@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real, tiny training run with nothing but the standard library (Python 3.8+).
 
-A 2-16-1 neural network learns to separate two interleaved spirals-lite ("two moons") from a seeded
+A 2-16-1 neural network learns to separate two interleaved half circles ("two moons") from a seeded
 synthetic dataset, by hand-written backpropagation and mini-batch SGD. It prints one progress line a
 epoch, then writes the weights and the metrics under --out, each file atomically so that a download
 never sees half a file.
@@ -149,7 +149,7 @@ def main():
             "seconds": round(time.time() - started, 3),
         },
     )
-    print("Saved %s and %s" % (os.path.join(args.out, "model.json"), os.path.join(args.out, "metrics.json")), flush=True)
+    print("Saved %s/model.json and %s/metrics.json" % (args.out, args.out), flush=True)
     return 0
 
 
