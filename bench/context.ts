@@ -1,63 +1,105 @@
-// The bench's world: the test bed brought up (or shared) with a lease, the built CLI, temp projects.
+// The bench's world: the built CLI (rebuilt when stale), the test bed, a scratch dir, the argv of
+// offload and of the bare tools it is compared with.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestProject } from "vitest/node";
-import { setup, teardown } from "../test/global-setup.js";
 import type { TestbedInfo } from "../test/testbed/types.js";
+import { acquireBed } from "./bed.js";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
+const BUNDLE = join(REPO, "dist", "offload.mjs");
 
 export interface BenchContext {
   bed: TestbedInfo;
   host: string;
   scratch: string;
-  /** argv prefix of the built CLI. */
+  /** Environment for every offload call: its own control sockets and no user config file. */
+  env: NodeJS.ProcessEnv;
+  /** Where offload's control sockets live with `env` (the `offload-<uid>` dir inside). */
+  controlDir: string;
+  /** argv of the built CLI. */
   offload: string[];
-  /** ssh argv prefix for baselines, with its own ControlPath (its own warm master). */
+  /** ssh argv for baselines: a master of their own in `controlDir`, or none with `undefined`. */
   ssh(controlDir: string | undefined): string[];
   cleanup(): void;
 }
 
-export async function openContext(): Promise<BenchContext> {
-  const built = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], {
-    cwd: REPO,
-    stdio: "inherit",
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** `npm run build` when any source is newer than the bundle `bin/offload.js` loads. */
+export function buildIfStale(): void {
+  let built = 0;
+  try {
+    built = statSync(BUNDLE).mtimeMs;
+  } catch {
+    // no bundle yet
+  }
+  const inputs = ["src", "scripts", "package.json", "tsconfig.build.json"].map((p) =>
+    newestMtime(join(REPO, p)),
+  );
+  if (Math.max(...inputs) <= built) return;
+  process.stderr.write("bench: dist/ is stale, running `npm run build`…\n");
+  const result = spawnSync("npm", ["run", "build"], { cwd: REPO, stdio: "inherit" });
+  if (result.status !== 0) throw new Error("npm run build failed");
+}
+
+export function sshArgv(sshConfig: string, controlDir: string | undefined): string[] {
+  const control = controlDir
+    ? ["-o", `ControlPath=${controlDir}/%C`, "-o", "ControlMaster=auto", "-o", "ControlPersist=300"]
+    : ["-o", "ControlMaster=no", "-o", "ControlPath=none"];
+  return ["ssh", "-F", sshConfig, ...control];
+}
+
+/** Ends the master of a control dir (offload's `offload-<uid>` or a baseline's), if one runs. */
+export function exitMaster(sshConfig: string, host: string, controlPath: string): void {
+  spawnSync("ssh", ["-F", sshConfig, "-o", `ControlPath=${controlPath}/%C`, "-O", "exit", host], {
+    stdio: "ignore",
   });
-  if (built.status !== 0) throw new Error("build failed");
-  let bed: TestbedInfo | undefined;
-  await setup({
-    provide: (_key: string, value: TestbedInfo) => (bed = value),
-  } as unknown as TestProject);
-  if (!bed || bed.mode === "none" || bed.hosts.length === 0)
-    throw new Error(`no test bed: ${bed?.reason ?? "unknown"}`);
-  const info = bed;
+}
+
+export function offloadControlPath(controlDir: string): string {
+  return join(controlDir, `offload-${process.getuid?.() ?? 0}`);
+}
+
+export async function openContext(): Promise<BenchContext> {
+  buildIfStale();
+  const bed = await acquireBed();
+  const info = bed.info;
+  const host = info.hosts[0] ?? "offload-h1";
   const scratch = mkdtempSync(join(tmpdir(), "offload-bench-"));
+  const controlDir = join(scratch, "ctl");
+  const config = join(scratch, "xdg");
+  mkdirSync(controlDir, { mode: 0o700 });
+  mkdirSync(config);
   return {
     bed: info,
-    host: info.hosts[0] ?? "offload-h1",
+    host,
     scratch,
+    env: { ...process.env, OFFLOAD_CONTROL_DIR: controlDir, XDG_CONFIG_HOME: config },
+    controlDir,
     offload: [process.execPath, join(REPO, "bin/offload.js")],
-    ssh: (controlDir) => [
-      "ssh",
-      "-F",
-      info.sshConfig,
-      ...(controlDir
-        ? [
-            "-o",
-            `ControlPath=${controlDir}/%C`,
-            "-o",
-            "ControlMaster=auto",
-            "-o",
-            "ControlPersist=300",
-          ]
-        : ["-o", "ControlMaster=no", "-o", "ControlPath=none"]),
-    ],
+    ssh: (dir) => sshArgv(info.sshConfig, dir),
     cleanup: () => {
+      // Also after a failed measure: every remote dir the bench makes is `~/bench-*` or `/dev/shm/bench-*`.
+      spawnSync(
+        "ssh",
+        [...sshArgv(info.sshConfig, undefined).slice(1), host, "rm -rf bench-* /dev/shm/bench-*"],
+        {
+          stdio: "ignore",
+          timeout: 30_000,
+        },
+      );
+      exitMaster(info.sshConfig, host, offloadControlPath(controlDir));
       rmSync(scratch, { recursive: true, force: true });
-      teardown();
+      bed.release();
     },
   };
 }
@@ -69,4 +111,14 @@ export function makeTree(root: string, count: number): void {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `# file ${i}\n${"x = 1\n".repeat(170)}`);
   }
+}
+
+/** A warm master for the baselines, in a control dir of its own; `close` ends it. */
+export function openBaselineMaster(ctx: BenchContext): { dir: string; close: () => void } {
+  const dir = mkdtempSync(join(ctx.scratch, "base-"));
+  const warm = spawnSync(ctx.ssh(dir)[0] ?? "ssh", [...ctx.ssh(dir).slice(1), ctx.host, "true"], {
+    stdio: "ignore",
+  });
+  if (warm.status !== 0) throw new Error(`ssh ${ctx.host} true failed (${warm.status})`);
+  return { dir, close: () => exitMaster(ctx.bed.sshConfig, ctx.host, dir) };
 }

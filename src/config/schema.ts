@@ -1,5 +1,5 @@
 // The shape of offload.yaml and the user settings file: one zod schema, also published as JSON Schema.
-import { z } from "zod";
+import * as z from "zod";
 import { isOffloadError } from "../errors.js";
 import { parseHost } from "./host.js";
 import { checkTransferString } from "./transfer-entries.js";

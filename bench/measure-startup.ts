@@ -1,0 +1,88 @@
+// `offload run -- true` on an unchanged 10-file project, warm and cold, beside rsync no-op + ssh true.
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchContext } from "./context.js";
+import { exitMaster, makeTree, offloadControlPath, openBaselineMaster } from "./context.js";
+import { addRun, phaseNames, runOffload } from "./offload-cli.js";
+import { compareTimes, type Result, Samples } from "./result.js";
+import { alternate, mustTime, run } from "./tools.js";
+
+const REMOTE = "bench-small";
+const BASE_REMOTE = "bench-small-base";
+
+/** rsync no-op of the tree, then `ssh host true`: the two steps offload's run stands for. */
+async function baseline(ctx: BenchContext, project: string, controlDir: string): Promise<number> {
+  const ssh = ctx.ssh(controlDir);
+  const r = await mustTime([
+    "rsync",
+    "-a",
+    "-e",
+    ssh.join(" "),
+    `${project}/`,
+    `${ctx.host}:${BASE_REMOTE}/`,
+  ]);
+  const s = await mustTime([...ssh, ctx.host, "true"]);
+  return r.ms + s.ms;
+}
+
+export async function measureStartup(ctx: BenchContext, repeats: number): Promise<Result[]> {
+  const project = join(ctx.scratch, "small");
+  makeTree(project, 10);
+  const base = openBaselineMaster(ctx);
+  // Untimed first calls: offload's master and both remote copies exist before round 0.
+  await runOffload(ctx, project, { remote: REMOTE });
+  await baseline(ctx, project, base.dir);
+  const s = new Samples();
+  for (let i = 0; i < repeats; i++) {
+    s.add("node -e ''", (await mustTime([process.execPath, "-e", ""])).ms);
+    s.add("offload --version", (await mustTime([...ctx.offload, "--version"])).ms);
+    await alternate(
+      i,
+      async () => addRun(s, "warm.", await runOffload(ctx, project, { remote: REMOTE })),
+      async () => s.add("warm.baseline", await baseline(ctx, project, base.dir)),
+    );
+    await alternate(
+      i + 1,
+      async () => {
+        const fresh = mkdtempSync(join(ctx.scratch, "cold-"));
+        const env = { ...ctx.env, OFFLOAD_CONTROL_DIR: fresh };
+        addRun(s, "cold.", await runOffload(ctx, project, { remote: REMOTE, env }));
+        exitMaster(ctx.bed.sshConfig, ctx.host, offloadControlPath(fresh));
+      },
+      async () => {
+        const fresh = mkdtempSync(join(ctx.scratch, "cold-base-"));
+        s.add("cold.baseline", await baseline(ctx, project, fresh));
+        exitMaster(ctx.bed.sshConfig, ctx.host, fresh);
+      },
+    );
+  }
+  run([...ctx.ssh(base.dir), ctx.host, `rm -rf ${REMOTE} ${BASE_REMOTE}`]);
+  base.close();
+  const common = s.medians(["node -e ''", "offload --version"]);
+  return [
+    compareTimes({
+      measure: "run -- true, warm",
+      offload: s.get("warm.wall"),
+      baseline: s.get("warm.baseline"),
+      limit: 1.5,
+      what: {
+        offload:
+          "whole `node bin/offload.js run -- true` wall time (node start-up included), master up",
+        baseline: "`rsync -a` no-op of the same 10 files + `ssh host true`, over a warm master",
+      },
+      details: { ...common, ...s.medians(phaseNames("warm.")) },
+    }),
+    compareTimes({
+      measure: "run -- true, cold",
+      offload: s.get("cold.wall"),
+      baseline: s.get("cold.baseline"),
+      limit: 1.5,
+      what: {
+        offload: "same, with a fresh OFFLOAD_CONTROL_DIR: no master, one handshake",
+        baseline:
+          "same rsync + ssh with ControlMaster=auto and no master yet: rsync's ssh opens it (one handshake), ssh true reuses it",
+      },
+      details: { ...common, ...s.medians(phaseNames("cold.")) },
+    }),
+  ];
+}
