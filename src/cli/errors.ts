@@ -1,6 +1,6 @@
 // Prints failures: a user's mistake as one clear paragraph with its hint, a bug with a stack and a plea.
-import pc from "picocolors";
 import { EXIT_CODES, exitCodeFor, isOffloadError } from "../errors.js";
+import { colorsFor } from "./colors.js";
 import type { Output } from "./render.js";
 
 export function reportFailure(
@@ -8,6 +8,7 @@ export function reportFailure(
   out: Output,
   options: { json?: boolean } = {},
 ): number {
+  const pc = colorsFor(out.stderr);
   if (isOffloadError(error)) {
     if (options.json) {
       out.stdout.write(

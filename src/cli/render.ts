@@ -1,9 +1,9 @@
 // Reporters for people and programs: human lines on stderr (the log itself goes to stdout untouched)
 // with a live status line on a terminal, or one JSON event a line on stdout with --json.
 import { StringDecoder } from "node:string_decoder";
-import pc from "picocolors";
 import type { Reporter, RunEvent } from "../events.js";
 import { stripAnsi } from "../progress/lines.js";
+import { colorsFor } from "./colors.js";
 import { createStatusLine } from "./status-line.js";
 
 export interface Output {
@@ -85,10 +85,10 @@ export function createHumanReporter(
   out: Output,
   options: HumanReporterOptions = {},
 ): HumanReporter {
-  const wanted =
-    options.statusLine ??
-    (!options.quiet && isTty(out.stderr) && (options.env ?? process.env).TERM !== "dumb");
-  const status = wanted ? createStatusLine(out.stderr as TtyStream) : undefined;
+  const env = options.env ?? process.env;
+  const wanted = options.statusLine ?? (!options.quiet && isTty(out.stderr) && env.TERM !== "dumb");
+  const status = wanted ? createStatusLine(out.stderr as TtyStream, { env }) : undefined;
+  const pc = colorsFor(out.stderr, env);
   // Only a log on the same screen as the status line needs to wait for its line ends.
   const hold = status !== undefined && isTty(out.stdout);
   let atLineStart = true;

@@ -1,8 +1,8 @@
 // The one line at the bottom of a terminal that says where training stands (epoch, step, percent,
 // rate, ETA, the latest metrics), redrawn in place under the scrolling log.
-import pc from "picocolors";
 import type { MetricEvent, ProgressEvent } from "../progress/types.js";
 import { formatClock, formatNumber, formatRate } from "../report/format.js";
+import { colorsFor } from "./colors.js";
 
 export interface StatusState {
   progress?: Omit<ProgressEvent, "type" | "source">;
@@ -76,6 +76,8 @@ export interface StatusLineOptions {
   now?: () => number;
   /** Runs fn after ms and returns a cancel; a real timer by default. */
   schedule?: (fn: () => void, ms: number) => () => void;
+  /** Where NO_COLOR, FORCE_COLOR and TERM are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface StatusLine {
@@ -108,6 +110,7 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
   const interval = options.intervalMs ?? 100;
   const now = options.now ?? Date.now;
   const schedule = options.schedule ?? realSchedule;
+  const pc = colorsFor(stream, options.env);
   const state = emptyStatus();
   let shown = "";
   let lastDraw = Number.NEGATIVE_INFINITY;

@@ -24,6 +24,8 @@ export interface HostFacts {
   gpus: GpuInfo[];
   /** Set where nvidia-smi exists but failed (driver not loaded, no device): its exit code and message. */
   gpuError?: string;
+  /** When the probe ran (ISO 8601): earlier than the run where the facts came from the cache. */
+  probedAt?: string;
 }
 
 // Each fact is printed on its own and every command's failure is swallowed, so a host that lacks a

@@ -23,7 +23,8 @@ if [ ! -f "$R/exit" ]; then
     done
   }
   offload_watch & w=$!
-  if tail --version 2>/dev/null | grep -q GNU; then
+  case $(tail --version 2>/dev/null) in *GNU*) gnu=1 ;; *) gnu= ;; esac
+  if [ -n "$gnu" ]; then
     tail -c +$((off + 1)) -s 0.02 --pid="$w" -f "$L"
   else
     offload_drain() {
@@ -36,7 +37,7 @@ if [ ! -f "$R/exit" ]; then
 else
   tail -c +$((off + 1)) "$L"
 fi
-if [ -f "$R/exit" ]; then code=$(cat "$R/exit"); else code=lost; fi
+code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
 printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 `;
 }

@@ -1,6 +1,5 @@
 // The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
 import type { UploadEntry } from "../config/transfer-entries.js";
-import { buildProbeScript, type HostFacts, parseProbe } from "../env/probe.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
@@ -42,20 +41,34 @@ export async function prepareTarget(
   return { remoteDir: prepared.remoteDir, home: prepared.home, tool };
 }
 
-/** What the host has (CPUs, memory, free disk, Python, GPUs); undefined when the probe itself failed. */
-export async function probeHost(
-  transport: Transport,
-  remoteDir: string,
-): Promise<HostFacts | undefined> {
-  const result = await transport.exec(buildProbeScript(remoteDir));
-  return result.connectionFailed ? undefined : parseProbe(result.stdout);
+/** What the workspace holds to upload: the scan with ignore rules, plus the extra upload globs. */
+export interface ProjectScan {
+  files: string[];
+  bytes: number;
+  /** Anchored rsync excludes for what the rules left out. */
+  excluded: string[];
+  /** Files the globs add beyond the scan. */
+  extra: string[];
+}
+
+/** Local work only, so a run does it while the connect round trip is under way. */
+export async function scanProject(
+  projectDir: string,
+  ignore: readonly string[],
+  upload: readonly UploadEntry[],
+): Promise<ProjectScan> {
+  const scan = await scanWorkspace(projectDir, ignore);
+  const globbed = await expandUploadGlobs(projectDir, upload);
+  const scanned = new Set(scan.files);
+  const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
+  return { files: [...scan.files, ...extra], bytes: scan.bytes, excluded: scan.excluded, extra };
 }
 
 export interface SyncRequest {
   transport: Transport;
   projectDir: string;
   prepared: PreparedTarget;
-  ignore: readonly string[];
+  scan: ProjectScan;
   upload: readonly UploadEntry[];
   report: Reporter;
 }
@@ -68,28 +81,24 @@ export interface SyncOutcome {
   ms: number;
 }
 
-/** Uploads the workspace (ignore rules applied), the extra upload globs, then the explicit mappings. */
+/** Uploads the scanned workspace, the extra upload globs, then the explicit mappings. */
 export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> {
-  const { transport, projectDir, prepared, report } = request;
+  const { transport, projectDir, prepared, report, scan } = request;
   const started = performance.now();
-  const scan = await scanWorkspace(projectDir, request.ignore);
-  const extra = await expandUploadGlobs(projectDir, request.upload);
-  const scanned = new Set(scan.files);
-  const files = [...new Set([...scan.files, ...extra])];
-  report({ type: "syncing", files: files.length, bytes: scan.bytes });
+  report({ type: "syncing", files: scan.files.length, bytes: scan.bytes });
   const sent = await uploadFiles({
     transport,
     root: projectDir,
     remoteDir: prepared.remoteDir,
-    files,
+    files: scan.files,
     excluded: scan.excluded,
-    extra: extra.filter((file) => !scanned.has(file)),
+    extra: scan.extra,
     tool: prepared.tool,
   });
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);
   const outcome = {
     tool: sent.tool,
-    scanned: files.length,
+    scanned: scan.files.length,
     transferred: sent.files,
     bytes: sent.bytes,
     ms: elapsed(started),

@@ -17,8 +17,9 @@ import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
 import { chooseGpus, type PythonSettings, prepareEnvironment } from "./environment.js";
+import { readHostFacts } from "./host-facts.js";
 import { launchJob } from "./launch.js";
-import { elapsed, prepareTarget, probeHost, syncWorkspace } from "./prepare.js";
+import { elapsed, prepareTarget, scanProject, syncWorkspace } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
 export interface RunSettings {
@@ -61,19 +62,25 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const report = trackProgress(request.report, store.runDir(id));
   planDownloads(settings.download); // refuse bad rules before anything moves
 
-  // Local facts load while the remote ones are fetched.
+  // Local work (git state, the workspace scan) runs while the connect round trip is under way.
   const gitState = readGitState(request.projectDir);
   report({ type: "connecting", target: transport.label });
-  const prepared = await prepareTarget(transport, settings.remoteDir, settings.syncTool);
+  const preparing = prepareTarget(transport, settings.remoteDir, settings.syncTool);
+  preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
+  const scan = await scanProject(request.projectDir, settings.ignore, settings.upload);
+  const prepared = await preparing;
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
-  // The host probe runs beside the sync: facts for the record (and the GPU pick) at no extra wait.
-  const probing = probeHost(transport, prepared.remoteDir);
+  // Facts for the record (and the GPU pick): a recent probe's, or a probe beside the sync. A GPU pick
+  // needs the GPUs as they are now, so it always probes.
+  const probing = readHostFacts(transport, prepared.remoteDir, {
+    fresh: settings.gpus !== undefined,
+  });
   const synced = await syncWorkspace({
     transport,
     projectDir: request.projectDir,
     prepared,
-    ignore: settings.ignore,
+    scan,
     upload: settings.upload,
     report,
   });

@@ -3,7 +3,7 @@ import { OffloadError } from "../errors.js";
 
 /** ssh exits 255 for its own failures; these lines tell them apart from a remote command that exits 255. */
 const SSH_FAILURE =
-  /^(ssh: |ssh_exchange|kex_exchange|Connection (to \S+ )?closed|Connection reset|client_loop|Timeout, server|mux_client|Control socket|Host key verification failed|Permission denied|packet_write|Bad owner|Bad configuration|\S+: Permission denied|No \S+ host key is known|@@@@|Received disconnect|Load key|.*: No such file or directory$)/m;
+  /^(ssh: |ssh_exchange|kex_exchange|Connection (to \S+ (port \d+ )?)?(closed|timed out|refused)|Connection timed out|Connection reset|client_loop|Timeout, server|mux_client|Control socket|Host key verification failed|Permission denied|packet_write|Bad owner|Bad configuration|\S+: Permission denied|No \S+ host key is known|@@@@|Received disconnect|Load key|.*: No such file or directory$)/m;
 
 export function isSshFailure(code: number, stderr: string): boolean {
   return code === 255 && (stderr.trim() === "" || SSH_FAILURE.test(stderr));

@@ -1,7 +1,8 @@
 // The ssh Transport: the system's OpenSSH with one ControlMaster per host, so a run pays one handshake.
+import { createHash } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { quoteArgv, quoteShell } from "../remote/quote.js";
 import { runDaemonizing, runProcess } from "./process.js";
 import { classifySshFailure, isSshFailure } from "./ssh-errors.js";
@@ -133,6 +134,13 @@ export class SshTransport implements Transport {
       remotePath: (path) => `${host}:${path}`,
       shellArgv: (command) => [...sshArgv, host, command],
     };
+  }
+
+  factsCachePath(remoteDir: string): string {
+    const o = this.#options;
+    const scope = [o.configFile ?? "", o.user ?? "", o.host, o.port ?? "", remoteDir].join("\0");
+    const key = createHash("sha256").update(scope).digest("hex").slice(0, 20);
+    return join(dirname(this.#controlPath), `facts-${key}.json`);
   }
 
   async close(): Promise<void> {

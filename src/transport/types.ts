@@ -46,4 +46,9 @@ export interface Transport {
   explain(result: ExecResult): Error;
   /** Closes the master (for runs that must not leave one behind). */
   close(): Promise<void>;
+  /**
+   * Where facts probed about `remoteDir` on this target may be kept between runs (beside the ssh
+   * control sockets: private, and scoped to the destination and ssh config); undefined: never cache.
+   */
+  factsCachePath?(remoteDir: string): string | undefined;
 }

@@ -12,6 +12,8 @@ import type { RunEvent } from "../../src/events.js";
 import { FakeTerminal } from "./fake-terminal.js";
 
 const ESC = "\x1b";
+/** The layout tests read plain text; colour has tests of its own below. */
+const PLAIN = { NO_COLOR: "1" };
 const bytes = (text: string): RunEvent => ({ type: "output", data: Buffer.from(text) });
 const progress = (fields: object): RunEvent => ({ type: "progress", source: "tqdm", ...fields });
 const metric = (name: string, value: number): RunEvent => ({
@@ -91,6 +93,7 @@ describe("createStatusLine", () => {
     let clock = 1000;
     const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
     const status = createStatusLine(term, {
+      env: PLAIN,
       intervalMs: 100,
       now: () => clock,
       schedule: (fn, ms) => {
@@ -124,7 +127,7 @@ describe("createStatusLine", () => {
 
   it("takes a terminal that reports no size (a bare pty says 0 columns) as 80 wide", () => {
     const term = new FakeTerminal({ isTTY: true, columns: 0 });
-    const status = createStatusLine(term);
+    const status = createStatusLine(term, { env: PLAIN });
     status.update({ type: "progress", source: "epoch", epoch: 1, epochs: 3 });
     status.around(() => {});
     status.update({ type: "metric", name: "loss", value: 0.25, source: "epoch" });
@@ -150,7 +153,7 @@ describe("the human reporter", () => {
   it("on a terminal: log lines whole on stdout, one status line on stderr, cleared at the end", () => {
     const stdout = new FakeTerminal({ isTTY: true, columns: 100 });
     const stderr = new FakeTerminal({ isTTY: true, columns: 100 });
-    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    const report = createHumanReporter({ stdout, stderr }, { env: PLAIN });
     for (const event of run) report(event);
     // The bar reaches stdout once its line ends, byte for byte.
     expect(stdout.text).toBe(
@@ -167,7 +170,8 @@ describe("the human reporter", () => {
   it("without a terminal: the log as it came, plain lines, no status line and no escape codes", () => {
     const stdout = new FakeTerminal({ isTTY: false });
     const stderr = new FakeTerminal({ isTTY: false });
-    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    // CI=true alone turns picocolors' colour on for any stream; a pipe must stay plain all the same.
+    const report = createHumanReporter({ stdout, stderr }, { env: { CI: "true" } });
     for (const event of run) report(event);
     expect(stdout.text).toBe(
       "Epoch 1/2 - loss: 0.5\n 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]\r100%|██████████| 10/10 [00:02<00:00, 5.00it/s]\ndone\n",
@@ -187,7 +191,7 @@ describe("the human reporter", () => {
   it("shows no status line with --quiet, even on a terminal", () => {
     const stdout = new FakeTerminal({ isTTY: true });
     const stderr = new FakeTerminal({ isTTY: true });
-    const report = createHumanReporter({ stdout, stderr }, { quiet: true, env: {} });
+    const report = createHumanReporter({ stdout, stderr }, { quiet: true, env: PLAIN });
     for (const event of run) report(event);
     expect(stderr.text).not.toContain(ESC);
     expect(stderr.text).not.toContain("epoch 1/2");
@@ -196,12 +200,32 @@ describe("the human reporter", () => {
   it("close() ends an unfinished log line and clears the status line, as before an error", () => {
     const stdout = new FakeTerminal({ isTTY: true });
     const stderr = new FakeTerminal({ isTTY: true });
-    const report = createHumanReporter({ stdout, stderr }, { env: {} });
+    const report = createHumanReporter({ stdout, stderr }, { env: PLAIN });
     report(bytes("loading data"));
     expect(stdout.text).toBe("");
     expect(stderr.text).toContain("loading data");
     report.close();
     expect(stdout.text).toBe("loading data\n");
     expect(stderr.text.endsWith(`\r${ESC}[2K`)).toBe(true);
+  });
+
+  it("colours a terminal unless NO_COLOR, and a pipe only with FORCE_COLOR", () => {
+    const finished: RunEvent = {
+      type: "finished",
+      runId: "r1",
+      exitCode: 0,
+      status: "succeeded",
+      ms: 10,
+    };
+    const render = (isTTY: boolean, env: NodeJS.ProcessEnv) => {
+      const stderr = new FakeTerminal({ isTTY });
+      createHumanReporter({ stdout: new FakeTerminal({ isTTY }), stderr }, { env })(finished);
+      return stderr.text;
+    };
+    const green = `${ESC}[32m✓${ESC}[39m`;
+    expect(render(true, {})).toContain(green);
+    expect(render(true, { NO_COLOR: "1" })).toBe("✓ run r1 finished (exit 0) in 0.01 s\n");
+    expect(render(false, { CI: "true" })).not.toContain(ESC);
+    expect(render(false, { FORCE_COLOR: "1" })).toContain(green);
   });
 });

@@ -1,0 +1,62 @@
+// The host's facts for a run record (and the GPU pick): probed, or read back from a recent probe of the
+// same destination, since the probe is the costliest step of a warm run (it starts Python, rsync and
+// nvidia-smi on the host: ~100 ms measured on the test bed, as long as the whole rsync no-op).
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { buildProbeScript, type HostFacts, parseProbe } from "../env/probe.js";
+import type { Transport } from "../transport/types.js";
+
+/** How long probed facts are reused. OS, CPUs, Python and GPU models do not change within minutes. */
+export const FACTS_TTL_MS = 10 * 60 * 1000;
+
+/** What the host has (CPUs, memory, free disk, Python, GPUs); undefined when the probe itself failed. */
+export async function probeHost(
+  transport: Transport,
+  remoteDir: string,
+): Promise<HostFacts | undefined> {
+  const result = await transport.exec(buildProbeScript(remoteDir));
+  if (result.connectionFailed) return undefined;
+  return { ...parseProbe(result.stdout), probedAt: new Date().toISOString() };
+}
+
+/**
+ * Facts from a probe younger than FACTS_TTL_MS, else a new probe (kept for the next run). `fresh` always
+ * probes: a GPU pick needs the GPUs' memory and utilisation of now.
+ */
+export async function readHostFacts(
+  transport: Transport,
+  remoteDir: string,
+  options: { fresh: boolean; now?: number },
+): Promise<HostFacts | undefined> {
+  const path = transport.factsCachePath?.(remoteDir);
+  const now = options.now ?? Date.now();
+  if (path !== undefined && !options.fresh) {
+    const cached = readCachedFacts(path, now);
+    if (cached) return cached;
+  }
+  const facts = await probeHost(transport, remoteDir);
+  if (facts && path !== undefined) writeCachedFacts(path, facts);
+  return facts;
+}
+
+function readCachedFacts(path: string, now: number): HostFacts | undefined {
+  try {
+    const facts = JSON.parse(readFileSync(path, "utf8")) as HostFacts;
+    const age = now - Date.parse(facts.probedAt ?? "");
+    if (typeof facts.os === "string" && Array.isArray(facts.gpus) && age >= 0 && age < FACTS_TTL_MS)
+      return facts;
+  } catch {
+    // absent or unreadable: probe again
+  }
+  return undefined;
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a probe. */
+function writeCachedFacts(path: string, facts: HostFacts): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(facts), { mode: 0o600 });
+    renameSync(temp, path);
+  } catch {
+    // ignore
+  }
+}

@@ -1,0 +1,49 @@
+// Host facts are probed once and reused for ten minutes, except where a run needs them fresh.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FACTS_TTL_MS, readHostFacts } from "../../src/session/host-facts.js";
+import { LocalTransport } from "../../src/transport/local.js";
+
+/** The real local transport, with a place to keep facts as the ssh transport has beside its sockets. */
+function cachingTransport(): { transport: LocalTransport; cache: string } {
+  const cache = join(mkdtempSync(join(tmpdir(), "offload-facts-")), "facts.json");
+  const transport = new LocalTransport();
+  Object.assign(transport, { factsCachePath: () => cache });
+  return { transport, cache };
+}
+
+describe("readHostFacts", () => {
+  it("probes, then reuses the facts until they are ten minutes old", async () => {
+    const { transport } = cachingTransport();
+    const start = Date.now();
+    const first = await readHostFacts(transport, tmpdir(), { fresh: false, now: start });
+    expect(first?.os).toBe("Linux");
+    expect(first?.cpus).toBeGreaterThan(0);
+    const again = await readHostFacts(transport, tmpdir(), { fresh: false, now: start + 1000 });
+    expect(again).toEqual(first);
+    const later = Date.parse(first?.probedAt ?? "") + FACTS_TTL_MS + 1;
+    const stale = await readHostFacts(transport, tmpdir(), { fresh: false, now: later });
+    expect(stale?.probedAt).not.toBe(first?.probedAt);
+  });
+
+  it("probes again when asked for fresh facts or when the kept ones are unreadable", async () => {
+    const { transport, cache } = cachingTransport();
+    const first = await readHostFacts(transport, tmpdir(), { fresh: false });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const fresh = await readHostFacts(transport, tmpdir(), { fresh: true });
+    expect(fresh?.probedAt).not.toBe(first?.probedAt);
+    writeFileSync(cache, "{ not json");
+    const reprobed = await readHostFacts(transport, tmpdir(), { fresh: false });
+    expect(reprobed?.os).toBe("Linux");
+  });
+
+  it("never keeps facts for a transport without a cache", async () => {
+    const transport = new LocalTransport();
+    const a = await readHostFacts(transport, tmpdir(), { fresh: false });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const b = await readHostFacts(transport, tmpdir(), { fresh: false });
+    expect(b?.probedAt).not.toBe(a?.probedAt);
+  });
+});

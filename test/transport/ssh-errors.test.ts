@@ -1,0 +1,33 @@
+// Which ssh exits are the connection's fault, as OpenSSH words them, and the error a person then sees.
+import { describe, expect, it } from "vitest";
+import { classifySshFailure, isSshFailure } from "../../src/transport/ssh-errors.js";
+
+describe("isSshFailure", () => {
+  it.each([
+    "Connection timed out during banner exchange\nConnection to 10.200.1.2 port 22 timed out\n",
+    "ssh: connect to host 10.200.1.2 port 22: Connection refused\n",
+    "kex_exchange_identification: read: Connection reset by peer\n",
+    "Connection to gpu-box closed by remote host.\n",
+    "Host key verification failed.\n",
+    "",
+  ])("takes %j from ssh's exit 255 as a failed connection", (stderr) => {
+    expect(isSshFailure(255, stderr)).toBe(true);
+  });
+
+  it("leaves a remote command's own 255, or any other status, to the command", () => {
+    expect(isSshFailure(255, "Traceback (most recent call last):\n")).toBe(false);
+    expect(isSshFailure(1, "Connection timed out during banner exchange\n")).toBe(false);
+  });
+});
+
+describe("classifySshFailure", () => {
+  it("calls a banner timeout unreachable and says what to check", () => {
+    const error = classifySshFailure(
+      "gpu-box",
+      "Connection timed out during banner exchange\nConnection to 10.0.0.5 port 22 timed out\n",
+    );
+    expect(error.code).toBe("E_HOST_UNREACHABLE");
+    expect(error.message).toContain("gpu-box");
+    expect(error.hint).toBeTruthy();
+  });
+});
