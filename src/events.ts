@@ -6,7 +6,7 @@ import type { MetricEvent, ProgressEvent } from "./progress/types.js";
 export type RunEvent =
   | { type: "connecting"; target: string }
   | { type: "connected"; target: string; ms: number }
-  | { type: "syncing"; files: number; bytes: number }
+  | { type: "syncing"; files: number }
   | {
       type: "synced";
       tool: "rsync" | "tar";

@@ -44,7 +44,6 @@ export async function prepareTarget(
 /** What the workspace holds to upload: the scan with ignore rules, plus the extra upload globs. */
 export interface ProjectScan {
   files: string[];
-  bytes: number;
   /** Anchored rsync excludes for what the rules left out. */
   excluded: string[];
   /** Files the globs add beyond the scan. */
@@ -61,7 +60,7 @@ export async function scanProject(
   const globbed = await expandUploadGlobs(projectDir, upload);
   const scanned = new Set(scan.files);
   const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
-  return { files: [...scan.files, ...extra], bytes: scan.bytes, excluded: scan.excluded, extra };
+  return { files: [...scan.files, ...extra], excluded: scan.excluded, extra };
 }
 
 export interface SyncRequest {
@@ -85,7 +84,7 @@ export interface SyncOutcome {
 export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> {
   const { transport, projectDir, prepared, report, scan } = request;
   const started = performance.now();
-  report({ type: "syncing", files: scan.files.length, bytes: scan.bytes });
+  report({ type: "syncing", files: scan.files.length });
   const sent = await uploadFiles({
     transport,
     root: projectDir,

@@ -62,12 +62,13 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const report = trackProgress(request.report, store.runDir(id));
   planDownloads(settings.download); // refuse bad rules before anything moves
 
-  // Local work (git state, the workspace scan) runs while the connect round trip is under way.
-  const gitState = readGitState(request.projectDir);
+  // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
+  // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
   report({ type: "connecting", target: transport.label });
   const preparing = prepareTarget(transport, settings.remoteDir, settings.syncTool);
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
   const scan = await scanProject(request.projectDir, settings.ignore, settings.upload);
+  const gitState = readGitState(request.projectDir);
   const prepared = await preparing;
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
