@@ -72,11 +72,11 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const prepared = await preparing;
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
-  // Facts for the record (and the GPU pick): a recent probe's, or a probe beside the sync. A GPU pick
-  // needs the GPUs as they are now, so it always probes.
-  const probing = readHostFacts(transport, prepared.remoteDir, {
-    fresh: settings.gpus !== undefined,
-  });
+  // A GPU pick needs the GPUs as they are now, before the launch: a fresh probe beside the sync.
+  const picking =
+    settings.gpus === undefined
+      ? undefined
+      : readHostFacts(transport, prepared.remoteDir, { fresh: true });
   const synced = await syncWorkspace({
     transport,
     projectDir: request.projectDir,
@@ -85,7 +85,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     upload: settings.upload,
     report,
   });
-  const facts = await probing;
+  const facts = await picking;
   const gpus = chooseGpus(settings.gpus, facts, transport.label);
   const environment = await prepareEnvironment({
     transport,
@@ -118,6 +118,16 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     logBytes: 0,
   };
   if (facts) record.host = facts;
+  // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
+  // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)
+  // and ends during the run.
+  const described = facts
+    ? Promise.resolve()
+    : readHostFacts(transport, prepared.remoteDir, { fresh: false })
+        .then((found) => {
+          if (found) record.host = found;
+        })
+        .catch(() => {});
   if (environment.envDir !== undefined && environment.status !== undefined) {
     record.phases.env = environment.ms;
     record.environment = { dir: environment.envDir, status: environment.status };
@@ -167,6 +177,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     controls: request.controls ?? {},
   });
   record.phases.run = elapsed(launchStart) - (record.phases.launch ?? 0);
+  await described;
   await store.save(record);
   if (request.noWait) return record;
   return completeRun({
