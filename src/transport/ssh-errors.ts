@@ -18,13 +18,17 @@ function lastLine(stderr: string): string {
   return lines.at(-1) ?? "ssh exited with status 255";
 }
 
-export function classifySshFailure(label: string, stderr: string): OffloadError {
+/**
+ * `label` names the target as the user did (`gpu-box/work`); `ssh` is what to type after `ssh` to reach
+ * it by hand (`-p 2222 me@gpu-box`), for the hints.
+ */
+export function classifySshFailure(label: string, stderr: string, ssh = label): OffloadError {
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
     return new OffloadError(
       "E_HOST_KEY_CHANGED",
       `The host key of ${label} has changed since it was recorded in known_hosts.`,
       {
-        hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${label}\` to check and record the new one.`,
+        hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${ssh}\` to check and record the new one.`,
       },
     );
   }
@@ -33,13 +37,13 @@ export function classifySshFailure(label: string, stderr: string): OffloadError 
       "E_HOST_KEY_UNKNOWN",
       `The host key of ${label} is not in known_hosts, so its identity can't be verified.`,
       {
-        hint: `Connect once with \`ssh ${label}\`, compare the fingerprint with the one your provider shows, and accept it; offload never accepts unknown keys by itself.`,
+        hint: `Connect once with \`ssh ${ssh}\`, compare the fingerprint with the one your provider shows, and accept it; offload never accepts unknown keys by itself.`,
       },
     );
   }
   if (/Permission denied \(|Too many authentication failures/.test(stderr)) {
     return new OffloadError("E_AUTH", `${label} refused the login: ${lastLine(stderr)}`, {
-      hint: `Check the user and key: \`ssh -v ${label} true\` shows which keys are offered. Set IdentityFile in ~/.ssh/config or use user@host.`,
+      hint: `Check the user and key: \`ssh -v ${ssh} true\` shows which keys are offered. Set IdentityFile in ~/.ssh/config or use user@host.`,
     });
   }
   if (
@@ -48,10 +52,10 @@ export function classifySshFailure(label: string, stderr: string): OffloadError 
     )
   ) {
     return new OffloadError("E_HOST_UNREACHABLE", `Can't reach ${label}: ${lastLine(stderr)}`, {
-      hint: `Check that the machine is up and that \`ssh ${label} true\` works from this terminal; \`offload check --host ${label}\` reports what it sees.`,
+      hint: `Check that the machine is up and that \`ssh ${ssh} true\` works from this terminal; \`offload check --host ${label}\` reports what it sees.`,
     });
   }
   return new OffloadError("E_SSH", `ssh to ${label} failed: ${lastLine(stderr)}`, {
-    hint: `Run \`ssh -v ${label} true\` to see what OpenSSH does.`,
+    hint: `Run \`ssh -v ${ssh} true\` to see what OpenSSH does.`,
   });
 }

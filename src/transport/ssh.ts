@@ -99,7 +99,8 @@ export class SshTransport implements Transport {
       "-N",
       this.#options.host,
     ]);
-    if (result.code !== 0) throw classifySshFailure(this.label, result.stderr);
+    if (result.code !== 0)
+      throw classifySshFailure(this.label, result.stderr, this.#sshCommandTarget());
   }
 
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -123,7 +124,17 @@ export class SshTransport implements Transport {
 
   /** Raises the OffloadError that explains a failed connection. */
   explain(result: ExecResult): Error {
-    return classifySshFailure(this.label, result.stderr);
+    return classifySshFailure(this.label, result.stderr, this.#sshCommandTarget());
+  }
+
+  /** What a person types after `ssh` to reach this target by hand, for hints. */
+  #sshCommandTarget(): string {
+    const o = this.#options;
+    return [
+      ...(o.configFile ? ["-F", quoteShell(o.configFile)] : []),
+      ...(o.port ? ["-p", String(o.port)] : []),
+      o.user ? `${o.user}@${o.host}` : o.host,
+    ].join(" ");
   }
 
   remoteShell(): RemoteShell {

@@ -30,4 +30,15 @@ describe("classifySshFailure", () => {
     expect(error.message).toContain("gpu-box");
     expect(error.hint).toBeTruthy();
   });
+
+  it("names the target as typed, and hints the ssh command that reaches it by hand", () => {
+    const error = classifySshFailure(
+      "me@gpu-box:2222/work",
+      "ssh: connect to host gpu-box port 2222: Connection refused\n",
+      "-p 2222 me@gpu-box",
+    );
+    expect(error.message).toContain("me@gpu-box:2222/work");
+    expect(error.hint).toContain("`ssh -p 2222 me@gpu-box true`");
+    expect(error.hint).toContain("`offload check --host me@gpu-box:2222/work`");
+  });
 });
