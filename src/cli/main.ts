@@ -116,14 +116,12 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     program
       .command("stop")
       .summary(
-        "stop a run: TERM to all its processes, KILL after a grace period, then its shutdown commands",
+        "stop a run: TERM to all its processes, KILL after a grace period, its shutdown commands, then its log and outputs home",
       )
       .argument("[run]", "run id or a unique part of it (default: the latest run)"),
   ).action(async (run: string | undefined, flags: TargetFlags) => {
     const { projectDir, settings } = await loadForRun(run, flags);
-    setCode(
-      await stopCommand(settings.settings, await createStore(projectDir).load(settings.runId), out),
-    );
+    setCode(await stopCommand(projectDir, settings.settings, settings.runId, out));
   });
 
   addTargetOptions(

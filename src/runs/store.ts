@@ -1,5 +1,14 @@
 // The local run store: `.offload/runs/<id>/` in the project, one folder a run, written atomically.
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
@@ -24,7 +33,10 @@ export interface RunStore {
   list(): Promise<RunRecord[]>;
   /** Resolves a user's id: a full id, a unique prefix, or undefined for the latest run. */
   resolveId(partial: string | undefined): Promise<string>;
-  /** Opens the run's local output.log for appending; writes are synchronous so bytes stay in order. */
+  /**
+   * Opens the run's local output.log for appending; writes are synchronous so bytes stay in order.
+   * One offload at a time: another live one following the run is an E_LOCKED error.
+   */
   openLog(id: string): LogSink;
   logSize(id: string): Promise<number>;
 }
@@ -34,6 +46,52 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await writeFile(temp, data);
   await rename(temp, path);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Marks this process as the one appending to a run's log (`follower.pid`): two followers, a `run` and
+ * an `attach` in two terminals, would each append the same bytes. A mark whose process is gone (a
+ * killed offload) is taken over. Returns the release.
+ */
+function claimFollower(dir: string, id: string): () => void {
+  const path = join(dir, "follower.pid");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(path, "utf8").trim());
+    } catch {
+      // removed meanwhile: try again
+    }
+    if (isAlive(holder)) {
+      throw new OffloadError(
+        "E_LOCKED",
+        `Run ${id} is being followed by another offload on this machine (pid ${holder}).`,
+        {
+          hint: `That one records the run's end; \`offload logs ${id}\` shows the log so far. Two followers would write the log twice.`,
+        },
+      );
+    }
+    rmSync(path, { force: true });
+  }
+  throw new OffloadError("E_LOCKED", `Could not mark run ${id} as followed by this offload.`, {
+    hint: "Another offload keeps taking the run: try again once it is done.",
+  });
 }
 
 export function openRunStore(projectDir: string): RunStore {
@@ -108,8 +166,16 @@ export function openRunStore(projectDir: string): RunStore {
     },
     openLog(id) {
       mkdirSync(runDir(id), { recursive: true });
-      const fd = openSync(join(runDir(id), "output.log"), "a");
+      const release = claimFollower(runDir(id), id);
+      let fd: number;
+      try {
+        fd = openSync(join(runDir(id), "output.log"), "a");
+      } catch (error) {
+        release();
+        throw error;
+      }
       let size = fstatSync(fd).size;
+      let open = true;
       return {
         get size() {
           return size;
@@ -120,7 +186,10 @@ export function openRunStore(projectDir: string): RunStore {
           size += chunk.length;
         },
         close() {
+          if (!open) return;
+          open = false;
           closeSync(fd);
+          release();
         },
       };
     },

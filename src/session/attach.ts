@@ -17,6 +17,8 @@ export interface AttachRequest {
   reconnectTimeoutSeconds: number;
   graceSeconds: number;
   controls?: RunControls;
+  /** The run was stopped on request (`offload stop`): a non-zero end is recorded as stopped. */
+  stopRequested?: boolean;
 }
 
 export async function attachRun(request: AttachRequest): Promise<RunRecord> {
@@ -37,6 +39,7 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
     message: `attached to run ${record.id}; the log resumes at byte ${offset} (\`offload logs ${record.id}\` shows all of it)`,
   });
   record.status = "running";
+  if (request.stopRequested) record.stopRequested = true;
   return completeRun({
     transport,
     store,

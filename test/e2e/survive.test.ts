@@ -239,9 +239,11 @@ describeWithHosts(
       const stopped = await offload(project, ["stop", id]);
       expect(stopped.stderr).toContain(`run ${id} stopped`);
       expect(jobProcesses(calm, marker)).toEqual([]);
+      // Like a Ctrl+C in `run`, the stop records the end here, with no attach needed.
+      expect(stopped.stderr).toContain(`run ${id} stopped (exit 137)`);
+      expect(await project.record(id)).toMatchObject({ status: "stopped", exitCode: 137 });
       const attached = await offload(project, ["attach", id]);
       expect(attached.code).toBe(137);
-      expect(await project.record(id)).toMatchObject({ status: "failed", exitCode: 137 });
     });
 
     it("refuses a second run on a busy remote dir, reclaims a dead lock, and --force takes over", async () => {
@@ -283,7 +285,7 @@ describeWithHosts(
       expect(next.stderr).toContain(`reclaimed the remote dir's lock from run ${doomedId}`);
     });
 
-    it("--no-wait, a killed local offload, and attach give the same complete log", async () => {
+    it("--no-wait, a killed local offload, and attach give the same complete log; one follower at a time", async () => {
       project = await makeProject();
       const lines = 120;
       await project.write("count.sh", countingJob(lines, "0.05", 0));
@@ -308,6 +310,12 @@ describeWithHosts(
         },
       });
       for (let i = 0; i < 100 && !seen.includes("line 000020"); i++) await sleep(100);
+      // One follower at a time: a second would append the same bytes to the log again.
+      const meanwhile = await offload(project, ["attach", id]);
+      expect(meanwhile.code).toBe(202);
+      expect(meanwhile.stderr).toContain(
+        `being followed by another offload on this machine (pid ${pid})`,
+      );
       process.kill(pid, "SIGKILL");
       await first;
       const partial = (await project.localLog(id)).length;

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
 import { resolveSecrets } from "../../env/secrets.js";
-import { EXIT_CODES } from "../../errors.js";
+import { EXIT_CODES, isOffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import type { RunRecord } from "../../runs/record.js";
 import { attachRun } from "../../session/attach.js";
@@ -114,16 +114,20 @@ export async function attachCommand(
 }
 
 export async function stopCommand(
+  projectDir: string,
   settings: EffectiveSettings,
-  record: RunRecord,
+  runId: string,
   out: Output,
 ): Promise<number> {
   const run = toRunSettings(settings);
+  const store = createStore(projectDir);
+  const transport = createTransport(settings);
+  const record = await store.load(runId);
   out.stderr.write(
     `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
   );
   const outcome = await stopRemoteRun(
-    createTransport(settings),
+    transport,
     record.target.remoteDir,
     record.id,
     run.graceSeconds,
@@ -133,8 +137,34 @@ export async function stopCommand(
     "already-ended": "had already ended",
     pending: "was signalled; it has not written its exit status yet",
   }[outcome];
-  out.stderr.write(
-    `run ${record.id} ${said}. \`offload attach ${record.id}\` fetches its log and outputs.\n`,
-  );
+  out.stderr.write(`run ${record.id} ${said}\n`);
+  if (outcome === "pending" || record.status !== "running") return 0;
+  // Like a Ctrl+C in `offload run`: bring the rest of the log and the outputs home and record the end,
+  // unless the offload that started the run is still following it and does that itself.
+  const reporter = createHumanReporter(out, { quiet: true });
+  const quiet: Reporter = (event) => {
+    if (event.type !== "output" && event.type !== "progress" && event.type !== "metric")
+      reporter(event);
+  };
+  try {
+    await attachRun({
+      transport,
+      store,
+      projectDir,
+      runId: record.id,
+      report: quiet,
+      reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
+      graceSeconds: run.graceSeconds,
+      stopRequested: true,
+    });
+  } catch (error) {
+    if (isOffloadError(error) && error.code === "E_LOCKED") {
+      out.stderr.write(`the offload following run ${record.id} records its end.\n`);
+      return 0;
+    }
+    throw error;
+  } finally {
+    reporter.close();
+  }
   return 0;
 }
