@@ -48,7 +48,8 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
   const victim = info.hosts.at(-1) ?? "";
 
   it("each host answers with its own hostname", async () => {
-    for (const host of info.hosts) {
+    // Not the third host: survive.test.ts cuts and drops it while this file runs (a flake in CI).
+    for (const host of new Set([h1, h2, victim])) {
       expect((await ssh(info, host, "hostname")).stdout.trim()).toBe(host);
     }
   });
