@@ -16,6 +16,7 @@ import {
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { Transport } from "../transport/types.js";
+import { collectEnvInputs } from "./env-inputs.js";
 import { elapsed } from "./prepare.js";
 
 export interface PythonSettings {
@@ -76,7 +77,7 @@ export async function prepareEnvironment(
   const interpreter = python.interpreter ?? "python3";
   const systemSitePackages = python.systemSitePackages ?? false;
   const key = hashEnvInputs(
-    [{ path: python.requirements, content }],
+    collectEnvInputs(request.projectDir, python.requirements, content),
     interpreter,
     systemSitePackages,
   );
