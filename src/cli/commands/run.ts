@@ -138,6 +138,8 @@ export async function stopCommand(
     pending: "was signalled; it has not written its exit status yet",
   }[outcome];
   out.stderr.write(`run ${record.id} ${said}\n`);
+  if (outcome === "pending")
+    out.stderr.write(`\`offload attach ${record.id}\` records its end once it has one.\n`);
   if (outcome === "pending" || record.status !== "running") return 0;
   // Like a Ctrl+C in `offload run`: bring the rest of the log and the outputs home and record the end,
   // unless the offload that started the run is still following it and does that itself.
