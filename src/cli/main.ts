@@ -5,10 +5,12 @@ import { describeSettings } from "../config/describe.js";
 import { resolveSettings } from "../config/resolve.js";
 import { toJsonSchema } from "../config/schema.js";
 import { createStore, createTransport } from "../create.js";
-import { EXIT_CODES } from "../errors.js";
+import { EXIT_CODES, OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
 import { checkHost } from "../session/check.js";
+import { pruneEnvs } from "../session/env-prune.js";
 import { formatCheck } from "./commands/check.js";
+import { formatPruned } from "./commands/env.js";
 import { type EventsFlags, eventsCommand } from "./commands/events.js";
 import { listRuns, printLog } from "./commands/ps.js";
 import { type ReportFlags, reportCommand } from "./commands/report.js";
@@ -134,6 +136,37 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     const result = await checkHost(transport, settings.remoteDir);
     out.stdout.write(
       flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatCheck(result)}\n`,
+    );
+  });
+
+  const env = program
+    .command("env")
+    .summary("manage the cached Python envs on a host")
+    .description(
+      "Runs reuse a cached env per requirements hash under ~/.offload/envs on the host; `env prune` removes the ones no run has used for a while.",
+    );
+  addTargetOptions(
+    env
+      .command("prune")
+      .summary("remove cached envs no run used for --older-than days, and unfinished builds")
+      .option("--older-than <days>", "days since an env's last use", "30")
+      .option("--dry-run", "list what would be removed, remove nothing"),
+  ).action(async (flags: TargetFlags & { olderThan: string; dryRun?: boolean }) => {
+    const olderThanDays = Number(flags.olderThan);
+    if (!Number.isInteger(olderThanDays) || olderThanDays < 0) {
+      throw new OffloadError(
+        "E_USAGE",
+        `--older-than takes a whole number of days, not ${flags.olderThan}.`,
+        {
+          hint: "For example `offload env prune --host gpu-box --older-than 14`.",
+        },
+      );
+    }
+    const { settings } = await load(flags);
+    const options = { olderThanDays, dryRun: flags.dryRun ?? false };
+    const pruned = await pruneEnvs(createTransport(settings), options);
+    out.stdout.write(
+      flags.json ? `${JSON.stringify(pruned, null, 2)}\n` : `${formatPruned(pruned, options)}\n`,
     );
   });
 

@@ -12,6 +12,12 @@ export {
 export { checkRequirementPath, type EnvInputFile, hashEnvInputs } from "./inputs.js";
 export { buildProbeScript, type HostFacts, parseProbe } from "./probe.js";
 export {
+  buildEnvPruneScript,
+  type PrunedEnv,
+  type PruneOptions,
+  parsePruneOutput,
+} from "./prune.js";
+export {
   buildSecretsReceiveLines,
   buildSecretsSourceLines,
   encodeSecretsFile,

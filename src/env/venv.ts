@@ -54,7 +54,7 @@ const PYPROJECT_DEPS_CODE = [
   "    print(dep)",
 ].join("\n");
 
-function quoteEnvRoot(root: string): string {
+export function quoteEnvRoot(root: string): string {
   if (root === "~" || root.startsWith("~/") || root.startsWith("/")) return quoteRemotePath(root);
   return `"$HOME"/${quoteShell(root)}`;
 }
@@ -99,10 +99,11 @@ export function buildEnvScript(plan: EnvPlan): string {
     `mkdir -p "$root" || offload_env_fail 1 "cannot create $root"`,
     `dir="$root/${plan.key}-$tag"; lock="$dir.lock"; ready="$dir/${ENV_READY_FILE}"`,
     `rebuild=${plan.rebuild ? 1 : 0}`,
-    `if [ $rebuild = 0 ] && [ -f "$ready" ]; then offload_env_done reused; fi`,
+    // Reuse renews the ready file's time: `offload env prune` removes envs by their last use.
+    `if [ $rebuild = 0 ] && [ -f "$ready" ]; then touch "$ready"; offload_env_done reused; fi`,
     ...buildEnvLockSteps(plan.lockWaitSeconds ?? 7200, plan.staleLockSeconds ?? 3600),
     // Under the lock from here: a build that finished while we waited is reused, not repeated.
-    `if [ $rebuild = 0 ] && [ -f "$ready" ]; then rm -rf "$lock"; offload_env_done reused; fi`,
+    `if [ $rebuild = 0 ] && [ -f "$ready" ]; then touch "$ready"; rm -rf "$lock"; offload_env_done reused; fi`,
     `trap 'rm -rf "$dir" "$lock"; exit 129' HUP`,
     `trap 'rm -rf "$dir" "$lock"; exit 130' INT`,
     `trap 'rm -rf "$dir" "$lock"; exit 143' TERM`,

@@ -1,8 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildActivateLines, explainEnvFailure, hashEnvInputs } from "../../src/env/index.js";
+import {
+  buildActivateLines,
+  ENV_READY_FILE,
+  explainEnvFailure,
+  hashEnvInputs,
+} from "../../src/env/index.js";
 import {
   createEnvBed,
   type EnvBed,
@@ -43,10 +48,14 @@ describe.skipIf(!HAS_VENV)("the cached Python env", () => {
     expect(runInEnv(binDir, "import tinypkg; print(tinypkg.VERSION)").out).toBe("1.0");
     expect(existsSync(`${dir}.lock`)).toBe(false);
 
+    // A reuse renews the ready file's time: `offload env prune` goes by last use.
+    const ready = join(dir, ENV_READY_FILE);
+    utimesSync(ready, 1_000_000, 1_000_000);
     const second = await runEnvScript(bed, plan);
     expect(second.code).toBe(0);
     expect(second.result).toEqual({ status: "reused", dir, binDir });
     expect(second.stdout).toBe("");
+    expect(Date.now() - statSync(ready).mtimeMs).toBeLessThan(60_000);
   });
 
   it("puts the env first on PATH for the job through the activate lines", async () => {
