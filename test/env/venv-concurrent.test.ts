@@ -1,24 +1,19 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  createEnvBed,
   type EnvBed,
   HAS_VENV,
   planFor,
   runEnvScript,
   runInEnv,
+  useEnvBed,
   writeWorkspaceFile,
 } from "./venv-fixture.js";
 
 let bed: EnvBed;
-
-beforeEach(() => {
-  bed = createEnvBed();
-});
-
-afterEach(() => {
-  bed.cleanup();
+useEnvBed((made) => {
+  bed = made;
 });
 
 /** Resolves once `text` has appeared on a run's stderr. */

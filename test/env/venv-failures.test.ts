@@ -1,29 +1,21 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { explainEnvFailure, hashEnvInputs } from "../../src/env/index.js";
+import { describe, expect, it } from "vitest";
+import { explainEnvFailure } from "../../src/env/index.js";
 import {
-  createEnvBed,
   type EnvBed,
   HAS_VENV,
-  PYTHON,
+  keyOf,
   planFor,
   runEnvScript,
+  useEnvBed,
   writeWorkspaceFile,
 } from "./venv-fixture.js";
 
 let bed: EnvBed;
-
-beforeEach(() => {
-  bed = createEnvBed();
+useEnvBed((made) => {
+  bed = made;
 });
-
-afterEach(() => {
-  bed.cleanup();
-});
-
-const keyOf = (text: string, systemSitePackages = false): string =>
-  hashEnvInputs([{ path: "requirements.txt", content: text }], PYTHON, systemSitePackages);
 
 describe.skipIf(!HAS_VENV)("a cached Python env that fails or breaks", () => {
   it("fails with pip's own error, keeps nothing, and builds from scratch next time", async () => {

@@ -5,10 +5,12 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { afterEach, beforeEach } from "vitest";
 import {
   buildEnvScript,
   type EnvPlan,
   type EnvResult,
+  hashEnvInputs,
   parseEnvResult,
 } from "../../src/env/index.js";
 import { runProcess } from "../../src/transport/process.js";
@@ -128,4 +130,22 @@ export async function runEnvScript(
 export function runInEnv(binDir: string, code: string): { status: number | null; out: string } {
   const done = spawnSync(join(binDir, "python"), ["-c", code], { encoding: "utf8" });
   return { status: done.status, out: `${done.stdout}${done.stderr}`.trim() };
+}
+
+/** The env key of a `requirements.txt` holding `text`, as a run computes it. */
+export function keyOf(text: string, systemSitePackages = false): string {
+  return hashEnvInputs([{ path: "requirements.txt", content: text }], PYTHON, systemSitePackages);
+}
+
+/** A fresh env bed for each test of the calling file, handed to `set`, removed after the test. */
+export function useEnvBed(set: (bed: EnvBed) => void): void {
+  let current: EnvBed | undefined;
+  beforeEach(() => {
+    current = createEnvBed();
+    set(current);
+  });
+  afterEach(() => {
+    current?.cleanup();
+    current = undefined;
+  });
 }

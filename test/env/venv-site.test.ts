@@ -1,27 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hashEnvInputs } from "../../src/env/index.js";
+import { describe, expect, it } from "vitest";
 import {
-  createEnvBed,
   type EnvBed,
   HAS_VENV,
-  PYTHON,
+  keyOf,
   planFor,
   runEnvScript,
   runInEnv,
+  useEnvBed,
 } from "./venv-fixture.js";
 
 let bed: EnvBed;
-
-beforeEach(() => {
-  bed = createEnvBed();
+useEnvBed((made) => {
+  bed = made;
 });
-
-afterEach(() => {
-  bed.cleanup();
-});
-
-const keyOf = (text: string, systemSitePackages = false): string =>
-  hashEnvInputs([{ path: "requirements.txt", content: text }], PYTHON, systemSitePackages);
 
 describe.skipIf(!HAS_VENV)("a cached Python env on the host's packages", () => {
   it("sees the host's packages (torch) only with system_site_packages", async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   buildActivateLines,
   ENV_READY_FILE,
@@ -9,28 +9,21 @@ import {
   hashEnvInputs,
 } from "../../src/env/index.js";
 import {
-  createEnvBed,
   type EnvBed,
   HAS_VENV,
+  keyOf,
   PYTHON,
   planFor,
   runEnvScript,
   runInEnv,
+  useEnvBed,
   writeWorkspaceFile,
 } from "./venv-fixture.js";
 
 let bed: EnvBed;
-
-beforeEach(() => {
-  bed = createEnvBed();
+useEnvBed((made) => {
+  bed = made;
 });
-
-afterEach(() => {
-  bed.cleanup();
-});
-
-const keyOf = (text: string, systemSitePackages = false): string =>
-  hashEnvInputs([{ path: "requirements.txt", content: text }], PYTHON, systemSitePackages);
 
 describe.skipIf(!HAS_VENV)("the cached Python env", () => {
   it("builds once with the workspace's requirements, then reuses the env without running pip", async () => {
