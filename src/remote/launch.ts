@@ -2,7 +2,7 @@
 // round trip that takes the lock, writes them and starts them (DESIGN.md, "The run protocol").
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
-import { LOCK_FILE, MARK, remoteRunDir, STATE_DIR } from "./layout.js";
+import { LOCK_FILE, MARK, remoteRunDir, STATE_DIR, STDIN_END } from "./layout.js";
 import { quoteArgv, quoteShell } from "./quote.js";
 
 export interface LaunchPlan {
@@ -55,7 +55,6 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `# offload launcher for run ${plan.runId}`,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
     `R=${run}`,
-    `echo $$ > "$R/launcher.pid"`,
     `export OFFLOAD_RUN_ID=${plan.runId} OFFLOAD_RUN_DIR="$PWD/$R" OFFLOAD_EVENTS="$PWD/$R/events.jsonl"`,
     ...exports,
     ...plan.setupLines,
@@ -113,8 +112,17 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // The run dir first: one mkdir makes the state dir the lock lives in too.
     `mkdir -p "$R"`,
     ...buildLockSteps(plan),
+    // Who is launching: a status check after a connection failure waits while this shell lives.
+    `echo $$ > "$R/launching.pid"`,
     ...plan.receiveLines,
-    `cat > "$R/spec.json"`,
+    // spec.json is one line, then STDIN_END: a stdin cut short by a failed connection starts nothing.
+    `IFS= read -r offload_spec; IFS= read -r offload_end`,
+    `if [ "$offload_end" != ${STDIN_END} ]; then`,
+    `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
+    `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `  rm -rf "$R"; printf '${MARK.aborted}\\n' >&2; exit 4`,
+    `fi`,
+    `printf '%s\\n' "$offload_spec" > "$R/spec.json"`,
     `printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh"`,
     `printf '%s' ${quoteShell(buildJobScript(plan))} > "$R/job.sh"`,
     `: >> "$R/output.log"`,
@@ -124,8 +132,37 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `else`,
     `  nohup sh "$R/launch.sh" </dev/null >>"$R/output.log" 2>&1 &`,
     `fi`,
-    `lp=$!`,
+    // launcher.pid before the marker: a status check that finds no launcher.pid may say "not started".
+    `lp=$!; echo "$lp" > "$R/launcher.pid"`,
     `printf '${MARK.launched} %s\\n' "$lp" >&2`,
     plan.follow ? buildFollowBody(0) : "",
+  ].join("\n");
+}
+
+/**
+ * After a launch round trip failed without the launched marker: did the job start? Waits (up to a
+ * minute) while the launching shell still lives without a launcher, then answers with the launched
+ * marker, or frees the lock and prints MARK.notLaunched.
+ */
+export function buildLaunchStatusScript(remoteDir: string, runId: string): string {
+  return [
+    PROTOCOL_FUNCTIONS,
+    `cd ${quoteShell(remoteDir)} || exit 1`,
+    `R=${remoteRunDir(runId)}`,
+    `n=0`,
+    `while [ ! -f "$R/launcher.pid" ] && [ $n -lt 600 ]; do`,
+    `  p=; read -r p < "$R/launching.pid" 2>/dev/null`,
+    `  if [ -z "$p" ] || ! offload_alive "$p"; then break; fi`,
+    `  offload_sleep 0.1; n=$((n + 1))`,
+    `done`,
+    // Still stuck (its stdin never came whole): end it before it could start anything, then look again.
+    `if [ -n "$p" ] && offload_alive "$p"; then kill "$p" 2>/dev/null; offload_sleep 0.2; fi`,
+    `lp=; read -r lp < "$R/launcher.pid" 2>/dev/null`,
+    `if [ -n "$lp" ]; then printf '${MARK.launched} %s\\n' "$lp" >&2; exit 0; fi`,
+    // Nothing started and nobody is starting it: free the remote dir for the next run.
+    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
+    `if [ "$holder" = ${runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `rm -rf "$R"; printf '${MARK.notLaunched}\\n' >&2`,
+    "",
   ].join("\n");
 }

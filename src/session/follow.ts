@@ -67,6 +67,8 @@ export interface StreamAttempt {
   markers: Markers;
   /** The stream ended without the run's end marker: the connection failed. */
   failed: boolean;
+  /** ssh itself failed (not the script): the far side may have gone on without us. */
+  connectionFailed?: boolean;
   stderr: string;
 }
 
@@ -100,6 +102,7 @@ export async function streamOnce(
   return {
     markers,
     failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined),
+    connectionFailed: result.connectionFailed,
     stderr: result.stderr,
   };
 }

@@ -2,7 +2,8 @@
 // same connection; a refused or failed launch leaves no run record behind.
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { buildLaunchScript, type LaunchPlan } from "../remote/launch.js";
+import { buildLaunchScript, buildLaunchStatusScript, type LaunchPlan } from "../remote/launch.js";
+import { MARK } from "../remote/layout.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
@@ -73,6 +74,19 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     disarm();
   });
   record.logBytes = sink.size;
+  let notStarted = false;
+  const unsure = first.markers.launchedPid === undefined && first.markers.locked === undefined;
+  if (first.connectionFailed && unsure) {
+    // The connection failed mid-launch: the job may be running over there. Never forget it on a guess.
+    const pid = await confirmLaunch(request, first.stderr);
+    if (pid === undefined) notStarted = true;
+    else {
+      first.markers.launchedPid = pid;
+      record.remote = { launcherPid: pid };
+      record.phases.launch = elapsed(launchStart);
+      report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
+    }
+  }
   const { markers } = first;
   if (markers.reclaimed)
     report({
@@ -94,10 +108,49 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
               hint: `Wait for it, follow it with \`offload attach ${markers.locked.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
             },
           )
-        : launchError(transport, first.stderr, first.failed);
+        : notStarted
+          ? new OffloadError(
+              "E_LAUNCH",
+              `The connection to ${transport.label} failed while starting the run; the host confirms that nothing was started.`,
+              { hint: "Run the same command again once the connection is steady." },
+            )
+          : launchError(transport, first.stderr, first.failed);
     // Nothing ran: a record would only shadow the real latest run for `attach` and `stop`.
     await store.remove(id);
     throw error;
   }
   return first;
+}
+
+/**
+ * Asks the host whether a launch whose round trip failed started the job, reconnecting with backoff for
+ * the reconnect timeout. Returns the launcher's pid, or undefined where nothing started (the host then
+ * freed the lock). Where the host stays unreachable the record is kept and the error says to attach.
+ */
+async function confirmLaunch(request: LaunchRequest, why: string): Promise<number | undefined> {
+  const { transport, record, report } = request;
+  const script = buildLaunchStatusScript(record.target.remoteDir, record.id);
+  const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
+  let reason = why.trim().split("\n").at(-1) || "connection closed";
+  for (let attempt = 1; ; attempt++) {
+    const delayMs = Math.min(500 * 2 ** (attempt - 1), 5000);
+    report({ type: "reconnecting", attempt, delayMs, reason });
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const result = await transport.exec(script);
+    if (!result.connectionFailed) {
+      const pid = /^offload-launched (\d+)$/m.exec(result.stderr)?.[1];
+      if (pid !== undefined) return Number(pid);
+      if (result.stderr.includes(MARK.notLaunched)) return undefined;
+    }
+    reason = result.stderr.trim().split("\n").at(-1) || `status ${result.code}`;
+    if (Date.now() > deadline) {
+      throw new OffloadError(
+        "E_DISCONNECTED",
+        `Lost the connection to ${transport.label} while starting run ${record.id}, and could not get it back within ${request.reconnectTimeoutSeconds} s.`,
+        {
+          hint: `The run may have started. When the host is reachable again, \`offload attach ${record.id}\` follows it or says that it never ran.`,
+        },
+      );
+    }
+  }
 }

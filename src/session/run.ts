@@ -7,7 +7,7 @@ import {
   encodeSecretsFile,
 } from "../env/secrets.js";
 import type { Reporter } from "../events.js";
-
+import { STDIN_END } from "../remote/layout.js";
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
@@ -170,7 +170,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     store,
     record,
     plan,
-    stdin: secretsText + spec,
+    stdin: `${secretsText}${spec}\n${STDIN_END}\n`,
     report,
     reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
     graceSeconds: settings.graceSeconds,

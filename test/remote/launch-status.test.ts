@@ -1,0 +1,104 @@
+// A launch whose connection fails half way: the real scripts under the real sh, on this machine.
+// The launch starts nothing unless its stdin came whole, and the status check tells a started job from
+// one that never ran, freeing the lock for the latter.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  buildLaunchScript,
+  buildLaunchStatusScript,
+  type LaunchPlan,
+} from "../../src/remote/launch.js";
+import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
+import { LocalTransport } from "../../src/transport/local.js";
+
+const ID = "20261125-120000-abcd";
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "offload launch 'q' "));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
+  return {
+    runId: ID,
+    remoteDir: dir,
+    command: ["sh", "-c", "echo ran > ran.txt"],
+    env: {},
+    startup: [],
+    shutdown: [],
+    force: false,
+    graceSeconds: 1,
+    follow: false,
+    receiveLines: [],
+    setupLines: [],
+    ...overrides,
+  };
+}
+
+const transport = new LocalTransport();
+
+describe("the launch round trip", () => {
+  it("starts nothing when its stdin ends before the end line, and frees the lock", async () => {
+    const result = await transport.exec(buildLaunchScript(plan()), { stdin: '{"id":"x"}\n' });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(MARK.aborted);
+    expect(existsSync(join(dir, remoteRunDir(ID)))).toBe(false);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(join(dir, "ran.txt"))).toBe(false);
+  });
+
+  it("starts the job with a whole stdin and records the launcher before saying so", async () => {
+    const result = await transport.exec(buildLaunchScript(plan()), {
+      stdin: `{"id":"x"}\n${STDIN_END}\n`,
+    });
+    const pid = /offload-launched (\d+)/.exec(result.stderr)?.[1];
+    expect(pid).toBeDefined();
+    const runDir = join(dir, remoteRunDir(ID));
+    expect(readFileSync(join(runDir, "launcher.pid"), "utf8").trim()).toBe(pid);
+    expect(readFileSync(join(runDir, "spec.json"), "utf8")).toBe('{"id":"x"}\n');
+    for (let i = 0; i < 50 && !existsSync(join(runDir, "exit")); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("ran\n");
+  });
+});
+
+describe("the launch status check", () => {
+  it("answers with the launcher of a started run", async () => {
+    const runDir = join(dir, remoteRunDir(ID));
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "launcher.pid"), "4242\n");
+    const result = await transport.exec(buildLaunchStatusScript(dir, ID));
+    expect(result.stderr).toContain(`${MARK.launched} 4242`);
+    expect(existsSync(runDir)).toBe(true);
+  });
+
+  it("waits for a launch still under way, then says nothing started and frees the lock", async () => {
+    const runDir = join(dir, remoteRunDir(ID));
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(dir, LOCK_FILE), `${ID} 1700000000\n`);
+    // A launching shell that lives on for a moment and then dies without starting anything.
+    const launching = spawn("sleep", ["1"]);
+    writeFileSync(join(runDir, "launching.pid"), `${launching.pid}\n`);
+    const started = Date.now();
+    const result = await transport.exec(buildLaunchStatusScript(dir, ID));
+    expect(Date.now() - started).toBeGreaterThan(700);
+    expect(result.stderr).toContain(MARK.notLaunched);
+    expect(existsSync(runDir)).toBe(false);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+
+  it("leaves another run's lock alone", async () => {
+    mkdirSync(join(dir, ".offload"), { recursive: true });
+    writeFileSync(join(dir, LOCK_FILE), "20261125-110000-zzzz 1700000000\n");
+    const result = await transport.exec(buildLaunchStatusScript(dir, ID));
+    expect(result.stderr).toContain(MARK.notLaunched);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toContain("20261125-110000-zzzz");
+  });
+});
