@@ -19,6 +19,16 @@ offload_group_alive() {
   fi
 }
 offload_sleep() { sleep "$1" 2>/dev/null || sleep 1; }
+# offload_await_launcher RUN_DIR: while the shell launching the run lives (launching.pid) and has not
+# recorded the launcher yet, wait (a minute at most). Leaves that shell's pid in $p.
+offload_await_launcher() {
+  n=0
+  while [ ! -f "$1/launcher.pid" ] && [ $n -lt 600 ]; do
+    p=; read -r p < "$1/launching.pid" 2>/dev/null
+    if [ -z "$p" ] || ! offload_alive "$p"; then return 0; fi
+    offload_sleep 0.1; n=$((n + 1))
+  done
+}
 # offload_stop RUN_DIR GRACE_SECONDS: TERM to the job's process group, KILL after the grace period, then
 # wait (bounded) for the launcher to run the shutdown commands and write exit.
 offload_stop() {

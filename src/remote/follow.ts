@@ -49,7 +49,11 @@ export function buildFollowScript(remoteDir: string, runId: string, offset: numb
     `cd ${quoteShell(remoteDir)} || exit 1`,
     `R=${remoteRunDir(runId)}`,
     `[ -d "$R" ] || { printf '${MARK.exit} missing\\n' >&2; exit 0; }`,
+    // A run whose launch is still under way gets its launcher in a moment; one that never started
+    // never will, and following it would wait for an exit that cannot come.
+    `[ -f "$R/launcher.pid" ] || [ -f "$R/exit" ] || offload_await_launcher "$R"`,
     `lp=$(cat "$R/launcher.pid" 2>/dev/null)`,
+    `if [ -z "$lp" ] && [ ! -f "$R/exit" ]; then printf '${MARK.exit} missing\\n' >&2; exit 0; fi`,
     buildFollowBody(offset),
   ].join("\n");
 }

@@ -149,12 +149,7 @@ export function buildLaunchStatusScript(remoteDir: string, runId: string): strin
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
     `R=${remoteRunDir(runId)}`,
-    `n=0`,
-    `while [ ! -f "$R/launcher.pid" ] && [ $n -lt 600 ]; do`,
-    `  p=; read -r p < "$R/launching.pid" 2>/dev/null`,
-    `  if [ -z "$p" ] || ! offload_alive "$p"; then break; fi`,
-    `  offload_sleep 0.1; n=$((n + 1))`,
-    `done`,
+    `p=; offload_await_launcher "$R"`,
     // Still stuck (its stdin never came whole): end it before it could start anything, then look again.
     `if [ -n "$p" ] && offload_alive "$p"; then kill "$p" 2>/dev/null; offload_sleep 0.2; fi`,
     `lp=; read -r lp < "$R/launcher.pid" 2>/dev/null`,

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildFollowScript } from "../../src/remote/follow.js";
 import {
   buildLaunchScript,
   buildLaunchStatusScript,
@@ -100,5 +101,13 @@ describe("the launch status check", () => {
     const result = await transport.exec(buildLaunchStatusScript(dir, ID));
     expect(result.stderr).toContain(MARK.notLaunched);
     expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toContain("20261125-110000-zzzz");
+  });
+});
+
+describe("following a run that never started", () => {
+  it("says it is missing instead of waiting for an exit that cannot come", async () => {
+    mkdirSync(join(dir, remoteRunDir(ID)), { recursive: true });
+    const result = await transport.exec(buildFollowScript(dir, ID, 0), { timeoutMs: 20_000 });
+    expect(result.stderr).toContain(`${MARK.exit} missing`);
   });
 });
