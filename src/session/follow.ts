@@ -49,7 +49,8 @@ export function readMarkers(stderr: string): Markers {
   return found;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
@@ -107,6 +108,11 @@ export async function streamOnce(
   };
 }
 
+/** Backoff between reconnect attempts (1-based): 0.5 s, doubling, at most 5 s. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(500 * 2 ** (attempt - 1), 5000);
+}
+
 /** Follows until the run ends; `first` is an attempt already made (the launch round trip streams too). */
 export async function followRun(
   request: FollowRequest,
@@ -132,7 +138,7 @@ export async function followRun(
           },
         );
       }
-      const delayMs = Math.min(500 * 2 ** (attempt - 1), 5000);
+      const delayMs = reconnectDelayMs(attempt);
       const reason = last.stderr.trim().split("\n").at(-1) ?? "connection closed";
       request.report({ type: "reconnecting", attempt, delayMs, reason });
       await sleep(delayMs, request.signal);

@@ -8,7 +8,14 @@ import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { armStop, type RunControls } from "./complete.js";
-import { type FollowRequest, type StreamAttempt, streamOnce } from "./follow.js";
+import {
+  type FollowRequest,
+  readMarkers,
+  reconnectDelayMs,
+  type StreamAttempt,
+  sleep,
+  streamOnce,
+} from "./follow.js";
 import { elapsed } from "./prepare.js";
 
 export interface LaunchRequest {
@@ -59,13 +66,16 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     signal: request.controls.detach,
   };
   const launchStart = performance.now();
+  const markLaunched = (pid: number) => {
+    record.remote = { launcherPid: pid };
+    record.phases.launch = elapsed(launchStart);
+    report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
+  };
   let disarm = () => {};
   const first = await streamOnce(follow, buildLaunchScript(request.plan), {
     stdin: request.stdin,
     onLaunched: (pid) => {
-      record.remote = { launcherPid: pid };
-      record.phases.launch = elapsed(launchStart);
-      report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
+      markLaunched(pid);
       // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
       disarm = armStop({ transport, record, report, graceSeconds, signal: request.controls.stop });
     },
@@ -82,9 +92,7 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     if (pid === undefined) notStarted = true;
     else {
       first.markers.launchedPid = pid;
-      record.remote = { launcherPid: pid };
-      record.phases.launch = elapsed(launchStart);
-      report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
+      markLaunched(pid);
     }
   }
   const { markers } = first;
@@ -133,13 +141,13 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
   const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
   let reason = why.trim().split("\n").at(-1) || "connection closed";
   for (let attempt = 1; ; attempt++) {
-    const delayMs = Math.min(500 * 2 ** (attempt - 1), 5000);
+    const delayMs = reconnectDelayMs(attempt);
     report({ type: "reconnecting", attempt, delayMs, reason });
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await sleep(delayMs);
     const result = await transport.exec(script);
     if (!result.connectionFailed) {
-      const pid = /^offload-launched (\d+)$/m.exec(result.stderr)?.[1];
-      if (pid !== undefined) return Number(pid);
+      const pid = readMarkers(result.stderr).launchedPid;
+      if (pid !== undefined) return pid;
       if (result.stderr.includes(MARK.notLaunched)) return undefined;
     }
     reason = result.stderr.trim().split("\n").at(-1) || `status ${result.code}`;

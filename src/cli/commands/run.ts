@@ -143,10 +143,10 @@ export async function stopCommand(
   if (outcome === "pending" || record.status !== "running") return 0;
   // Like a Ctrl+C in `offload run`: bring the rest of the log and the outputs home and record the end,
   // unless the offload that started the run is still following it and does that itself.
+  // Quiet: only the final line. The log's tail goes to the run's output.log, not to this terminal.
   const reporter = createHumanReporter(out, { quiet: true });
   const quiet: Reporter = (event) => {
-    if (event.type !== "output" && event.type !== "progress" && event.type !== "metric")
-      reporter(event);
+    if (event.type !== "output") reporter(event);
   };
   try {
     await attachRun({
