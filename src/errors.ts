@@ -23,7 +23,16 @@ export type ErrorCode =
   | "E_ENV"
   | "E_GPU"
   | "E_SECRET"
-  | "E_INTERRUPTED";
+  | "E_INTERRUPTED"
+  | "E_CLOUD_CAPACITY"
+  | "E_CLOUD_QUOTA"
+  | "E_CLOUD_AUTH"
+  | "E_CLOUD_RATE_LIMIT"
+  | "E_CLOUD_TRANSIENT"
+  | "E_CLOUD_REQUEST"
+  | "E_CLOUD_CONFIG"
+  | "E_MACHINE_FAILED"
+  | "E_MACHINE_LEAK";
 
 export interface ErrorDetails {
   hint?: string;
