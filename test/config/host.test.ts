@@ -120,16 +120,20 @@ describe("parseHost", () => {
   });
 
   it("never returns a host or user that ssh could read as an option", () => {
-    for (const [text] of [...valid, ...invalid]) {
+    // Parse first, assert after: an assertion inside the try would be swallowed as a refusal.
+    const parsed = [...valid, ...invalid].flatMap(([text]) => {
       try {
-        const target = parseHost(text);
-        if (target.kind === "ssh") {
-          expect(target.host.startsWith("-")).toBe(false);
-          expect(target.user?.startsWith("-") ?? false).toBe(false);
-        }
-      } catch {
-        // refused: fine
+        return [parseHost(text)];
+      } catch (error) {
+        expect(isOffloadError(error) && error.code).toBe("E_HOST_SYNTAX");
+        return [];
       }
+    });
+    const ssh = parsed.filter((target) => target.kind === "ssh");
+    expect(ssh).toHaveLength(valid.length - 1);
+    for (const target of ssh) {
+      expect(target.host.startsWith("-")).toBe(false);
+      expect(target.user?.startsWith("-") ?? false).toBe(false);
     }
   });
 });

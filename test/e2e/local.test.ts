@@ -146,7 +146,8 @@ describe("offload run --host local", () => {
       "--",
       "true",
     ]);
-    expect(refused.code).not.toBe(0);
+    expect(refused.code).toBe(200);
+    expect(refused.stderr).toContain("E_CONFIG_VALUE");
     expect(refused.stderr).toMatch(/\.\./);
     expect(await project.runIds()).toEqual([]);
 

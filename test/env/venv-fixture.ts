@@ -20,6 +20,11 @@ export const PYTHON = "/usr/bin/python3";
 /** True where Debian's venv works: ensurepip comes only with python3-venv. */
 export const HAS_VENV =
   spawnSync(PYTHON, ["-c", "import ensurepip, venv"], { stdio: "ignore" }).status === 0;
+// A skipped test says why, in every file that imports this.
+if (!HAS_VENV)
+  process.stderr.write(
+    `[env] skipping the env build tests: ${PYTHON} -m venv can't work (apt-get install python3-venv)\n`,
+  );
 
 // A wheel is a zip with the package, METADATA, WHEEL and a RECORD of hashes: small enough to write here,
 // so the tests need neither setuptools nor an index.

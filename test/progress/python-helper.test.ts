@@ -17,6 +17,8 @@ offload.report(step=1, epoch=1, epochs=2, loss=0.5, acc=0.25)
 offload.report(step=2, loss=float("nan"), lr=float("inf"))
 `;
 
+if (python === undefined) process.stderr.write("[python helper] skipping: no python3 found\n");
+
 describe.skipIf(python === undefined)("python helper", () => {
   const dirs: string[] = [];
   afterEach(() => {

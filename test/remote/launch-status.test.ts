@@ -60,7 +60,7 @@ describe("the launch round trip", () => {
       stdin: `{"id":"x"}\n${STDIN_END}\n`,
     });
     const pid = /offload-launched (\d+)/.exec(result.stderr)?.[1];
-    expect(pid).toBeDefined();
+    expect(pid).toMatch(/^[1-9]\d*$/);
     const runDir = join(dir, remoteRunDir(ID));
     expect(readFileSync(join(runDir, "launcher.pid"), "utf8").trim()).toBe(pid);
     expect(readFileSync(join(runDir, "spec.json"), "utf8")).toBe('{"id":"x"}\n');
