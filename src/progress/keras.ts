@@ -27,7 +27,8 @@ function parseStepLine(line: string, epoch: number | undefined): ParsedEvent[] |
   if (m?.[1] === undefined || m[4] === undefined) return null;
   // Without a bar, only verbose=2 lines (`N/N - 21s - loss: ..`) are Keras; `3/10 files` is not.
   if (!HAS_BAR.test(line) && m[3] === undefined) return null;
-  if (!/\/step|ETA:/.test(m[4])) return null;
+  // TF2 and Keras 3 print `/step` or `ETA:`; Keras 1.x prints the elapsed time alone: `- 1s -`.
+  if (!/\/step|ETA:|(?:^|\s-\s|^-\s)\d+(?:\.\d+)?s(?:\s+-\s|$)/.test(m[4])) return null;
   const step = Number(m[1]);
   const steps = m[2] === "Unknown" ? undefined : Number(m[2]);
   if (steps !== undefined && step > steps) return null;
@@ -56,6 +57,12 @@ function readTiming(segments: string[], progress: ProgressEvent, running: boolea
     if (eta?.[1] !== undefined) {
       const seconds = parseDuration(eta[1]);
       if (seconds !== undefined) progress.etaSeconds = seconds;
+      continue;
+    }
+    // Keras 1.x: the elapsed time of the epoch so far; the count over it is the rate.
+    const elapsed = /^\d+(?:\.\d+)?s$/.test(segment) ? parseDuration(segment) : undefined;
+    if (elapsed !== undefined && elapsed > 0 && progress.step !== undefined) {
+      progress.rate = progress.step / elapsed;
       continue;
     }
     const timed = /^(?:(\S+)\s+)?(\S+\/step)$/.exec(segment);

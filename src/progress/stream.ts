@@ -1,10 +1,12 @@
 // The log parser a run feeds its output through: chunks in, typed progress and metric events out.
+import { parseColumnsLine } from "./columns.js";
 import { parseEpochLine } from "./epoch.js";
 import { parseHfLine } from "./hf.js";
 import { OFFLOAD_MARKER, parseJsonLine } from "./json.js";
 import { createKerasParser } from "./keras.js";
 import { createLineSplitter } from "./lines.js";
 import { compilePatterns } from "./patterns.js";
+import { createPytorchExampleParser } from "./pytorch.js";
 import { parseResultLine } from "./result.js";
 import { parseTqdmLine } from "./tqdm.js";
 import type { LineParser, ParsedEvent, UserPattern } from "./types.js";
@@ -33,6 +35,8 @@ function createBuiltins(): LineParser[] {
     createYoloParser(),
     createKerasParser(),
     parseTqdmLine,
+    createPytorchExampleParser(),
+    parseColumnsLine,
     parseEpochLine,
   ];
 }
@@ -65,6 +69,27 @@ function splitMarker(line: string): string[] {
   return at <= 0 ? [line] : [line.slice(0, at), line.slice(at)];
 }
 
+/**
+ * One spelling a metric, whatever the log's: `Loss` and `loss` are one metric, `val acc` and
+ * `Train Acc` are `val_acc` and `train_acc`. Only a capitalised word is lowercased: acronyms and
+ * mixed case (`AUC`, `mAP50`, `RESULT_HLB`'s `HLB`) mean something as spelled and stay.
+ */
+export function normalizeMetricName(name: string): string {
+  return name
+    .trim()
+    .replace(/\s+/g, "_")
+    .split(/([_./-]+)/)
+    .map((word) => (/^[A-Z][a-z][^A-Z]*$/.test(word) ? word.toLowerCase() : word))
+    .join("");
+}
+
+function normalizeNames(events: ParsedEvent[]): ParsedEvent[] {
+  for (const event of events) {
+    if (event.type === "metric") event.name = normalizeMetricName(event.name);
+  }
+  return events;
+}
+
 function parseLine(line: string, builtins: LineParser[], user: LineParser[]): ParsedEvent[] {
   const text = line.trimEnd();
   if (text.trim() === "") return [];
@@ -72,11 +97,11 @@ function parseLine(line: string, builtins: LineParser[], user: LineParser[]): Pa
   for (const parse of builtins) {
     const events = parse(text);
     if (events !== null) {
-      found = events;
+      found = normalizeNames(events);
       break;
     }
   }
-  const mine = user.flatMap((parse) => parse(text) ?? []);
+  const mine = normalizeNames(user.flatMap((parse) => parse(text) ?? []));
   if (mine.length === 0) return found;
   const names = new Set(mine.flatMap((e) => (e.type === "metric" ? [e.name] : [])));
   const ownProgress = mine.some((e) => e.type === "progress");

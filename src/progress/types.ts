@@ -10,6 +10,8 @@ export type ParserName =
   | "keras"
   | "tqdm"
   | "epoch"
+  | "pytorch"
+  | "columns"
   | "pattern";
 
 /** Where training stands. Numbers are as the framework prints them (Lightning counts epochs from 0). */

@@ -33,11 +33,12 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /**
- * A value must end at a separator: `12.3s` or `93%` are durations and percentages, not the metric
- * a user named, and a version like `1.13.1` must not read as 1.13.
+ * A value must end at a separator: `12.3s` is a duration, not the metric a user named, and a
+ * version like `1.13.1` must not read as 1.13. A percentage (`accuracy=50.00%`) is kept as written:
+ * 50, in percent, the number the user reads in their log.
  */
 const PAIR = new RegExp(
-  String.raw`(?<![\w.])([A-Za-z_][\w./-]*)\s*[:=]\s*(${VALUE})(?=$|[\s,;|)\]}])`,
+  String.raw`(?<![\w.])([A-Za-z_][\w./-]*)\s*[:=]\s*(${VALUE})%?(?=$|[\s,;|)\]}])`,
   "gi",
 );
 

@@ -12,10 +12,18 @@ const VAL_ROW = /^\s*all\s+\d+\s+\d+((?:\s+\S+)+)\s*$/;
 const VAL_NAMES: Record<string, string> = { P: "precision", R: "recall" };
 const GROUP_SUFFIX: Record<string, string> = { Box: "B", Mask: "M", Pose: "P", OBB: "B" };
 
-/** Stateful: a row means nothing without the header above it. */
+// `  8/55  9.03G …`: a row starts with epoch/total and the GPU memory, header or not.
+const ROW_START = /^(\d+)\/(\d+)$/;
+const GPU_MEM = /^\d+(?:\.\d+)?[GMK]?$/;
+
+/**
+ * Stateful: the header names a row's loss columns, and the validation summary under a row belongs
+ * to that row's epoch. A row seen before any header (a log joined mid-run) still gives the epoch.
+ */
 export function createYoloParser(): LineParser {
   let lossColumns: string[] | undefined;
   let valColumns: string[] | undefined;
+  let epoch: number | undefined;
   return (line) => {
     const header = TRAIN_HEADER.exec(line);
     if (header !== null) {
@@ -29,9 +37,12 @@ export function createYoloParser(): LineParser {
     }
     if (valColumns !== undefined) {
       const row = VAL_ROW.exec(line);
-      if (row?.[1] !== undefined) return readValRow(row[1], valColumns);
+      if (row?.[1] !== undefined) return readValRow(row[1], valColumns, epoch);
     }
-    return lossColumns === undefined ? null : readEpochRow(line, lossColumns);
+    const events = readEpochRow(line, lossColumns);
+    const progress = events?.[0];
+    if (progress?.type === "progress") epoch = progress.epoch;
+    return events;
   };
 }
 
@@ -47,27 +58,35 @@ function nameValColumns(text: string): string[] {
   return names;
 }
 
-function readValRow(text: string, columns: string[]): ParsedEvent[] | null {
+function readValRow(
+  text: string,
+  columns: string[],
+  epoch: number | undefined,
+): ParsedEvent[] | null {
   const values = text.trim().split(/\s+/).map(parseValue);
   if (values.length !== columns.length) return null;
   return values.flatMap((value, i) => {
     const name = columns[i];
-    return value === undefined || name === undefined
-      ? []
-      : [{ type: "metric" as const, name, value, source: "yolo" as const }];
+    if (value === undefined || name === undefined) return [];
+    const event: MetricEvent = { type: "metric", name, value, source: "yolo" };
+    if (epoch !== undefined) event.epoch = epoch;
+    return [event];
   });
 }
 
 /** `  1/100  2.05G  1.234  2.345  1.456  32  640: 100%|██| 8/8 [...]` */
-function readEpochRow(line: string, columns: string[]): ParsedEvent[] | null {
+function readEpochRow(line: string, columns: string[] | undefined): ParsedEvent[] | null {
   const bar = readBar(line);
   if (bar === null) return null;
   const cells = bar.desc.split(/\s+/);
-  const epoch = /^(\d+)\/(\d+)$/.exec(cells[0] ?? "");
+  const epoch = ROW_START.exec(cells[0] ?? "");
   // Epoch, GPU memory, one cell per loss, instances, image size.
-  if (epoch === null || cells.length !== columns.length + 4) return null;
+  if (epoch === null || !GPU_MEM.test(cells[1] ?? "") || cells.length < 5) return null;
+  if (Number(epoch[1]) > Number(epoch[2])) return null;
   const progress = { ...bar.progress, epoch: Number(epoch[1]), epochs: Number(epoch[2]) };
   progress.source = "yolo";
+  // Without the header (or with one for other columns) the losses have no names: progress only.
+  if (columns === undefined || cells.length !== columns.length + 4) return [progress];
   const metrics: MetricEvent[] = [];
   columns.forEach((name, i) => {
     const value = parseValue(cells[i + 2] ?? "");

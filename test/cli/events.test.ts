@@ -40,8 +40,8 @@ describe("offload events", () => {
     const result = await runCli(["events", fixture("epoch.txt")], { cwd });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^1 {2}progress {2}epoch 1\/2 {2}step 1\/2\s+\[epoch\]$/m);
-    expect(result.stdout).toMatch(/^1 {2}metric {4}Loss = 5\.2281 epoch 1 step 1\s+\[epoch\]$/m);
-    expect(result.stderr).toMatch(/progress events, \d+ metrics \(Loss, loss, lr, train_loss/);
+    expect(result.stdout).toMatch(/^1 {2}metric {4}loss = 5\.2281 epoch 1 step 1\s+\[epoch\]$/m);
+    expect(result.stderr).toMatch(/progress events, \d+ metrics \(loss, lr, train_loss/);
   });
 
   it("adds the metrics of a user's --pattern", async () => {

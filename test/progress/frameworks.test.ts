@@ -164,7 +164,7 @@ describe("Hugging Face Trainer", () => {
 
   it("shows the trainer's step bar as progress", () => {
     const steps = parseFixture("hf-trainer.txt").flatMap((e) =>
-      e.type === "progress" ? [`${e.step}/${e.steps}`] : [],
+      e.type === "progress" && e.source === "tqdm" ? [`${e.step}/${e.steps}`] : [],
     );
     expect(steps).toEqual(["0/4", "1/4", "2/4", "2/4", "3/4", "4/4", "4/4", "4/4", "4/4", "4/4"]);
   });
@@ -179,11 +179,12 @@ describe("Ultralytics YOLO", () => {
       epoch,
       source: "yolo",
     }));
-  const val = (values: number[]) =>
+  const val = (epoch: number, values: number[]) =>
     ["precision", "recall", "mAP50", "mAP50-95"].map((n, i) => ({
       type: "metric",
       name: `metrics/${n}(B)`,
       value: values[i],
+      epoch,
       source: "yolo",
     }));
 
@@ -213,7 +214,7 @@ describe("Ultralytics YOLO", () => {
         source: "yolo",
       },
       ...row(1, [1.201, 2.301, 1.432]),
-      ...val([0.612, 0.544, 0.581, 0.402]),
+      ...val(1, [0.612, 0.544, 0.581, 0.402]),
       {
         type: "progress",
         epoch: 12,
@@ -225,7 +226,7 @@ describe("Ultralytics YOLO", () => {
         source: "yolo",
       },
       ...row(12, [3.63, 5.712, 4.189]),
-      ...val([0, 0, 0, 0]),
+      ...val(12, [0, 0, 0, 0]),
     ]);
   });
 });

@@ -48,15 +48,15 @@ describe("Epoch a/b lines", () => {
     ];
     expect(parseFixture("epoch.txt")).toEqual([
       { type: "progress", epochs: 2, steps: 2, ...at(1, 1) },
-      { type: "metric", name: "Loss", value: 5.2281, ...at(1, 1) },
+      { type: "metric", name: "loss", value: 5.2281, ...at(1, 1) },
       { type: "progress", epochs: 2, steps: 2, ...at(1, 2) },
-      { type: "metric", name: "Loss", value: 3.3701, ...at(1, 2) },
+      { type: "metric", name: "loss", value: 3.3701, ...at(1, 2) },
       { type: "progress", epochs: 2, ...at(1) },
       ...perEpoch(1, 3.3701),
       { type: "progress", epochs: 2, steps: 2, ...at(2, 1) },
-      { type: "metric", name: "Loss", value: 2.1882, ...at(2, 1) },
+      { type: "metric", name: "loss", value: 2.1882, ...at(2, 1) },
       { type: "progress", epochs: 2, steps: 2, ...at(2, 2) },
-      { type: "metric", name: "Loss", value: 1.4307, ...at(2, 2) },
+      { type: "metric", name: "loss", value: 1.4307, ...at(2, 2) },
       { type: "progress", epochs: 2, ...at(2) },
       ...perEpoch(2, 1.4307),
     ]);
