@@ -12,6 +12,7 @@ export type ErrorCode =
   | "E_CONFIG_KEY"
   | "E_CONFIG_VALUE"
   | "E_USAGE"
+  | "E_NO_HOST"
   | "E_SYNC"
   | "E_PATH_ESCAPE"
   | "E_DOWNLOAD"
@@ -80,6 +81,7 @@ export const EXIT_CODES = {
 export function exitCodeFor(error: OffloadError): number {
   switch (error.code) {
     case "E_USAGE":
+    case "E_NO_HOST":
       return EXIT_CODES.usage;
     case "E_DISCONNECTED":
       return EXIT_CODES.disconnected;

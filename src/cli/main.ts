@@ -17,7 +17,7 @@ import { type ReportFlags, reportCommand } from "./commands/report.js";
 import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
 import type { Output } from "./render.js";
-import { load, loadForRun, type TargetFlags } from "./settings.js";
+import { load, loadForRun, requireHost, type TargetFlags } from "./settings.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -28,7 +28,7 @@ function addTargetOptions(command: Command): Command {
       "where to run: [user@]host[:port][/path], an ssh alias, a target from offload.yaml, or `local`",
     )
     .option("-p, --port <port>", "ssh port (overrides ~/.ssh/config)")
-    .option("--remote-dir <dir>", "remote working directory (default ~/.offload/work/<project>)")
+    .option("--remote-dir <dir>", "remote working directory (default ~/.offload/work/<project name>-<hash of its path>)")
     .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
     .option("--json", "print one JSON object a line instead of text");
 }
@@ -93,12 +93,13 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .option("--force", "stop the run that holds the remote dir and take over")
     .option("--resume", "do not start anything: attach to the latest run (as mltk's --resume)")
     .action(async (command: string[], flags: TargetFlags & RunFlags & { resume?: boolean }) => {
-      const { projectDir, settings } = await load(flags);
+      const { projectDir, settings, sources } = await load(flags);
       if (flags.resume) {
         const runId = await createStore(projectDir).resolveId(undefined);
         setCode(await attachCommand(projectDir, settings, runId, flags, out));
         return;
       }
+      requireHost(sources);
       setCode(await runCommand(projectDir, settings, command, flags, out));
     });
 

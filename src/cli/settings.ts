@@ -2,6 +2,7 @@
 import { homedir } from "node:os";
 import { loadSettings } from "../config/load.js";
 import type { SettingsFile } from "../config/schema.js";
+import type { LoadedSettings } from "../config/settings.js";
 import { createStore } from "../create.js";
 import { OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
@@ -62,6 +63,21 @@ export async function loadForRun(run: string | undefined, flags: TargetFlags) {
   const record = await store.load(runId);
   const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
   return { projectDir, settings: { settings: loaded.settings, runId } };
+}
+
+/**
+ * A run needs a host someone chose: with none from a flag, offload.yaml or the user's settings it would
+ * silently run on this machine, which nobody asked for. `--host local` says so explicitly.
+ */
+export function requireHost(sources: LoadedSettings["sources"]): void {
+  if (sources.host?.kind !== "default") return;
+  throw new OffloadError(
+    "E_NO_HOST",
+    "No host to run on: none given by --host, offload.yaml or your user settings.",
+    {
+      hint: "Pass `--host <host>` (an ssh host, alias or target), set `host:` in offload.yaml, or use `--host local` to run on this machine.",
+    },
+  );
 }
 
 export async function load(flags: TargetFlags) {

@@ -117,7 +117,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     settings.remoteDir = settings.host.path;
     sources.remote_dir = sources.host ?? { kind: "default" };
   } else if (remoteDirRank < 0) {
-    settings.remoteDir = defaultRemoteDir(settings.name);
+    settings.remoteDir = defaultRemoteDir(settings.name, input.projectDir);
   }
   return { settings, sources };
 }

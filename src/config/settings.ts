@@ -1,4 +1,6 @@
 // The types of effective settings and of where each value came from (provenance).
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import type { HostTarget } from "./host.js";
 import type { SettingsFile } from "./schema.js";
 import type { DownloadEntry, UploadEntry } from "./transfer-entries.js";
@@ -55,6 +57,12 @@ export interface LoadedSettings {
 
 export const DEFAULT_RECONNECT_TIMEOUT_SECONDS = 300;
 
-export function defaultRemoteDir(name: string): string {
-  return `~/.offload/work/${name}`;
+/**
+ * `~/.offload/work/<name>-<8 hex>`: the name for people, the hash of the project root's absolute path so
+ * that two projects whose folders share a name never share a remote dir. Stable while the project stays
+ * where it is; a moved project starts a fresh remote dir.
+ */
+export function defaultRemoteDir(name: string, projectDir: string): string {
+  const hash = createHash("sha256").update(resolve(projectDir)).digest("hex").slice(0, 8);
+  return `~/.offload/work/${name}-${hash}`;
 }

@@ -1,8 +1,9 @@
 // Builds the scripts that start a run on the far side: the detached launcher, the job, and the one
-// round trip that takes the lock, writes them and starts them (DESIGN.md, "The run protocol").
+// round trip that checks the lock, writes them and starts them (DESIGN.md, "The run protocol").
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
-import { LOCK_FILE, MARK, remoteRunDir, STATE_DIR, STDIN_END } from "./layout.js";
+import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "./layout.js";
+import { buildCheckLockSteps } from "./lock.js";
 import { quoteArgv, quoteShell } from "./quote.js";
 
 export interface LaunchPlan {
@@ -14,8 +15,6 @@ export interface LaunchPlan {
   env: Readonly<Record<string, string>>;
   startup: readonly string[];
   shutdown: readonly string[];
-  /** Stop the run holding the lock instead of refusing. */
-  force: boolean;
   graceSeconds: number;
   /** Stream the log in the same round trip (false for --no-wait). */
   follow: boolean;
@@ -75,31 +74,7 @@ export function buildLauncherScript(plan: LaunchPlan): string {
 }
 
 /**
- * Takes the remote dir's lock. A lock whose run has ended, or whose launcher is gone, is reclaimed with a
- * notice; a live one is refused, or with --force its run is stopped first. A lock younger than 30 s with
- * no launcher.pid yet belongs to a launch in progress, not to a dead one.
- */
-function buildLockSteps(plan: LaunchPlan): string[] {
-  const take = `( set -C; printf '%s %s\\n' ${plan.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
-  return [
-    `if ! ${take}; then`,
-    `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
-    `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
-    `  case "$since" in *[!0-9]* | "") since=0 ;; esac`,
-    `  HR=${STATE_DIR}/runs/$holder; hlp=$(cat "$HR/launcher.pid" 2>/dev/null)`,
-    `  if [ -f "$HR/exit" ] || { [ -n "$hlp" ] && ! offload_alive "$hlp"; } || { [ -z "$hlp" ] && [ $(($(date +%s) - since)) -gt 30 ]; }; then`,
-    `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
-    plan.force
-      ? `  else printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; offload_stop "$HR" ${plan.graceSeconds}; rm -f ${LOCK_FILE}`
-      : `  else printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; rmdir "$R"; exit 3`,
-    `  fi`,
-    `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; rmdir "$R"; exit 3; }`,
-    `fi`,
-  ];
-}
-
-/**
- * The launch round trip: take the lock, write spec.json (from stdin), launch.sh and job.sh, start the
+ * The launch round trip: check that the run still holds the lock, write spec.json (from stdin), launch.sh and job.sh, start the
  * launcher detached with every fd redirected (nothing may hold the ssh channel open), then (unless
  * --no-wait) stream the log from byte 0 in the same connection.
  */
@@ -109,9 +84,9 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
     `R=${run}`,
-    // The run dir first: one mkdir makes the state dir the lock lives in too.
+    // The prepare round trip took the lock before the sync (and made the run dir).
     `mkdir -p "$R"`,
-    ...buildLockSteps(plan),
+    ...buildCheckLockSteps(plan.runId),
     // Who is launching: a status check after a connection failure waits while this shell lives.
     `echo $$ > "$R/launching.pid"`,
     ...plan.receiveLines,

@@ -1,6 +1,9 @@
 // Builds the first round trip of a run: create the remote dir, resolve it to an absolute path, and see
-// which tools the host has — one script, because every extra command costs a remote shell start.
+// which tools the host has — one script, because every extra command costs a remote shell start. A run
+// takes the remote dir's lock here too, before its sync changes a byte there.
+import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK } from "./layout.js";
+import { buildTakeLockSteps, type LockRequest } from "./lock.js";
 import { quoteRemotePath } from "./quote.js";
 
 export interface PreparedHost {
@@ -11,10 +14,13 @@ export interface PreparedHost {
   home: string;
 }
 
-export function buildPrepareScript(remoteDir: string): string {
+/** With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr). */
+export function buildPrepareScript(remoteDir: string, lock?: LockRequest): string {
   return [
+    ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
     `mkdir -p "$D" && cd "$D" || exit 1`,
+    ...(lock === undefined ? [] : buildTakeLockSteps(lock)),
     `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
     `printf 'home=%s\\n' "$HOME"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,

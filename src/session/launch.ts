@@ -16,6 +16,7 @@ import {
   sleep,
   streamOnce,
 } from "./follow.js";
+import { lockedError } from "./lock.js";
 import { elapsed } from "./prepare.js";
 
 export interface LaunchRequest {
@@ -29,14 +30,8 @@ export interface LaunchRequest {
   reconnectTimeoutSeconds: number;
   graceSeconds: number;
   controls: RunControls;
-}
-
-function describeHolder(holder: string): string {
-  const [id = "unknown", epoch] = holder.split(" ");
-  const seconds = Number(epoch);
-  return Number.isFinite(seconds) && seconds > 0
-    ? `run ${id} (since ${new Date(seconds * 1000).toISOString()})`
-    : `run ${id}`;
+  /** The job started (the launched marker, or a status check that found it). */
+  onLaunched?: () => void;
 }
 
 function launchError(transport: Transport, stderr: string, failed: boolean): Error {
@@ -69,6 +64,7 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
   const markLaunched = (pid: number) => {
     record.remote = { launcherPid: pid };
     record.phases.launch = elapsed(launchStart);
+    request.onLaunched?.();
     report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
   };
   let disarm = () => {};
@@ -96,26 +92,10 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     }
   }
   const { markers } = first;
-  if (markers.reclaimed)
-    report({
-      type: "notice",
-      message: `reclaimed the remote dir's lock from ${describeHolder(markers.reclaimed)}, which is no longer running`,
-    });
-  if (markers.forced)
-    report({
-      type: "notice",
-      message: `--force: stopped ${describeHolder(markers.forced)} and took over the remote dir`,
-    });
   if (markers.locked !== undefined || markers.launchedPid === undefined) {
     const error =
       markers.locked !== undefined
-        ? new OffloadError(
-            "E_LOCKED",
-            `${remoteDir} on ${transport.label} is in use by ${describeHolder(markers.locked)}.`,
-            {
-              hint: `Wait for it, follow it with \`offload attach ${markers.locked.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
-            },
-          )
+        ? lockedError(transport, remoteDir, markers.locked, true)
         : notStarted
           ? new OffloadError(
               "E_LAUNCH",

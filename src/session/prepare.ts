@@ -2,11 +2,14 @@
 import type { UploadEntry } from "../config/transfer-entries.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
+import type { LockRequest } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
 import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { readMarkers } from "./follow.js";
+import { describeHolder, lockedError } from "./lock.js";
 
 export interface PreparedTarget {
   remoteDir: string;
@@ -18,15 +21,36 @@ export function elapsed(since: number): number {
   return Math.round(performance.now() - since);
 }
 
-/** Connects and resolves the remote dir in one round trip. */
+/**
+ * Connects and resolves the remote dir in one round trip; with `lock`, takes the remote dir's lock there
+ * too (a refusal is E_LOCKED with nothing changed) and reports a reclaimed or forced lock.
+ */
 export async function prepareTarget(
   transport: Transport,
   remoteDir: string,
   syncTool: "auto" | SyncTool,
+  lock?: LockRequest & { report: Reporter },
 ): Promise<PreparedTarget> {
   // The first exec opens the ssh master itself: no separate connect round trip.
-  const result = await transport.exec(buildPrepareScript(remoteDir));
+  const result = await transport.exec(
+    buildPrepareScript(
+      remoteDir,
+      lock && { runId: lock.runId, force: lock.force, graceSeconds: lock.graceSeconds },
+    ),
+  );
   if (result.connectionFailed) throw transport.explain(result);
+  const markers = readMarkers(result.stderr);
+  if (markers.locked !== undefined) throw lockedError(transport, remoteDir, markers.locked);
+  if (markers.reclaimed)
+    lock?.report({
+      type: "notice",
+      message: `reclaimed the remote dir's lock from ${describeHolder(markers.reclaimed)}, which is no longer running`,
+    });
+  if (markers.forced)
+    lock?.report({
+      type: "notice",
+      message: `--force: stopped ${describeHolder(markers.forced)} and took over the remote dir`,
+    });
   const prepared = parsePrepareOutput(result.stdout);
   if (result.code !== 0 || prepared === undefined) {
     throw new OffloadError(

@@ -6,6 +6,7 @@ import {
   buildSecretsSourceLines,
   encodeSecretsFile,
 } from "../env/secrets.js";
+import { isOffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { STDIN_END } from "../remote/layout.js";
 import { readGitState } from "../runs/git.js";
@@ -19,7 +20,15 @@ import { completeRun, type RunControls } from "./complete.js";
 import { chooseGpus, type PythonSettings, prepareEnvironment } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
 import { launchJob } from "./launch.js";
-import { elapsed, prepareTarget, scanProject, syncWorkspace } from "./prepare.js";
+import { keepLock, releaseLock } from "./lock.js";
+import {
+  elapsed,
+  type PreparedTarget,
+  type ProjectScan,
+  prepareTarget,
+  scanProject,
+  syncWorkspace,
+} from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
 export interface RunSettings {
@@ -65,11 +74,48 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
   // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
   report({ type: "connecting", target: transport.label });
-  const preparing = prepareTarget(transport, settings.remoteDir, settings.syncTool);
+  // The lock is taken in this first round trip: a refused run has changed nothing over there.
+  const preparing = prepareTarget(transport, settings.remoteDir, settings.syncTool, {
+    runId: id,
+    force: request.force ?? false,
+    graceSeconds: settings.graceSeconds,
+    report,
+  });
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
-  const scan = await scanProject(request.projectDir, settings.ignore, settings.upload);
+  const scanning = scanProject(request.projectDir, settings.ignore, settings.upload);
+  scanning.catch(() => {});
   const gitState = readGitState(request.projectDir);
   const prepared = await preparing;
+  const lock = { launched: false, stopBeating: keepLock(transport, prepared.remoteDir, id) };
+  try {
+    return await runLocked(request, { id, started, report, scanning, gitState, prepared, lock });
+  } catch (error) {
+    // Nothing launched (a failed launch says so): free the remote dir for the next run. Not after a
+    // connection lost mid-launch, where the job may be starting over there.
+    const unsure = isOffloadError(error) && error.code === "E_DISCONNECTED";
+    if (!lock.launched && !unsure) await releaseLock(transport, prepared.remoteDir, id);
+    throw error;
+  } finally {
+    lock.stopBeating();
+  }
+}
+
+interface Started {
+  id: string;
+  started: number;
+  report: Reporter;
+  scanning: Promise<ProjectScan>;
+  gitState: ReturnType<typeof readGitState>;
+  prepared: PreparedTarget;
+  /** Once launched, the launcher proves the lock's holder alive: no more heartbeat, no release. */
+  lock: { launched: boolean; stopBeating: () => void };
+}
+
+/** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
+async function runLocked(request: RunRequest, state: Started): Promise<RunRecord> {
+  const { transport, store, settings } = request;
+  const { id, started, report, gitState, prepared, lock } = state;
+  const scan = await state.scanning;
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
   // A GPU pick needs the GPUs as they are now, before the launch: a fresh probe beside the sync.
@@ -147,7 +193,6 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     env: { ...settings.env, ...gpus.env },
     startup: settings.startup,
     shutdown: settings.shutdown,
-    force: request.force ?? false,
     graceSeconds: settings.graceSeconds,
     follow: !request.noWait,
     receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
@@ -175,7 +220,12 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
     graceSeconds: settings.graceSeconds,
     controls: request.controls ?? {},
+    onLaunched: () => {
+      lock.launched = true;
+      lock.stopBeating();
+    },
   });
+  lock.launched = true;
   record.phases.run = elapsed(launchStart) - (record.phases.launch ?? 0);
   await described;
   await store.save(record);

@@ -22,11 +22,24 @@ describe("mergeSettings", () => {
     const { settings, sources } = mergeSettings(base);
     expect(settings.host).toEqual({ kind: "local" });
     expect(settings.name).toBe("My-Project");
-    expect(settings.remoteDir).toBe("~/.offload/work/My-Project");
+    expect(settings.remoteDir).toBe("~/.offload/work/My-Project-c9feb418");
     expect(settings.reconnect.timeout).toBe(300);
     expect(settings.sync.tool).toBe("auto");
     expect(sources.host).toEqual({ kind: "default" });
     expect(sources.remote_dir).toEqual({ kind: "default" });
+  });
+
+  it("gives each project root its own default remote dir, the same on every run", () => {
+    // c9feb418: the start of the sha256 of "/home/ana/My Project".
+    const here = mergeSettings(base).settings.remoteDir;
+    const twin = mergeSettings({ ...base, projectDir: "/tmp/clone/My Project" }).settings.remoteDir;
+    expect(twin).toMatch(/^~\/\.offload\/work\/My-Project-[0-9a-f]{8}$/);
+    expect(twin).not.toBe(here);
+    expect(
+      mergeSettings({ ...base, projectDir: "/home/ana/x/../My Project" }).settings.remoteDir,
+    ).toBe(here);
+    const named = mergeSettings({ ...base, project: project({ name: "exp" }) }).settings;
+    expect(named.remoteDir).toBe("~/.offload/work/exp-c9feb418");
   });
 
   it("takes scalars from the highest layer: cli > project > user", () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeSettings } from "../../src/config/describe.js";
 import { loadSettings } from "../../src/config/load.js";
 import { resolveSettings } from "../../src/config/resolve.js";
+import { defaultRemoteDir } from "../../src/config/settings.js";
 import { parseSshG } from "../../src/config/ssh-g.js";
 import { isOffloadError } from "../../src/errors.js";
 import { buildSshGArgv, resolveSsh } from "../../src/transport/ssh-resolve.js";
@@ -162,7 +163,7 @@ describe("resolveSettings + describeSettings", () => {
       name: { value: "demo", source: "offload.yaml:1" },
       host: { value: "root@gpu", source: "offload.yaml:6" },
       target: { value: "big", source: "cli" },
-      remote_dir: { value: "~/.offload/work/demo", source: "default" },
+      remote_dir: { value: defaultRemoteDir("demo", projectDir), source: "default" },
       hostname: { value: "10.20.30.40", source: "ssh -G" },
       user: { value: "root", source: "offload.yaml:6" },
       port: { value: 2222, source: "ssh -G" },

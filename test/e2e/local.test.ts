@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { defaultRemoteDir } from "../../src/config/settings.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
@@ -42,7 +43,10 @@ describe("offload run --host local", () => {
       command: ["python3", "train.py", "--epochs", "3"],
       target: { label: "local", kind: "local" },
     });
-    expect(record.target.remoteDir).toBe(join(project.home, ".offload/work/project"));
+    // The default remote dir: the project's name and a hash of its root's path (README, "offload.yaml").
+    expect(record.target.remoteDir).toBe(
+      defaultRemoteDir("project", project.dir).replace("~", project.home),
+    );
     expect(record.artifacts).toEqual(
       expect.arrayContaining(["outputs/metrics.json", "outputs/model.json"]),
     );
@@ -244,6 +248,20 @@ describe("offload run --host local", () => {
     const described = JSON.parse(result.stdout);
     expect(described.remote_dir).toEqual({ value: "~/cli-dir", source: "cli" });
     expect(described.env.A).toEqual({ value: "from-project", source: "offload.yaml:3" });
+  });
+
+  it("refuses to run with no host from a flag or any settings file, and runs nothing", async () => {
+    project = await makeProject();
+    await project.write("job.sh", "touch ran\n");
+    const result = await runCli(["run", "--", "sh", "job.sh"], {
+      cwd: project.dir,
+      env: { HOME: project.home, XDG_CONFIG_HOME: join(project.home, "config") },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error E_NO_HOST: No host to run on");
+    expect(result.stderr).toContain("`--host local`");
+    expect(await project.runIds()).toEqual([]);
+    expect(await readdir(project.home)).toEqual([]);
   });
 
   it("names file, line and key of a bad setting and runs nothing", async () => {

@@ -13,6 +13,7 @@ import {
   type LaunchPlan,
 } from "../../src/remote/launch.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
+import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
 
 const ID = "20261125-120000-abcd";
@@ -33,7 +34,6 @@ function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
     env: {},
     startup: [],
     shutdown: [],
-    force: false,
     graceSeconds: 1,
     follow: false,
     receiveLines: [],
@@ -44,8 +44,18 @@ function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
 
 const transport = new LocalTransport();
 
+/** The prepare round trip takes the lock before the sync; the launch only checks it. */
+async function takeLock(): Promise<void> {
+  const result = await transport.exec(
+    buildPrepareScript(dir, { runId: ID, force: false, graceSeconds: 1 }),
+  );
+  expect(result.code).toBe(0);
+  expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toMatch(new RegExp(`^${ID} [0-9]+\n$`));
+}
+
 describe("the launch round trip", () => {
   it("starts nothing when its stdin ends before the end line, and frees the lock", async () => {
+    await takeLock();
     const result = await transport.exec(buildLaunchScript(plan()), { stdin: '{"id":"x"}\n' });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(MARK.aborted);
@@ -56,6 +66,7 @@ describe("the launch round trip", () => {
   });
 
   it("starts the job with a whole stdin and records the launcher before saying so", async () => {
+    await takeLock();
     const result = await transport.exec(buildLaunchScript(plan()), {
       stdin: `{"id":"x"}\n${STDIN_END}\n`,
     });
@@ -67,6 +78,20 @@ describe("the launch round trip", () => {
     for (let i = 0; i < 50 && !existsSync(join(runDir, "exit")); i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe("ran\n");
+  });
+
+  it("starts nothing when another run took the lock since the sync", async () => {
+    await takeLock();
+    writeFileSync(join(dir, LOCK_FILE), "20261125-110000-zzzz 1700000000\n");
+    const result = await transport.exec(buildLaunchScript(plan()), {
+      stdin: `{"id":"x"}\n${STDIN_END}\n`,
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`${MARK.locked} 20261125-110000-zzzz 1700000000`);
+    expect(existsSync(join(dir, remoteRunDir(ID)))).toBe(false);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toContain("20261125-110000-zzzz");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(join(dir, "ran.txt"))).toBe(false);
   });
 });
 

@@ -1,0 +1,83 @@
+// The remote dir's lock (DESIGN.md: "taken before any byte of the remote dir changes"). The prepare round
+// trip takes it, before the sync; the launch round trip only checks that it still holds it; the launcher
+// frees it when the job has ended, a failed start frees it at once.
+import { LOCK_FILE, MARK, remoteRunDir } from "./layout.js";
+import { quoteShell } from "./quote.js";
+
+/** How often a run that holds the lock but has not launched yet says it is still alive. */
+export const LOCK_HEARTBEAT_SECONDS = 15;
+/** A lock with no launcher whose holder has not said so for this long belongs to an offload that died. */
+export const LOCK_STALE_SECONDS = 60;
+
+export interface LockRequest {
+  runId: string;
+  /** Stop the run holding the lock instead of refusing. */
+  force: boolean;
+  graceSeconds: number;
+}
+
+/**
+ * Shell steps (needing PROTOCOL_FUNCTIONS, run in the remote dir) that take the lock, or print
+ * MARK.locked and exit 3 having changed nothing. A lock whose run has ended, whose launcher is gone, or
+ * whose holder stopped its heartbeat before launching is reclaimed with MARK.reclaimed; with --force a
+ * live holder is stopped first (MARK.forced). The run's own dir is made only once the lock is taken.
+ */
+export function buildTakeLockSteps(lock: LockRequest): string[] {
+  const take = `( set -C; printf '%s %s\\n' ${lock.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
+  return [
+    // An existing .offload means an existing dir: mkdir -p changes nothing there.
+    `mkdir -p .offload || exit 1`,
+    `if ! ${take}; then`,
+    `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
+    `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
+    `  case "$since" in *[!0-9]* | "") since=0 ;; esac`,
+    `  HR=.offload/runs/$holder; hlp=$(cat "$HR/launcher.pid" 2>/dev/null)`,
+    // Before its launch a holder is alive while its heartbeat is fresh (the sync and an env build can
+    // take minutes; a dead offload stops beating).
+    `  beat=$(cat "$HR/heartbeat" 2>/dev/null); case "$beat" in *[!0-9]* | "") beat=$since ;; esac`,
+    `  if [ -f "$HR/exit" ] || { [ -n "$hlp" ] && ! offload_alive "$hlp"; } || { [ -z "$hlp" ] && [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ]; }; then`,
+    `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
+    lock.force
+      ? `  else printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; offload_stop "$HR" ${lock.graceSeconds}; rm -f ${LOCK_FILE}`
+      : `  else printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3`,
+    `  fi`,
+    `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
+    `fi`,
+    `mkdir -p ${remoteRunDir(lock.runId)}`,
+  ];
+}
+
+/**
+ * Launch round-trip steps: go on only while this run still holds the lock. An offload that stalled
+ * longer than LOCK_STALE_SECONDS between its sync and its launch may have lost it to another run, whose
+ * files are then in the remote dir: starting would run them. MARK.locked names the holder now.
+ */
+export function buildCheckLockSteps(runId: string): string[] {
+  return [
+    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
+    `if [ "$holder" != ${runId} ]; then`,
+    `  printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null || echo unknown)" >&2; rm -rf "$R"; exit 3`,
+    `fi`,
+  ];
+}
+
+/** The heartbeat of a run that holds the lock and has not launched yet (atomic: tmp + rename). */
+export function buildHeartbeatScript(remoteDir: string, runId: string): string {
+  const run = remoteRunDir(runId);
+  return `cd ${quoteShell(remoteDir)} && [ -d ${run} ] && date +%s > ${run}/heartbeat.tmp && mv -f ${run}/heartbeat.tmp ${run}/heartbeat`;
+}
+
+/**
+ * Frees the lock of a run that failed before its launch, and its run dir; the lock only if this run holds
+ * it, the run dir only if no launcher was recorded in it.
+ */
+export function buildReleaseLockScript(remoteDir: string, runId: string): string {
+  const run = remoteRunDir(runId);
+  return [
+    `cd ${quoteShell(remoteDir)} || exit 0`,
+    `[ -f ${run}/launcher.pid ] && exit 0`,
+    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
+    `if [ "$holder" = ${runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `rm -rf ${run}`,
+  ].join("\n");
+}

@@ -1,0 +1,64 @@
+// The remote dir's lock as a run sees it: the refusal, the heartbeat between the sync and the launch, and
+// the release when a run fails before it launched (src/remote/lock.ts builds the scripts).
+import { OffloadError } from "../errors.js";
+import {
+  buildHeartbeatScript,
+  buildReleaseLockScript,
+  LOCK_HEARTBEAT_SECONDS,
+} from "../remote/lock.js";
+import type { Transport } from "../transport/types.js";
+
+/** `<run id> <epoch seconds>` as read from the lock, for people. */
+export function describeHolder(holder: string): string {
+  const [id = "unknown", epoch] = holder.split(" ");
+  const seconds = Number(epoch);
+  return Number.isFinite(seconds) && seconds > 0
+    ? `run ${id} (since ${new Date(seconds * 1000).toISOString()})`
+    : `run ${id}`;
+}
+
+/** E_LOCKED; `lost`: this run held the lock and lost it between its sync and its launch. */
+export function lockedError(
+  transport: Transport,
+  remoteDir: string,
+  holder: string,
+  lost = false,
+): OffloadError {
+  const what = lost
+    ? "this run lost the lock while it synced (it was stalled too long) and started nothing"
+    : "nothing was changed there";
+  return new OffloadError(
+    "E_LOCKED",
+    `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}; ${what}.`,
+    {
+      hint: `Wait for it, follow it with \`offload attach ${holder.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
+    },
+  );
+}
+
+/**
+ * Beats every LOCK_HEARTBEAT_SECONDS until stopped, so the sync and an env build may take as long as they
+ * take while another run can still tell a held lock from one whose offload died. Failures are ignored:
+ * the launch checks that the lock is still held.
+ */
+export function keepLock(transport: Transport, remoteDir: string, runId: string): () => void {
+  const script = buildHeartbeatScript(remoteDir, runId);
+  let beating: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    beating = beating.then(() => transport.exec(script, { timeoutMs: 30_000 })).catch(() => {});
+  }, LOCK_HEARTBEAT_SECONDS * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Frees the lock and the run dir of a run that failed before its launch; best effort (a dead
+ * connection leaves the lock to go stale). */
+export async function releaseLock(
+  transport: Transport,
+  remoteDir: string,
+  runId: string,
+): Promise<void> {
+  await transport
+    .exec(buildReleaseLockScript(remoteDir, runId), { timeoutMs: 30_000 })
+    .catch(() => {});
+}

@@ -1,0 +1,132 @@
+// What a run does to the remote dir, on a real OpenSSH host: a refused run changes nothing, each project
+// has its own remote dir, files deleted here are deleted there (never the job's outputs nor ignored
+// paths), and the command runs in the counterpart of the folder offload was started from.
+import { execFileSync } from "node:child_process";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts } from "../testbed/index.js";
+
+let projects: TempProject[] = [];
+afterEach(async () => {
+  for (const project of projects) await project.remove();
+  projects = [];
+});
+
+async function newProject(): Promise<TempProject> {
+  const project = await makeProject();
+  projects.push(project);
+  return project;
+}
+
+describeWithHosts(1, "what a run does to the remote dir", (bed) => {
+  const host = bed.hosts[0] ?? "offload-h1";
+  const ssh = (command: string) =>
+    execFileSync("ssh", ["-F", bed.sshConfig, host, command]).toString();
+  const offload = (p: TempProject, args: string[], cwd = p.dir) =>
+    runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+      cwd,
+      env: { HOME: p.home, XDG_CONFIG_HOME: `${p.home}/config` },
+    });
+  /** Every entry of a remote dir with its type, mode, mtime (ns), size and content hash, hashed on the host. */
+  const fingerprint = (dir: string) =>
+    ssh(
+      `cd ${dir} && find . -exec stat -c '%n %F %a %.9Y %s' {} + | sort && find . -type f -exec sha256sum {} + | sort`,
+    );
+
+  it("a run refused by the lock changes no byte of the remote dir, from this project or another", async () => {
+    const mine = await newProject();
+    const dir = `/root/semantics-lock-${process.pid}`;
+    await mine.write("train.py", "v1\n");
+    const marker = `sleep 9${process.pid % 1000}7`;
+    const first = await offload(mine, [
+      "run",
+      "--no-wait",
+      "--host",
+      `${host}/${dir}`,
+      "--",
+      marker,
+    ]);
+    expect(first.code).toBe(0);
+    const firstId = first.stdout.trim();
+    const before = fingerprint(dir);
+    expect(before).toContain("./train.py regular file");
+
+    await mine.write("train.py", "v2\n");
+    await mine.write("new.py", "new\n");
+    const refused = await offload(mine, [
+      "run",
+      "--host",
+      `${host}/${dir}`,
+      "--",
+      "cat",
+      "train.py",
+    ]);
+    expect(refused.code).toBe(202);
+    expect(refused.stderr).toContain("error E_LOCKED");
+    expect(refused.stderr).toContain(`in use by run ${firstId} (since `);
+    expect(fingerprint(dir)).toBe(before);
+
+    const other = await newProject();
+    await other.write("other.py", "another project\n");
+    const intruder = await offload(other, ["run", "--host", `${host}/${dir}`, "--", "ls"]);
+    expect(intruder.code).toBe(202);
+    expect(fingerprint(dir)).toBe(before);
+
+    // --force: the holder is stopped first, then the sync brings the new files.
+    const forced = await offload(mine, [
+      "run",
+      "--force",
+      "--host",
+      `${host}/${dir}`,
+      "--",
+      "cat",
+      "train.py",
+      "new.py",
+    ]);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain(`--force: stopped run ${firstId}`);
+    expect(forced.stdout).toBe("v2\nnew\n");
+    // A run that fails after its sync, before its launch (the host has no GPU) frees the lock: the
+    // next run is neither refused nor has to reclaim it.
+    const broken = await offload(mine, [
+      "run",
+      "--host",
+      `${host}/${dir}`,
+      "--gpus",
+      "1",
+      "--",
+      "true",
+    ]);
+    expect(broken.stderr).toContain("error E_GPU");
+    expect(broken.code).toBe(200);
+    const next = await offload(mine, ["run", "--host", `${host}/${dir}`, "--", "true"]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).not.toContain("reclaimed");
+    ssh(`rm -rf ${dir}`);
+  });
+
+  it("gives two projects whose folders share a name their own remote dirs, the same on every run", async () => {
+    const a = await newProject();
+    const b = await newProject();
+    await a.write("a.txt", "a\n");
+    await b.write("b.txt", "b\n");
+    const runA = await offload(a, ["run", "--host", host, "--", "ls"]);
+    const runB = await offload(b, ["run", "--host", host, "--", "ls"]);
+    expect(runA.code).toBe(0);
+    expect(runB.code).toBe(0);
+    expect(runA.stdout).toBe("a.txt\n");
+    expect(runB.stdout).toBe("b.txt\n");
+    const [idA = ""] = await a.runIds();
+    const [idB = ""] = await b.runIds();
+    const dirA = (await a.record(idA)).target.remoteDir;
+    const dirB = (await b.record(idB)).target.remoteDir;
+    expect(dirA).toMatch(/^\/root\/\.offload\/work\/project-[0-9a-f]{8}$/);
+    expect(dirB).toMatch(/^\/root\/\.offload\/work\/project-[0-9a-f]{8}$/);
+    expect(dirA).not.toBe(dirB);
+    await offload(a, ["run", "--host", host, "--", "true"]);
+    const ids = await a.runIds();
+    expect((await a.record(ids.at(-1) ?? "")).target.remoteDir).toBe(dirA);
+    ssh(`rm -rf ${dirA} ${dirB}`);
+  });
+});
