@@ -14,6 +14,7 @@ export type ErrorCode =
   | "E_USAGE"
   | "E_NO_HOST"
   | "E_SYNC"
+  | "E_SHELL_NOISE"
   | "E_PATH_ESCAPE"
   | "E_DOWNLOAD"
   | "E_LOCKED"

@@ -41,13 +41,26 @@ function createBuiltins(): LineParser[] {
   ];
 }
 
+/**
+ * Every event carries a number (digits, or NaN/Inf spelled out), and the only lines that set state
+ * without one are YOLO's `Epoch GPU_mem …` and `Class Images …` headers: other lines cannot matter,
+ * so they are never split out or parsed (a log of short lines streamed at a twentieth of the speed).
+ */
+const MAY_CARRY_NUMBERS = /^[^\r\n]*(?:\d|nan|inf|epoch|class)[^\r\n]*/gim;
+/** The built-in parsers also need a word, `/`, `%` or `{` beside the number: a bare `12` is no one's. */
+const MAY_BE_BUILTIN = /^(?=[^\r\n]*[a-z/%{])(?=[^\r\n]*(?:\d|nan|inf|epoch|class))[^\r\n]*/gim;
+
 /** Throws OffloadError E_CONFIG_VALUE for an invalid user pattern. */
 export function createLogParser(options: LogParserOptions = {}): LogParser {
   const user = compilePatterns(options.patterns ?? []);
   const builtins = createBuiltins();
-  const splitter = createLineSplitter();
-  const parseLines = (lines: string[]) =>
-    lines.flatMap(splitMarker).flatMap((line) => parseLine(line, builtins, user));
+  const splitter = createLineSplitter(user.length > 0 ? MAY_CARRY_NUMBERS : MAY_BE_BUILTIN);
+  const parseLines = (lines: string[]) => {
+    const events: ParsedEvent[] = [];
+    for (const line of lines)
+      for (const part of splitMarker(line)) events.push(...parseLine(part, builtins, user));
+    return events;
+  };
   return {
     push: (chunk) => parseLines(splitter.push(chunk)),
     end: () => parseLines(splitter.end()),

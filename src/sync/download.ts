@@ -1,19 +1,22 @@
 // Brings a run's outputs home: lists what the rules match on the far side in one round trip, then
 // copies with rsync (whose temp-file-and-rename means a file is at its final path only when complete).
-import { closeSync, openSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, openSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { OffloadError } from "../errors.js";
 import { quoteRemotePath, quoteShell } from "../remote/quote.js";
+import { frameScript } from "../transport/frame.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
 import { type DownloadPlan, isContainedPath } from "./download-plan.js";
-import { buildRsyncFilesArgv, buildRsyncOneArgv } from "./rsync.js";
+import { buildRsyncFilesArgv, buildRsyncOneArgv, isShellNoise, SHELL_NOISE_HINT } from "./rsync.js";
 import type { SyncTool } from "./upload.js";
 
 const MAPPED_MARK = "offload-mapped";
 const BIG_MARK = "offload-big";
+const SIZE_MARK = "offload-size";
 /** Files above this size travel as a plain `cat` stream: rsync's protocol costs it ~40% throughput there. */
 export const BIG_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -125,7 +128,12 @@ async function streamFile(transport: Transport, remotePath: string, dest: string
   let result: Awaited<ReturnType<Transport["exec"]>>;
   try {
     // ssh writes into the file itself: copying through offload cost half the throughput (measured).
-    result = await transport.exec(`exec cat -- ${quoteShell(remotePath)}`, { stdoutFd: fd });
+    // So this stream is framed by length, not by a start mark: the size goes first, on stderr.
+    const path = quoteShell(remotePath);
+    result = await transport.exec(
+      `s=$(wc -c < ${path}) || exit 1; printf '${SIZE_MARK} %s\\n' $s >&2; exec cat -- ${path}`,
+      { stdoutFd: fd },
+    );
   } finally {
     closeSync(fd);
   }
@@ -135,7 +143,34 @@ async function streamFile(transport: Transport, remotePath: string, dest: string
       ? transport.explain(result)
       : downloadError(transport.label, result.stderr);
   }
+  await dropLoginNoise(temp, result.stderr, remotePath, transport.label);
   await rename(temp, dest);
+}
+
+/**
+ * What a login shell printed before `cat` began sits at the head of the file: the file is longer than
+ * the size the host announced by exactly that much. Cut it off (rare: only hosts with a noisy shell).
+ */
+async function dropLoginNoise(
+  temp: string,
+  stderr: string,
+  remotePath: string,
+  label: string,
+): Promise<void> {
+  const announced = new RegExp(`^${SIZE_MARK} ([0-9]+)$`, "m").exec(stderr)?.[1];
+  const size = (await stat(temp)).size;
+  const extra = announced === undefined ? -1 : size - Number(announced);
+  if (extra === 0) return;
+  if (extra < 0) {
+    await rm(temp, { force: true });
+    throw downloadError(
+      label,
+      `${remotePath}: got ${size} bytes, the host announced ${announced ?? "none"}`,
+    );
+  }
+  const trimmed = `${temp}.trim`;
+  await pipeline(createReadStream(temp, { start: extra }), createWriteStream(trimmed));
+  await rename(trimmed, temp);
 }
 
 async function fetchFiles(
@@ -164,11 +199,11 @@ async function fetchFiles(
   const staging = join(artifactsDir, `.offload-partial-${process.pid}`);
   await mkdir(staging, { recursive: true });
   try {
-    const pack = `cd ${quoteShell(remoteDir)} && tar -cf - --null --no-recursion -T -`;
+    const pack = frameScript(`cd ${quoteShell(remoteDir)} && tar -cf - --null --no-recursion -T -`);
     const result = await runPipeline(
       shell.shellArgv(`sh -c ${quoteShell(pack)}`),
       ["tar", "-xf", "-"],
-      { stdin: list, consumerCwd: staging },
+      { stdin: list, consumerCwd: staging, framed: true },
     );
     if (result.code !== 0) throw downloadError(transport.label, result.stderr);
     for (const file of files) {
@@ -243,6 +278,12 @@ async function existing(dir: string, files: string[]): Promise<string[]> {
 }
 
 function downloadError(label: string, stderr: string): OffloadError {
+  if (isShellNoise(stderr))
+    return new OffloadError(
+      "E_SHELL_NOISE",
+      `Downloading outputs from ${label} failed: the remote shell is not clean: ${stderr.trim().split("\n").slice(-2).join(" ")}`,
+      { hint: SHELL_NOISE_HINT },
+    );
   return new OffloadError(
     "E_DOWNLOAD",
     `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`,

@@ -50,3 +50,16 @@ export function parseRsyncStats(stdout: string): TransferStats {
     bytes: readNumber(stdout, "Total transferred file size"),
   };
 }
+
+/**
+ * rsync speaks its protocol over the remote shell's stdout, so anything a login shell prints there
+ * (an `echo` in ~/.bashrc) breaks it: "protocol version mismatch -- is your shell clean?".
+ */
+export function isShellNoise(stderr: string): boolean {
+  return /is your shell clean|protocol version mismatch|unexpected tag|invalid packet|multiplexing overflow/i.test(
+    stderr,
+  );
+}
+
+export const SHELL_NOISE_HINT =
+  "The remote login shell prints text on stdout before running commands (an `echo` or similar in ~/.bashrc, ~/.profile or ~/.zshenv of the remote user). rsync cannot work through that: make those lines print only in interactive shells (`case $- in *i*) ... ;; esac`) or send them to stderr; `ssh <host> true | wc -c` must print 0.";

@@ -7,7 +7,9 @@ import type { Transport } from "../transport/types.js";
 import {
   buildRsyncFilesArgv,
   buildRsyncTreeArgv,
+  isShellNoise,
   parseRsyncStats,
+  SHELL_NOISE_HINT,
   type TransferStats,
 } from "./rsync.js";
 
@@ -66,6 +68,12 @@ export async function uploadFiles(
 
 function syncError(transport: Transport, code: number, stderr: string): OffloadError {
   const detail = stderr.trim().split("\n").slice(-3).join("\n");
+  if (isShellNoise(stderr))
+    return new OffloadError(
+      "E_SHELL_NOISE",
+      `Uploading the workspace to ${transport.label} failed: the remote shell is not clean (status ${code}):\n${detail}`,
+      { hint: SHELL_NOISE_HINT },
+    );
   return new OffloadError(
     "E_SYNC",
     `Uploading the workspace to ${transport.label} failed (status ${code}):\n${detail}`,

@@ -1,6 +1,7 @@
 // Spawning local processes (ssh, rsync, tar, sh, git): the one place offload starts a child process.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import { createFrameStripper } from "./frame.js";
 
 export interface ProcessOptions {
   stdin?: string | Uint8Array;
@@ -115,7 +116,13 @@ export function runDaemonizing(
 export function runPipeline(
   producer: readonly string[],
   consumer: readonly string[],
-  options: { stdin?: string | Uint8Array; producerCwd?: string; consumerCwd?: string } = {},
+  options: {
+    stdin?: string | Uint8Array;
+    producerCwd?: string;
+    consumerCwd?: string;
+    /** The producer runs a framed script (`frameScript`): what precedes its start mark is dropped. */
+    framed?: boolean;
+  } = {},
 ): Promise<ProcessResult> {
   const [p0, ...pArgs] = producer;
   const [c0, ...cArgs] = consumer;
@@ -123,7 +130,8 @@ export function runPipeline(
   return new Promise((resolve, reject) => {
     const left = spawn(p0, pArgs, { cwd: options.producerCwd, stdio: ["pipe", "pipe", "pipe"] });
     const right = spawn(c0, cArgs, { cwd: options.consumerCwd, stdio: ["pipe", "pipe", "pipe"] });
-    left.stdout.pipe(right.stdin);
+    if (options.framed) left.stdout.pipe(createFrameStripper()).pipe(right.stdin);
+    else left.stdout.pipe(right.stdin);
     right.stdin.on("error", () => {});
     left.stdin.on("error", () => {});
     left.stdin.end(options.stdin ?? "");

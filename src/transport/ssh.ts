@@ -4,6 +4,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { quoteArgv, quoteShell } from "../remote/quote.js";
+import { createStdoutFrame, frameScript } from "./frame.js";
 import { runDaemonizing, runProcess } from "./process.js";
 import { classifySshFailure, isSshFailure } from "./ssh-errors.js";
 import type { ExecOptions, ExecResult, RemoteShell, Transport } from "./types.js";
@@ -116,10 +117,29 @@ export class SshTransport implements Transport {
       `ControlPersist=${this.#options.persistSeconds ?? 600}`,
       "-T",
       this.#options.host,
-      `sh -c ${quoteShell(script)}`,
     ];
-    const result = await runProcess(argv, options);
-    return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
+    if (options.stdoutFd !== undefined) {
+      // Bytes go straight to the file: the caller frames them (by length, see sync/download.ts).
+      const result = await runProcess([...argv, `sh -c ${quoteShell(script)}`], options);
+      return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
+    }
+    // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
+    const frame = createStdoutFrame();
+    const kept: Buffer[] = [];
+    const result = await runProcess([...argv, `sh -c ${quoteShell(frameScript(script))}`], {
+      ...options,
+      onStdout: (chunk) => {
+        const payload = frame.push(chunk);
+        if (payload.length === 0) return;
+        if (options.onStdout) options.onStdout(payload);
+        else kept.push(payload);
+      },
+    });
+    return {
+      ...result,
+      stdout: Buffer.concat(kept).toString("utf8"),
+      connectionFailed: isSshFailure(result.code, result.stderr),
+    };
   }
 
   /** Raises the OffloadError that explains a failed connection. */

@@ -108,3 +108,25 @@ describe("noise", () => {
     expect(parseFixture("noise.txt")).toEqual([]);
   });
 });
+
+describe("lines that cannot hold a number", () => {
+  it("are skipped without losing a bar split across chunks, a YOLO header or a user pattern's line", () => {
+    const parser = createLogParser({ patterns: [{ pattern: "^(?<n>\\d+)$" }] });
+    const noise = "x\n\n--\r".repeat(1000);
+    const events = [
+      ...parser.push(`${noise}Epoch 3/10\n${noise}1`),
+      ...parser.push(`2\n${noise}Epo`),
+      ...parser.push("ch 4/10\r"),
+      ...parser.end(),
+    ];
+    expect(events).toEqual([
+      { type: "progress", epoch: 3, epochs: 10, source: "keras" },
+      { type: "metric", name: "n", value: 12, source: "pattern" },
+      { type: "progress", epoch: 4, epochs: 10, source: "keras" },
+    ]);
+    const builtins = createLogParser();
+    expect([...builtins.push(`${noise}12\n7\nEpoch 1/2\n`), ...builtins.end()]).toEqual([
+      { type: "progress", epoch: 1, epochs: 2, source: "keras" },
+    ]);
+  });
+});

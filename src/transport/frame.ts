@@ -1,0 +1,65 @@
+// Framing of a remote script's stdout: a login shell may print (`echo hi` in ~/.bashrc) before our
+// script runs, so stdout is trusted only after the start mark the script prints first.
+import { Transform, type TransformCallback } from "node:stream";
+
+/** What a framed script prints on stdout before anything else (no newline: payload follows at once). */
+export const STDOUT_START = "\u0001offload-stdout-start\u0002";
+const START = Buffer.from(STDOUT_START, "latin1");
+
+/** `script` with the start mark printed first; `printf` is a builtin, so no PATH is needed. */
+export function frameScript(script: string): string {
+  return `printf '\\001offload-stdout-start\\002'\n${script}`;
+}
+
+export interface StdoutFrame {
+  /** Feeds one chunk; returns the payload bytes it holds (empty while the mark has not come). */
+  push(chunk: Buffer): Buffer;
+  /** Bytes that came before the mark (kept up to a few KB, for a hint). */
+  readonly skipped: string;
+  readonly started: boolean;
+}
+
+/**
+ * Discards everything up to and including the start mark. Before the mark only the last few bytes are
+ * kept (the mark may be split across chunks); after it, chunks pass through untouched: no scan, no copy.
+ */
+export function createStdoutFrame(): StdoutFrame {
+  let started = false;
+  let pending = Buffer.alloc(0);
+  let skipped = "";
+  return {
+    push(chunk) {
+      if (started) return chunk;
+      const joined = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const at = joined.indexOf(START);
+      if (at < 0) {
+        const keep = Math.min(joined.length, START.length - 1);
+        if (skipped.length < 4096)
+          skipped += joined.subarray(0, joined.length - keep).toString("utf8");
+        pending = Buffer.from(joined.subarray(joined.length - keep));
+        return Buffer.alloc(0);
+      }
+      started = true;
+      if (skipped.length < 4096) skipped += joined.subarray(0, at).toString("utf8");
+      pending = Buffer.alloc(0);
+      return joined.subarray(at + START.length);
+    },
+    get skipped() {
+      return skipped;
+    },
+    get started() {
+      return started;
+    },
+  };
+}
+
+/** A stream that drops what precedes the start mark (a tar stream from a framed script). */
+export function createFrameStripper(): Transform {
+  const frame = createStdoutFrame();
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      const payload = frame.push(chunk);
+      done(null, payload.length > 0 ? payload : undefined);
+    },
+  });
+}
