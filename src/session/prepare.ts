@@ -7,6 +7,7 @@ import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
 import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
+import { hasLocalProgram } from "../transport/programs.js";
 import type { Transport } from "../transport/types.js";
 import { readMarkers } from "./follow.js";
 import { describeHolder, lockedError } from "./lock.js";
@@ -61,7 +62,9 @@ export async function prepareTarget(
       },
     );
   }
-  const tool = syncTool === "auto" ? (prepared.rsync ? "rsync" : "tar") : syncTool;
+  // rsync runs at both ends: "auto" takes it only where this machine has it too, and tar otherwise.
+  const bothHaveRsync = prepared.rsync && hasLocalProgram("rsync");
+  const tool = syncTool === "auto" ? (bothHaveRsync ? "rsync" : "tar") : syncTool;
   return { remoteDir: prepared.remoteDir, home: prepared.home, tool };
 }
 

@@ -1,7 +1,9 @@
 // Spawning local processes (ssh, rsync, tar, sh, git): the one place offload starts a child process.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { createFrameStripper } from "./frame.js";
+import { explainMissingProgram } from "./programs.js";
 
 export interface ProcessOptions {
   stdin?: string | Uint8Array;
@@ -20,6 +22,16 @@ export interface ProcessResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * A program that is not installed is the user's to fix, with a hint; spawn says ENOENT for a missing
+ * working directory too, and that one stays the error it is.
+ */
+function explainStartFailure(program: string, error: Error, cwd?: string): Error {
+  const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+  if (!missing || (cwd !== undefined && !existsSync(cwd))) return error;
+  return explainMissingProgram(program, error) ?? error;
 }
 
 /** Runs argv to completion. Never rejects for a non-zero exit; rejects only when the program can't start. */
@@ -54,7 +66,7 @@ export function runProcess(
     });
     child.on("error", (error) => {
       if (timer) clearTimeout(timer);
-      reject(error);
+      reject(explainStartFailure(program, error, options.cwd));
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -92,7 +104,7 @@ export function runDaemonizing(
     if (options.timeoutMs !== undefined)
       timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", reject);
+    child.on("error", (error) => reject(explainStartFailure(program, error)));
     child.on("exit", (code, signal) => {
       if (timer) clearTimeout(timer);
       // Give already-written stderr a moment to arrive, then stop listening so the daemon can't hold us.
@@ -149,8 +161,8 @@ export function runPipeline(
         stderr: Buffer.concat(errors).toString("utf8"),
       });
     };
-    left.on("error", reject);
-    right.on("error", reject);
+    left.on("error", (error) => reject(explainStartFailure(p0, error, options.producerCwd)));
+    right.on("error", (error) => reject(explainStartFailure(c0, error, options.consumerCwd)));
     left.on("close", done);
     right.on("close", done);
   });
