@@ -1,0 +1,229 @@
+// Making a machine without ever losing track of it: intent in the ledger before create, regions tried
+// in order on capacity, the id recorded as soon as heard, running with an address, host key pinned,
+// sshd answering; on any failure the machine is torn down before the error goes up.
+import { writeFile } from "node:fs/promises";
+import { OffloadError } from "../errors.js";
+import { type PickOptions, pickAddress } from "./address.js";
+import { isProviderError, isRetryable } from "./errors.js";
+import {
+  buildUserData,
+  ensureLoginKey,
+  generateKeyPair,
+  knownHostsLine,
+  publicKeyBody,
+} from "./host-key.js";
+import { currentOwner, type Ledger, newTag } from "./ledger.js";
+import { waitForSsh } from "./ready.js";
+import { defaultSleep } from "./retry.js";
+import { tearDown, terminateUntilGone } from "./teardown.js";
+import type { MachineDescription, MachineSpec, Provider } from "./types.js";
+
+export interface ProvisionRequest {
+  spec: Omit<MachineSpec, "region" | "userData">;
+  /** The image's login user. */
+  user: string;
+  target?: string;
+  keep?: boolean;
+  address?: PickOptions;
+  /** Where offload keeps its login key (the ledger's parent: the user state dir). */
+  stateDir: string;
+  /** ssh config for the readiness probe (`/dev/null`: none). */
+  sshConfig?: string;
+  /** Waiting until running with an address (default 15 min) and until ssh answers (default 5 min). */
+  runningTimeoutMs?: number;
+  sshTimeoutMs?: number;
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Each wait says what it waits for. */
+  onWait?: (what: string) => void;
+}
+
+export interface Machine {
+  tag: string;
+  id: string;
+  region: string | undefined;
+  address: string;
+  user: string;
+  identityFile: string;
+  knownHostsFile: string;
+}
+
+/** Creates, waits and pins; returns a machine ssh reaches with the pinned key, or tears it down and throws. */
+export async function provisionMachine(
+  provider: Provider,
+  ledger: Ledger,
+  request: ProvisionRequest,
+): Promise<Machine> {
+  const tag = newTag();
+  const loginKey = await ensureLoginKey(request.stateDir);
+  const hostKey = await generateKeyPair(tag);
+  const userData = buildUserData({ hostKey, loginKeys: [loginKey.publicKey] });
+  await ledger.write({
+    tag,
+    provider: provider.kind,
+    ...(request.target === undefined ? {} : { target: request.target }),
+    state: "intent",
+    keep: request.keep ?? false,
+    createdAt: new Date().toISOString(),
+    owner: currentOwner(),
+    user: request.user,
+    hostKey: publicKeyBody(hostKey.publicKey),
+  });
+  try {
+    const { id, region, running } = await createInSomeRegion(
+      provider,
+      ledger,
+      tag,
+      { ...request.spec, userData },
+      request,
+    );
+    const address = pickAddress(running.addresses, request.address);
+    if (address === undefined) throw new Error("unreachable: running without an address");
+    const knownHostsFile = ledger.knownHostsPath(tag);
+    await writeFile(knownHostsFile, `${knownHostsLine(address, hostKey.publicKey)}\n`, {
+      mode: 0o600,
+    });
+    await ledger.update(tag, { address });
+    const endpoint = { address, user: request.user, identityFile: loginKey.path, knownHostsFile };
+    request.onWait?.(`ssh on ${address}`);
+    await waitForSsh(
+      { ...endpoint, ...(request.sshConfig === undefined ? {} : { sshConfig: request.sshConfig }) },
+      withOptional({
+        timeoutMs: request.sshTimeoutMs,
+        sleep: request.sleep,
+        onWait: request.onWait,
+      }),
+    );
+    return { tag, id, region, ...endpoint };
+  } catch (error) {
+    await tearDown(
+      provider,
+      ledger,
+      tag,
+      withOptional({ pollMs: request.pollMs, sleep: request.sleep, onWait: request.onWait }),
+    );
+    throw error;
+  }
+}
+
+interface Created {
+  id: string;
+  region: string | undefined;
+  running: MachineDescription;
+}
+
+/** Tries each region in turn; a capacity error (at create, or as the server's fault) moves on. */
+async function createInSomeRegion(
+  provider: Provider,
+  ledger: Ledger,
+  tag: string,
+  spec: MachineSpec,
+  request: ProvisionRequest,
+): Promise<Created> {
+  const regions = provider.regions.length > 0 ? provider.regions : [undefined];
+  const faults: string[] = [];
+  for (const region of regions) {
+    await ledger.update(tag, region === undefined ? {} : { region });
+    const id = await createOnce(
+      provider,
+      tag,
+      region === undefined ? spec : { ...spec, region },
+      request,
+    );
+    if (id === undefined) {
+      faults.push(`${region ?? "default region"}: no capacity`);
+      continue;
+    }
+    await ledger.update(tag, { id, state: "created" });
+    const running = await waitUntilRunning(provider, id, region, request);
+    if (running.state === "running") return { id, region, running };
+    if (running.faultIsCapacity !== true) {
+      throw new OffloadError(
+        "E_MACHINE_FAILED",
+        `the machine ${id} failed to start in ${region ?? "the default region"}: ${running.fault ?? running.rawState}`,
+        {
+          hint: "check the flavor and image in the cloud's console; offload deleted the machine",
+        },
+      );
+    }
+    faults.push(`${region ?? "default region"}: ${running.fault ?? "no capacity"}`);
+    request.onWait?.(
+      `another region: ${region} has no capacity (${running.fault ?? running.rawState})`,
+    );
+    // The failed server holds the tag too: delete it before the next region's create.
+    await terminateUntilGone(
+      provider,
+      id,
+      region,
+      withOptional({ pollMs: request.pollMs, sleep: request.sleep, onWait: request.onWait }),
+    );
+    await ledger.update(tag, { state: "intent", id: undefined });
+  }
+  throw new OffloadError(
+    "E_CLOUD_CAPACITY",
+    `no region had capacity for ${spec.flavor}: ${faults.join("; ")}`,
+    {
+      hint: "add regions to the target's `region:` list, pick another flavor, or try again later",
+    },
+  );
+}
+
+/** The id, or undefined on a capacity refusal. A transient failure may have created it: look for the tag. */
+async function createOnce(
+  provider: Provider,
+  tag: string,
+  spec: MachineSpec,
+  request: ProvisionRequest,
+): Promise<string | undefined> {
+  const sleep = request.sleep ?? defaultSleep;
+  let pause = request.pollMs ?? 1_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await provider.create(spec, tag);
+    } catch (error) {
+      if (isProviderError(error, "capacity")) return undefined;
+      if (!isRetryable(error) || attempt >= 4) throw error;
+      const made = (await provider.list(tag)).find(
+        (m) => m.region === undefined || m.region === spec.region,
+      );
+      if (made !== undefined) return made.id;
+      request.onWait?.(`the cloud to accept the create again (${error.message})`);
+      await sleep(error.retryAfterMs ?? pause);
+      pause *= 2;
+    }
+  }
+}
+
+/** Polls with backoff until running with an address, or error, or the timeout. */
+async function waitUntilRunning(
+  provider: Provider,
+  id: string,
+  region: string | undefined,
+  request: ProvisionRequest,
+): Promise<MachineDescription> {
+  const sleep = request.sleep ?? defaultSleep;
+  const deadline = Date.now() + (request.runningTimeoutMs ?? 15 * 60_000);
+  let pause = request.pollMs ?? 1_000;
+  for (;;) {
+    const now = await provider.describe(id, region);
+    if (now.state === "error" || now.state === "gone") return now;
+    const address = pickAddress(now.addresses, request.address);
+    if (now.state === "running" && address !== undefined) return now;
+    if (Date.now() + pause > deadline) {
+      throw new OffloadError(
+        "E_MACHINE_FAILED",
+        `the machine ${id} was still ${now.rawState}${now.state === "running" ? " without an address" : ""} after the wait`,
+        {
+          hint: "the cloud may be slow or the network gives no address; offload deleted the machine",
+        },
+      );
+    }
+    request.onWait?.(`machine ${id} to run with an address (${now.rawState})`);
+    await sleep(pause);
+    pause = Math.min(pause * 2, 10_000);
+  }
+}
+
+function withOptional<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
