@@ -49,5 +49,6 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     rebuildEnv: extras.rebuildEnv ?? false,
     gpus: settings.gpus,
     secrets: extras.secrets ?? {},
+    progressPatterns: settings.progress.patterns,
   };
 }

@@ -213,7 +213,9 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .option("--html [file]", "write an HTML report (default .offload/runs/<id>/report.html)")
     .option("--json", "print the summaries as JSON")
     .action(async (runs: string[], flags: ReportFlags) => {
-      setCode(await reportCommand(createStore(findProjectDir(process.cwd())), runs, flags, out));
+      const { projectDir, settings } = await load({});
+      const patterns = settings.progress.patterns;
+      setCode(await reportCommand(createStore(projectDir), runs, { ...flags, patterns }, out));
     });
 
   program
@@ -227,7 +229,10 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     )
     .option("--json", "print one JSON event a line")
     .action(async (file: string, flags: EventsFlags) => {
-      setCode(await eventsCommand(file, flags, out));
+      const { settings } = await load({});
+      setCode(
+        await eventsCommand(file, { ...flags, configPatterns: settings.progress.patterns }, out),
+      );
     });
 
   return program;

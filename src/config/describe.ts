@@ -73,5 +73,8 @@ export function describeSettings(
     system_site_packages: at("python.system_site_packages", s.python.systemSitePackages),
   };
   out.gpus = at("gpus", s.gpus);
+  out.progress = {
+    patterns: s.progress.patterns.map((value, index) => at(`progress.patterns[${index}]`, value)),
+  };
   return out;
 }

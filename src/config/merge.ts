@@ -73,6 +73,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     ssh: {},
     reconnect: { timeout: DEFAULT_RECONNECT_TIMEOUT_SECONDS },
     python: {},
+    progress: { patterns: [] },
   };
   for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "sync.tool"])
     sources[key] = { kind: "default" };
@@ -103,6 +104,12 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
       settings.gpus = data.gpus;
       sources.gpus = sourceOf(layer, "gpus");
     }
+    // The user's patterns and the project's both apply: each teaches a format once.
+    (data.progress?.patterns ?? []).forEach((pattern, index) => {
+      const at = `progress.patterns[${settings.progress.patterns.length}]`;
+      sources[at] = sourceOf(layer, `progress.patterns[${index}]`);
+      settings.progress.patterns.push(pattern);
+    });
     mergeEnv(settings, sources, layer);
     mergeLists(settings, sources, layer);
     mergeNested(settings, sources, layer, input);

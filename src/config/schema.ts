@@ -140,6 +140,39 @@ const targetShape = {
     .optional(),
 };
 
+/** A regex with named groups, checked here so a mistake points at its line in offload.yaml. */
+const progressPattern = z
+  .string({ error: "expected a regular expression" })
+  .superRefine((text, ctx) => {
+    try {
+      new RegExp(text);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `not a valid regular expression: ${(error as Error).message}`,
+        params: { hint: "Use JavaScript regex syntax, e.g. acc=(?<accuracy>[0-9.]+)" },
+      });
+      return;
+    }
+    if (!/\(\?<[A-Za-z_$][\w$]*>/.test(text)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "has no named group, so it cannot name a metric",
+        params: { hint: "Name each number you want, e.g. acc=(?<accuracy>[0-9.]+)" },
+      });
+    }
+  });
+
+const progressSchema = z.strictObject({
+  patterns: z
+    .array(progressPattern, { error: "expected a list of regular expressions" })
+    .optional()
+    .meta({
+      description:
+        "Regexes run on every log line: each named group is a metric, `epoch`/`epochs`/`step`/`steps`/`percent` groups are progress",
+    }),
+});
+
 export const targetSchema = z.strictObject({
   ...targetShape,
   host: hostString,
@@ -152,6 +185,7 @@ export const settingsFileSchema = z.strictObject(
       .regex(PROJECT_NAME, { error: "a project name is letters, digits, `.`, `_` and `-`" })
       .optional(),
     ...targetShape,
+    progress: progressSchema.optional(),
     targets: z
       .record(
         z

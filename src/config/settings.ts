@@ -44,6 +44,8 @@ export interface EffectiveSettings {
   reconnect: { timeout: number };
   python: { requirements?: string; interpreter?: string; systemSitePackages?: boolean };
   gpus?: number;
+  /** `progress.patterns`: the user's regexes for log lines the built-in parsers miss. */
+  progress: { patterns: string[] };
 }
 
 export interface LoadedSettings {

@@ -9,7 +9,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
 import type { RunRecord } from "./record.js";
@@ -39,6 +39,8 @@ export interface RunStore {
    */
   openLog(id: string): LogSink;
   logSize(id: string): Promise<number>;
+  /** The last `bytes` of the run's output.log from a line start ("" when there is none). */
+  readLogTail(id: string, bytes: number): Promise<string>;
 }
 
 /** Writes next to the target and renames over it, so a reader never sees half a file. */
@@ -198,6 +200,21 @@ export function openRunStore(projectDir: string): RunStore {
         (s) => s.size,
         () => 0,
       );
+    },
+    async readLogTail(id, bytes) {
+      const file = await open(join(runDir(id), "output.log"), "r").catch(() => undefined);
+      if (file === undefined) return "";
+      try {
+        const { size } = await file.stat();
+        const start = Math.max(0, size - bytes);
+        const buffer = Buffer.alloc(size - start);
+        await file.read(buffer, 0, buffer.length, start);
+        const text = buffer.toString("utf8");
+        // A tail that starts mid-line would read as a different line: begin at the next one.
+        return start === 0 ? text : text.slice(text.search(/[\r\n]/) + 1);
+      } finally {
+        await file.close();
+      }
     },
   };
 }

@@ -8,6 +8,9 @@ import { completeRun, type RunControls } from "./complete.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
+/** Enough of the log's end to hold the last header a framework printed (they repeat each epoch). */
+const PRIME_BYTES = 256 * 1024;
+
 export interface AttachRequest {
   transport: Transport;
   store: RunStore;
@@ -19,13 +22,19 @@ export interface AttachRequest {
   controls?: RunControls;
   /** The run was stopped on request (`offload stop`): a non-zero end is recorded as stopped. */
   stopRequested?: boolean;
+  /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
+  progressPatterns?: readonly string[];
 }
 
 export async function attachRun(request: AttachRequest): Promise<RunRecord> {
   const { transport, store } = request;
   const started = performance.now();
   const record = await store.load(request.runId);
-  const report = trackProgress(request.report, store.runDir(record.id));
+  // The log so far primes the parsers (a YOLO header, a Keras epoch) without reporting it again.
+  const report = trackProgress(request.report, store.runDir(record.id), {
+    patterns: request.progressPatterns ?? [],
+    seen: await store.readLogTail(record.id, PRIME_BYTES),
+  });
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
   report({

@@ -5,14 +5,26 @@ import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Reporter } from "../events.js";
 import { createLogParser } from "../progress/index.js";
-import type { UserPattern } from "../progress/types.js";
+
+export interface TrackOptions {
+  /** `progress.patterns` from the settings: the user's regexes beside the built-in parsers. */
+  patterns?: readonly string[];
+  /**
+   * The log this machine already has (an attach): read only to set the parsers' state (a YOLO
+   * header names the columns of the rows that follow), never reported or written again.
+   */
+  seen?: string;
+}
 
 export function trackProgress(
   report: Reporter,
   runDir: string,
-  patterns: readonly UserPattern[] = [],
+  options: TrackOptions = {},
 ): Reporter {
-  const parser = createLogParser({ patterns });
+  const parser = createLogParser({
+    patterns: (options.patterns ?? []).map((pattern) => ({ pattern })),
+  });
+  if (options.seen) parser.push(options.seen);
   const decoder = new StringDecoder("utf8");
   const metricsPath = join(runDir, "metrics.jsonl");
   return (event) => {

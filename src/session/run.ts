@@ -47,6 +47,8 @@ export interface RunSettings {
   gpus?: number | undefined;
   /** Values resolved locally (`--secret`); they reach the job through a 0600 file, nowhere else. */
   secrets: Record<string, string>;
+  /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
+  progressPatterns?: readonly string[];
 }
 
 export interface RunRequest {
@@ -68,7 +70,9 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const { transport, store, settings } = request;
   const started = performance.now();
   const id = createRunId();
-  const report = trackProgress(request.report, store.runDir(id));
+  const report = trackProgress(request.report, store.runDir(id), {
+    patterns: settings.progressPatterns ?? [],
+  });
   planDownloads(settings.download); // refuse bad rules before anything moves
 
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under

@@ -1,5 +1,5 @@
 // `offload events FILE`: the real CLI on the log fixtures, as a user checking a regex would run it.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +42,21 @@ describe("offload events", () => {
     expect(result.stdout).toMatch(/^1 {2}progress {2}epoch 1\/2 {2}step 1\/2\s+\[epoch\]$/m);
     expect(result.stdout).toMatch(/^1 {2}metric {4}loss = 5\.2281 epoch 1 step 1\s+\[epoch\]$/m);
     expect(result.stderr).toMatch(/progress events, \d+ metrics \(loss, lr, train_loss/);
+  });
+
+  it("applies progress.patterns from offload.yaml as a run would, before --pattern's", async () => {
+    const project = await mkdtemp(join(tmpdir(), "offload-events-config-"));
+    try {
+      await writeFile(
+        join(project, "offload.yaml"),
+        "progress:\n  patterns:\n    - 'Python (?<python_minor>\\d+\\.\\d+)'\n",
+      );
+      const result = await runCli(["events", fixture("noise.txt"), "--json"], { cwd: project });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('"name":"python_minor","value":3.11');
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
   });
 
   it("adds the metrics of a user's --pattern", async () => {

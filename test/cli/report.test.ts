@@ -98,3 +98,31 @@ describe("offload report", () => {
     expect(result.stderr).toContain("E_RUN_NOT_FOUND");
   });
 });
+
+describe("offload report with progress.patterns in offload.yaml", () => {
+  it("adds what the patterns find in a run's log, for a run recorded before they were written", async () => {
+    const id = IDS[0] ?? "";
+    const log = "epoch 1 throughput 700.5 img/s\nepoch 2 throughput 812.25 img/s\n";
+    await writeFile(join(dir, ".offload/runs", id, "output.log"), log);
+    const plain = JSON.parse((await runCli(["report", "aaaa", "--json"], { cwd: dir })).stdout);
+    expect(plain[0].metrics.map((m: { name: string }) => m.name)).toEqual(["loss", "acc"]);
+
+    await writeFile(
+      join(dir, "offload.yaml"),
+      "host: local\nprogress:\n  patterns:\n    - 'throughput (?<throughput>[0-9.]+) img/s'\n",
+    );
+    try {
+      const result = await runCli(["report", "aaaa", "--json"], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)[0].metrics).toContainEqual({
+        name: "throughput",
+        goal: "max",
+        final: 812.25,
+        best: 812.25,
+        count: 2,
+      });
+    } finally {
+      await writeFile(join(dir, "offload.yaml"), "host: local\n");
+    }
+  });
+});

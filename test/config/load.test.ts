@@ -172,6 +172,31 @@ describe("loadSettings", () => {
     ]);
   });
 
+  it("reads progress.patterns from the user file and offload.yaml, naming each one's line", async () => {
+    writeUser("progress:\n  patterns:\n    - 'gpu (?<gpu_util>[0-9]+)%'\n");
+    writeProject("host: local\nprogress:\n  patterns:\n    - 'acc=(?<acc>[0-9.]+)'\n");
+    const { settings, sources } = await loadSettings({ projectDir, homeDir: home, env: {} });
+    expect(settings.progress.patterns).toEqual(["gpu (?<gpu_util>[0-9]+)%", "acc=(?<acc>[0-9.]+)"]);
+    expect(sources["progress.patterns[1]"]).toEqual({
+      kind: "project",
+      file: "offload.yaml",
+      line: 4,
+    });
+  });
+
+  it("refuses a progress pattern that is not a regex or names no group, at its line", async () => {
+    writeProject("progress:\n  patterns:\n    - 'acc=([0-9.]+'\n    - 'acc=([0-9.]+)'\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    const [first = "", second = ""] = error.message.split("\n");
+    expect(first).toMatch(
+      /^offload\.yaml:3:7: progress\.patterns\[0\]: not a valid regular expression: /,
+    );
+    expect(second).toBe(
+      "offload.yaml:4:7: progress.patterns[1]: has no named group, so it cannot name a metric",
+    );
+  });
+
   it("reports a missing target host at the target", async () => {
     writeProject("targets:\n  gpu:\n    remote_dir: /w\n");
     const error = await loadError();

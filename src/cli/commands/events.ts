@@ -10,6 +10,8 @@ import type { Output } from "../render.js";
 export interface EventsFlags {
   pattern?: string[];
   json?: boolean;
+  /** `progress.patterns` from offload.yaml: they apply here as in a run, before `--pattern`'s. */
+  configPatterns?: readonly string[];
 }
 
 export interface LineEvent {
@@ -65,7 +67,9 @@ export async function eventsCommand(
       cause,
     });
   });
-  const patterns = (flags.pattern ?? []).map((pattern) => ({ pattern }));
+  const patterns = [...(flags.configPatterns ?? []), ...(flags.pattern ?? [])].map((pattern) => ({
+    pattern,
+  }));
   const found = parseLogLines(text, patterns);
   // One write: a long log makes many lines, and a reader such as `head` may leave early.
   if (flags.json) {

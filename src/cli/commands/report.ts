@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { renderReportHtml } from "../../report/html.js";
 import { parseMetricsJsonl } from "../../report/metrics.js";
+import { addPatternMetrics } from "../../report/pattern-metrics.js";
 import { buildReportData } from "../../report/report-data.js";
 import { type RunSummary, summarizeRun } from "../../report/summary.js";
 import { formatReport } from "../../report/text.js";
@@ -15,21 +16,31 @@ export interface ReportFlags {
   /** true: the default path; a string: that file. */
   html?: string | boolean;
   json?: boolean;
+  /** `progress.patterns` from offload.yaml: also read from each run's log, for runs made before them. */
+  patterns?: readonly string[];
 }
 
-async function loadSummaries(store: RunStore, ids: readonly string[]): Promise<RunSummary[]> {
+async function readOptional(path: string): Promise<string> {
+  return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return "";
+    throw error;
+  });
+}
+
+async function loadSummaries(
+  store: RunStore,
+  ids: readonly string[],
+  patterns: readonly string[],
+): Promise<RunSummary[]> {
   const resolved = ids.length === 0 ? [await store.resolveId(undefined)] : ids;
   const summaries: RunSummary[] = [];
   for (const partial of resolved) {
     const id = await store.resolveId(partial);
     const record = await store.load(id);
-    const text = await readFile(join(store.runDir(id), "metrics.jsonl"), "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return "";
-        throw error;
-      },
-    );
-    summaries.push(summarizeRun(record, parseMetricsJsonl(text)));
+    const points = parseMetricsJsonl(await readOptional(join(store.runDir(id), "metrics.jsonl")));
+    const log =
+      patterns.length === 0 ? "" : await readOptional(join(store.runDir(id), "output.log"));
+    summaries.push(summarizeRun(record, addPatternMetrics(points, log, patterns)));
   }
   return summaries;
 }
@@ -56,7 +67,7 @@ export async function reportCommand(
   flags: ReportFlags,
   out: Output,
 ): Promise<number> {
-  const runs = await loadSummaries(store, ids);
+  const runs = await loadSummaries(store, ids, flags.patterns ?? []);
   if (flags.html !== undefined && flags.html !== false) {
     const path =
       typeof flags.html === "string"

@@ -105,6 +105,7 @@ export async function attachCommand(
       reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
       graceSeconds: run.graceSeconds,
       controls: interrupts.controls,
+      progressPatterns: settings.progress.patterns,
     });
     return exitCodeOf(record);
   } finally {
