@@ -10,6 +10,12 @@ export type ReadSecretFile = (path: string) => string;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RUN_DIR_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRETS_FILE = "secrets.sh";
+/** Linux's MAX_ARG_STRLEN: the longest `NAME=value` string (with its NUL) a process can be given. */
+const MAX_ENV_STRING = 128 * 1024;
+
+function formatKiB(bytes: number): string {
+  return `${Math.round(bytes / 1024)} KiB`;
+}
 
 function secretError(message: string, hint: string, cause?: unknown): OffloadError {
   return new OffloadError("E_SECRET", message, cause === undefined ? { hint } : { hint, cause });
@@ -38,6 +44,13 @@ export function resolveSecrets(
       throw secretError(`--secret ${name} is given twice.`, "Give each secret once.");
     const value =
       equals === -1 ? readVariable(name, env) : readSecretFile(spec, equals, env, readFile);
+    // Linux refuses to start a program with one environment string over 128 KiB (E2BIG, "Argument list
+    // too long"): the job could never start, so say so before anything reaches the host.
+    if (Buffer.byteLength(`${name}=${value}`) >= MAX_ENV_STRING)
+      throw secretError(
+        `The secret ${name} is ${formatKiB(Buffer.byteLength(value))}; no environment variable over 128 KiB can reach a program ("Argument list too long").`,
+        `Send it as a file instead: put it in the project (listed in .gitignore) or an upload rule, and have the job read it; or pass a path or a smaller token as the secret.`,
+      );
     if (value.includes("\0"))
       throw secretError(
         `The secret ${name} contains a NUL byte, which no environment variable can hold.`,
@@ -86,14 +99,16 @@ function readSecretFile(
   }
 }
 
-/** The file the launcher sources: one `export NAME='value'` line a secret, in the order given. */
+/**
+ * The file the launcher sources: one `NAME='value'` line a secret, in the order given, then the names.
+ * Not exported yet: the `rm` that deletes the file must not carry them (a big one makes its exec fail).
+ */
 export function encodeSecretsFile(secrets: Readonly<Record<string, string>>): string {
-  return Object.entries(secrets)
-    .map(([name, value]) => {
-      if (!NAME.test(name)) throw new Error(`encodeSecretsFile: bad name ${JSON.stringify(name)}`);
-      return `export ${name}=${quoteShell(value)}\n`;
-    })
-    .join("");
+  const names = Object.keys(secrets);
+  for (const name of names)
+    if (!NAME.test(name)) throw new Error(`encodeSecretsFile: bad name ${JSON.stringify(name)}`);
+  const lines = Object.entries(secrets).map(([name, value]) => `${name}=${quoteShell(value)}\n`);
+  return `${lines.join("")}offload_secret_names='${names.join(" ")}'\n`;
 }
 
 function checkRunDirVar(runDirVar: string): void {
@@ -120,11 +135,14 @@ export function buildSecretsReceiveLines(runDirVar: string, byteCount: number): 
 }
 
 /**
- * Launcher lines, after its env exports and before the job starts: export the secrets and delete the
- * file at once, so it exists only for the moment between the launch round trip and the launcher.
+ * Launcher lines, after its env exports and before the job starts: read the secrets, empty the file
+ * with a builtin (no PATH, no exec that could fail) and delete it, then export them. The file exists
+ * only for the moment between the launch round trip and the launcher, and never outlives it whole.
  */
 export function buildSecretsSourceLines(runDirVar: string): string[] {
   checkRunDirVar(runDirVar);
   const file = `"$${runDirVar}/${SECRETS_FILE}"`;
-  return [`if [ -f ${file} ]; then . ${file}; rm -f ${file}; fi`];
+  return [
+    `if [ -f ${file} ]; then . ${file}; : > ${file}; rm -f ${file}; export $offload_secret_names; fi`,
+  ];
 }

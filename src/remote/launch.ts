@@ -46,9 +46,12 @@ export function buildJobScript(plan: LaunchPlan): string {
  */
 export function buildLauncherScript(plan: LaunchPlan): string {
   const run = remoteRunDir(plan.runId);
-  const exports = Object.entries(plan.env).map(
-    ([key, value]) => `export ${key}=${quoteShell(value)}`,
-  );
+  const exports = [
+    // The job's PATH (-e PATH=…) is the launcher's too: keep the login one for what offload runs.
+    "offload_path=$PATH",
+    ...Object.entries(plan.env).map(([key, value]) => `export ${key}=${quoteShell(value)}`),
+    ...(Object.hasOwn(plan.env, "PATH") ? [PATH_FALLBACK] : []),
+  ];
   const shutdown = plan.shutdown.map((command) => `( ${command}\n) || true`);
   return [
     `# offload launcher for run ${plan.runId}`,
@@ -72,6 +75,17 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     "",
   ].join("\n");
 }
+
+/**
+ * A PATH without sh, mv or rm would leave the job unstarted, its exit status unwritten (a "lost" run)
+ * and the secrets file in place: say so in the log and append the login PATH, searched last.
+ */
+const PATH_FALLBACK = `for offload_tool in sh mv rm; do
+  if ! command -v "$offload_tool" >/dev/null 2>&1; then
+    printf 'offload: the PATH given to the run (%s) has no %s; the login PATH is appended to it\\n' "$PATH" "$offload_tool" >&2
+    export PATH="$PATH:$offload_path"; break
+  fi
+done`;
 
 /**
  * The launch round trip: check that the run still holds the lock, write spec.json (from stdin), launch.sh and job.sh, start the

@@ -76,6 +76,10 @@ describe("resolveSecrets", () => {
       /not an environment/,
     );
     expectSecretError(() => resolveSecrets(["A", "A"], { A: "x" }, readText), /twice/);
+    expectSecretError(
+      () => resolveSecrets(["BIG"], { BIG: "x".repeat(400_000) }, readText),
+      /391 KiB.*Argument list too long/,
+    );
   });
 });
 
@@ -168,6 +172,18 @@ describe("secrets through the launch round trip", () => {
     expect(await exited).toBe(0);
     expect(Buffer.concat(out).toString("utf8")).toBe(secret);
     for (const file of filesUnder(root)) expect(readText(file)).not.toContain(marker);
+  });
+
+  it("leaves no secret byte on disk when the PATH has no rm", () => {
+    mkdirSync(join(root, "run"));
+    writeFileSync(join(root, "run", "secrets.sh"), encodeSecretsFile({ TOK: "hunter2hunter2" }));
+    const ran = runSh(
+      ["R=run", "PATH=/nonexistent", ...buildSecretsSourceLines("R"), 'printf "%s" "$TOK"'].join(
+        "\n",
+      ),
+    );
+    expect(ran.stdout).toBe("hunter2hunter2");
+    for (const file of filesUnder(root)) expect(readText(file)).not.toContain("hunter2");
   });
 
   it("sources nothing, and fails nothing, when a run has no secrets", () => {

@@ -1,0 +1,80 @@
+// The launch's unhappy paths on a real host: a secret too big for any environment, a PATH without the
+// tools the launcher runs, a full disk. Each ends with a cause named and no secret left on the disk.
+import { randomBytes } from "node:crypto";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts, execInHost } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+describeWithHosts(
+  1,
+  "launch paths that cannot finish",
+  (bed) => {
+    const host = bed.hosts[0] ?? "offload-h1";
+    const unique = `${process.pid}-${Date.now()}`;
+    const offload = (p: TempProject, args: string[], env: NodeJS.ProcessEnv = {}) =>
+      runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+        cwd: p.dir,
+        env,
+      });
+    const inHost = async (script: string) => (await execInHost(host, ["sh", "-c", script])).stdout;
+
+    it("refuses a 400 KB secret before anything reaches the host, naming the cause", async () => {
+      project = await makeProject();
+      await project.write("job.sh", "echo never\n");
+      await project.write("big.secret", randomBytes(200_000).toString("hex"));
+      const remote = `launch-bigsecret-${unique}`;
+      const result = await offload(project, [
+        "run",
+        "--host",
+        `${host}/${remote}`,
+        "--secret",
+        "BIG=@big.secret",
+        "--",
+        "sh",
+        "job.sh",
+      ]);
+      expect(result.code).toBe(200);
+      expect(result.stderr).toContain("E_SECRET");
+      expect(result.stderr).toContain("Argument list too long");
+      expect(result.stdout).not.toContain("never");
+      expect(await inHost(`find /root/${remote} -name secrets.sh 2>/dev/null; true`)).toBe("");
+    });
+
+    it("runs with PATH=/nonexistent, says what it did, and leaves no secret file", async () => {
+      project = await makeProject();
+      await project.write("job.sh", 'printf "token has %s chars\\n" "${#TOK}"\n');
+      const remote = `launch-path-${unique}`;
+      const result = await offload(
+        project,
+        [
+          "run",
+          "--host",
+          `${host}/${remote}`,
+          "-e",
+          "PATH=/nonexistent",
+          "--secret",
+          "TOK",
+          "--",
+          "sh",
+          "job.sh",
+        ],
+        { TOK: "abcdefghij" },
+      );
+      expect(result.stdout).toContain("the PATH given to the run (/nonexistent) has no sh");
+      expect(result.stdout).toContain("token has 10 chars");
+      expect(result.code).toBe(0);
+      const [id] = await project.runIds();
+      expect(await project.record(id ?? "")).toMatchObject({ status: "succeeded", exitCode: 0 });
+      expect(await inHost(`find /root/${remote} -name 'secrets.sh' -o -name exit.tmp`)).toBe("");
+      expect(await inHost(`cat /root/${remote}/.offload/runs/${id}/exit`)).toBe("0\n");
+    });
+  },
+  { netns: true },
+);
