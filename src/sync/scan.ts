@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { decodeName, encodePath, mayBeMangled } from "./raw-names.js";
 
 /** Never worth uploading: VCS data, offload's own state, virtualenvs, caches, dependency trees. */
 export const DEFAULT_IGNORES = [
@@ -47,17 +48,43 @@ interface Rules {
 
 /** The rule files among a directory's entries (opening only those that exist: a failed open costs an
  * exception, and a scan passes thousands of directories). */
-function readRules(dir: string, present: ReadonlySet<string>): string | undefined {
+function readRules(dir: string | Buffer, present: ReadonlySet<string>): string | undefined {
   const texts: string[] = [];
   for (const name of RULE_FILES) {
     if (!present.has(name)) continue;
     try {
-      texts.push(readFileSync(join(dir, name), "utf8"));
+      texts.push(readFileSync(childPath(dir, name), "utf8"));
     } catch {
       // gone since the listing, or unreadable: as if absent
     }
   }
   return texts.length > 0 ? texts.join("\n") : undefined;
+}
+
+interface Entry {
+  name: string;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/** A directory's entries; one whose name is not valid UTF-8 keeps its bytes (raw-names.ts). */
+function listDirectory(dir: string | Buffer): Entry[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  if (!entries.some((entry) => mayBeMangled(entry.name))) return entries;
+  return readdirSync(dir, { withFileTypes: true, encoding: "buffer" }).map((entry) => ({
+    name: decodeName(entry.name),
+    isDirectory: () => entry.isDirectory(),
+    isFile: () => entry.isFile(),
+    isSymbolicLink: () => entry.isSymbolicLink(),
+  }));
+}
+
+/** A child's path for fs calls: bytes once a name on the way was not valid UTF-8. */
+function childPath(dir: string | Buffer, name: string): string | Buffer {
+  const raw = encodePath(name);
+  if (typeof dir === "string" && raw.toString("utf8") === name) return join(dir, name);
+  return Buffer.concat([typeof dir === "string" ? encodePath(dir) : dir, Buffer.from("/"), raw]);
 }
 
 function isIgnored(rules: readonly Rules[], path: string, isDir: boolean): boolean {
@@ -83,8 +110,8 @@ export async function scanWorkspace(
   // Synchronous file system calls: a scan is thousands of tiny calls, and each async one pays a thread
   // pool round trip (5,000 files: 280 ms async, a tenth of that sync). No stat per file: the listing
   // gives the types, and sizes would cost half the scan (measured), for a total rsync reports anyway.
-  function walk(dir: string, prefix: string, inherited: readonly Rules[]): void {
-    const entries = readdirSync(dir, { withFileTypes: true });
+  function walk(dir: string | Buffer, prefix: string, inherited: readonly Rules[]): void {
+    const entries = listDirectory(dir);
     const names = new Set(entries.map((e) => e.name));
     const local = readRules(dir, names);
     const rules =
@@ -101,7 +128,7 @@ export async function scanWorkspace(
       }
       if (!isDir && !entry.isFile() && !entry.isSymbolicLink())
         excluded.push(toRsyncExclude(path, false));
-      if (isDir) walk(join(dir, entry.name), `${path}/`, rules);
+      if (isDir) walk(childPath(dir, entry.name), `${path}/`, rules);
       else if (entry.isFile() || entry.isSymbolicLink()) files.push(path);
     }
   }

@@ -4,6 +4,7 @@ import { OffloadError } from "../errors.js";
 import { quoteShell } from "../remote/quote.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
+import { encodePath } from "./raw-names.js";
 import {
   buildRsyncFilesArgv,
   buildRsyncTreeArgv,
@@ -29,8 +30,10 @@ export interface UploadRequest {
   tool: SyncTool;
 }
 
-function nulList(paths: readonly string[]): string {
-  return paths.map((path) => `${path}\0`).join("");
+/** NUL-terminated paths, each as the bytes that name it on disk (not-UTF-8 names too: raw-names.ts). */
+function nulList(paths: readonly string[]): Buffer {
+  const nul = Buffer.from([0]);
+  return Buffer.concat(paths.flatMap((path) => [encodePath(path), nul]));
 }
 
 export async function uploadFiles(

@@ -1,0 +1,31 @@
+// File names that are not valid UTF-8: kept as JS strings that carry their exact bytes, so a scan can
+// list them and tar can still be given the very bytes that name the file ("surrogate escapes").
+
+const ESCAPED = /[\udc80-\udcff]/;
+
+/** A directory entry's name: its UTF-8 text when valid, else each byte >= 0x80 as U+DC80..U+DCFF. */
+export function decodeName(raw: Buffer): string {
+  const text = raw.toString("utf8");
+  if (Buffer.from(text, "utf8").equals(raw)) return text;
+  let escaped = "";
+  for (const byte of raw) escaped += String.fromCharCode(byte < 0x80 ? byte : 0xdc00 + byte);
+  return escaped;
+}
+
+/** The bytes a path names on disk: the inverse of `decodeName`, and plain UTF-8 for every other path. */
+export function encodePath(path: string): Buffer {
+  if (!ESCAPED.test(path)) return Buffer.from(path, "utf8");
+  const parts: Buffer[] = [];
+  for (const char of path) {
+    const code = char.charCodeAt(0);
+    parts.push(
+      code >= 0xdc80 && code <= 0xdcff ? Buffer.from([code - 0xdc00]) : Buffer.from(char, "utf8"),
+    );
+  }
+  return Buffer.concat(parts);
+}
+
+/** Whether a lossy UTF-8 listing may have mangled a name (then the directory is read as bytes). */
+export function mayBeMangled(name: string): boolean {
+  return name.includes("\ufffd");
+}

@@ -1,0 +1,50 @@
+// The tar fallback carries file names that are not valid UTF-8 byte for byte (a Linux file name is
+// bytes; one Latin-1 name from an old archive must not fail the whole sync).
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+describeWithHosts(1, "tar fallback with names that are not UTF-8", (bed) => {
+  const host = bed.hosts[0] ?? "offload-h1";
+
+  it("uploads them byte-exact, in a directory so named too", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", "sync:\n  tool: tar\n");
+    const root = Buffer.from(project.dir);
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
+    await writeFile(bytes(root, "/caf", [0xe9], ".txt"), "latin-1 name\n");
+    await mkdir(bytes(root, "/dir", [0xfe]));
+    await writeFile(bytes(root, "/dir", [0xfe], "/in", [0xfd], ".txt"), "nested\n");
+    await writeFile(join(project.dir, "ok.txt"), "plain\n");
+    await project.write(
+      "job.sh",
+      "cat \"$(printf 'caf\\351.txt')\" \"$(printf 'dir\\376/in\\375.txt')\" ok.txt\n",
+    );
+    const result = await runCli(
+      [
+        "run",
+        "--ssh-config",
+        bed.sshConfig,
+        "--host",
+        `${host}/tar-names-${process.pid}`,
+        "--",
+        "sh",
+        "job.sh",
+      ],
+      { cwd: project.dir },
+    );
+    expect(result.stderr).toContain("with tar");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("latin-1 name\nnested\nplain\n");
+  });
+});
