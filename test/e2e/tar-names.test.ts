@@ -20,8 +20,10 @@ describeWithHosts(1, "tar fallback with names that are not UTF-8", (bed) => {
     project = await makeProject();
     await project.write("offload.yaml", "sync:\n  tool: tar\n");
     const root = Buffer.from(project.dir);
-    const bytes = (...parts: (string | number[])[]) =>
-      Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
+    const bytes = (...parts: (Buffer | string | number[])[]) =>
+      Buffer.concat(
+        parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p as number[]))),
+      );
     await writeFile(bytes(root, "/caf", [0xe9], ".txt"), "latin-1 name\n");
     await mkdir(bytes(root, "/dir", [0xfe]));
     await writeFile(bytes(root, "/dir", [0xfe], "/in", [0xfd], ".txt"), "nested\n");
