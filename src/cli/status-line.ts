@@ -1,71 +1,200 @@
 // The one line at the bottom of a terminal that says where training stands (epoch, step, percent,
 // rate, ETA, the latest metrics), redrawn in place under the scrolling log.
 import type { MetricEvent, ProgressEvent } from "../progress/types.js";
-import { formatClock, formatNumber, formatRate } from "../report/format.js";
+import { formatClock, formatDuration, formatNumber, formatRate } from "../report/format.js";
 import { colorsFor } from "./colors.js";
 
 export interface StatusState {
   progress?: Omit<ProgressEvent, "type" | "source">;
-  /** Latest value a metric, the most recently updated last. */
-  metrics: Map<string, number>;
+  /** Latest value of each metric, in the order the log first printed them this epoch. */
+  metrics: Map<string, { value: number; epoch?: number }>;
   /** The log's unfinished last line, shown while nothing was parsed yet (`Downloading…`). */
   partial?: string;
+  /** When things were seen, for a rate and an ETA where the framework prints none. */
+  timing: Timing;
+}
+
+interface Timing {
+  /** When the current epoch was first seen, and how long each whole epoch seen took. */
+  epochStartedAt?: number;
+  epochMs: number[];
+  /** The first step seen in this epoch and when: a step rate measured over the epoch so far. */
+  firstStep?: { step: number; at: number };
+  /**
+   * Hugging Face prints the fraction of epochs done (`'epoch': 0.38`) beside a step count for the
+   * whole run: its epochs are not restarted bars, and the first fraction seen starts the clock.
+   */
+  fractional: boolean;
+  firstEpoch?: { epoch: number; at: number };
+  now: number;
 }
 
 export function emptyStatus(): StatusState {
-  return { metrics: new Map() };
+  return { metrics: new Map(), timing: { epochMs: [], fractional: false, now: 0 } };
 }
+
+/** A rate or an ETA measured over less than this swings too much to show. */
+const MIN_SAMPLE_MS = 1000;
 
 /**
  * Keeps only the latest state: a tqdm bar reports many times a second, and only its last word
- * matters. A new epoch drops the old epoch's step, percent and ETA unless the event brings its own.
+ * matters. A new epoch drops the old epoch's step, percent and ETA unless the event brings its own,
+ * and the metrics an older epoch printed: the line never shows one epoch's numbers beside another's.
  */
-export function applyStatusEvent(state: StatusState, event: ProgressEvent | MetricEvent): void {
+export function applyStatusEvent(
+  state: StatusState,
+  event: ProgressEvent | MetricEvent,
+  now: number = Date.now(),
+): void {
+  state.timing.now = now;
   if (event.type === "metric") {
-    state.metrics.delete(event.name);
-    state.metrics.set(event.name, event.value);
+    const entry: { value: number; epoch?: number } = { value: event.value };
+    if (event.epoch !== undefined) entry.epoch = event.epoch;
+    // Updating a value keeps its place: the order is the log's, not the order of updates.
+    state.metrics.set(event.name, entry);
     return;
   }
   const { type: _type, source: _source, ...next } = event;
   const previous = state.progress ?? {};
-  const newEpoch = next.epoch !== undefined && next.epoch !== previous.epoch;
+  const timing = state.timing;
+  if (next.epoch !== undefined && !Number.isInteger(next.epoch)) timing.fractional = true;
+  // `'epoch': 0.38` then `0.42` is the same epoch, further on; a new epoch is a new whole number.
+  const newEpoch =
+    !timing.fractional &&
+    next.epoch !== undefined &&
+    (previous.epoch === undefined || Math.floor(next.epoch) !== Math.floor(previous.epoch));
+  if (newEpoch && next.epoch !== undefined) startEpoch(state, next.epoch, previous.epoch, now);
   state.progress = newEpoch
     ? { ...(previous.epochs === undefined ? {} : { epochs: previous.epochs }), ...next }
     : { ...previous, ...next };
+  if (
+    next.step !== undefined &&
+    (timing.firstStep === undefined || next.step < timing.firstStep.step)
+  )
+    timing.firstStep = { step: next.step, at: now };
+  if (next.epoch !== undefined && timing.fractional && timing.firstEpoch === undefined)
+    timing.firstEpoch = { epoch: next.epoch, at: now };
+}
+
+function startEpoch(
+  state: StatusState,
+  epoch: number,
+  before: number | undefined,
+  now: number,
+): void {
+  const timing = state.timing;
+  // Only the epoch after the one timed is a whole epoch's time (not a jump, not a log joined mid-way).
+  if (
+    before !== undefined &&
+    timing.epochStartedAt !== undefined &&
+    Math.floor(epoch) === Math.floor(before) + 1
+  )
+    timing.epochMs.push(now - timing.epochStartedAt);
+  timing.epochStartedAt = now;
+  delete timing.firstStep;
+  for (const [name, metric] of state.metrics) {
+    if (metric.epoch !== undefined && Math.floor(metric.epoch) < Math.floor(epoch))
+      state.metrics.delete(name);
+  }
 }
 
 const BAR_CELLS = 12;
 
-function progressParts(p: NonNullable<StatusState["progress"]>): string[] {
+/**
+ * Whole epochs timed over a second in all: a log that arrives in one burst (an attach catching up)
+ * shows many epochs a few milliseconds apart, which says nothing about how long one takes.
+ */
+function timedEpochs(t: Timing): boolean {
+  return t.epochMs.reduce((a, b) => a + b, 0) >= MIN_SAMPLE_MS;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** The fraction of the whole run done, from the epochs when the log says how many there are. */
+function runFraction(p: NonNullable<StatusState["progress"]>, t: Timing): number | undefined {
+  if (p.epoch === undefined || !(p.epochs !== undefined && p.epochs > 0)) return undefined;
+  if (t.fractional) return Math.min(1, Math.max(0, p.epoch / p.epochs));
+  // The epoch under way (1-based: `Epoch 3/10` has done 2), and how far its bar is.
+  const within = p.steps ? (p.step ?? 0) / p.steps : (p.percent ?? 0) / 100;
+  return Math.min(1, Math.max(0, (p.epoch - 1 + within) / p.epochs));
+}
+
+/** Iterations a second measured over this epoch's steps, when the log printed no rate. */
+function measuredStepRate(p: NonNullable<StatusState["progress"]>, t: Timing): number | undefined {
+  if (p.step === undefined || t.firstStep === undefined) return undefined;
+  const ms = t.now - t.firstStep.at;
+  return ms >= MIN_SAMPLE_MS && p.step > t.firstStep.step
+    ? ((p.step - t.firstStep.step) * 1000) / ms
+    : undefined;
+}
+
+/** Seconds left: the log's own ETA, else from the step rate, else from how long epochs take. */
+function estimateEta(p: NonNullable<StatusState["progress"]>, t: Timing): number | undefined {
+  if (p.etaSeconds !== undefined) return p.etaSeconds;
+  const stepRate = p.rate ?? measuredStepRate(p, t);
+  // The steps count the whole run when no epochs are known, or when epochs are fractions of it.
+  const runSteps = p.epochs === undefined || t.fractional;
+  if (runSteps && p.steps !== undefined && p.step !== undefined && stepRate)
+    return (p.steps - p.step) / stepRate;
+  const fraction = runFraction(p, t);
+  if (fraction === undefined || p.epochs === undefined || p.epoch === undefined) return undefined;
+  if (timedEpochs(t)) {
+    const perEpoch = mean(t.epochMs);
+    return Math.max(0, perEpoch * (1 - fraction) * p.epochs) / 1000;
+  }
+  if (stepRate && p.steps !== undefined && p.step !== undefined && !t.fractional)
+    return (p.steps - p.step + (p.epochs - p.epoch) * p.steps) / stepRate;
+  // Fractional epochs: how fast the fraction grew since it was first seen.
+  const first = t.firstEpoch;
+  if (first === undefined || !(p.epoch > first.epoch) || t.now - first.at < MIN_SAMPLE_MS)
+    return undefined;
+  const perEpochMs = (t.now - first.at) / (p.epoch - first.epoch);
+  return (perEpochMs * (p.epochs - p.epoch)) / 1000;
+}
+
+function rateText(p: NonNullable<StatusState["progress"]>, t: Timing): string {
+  const rate = p.rate ?? measuredStepRate(p, t);
+  if (rate !== undefined && formatRate(rate) !== "") return formatRate(rate);
+  // No step rate at all (`Epoch 3/10 - loss: …` once an epoch): the time an epoch takes.
+  return timedEpochs(t) ? `${formatDuration(mean(t.epochMs))}/epoch` : "";
+}
+
+function progressParts(p: NonNullable<StatusState["progress"]>, t: Timing): string[] {
   const parts: string[] = [];
   if (p.epoch !== undefined)
     parts.push(`epoch ${formatNumber(p.epoch)}${p.epochs === undefined ? "" : `/${p.epochs}`}`);
   if (p.step !== undefined)
     parts.push(`step ${p.step}${p.steps === undefined ? "" : `/${p.steps}`}`);
+  const fraction = runFraction(p, t);
   const percent =
-    p.percent ?? (p.step !== undefined && p.steps ? (p.step / p.steps) * 100 : undefined);
+    p.percent ??
+    (p.step !== undefined && p.steps ? (p.step / p.steps) * 100 : undefined) ??
+    (fraction === undefined ? undefined : fraction * 100);
   if (percent !== undefined) {
     const clamped = Math.min(100, Math.max(0, percent));
     const filled = Math.round((clamped / 100) * BAR_CELLS);
     parts.push(`${"█".repeat(filled)}${"░".repeat(BAR_CELLS - filled)} ${Math.floor(clamped)}%`);
   }
-  if (p.rate !== undefined && formatRate(p.rate) !== "") parts.push(formatRate(p.rate));
-  if (p.etaSeconds !== undefined) parts.push(`ETA ${formatClock(p.etaSeconds)}`);
+  const rate = rateText(p, t);
+  if (rate !== "") parts.push(rate);
+  const eta = estimateEta(p, t);
+  if (eta !== undefined) parts.push(`ETA ${formatClock(eta)}`);
   return parts;
 }
 
 /**
  * The line as plain text, never wider than width - 1 (a full last column makes some terminals wrap).
- * Progress first; then as many of the newest metrics as fit, newest first.
+ * Progress first; then the metrics in the log's order, each that fits.
  */
 export function formatStatusLine(state: StatusState, width: number): string {
   const limit = Math.max(10, width - 1);
-  let line = state.progress ? progressParts(state.progress).join("  ") : "";
+  let line = state.progress ? progressParts(state.progress, state.timing).join("  ") : "";
   if (line === "" && state.metrics.size === 0) line = (state.partial ?? "").trim();
-  for (const [name, value] of [...state.metrics].reverse()) {
+  for (const [name, { value }] of state.metrics) {
     const next = `${line}${line === "" ? "" : "  "}${name} ${formatNumber(value)}`;
-    if (next.length > limit) break;
-    line = next;
+    if (next.length <= limit) line = next;
   }
   return line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
 }
@@ -140,7 +269,7 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
 
   return {
     update(event) {
-      applyStatusEvent(state, event);
+      applyStatusEvent(state, event, now());
       request();
     },
     showPartial(text) {

@@ -24,7 +24,7 @@ const metric = (name: string, value: number): RunEvent => ({
 });
 
 describe("formatStatusLine", () => {
-  it("shows epoch, step, percent, rate, ETA and the newest metrics first", () => {
+  it("shows epoch, step, percent, rate, ETA and the metrics in the log's order", () => {
     const state = emptyStatus();
     applyStatusEvent(state, {
       type: "progress",
@@ -39,7 +39,7 @@ describe("formatStatusLine", () => {
     applyStatusEvent(state, { type: "metric", name: "loss", value: 0.1234567, source: "tqdm" });
     applyStatusEvent(state, { type: "metric", name: "acc", value: 0.875, source: "tqdm" });
     expect(formatStatusLine(state, 200)).toBe(
-      "epoch 2/10  step 450/1000  █████░░░░░░░ 45%  36.5 it/s  ETA 1:15  acc 0.875  loss 0.1235",
+      "epoch 2/10  step 450/1000  █████░░░░░░░ 45%  36.5 it/s  ETA 1:15  loss 0.1235  acc 0.875",
     );
   });
 
@@ -57,7 +57,8 @@ describe("formatStatusLine", () => {
     applyStatusEvent(state, { type: "progress", source: "keras", epoch: 1, epochs: 3 });
     applyStatusEvent(state, { type: "progress", source: "keras", step: 40, steps: 40 });
     applyStatusEvent(state, { type: "progress", source: "keras", epoch: 2 });
-    expect(formatStatusLine(state, 80)).toBe("epoch 2/3");
+    // One of three epochs done: the percent of the run, as the log gives no bar yet.
+    expect(formatStatusLine(state, 80)).toBe("epoch 2/3  ████░░░░░░░░ 33%");
   });
 
   it("never reaches the last column: metrics that do not fit are left out, then the text is cut", () => {
@@ -74,10 +75,61 @@ describe("formatStatusLine", () => {
       applyStatusEvent(state, { type: "metric", name, value: 1, source: "tqdm" });
     const line = formatStatusLine(state, 60);
     expect(line.length).toBeLessThanOrEqual(59);
-    expect(line).toContain("third 1");
-    expect(line).not.toContain("a_long_metric_name");
+    expect(line).toBe("epoch 1/2  step 5/10  ██████░░░░░░ 50%  another_long_one 1");
     expect(formatStatusLine(state, 20)).toHaveLength(19);
     expect(formatStatusLine(state, 20).endsWith("…")).toBe(true);
+  });
+
+  it("drops an older epoch's metrics when a new epoch starts, and keeps the log's order", () => {
+    const state = emptyStatus();
+    const at = (epoch: number, name: string, value: number) =>
+      applyStatusEvent(state, { type: "metric", name, value, epoch, source: "keras" });
+    applyStatusEvent(state, { type: "progress", source: "keras", epoch: 1, epochs: 3 });
+    at(1, "loss", 0.5);
+    at(1, "val_loss", 0.6);
+    applyStatusEvent(state, { type: "progress", source: "keras", epoch: 2 });
+    at(2, "loss", 0.4);
+    expect(formatStatusLine(state, 80)).toBe("epoch 2/3  ████░░░░░░░░ 33%  loss 0.4");
+    at(2, "loss", 0.3);
+    at(2, "val_loss", 0.35);
+    expect(formatStatusLine(state, 80)).toBe(
+      "epoch 2/3  ████░░░░░░░░ 33%  loss 0.3  val_loss 0.35",
+    );
+  });
+
+  it("derives the rate and ETA from epoch timing when the log prints neither", () => {
+    const state = emptyStatus();
+    // `Epoch 1/10 - loss: …` once an epoch, 30 s apart.
+    for (const epoch of [1, 2, 3])
+      applyStatusEvent(
+        state,
+        { type: "progress", source: "epoch", epoch, epochs: 10 },
+        epoch * 30_000,
+      );
+    expect(formatStatusLine(state, 80)).toBe("epoch 3/10  ██░░░░░░░░░░ 20%  30.0s/epoch  ETA 4:00");
+  });
+
+  it("derives the rate and ETA from the steps when a bar prints none (Lightning's n/?)", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, { type: "progress", source: "tqdm", epoch: 0, step: 10 }, 0);
+    applyStatusEvent(state, { type: "progress", source: "tqdm", epoch: 0, step: 30 }, 4000);
+    expect(formatStatusLine(state, 80)).toBe("epoch 0  step 30  5 it/s");
+    applyStatusEvent(state, { type: "progress", source: "tqdm", step: 50, steps: 100 }, 8000);
+    expect(formatStatusLine(state, 80)).toBe(
+      "epoch 0  step 50/100  ██████░░░░░░ 50%  5 it/s  ETA 0:10",
+    );
+  });
+
+  it("takes Hugging Face's fractional epochs as one epoch, and times them", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, { type: "progress", source: "hf", epochs: 3 }, 0);
+    applyStatusEvent(state, { type: "progress", source: "hf", step: 100, steps: 600 }, 0);
+    applyStatusEvent(state, { type: "progress", source: "hf", epoch: 0.5 }, 0);
+    applyStatusEvent(state, { type: "progress", source: "hf", epoch: 1, step: 200 }, 60_000);
+    // 100 steps a minute; the step bar says how far, the epochs how many there are.
+    expect(formatStatusLine(state, 90)).toBe(
+      "epoch 1/3  step 200/600  ████░░░░░░░░ 33%  1.7 it/s  ETA 4:00",
+    );
   });
 
   it("shows the unfinished log line while nothing was parsed", () => {
@@ -132,7 +184,7 @@ describe("createStatusLine", () => {
     status.around(() => {});
     status.update({ type: "metric", name: "loss", value: 0.25, source: "epoch" });
     status.around(() => {});
-    expect(term.chunks.at(-1)).toBe("epoch 1/3  loss 0.25");
+    expect(term.chunks.at(-1)).toBe("epoch 1/3  ░░░░░░░░░░░░ 0%  loss 0.25");
     status.close();
   });
 });
