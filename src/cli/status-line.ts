@@ -256,11 +256,19 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
     stream.write(`${CLEAR}${pc.dim(line)}`);
     shown = line;
   };
+  let queued = false;
   const request = () => {
-    if (closed) return;
-    const wait = lastDraw + interval - now();
-    if (wait <= 0) draw();
-    else cancel ??= schedule(draw, wait);
+    if (closed || queued) return;
+    // The events of one log line come one after another in the same tick (`Epoch 4/20 - loss: …`
+    // is a progress event, then its metrics): draw once they are all in, not the line half-read.
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      if (closed) return;
+      const wait = lastDraw + interval - now();
+      if (wait <= 0) draw();
+      else cancel ??= schedule(draw, wait);
+    });
   };
   const erase = () => {
     if (shown !== "") stream.write(CLEAR);
