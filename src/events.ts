@@ -13,6 +13,8 @@ export type RunEvent =
       scanned: number;
       transferred: number;
       bytes: number;
+      /** Files synced earlier and deleted here since, removed remotely. */
+      removed: number;
       ms: number;
     }
   | { type: "env"; phase: "checking" | "reused" | "built"; key: string; dir?: string; ms?: number }

@@ -28,7 +28,10 @@ function addTargetOptions(command: Command): Command {
       "where to run: [user@]host[:port][/path], an ssh alias, a target from offload.yaml, or `local`",
     )
     .option("-p, --port <port>", "ssh port (overrides ~/.ssh/config)")
-    .option("--remote-dir <dir>", "remote working directory (default ~/.offload/work/<project name>-<hash of its path>)")
+    .option(
+      "--remote-dir <dir>",
+      "remote working directory (default ~/.offload/work/<project name>-<hash of its path>)",
+    )
     .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
     .option("--json", "print one JSON object a line instead of text");
 }

@@ -33,7 +33,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case "connected":
       return `connected to ${event.target} (${seconds(event.ms)})`;
     case "synced":
-      return `synced ${event.scanned} files with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)} (${seconds(event.ms)})`;
+      return `synced ${event.scanned} files with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)}${event.removed > 0 ? `, ${event.removed} deleted here removed there` : ""} (${seconds(event.ms)})`;
     case "env":
       if (event.phase === "checking") return `python env ${event.key}: checking`;
       return `python env ${event.phase === "reused" ? "reused" : "built"}: ${event.dir}${event.ms === undefined ? "" : ` (${seconds(event.ms)})`}`;

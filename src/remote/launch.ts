@@ -22,6 +22,8 @@ export interface LaunchPlan {
   receiveLines: readonly string[];
   /** Launcher lines run after the env exports, before the job starts (activate the venv, source secrets). */
   setupLines: readonly string[];
+  /** Folder of the remote dir the command runs in (`a/b`: offload ran in `<root>/a/b`); "" the root. */
+  workdir?: string;
 }
 
 /** The command line of the job: each word quoted, unless the user gave one string of shell text. */
@@ -31,10 +33,17 @@ export function buildJobCommand(command: readonly string[]): string {
   return `exec ${quoteArgv(command)}`;
 }
 
-/** job.sh: startup commands (a failure skips the command), then the command itself. */
+/**
+ * job.sh: startup commands in the remote dir (a failure skips the command), then the command itself in
+ * the counterpart of the folder offload ran in (made if the sync left it out, as tar does empty folders).
+ */
 export function buildJobScript(plan: LaunchPlan): string {
   const lines = ["# offload job: startup commands, then the command"];
   if (plan.startup.length > 0) lines.push("set -e", ...plan.startup, "set +e");
+  if (plan.workdir) {
+    const dir = `./${quoteShell(plan.workdir)}`;
+    lines.push(`mkdir -p ${dir} && cd ${dir} || exit 1`);
+  }
   lines.push(buildJobCommand(plan.command));
   return `${lines.join("\n")}\n`;
 }

@@ -32,7 +32,16 @@ export interface RunRecord {
   phases: Partial<
     Record<"connect" | "sync" | "env" | "launch" | "run" | "download" | "total", number>
   >;
-  sync?: { tool: "rsync" | "tar"; scanned: number; transferred: number; bytes: number };
+  sync?: {
+    tool: "rsync" | "tar";
+    scanned: number;
+    transferred: number;
+    bytes: number;
+    /** Files synced earlier and deleted locally since, removed from the remote dir. */
+    removed?: number;
+  };
+  /** Where the command ran, relative to the remote dir: the folder offload was started from. */
+  workdir?: string;
   /** Names of the environment variables given to the job. */
   envNames: string[];
   /** Names of the secrets given to the job; their values are never written anywhere by offload. */

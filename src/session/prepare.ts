@@ -5,6 +5,7 @@ import type { Reporter } from "../events.js";
 import type { LockRequest } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
+import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync/mirror.js";
 import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
@@ -75,6 +76,7 @@ export interface ProjectScan {
   excluded: string[];
   /** Files the globs add beyond the scan. */
   extra: string[];
+  ignores(path: string): boolean;
 }
 
 /** Local work only, so a run does it while the connect round trip is under way. */
@@ -87,7 +89,12 @@ export async function scanProject(
   const globbed = await expandUploadGlobs(projectDir, upload);
   const scanned = new Set(scan.files);
   const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
-  return { files: [...scan.files, ...extra], excluded: scan.excluded, extra };
+  return {
+    files: [...scan.files, ...extra],
+    excluded: scan.excluded,
+    extra,
+    ignores: scan.ignores,
+  };
 }
 
 export interface SyncRequest {
@@ -97,6 +104,8 @@ export interface SyncRequest {
   scan: ProjectScan;
   upload: readonly UploadEntry[];
   report: Reporter;
+  /** The manifest of what was synced to this target's remote dir (src/sync/mirror.ts). */
+  manifest: string;
 }
 
 export interface SyncOutcome {
@@ -104,7 +113,32 @@ export interface SyncOutcome {
   scanned: number;
   transferred: number;
   bytes: number;
+  /** Files synced before and gone here since, removed remotely. */
+  removed: number;
   ms: number;
+}
+
+/**
+ * Removes remotely what an earlier sync sent and is gone here, then records what this sync sends: before
+ * the upload, so a manifest never misses a file that reached the host.
+ */
+async function mirrorDeletions(request: SyncRequest): Promise<number> {
+  const { transport, projectDir, prepared, scan } = request;
+  const previous = await readManifest(request.manifest);
+  let removed = 0;
+  if (previous !== undefined) {
+    const removals = planRemovals(previous, scan.files, projectDir, scan.ignores);
+    if (removals.files.length + removals.dirs.length > 0) {
+      await removeRemote(transport, prepared.remoteDir, removals);
+      removed = removals.files.length;
+    }
+  }
+  const same =
+    previous !== undefined &&
+    previous.length === scan.files.length &&
+    previous.every((file, index) => file === scan.files[index]);
+  if (!same) await writeManifest(request.manifest, scan.files);
+  return removed;
 }
 
 /** Uploads the scanned workspace, the extra upload globs, then the explicit mappings. */
@@ -112,6 +146,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
   const { transport, projectDir, prepared, report, scan } = request;
   const started = performance.now();
   report({ type: "syncing", files: scan.files.length });
+  const removed = await mirrorDeletions(request);
   const sent = await uploadFiles({
     transport,
     root: projectDir,
@@ -127,6 +162,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
     scanned: scan.files.length,
     transferred: sent.files,
     bytes: sent.bytes,
+    removed,
     ms: elapsed(started),
   };
   report({ type: "synced", ...outcome });

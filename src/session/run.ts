@@ -14,6 +14,7 @@ import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
+import { manifestPath } from "../sync/mirror.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
@@ -59,6 +60,8 @@ export interface RunRequest {
   command: string[];
   settings: RunSettings;
   report: Reporter;
+  /** Folder of the project the command runs in, relative and `/`-separated ("" or absent: the root). */
+  workdir?: string;
   /** Stop the run that holds the remote dir, then take it over. */
   force?: boolean;
   /** Return once the job has started; `attach` finishes it later. */
@@ -134,6 +137,13 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     scan,
     upload: settings.upload,
     report,
+    manifest: manifestPath(
+      request.projectDir,
+      [request.target.kind, request.target.user, request.target.host, request.target.port].join(
+        ":",
+      ),
+      prepared.remoteDir,
+    ),
   });
   const facts = await picking;
   const gpus = chooseGpus(settings.gpus, facts, transport.label);
@@ -160,6 +170,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
       scanned: synced.scanned,
       transferred: synced.transferred,
       bytes: synced.bytes,
+      ...(synced.removed > 0 ? { removed: synced.removed } : {}),
     },
     envNames: Object.keys(settings.env).sort(),
     download: settings.download,
@@ -167,6 +178,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     mappedFiles: [],
     logBytes: 0,
   };
+  if (request.workdir) record.workdir = request.workdir;
   if (facts) record.host = facts;
   // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
   // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)
@@ -199,6 +211,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     shutdown: settings.shutdown,
     graceSeconds: settings.graceSeconds,
     follow: !request.noWait,
+    workdir: request.workdir ?? "",
     receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
     setupLines: [
       ...environment.activate,

@@ -30,6 +30,9 @@ export interface ScanResult {
   /** What the rules left out, as anchored rsync exclude patterns (`/path`, `/dir/`): rsync then recurses
    * itself, which is 3x faster than feeding it 5,000 names through --files-from (measured). */
   excluded: string[];
+  /** Whether the rules leave out `path` (relative, `/`-separated), which need not exist: a file once
+   * synced and gone since is removed remotely only when the rules would not leave it out. */
+  ignores(path: string): boolean;
 }
 
 /** An anchored rsync pattern matching exactly `path` (wildcards escaped, as rsync wants them then). */
@@ -106,6 +109,8 @@ export async function scanWorkspace(
   const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
   const files: string[] = [];
   const excluded: string[] = [];
+  /** The rules in force in each directory walked, by its prefix (`""`, `a/`, `a/b/`). */
+  const rulesIn = new Map<string, readonly Rules[]>();
 
   // Synchronous file system calls: a scan is thousands of tiny calls, and each async one pays a thread
   // pool round trip (5,000 files: 280 ms async, a tenth of that sync). No stat per file: the listing
@@ -118,6 +123,7 @@ export async function scanWorkspace(
       local === undefined
         ? inherited
         : [...inherited, { base: prefix, matcher: ignore().add(local) }];
+    rulesIn.set(prefix, rules);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = prefix + entry.name;
@@ -134,5 +140,19 @@ export async function scanWorkspace(
   }
 
   walk(root, "", [{ base: "", matcher: top }]);
-  return { files, excluded };
+  // Each component is tested with the rules of the deepest directory walked above it: a directory the
+  // rules left out was not walked, and one that is gone inherits its parent's rules.
+  const ignores = (path: string): boolean => {
+    const parts = path.split("/");
+    let rules = rulesIn.get("") ?? [];
+    let prefix = "";
+    for (const [index, part] of parts.entries()) {
+      const isDir = index < parts.length - 1;
+      if (isIgnored(rules, prefix + part, isDir)) return true;
+      prefix = `${prefix}${part}/`;
+      rules = rulesIn.get(prefix) ?? rules;
+    }
+    return false;
+  };
+  return { files, excluded, ignores };
 }

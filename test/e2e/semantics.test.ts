@@ -2,6 +2,8 @@
 // has its own remote dir, files deleted here are deleted there (never the job's outputs nor ignored
 // paths), and the command runs in the counterpart of the folder offload was started from.
 import { execFileSync } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
@@ -128,5 +130,65 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
     const ids = await a.runIds();
     expect((await a.record(ids.at(-1) ?? "")).target.remoteDir).toBe(dirA);
     ssh(`rm -rf ${dirA} ${dirB}`);
+  });
+
+  it.each(["rsync", "tar"])(
+    "with %s, removes there what was synced and is deleted here, never the job's files nor ignored paths",
+    async (tool) => {
+      const p = await newProject();
+      const dir = `/root/semantics-mirror-${tool}-${process.pid}`;
+      await p.write("offload.yaml", `sync: { tool: ${tool} }\n`);
+      for (const file of ["keep.py", "gone.py", "old dir/gone 'q'.txt", "cache.bin", "logs/a.log"])
+        await p.write(file, `${file}\n`);
+      const made = "sh -c 'echo out > out.txt; mkdir -p data && echo made > data/made.csv'";
+      const first = await offload(p, ["run", "--host", `${host}/${dir}`, "--", made]);
+      expect(first.code).toBe(0);
+
+      await rm(join(p.dir, "gone.py"));
+      await rm(join(p.dir, "old dir"), { recursive: true });
+      await rm(join(p.dir, "logs"), { recursive: true });
+      // Left out by the rules now: cache.bin is still here, logs/ is gone here too. Both stay there.
+      await p.write(".offloadignore", "cache.bin\nlogs/\ndata/\n");
+      const list = "find . -path ./.offload -prune -o -print | sort";
+      const second = await offload(p, ["run", "--host", `${host}/${dir}`, "--", list]);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toBe(
+        [
+          ".",
+          "./.offloadignore",
+          "./cache.bin",
+          "./data",
+          "./data/made.csv",
+          "./keep.py",
+          "./logs",
+          "./logs/a.log",
+          "./offload.yaml",
+          "./out.txt",
+          "",
+        ].join("\n"),
+      );
+      expect(second.stderr).toContain("2 deleted here removed there");
+      const [, id = ""] = await p.runIds();
+      expect((await p.record(id)).sync).toMatchObject({ tool, removed: 2 });
+      ssh(`rm -rf ${dir}`);
+    },
+  );
+
+  it("runs the command in the remote counterpart of the folder offload ran in", async () => {
+    const p = await newProject();
+    const dir = `/root/semantics-cwd-${process.pid}`;
+    await p.write("offload.yaml", `host: ${host}/${dir}\n`);
+    await p.write("a/b/where.py", "print('found')\n");
+    await p.write("top.txt", "top\n");
+    const result = await offload(
+      p,
+      ["run", "--", "sh", "-c", "pwd; cat where.py; cat ../../top.txt"],
+      join(p.dir, "a", "b"),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${dir}/a/b\nprint('found')\ntop\n`);
+    const [id = ""] = await p.runIds();
+    expect(await p.record(id)).toMatchObject({ workdir: "a/b", target: { remoteDir: dir } });
+    ssh(`rm -rf ${dir}`);
   });
 });

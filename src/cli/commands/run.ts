@@ -1,6 +1,7 @@
 // `offload run`, `attach` and `stop`: turn what the user typed into library calls, render their events,
 // return the exit code.
 import { readFileSync } from "node:fs";
+import { relative, sep } from "node:path";
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
 import { resolveSecrets } from "../../env/secrets.js";
@@ -27,6 +28,12 @@ function reporterFor(flags: RunFlags, out: Output): { report: Reporter; close: (
   if (flags.json) return { report: createJsonReporter(out), close: () => {} };
   const report = createHumanReporter(out, { quiet: flags.quiet ?? false });
   return { report, close: report.close };
+}
+
+/** Where offload runs, relative to the project root: the command runs in its remote counterpart. */
+function subfolderOf(projectDir: string): string {
+  const inside = relative(projectDir, process.cwd());
+  return inside.startsWith("..") ? "" : inside.split(sep).join("/");
 }
 
 function exitCodeOf(record: RunRecord): number {
@@ -61,6 +68,7 @@ export async function runCommand(
           : {}),
       },
       command,
+      workdir: subfolderOf(projectDir),
       settings: toRunSettings(settings, {
         secrets: resolveSecrets(flags.secret ?? [], process.env, (path) =>
           readFileSync(path, "utf8"),
