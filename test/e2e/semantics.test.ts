@@ -49,7 +49,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       "--",
       marker,
     ]);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const firstId = first.stdout.trim();
     const before = fingerprint(dir);
     expect(before).toContain("./train.py regular file");
@@ -64,7 +64,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       "cat",
       "train.py",
     ]);
-    expect(refused.code).toBe(202);
+    expect(refused.code, refused.stderr).toBe(202);
     expect(refused.stderr).toContain("error E_LOCKED");
     expect(refused.stderr).toContain(`in use by run ${firstId} (since `);
     expect(fingerprint(dir)).toBe(before);
@@ -72,7 +72,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
     const other = await newProject();
     await other.write("other.py", "another project\n");
     const intruder = await offload(other, ["run", "--host", `${host}/${dir}`, "--", "ls"]);
-    expect(intruder.code).toBe(202);
+    expect(intruder.code, intruder.stderr).toBe(202);
     expect(fingerprint(dir)).toBe(before);
 
     // --force: the holder is stopped first, then the sync brings the new files.
@@ -86,7 +86,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       "train.py",
       "new.py",
     ]);
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain(`--force: stopped run ${firstId}`);
     expect(forced.stdout).toBe("v2\nnew\n");
     // A run that fails after its sync, before its launch (the host has no GPU) frees the lock: the
@@ -101,9 +101,9 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       "true",
     ]);
     expect(broken.stderr).toContain("error E_GPU");
-    expect(broken.code).toBe(200);
+    expect(broken.code, broken.stderr).toBe(200);
     const next = await offload(mine, ["run", "--host", `${host}/${dir}`, "--", "true"]);
-    expect(next.code).toBe(0);
+    expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).not.toContain("reclaimed");
     ssh(`rm -rf ${dir}`);
   });
@@ -115,8 +115,8 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
     await b.write("b.txt", "b\n");
     const runA = await offload(a, ["run", "--host", host, "--", "ls"]);
     const runB = await offload(b, ["run", "--host", host, "--", "ls"]);
-    expect(runA.code).toBe(0);
-    expect(runB.code).toBe(0);
+    expect(runA.code, runA.stderr).toBe(0);
+    expect(runB.code, runB.stderr).toBe(0);
     expect(runA.stdout).toBe("a.txt\n");
     expect(runB.stdout).toBe("b.txt\n");
     const [idA = ""] = await a.runIds();
@@ -142,7 +142,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
         await p.write(file, `${file}\n`);
       const made = "sh -c 'echo out > out.txt; mkdir -p data && echo made > data/made.csv'";
       const first = await offload(p, ["run", "--host", `${host}/${dir}`, "--", made]);
-      expect(first.code).toBe(0);
+      expect(first.code, first.stderr).toBe(0);
 
       await rm(join(p.dir, "gone.py"));
       await rm(join(p.dir, "old dir"), { recursive: true });
@@ -151,7 +151,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       await p.write(".offloadignore", "cache.bin\nlogs/\ndata/\n");
       const list = "find . -path ./.offload -prune -o -print | sort";
       const second = await offload(p, ["run", "--host", `${host}/${dir}`, "--", list]);
-      expect(second.code).toBe(0);
+      expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).toBe(
         [
           ".",
@@ -185,7 +185,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
       ["run", "--", "sh", "-c", "pwd; cat where.py; cat ../../top.txt"],
       join(p.dir, "a", "b"),
     );
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(`${dir}/a/b\nprint('found')\ntop\n`);
     const [id = ""] = await p.runIds();
     expect(await p.record(id)).toMatchObject({ workdir: "a/b", target: { remoteDir: dir } });
