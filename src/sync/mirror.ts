@@ -9,6 +9,9 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { quoteShell } from "../remote/quote.js";
 import type { Transport } from "../transport/types.js";
+import { decodeName, encodePath } from "./raw-names.js";
+
+const NUL = Buffer.from([0]);
 
 /** Where the manifest of what was synced to `remoteDir` on the target named by `target` lives. */
 export function manifestPath(projectDir: string, target: string, remoteDir: string): string {
@@ -19,8 +22,15 @@ export function manifestPath(projectDir: string, target: string, remoteDir: stri
 /** The paths last synced there, or undefined when nothing was (or the manifest is unreadable). */
 export async function readManifest(path: string): Promise<string[] | undefined> {
   try {
-    const text = await readFile(path, "utf8");
-    return text.split("\0").filter((entry) => entry !== "");
+    const raw = await readFile(path);
+    const entries: string[] = [];
+    for (let start = 0; start < raw.length; ) {
+      const end = raw.indexOf(0, start);
+      const stop = end < 0 ? raw.length : end;
+      if (stop > start) entries.push(decodeName(raw.subarray(start, stop)));
+      start = stop + 1;
+    }
+    return entries;
   } catch {
     return undefined;
   }
@@ -30,9 +40,12 @@ export async function readManifest(path: string): Promise<string[] | undefined> 
 export async function writeManifest(path: string, files: readonly string[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   // `.offload/` ignores itself (as the run store makes it), also when a manifest comes first.
-  await writeFile(join(dirname(dirname(path)), ".gitignore"), "*\n", { flag: "wx" }).catch(() => {});
+  await writeFile(join(dirname(dirname(path)), ".gitignore"), "*\n", { flag: "wx" }).catch(
+    () => {},
+  );
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, files.map((file) => `${file}\0`).join(""));
+  // Bytes, not text: a name that is not UTF-8 is kept as the scan gives it (raw-names.ts).
+  await writeFile(temp, Buffer.concat(files.flatMap((file) => [encodePath(file), NUL])));
   await rename(temp, path);
 }
 
@@ -44,7 +57,7 @@ export interface Removals {
 
 function kindHere(projectDir: string, path: string): "dir" | "other" | "none" {
   try {
-    return lstatSync(join(projectDir, path)).isDirectory() ? "dir" : "other";
+    return lstatSync(encodePath(join(projectDir, path))).isDirectory() ? "dir" : "other";
   } catch {
     return "none";
   }
@@ -101,7 +114,7 @@ export async function removeRemote(
   removals: Removals,
 ): Promise<void> {
   const result = await transport.exec(`cd ${quoteShell(remoteDir)} && exec sh -s`, {
-    stdin: buildRemovalScript(removals),
+    stdin: encodePath(buildRemovalScript(removals)),
   });
   if (result.connectionFailed) throw transport.explain(result);
 }
