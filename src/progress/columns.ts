@@ -5,8 +5,10 @@ import type { MetricEvent, ParsedEvent, ProgressEvent } from "./types.js";
 import { parseValue, VALUE } from "./values.js";
 
 const IMAGENET_HEAD = /^epoch:\s*\[(\d+)\]\s*\[\s*(\d+)\s*\/\s*(\d+)\s*\]$/i;
-// `epoch 3`, `end of epoch  25`, `Epoch 00000`, `epoch 2/10`; what follows may be a pair (`Epoch 10 loss 12.3`).
-const EPOCH_HEAD = /^(?:end of\s+)?epoch\s*:?\s*(\d+)(?:\s*\/\s*(\d+))?(?:\s+(.*))?$/i;
+// `epoch 3`, `end of epoch  25`, `Epoch 00000`, `epoch 2/10`, `Epoch [1/20]` after a log record's
+// time stamp; what follows may be a pair (`Epoch 10 loss 12.3`).
+const EPOCH_HEAD =
+  /^(?:.*?\s-\s+)?(?:end of\s+)?epoch\s*:?\s*\[?\s*(\d+)(?:\s*\/\s*(\d+))?\s*\]?(?:\s+(.*))?$/i;
 const STEP_HEAD = /^(?:step|iter|iteration|batch)\s*:?\s*(\d+)(?:\s*\/\s*(\d+))?$/i;
 const BATCHES = /^(\d+)\s*\/\s*(\d+)\s+(?:batches|steps|iters)$/i;
 // A name, then its value; a running average in parentheses after it is left out; `%` is kept as written.
@@ -72,8 +74,31 @@ function readSegment(
   readPair(segment, pairs);
 }
 
+// `Train Loss: 0.4571 Acc: 0.8349`: several `name: value` in one column.
+const COLON_PAIR = new RegExp(
+  String.raw`((?:[A-Za-z][\w@.()/-]*\s+)*?[A-Za-z][\w@.()/-]*)\s*:\s*(${VALUE})%?(?=\s|$)`,
+  "gi",
+);
+/** A column's first word that says which data the numbers after it are about. */
+const QUALIFIER = /^(train|training|val|valid|validation|test|eval)\s+/i;
+
 function readPair(segment: string, pairs: Array<{ name: string; value: number }>): void {
   const pair = PAIR.exec(segment);
   const value = pair?.[2] === undefined ? undefined : parseValue(pair[2]);
-  if (pair?.[1] !== undefined && value !== undefined) pairs.push({ name: pair[1].trim(), value });
+  if (pair?.[1] !== undefined && value !== undefined) {
+    pairs.push({ name: pair[1].trim(), value });
+    return;
+  }
+  // `Train Loss: 0.45 Acc: 0.83 | Test Loss: 0.32 Acc: 0.88`: the qualifier holds for the column,
+  // so the second `Acc` is `test_acc`, not the train one overwritten.
+  let qualifier = "";
+  for (const [index, m] of [...segment.matchAll(COLON_PAIR)].entries()) {
+    const name = (m[1] ?? "").trim();
+    const parsed = m[2] === undefined ? undefined : parseValue(m[2]);
+    if (parsed === undefined) continue;
+    if (index === 0) qualifier = QUALIFIER.exec(name)?.[1] ?? "";
+    const qualified =
+      index > 0 && qualifier !== "" && !/\s/.test(name) ? `${qualifier} ${name}` : name;
+    pairs.push({ name: qualified, value: parsed });
+  }
 }
