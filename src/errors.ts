@@ -25,6 +25,7 @@ export type ErrorCode =
   | "E_ENV"
   | "E_GPU"
   | "E_SECRET"
+  | "E_DISK_FULL"
   | "E_INTERRUPTED"
   | "E_CLOUD_CAPACITY"
   | "E_CLOUD_QUOTA"

@@ -18,6 +18,10 @@ offload_group_alive() {
     kill -0 -- "-$1" 2>/dev/null
   fi
 }
+# offload_disk_free: the KiB free where the remote dir is, as a marker (a full disk explains a failure).
+offload_disk_free() {
+  df -Pk . 2>/dev/null | awk 'NR == 2 { print "offload-disk-free " $4 }'
+}
 offload_sleep() { sleep "$1" 2>/dev/null || sleep 1; }
 # offload_await_launcher RUN_DIR: while the shell launching the run lives (launching.pid) and has not
 # recorded the launcher yet, wait (a minute at most). Leaves that shell's pid in $p.

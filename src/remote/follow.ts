@@ -38,6 +38,8 @@ else
   tail -c +$((off + 1)) "$L"
 fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
+# A job that failed or vanished may have filled the disk: say how much is free.
+if [ "$code" != 0 ]; then offload_disk_free >&2; fi
 printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 `;
 }

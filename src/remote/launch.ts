@@ -78,7 +78,11 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `fi`,
     `wait $!; code=$?`,
     ...shutdown,
-    `printf '%s\\n' "$code" > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"`,
+    // On a full disk exit.tmp cannot be written: the status goes into exit.reserve, in place (1<>, no
+    // truncation, padded to the bytes written at launch), which needs no free block.
+    `if printf '%s\\n' "$code" 2>/dev/null > "$R/exit.tmp"; then mv -f "$R/exit.tmp" "$R/exit"`,
+    `else printf '%-3s\\n' "$code" 1<> "$R/exit.reserve" && mv -f "$R/exit.reserve" "$R/exit"; fi`,
+    `rm -f "$R/exit.reserve" "$R/exit.tmp"`,
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
     `if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
     "",
@@ -120,10 +124,16 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
     `  rm -rf "$R"; printf '${MARK.aborted}\\n' >&2; exit 4`,
     `fi`,
-    `printf '%s\\n' "$offload_spec" > "$R/spec.json"`,
-    `printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh"`,
-    `printf '%s' ${quoteShell(buildJobScript(plan))} > "$R/job.sh"`,
-    `: >> "$R/output.log"`,
+    // exit.reserve is written now, for the launcher to overwrite in place if the job fills the disk:
+    // the status is recorded even then. A disk already full starts nothing and says so.
+    `if ! { printf '%s\\n' "$offload_spec" > "$R/spec.json" &&`,
+    `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" &&`,
+    `  printf '%s' ${quoteShell(buildJobScript(plan))} > "$R/job.sh" &&`,
+    `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"; } 2>/dev/null; then`,
+    `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
+    `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `  rm -rf "$R"; offload_disk_free >&2; exit 5`,
+    `fi`,
     // setsid alone suffices: a new session has no terminal whose hangup could reach it.
     `if command -v setsid >/dev/null 2>&1; then`,
     `  setsid sh "$R/launch.sh" </dev/null >>"$R/output.log" 2>&1 &`,

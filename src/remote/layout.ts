@@ -19,6 +19,8 @@ export const MARK = {
   aborted: "offload-launch-aborted",
   /** A launch status check found no launcher: nothing was started. */
   notLaunched: "offload-not-launched",
+  /** KiB free on the remote dir's file system (after a failure, or when the launch could not write). */
+  diskFree: "offload-disk-free",
 } as const;
 
 /** The last line of the launch round trip's stdin: without it the launch starts nothing. */

@@ -119,6 +119,11 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
   }
   record.finishedAt = new Date().toISOString();
   delete record.error;
+  if (end.diskFull) {
+    const message = `The file system of ${record.target.remoteDir} on ${transport.label} is full: the job's output, files and status may be cut short.`;
+    record.error = { code: "E_DISK_FULL", message };
+    report({ type: "notice", message: `${message} (Free space there; \`df -h\` shows it.)` });
+  }
   await downloadOutputs(request);
   record.phases.total = elapsed(request.started);
   await store.save(record);

@@ -7,7 +7,14 @@ import { MARK } from "../remote/layout.js";
 import type { LogSink } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 
-export type RunEnd = { kind: "exit"; code: number } | { kind: "lost" } | { kind: "missing" };
+/** `diskFull`: the remote dir's file system had (next to) no space left when the run ended. */
+export type RunEnd =
+  | { kind: "exit"; code: number; diskFull?: boolean }
+  | { kind: "lost"; diskFull?: boolean }
+  | { kind: "missing" };
+
+/** Below this many KiB free, a failed run's file system counts as full. */
+const DISK_FULL_KIB = 100;
 
 export interface FollowRequest {
   transport: Transport;
@@ -27,6 +34,8 @@ export interface Markers {
   locked?: string;
   reclaimed?: string;
   forced?: string;
+  /** KiB free on the remote dir's file system, where a script said. */
+  diskFreeKiB?: number;
 }
 
 /** Reads the markers the remote scripts print on stderr. */
@@ -41,6 +50,8 @@ export function readMarkers(stderr: string): Markers {
       const text = after(line, MARK[key]);
       if (text !== undefined) found[key] = text;
     }
+    const free = after(line, MARK.diskFree);
+    if (free !== undefined && /^[0-9]+$/.test(free)) found.diskFreeKiB = Number(free);
     const value = after(line, MARK.exit);
     if (value === undefined) continue;
     if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
@@ -108,6 +119,16 @@ export async function streamOnce(
   };
 }
 
+function withDiskState(markers: Markers): RunEnd {
+  const end = markers.end ?? { kind: "lost" };
+  return isDiskFull(markers) && end.kind !== "missing" ? { ...end, diskFull: true } : end;
+}
+
+/** Whether the launch found no room to write the run's files (it then started nothing). */
+export function isDiskFull(markers: Markers): boolean {
+  return markers.diskFreeKiB !== undefined && markers.diskFreeKiB < DISK_FULL_KIB;
+}
+
 /** Backoff between reconnect attempts (1-based): 0.5 s, doubling, at most 5 s. */
 export function reconnectDelayMs(attempt: number): number {
   return Math.min(500 * 2 ** (attempt - 1), 5000);
@@ -122,7 +143,7 @@ export async function followRun(
   const deadline = Date.now() + request.reconnectTimeoutMs;
   let attempt = 0;
   for (;;) {
-    if (last && !last.failed && last.markers.end) return last.markers.end;
+    if (last && !last.failed && last.markers.end) return withDiskState(last.markers);
     if (request.signal?.aborted)
       throw new OffloadError("E_INTERRUPTED", "Stopped following the run.", {
         hint: `The run goes on; \`offload attach ${request.runId}\` picks it up again.`,

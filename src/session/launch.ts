@@ -35,6 +35,15 @@ export interface LaunchRequest {
 }
 
 function launchError(transport: Transport, stderr: string, failed: boolean): Error {
+  const free = readMarkers(stderr).diskFreeKiB;
+  if (free !== undefined)
+    return new OffloadError(
+      "E_DISK_FULL",
+      `Could not start the run on ${transport.label}: no room to write its files in the remote dir (${free} KiB free).`,
+      {
+        hint: "Free space on that file system (`df -h` there shows it), or pick another remote dir.",
+      },
+    );
   if (failed && transport.kind === "ssh" && stderr.trim() !== "")
     return transport.explain({ code: 255, stdout: "", stderr, connectionFailed: true });
   return new OffloadError(

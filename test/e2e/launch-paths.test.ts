@@ -49,6 +49,7 @@ describeWithHosts(
 
     it("runs with PATH=/nonexistent, says what it did, and leaves no secret file", async () => {
       project = await makeProject();
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a template
       await project.write("job.sh", 'printf "token has %s chars\\n" "${#TOK}"\n');
       const remote = `launch-path-${unique}`;
       const result = await offload(
@@ -74,6 +75,39 @@ describeWithHosts(
       expect(await project.record(id ?? "")).toMatchObject({ status: "succeeded", exitCode: 0 });
       expect(await inHost(`find /root/${remote} -name 'secrets.sh' -o -name exit.tmp`)).toBe("");
       expect(await inHost(`cat /root/${remote}/.offload/runs/${id}/exit`)).toBe("0\n");
+    });
+
+    it("keeps the real status of a job that fills the disk, and says the disk is full", async () => {
+      project = await makeProject();
+      const remote = `launch-diskfull-${unique}`;
+      // A 1 MiB file system of its own inside the host (its mount namespace), used as the remote dir.
+      await inHost(`mkdir -p /root/${remote} && mount -t tmpfs -o size=1m tmpfs /root/${remote}`);
+      try {
+        await project.write(
+          "job.sh",
+          "echo filling\nhead -c 4000000 /dev/zero > fill.bin\necho after the fill\nexit 3\n",
+        );
+        const result = await offload(project, [
+          "run",
+          "--host",
+          `${host}/${remote}`,
+          "--",
+          "sh",
+          "job.sh",
+        ]);
+        expect(result.stderr).toContain(
+          `file system of /root/${remote} on ${host}/${remote} is full`,
+        );
+        expect(result.code).toBe(3);
+        const [id] = await project.runIds();
+        expect(await project.record(id ?? "")).toMatchObject({
+          status: "failed",
+          exitCode: 3,
+          error: { code: "E_DISK_FULL" },
+        });
+      } finally {
+        await inHost(`umount /root/${remote}; rmdir /root/${remote}`);
+      }
     });
   },
   { netns: true },
