@@ -3,7 +3,18 @@ import type { DownloadEntry } from "../config/transfer-entries.js";
 import type { GpuInfo } from "../env/gpus.js";
 import type { HostFacts } from "../env/probe.js";
 
-export type RunStatus = "running" | "succeeded" | "failed" | "stopped" | "lost" | "error";
+/**
+ * `launching`: saved before the launch round trip, `running` once the host confirmed the start; a
+ * record left `launching` (offload killed mid-launch) is settled by the launch status check on attach.
+ */
+export type RunStatus =
+  | "launching"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "stopped"
+  | "lost"
+  | "error";
 
 export interface RunRecord {
   version: 1;

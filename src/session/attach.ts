@@ -5,6 +5,7 @@ import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
+import { settleLaunching } from "./launch.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 
@@ -42,6 +43,7 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
     target: transport.label,
     ms: Math.round(performance.now() - started),
   });
+  if (record.status === "launching") await settleLaunching(transport, store, record);
   const offset = await store.logSize(record.id);
   report({
     type: "notice",

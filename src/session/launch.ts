@@ -151,3 +151,30 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
     }
   }
 }
+
+/**
+ * A record left `launching` (offload was killed between saving it and the host's launched marker):
+ * asks the host whether the job started. Started: the record is `running` again and can be followed.
+ * Not started: the host has freed the lock, the record says so (status `error`) and E_LAUNCH explains.
+ */
+export async function settleLaunching(
+  transport: Transport,
+  store: RunStore,
+  record: RunRecord,
+): Promise<void> {
+  const result = await transport.exec(buildLaunchStatusScript(record.target.remoteDir, record.id));
+  if (result.connectionFailed) throw transport.explain(result);
+  const pid = readMarkers(result.stderr).launchedPid;
+  if (pid !== undefined) {
+    record.remote = { ...record.remote, launcherPid: pid };
+    record.status = "running";
+    await store.save(record);
+    return;
+  }
+  const message = `Run ${record.id} never started: offload ended while launching it, and ${transport.label} confirms that nothing was started.`;
+  record.status = "error";
+  record.error = { code: "E_LAUNCH", message };
+  record.finishedAt = new Date().toISOString();
+  await store.save(record);
+  throw new OffloadError("E_LAUNCH", message, { hint: "Run the command again." });
+}

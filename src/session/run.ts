@@ -161,7 +161,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     id,
     command: request.command,
     target: { ...request.target, remoteDir: prepared.remoteDir },
-    status: "running",
+    status: "launching",
     exitCode: null,
     startedAt: new Date().toISOString(),
     phases: { connect: connectMs, sync: synced.ms },
@@ -243,6 +243,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     },
   });
   lock.launched = true;
+  record.status = "running";
   record.phases.run = elapsed(launchStart) - (record.phases.launch ?? 0);
   await described;
   await store.save(record);

@@ -109,6 +109,56 @@ describeWithHosts(
         await inHost(`umount /root/${remote}; rmdir /root/${remote}`);
       }
     });
+
+    it("settles a record left `launching` by an offload killed mid-launch", async () => {
+      project = await makeProject();
+      await project.write("job.sh", "echo job ran\n");
+      // A secret of 120 KB: the host reads it a byte a call (dd bs=1), which holds the launch open.
+      const token = "t".repeat(120_000);
+      const remote = `launch-killed-${unique}`;
+      let pid = 0;
+      const running = runCli(
+        [
+          "run",
+          "--ssh-config",
+          bed.sshConfig,
+          "--host",
+          `${host}/${remote}`,
+          "--secret",
+          "TOK",
+          "--",
+          "sh",
+          "job.sh",
+        ],
+        { cwd: project.dir, env: { TOK: token }, onSpawn: (p) => (pid = p) },
+      );
+      let status: string | undefined;
+      for (let i = 0; i < 4000 && status === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const [id] = await project.runIds();
+        if (id === undefined) continue;
+        status = await project.record(id).then(
+          (record) => (record.status === "launching" ? record.status : undefined),
+          () => undefined,
+        );
+      }
+      process.kill(pid, "SIGKILL");
+      await running;
+      expect(status).toBe("launching");
+      const [id] = await project.runIds();
+      expect((await project.record(id ?? "")).status).toBe("launching");
+      const attached = await offload(project, ["attach", id ?? ""]);
+      const record = await project.record(id ?? "");
+      // Either the host had started it (then it is followed to its end) or it confirms nothing ran.
+      if (attached.code === 0) {
+        expect(record).toMatchObject({ status: "succeeded", exitCode: 0 });
+        expect((await project.localLog(id ?? "")).toString()).toBe("job ran\n");
+      } else {
+        expect(attached.code).toBe(200);
+        expect(attached.stderr).toContain("never started");
+        expect(record).toMatchObject({ status: "error", error: { code: "E_LAUNCH" } });
+      }
+    });
   },
   { netns: true },
 );
