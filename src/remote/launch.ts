@@ -111,8 +111,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
     `R=${run}`,
-    // The prepare round trip took the lock before the sync (and made the run dir).
-    `mkdir -p "$R"`,
+    // The prepare round trip took the lock before the sync, and made the run dir.
     ...buildCheckLockSteps(plan.runId),
     // Who is launching: a status check after a connection failure waits while this shell lives.
     `echo $$ > "$R/launching.pid"`,

@@ -25,8 +25,8 @@ export interface LockRequest {
 export function buildTakeLockSteps(lock: LockRequest): string[] {
   const take = `( set -C; printf '%s %s\\n' ${lock.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
   return [
-    // An existing .offload means an existing dir: mkdir -p changes nothing there.
-    `mkdir -p .offload || exit 1`,
+    // An existing .offload means a dir that may be locked: leave it untouched (and spare a process).
+    `[ -d .offload ] || mkdir .offload || exit 1`,
     `if ! ${take}; then`,
     `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
     `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
