@@ -53,9 +53,21 @@ export function runProcess(
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
-    const kill = () => child.kill("SIGKILL");
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      child.kill("SIGKILL");
+    };
     if (options.timeoutMs !== undefined) timer = setTimeout(kill, options.timeoutMs);
     options.signal?.addEventListener("abort", kill, { once: true });
+    // An ssh client hands its pipes to the ControlMaster it multiplexes over, which keeps them open after
+    // the client is killed (until its keepalives give up over a dead link): a killed child is done when
+    // it exits, not when its pipes close.
+    child.on("exit", () => {
+      if (!killed) return;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
     child.stdout?.on("data", (chunk: Buffer) => {
       if (options.onStdout) options.onStdout(chunk);
       else stdout.push(chunk);

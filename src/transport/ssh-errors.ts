@@ -5,6 +5,9 @@ import { OffloadError } from "../errors.js";
 const SSH_FAILURE =
   /^(ssh: |ssh_exchange|kex_exchange|Connection (to \S+ (port \d+ )?)?(closed|timed out|refused)|Connection timed out|Connection reset|client_loop|Timeout, server|mux_client|Control socket|Host key verification failed|Permission denied|packet_write|Bad owner|Bad configuration|\S+: Permission denied|No \S+ host key is known|@@@@|Received disconnect|Load key|.*: No such file or directory$)/m;
 
+/** What offload adds to ssh's stderr when it gave up on a host that never answered. */
+export const NO_ANSWER = "Connection timed out: the host did not answer";
+
 export function isSshFailure(code: number, stderr: string): boolean {
   return code === 255 && (stderr.trim() === "" || SSH_FAILURE.test(stderr));
 }
@@ -20,9 +23,15 @@ function lastLine(stderr: string): string {
 
 /**
  * `label` names the target as the user did (`gpu-box/work`); `ssh` is what to type after `ssh` to reach
- * it by hand (`-p 2222 me@gpu-box`), for the hints.
+ * it by hand (`-p 2222 me@gpu-box`), for the hints; `connectTimeoutSeconds`, where known, is how long a
+ * connection that timed out was waited for.
  */
-export function classifySshFailure(label: string, stderr: string, ssh = label): OffloadError {
+export function classifySshFailure(
+  label: string,
+  stderr: string,
+  ssh = label,
+  connectTimeoutSeconds?: number,
+): OffloadError {
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) {
     return new OffloadError(
       "E_HOST_KEY_CHANGED",
@@ -51,9 +60,18 @@ export function classifySshFailure(label: string, stderr: string, ssh = label): 
       stderr,
     )
   ) {
-    return new OffloadError("E_HOST_UNREACHABLE", `Can't reach ${label}: ${lastLine(stderr)}`, {
-      hint: `Check that the machine is up and that \`ssh ${ssh} true\` works from this terminal; \`offload check --host ${label}\` reports what it sees.`,
-    });
+    const waited =
+      connectTimeoutSeconds !== undefined && /timed out/.test(stderr)
+        ? ` (waited ${connectTimeoutSeconds} s: ssh.connect_timeout)`
+        : "";
+    const slow = waited === "" ? "" : " If it is only slow to answer, raise `ssh.connect_timeout`.";
+    return new OffloadError(
+      "E_HOST_UNREACHABLE",
+      `Can't reach ${label}: ${lastLine(stderr)}${waited}`,
+      {
+        hint: `Check that the machine is up and that \`ssh ${ssh} true\` works from this terminal; \`offload check --host ${label}\` reports what it sees.${slow}`,
+      },
+    );
   }
   return new OffloadError("E_SSH", `ssh to ${label} failed: ${lastLine(stderr)}`, {
     hint: `Run \`ssh -v ${ssh} true\` to see what OpenSSH does.`,

@@ -5,9 +5,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { OffloadError } from "../errors.js";
 import { quoteArgv, quoteShell } from "../remote/quote.js";
+import { type AnswerWatch, watchForAnswer } from "./answer-watch.js";
 import { createStdoutFrame, frameScript } from "./frame.js";
 import { runDaemonizing, runProcess } from "./process.js";
-import { classifySshFailure, isSshFailure } from "./ssh-errors.js";
+import { classifySshFailure, isSshFailure, NO_ANSWER } from "./ssh-errors.js";
 import type { ExecOptions, ExecResult, RemoteShell, Transport } from "./types.js";
 
 export interface SshTransportOptions {
@@ -77,6 +78,8 @@ export class SshTransport implements Transport {
   readonly #options: SshTransportOptions;
   readonly #controlPath: string;
   #connected: Promise<void> | undefined;
+  /** Set once the host has run a script of ours: from then on a dead link is the keepalive's to notice. */
+  #answered = false;
 
   constructor(options: SshTransportOptions) {
     this.label = options.label;
@@ -103,9 +106,13 @@ export class SshTransport implements Transport {
       "-o",
       "ServerAliveCountMax=3",
       "-o",
-      `ConnectTimeout=${o.connectTimeoutSeconds ?? 10}`,
+      `ConnectTimeout=${this.#connectTimeout()}`,
     );
     return args;
+  }
+
+  #connectTimeout(): number {
+    return this.#options.connectTimeoutSeconds ?? 10;
   }
 
   connect(): Promise<void> {
@@ -120,19 +127,44 @@ export class SshTransport implements Transport {
     const check = await runProcess(["ssh", ...this.baseArgs(), "-O", "check", this.#options.host]);
     if (check.code === 0) return;
     const persist = this.#options.persistSeconds ?? 600;
-    const result = await runDaemonizing([
-      "ssh",
-      ...this.baseArgs(),
-      "-o",
-      "ControlMaster=yes",
-      "-o",
-      `ControlPersist=${persist}`,
-      "-f",
-      "-N",
-      this.#options.host,
-    ]);
-    if (result.code !== 0)
-      throw classifySshFailure(this.label, result.stderr, this.#sshCommandTarget());
+    const result = await runDaemonizing(
+      [
+        "ssh",
+        ...this.baseArgs(),
+        "-o",
+        "ControlMaster=yes",
+        "-o",
+        `ControlPersist=${persist}`,
+        "-f",
+        "-N",
+        this.#options.host,
+      ],
+      { timeoutMs: this.#connectTimeout() * 1000 },
+    );
+    if (result.code === 0) return;
+    // Killed by the bound above: ConnectTimeout covers only the TCP connect and the banner.
+    const stderr = result.code === 137 ? `${result.stderr}${NO_ANSWER}\n` : result.stderr;
+    throw this.explain({ ...result, stderr, connectionFailed: true });
+  }
+
+  /**
+   * Until the host has answered once, a script that has not started within the connect timeout is given
+   * up: a ControlMaster left over a link that died since takes new sessions and holds them until its
+   * keepalives fail. Its socket is then retired, so the next attempt connects afresh.
+   */
+  #watchFirstAnswer(signal: AbortSignal | undefined): AnswerWatch | undefined {
+    return this.#answered ? undefined : watchForAnswer(this.#connectTimeout(), signal);
+  }
+
+  async #giveUpUnanswered(result: ExecResult): Promise<ExecResult> {
+    // `-O stop`, not `exit`: sessions still running over the master (another offload's) keep going.
+    await runProcess(["ssh", ...this.baseArgs(), "-O", "stop", this.#options.host]);
+    return {
+      ...result,
+      code: 255,
+      stderr: `${result.stderr}${NO_ANSWER}\n`,
+      connectionFailed: true,
+    };
   }
 
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -157,25 +189,37 @@ export class SshTransport implements Transport {
     // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
     const frame = createStdoutFrame();
     const kept: Buffer[] = [];
+    const watch = this.#watchFirstAnswer(options.signal);
     const result = await runProcess([...argv, `sh -c ${quoteShell(frameScript(script))}`], {
       ...options,
+      ...(watch ? { signal: watch.signal } : {}),
       onStdout: (chunk) => {
         const payload = frame.push(chunk);
+        if (frame.started && watch) {
+          this.#answered = true;
+          watch.answered();
+        }
         if (payload.length === 0) return;
         if (options.onStdout) options.onStdout(payload);
         else kept.push(payload);
       },
-    });
-    return {
+    }).finally(() => watch?.dispose());
+    const framed: ExecResult = {
       ...result,
       stdout: Buffer.concat(kept).toString("utf8"),
       connectionFailed: isSshFailure(result.code, result.stderr),
     };
+    return watch?.expired && !frame.started ? this.#giveUpUnanswered(framed) : framed;
   }
 
   /** Raises the OffloadError that explains a failed connection. */
   explain(result: ExecResult): Error {
-    return classifySshFailure(this.label, result.stderr, this.#sshCommandTarget());
+    return classifySshFailure(
+      this.label,
+      result.stderr,
+      this.#sshCommandTarget(),
+      this.#connectTimeout(),
+    );
   }
 
   /** What a person types after `ssh` to reach this target by hand, for hints. */

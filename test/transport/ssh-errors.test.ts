@@ -1,6 +1,6 @@
 // Which ssh exits are the connection's fault, as OpenSSH words them, and the error a person then sees.
 import { describe, expect, it } from "vitest";
-import { classifySshFailure, isSshFailure } from "../../src/transport/ssh-errors.js";
+import { classifySshFailure, isSshFailure, NO_ANSWER } from "../../src/transport/ssh-errors.js";
 
 describe("isSshFailure", () => {
   it.each([
@@ -28,7 +28,29 @@ describe("classifySshFailure", () => {
     );
     expect(error.code).toBe("E_HOST_UNREACHABLE");
     expect(error.message).toContain("gpu-box");
-    expect(error.hint).toBeTruthy();
+    expect(error.hint).toContain("`ssh gpu-box true`");
+  });
+
+  it("says how long a connection that timed out was waited for, and not for one refused at once", () => {
+    for (const stderr of [
+      "Connection timed out during banner exchange\n",
+      "ssh: connect to host 10.0.0.5 port 22: Connection timed out\n",
+      `${NO_ANSWER}\n`,
+    ]) {
+      const error = classifySshFailure("gpu-box", stderr, "gpu-box", 7);
+      expect(error.code).toBe("E_HOST_UNREACHABLE");
+      expect(error.message).toMatch(/timed out.* \(waited 7 s: ssh\.connect_timeout\)$/);
+      expect(error.hint).toContain("raise `ssh.connect_timeout`");
+    }
+    const refused = classifySshFailure(
+      "gpu-box",
+      "ssh: connect to host gpu-box port 22: Connection refused\n",
+      "gpu-box",
+      7,
+    );
+    expect(refused.message).toBe(
+      "Can't reach gpu-box: ssh: connect to host gpu-box port 22: Connection refused",
+    );
   });
 
   it("names the target as typed, and hints the ssh command that reaches it by hand", () => {
