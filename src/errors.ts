@@ -21,6 +21,7 @@ export type ErrorCode =
   | "E_LAUNCH"
   | "E_RUN_LOST"
   | "E_RUN_NOT_FOUND"
+  | "E_RUN_DAMAGED"
   | "E_DISCONNECTED"
   | "E_ENV"
   | "E_GPU"
@@ -74,6 +75,8 @@ export const EXIT_CODES = {
   environment: 203,
   /** The run's launcher vanished without writing an exit status (host rebooted, process killed). */
   lost: 204,
+  /** The job succeeded but its outputs could not all be brought home: `offload attach` fetches them. */
+  download: 205,
   /** Left a run with a second Ctrl+C; it goes on remotely (128 + SIGINT, as a shell reports it). */
   interrupted: 130,
   /** offload itself hit a bug. */

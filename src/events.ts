@@ -24,7 +24,14 @@ export type RunEvent =
   | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }
   | { type: "reconnected"; attempt: number; offset: number }
   | { type: "downloading"; rules: number }
-  | { type: "downloaded"; files: number; missing: string[]; ms: number }
+  | {
+      type: "downloaded";
+      files: number;
+      missing: string[];
+      /** Symlinks the rules met: downloads never follow one. */
+      skipped: string[];
+      ms: number;
+    }
   | { type: "notice"; message: string }
   | { type: "finished"; runId: string; exitCode: number | null; status: string; ms: number }
   | { type: "failed"; code: ErrorCode; message: string }

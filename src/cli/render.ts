@@ -44,7 +44,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case "reconnected":
       return `reconnected; resuming the log from byte ${event.offset}`;
     case "downloaded":
-      return `downloaded ${event.files} file${event.files === 1 ? "" : "s"}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
+      return `downloaded ${event.files} file${event.files === 1 ? "" : "s"}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""}${event.skipped.length > 0 ? `; symlinks not followed: ${event.skipped.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
     case "notice":
       return event.message;
     case "finished":

@@ -9,3 +9,10 @@ export function createRunId(now: Date = new Date()): string {
   const suffix = [...randomBytes(4)].map((byte) => alphabet[byte % alphabet.length]).join("");
   return `${date}-${time}-${suffix}`;
 }
+
+/** What createRunId makes: the only names the store treats as runs, so an id is safe in a path or a shell word. */
+export const RUN_ID_PATTERN = /^[0-9]{8}-[0-9]{6}-[a-z0-9]{4}$/;
+
+export function isRunId(text: string): boolean {
+  return RUN_ID_PATTERN.test(text);
+}

@@ -12,13 +12,21 @@ import {
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
+import { isRunId } from "./id.js";
 import type { RunRecord } from "./record.js";
+import { findRecordProblem } from "./record-schema.js";
 
 export interface LogSink {
   /** Bytes in the file: where the next stream resumes. */
   readonly size: number;
   write(chunk: Uint8Array): void;
   close(): void;
+}
+
+/** A run folder whose run.json cannot be trusted: listed, never used. */
+export interface DamagedRun {
+  id: string;
+  problem: string;
 }
 
 export interface RunStore {
@@ -31,6 +39,8 @@ export interface RunStore {
   /** Deletes a run's folder (for a launch that never happened). */
   remove(id: string): Promise<void>;
   list(): Promise<RunRecord[]>;
+  /** Every run folder: the records that read well, and those whose run.json is damaged. */
+  survey(): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }>;
   /** Resolves a user's id: a full id, a unique prefix, or undefined for the latest run. */
   resolveId(partial: string | undefined): Promise<string>;
   /**
@@ -96,10 +106,63 @@ function claimFollower(dir: string, id: string): () => void {
   });
 }
 
+type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
+
+/** Reads and checks one run.json: a record only when its shape and its id are right. */
+async function readRecord(dir: string, id: string): Promise<RecordRead> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, "run.json"), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { missing: true };
+    return { problem: `run.json cannot be read (${(error as Error).message})` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { problem: `run.json is not valid JSON (${(error as Error).message})` };
+  }
+  const problem = findRecordProblem(data);
+  if (problem !== undefined) return { problem: `run.json is not a run record (${problem})` };
+  const record = data as RunRecord;
+  if (record.id !== id) return { problem: `run.json names run ${record.id}, not ${id}` };
+  return { record };
+}
+
+function damagedError(id: string, problem: string, dir: string): OffloadError {
+  return new OffloadError("E_RUN_DAMAGED", `The record of run ${id} is damaged: ${problem}.`, {
+    hint: `offload cannot trust it; look at ${join(dir, "run.json")}, or remove ${dir} if the run no longer matters.`,
+  });
+}
+
+/** Folder names under runs/ that are run ids; anything else there is not offload's and is never used. */
+async function listIds(root: string): Promise<string[]> {
+  return (await readdir(root).catch(() => [] as string[])).filter(isRunId).sort();
+}
+
 export function openRunStore(projectDir: string): RunStore {
   const state = join(projectDir, ".offload");
   const root = join(state, "runs");
-  const runDir = (id: string) => join(root, id);
+  const runDir = (id: string) => {
+    // The id becomes a path (and, through the record, a remote shell word): only a real id may.
+    if (!isRunId(id))
+      throw new OffloadError("E_RUN_NOT_FOUND", `\`${id}\` is not a run id.`, {
+        hint: "`offload ps` lists the runs of this project with their ids.",
+      });
+    return join(root, id);
+  };
+
+  async function survey(): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }> {
+    const records: RunRecord[] = [];
+    const damaged: DamagedRun[] = [];
+    for (const id of await listIds(root)) {
+      const read = await readRecord(runDir(id), id);
+      if ("record" in read) records.push(read.record);
+      else if ("problem" in read) damaged.push({ id, problem: read.problem });
+    }
+    return { records, damaged };
+  }
 
   async function ensure(id: string): Promise<void> {
     await mkdir(runDir(id), { recursive: true });
@@ -120,32 +183,22 @@ export function openRunStore(projectDir: string): RunStore {
       );
     },
     async load(id) {
-      try {
-        return JSON.parse(await readFile(join(runDir(id), "run.json"), "utf8")) as RunRecord;
-      } catch (cause) {
-        throw new OffloadError("E_RUN_NOT_FOUND", `No run ${id} in ${root}.`, {
-          hint: "`offload ps` lists the runs of this project.",
-          cause,
-        });
-      }
+      const read = isRunId(id) ? await readRecord(runDir(id), id) : { missing: true as const };
+      if ("record" in read) return read.record;
+      if ("problem" in read) throw damagedError(id, read.problem, runDir(id));
+      throw new OffloadError("E_RUN_NOT_FOUND", `No run ${id} in ${root}.`, {
+        hint: "`offload ps` lists the runs of this project.",
+      });
     },
     async remove(id) {
       await rm(runDir(id), { recursive: true, force: true });
     },
     async list() {
-      const ids = (await readdir(root).catch(() => [] as string[])).sort();
-      const records: RunRecord[] = [];
-      for (const id of ids) {
-        const record = await readFile(join(runDir(id), "run.json"), "utf8").then(
-          (t) => JSON.parse(t) as RunRecord,
-          () => undefined,
-        );
-        if (record) records.push(record);
-      }
-      return records;
+      return (await survey()).records;
     },
+    survey,
     async resolveId(partial) {
-      const ids = (await readdir(root).catch(() => [] as string[])).sort();
+      const ids = await listIds(root);
       if (partial === undefined) {
         const latest = ids.at(-1);
         if (latest === undefined)

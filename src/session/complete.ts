@@ -1,13 +1,13 @@
 // The second half of a run, shared by `run` and `attach`: follow the log to the end (stopping the job
 // on request), download the outputs, and record how it ended.
-import { type ErrorCode, isOffloadError, OffloadError } from "../errors.js";
+import { isOffloadError, OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type RunRecord, statusForExit } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
-import { downloadArtifacts } from "../sync/download.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { fetchOutputs } from "./fetch-outputs.js";
 import { type FollowRequest, followRun, type StreamAttempt } from "./follow.js";
 import { elapsed } from "./prepare.js";
 import { stopRemoteRun } from "./stop.js";
@@ -137,22 +137,33 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
   return record;
 }
 
-/** Downloads (also after a failed run: its logs and partial results matter most). A failure is noted, not fatal. */
+/**
+ * Downloads (also after a failed run: its logs and partial results matter most). A failure is noted and
+ * recorded (`error`, exit code 205 for a job that succeeded), never silent.
+ */
 async function downloadOutputs(request: CompleteRequest): Promise<void> {
   const { record, report, transport, store } = request;
   const plan = planDownloads(record.download);
   if (plan.globs.length + plan.mapped.length === 0) return;
   const started = performance.now();
-  report({ type: "downloading", rules: record.download.length });
+  report({ type: "downloading", rules: plan.globs.length + plan.mapped.length });
   try {
-    const result = await downloadArtifacts({
-      transport,
-      remoteDir: record.target.remoteDir,
-      plan,
-      artifactsDir: store.artifactsDir(record.id),
-      projectDir: request.projectDir,
-      tool: request.tool,
-    });
+    const result = await fetchOutputs(
+      {
+        transport,
+        remoteDir: record.target.remoteDir,
+        plan,
+        artifactsDir: store.artifactsDir(record.id),
+        projectDir: request.projectDir,
+        tool: request.tool,
+      },
+      {
+        report,
+        reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
+        runId: record.id,
+        signal: request.controls.detach,
+      },
+    );
     record.artifacts = result.artifacts;
     record.mappedFiles = result.mappedFiles;
     record.phases.download = elapsed(started);
@@ -160,11 +171,13 @@ async function downloadOutputs(request: CompleteRequest): Promise<void> {
       type: "downloaded",
       files: result.artifacts.length,
       missing: result.missing,
+      skipped: result.skipped,
       ms: record.phases.download,
     });
   } catch (error) {
     if (!isOffloadError(error)) throw error;
-    record.error = { code: error.code as ErrorCode, message: error.message };
+    // Whatever failed, the outputs are not home: recorded as a download failure for ps and exit codes.
+    record.error = { code: "E_DOWNLOAD", message: error.message };
     report({ type: "notice", message: `${error.message}${error.hint ? ` (${error.hint})` : ""}` });
   }
 }

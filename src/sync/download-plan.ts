@@ -44,9 +44,23 @@ function planGlob(pattern: string): GlobRule {
   return { pattern: clean, base, match: picomatch(clean, GLOB_OPTIONS) };
 }
 
+/** A rule given twice (flag and offload.yaml, or a repeated flag) is one rule: fetched and reported once. */
+function dedupeEntries(entries: readonly DownloadEntry[]): DownloadEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    const key =
+      entry.kind === "glob"
+        ? JSON.stringify(["glob", entry.pattern.replace(/^\.\//, "")])
+        : JSON.stringify(entry);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function planDownloads(entries: readonly DownloadEntry[]): DownloadPlan {
   const plan: DownloadPlan = { globs: [], mapped: [] };
-  for (const entry of entries) {
+  for (const entry of dedupeEntries(entries)) {
     if (entry.kind === "glob") plan.globs.push(planGlob(entry.pattern));
     else if (entry.kind === "map")
       plan.mapped.push({ candidates: [entry.remote], local: entry.local });

@@ -1,7 +1,7 @@
 // Brings a run's outputs home: lists what the rules match on the far side in one round trip, then
 // copies with rsync (whose temp-file-and-rename means a file is at its final path only when complete).
 import { closeSync, createReadStream, createWriteStream, openSync } from "node:fs";
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -17,36 +17,62 @@ import type { SyncTool } from "./upload.js";
 const MAPPED_MARK = "offload-mapped";
 const BIG_MARK = "offload-big";
 const SIZE_MARK = "offload-size";
+const LINK_MARK = "offload-links";
 /** Files above this size travel as a plain `cat` stream: rsync's protocol costs it ~40% throughput there. */
 export const BIG_FILE_BYTES = 64 * 1024 * 1024;
 
-/** One script lists glob matches (find, no symlinks followed) and the first existing mapped candidate. */
+/**
+ * A shell test, true when some part of `relative` (below the current dir) is a symlink. The kernel
+ * follows a symlink anywhere in a path, so checking the last part alone lets `lnk/shadow` reach /etc.
+ */
+function crossesLink(relative: string): string {
+  const parts = relative.split("/").filter((part) => part !== "" && part !== ".");
+  if (parts.length === 0) return "false";
+  const prefixes = parts.map((_, i) => `./${parts.slice(0, i + 1).join("/")}`);
+  return `{ ${prefixes.map((prefix) => `[ -L ${quoteShell(prefix)} ]`).join(" || ")}; }`;
+}
+
+/**
+ * One script lists glob matches, the big ones among them, the symlinks the rules met (never followed,
+ * never fetched: the download policy) and the first usable candidate of each mapped rule.
+ */
 export function buildListingScript(remoteDir: string, plan: DownloadPlan): string {
   const lines = [`cd ${quoteShell(remoteDir)} || exit 1`];
   const bases = [...new Set(plan.globs.map((glob) => glob.base))];
-  for (const base of bases) {
-    const start = base === "." ? "." : `./${base}`;
-    lines.push(
-      `if [ -d ${quoteShell(start)} ] && [ ! -L ${quoteShell(start)} ]; then find ${quoteShell(start)} -path ./.offload -prune -o -type f -print0; elif [ -f ${quoteShell(start)} ] && [ ! -L ${quoteShell(start)} ]; then printf '%s\\0' ${quoteShell(start)}; fi`,
-    );
-  }
+  const walk = (tests: string) =>
+    bases.map((base) => {
+      const start = quoteShell(base === "." ? "." : `./${base}`);
+      const links = crossesLink(base);
+      return `if ! ${links} && [ -d ${start} ]; then find ${start} -path ./.offload -prune -o ${tests} -print0; elif ! ${links} && [ -f ${start} ]; then find ${start} -prune ${tests} -print0; fi`;
+    });
+  lines.push(...walk("-type f"));
   lines.push(`printf '${BIG_MARK}\\0'`);
-  for (const base of bases) {
-    const start = base === "." ? "." : `./${base}`;
-    lines.push(
-      `if [ -d ${quoteShell(start)} ] && [ ! -L ${quoteShell(start)} ]; then find ${quoteShell(start)} -path ./.offload -prune -o -type f -size +${BIG_FILE_BYTES - 1}c -print0; elif [ -f ${quoteShell(start)} ]; then find ${quoteShell(start)} -prune -type f -size +${BIG_FILE_BYTES - 1}c -print0; fi`,
-    );
-  }
+  lines.push(...walk(`-type f -size +${BIG_FILE_BYTES - 1}c`));
+  lines.push(`printf '${LINK_MARK}\\0'`);
+  lines.push(...walk("-type l"));
+  for (const base of bases)
+    if (base !== ".")
+      lines.push(`if ${crossesLink(base)}; then printf '%s\\0' ${quoteShell(`./${base}`)}; fi`);
   lines.push(`printf '${MAPPED_MARK}\\0'`);
   plan.mapped.forEach((rule, index) => {
-    const tests = rule.candidates.map((candidate) => {
-      const path =
-        candidate.startsWith("/") || candidate.startsWith("~")
-          ? quoteRemotePath(candidate)
-          : `"$PWD"/${quoteShell(candidate)}`;
-      return `[ -f ${path} ]; then printf '%s\\0%s\\0' ${index} ${path}`;
-    });
-    if (tests.length > 0) lines.push(`if ${tests.join("; elif ")}; fi`);
+    const found: string[] = [];
+    const linked: string[] = [];
+    for (const candidate of rule.candidates) {
+      if (candidate.startsWith("/") || candidate.startsWith("~")) {
+        // An absolute mapping names a place outside the remote dir on purpose; only its file must be real.
+        const path = quoteRemotePath(candidate);
+        found.push(`[ -f ${path} ] && [ ! -L ${path} ]; then printf '%s\\0%s\\0' ${index} ${path}`);
+        linked.push(`[ -L ${path} ]`);
+      } else {
+        const links = crossesLink(candidate);
+        const path = `"$PWD"/${quoteShell(candidate)}`;
+        found.push(`! ${links} && [ -f ${path} ]; then printf '%s\\0%s\\0' ${index} ${path}`);
+        linked.push(links);
+      }
+    }
+    // A rule whose only candidates are symlinks says so (an empty path), rather than "nothing matched".
+    found.push(`${linked.join(" || ")}; then printf '%s\\0\\0' ${index}`);
+    lines.push(`if ${found.join("; elif ")}; fi`);
   });
   return lines.join("\n");
 }
@@ -55,28 +81,35 @@ export interface Listing {
   files: string[];
   /** Those of `files` larger than BIG_FILE_BYTES. */
   big: Set<string>;
-  /** Rule index → absolute remote path of the candidate that exists. */
+  /** Symlinks the glob rules met, and glob bases that pass through one: skipped, never followed. */
+  links: string[];
+  /** Rule index → absolute remote path of the candidate that exists; "" when its candidates are symlinks. */
   mapped: Map<number, string>;
 }
 
 export function parseListing(stdout: string, plan: DownloadPlan): Listing {
   const records = stdout.split("\0");
-  const mark = records.indexOf(MAPPED_MARK);
-  const bigMark = records.indexOf(BIG_MARK);
   const strip = (path: string) => path.replace(/^\.\//, "");
-  const found = records
-    .slice(0, bigMark >= 0 ? bigMark : mark >= 0 ? mark : records.length)
-    .map(strip);
-  const big = new Set(
-    bigMark >= 0 ? records.slice(bigMark + 1, mark >= 0 ? mark : records.length).map(strip) : [],
-  );
+  const section = (from: string | undefined, to: string) => {
+    const start = from === undefined ? 0 : records.indexOf(from) + 1;
+    const end = records.indexOf(to);
+    if (start < 0 || (from !== undefined && start === 0)) return [];
+    return records.slice(start, end >= 0 ? end : records.length);
+  };
+  const found = section(undefined, BIG_MARK).map(strip);
+  const big = new Set(section(BIG_MARK, LINK_MARK).map(strip));
   const files = [...new Set(found)].filter(
     (path) => isContainedPath(path) && plan.globs.some((glob) => glob.match(path)),
   );
+  const links = [...new Set(section(LINK_MARK, MAPPED_MARK).map(strip))].filter(
+    (path) =>
+      isContainedPath(path) && plan.globs.some((glob) => glob.match(path) || glob.base === path),
+  );
   const mapped = new Map<number, string>();
+  const mark = records.indexOf(MAPPED_MARK);
   const tail = mark < 0 ? [] : records.slice(mark + 1);
   for (let i = 0; i + 1 < tail.length; i += 2) mapped.set(Number(tail[i]), tail[i + 1] ?? "");
-  return { files, big, mapped };
+  return { files, big, links, mapped };
 }
 
 export interface DownloadRequest {
@@ -88,6 +121,8 @@ export interface DownloadRequest {
   /** Where relative local paths of mapped rules are anchored (the project root). */
   projectDir: string;
   tool: SyncTool;
+  /** Big files already home in an earlier attempt of this download: a retry skips them. */
+  fetched?: Set<string>;
 }
 
 export interface DownloadResult {
@@ -97,11 +132,27 @@ export interface DownloadResult {
   mappedFiles: string[];
   /** Rules that matched nothing, for a notice. */
   missing: string[];
+  /** Symlinks the rules met: never followed, never fetched. */
+  skipped: string[];
+}
+
+/** Temp files a download writes: `.<name>.offload-<pid>` beside a file, `.offload-partial-<pid>` dirs. */
+const TEMP_NAME = /^(?:\..+\.offload|\.offload-partial)-([0-9]+)$/;
+
+function tempPath(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.offload-${process.pid}`);
 }
 
 function expandLocal(path: string, projectDir: string): string {
   if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
   return resolve(projectDir, path);
+}
+
+function isRegularFile(path: string): Promise<boolean> {
+  return lstat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** Copies a file next to its destination, then renames it into place: never half a file at `dest`. */
@@ -115,23 +166,27 @@ async function placeFile(source: string, dest: string): Promise<void> {
     ));
   if (isDir) target = join(dest, basename(source));
   await mkdir(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.offload-${process.pid}`);
+  const temp = tempPath(target);
   await copyFile(source, temp);
   await rename(temp, target);
 }
 
-/** Streams one file with `cat` into a temp file beside its destination, then renames it into place. */
+/**
+ * Streams one file with `cat` into a temp file beside its destination, then renames it into place. A
+ * dropped connection discards the temp file: the retry fetches this file again, and skips those done.
+ */
 async function streamFile(transport: Transport, remotePath: string, dest: string): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
-  const temp = join(dirname(dest), `.${basename(dest)}.offload-${process.pid}`);
+  const temp = tempPath(dest);
   const fd = openSync(temp, "w");
   let result: Awaited<ReturnType<Transport["exec"]>>;
   try {
     // ssh writes into the file itself: copying through offload cost half the throughput (measured).
     // So this stream is framed by length, not by a start mark: the size goes first, on stderr.
+    // The listing saw a regular file; refusing a symlink here too closes the gap until the copy starts.
     const path = quoteShell(remotePath);
     result = await transport.exec(
-      `s=$(wc -c < ${path}) || exit 1; printf '${SIZE_MARK} %s\\n' $s >&2; exec cat -- ${path}`,
+      `[ ! -L ${path} ] || exit 3; s=$(wc -c < ${path}) || exit 1; printf '${SIZE_MARK} %s\\n' $s >&2; exec cat -- ${path}`,
       { stdoutFd: fd },
     );
   } finally {
@@ -140,7 +195,7 @@ async function streamFile(transport: Transport, remotePath: string, dest: string
   if (result.code !== 0) {
     await rm(temp, { force: true });
     throw result.connectionFailed
-      ? transport.explain(result)
+      ? droppedError(transport, transport.explain(result))
       : downloadError(transport.label, result.stderr);
   }
   await dropLoginNoise(temp, result.stderr, remotePath, transport.label);
@@ -173,6 +228,11 @@ async function dropLoginNoise(
   await rename(trimmed, temp);
 }
 
+/** rsync's codes for a stream that broke (12, 30, 35) and ssh's 255: a dropped link, worth a retry. */
+function isDropCode(code: number): boolean {
+  return code === 12 || code === 30 || code === 35 || code === 255;
+}
+
 async function fetchFiles(
   request: DownloadRequest,
   all: readonly string[],
@@ -182,17 +242,19 @@ async function fetchFiles(
   const shell = transport.remoteShell();
   await mkdir(artifactsDir, { recursive: true });
   for (const file of all)
-    if (big.has(file))
+    if (big.has(file) && !request.fetched?.has(file)) {
       await streamFile(transport, `${remoteDir}/${file}`, join(artifactsDir, file));
+      request.fetched?.add(file);
+    }
   const files = all.filter((file) => !big.has(file));
   if (files.length === 0) return;
   const list = files.map((file) => `${file}\0`).join("");
   if (tool === "rsync") {
     const result = await runProcess(
-      buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir),
+      buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir, { links: false }),
       { stdin: list },
     );
-    if (result.code !== 0) throw downloadError(transport.label, result.stderr);
+    if (result.code !== 0) throw transferError(transport, result.code, result.stderr);
     return;
   }
   // tar has no temp-file-and-rename of its own: unpack into a staging dir, then rename into place.
@@ -205,8 +267,10 @@ async function fetchFiles(
       ["tar", "-xf", "-"],
       { stdin: list, consumerCwd: staging, framed: true },
     );
-    if (result.code !== 0) throw downloadError(transport.label, result.stderr);
+    if (result.code !== 0) throw transferError(transport, result.code, result.stderr);
     for (const file of files) {
+      // tar keeps a symlink as a symlink; the policy is that none arrives.
+      if (!(await isRegularFile(join(staging, file)))) continue;
       await mkdir(dirname(join(artifactsDir, file)), { recursive: true });
       await rename(join(staging, file), join(artifactsDir, file));
     }
@@ -215,15 +279,46 @@ async function fetchFiles(
   }
 }
 
+/**
+ * Removes temp files that a killed offload left in `dir` (a pid that no longer runs): a SIGKILL
+ * cannot be caught, so the next download into the same place collects them.
+ */
+export async function collectStaleTemps(dir: string, recursive: boolean): Promise<string[]> {
+  const names = await readdir(dir, { recursive }).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(TEMP_NAME.exec(basename(name))?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export async function downloadArtifacts(request: DownloadRequest): Promise<DownloadResult> {
   const { transport, remoteDir, plan, artifactsDir, projectDir } = request;
+  await collectStaleTemps(artifactsDir, true);
+  for (const rule of plan.mapped) {
+    const local = expandLocal(rule.local, projectDir);
+    await collectStaleTemps(rule.local.endsWith("/") ? local : dirname(local), false);
+  }
   const listed = await transport.exec(buildListingScript(remoteDir, plan));
-  if (listed.connectionFailed) throw transport.explain(listed);
+  if (listed.connectionFailed) throw droppedError(transport, transport.explain(listed));
   if (listed.code !== 0) throw downloadError(transport.label, listed.stderr);
   const listing = parseListing(listed.stdout, plan);
   const missing = plan.globs
-    .filter((glob) => !listing.files.some(glob.match))
+    .filter((glob) => !listing.files.some(glob.match) && !listing.links.some(glob.match))
     .map((glob) => glob.pattern);
+  const skipped = [...listing.links];
 
   const wanted = new Set(listing.files);
   const mappedArtifacts = new Map<number, string>();
@@ -245,6 +340,10 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
       missing.push(rule.candidates.join(" or "));
       continue;
     }
+    if (remotePath === "") {
+      skipped.push(rule.candidates.join(" or "));
+      continue;
+    }
     let relative = mappedArtifacts.get(index);
     if (relative === undefined) {
       // Outside the remote dir (an explicit absolute mapping): keep it in artifacts under its own name.
@@ -252,30 +351,48 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
       await mkdir(artifactsDir, { recursive: true });
       const shell = transport.remoteShell();
       const result = await runProcess(
-        buildRsyncOneArgv(shell, shell.remotePath(remotePath), join(artifactsDir, relative)),
+        buildRsyncOneArgv(shell, shell.remotePath(remotePath), join(artifactsDir, relative), {
+          links: false,
+        }),
       );
-      if (result.code !== 0) throw downloadError(transport.label, result.stderr);
+      if (result.code !== 0) throw transferError(transport, result.code, result.stderr);
+    }
+    // Only a regular file is copied home: copying a symlink would read whatever it names HERE.
+    if (!(await isRegularFile(join(artifactsDir, relative)))) {
+      skipped.push(rule.candidates.join(" or "));
+      continue;
     }
     const local = expandLocal(rule.local, projectDir);
     await placeFile(join(artifactsDir, relative), local);
     mappedFiles.push(local);
   }
   const artifacts = [...wanted].sort();
-  return { artifacts: await existing(artifactsDir, artifacts), mappedFiles, missing };
+  return { artifacts: await existing(artifactsDir, artifacts), mappedFiles, missing, skipped };
 }
 
 async function existing(dir: string, files: string[]): Promise<string[]> {
   const kept: string[] = [];
-  for (const file of files)
-    if (
-      await stat(join(dir, file)).then(
-        () => true,
-        () => false,
-      )
-    )
-      kept.push(file);
+  for (const file of files) if (await isRegularFile(join(dir, file))) kept.push(file);
   return kept;
 }
+
+function transferError(transport: Transport, code: number, stderr: string): OffloadError {
+  if (transport.kind === "ssh" && isDropCode(code) && !isShellNoise(stderr))
+    return droppedError(transport, new Error(stderr.trim().split("\n").at(-1) ?? ""));
+  return downloadError(transport.label, stderr);
+}
+
+/** E_DISCONNECTED: the link dropped mid-download; the caller reconnects and downloads again. */
+function droppedError(transport: Transport, cause: Error): OffloadError {
+  return new OffloadError(
+    "E_DISCONNECTED",
+    `Lost the connection to ${transport.label} while downloading outputs${cause.message ? ` (${cause.message})` : ""}.`,
+    { hint: DOWNLOAD_HINT, cause },
+  );
+}
+
+const DOWNLOAD_HINT =
+  "The run itself has finished and its files are still on the host: run `offload attach <run-id>` to fetch them again.";
 
 function downloadError(label: string, stderr: string): OffloadError {
   if (isShellNoise(stderr))
@@ -287,8 +404,6 @@ function downloadError(label: string, stderr: string): OffloadError {
   return new OffloadError(
     "E_DOWNLOAD",
     `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`,
-    {
-      hint: "The run itself has finished and its files are still on the host: run `offload attach <run-id>` to fetch them again.",
-    },
+    { hint: DOWNLOAD_HINT },
   );
 }

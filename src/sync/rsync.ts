@@ -7,8 +7,15 @@ export interface TransferStats {
 }
 
 /** Copies the NUL-separated relative paths given on stdin from `source` to `dest` (both directories). */
-export function buildRsyncFilesArgv(shell: RemoteShell, source: string, dest: string): string[] {
+export function buildRsyncFilesArgv(
+  shell: RemoteShell,
+  source: string,
+  dest: string,
+  options: { links?: boolean } = {},
+): string[] {
   const argv = ["rsync", "-a", "-s", "--stats", "--files-from=-", "--from0"];
+  // Downloads take no symlink at all (`--no-links`): one that arrived could name a file on this machine.
+  if (options.links === false) argv.push("--no-links");
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
   argv.push(`${source}/`, `${dest}/`);
   return argv;
@@ -32,8 +39,14 @@ export function buildRsyncTreeArgv(shell: RemoteShell, source: string, dest: str
 }
 
 /** Copies one file or directory, as `rsync -a source dest`. */
-export function buildRsyncOneArgv(shell: RemoteShell, source: string, dest: string): string[] {
+export function buildRsyncOneArgv(
+  shell: RemoteShell,
+  source: string,
+  dest: string,
+  options: { links?: boolean } = {},
+): string[] {
   const argv = ["rsync", "-a", "-s", "--stats"];
+  if (options.links === false) argv.push("--no-links");
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
   argv.push(source, dest);
   return argv;

@@ -1,9 +1,54 @@
 // Spawning local processes (ssh, rsync, tar, sh, git): the one place offload starts a child process.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { createFrameStripper } from "./frame.js";
 import { explainMissingProgram } from "./programs.js";
+
+/**
+ * The guardian: one `sh` per offload that holds the read end of a pipe from offload and the list of
+ * child process groups still running. A SIGKILL cannot be caught and Linux's parent-death signal is out
+ * of Node's reach, but the kernel closes a dead process's pipes: on EOF the guardian TERMs the groups
+ * left (rsync then removes its temp file), and KILLs them a second later. Children each lead a group
+ * of their own (`detached`), so the ssh, rsync or tar a child started goes too.
+ */
+const GUARDIAN_SCRIPT = [
+  'live=" "',
+  "while read -r op pid; do",
+  "  case $op in",
+  '    +) live="$live$pid " ;;',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+  '    -) rest=${live#* "$pid" }; [ "$rest" = "$live" ] || live="${live%% "$pid" *} $rest" ;;',
+  "  esac",
+  "done",
+  '[ "$live" = " " ] && exit 0',
+  'for pid in $live; do kill -s TERM -- "-$pid" 2>/dev/null; done',
+  "sleep 1",
+  'for pid in $live; do kill -s KILL -- "-$pid" 2>/dev/null; done',
+].join("\n");
+
+let guardian: ChildProcess | undefined;
+
+/** Tells the guardian about a child's process group; returns the call that says it has ended. */
+function guardGroup(pid: number | undefined): () => void {
+  if (pid === undefined) return () => {};
+  if (guardian === undefined) {
+    guardian = spawn("sh", ["-c", GUARDIAN_SCRIPT], {
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    guardian.on("error", () => {});
+    guardian.stdin?.on("error", () => {});
+    // Neither the guardian nor its pipe may keep offload alive.
+    guardian.unref();
+    (guardian.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+  const pipe = guardian.stdin;
+  pipe?.write(`+ ${pid}\n`);
+  return () => {
+    pipe?.write(`- ${pid}\n`);
+  };
+}
 
 export interface ProcessOptions {
   stdin?: string | Uint8Array;
@@ -50,6 +95,7 @@ export function runProcess(
       // and not the ssh clients that carry the log.
       detached: true,
     });
+    const release = guardGroup(child.pid);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -78,10 +124,12 @@ export function runProcess(
     });
     child.on("error", (error) => {
       if (timer) clearTimeout(timer);
+      release();
       reject(explainStartFailure(program, error, options.cwd));
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      release();
       options.signal?.removeEventListener("abort", kill);
       resolve({
         code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
@@ -152,8 +200,17 @@ export function runPipeline(
   const [c0, ...cArgs] = consumer;
   if (p0 === undefined || c0 === undefined) throw new Error("runPipeline: empty argv");
   return new Promise((resolve, reject) => {
-    const left = spawn(p0, pArgs, { cwd: options.producerCwd, stdio: ["pipe", "pipe", "pipe"] });
-    const right = spawn(c0, cArgs, { cwd: options.consumerCwd, stdio: ["pipe", "pipe", "pipe"] });
+    const left = spawn(p0, pArgs, {
+      cwd: options.producerCwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    const right = spawn(c0, cArgs, {
+      cwd: options.consumerCwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    const releases = [guardGroup(left.pid), guardGroup(right.pid)];
     if (options.framed) left.stdout.pipe(createFrameStripper()).pipe(right.stdin);
     else left.stdout.pipe(right.stdin);
     right.stdin.on("error", () => {});
@@ -167,6 +224,7 @@ export function runPipeline(
     const done = (code: number | null, signal: NodeJS.Signals | null) => {
       codes.push(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
       if (codes.length < 2) return;
+      for (const release of releases) release();
       resolve({
         code: codes.find((c) => c !== 0) ?? 0,
         stdout: "",

@@ -2,7 +2,7 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { RunRecord } from "../../runs/record.js";
-import type { RunStore } from "../../runs/store.js";
+import type { DamagedRun, RunStore } from "../../runs/store.js";
 import type { Output } from "../render.js";
 
 function duration(record: RunRecord): string {
@@ -39,14 +39,24 @@ export async function listRuns(
   out: Output,
   options: { json?: boolean },
 ): Promise<number> {
-  const records = await store.list();
+  const { records, damaged } = await store.survey();
   if (options.json) out.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-  else if (records.length === 0)
+  else if (records.length === 0 && damaged.length === 0)
     out.stderr.write(
       "No runs yet in this project. Start one with `offload run --host <host> -- <command>`.\n",
     );
   else out.stdout.write(`${formatRunTable(records)}\n`);
+  writeDamaged(damaged, store.root, out);
   return 0;
+}
+
+/** A damaged record is shown, never read: on stderr, so `--json` stays a list of good records. */
+function writeDamaged(damaged: readonly DamagedRun[], root: string, out: Output): void {
+  if (damaged.length === 0) return;
+  for (const run of damaged) out.stderr.write(`${run.id}  damaged  ${run.problem}\n`);
+  out.stderr.write(
+    `hint: offload cannot trust ${damaged.length === 1 ? "this record" : "these records"}; look at run.json in ${root}/<id>/, or remove the folder if the run no longer matters.\n`,
+  );
 }
 
 export async function printLog(
@@ -55,6 +65,7 @@ export async function printLog(
   id: string | undefined,
 ): Promise<number> {
   const resolved = await store.resolveId(id);
+  await store.load(resolved); // a damaged record is an error here too, never a silent empty log
   await pipeline(createReadStream(store.logPath(resolved)), out.stdout, { end: false }).catch(
     (error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOENT") throw error;

@@ -38,6 +38,8 @@ function subfolderOf(projectDir: string): string {
 
 function exitCodeOf(record: RunRecord): number {
   if (record.status === "running") return 0;
+  // A job that succeeded but whose outputs are not home is not a success for a script that uses them.
+  if (record.exitCode === 0 && record.error?.code === "E_DOWNLOAD") return EXIT_CODES.download;
   return record.exitCode ?? EXIT_CODES.lost;
 }
 

@@ -1,0 +1,57 @@
+// The shape a run.json must have to be trusted (zod): a record is read from disk, where anyone may edit it.
+import * as z from "zod";
+import { RUN_ID_PATTERN } from "./id.js";
+import type { RunStatus } from "./record.js";
+
+const STATUSES = [
+  "running",
+  "succeeded",
+  "failed",
+  "stopped",
+  "lost",
+  "error",
+] as const satisfies readonly RunStatus[];
+
+const downloadEntry = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("glob"), pattern: z.string() }),
+  z.object({ kind: z.literal("map"), remote: z.string(), local: z.string() }),
+  z.object({ kind: z.literal("fallback"), from: z.array(z.string()), to: z.string() }),
+]);
+
+// Loose objects: fields this version does not know (written by a newer offload) are kept, not dropped.
+export const runRecordSchema = z.looseObject({
+  version: z.literal(1),
+  id: z.string().regex(RUN_ID_PATTERN, { error: "not a run id" }),
+  command: z.array(z.string()),
+  target: z.looseObject({
+    label: z.string(),
+    kind: z.enum(["ssh", "local"]),
+    host: z.string().optional(),
+    user: z.string().optional(),
+    port: z.number().int().optional(),
+    remoteDir: z.string().min(1),
+  }),
+  status: z.enum(STATUSES),
+  exitCode: z.number().int().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  phases: z.record(z.string(), z.number()),
+  envNames: z.array(z.string()),
+  remote: z.looseObject({ launcherPid: z.number().int().optional() }).optional(),
+  download: z.array(downloadEntry),
+  stopRequested: z.boolean().optional(),
+  artifacts: z.array(z.string()),
+  mappedFiles: z.array(z.string()),
+  logBytes: z.number().int().nonnegative(),
+  error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
+});
+
+/** Why `data` is not a usable run record (one line), or undefined when it is. */
+export function findRecordProblem(data: unknown): string | undefined {
+  const result = runRecordSchema.safeParse(data);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0];
+  if (!issue) return "not a run record";
+  const where = issue.path.length > 0 ? issue.path.join(".") : "the record";
+  return `${where}: ${issue.message}`;
+}
