@@ -11,6 +11,11 @@ const STATUSES = [
   "lost",
   "error",
 ] as const satisfies readonly RunStatus[];
+// A status added to RunStatus but not here would make every such record read as damaged: fail the build.
+const everyStatusListed: [Exclude<RunStatus, (typeof STATUSES)[number]>] extends [never]
+  ? true
+  : never = true;
+void everyStatusListed;
 
 const downloadEntry = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("glob"), pattern: z.string() }),

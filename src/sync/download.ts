@@ -194,9 +194,12 @@ async function streamFile(transport: Transport, remotePath: string, dest: string
   }
   if (result.code !== 0) {
     await rm(temp, { force: true });
-    throw result.connectionFailed
-      ? droppedError(transport, transport.explain(result))
-      : downloadError(transport.label, result.stderr);
+    // The script itself never exits 255; ssh does when the link drops, also after the size mark
+    // made stderr non-empty (which hides it from connectionFailed).
+    if (result.connectionFailed) throw droppedError(transport, transport.explain(result));
+    if (result.code === 255 && transport.kind === "ssh")
+      throw droppedError(transport, new Error("ssh exited with status 255"));
+    throw downloadError(transport.label, result.stderr);
   }
   await dropLoginNoise(temp, result.stderr, remotePath, transport.label);
   await rename(temp, dest);

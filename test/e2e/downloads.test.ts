@@ -177,7 +177,7 @@ describeWithHosts(3, "downloads", (bed) => {
       "--",
       "true",
     ]);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stderr.split("`nothing.txt`").length - 1).toBe(1);
   });
 
@@ -238,7 +238,7 @@ describeWithHosts(3, "downloads", (bed) => {
     const noticed = await waitFor(() => big.seen("reconnecting"), 30_000);
     await undropHost(faulty);
     const result = await big.running;
-    expect(noticed, result.stderr).toBe(true);
+    expect(noticed, `${result.code}\n${result.stdout.slice(-3000)}\n${result.stderr}`).toBe(true);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("resuming the download");
     const [id = ""] = project ? await project.runIds() : [];
