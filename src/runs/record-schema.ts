@@ -4,6 +4,7 @@ import { RUN_ID_PATTERN } from "./id.js";
 import type { RunStatus } from "./record.js";
 
 const STATUSES = [
+  "launching",
   "running",
   "succeeded",
   "failed",
@@ -41,6 +42,7 @@ export const runRecordSchema = z.looseObject({
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   phases: z.record(z.string(), z.number()),
+  workdir: z.string().optional(),
   envNames: z.array(z.string()),
   remote: z.looseObject({ launcherPid: z.number().int().optional() }).optional(),
   download: z.array(downloadEntry),
