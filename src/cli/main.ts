@@ -12,6 +12,7 @@ import { pruneEnvs } from "../session/env-prune.js";
 import { formatCheck } from "./commands/check.js";
 import { formatPruned } from "./commands/env.js";
 import { type EventsFlags, eventsCommand } from "./commands/events.js";
+import { addMachineCommands } from "./commands/machines.js";
 import { listRuns, printLog } from "./commands/ps.js";
 import { type ReportFlags, reportCommand } from "./commands/report.js";
 import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
@@ -237,6 +238,8 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
         await eventsCommand(file, { ...flags, configPatterns: settings.progress.patterns }, out),
       );
     });
+
+  addMachineCommands(program, out, setCode);
 
   return program;
 }

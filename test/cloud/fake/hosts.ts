@@ -3,6 +3,7 @@
 // never touch them, with the host key and authorized keys cloud-init would have installed.
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runSync } from "../../testbed/command.js";
 import { removeHosts } from "../../testbed/down.js";
 import { sshdConfigText, writeInPlace } from "../../testbed/files.js";
 import {
@@ -83,6 +84,7 @@ export class CloudHosts {
     writeFileSync(join(dir, "hostname"), `${hostName(this.names, k)}\n`);
     writeInPlace(join(this.names.stateDir, "etc_hosts"), "127.0.0.1\tlocalhost\n");
     createHostNetwork(this.names, k);
+    this.forgetNeighbour(k);
     const inode = netInodeOfPath(netnsPath(hostName(this.names, k)));
     writeFileSync(join(dir, "netns_inode"), `${inode ?? ""}\n`);
     this.startSshd(k);
@@ -114,7 +116,16 @@ export class CloudHosts {
   /** Everything of machine k goes: its processes, namespace, veth and slot. */
   remove(k: number): void {
     removeHosts(this.names, [k]);
+    this.forgetNeighbour(k);
     rmSync(join(this.names.stateDir, "slots", String(k)), { recursive: true, force: true });
+  }
+
+  /**
+   * A slot reused by a new machine has a new MAC behind the same address: the bridge's stale neighbour
+   * entry would make connections hang for ~30 s until it is probed again (seen with parallel files).
+   */
+  private forgetNeighbour(k: number): void {
+    runSync(["ip", "neigh", "flush", "to", this.address(k), "dev", this.names.bridge]);
   }
 
   /** Whether machine k's namespace still exists: the fake's own proof a delete really happened. */

@@ -1,0 +1,202 @@
+// `offload machines` (list, address, stop, start) and `offload down`: the machines offload made in
+// clouds. The providers' code is imported only when one of these commands runs, so every other
+// command starts as fast as before.
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { OffloadError } from "../../errors.js";
+import type { Inventory, MachineRow } from "../../providers/inventory.js";
+import type { Output } from "../render.js";
+
+type SetCode = (code: number) => void;
+
+const providers = () =>
+  Promise.all([
+    import("../../providers/inventory.js"),
+    import("../../providers/ledger.js"),
+    import("../../providers/open.js"),
+  ]).then(([inventory, ledger, open]) => ({ ...inventory, ...ledger, ...open }));
+
+export function addMachineCommands(program: Command, out: Output, setCode: SetCode): void {
+  const machines = program
+    .command("machines")
+    .summary("list the cloud machines offload made: live, or owed a teardown")
+    .option("--cloud <kind>", "also ask this cloud for offload's machines (e.g. openstack)")
+    .option("--json", "print the machines as JSON")
+    .action(async (flags: { cloud?: string; json?: boolean }) => {
+      const p = await providers();
+      const inventory = await p.listMachines(
+        new p.Ledger(),
+        (kind, regions) => p.openProvider({ kind, regions }),
+        flags.cloud === undefined ? [] : [flags.cloud],
+      );
+      if (flags.json) out.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`);
+      else writeInventory(inventory, out);
+      setCode(0);
+    });
+
+  machines
+    .command("address")
+    .summary(
+      "print the address offload would pick from a saved cloud response (FILE or - for stdin)",
+    )
+    .argument("<file>", "a JSON response of the cloud's API or CLI, or - for stdin")
+    .option(
+      "--private",
+      "print the private address offload uses when a target reaches machines privately",
+    )
+    .action(async (file: string, flags: { private?: boolean }) => {
+      const { findAddresses, pickAddress, pickPrivateAddress } = await import(
+        "../../providers/address.js"
+      );
+      const text = file === "-" ? await readStdin() : await readFile(file, "utf8");
+      let response: unknown;
+      try {
+        response = JSON.parse(text);
+      } catch (error) {
+        throw new OffloadError(
+          "E_USAGE",
+          `${file === "-" ? "stdin" : file} is not JSON: ${(error as Error).message}`,
+        );
+      }
+      const addresses = findAddresses(response);
+      const address = flags.private ? pickPrivateAddress(addresses) : pickAddress(addresses);
+      if (address !== undefined) out.stdout.write(`${address}\n`);
+      setCode(address === undefined ? 1 : 0);
+    });
+
+  for (const verb of ["stop", "start"] as const) {
+    machines
+      .command(verb)
+      .summary(
+        verb === "stop"
+          ? "stop a machine, keeping its disk (where the cloud can)"
+          : "start a stopped machine",
+      )
+      .argument("<machine>", "its MACHINE name from `offload machines`, or its cloud id")
+      .action(async (name: string) => {
+        const p = await providers();
+        const ledger = new p.Ledger();
+        const entry = (await ledger.list()).find(
+          (e) => e.tag === name || e.tag === `offload-${name}` || e.id === name,
+        );
+        if (entry?.id === undefined) {
+          throw new OffloadError("E_USAGE", `no machine "${name}" in offload's ledger`, {
+            hint: "`offload machines` lists them",
+          });
+        }
+        const provider = p.openProvider({
+          kind: entry.provider,
+          regions: entry.region === undefined ? [] : [entry.region],
+        });
+        const call = provider[verb]?.bind(provider);
+        if (call === undefined)
+          throw new OffloadError("E_USAGE", `${entry.provider} machines cannot ${verb}`);
+        await call(entry.id, entry.region);
+        out.stderr.write(
+          `${verb === "stop" ? "stopping" : "starting"} ${entry.tag} (${entry.id})\n`,
+        );
+        setCode(0);
+      });
+  }
+
+  program
+    .command("down")
+    .summary("delete cloud machines offload made, and wait until they are gone")
+    .argument("[machines...]", "MACHINE names from `offload machines`, or cloud ids")
+    .option("--all", "every machine in offload's ledger")
+    .option("--cloud <kind>", "also find machines by their tag in this cloud (e.g. openstack)")
+    .action(async (names: string[], flags: { all?: boolean; cloud?: string }) => {
+      if (!flags.all && names.length === 0) {
+        throw new OffloadError("E_USAGE", "name the machines to delete, or pass --all", {
+          hint: "`offload machines` lists them",
+        });
+      }
+      const p = await providers();
+      const result = await p.downMachines(
+        new p.Ledger(),
+        (kind, regions) => p.openProvider({ kind, regions }),
+        flags.all ? "all" : names,
+        {
+          ...(flags.cloud === undefined ? {} : { kinds: [flags.cloud] }),
+          onWait: (what) => out.stderr.write(`waiting for ${what}\n`),
+        },
+      );
+      for (const tag of result.gone) out.stderr.write(`${tag}: gone\n`);
+      for (const { tag, error } of result.failed)
+        out.stderr.write(`${tag}: teardown owed: ${error}\n`);
+      if (result.failed.length > 0) {
+        throw new OffloadError(
+          "E_MACHINE_LEAK",
+          `${result.failed.length} machine(s) may still be running`,
+          {
+            hint: "run `offload down` again later, or delete them in the cloud's console",
+          },
+        );
+      }
+      setCode(0);
+    });
+}
+
+function writeInventory(inventory: Inventory, out: Output): void {
+  for (const problem of inventory.problems) out.stderr.write(`could not ask ${problem}\n`);
+  if (inventory.rows.length === 0 && inventory.unknown.length === 0) {
+    out.stderr.write("No cloud machines made by offload.\n");
+    return;
+  }
+  const header = ["MACHINE", "CLOUD", "REGION", "STATE", "ADDRESS", "AGE", "TARGET"];
+  const rows = inventory.rows.map(rowOf);
+  const unknown = inventory.unknown.map((m) => [
+    m.tag ?? m.id,
+    m.provider,
+    m.region ?? "-",
+    `${m.state} (${m.rawState}), not in this computer's ledger`,
+    m.addresses.public[0] ?? "-",
+    m.created === undefined ? "-" : age(m.created),
+    "-",
+  ]);
+  out.stdout.write(`${table([header, ...rows, ...unknown])}\n`);
+}
+
+function rowOf(row: MachineRow): string[] {
+  const { entry, cloud } = row;
+  const cloudState = cloud === undefined ? "unknown" : `${cloud.state} (${cloud.rawState})`;
+  const state =
+    entry.state === "teardown-owed"
+      ? `teardown owed, ${cloudState}`
+      : row.inUse
+        ? `in use, ${cloudState}`
+        : entry.keep
+          ? `kept, ${cloudState}`
+          : cloudState;
+  return [
+    entry.tag,
+    entry.provider,
+    entry.region ?? "-",
+    state,
+    entry.address ?? cloud?.addresses.public[0] ?? "-",
+    age(entry.createdAt),
+    entry.target ?? "-",
+  ];
+}
+
+function age(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "),
+    )
+    .join("\n");
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

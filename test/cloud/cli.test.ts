@@ -1,0 +1,121 @@
+// `offload machines` and `offload down` as a user runs them, against the fake OpenStack.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { currentOwner, Ledger } from "../../src/providers/ledger.js";
+import { readOpenStackCredentials } from "../../src/providers/openstack/credentials.js";
+import { OpenStackProvider } from "../../src/providers/openstack/nova.js";
+import { provisionMachine } from "../../src/providers/provision.js";
+import { runCli } from "../support/cli.js";
+import { describeWithHosts } from "../testbed/index.js";
+import { DEMO_USER, FakeOpenStack } from "./fake/openstack.js";
+
+const fixture = (name: string) => join(import.meta.dirname, "../fixtures/cloud", name);
+
+describe("offload machines address", () => {
+  const cwd = tmpdir();
+  it("prints the public address offload would pick from a saved response", async () => {
+    const result = await runCli(["machines", "address", fixture("nova-devstack-floating.json")], {
+      cwd,
+    });
+    expect(result).toMatchObject({ code: 0, stdout: "192.168.1.184\n" });
+  });
+
+  it("prints nothing and exits 1 while the machine has no address", async () => {
+    const result = await runCli(["machines", "address", fixture("nova-building.json")], { cwd });
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    const none = await runCli(["machines", "address", fixture("nova-private-only.json")], { cwd });
+    expect(none).toMatchObject({ code: 1, stdout: "" });
+  });
+
+  it("prints the private address with --private", async () => {
+    const result = await runCli(
+      ["machines", "address", "--private", fixture("nova-private-only.json")],
+      { cwd },
+    );
+    expect(result).toMatchObject({ code: 0, stdout: "10.4.0.13\n" });
+  });
+
+  it("refuses `down` without machines or --all (usage, exit 2)", async () => {
+    const result = await runCli(["down"], { cwd, env: { OFFLOAD_STATE_DIR: join(cwd, "none") } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("name the machines to delete, or pass --all");
+  });
+});
+
+describeWithHosts(
+  1,
+  "offload machines and offload down against the fake OpenStack",
+  () => {
+    let cloud: FakeOpenStack;
+    let stateDir: string;
+    let env: NodeJS.ProcessEnv;
+    let provider: OpenStackProvider;
+
+    beforeAll(async () => {
+      cloud = await new FakeOpenStack({ buildDelayMs: 100 }).start();
+      stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
+      env = {
+        OFFLOAD_STATE_DIR: stateDir,
+        OS_AUTH_URL: cloud.authUrl,
+        OS_USERNAME: DEMO_USER.username,
+        OS_PASSWORD: DEMO_USER.password,
+        OS_PROJECT_NAME: DEMO_USER.project,
+        OS_REGION_NAME: "RegionOne",
+      };
+      provider = new OpenStackProvider({ credentials: readOpenStackCredentials(env) });
+    });
+    afterAll(async () => {
+      await cloud?.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    it("lists a machine with its state and address, then `down` deletes it: zero left", async () => {
+      const ledger = new Ledger(join(stateDir, "machines"));
+      const machine = await provisionMachine(provider, ledger, {
+        spec: { flavor: "m1.tiny", image: "Ubuntu-22.04" },
+        user: "root",
+        target: "h100",
+        stateDir,
+        sshConfig: "/dev/null",
+        pollMs: 50,
+      });
+      // The offload that made it has exited, as after a kill -9.
+      const dead = spawnSync("true").pid ?? 999_999;
+      await ledger.update(machine.tag, { owner: { ...currentOwner(), pid: dead } });
+
+      const listed = await runCli(["machines"], { cwd: stateDir, env });
+      expect(listed.code).toBe(0);
+      const row = listed.stdout.split("\n").find((line) => line.startsWith(machine.tag)) ?? "";
+      expect(row).toMatch(/openstack\s+RegionOne\s+running \(ACTIVE\)/);
+      expect(row).toContain(machine.address);
+      expect(row).toMatch(/h100$/);
+
+      const down = await runCli(["down", machine.tag.replace(/^offload-/, "")], {
+        cwd: stateDir,
+        env,
+      });
+      expect(down.stderr).toContain(`${machine.tag}: gone`);
+      expect(down.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(await ledger.list()).toEqual([]);
+    });
+
+    it("shows a tagged machine this ledger does not know, and deletes it by its cloud id", async () => {
+      const id = await provider.create(
+        { flavor: "m1.tiny", image: "Ubuntu-22.04" },
+        "offload-stranger1",
+      );
+      const listed = await runCli(["machines", "--cloud", "openstack"], { cwd: stateDir, env });
+      expect(listed.stdout).toMatch(
+        /offload-stranger1\s+openstack\s+RegionOne\s+.*not in this computer's ledger/,
+      );
+      const down = await runCli(["down", "--cloud", "openstack", id], { cwd: stateDir, env });
+      expect(down.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+  },
+  { netns: true },
+);
