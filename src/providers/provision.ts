@@ -96,13 +96,33 @@ export async function provisionMachine(
     );
     return { tag, id, region, ...endpoint };
   } catch (error) {
+    await tearDownAfter(error, provider, ledger, tag, request);
+    throw error;
+  }
+}
+
+/** Deletes what a failed provisioning made; if that fails too, both reasons go up as a leak. */
+async function tearDownAfter(
+  error: unknown,
+  provider: Provider,
+  ledger: Ledger,
+  tag: string,
+  request: ProvisionRequest,
+): Promise<void> {
+  try {
     await tearDown(
       provider,
       ledger,
       tag,
       withOptional({ pollMs: request.pollMs, sleep: request.sleep, onWait: request.onWait }),
     );
-    throw error;
+  } catch (leak) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new OffloadError(
+      "E_MACHINE_LEAK",
+      `${leak instanceof Error ? leak.message : String(leak)}; it was being deleted because: ${why}`,
+      { hint: (leak as { hint?: string }).hint ?? "run `offload machines`", cause: error },
+    );
   }
 }
 

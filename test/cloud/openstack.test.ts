@@ -129,6 +129,16 @@ describe("OpenStack provider against the fake cloud (API only)", () => {
     expect(await provider.list()).toEqual([]);
   });
 
+  it("authenticates again after Keystone failed for a while (a failed token is not kept)", async () => {
+    cloud.keystone.failNext = 2;
+    const provider = new OpenStackProvider({
+      credentials: readOpenStackCredentials(envFor(cloud)),
+      retry: FAST_RETRY,
+    });
+    expect(await provider.list()).toEqual([]);
+    expect(cloud.keystone.failNext).toBe(0);
+  });
+
   it("names the flavors there when the flavor does not exist", async () => {
     const provider = new OpenStackProvider({
       credentials: readOpenStackCredentials(envFor(cloud)),

@@ -54,17 +54,17 @@ export class OpenStackSession {
 
   private token(): Promise<KeystoneToken> {
     if (this.current === undefined) {
-      const pending = authenticate(this.creds);
-      // A failed authentication is not cached: the next call tries again.
-      pending.catch(() => {
-        if (this.current === pending) this.current = undefined;
-      });
-      this.current = pending.then((token) => {
+      const next = authenticate(this.creds).then((token) => {
         const expires = token.expiresAt === undefined ? Number.NaN : Date.parse(token.expiresAt);
         if (!Number.isNaN(expires) && expires - Date.now() < EXPIRY_MARGIN_MS)
           this.current = undefined;
         return token;
       });
+      // A failed authentication is not kept: the next call (a retry) authenticates again.
+      next.catch(() => {
+        if (this.current === next) this.current = undefined;
+      });
+      this.current = next;
     }
     return this.current;
   }

@@ -62,6 +62,14 @@ export class CloudHosts {
     throw new Error("the fake cloud has no free slot (100..199)");
   }
 
+  /** Removes the machines of fake clouds whose test process died (killed vitest, crash). */
+  sweep(): void {
+    for (let k = FIRST_SLOT; k <= LAST_SLOT; k++) {
+      const owner = Number(readOr(join(this.names.stateDir, "slots", String(k), "owner"), "0"));
+      if (owner > 0 && isGone(owner)) this.remove(k);
+    }
+  }
+
   address(k: number): string {
     return hostAddress(this.names, k);
   }

@@ -23,6 +23,8 @@ export interface AuthResult {
 
 export class FakeKeystone {
   readonly tokens = new Set<string>();
+  /** The next N token requests answer 503 (Keystone behind a restarting proxy). */
+  failNext = 0;
   constructor(
     private readonly users: readonly FakeUser[],
     private readonly appCredentials: readonly FakeAppCredential[],
@@ -32,6 +34,15 @@ export class FakeKeystone {
 
   /** POST /v3/auth/tokens */
   issue(body: unknown): AuthResult {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return {
+        status: 503,
+        body: {
+          error: { code: 503, message: "Service Unavailable", title: "Service Unavailable" },
+        },
+      };
+    }
     if (!this.accepts(body)) {
       return {
         status: 401,

@@ -34,7 +34,7 @@ export class FakeOpenStack {
   readonly requests: LoggedRequest[] = [];
   readonly regions: string[];
   private readonly server: Server;
-  private readonly keystone: FakeKeystone;
+  readonly keystone: FakeKeystone;
   readonly nova: FakeNova;
   private port = 0;
 
@@ -71,6 +71,7 @@ export class FakeOpenStack {
   }
 
   async start(): Promise<this> {
+    this.hosts.sweep();
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
