@@ -14,8 +14,7 @@ export function frameScript(script: string): string {
 export interface StdoutFrame {
   /** Feeds one chunk; returns the payload bytes it holds (empty while the mark has not come). */
   push(chunk: Buffer): Buffer;
-  /** Bytes that came before the mark (kept up to a few KB, for a hint). */
-  readonly skipped: string;
+  /** The start mark has come: the script is running on the far side. */
   readonly started: boolean;
 }
 
@@ -26,7 +25,6 @@ export interface StdoutFrame {
 export function createStdoutFrame(): StdoutFrame {
   let started = false;
   let pending = Buffer.alloc(0);
-  let skipped = "";
   return {
     push(chunk) {
       if (started) return chunk;
@@ -34,18 +32,12 @@ export function createStdoutFrame(): StdoutFrame {
       const at = joined.indexOf(START);
       if (at < 0) {
         const keep = Math.min(joined.length, START.length - 1);
-        if (skipped.length < 4096)
-          skipped += joined.subarray(0, joined.length - keep).toString("utf8");
         pending = Buffer.from(joined.subarray(joined.length - keep));
         return Buffer.alloc(0);
       }
       started = true;
-      if (skipped.length < 4096) skipped += joined.subarray(0, at).toString("utf8");
       pending = Buffer.alloc(0);
       return joined.subarray(at + START.length);
-    },
-    get skipped() {
-      return skipped;
     },
     get started() {
       return started;

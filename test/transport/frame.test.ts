@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { createStdoutFrame, STDOUT_START } from "../../src/transport/frame.js";
+
+describe("stdout framing", () => {
+  it("drops what precedes the start mark, also when the mark is split across chunks", () => {
+    const stream = Buffer.from(`junk 1\njunk 2\npartial${STDOUT_START}payload\u0001offload\n`);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      for (let second = cut; second <= stream.length; second += 7) {
+        const frame = createStdoutFrame();
+        const out = [stream.subarray(0, cut), stream.subarray(cut, second), stream.subarray(second)]
+          .map((chunk) => frame.push(chunk))
+          .map((chunk) => chunk.toString("latin1"))
+          .join("");
+        expect(out).toBe("payload\u0001offload\n");
+        expect(frame.started).toBe(true);
+      }
+    }
+  });
+
+  it("passes nothing through while the mark has not come", () => {
+    const frame = createStdoutFrame();
+    expect(frame.push(Buffer.from("offload-stdout-sta")).length).toBe(0);
+    expect(frame.started).toBe(false);
+  });
+});
