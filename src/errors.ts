@@ -22,6 +22,7 @@ export type ErrorCode =
   | "E_RUN_LOST"
   | "E_RUN_NOT_FOUND"
   | "E_RUN_DAMAGED"
+  | "E_STOP_REFUSED"
   | "E_DISCONNECTED"
   | "E_ENV"
   | "E_GPU"

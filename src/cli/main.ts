@@ -15,7 +15,13 @@ import { type EventsFlags, eventsCommand } from "./commands/events.js";
 import { addMachineCommands } from "./commands/machines.js";
 import { listRuns, printLog } from "./commands/ps.js";
 import { type ReportFlags, reportCommand } from "./commands/report.js";
-import { attachCommand, type RunFlags, runCommand, stopCommand } from "./commands/run.js";
+import {
+  attachCommand,
+  type RunFlags,
+  reportNothingRunning,
+  runCommand,
+  stopCommand,
+} from "./commands/run.js";
 import { reportFailure } from "./errors.js";
 import type { Output } from "./render.js";
 import { load, loadForRun, requireHost, type TargetFlags } from "./settings.js";
@@ -125,10 +131,21 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       .summary(
         "stop a run: TERM to all its processes, KILL after a grace period, its shutdown commands, then its log and outputs home",
       )
-      .argument("[run]", "run id or a unique part of it (default: the latest run)"),
+      .argument("[run]", "run id or a unique part of it (default: the latest running run)"),
   ).action(async (run: string | undefined, flags: TargetFlags) => {
-    const { projectDir, settings } = await loadForRun(run, flags);
-    setCode(await stopCommand(projectDir, settings.settings, settings.runId, out));
+    let named = run;
+    if (named === undefined) {
+      // No run named: the latest run recorded as running, never one that has ended.
+      const records = await createStore(findProjectDir(process.cwd())).list();
+      const live = records.filter((r) => r.status === "running").at(-1);
+      if (live === undefined) {
+        setCode(reportNothingRunning(records.at(-1), out, flags));
+        return;
+      }
+      named = live.id;
+    }
+    const { projectDir, settings } = await loadForRun(named, flags);
+    setCode(await stopCommand(projectDir, settings.settings, settings.runId, out, flags));
   });
 
   addTargetOptions(
@@ -196,10 +213,20 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
 
   program
     .command("ps")
-    .summary("list this project's runs")
+    .summary("list this project's runs, asking the hosts of running ones how they stand")
     .option("--json", "print the run records as JSON")
-    .action(async (flags: { json?: boolean }) => {
-      setCode(await listRuns(createStore(findProjectDir(process.cwd())), out, flags));
+    .option("--offline", "do not ask the hosts: show the records as this machine has them")
+    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .action(async (flags: { json?: boolean; offline?: boolean; sshConfig?: string }) => {
+      const transportFor = async (record: { target: { label: string } }) => {
+        const { settings } = await load({
+          host: record.target.label,
+          ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
+        });
+        return createTransport(settings);
+      };
+      const store = createStore(findProjectDir(process.cwd()));
+      setCode(await listRuns(store, out, flags, transportFor));
     });
 
   program

@@ -5,7 +5,7 @@ import { MARK, remoteRunDir } from "./layout.js";
 import { quoteShell } from "./quote.js";
 
 /**
- * Streams from `$R/output.log` (R and lp set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with
+ * Streams from `$R/output.log` (R, lp and lst set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with
  * inotify (a line shows up at once) and ends when the watcher sees `exit` or a dead launcher; elsewhere
  * a one-second poll does the same. The `exit` marker on stderr says the stream ended because the run did.
  */
@@ -18,7 +18,7 @@ if [ ! -f "$R/exit" ]; then
   offload_watch() {
     t=0
     while [ ! -f "$R/exit" ]; do
-      if [ -n "$lp" ] && ! offload_alive "$lp"; then break; fi
+      offload_launcher_alive || break
       if [ $t -lt 100 ]; then t=$((t + 1)); offload_sleep 0.02; else offload_sleep 0.2; fi
     done
   }
@@ -40,6 +40,7 @@ fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
 # A job that failed or vanished may have filled the disk: say how much is free.
 if [ "$code" != 0 ]; then offload_disk_free >&2; fi
+if [ -f "$R/displaced" ]; then by=; read -r by < "$R/displaced"; printf '${MARK.displaced} %s\\n' "$by" >&2; fi
 printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 `;
 }
@@ -49,13 +50,14 @@ export function buildFollowScript(remoteDir: string, runId: string, offset: numb
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
-    `R=${remoteRunDir(runId)}`,
+    `R=${quoteShell(remoteRunDir(runId))}`,
     `[ -d "$R" ] || { printf '${MARK.exit} missing\\n' >&2; exit 0; }`,
     // A run whose launch is still under way gets its launcher in a moment; one that never started
     // never will, and following it would wait for an exit that cannot come.
     `[ -f "$R/launcher.pid" ] || [ -f "$R/exit" ] || offload_await_launcher "$R"`,
-    `lp=$(cat "$R/launcher.pid" 2>/dev/null)`,
-    `if [ -z "$lp" ] && [ ! -f "$R/exit" ]; then printf '${MARK.exit} missing\\n' >&2; exit 0; fi`,
+    // A launcher.pid that names no launcher of this run reads as a dead launcher: the run is lost.
+    `offload_read_launcher "$R"`,
+    `if [ ! -f "$R/launcher.pid" ] && [ ! -f "$R/exit" ]; then printf '${MARK.exit} missing\\n' >&2; exit 0; fi`,
     buildFollowBody(offset),
   ].join("\n");
 }

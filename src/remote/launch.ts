@@ -54,11 +54,15 @@ export function buildJobScript(plan: LaunchPlan): string {
  * atomically, last, and releases the lock.
  */
 export function buildLauncherScript(plan: LaunchPlan): string {
-  const run = remoteRunDir(plan.runId);
+  const run = quoteShell(remoteRunDir(plan.runId));
   const exports = [
     // The job's PATH (-e PATH=…) is the launcher's too: keep the login one for what offload runs.
     "offload_path=$PATH",
-    ...Object.entries(plan.env).map(([key, value]) => `export ${key}=${quoteShell(value)}`),
+    ...Object.entries(plan.env).map(([key, value]) => {
+      // Names are checked where settings are read; a name is a shell word here, so check again.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not a variable name: ${key}`);
+      return `export ${key}=${quoteShell(value)}`;
+    }),
     ...(Object.hasOwn(plan.env, "PATH") ? [PATH_FALLBACK] : []),
   ];
   const shutdown = plan.shutdown.map((command) => `( ${command}\n) || true`);
@@ -66,15 +70,16 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `# offload launcher for run ${plan.runId}`,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
     `R=${run}`,
-    `export OFFLOAD_RUN_ID=${plan.runId} OFFLOAD_RUN_DIR="$PWD/$R" OFFLOAD_EVENTS="$PWD/$R/events.jsonl"`,
+    `export OFFLOAD_RUN_ID=${quoteShell(plan.runId)} OFFLOAD_RUN_DIR="$PWD/$R" OFFLOAD_EVENTS="$PWD/$R/events.jsonl"`,
     ...exports,
     ...plan.setupLines,
     // The job's shell reads job.sh itself (`.`) rather than starting one more sh: each process start
-    // costs milliseconds on the critical path of a short job.
+    // costs milliseconds on the critical path of a short job. It records its pid with its start time, the
+    // proof a stop needs before it signals the group (alive.ts).
     `if command -v setsid >/dev/null 2>&1; then`,
-    `  setsid sh -c 'echo $$ > "$0/pid"; . "$0/job.sh"' "$R" &`,
+    `  setsid sh -c ${JOB_SHELL} "$R" &`,
     `else`,
-    `  sh -c 'echo $$ > "$0/pid"; . "$0/job.sh"' "$R" &`,
+    `  sh -c ${JOB_SHELL} "$R" &`,
     `fi`,
     `wait $!; code=$?`,
     ...shutdown,
@@ -84,10 +89,15 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `else printf '%-3s\\n' "$code" 1<> "$R/exit.reserve" && mv -f "$R/exit.reserve" "$R/exit"; fi`,
     `rm -f "$R/exit.reserve" "$R/exit.tmp"`,
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `if [ "$holder" = ${quoteShell(plan.runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     "",
   ].join("\n");
 }
+
+/** The job's shell: `$$` and its start time (field 22 of /proc/$$/stat) into pid, then job.sh. */
+const JOB_SHELL = quoteShell(
+  `{ read -r offload_stat < /proc/$$/stat; } 2>/dev/null; set -- \${offload_stat##*) }; echo "$$ \${20}" > "$0/pid"; set --; . "$0/job.sh"`,
+);
 
 /**
  * A PATH without sh, mv or rm would leave the job unstarted, its exit status unwritten (a "lost" run)
@@ -106,7 +116,7 @@ done`;
  * --no-wait) stream the log from byte 0 in the same connection.
  */
 export function buildLaunchScript(plan: LaunchPlan): string {
-  const run = remoteRunDir(plan.runId);
+  const run = quoteShell(remoteRunDir(plan.runId));
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
@@ -120,7 +130,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `IFS= read -r offload_spec; IFS= read -r offload_end`,
     `if [ "$offload_end" != ${STDIN_END} ]; then`,
     `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `  if [ "$holder" = ${quoteShell(plan.runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     `  rm -rf "$R"; printf '${MARK.aborted}\\n' >&2; exit 4`,
     `fi`,
     // exit.reserve is written now, for the launcher to overwrite in place if the job fills the disk:
@@ -140,7 +150,8 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `  nohup sh "$R/launch.sh" </dev/null >>"$R/output.log" 2>&1 &`,
     `fi`,
     // launcher.pid before the marker: a status check that finds no launcher.pid may say "not started".
-    `lp=$!; echo "$lp" > "$R/launcher.pid"`,
+    // With its start time: a later liveness check must not take a reused pid for the launcher.
+    `lp=$!; offload_ident "$lp"; lst=$offload_start; echo "$lp $lst" > "$R/launcher.pid"`,
     `printf '${MARK.launched} %s\\n' "$lp" >&2`,
     plan.follow ? buildFollowBody(0) : "",
   ].join("\n");
@@ -155,15 +166,16 @@ export function buildLaunchStatusScript(remoteDir: string, runId: string): strin
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
-    `R=${remoteRunDir(runId)}`,
+    `R=${quoteShell(remoteRunDir(runId))}`,
     `p=; offload_await_launcher "$R"`,
     // Still stuck (its stdin never came whole): end it before it could start anything, then look again.
     `if [ -n "$p" ] && offload_alive "$p"; then kill "$p" 2>/dev/null; offload_sleep 0.2; fi`,
-    `lp=; read -r lp < "$R/launcher.pid" 2>/dev/null`,
+    `lp=; { read -r lp _ < "$R/launcher.pid"; } 2>/dev/null`,
+    `case "$lp" in *[!0-9]*) lp=0 ;; esac`,
     `if [ -n "$lp" ]; then printf '${MARK.launched} %s\\n' "$lp" >&2; exit 0; fi`,
     // Nothing started and nobody is starting it: free the remote dir for the next run.
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     `rm -rf "$R"; printf '${MARK.notLaunched}\\n' >&2`,
     "",
   ].join("\n");

@@ -3,7 +3,9 @@
 export const STATE_DIR = ".offload";
 export const LOCK_FILE = `${STATE_DIR}/lock`;
 
+/** A run's dir; an id that is not one offload made is refused before it could reach a shell. */
 export function remoteRunDir(runId: string): string {
+  if (!RUN_ID_PATTERN.test(runId)) throw new Error(`not a run id: ${JSON.stringify(runId)}`);
   return `${STATE_DIR}/runs/${runId}`;
 }
 
@@ -14,6 +16,8 @@ export const MARK = {
   locked: "offload-locked",
   reclaimed: "offload-reclaimed",
   forced: "offload-forced",
+  /** This run was stopped by `run --force` of the run named after it. */
+  displaced: "offload-displaced",
   dir: "offload-dir",
   /** The launch round trip's stdin ended early: nothing was started. */
   aborted: "offload-launch-aborted",

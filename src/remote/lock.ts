@@ -3,6 +3,7 @@
 // frees it when the job has ended, a failed start frees it at once.
 import { LOCK_FILE, MARK, remoteRunDir } from "./layout.js";
 import { quoteShell } from "./quote.js";
+import { STOP_MARK } from "./stop.js";
 
 /** How often a run that holds the lock but has not launched yet says it is still alive. */
 export const LOCK_HEARTBEAT_SECONDS = 15;
@@ -23,7 +24,9 @@ export interface LockRequest {
  * live holder is stopped first (MARK.forced). The run's own dir is made only once the lock is taken.
  */
 export function buildTakeLockSteps(lock: LockRequest): string[] {
-  const take = `( set -C; printf '%s %s\\n' ${lock.runId} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
+  const run = quoteShell(remoteRunDir(lock.runId));
+  const id = quoteShell(lock.runId);
+  const take = `( set -C; printf '%s %s\\n' ${id} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
   return [
     // An existing .offload means a dir that may be locked: leave it untouched (and spare a process).
     `[ -d .offload ] || mkdir .offload || exit 1`,
@@ -31,19 +34,24 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
     `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
     `  case "$since" in *[!0-9]* | "") since=0 ;; esac`,
-    `  HR=.offload/runs/$holder; hlp=$(cat "$HR/launcher.pid" 2>/dev/null)`,
+    // A launcher.pid that names no live launcher of that run (a dead one, a reused pid) frees the lock.
+    `  HR=.offload/runs/$holder; offload_read_launcher "$HR"`,
     // Before its launch a holder is alive while its heartbeat is fresh (the sync and an env build can
     // take minutes; a dead offload stops beating).
     `  beat=$(cat "$HR/heartbeat" 2>/dev/null); case "$beat" in *[!0-9]* | "") beat=$since ;; esac`,
-    `  if [ -f "$HR/exit" ] || { [ -n "$hlp" ] && ! offload_alive "$hlp"; } || { [ -z "$hlp" ] && [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ]; }; then`,
+    `  if [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ]; }; then`,
     `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
+    // --force: the displaced run's follower reads `displaced` and says who took over. A job not proven
+    // to be that run's is not signalled, and then nothing is taken over.
     lock.force
-      ? `  else printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; offload_stop "$HR" ${lock.graceSeconds}; rm -f ${LOCK_FILE}`
+      ? `  else { [ -d "$HR" ] && printf '%s\\n' ${id} > "$HR/displaced"; }; offload_stop "$HR" ${Math.max(0, Math.round(lock.graceSeconds))}
+    if [ $? = 3 ]; then rm -f "$HR/displaced"; printf '${STOP_MARK} unproven %s\\n' "$offload_why" >&2; printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3; fi
+    printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`
       : `  else printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3`,
     `  fi`,
     `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
     `fi`,
-    `mkdir -p ${remoteRunDir(lock.runId)}`,
+    `mkdir -p ${run}`,
   ];
 }
 
@@ -55,7 +63,7 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
 export function buildCheckLockSteps(runId: string): string[] {
   return [
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" != ${runId} ]; then`,
+    `if [ "$holder" != ${quoteShell(runId)} ]; then`,
     `  printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null || echo unknown)" >&2; rm -rf "$R"; exit 3`,
     `fi`,
   ];
@@ -63,7 +71,7 @@ export function buildCheckLockSteps(runId: string): string[] {
 
 /** The heartbeat of a run that holds the lock and has not launched yet (atomic: tmp + rename). */
 export function buildHeartbeatScript(remoteDir: string, runId: string): string {
-  const run = remoteRunDir(runId);
+  const run = quoteShell(remoteRunDir(runId));
   return `cd ${quoteShell(remoteDir)} && [ -d ${run} ] && date +%s > ${run}/heartbeat.tmp && mv -f ${run}/heartbeat.tmp ${run}/heartbeat`;
 }
 
@@ -72,12 +80,12 @@ export function buildHeartbeatScript(remoteDir: string, runId: string): string {
  * it, the run dir only if no launcher was recorded in it.
  */
 export function buildReleaseLockScript(remoteDir: string, runId: string): string {
-  const run = remoteRunDir(runId);
+  const run = quoteShell(remoteRunDir(runId));
   return [
     `cd ${quoteShell(remoteDir)} || exit 0`,
     `[ -f ${run}/launcher.pid ] && exit 0`,
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     `rm -rf ${run}`,
   ].join("\n");
 }

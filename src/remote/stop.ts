@@ -1,10 +1,14 @@
 // Builds the script that stops a run from anywhere: the whole process group gets TERM, then KILL after a
-// grace period, so nothing of the job is left holding a GPU.
+// grace period, so nothing of the job is left holding a GPU; a group not proven to be the run's is never
+// signalled (see alive.ts).
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { remoteRunDir } from "./layout.js";
 import { quoteShell } from "./quote.js";
 
 export const DEFAULT_GRACE_SECONDS = 10;
+
+/** What the stop script says on stderr: `offload-stop <outcome>[ <why>]`. */
+export const STOP_MARK = "offload-stop";
 
 export function buildStopScript(
   remoteDir: string,
@@ -14,10 +18,11 @@ export function buildStopScript(
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
-    `R=${remoteRunDir(runId)}`,
-    `[ -d "$R" ] || { echo "offload-stop missing" >&2; exit 4; }`,
-    `if [ -f "$R/exit" ]; then echo "offload-stop ended" >&2; exit 0; fi`,
+    `R=${quoteShell(remoteRunDir(runId))}`,
+    `[ -d "$R" ] || { echo "${STOP_MARK} missing" >&2; exit 4; }`,
+    `if [ -f "$R/exit" ]; then echo "${STOP_MARK} ended" >&2; exit 0; fi`,
     `offload_stop "$R" ${Math.max(0, Math.round(graceSeconds))}`,
-    `if [ -f "$R/exit" ]; then echo "offload-stop stopped" >&2; else echo "offload-stop pending" >&2; fi`,
+    `if [ $? = 3 ]; then printf '${STOP_MARK} unproven %s\\n' "$offload_why" >&2; exit 5; fi`,
+    `if [ -f "$R/exit" ]; then echo "${STOP_MARK} stopped" >&2; else echo "${STOP_MARK} pending" >&2; fi`,
   ].join("\n");
 }

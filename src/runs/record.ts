@@ -66,6 +66,8 @@ export interface RunRecord {
   download: DownloadEntry[];
   /** Set once someone asked to stop the run (Ctrl+C, `offload stop`). */
   stopRequested?: boolean;
+  /** The run whose `run --force` stopped this one and took its remote dir. */
+  displacedBy?: string;
   artifacts: string[];
   mappedFiles: string[];
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */

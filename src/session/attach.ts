@@ -8,6 +8,7 @@ import { completeRun, type RunControls } from "./complete.js";
 import { settleLaunching } from "./launch.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
+import { requireRunId } from "./run-id.js";
 
 /** Enough of the log's end to hold the last header a framework printed (they repeat each epoch). */
 const PRIME_BYTES = 256 * 1024;
@@ -31,6 +32,7 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
   const { transport, store } = request;
   const started = performance.now();
   const record = await store.load(request.runId);
+  requireRunId(record.id);
   // The log so far primes the parsers (a YOLO header, a Keras epoch) without reporting it again.
   const report = trackProgress(request.report, store.runDir(record.id), {
     patterns: request.progressPatterns ?? [],

@@ -113,7 +113,15 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
   record.phases.run = (record.phases.run ?? 0) + elapsed(runStart);
   if (end.kind === "exit") {
     record.exitCode = end.code;
-    record.status = record.stopRequested && end.code !== 0 ? "stopped" : statusForExit(end.code);
+    if (end.displacedBy) {
+      record.displacedBy = end.displacedBy;
+      report({
+        type: "notice",
+        message: `run ${end.displacedBy} took over the remote dir with --force and stopped this run`,
+      });
+    }
+    const stopped = record.stopRequested || record.displacedBy !== undefined;
+    record.status = stopped && end.code !== 0 ? "stopped" : statusForExit(end.code);
   } else {
     record.status = "lost";
   }

@@ -3,13 +3,17 @@
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
-import { MARK } from "../remote/layout.js";
+import { MARK, RUN_ID_PATTERN } from "../remote/layout.js";
 import type { LogSink } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
+import { requireRunId } from "./run-id.js";
 
-/** `diskFull`: the remote dir's file system had (next to) no space left when the run ended. */
+/**
+ * `diskFull`: the remote dir's file system had (next to) no space left when the run ended;
+ * `displacedBy`: `run --force` of that run took the remote dir and stopped this one.
+ */
 export type RunEnd =
-  | { kind: "exit"; code: number; diskFull?: boolean }
+  | { kind: "exit"; code: number; diskFull?: boolean; displacedBy?: string }
   | { kind: "lost"; diskFull?: boolean }
   | { kind: "missing" };
 
@@ -36,6 +40,8 @@ export interface Markers {
   forced?: string;
   /** KiB free on the remote dir's file system, where a script said. */
   diskFreeKiB?: number;
+  /** The run whose `--force` stopped this one. */
+  displaced?: string;
 }
 
 /** Reads the markers the remote scripts print on stderr. */
@@ -46,7 +52,7 @@ export function readMarkers(stderr: string): Markers {
   for (const line of stderr.split("\n")) {
     const launched = after(line, MARK.launched);
     if (launched !== undefined) found.launchedPid = Number(launched);
-    for (const key of ["locked", "reclaimed", "forced"] as const) {
+    for (const key of ["locked", "reclaimed", "forced", "displaced"] as const) {
       const text = after(line, MARK[key]);
       if (text !== undefined) found[key] = text;
     }
@@ -57,6 +63,8 @@ export function readMarkers(stderr: string): Markers {
     if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
     else found.end = value === "missing" ? { kind: "missing" } : { kind: "lost" };
   }
+  if (found.end?.kind === "exit" && found.displaced && RUN_ID_PATTERN.test(found.displaced))
+    found.end.displacedBy = found.displaced;
   return found;
 }
 
@@ -139,6 +147,7 @@ export async function followRun(
   request: FollowRequest,
   first?: { failed: boolean; markers: Markers; stderr: string },
 ): Promise<RunEnd> {
+  requireRunId(request.runId);
   let last = first;
   const deadline = Date.now() + request.reconnectTimeoutMs;
   let attempt = 0;

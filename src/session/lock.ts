@@ -36,6 +36,22 @@ export function lockedError(
   );
 }
 
+/** E_LOCKED for --force when the host could not prove which processes are the holder's job. */
+export function forceRefusedError(
+  transport: Transport,
+  remoteDir: string,
+  holder: string,
+  why: string,
+): OffloadError {
+  return new OffloadError(
+    "E_LOCKED",
+    `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}; --force did not signal it: ${why}. Nothing was stopped or changed.`,
+    {
+      hint: `Its pid file names no process offload can prove to be that run's job. Stop the job by hand on the host (its environment has OFFLOAD_RUN_ID=${holder.split(" ")[0]}), then run again.`,
+    },
+  );
+}
+
 /**
  * Beats every LOCK_HEARTBEAT_SECONDS until stopped, so the sync and an env build may take as long as they
  * take while another run can still tell a held lock from one whose offload died. Failures are ignored:

@@ -11,7 +11,8 @@ import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import type { Transport } from "../transport/types.js";
 import { readMarkers } from "./follow.js";
-import { describeHolder, lockedError } from "./lock.js";
+import { describeHolder, forceRefusedError, lockedError } from "./lock.js";
+import { readUnproven } from "./stop.js";
 
 export interface PreparedTarget {
   remoteDir: string;
@@ -42,7 +43,12 @@ export async function prepareTarget(
   );
   if (result.connectionFailed) throw transport.explain(result);
   const markers = readMarkers(result.stderr);
-  if (markers.locked !== undefined) throw lockedError(transport, remoteDir, markers.locked);
+  if (markers.locked !== undefined) {
+    const unproven = readUnproven(result.stderr);
+    throw unproven === undefined
+      ? lockedError(transport, remoteDir, markers.locked)
+      : forceRefusedError(transport, remoteDir, markers.locked, unproven);
+  }
   if (markers.reclaimed)
     lock?.report({
       type: "notice",

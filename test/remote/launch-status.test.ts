@@ -73,7 +73,10 @@ describe("the launch round trip", () => {
     const pid = /offload-launched (\d+)/.exec(result.stderr)?.[1];
     expect(pid).toMatch(/^[1-9]\d*$/);
     const runDir = join(dir, remoteRunDir(ID));
-    expect(readFileSync(join(runDir, "launcher.pid"), "utf8").trim()).toBe(pid);
+    // The pid with the launcher's start time (field 22 of /proc/PID/stat): a reused pid is told apart.
+    const [recorded, start] = readFileSync(join(runDir, "launcher.pid"), "utf8").trim().split(" ");
+    expect(recorded).toBe(pid);
+    expect(start).toMatch(/^[0-9]+$/);
     expect(readFileSync(join(runDir, "spec.json"), "utf8")).toBe('{"id":"x"}\n');
     for (let i = 0; i < 50 && !existsSync(join(runDir, "exit")); i++)
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -14,6 +14,7 @@ import {
 } from "../../src/remote/lock.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { identityOf } from "../support/proc.js";
 import { snapshotTree } from "../support/tree.js";
 
 const ME = "20261125-120000-mine";
@@ -53,7 +54,7 @@ describe("taking the lock in the prepare round trip", () => {
   it("refuses a lock whose launcher lives and changes no byte, name or time in the dir", async () => {
     const launcher = spawn("sleep", ["30"]);
     try {
-      hold(now() - 3600, { "launcher.pid": `${launcher.pid}\n` });
+      hold(now() - 3600, { "launcher.pid": `${identityOf(launcher.pid)}\n` });
       writeFileSync(join(dir, "train.py"), "print('running')\n");
       const before = snapshotTree(dir);
       const result = await prepare();
@@ -82,7 +83,10 @@ describe("taking the lock in the prepare round trip", () => {
 
   it("with --force stops a live holder's job, then takes the lock", async () => {
     const job = spawn("sleep", ["30"], { detached: true });
-    const runDir = hold(now(), { pid: `${job.pid}\n`, "launcher.pid": `${job.pid}\n` });
+    const runDir = hold(now(), {
+      pid: `${identityOf(job.pid)}\n`,
+      "launcher.pid": `${identityOf(job.pid)}\n`,
+    });
     const ended = new Promise((resolve) => job.on("exit", resolve));
     const result = await prepare(true);
     expect(result.code).toBe(0);

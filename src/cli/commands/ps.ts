@@ -1,8 +1,11 @@
-// `offload ps` and `offload logs`: read the local run store.
+// `offload ps` and `offload logs`: read the local run store; `ps` first asks the hosts of runs recorded
+// as running how they stand (unless --offline).
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
+import { refreshRuns, type Unknown } from "../../session/refresh.js";
+import type { Transport } from "../../transport/types.js";
 import type { Output } from "../render.js";
 
 function duration(record: RunRecord): string {
@@ -15,16 +18,32 @@ function duration(record: RunRecord): string {
   return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
+/** How long `ps` waits for a host's answer before it shows its runs as unknown. */
+export const PS_HOST_TIMEOUT_MS = 8000;
+
+/** A table cell on one line: newlines, tabs and other control characters shown as escapes. */
+export function escapeControl(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r" };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 /** Rows of `offload ps`, newest last, like a log. */
-export function formatRunTable(records: readonly RunRecord[]): string {
-  const rows = records.map((r) => [
-    r.id,
-    r.target.label,
-    r.status,
-    r.exitCode === null ? "-" : String(r.exitCode),
-    duration(r),
-    r.command.join(" "),
-  ]);
+export function formatRunTable(
+  records: readonly RunRecord[],
+  unknown: Unknown = new Map(),
+): string {
+  const rows = records.map((r) =>
+    [
+      r.id,
+      r.target.label,
+      unknown.has(r.id) ? "unknown" : r.status,
+      r.exitCode === null ? "-" : String(r.exitCode),
+      duration(r),
+      r.command.join(" "),
+    ].map(escapeControl),
+  );
   const header = ["RUN", "TARGET", "STATUS", "EXIT", "TIME", "COMMAND"];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
@@ -37,15 +56,29 @@ export function formatRunTable(records: readonly RunRecord[]): string {
 export async function listRuns(
   store: RunStore,
   out: Output,
-  options: { json?: boolean },
+  options: { json?: boolean; offline?: boolean },
+  transportFor: (record: RunRecord) => Promise<Transport>,
 ): Promise<number> {
   const { records, damaged } = await store.survey();
-  if (options.json) out.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
-  else if (records.length === 0 && damaged.length === 0)
+  const unknown = options.offline
+    ? new Map<string, string>()
+    : await refreshRuns({ store, records, transportFor, timeoutMs: PS_HOST_TIMEOUT_MS });
+  if (options.json) {
+    // Unknown is what ps saw, not what the record says: shown, never saved.
+    const shown = records.map((r) => {
+      const why = unknown.get(r.id);
+      return why === undefined ? r : { ...r, status: "unknown", unknownReason: why };
+    });
+    out.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  } else if (records.length === 0 && damaged.length === 0)
     out.stderr.write(
       "No runs yet in this project. Start one with `offload run --host <host> -- <command>`.\n",
     );
-  else out.stdout.write(`${formatRunTable(records)}\n`);
+  else {
+    out.stdout.write(`${formatRunTable(records, unknown)}\n`);
+    for (const [id, why] of unknown)
+      out.stderr.write(`run ${id}: status unknown: ${escapeControl(why)}\n`);
+  }
   writeDamaged(damaged, store.root, out);
   return 0;
 }

@@ -124,17 +124,42 @@ export async function attachCommand(
   }
 }
 
+/** `offload stop` with no run named and no run recorded as running: say so, stop nothing. */
+export function reportNothingRunning(
+  latest: RunRecord | undefined,
+  out: Output,
+  flags: { json?: boolean },
+): number {
+  if (flags.json) out.stdout.write(`${JSON.stringify({ outcome: "nothing-running" })}\n`);
+  const last = latest ? ` (the latest, ${latest.id}, ${latest.status})` : "";
+  out.stderr.write(
+    `no run of this project is running${last}; nothing was stopped. \`offload stop <run>\` names one.\n`,
+  );
+  return 0;
+}
+
 export async function stopCommand(
   projectDir: string,
   settings: EffectiveSettings,
   runId: string,
   out: Output,
+  flags: { json?: boolean } = {},
 ): Promise<number> {
   const run = toRunSettings(settings);
   const store = createStore(projectDir);
   const transport = createTransport(settings);
   const record = await store.load(runId);
-  out.stderr.write(
+  const say = (text: string) => {
+    if (!flags.json) out.stderr.write(text);
+  };
+  const result = (outcome: string, final: RunRecord = record) => {
+    if (flags.json) {
+      const { id, status, exitCode } = final;
+      out.stdout.write(`${JSON.stringify({ runId: id, outcome, status, exitCode })}\n`);
+    }
+    return 0;
+  };
+  say(
     `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
   );
   const outcome = await stopRemoteRun(
@@ -148,19 +173,19 @@ export async function stopCommand(
     "already-ended": "had already ended",
     pending: "was signalled; it has not written its exit status yet",
   }[outcome];
-  out.stderr.write(`run ${record.id} ${said}\n`);
+  say(`run ${record.id} ${said}\n`);
   if (outcome === "pending")
-    out.stderr.write(`\`offload attach ${record.id}\` records its end once it has one.\n`);
-  if (outcome === "pending" || record.status !== "running") return 0;
+    say(`\`offload attach ${record.id}\` records its end once it has one.\n`);
+  if (outcome === "pending" || record.status !== "running") return result(outcome);
   // Like a Ctrl+C in `offload run`: bring the rest of the log and the outputs home and record the end,
   // unless the offload that started the run is still following it and does that itself.
   // Quiet: only the final line. The log's tail goes to the run's output.log, not to this terminal.
-  const reporter = createHumanReporter(out, { quiet: true });
+  const reporter = flags.json ? undefined : createHumanReporter(out, { quiet: true });
   const quiet: Reporter = (event) => {
-    if (event.type !== "output") reporter(event);
+    if (event.type !== "output") reporter?.(event);
   };
   try {
-    await attachRun({
+    const final = await attachRun({
       transport,
       store,
       projectDir,
@@ -170,14 +195,14 @@ export async function stopCommand(
       graceSeconds: run.graceSeconds,
       stopRequested: true,
     });
+    return result(outcome, final);
   } catch (error) {
     if (isOffloadError(error) && error.code === "E_LOCKED") {
-      out.stderr.write(`the offload following run ${record.id} records its end.\n`);
-      return 0;
+      say(`the offload following run ${record.id} records its end.\n`);
+      return result(outcome);
     }
     throw error;
   } finally {
-    reporter.close();
+    reporter?.close();
   }
-  return 0;
 }
