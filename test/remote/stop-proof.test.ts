@@ -23,12 +23,13 @@ let dir: string;
 let runDir: string;
 const strays: ChildProcess[] = [];
 const jobs: number[] = [];
+const launchers: number[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "offload stop 'q' "));
   runDir = join(dir, remoteRunDir(ID));
 });
-afterEach(() => {
+afterEach(async () => {
   for (const child of strays.splice(0)) child.kill("SIGKILL");
   for (const pid of jobs.splice(0)) {
     try {
@@ -37,8 +38,10 @@ afterEach(() => {
       // already gone
     }
   }
-  // A launcher whose job was just killed may still be writing its exit file.
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  // A launcher whose job was just killed writes its exit file and frees the lock: let it finish first.
+  for (const pid of launchers.splice(0))
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Alive and not a zombie (orphans wait a while for a slow PID 1 to reap them). */
@@ -92,6 +95,7 @@ async function launchJob(overrides: Partial<LaunchPlan> = {}): Promise<number> {
   for (let i = 0; i < 100 && !/^\d+ \d+$/.test(readText(pidFile)); i++) await sleep(50);
   const pid = Number(readText(pidFile).split(" ")[0]);
   jobs.push(pid);
+  launchers.push(Number(/offload-launched (\d+)/.exec(result.stderr)?.[1]));
   return pid;
 }
 
