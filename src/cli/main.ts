@@ -137,7 +137,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     if (named === undefined) {
       // No run named: the latest run recorded as running, never one that has ended.
       const records = await createStore(findProjectDir(process.cwd())).list();
-      const live = records.filter((r) => r.status === "running").at(-1);
+      const live = records.filter((r) => r.status === "running" || r.status === "launching").at(-1);
       if (live === undefined) {
         setCode(reportNothingRunning(records.at(-1), out, flags));
         return;

@@ -23,7 +23,7 @@ export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
   const unknown: Unknown = new Map();
   const byHost = new Map<string, RunRecord[]>();
   for (const record of request.records) {
-    if (record.status !== "running") continue;
+    if (record.status !== "running" && record.status !== "launching") continue;
     if (!RUN_ID_PATTERN.test(record.id)) {
       unknown.set(record.id, "its record holds no valid run id");
       continue;
@@ -80,7 +80,7 @@ async function askHost(
 async function settle(store: RunStore, shown: RunRecord, state: HostRunState): Promise<void> {
   if (state.state === "running" || state.state === "missing") return;
   const record = await store.load(shown.id);
-  if (record.status !== "running") {
+  if (record.status !== "running" && record.status !== "launching") {
     Object.assign(shown, record);
     return;
   }
