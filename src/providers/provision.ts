@@ -2,6 +2,7 @@
 // in order on capacity, the id recorded as soon as heard, running with an address, host key pinned,
 // sshd answering; on any failure the machine is torn down before the error goes up.
 import { writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { OffloadError } from "../errors.js";
 import { type PickOptions, pickAddress } from "./address.js";
 import { isProviderError, isRetryable } from "./errors.js";
@@ -25,8 +26,8 @@ export interface ProvisionRequest {
   target?: string;
   keep?: boolean;
   address?: PickOptions;
-  /** Where offload keeps its login key (the ledger's parent: the user state dir). */
-  stateDir: string;
+  /** Where offload keeps its login key; default the ledger's parent (the user state dir). */
+  stateDir?: string;
   /** ssh config for the readiness probe (`/dev/null`: none). */
   sshConfig?: string;
   /** Waiting until running with an address (default 15 min) and until ssh answers (default 5 min). */
@@ -55,7 +56,7 @@ export async function provisionMachine(
   request: ProvisionRequest,
 ): Promise<Machine> {
   const tag = newTag();
-  const loginKey = await ensureLoginKey(request.stateDir);
+  const loginKey = await ensureLoginKey(request.stateDir ?? dirname(ledger.dir));
   const hostKey = await generateKeyPair(tag);
   const userData = buildUserData({ hostKey, loginKeys: [loginKey.publicKey] });
   await ledger.write({
@@ -214,12 +215,17 @@ async function createOnce(
   }
 }
 
+export type WaitOptions = Pick<
+  ProvisionRequest,
+  "address" | "runningTimeoutMs" | "pollMs" | "sleep" | "onWait"
+>;
+
 /** Polls with backoff until running with an address, or error, or the timeout. */
-async function waitUntilRunning(
+export async function waitUntilRunning(
   provider: Provider,
   id: string,
   region: string | undefined,
-  request: ProvisionRequest,
+  request: WaitOptions,
 ): Promise<MachineDescription> {
   const sleep = request.sleep ?? defaultSleep;
   const deadline = Date.now() + (request.runningTimeoutMs ?? 15 * 60_000);
@@ -234,7 +240,7 @@ async function waitUntilRunning(
         "E_MACHINE_FAILED",
         `the machine ${id} was still ${now.rawState}${now.state === "running" ? " without an address" : ""} after the wait`,
         {
-          hint: "the cloud may be slow or the network gives no address; offload deleted the machine",
+          hint: "the cloud may be slow, or its network gives the machine no address offload can reach",
         },
       );
     }
@@ -244,6 +250,6 @@ async function waitUntilRunning(
   }
 }
 
-function withOptional<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
+export function withOptional<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -78,7 +78,6 @@ describeWithHosts(
         spec: { flavor: "m1.tiny", image: "Ubuntu-22.04" },
         user: "root",
         target: "h100",
-        stateDir,
         sshConfig: "/dev/null",
         pollMs: 50,
       });
@@ -101,6 +100,36 @@ describeWithHosts(
       expect(down.code).toBe(0);
       expect(await cloud.liveMachines()).toBe(0);
       expect(await ledger.list()).toEqual([]);
+    });
+
+    it("stops a machine and starts it again, printing the new address it answers at", async () => {
+      const ledger = new Ledger(join(stateDir, "machines"));
+      const machine = await provisionMachine(provider, ledger, {
+        spec: { flavor: "m1.tiny", image: "Ubuntu-22.04" },
+        user: "root",
+        keep: true,
+        sshConfig: "/dev/null",
+        pollMs: 50,
+      });
+      const stop = await runCli(["machines", "stop", machine.tag], { cwd: stateDir, env });
+      expect(stop.code).toBe(0);
+      for (;;) {
+        if ((await provider.describe(machine.id)).state === "stopped") break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      cloud.faults.newAddressOnStart = true;
+      const start = await runCli(["machines", "start", machine.tag], { cwd: stateDir, env });
+      cloud.faults.newAddressOnStart = false;
+      expect(start.code).toBe(0);
+      const address = start.stdout.trim();
+      expect(address).toMatch(/^10\.200\.1\.\d+$/);
+      expect(address).not.toBe(machine.address);
+      expect(start.stderr).toContain(
+        `waiting for the new address ${address} (was ${machine.address})`,
+      );
+      const down = await runCli(["down", "--all"], { cwd: stateDir, env });
+      expect(down.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
     });
 
     it("shows a tagged machine this ledger does not know, and deletes it by its cloud id", async () => {

@@ -11,6 +11,7 @@ import { readOpenStackCredentials } from "../../src/providers/openstack/credenti
 import { OpenStackProvider } from "../../src/providers/openstack/nova.js";
 import { type Machine, provisionMachine } from "../../src/providers/provision.js";
 import { reconcile } from "../../src/providers/reconcile.js";
+import { startMachine } from "../../src/providers/restart.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { slotOf } from "./fake/nova.js";
@@ -84,6 +85,7 @@ describeWithHosts(
     afterEach(async () => {
       cloud.faults.noCapacityIn.clear();
       cloud.faults.failDeletes = 0;
+      cloud.faults.newAddressOnStart = false;
       cloud.nova.pageSize = 1000;
       // Whatever a test left, the next starts from zero machines and an empty ledger.
       for (const entry of await ledger.list())
@@ -196,6 +198,24 @@ describeWithHosts(
       expect(result).toMatchObject({ deleted: [tag], forgotten: [], owed: [], unknown: [] });
       expect(await cloud.liveMachines()).toBe(1);
       expect((await ledger.list()).map((e) => e.tag)).toEqual([kept.tag]);
+    });
+
+    it("a restart at a new address is followed: the ledger and the pin move, ssh stays strict", async () => {
+      const machine = await provisionMachine(provider, ledger, { ...REQUEST, keep: true });
+      await provider.stop(machine.id, machine.region);
+      cloud.faults.newAddressOnStart = true;
+      const started = await startMachine(provider, ledger, machine.tag, {
+        sshConfig: "/dev/null",
+        pollMs: 50,
+      });
+      expect(started.address).not.toBe(machine.address);
+      expect((await ledger.read(machine.tag))?.address).toBe(started.address);
+      expect(sshTrue(started).status).toBe(0);
+      expect(readFileSync(started.knownHostsFile, "utf8")).toMatch(
+        new RegExp(`^${started.address.replaceAll(".", "\\.")} ssh-ed25519 `),
+      );
+      await tearDown(provider, ledger, machine.tag, { pollMs: 50 });
+      expect(await cloud.liveMachines()).toBe(0);
     });
 
     it("retries a delete that fails, and leaves the teardown owed when it keeps failing", async () => {

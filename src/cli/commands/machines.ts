@@ -70,7 +70,7 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
       .summary(
         verb === "stop"
           ? "stop a machine, keeping its disk (where the cloud can)"
-          : "start a stopped machine",
+          : "start a stopped machine and print the address it answers at now",
       )
       .argument("<machine>", "its MACHINE name from `offload machines`, or its cloud id")
       .action(async (name: string) => {
@@ -88,13 +88,20 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
           kind: entry.provider,
           regions: entry.region === undefined ? [] : [entry.region],
         });
-        const call = provider[verb]?.bind(provider);
-        if (call === undefined)
+        if (provider[verb] === undefined) {
           throw new OffloadError("E_USAGE", `${entry.provider} machines cannot ${verb}`);
-        await call(entry.id, entry.region);
-        out.stderr.write(
-          `${verb === "stop" ? "stopping" : "starting"} ${entry.tag} (${entry.id})\n`,
-        );
+        }
+        if (verb === "stop") {
+          await provider.stop?.(entry.id, entry.region);
+          out.stderr.write(`stopping ${entry.tag} (${entry.id})\n`);
+        } else {
+          const { startMachine } = await import("../../providers/restart.js");
+          const machine = await startMachine(provider, ledger, entry.tag, {
+            onWait: (what) => out.stderr.write(`waiting for ${what}\n`),
+          });
+          // The address it answers at now: a restart may have given it a new one.
+          out.stdout.write(`${machine.address}\n`);
+        }
         setCode(0);
       });
   }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCheckedSync } from "../../testbed/command.js";
 import { readCloudInit } from "./cloud-init.js";
-import type { CloudHosts } from "./hosts.js";
+import type { CloudHosts, MachineKeys } from "./hosts.js";
 
 export interface FakeFaults {
   /** Regions where every create ends in ERROR with Nova's NoValidHost fault. */
@@ -23,6 +23,8 @@ export interface FakeFaults {
   failDeletes: number;
   /** Creates answer 403 "Quota exceeded". */
   quotaExceeded: boolean;
+  /** A started machine comes back at another address (a new floating IP after a restart). */
+  newAddressOnStart: boolean;
 }
 
 export function noFaults(): FakeFaults {
@@ -34,6 +36,7 @@ export function noFaults(): FakeFaults {
     createsAnswer500: 0,
     failDeletes: 0,
     quotaExceeded: false,
+    newAddressOnStart: false,
   };
 }
 
@@ -51,6 +54,8 @@ interface Server {
   created: string;
   fault?: { code: number; message: string; created: string };
   slot?: number;
+  /** What cloud-init installed: a restart elsewhere boots with the same keys (the disk keeps them). */
+  keys?: MachineKeys;
   /** Settles when the last lifecycle step of this server is done. */
   work: Promise<void>;
 }
@@ -237,7 +242,13 @@ export class FakeNova {
     server.work = server.work.then(async () => {
       await sleep(50);
       if (action === "os-stop") this.hosts.halt(slot);
-      else this.hosts.startSshd(slot);
+      else if (this.faults.newAddressOnStart && server.keys !== undefined) {
+        // Differs from a real restart: ~ and /tmp start empty at the new address.
+        // The new slot is taken before the old one is freed, so the address really changes.
+        server.slot = this.hosts.allocate();
+        this.hosts.remove(slot);
+        this.hosts.boot(server.slot, server.keys);
+      } else this.hosts.startSshd(slot);
       server.status = action === "os-stop" ? "SHUTOFF" : "ACTIVE";
       server.taskState = null;
     });
@@ -267,10 +278,11 @@ export class FakeNova {
       const keys = readCloudInit(server.userData);
       const slot = this.hosts.allocate();
       server.slot = slot;
-      this.hosts.boot(slot, {
+      server.keys = {
         hostKey: keys.hostKey ?? generateHostKey(),
         authorizedKeys: keys.authorizedKeys,
-      });
+      };
+      this.hosts.boot(slot, server.keys);
       server.status = "ACTIVE";
     } catch (failure) {
       // A boot the fake could not do shows as Nova shows a failed spawn, with the reason as fault.
