@@ -86,6 +86,8 @@ describeWithHosts(
       cloud.faults.noCapacityIn.clear();
       cloud.faults.failDeletes = 0;
       cloud.faults.newAddressOnStart = false;
+      cloud.faults.stuckInBuild = false;
+      cloud.faults.sshdNeverUp = false;
       cloud.nova.pageSize = 1000;
       // Whatever a test left, the next starts from zero machines and an empty ledger.
       for (const entry of await ledger.list())
@@ -146,6 +148,29 @@ describeWithHosts(
         (e: unknown) => e,
       );
       expect((error as { code?: string }).code).toBe("E_CLOUD_CAPACITY");
+      expect(await ledger.list()).toEqual([]);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("deletes a server stuck in BUILD when the wait runs out", async () => {
+      cloud.faults.stuckInBuild = true;
+      const error = await provisionMachine(provider, ledger, {
+        ...REQUEST,
+        runningTimeoutMs: 1_000,
+      }).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe("E_MACHINE_FAILED");
+      expect((error as Error).message).toMatch(/was still BUILD after the wait/);
+      expect(await ledger.list()).toEqual([]);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("deletes a machine whose sshd never answers", async () => {
+      cloud.faults.sshdNeverUp = true;
+      const error = await provisionMachine(provider, ledger, {
+        ...REQUEST,
+        sshTimeoutMs: 1_500,
+      }).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe("E_HOST_UNREACHABLE");
       expect(await ledger.list()).toEqual([]);
       expect(await cloud.liveMachines()).toBe(0);
     });

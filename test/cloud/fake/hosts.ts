@@ -75,7 +75,7 @@ export class CloudHosts {
   }
 
   /** Boots machine k: fresh ~ and /tmp, the given keys, a namespace on the bed's bridge, sshd. */
-  boot(k: number, keys: MachineKeys): void {
+  boot(k: number, keys: MachineKeys, withSshd = true): void {
     const dir = hostDir(this.names, k);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -95,7 +95,7 @@ export class CloudHosts {
     this.forgetNeighbour(k);
     const inode = netInodeOfPath(netnsPath(hostName(this.names, k)));
     writeFileSync(join(dir, "netns_inode"), `${inode ?? ""}\n`);
-    this.startSshd(k);
+    if (withSshd) this.startSshd(k);
   }
 
   /** A stopped machine keeps its network and disk; only its processes go (as a shutdown). */

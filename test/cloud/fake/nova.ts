@@ -25,6 +25,10 @@ export interface FakeFaults {
   quotaExceeded: boolean;
   /** A started machine comes back at another address (a new floating IP after a restart). */
   newAddressOnStart: boolean;
+  /** New servers stay in BUILD for ever. */
+  stuckInBuild: boolean;
+  /** New machines boot but their sshd never starts (a broken image). */
+  sshdNeverUp: boolean;
 }
 
 export function noFaults(): FakeFaults {
@@ -37,6 +41,8 @@ export function noFaults(): FakeFaults {
     failDeletes: 0,
     quotaExceeded: false,
     newAddressOnStart: false,
+    stuckInBuild: false,
+    sshdNeverUp: false,
   };
 }
 
@@ -262,7 +268,7 @@ export class FakeNova {
 
   private async build(server: Server): Promise<void> {
     await sleep(this.options.buildDelayMs);
-    if (server.taskState === "deleting") return;
+    if (server.taskState === "deleting" || this.faults.stuckInBuild) return;
     if (this.faults.noCapacityIn.has(server.region)) {
       server.status = "ERROR";
       server.taskState = null;
@@ -282,7 +288,7 @@ export class FakeNova {
         hostKey: keys.hostKey ?? generateHostKey(),
         authorizedKeys: keys.authorizedKeys,
       };
-      this.hosts.boot(slot, server.keys);
+      this.hosts.boot(slot, server.keys, !this.faults.sshdNeverUp);
       server.status = "ACTIVE";
     } catch (failure) {
       // A boot the fake could not do shows as Nova shows a failed spawn, with the reason as fault.
