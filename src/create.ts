@@ -1,6 +1,5 @@
 // The composition root: builds the real Transport and run store from settings and hands them down.
 import type { EffectiveSettings } from "./config/settings.js";
-import { DEFAULT_GRACE_SECONDS } from "./remote/stop.js";
 import { openRunStore, type RunStore } from "./runs/store.js";
 import type { RunSettings } from "./session/run.js";
 import { LocalTransport } from "./transport/local.js";
@@ -44,7 +43,7 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     download: settings.download,
     syncTool: settings.sync.tool,
     reconnectTimeoutSeconds: settings.reconnect.timeout,
-    graceSeconds: DEFAULT_GRACE_SECONDS,
+    graceSeconds: settings.stop.grace,
     python: settings.python,
     rebuildEnv: extras.rebuildEnv ?? false,
     gpus: settings.gpus,

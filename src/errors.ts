@@ -37,7 +37,9 @@ export type ErrorCode =
   | "E_CLOUD_REQUEST"
   | "E_CLOUD_CONFIG"
   | "E_MACHINE_FAILED"
-  | "E_MACHINE_LEAK";
+  | "E_MACHINE_LEAK"
+  | "E_OUTPUT_CLOSED"
+  | "E_LOG_MISSING";
 
 export interface ErrorDetails {
   hint?: string;
@@ -80,6 +82,8 @@ export const EXIT_CODES = {
   download: 205,
   /** Left a run with a second Ctrl+C; it goes on remotely (128 + SIGINT, as a shell reports it). */
   interrupted: 130,
+  /** Standard output was closed (`| head`): offload stopped printing; a run goes on remotely (128 + SIGPIPE). */
+  outputClosed: 141,
   /** offload itself hit a bug. */
   bug: 250,
 } as const;
@@ -99,6 +103,8 @@ export function exitCodeFor(error: OffloadError): number {
       return EXIT_CODES.lost;
     case "E_INTERRUPTED":
       return EXIT_CODES.interrupted;
+    case "E_OUTPUT_CLOSED":
+      return EXIT_CODES.outputClosed;
     default:
       return EXIT_CODES.failure;
   }

@@ -1,17 +1,34 @@
-// Ctrl+C while a run streams: the first stops the remote job (and waits for it), the second leaves at
-// once with the job still running over there.
+// Ctrl+C means what the screen says. In `run` the first stops the remote job (TERM, KILL after the
+// grace period) and waits for it; the second leaves at once while the stop goes on on the host. In
+// `attach` and `logs -f` Ctrl+C only stops watching: the job goes on. A closed stdout (`| head`) leaves
+// like a Ctrl+C that only stops watching.
 import type { RunControls } from "../session/complete.js";
+import { LEFT_BY } from "../session/follow.js";
 
-export function captureInterrupts(): { controls: RunControls; release: () => void } {
+export function captureInterrupts(
+  mode: "stop-then-leave" | "leave",
+  outputClosed?: AbortSignal,
+): { controls: RunControls; release: () => void } {
   const stop = new AbortController();
-  const detach = new AbortController();
+  const leave = new AbortController();
   const onSignal = () => {
-    if (!stop.signal.aborted) stop.abort();
-    else detach.abort();
+    if (mode === "stop-then-leave" && !stop.signal.aborted) stop.abort(LEFT_BY.interrupt);
+    else if (!leave.signal.aborted) leave.abort(LEFT_BY.interrupt);
+  };
+  const onClosed = () => {
+    if (!leave.signal.aborted) leave.abort(LEFT_BY.outputClosed);
   };
   process.on("SIGINT", onSignal);
+  if (outputClosed?.aborted) onClosed();
+  else outputClosed?.addEventListener("abort", onClosed, { once: true });
   return {
-    controls: { stop: stop.signal, detach: detach.signal },
-    release: () => process.off("SIGINT", onSignal),
+    controls: {
+      ...(mode === "stop-then-leave" ? { stop: stop.signal } : {}),
+      detach: leave.signal,
+    },
+    release: () => {
+      process.off("SIGINT", onSignal);
+      outputClosed?.removeEventListener("abort", onClosed);
+    },
   };
 }

@@ -5,15 +5,16 @@ import { describeSettings } from "../config/describe.js";
 import { resolveSettings } from "../config/resolve.js";
 import { toJsonSchema } from "../config/schema.js";
 import { createStore, createTransport } from "../create.js";
-import { EXIT_CODES, OffloadError } from "../errors.js";
+import { EXIT_CODES, isOffloadError, OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
 import { checkHost } from "../session/check.js";
 import { pruneEnvs } from "../session/env-prune.js";
 import { formatCheck } from "./commands/check.js";
 import { formatPruned } from "./commands/env.js";
 import { type EventsFlags, eventsCommand } from "./commands/events.js";
+import { type LogsFlags, logsCommand } from "./commands/logs.js";
 import { addMachineCommands } from "./commands/machines.js";
-import { listRuns, printLog } from "./commands/ps.js";
+import { listRuns } from "./commands/ps.js";
 import { type ReportFlags, reportCommand } from "./commands/report.js";
 import {
   attachCommand,
@@ -23,6 +24,7 @@ import {
   stopCommand,
 } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
+import { settleWrites, watchOutputClosed } from "./pipes.js";
 import type { Output } from "./render.js";
 import { load, loadForRun, requireHost, type TargetFlags } from "./settings.js";
 
@@ -64,7 +66,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       .description(
         "Syncs the project (honouring .gitignore and .offloadignore), starts COMMAND detached in the remote dir so it survives any disconnect, streams its log, downloads the outputs named in `download:` into .offload/runs/<id>/, and exits with the command's exit code.\n\nOne argument with spaces is run as shell text: offload run -- 'python a.py && python b.py'.",
       )
-      .argument("<command...>", "the command to run, after --")
+      .argument("[command...]", "the command to run, after --")
       .passThroughOptions(),
   )
     .addOption(
@@ -103,12 +105,24 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .option("--force", "stop the run that holds the remote dir and take over")
     .option("--resume", "do not start anything: attach to the latest run (as mltk's --resume)")
     .action(async (command: string[], flags: TargetFlags & RunFlags & { resume?: boolean }) => {
-      const { projectDir, settings, sources } = await load(flags);
       if (flags.resume) {
-        const runId = await createStore(projectDir).resolveId(undefined);
-        setCode(await attachCommand(projectDir, settings, runId, flags, out));
+        if (command.length > 0)
+          throw new OffloadError(
+            "E_USAGE",
+            "--resume attaches to the latest run and starts nothing: it takes no command.",
+            {
+              hint: "Drop the command (`offload run --resume`), or drop --resume to start a new run.",
+            },
+          );
+        const { projectDir, settings } = await loadForRun(undefined, flags);
+        setCode(await attachCommand(projectDir, settings.settings, settings.runId, flags, out));
         return;
       }
+      if (command.length === 0)
+        throw new OffloadError("E_USAGE", "`offload run` needs a command to run.", {
+          hint: "For example `offload run --host gpu-box -- python train.py`; `offload run --resume` attaches to the latest run.",
+        });
+      const { projectDir, settings, sources } = await load(flags);
       requireHost(sources);
       setCode(await runCommand(projectDir, settings, command, flags, out));
     });
@@ -231,10 +245,19 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
 
   program
     .command("logs")
-    .summary("print a run's log (default: the latest run)")
+    .summary(
+      "print a run's log (default: the latest run), fetching from the host what is not here yet",
+    )
     .argument("[run]", "run id or a unique part of it")
-    .action(async (run: string | undefined) => {
-      setCode(await printLog(createStore(findProjectDir(process.cwd())), out, run));
+    .option(
+      "-f, --follow",
+      "keep printing until the run ends; Ctrl+C stops watching, the run goes on",
+    )
+    .option("--tail <lines>", "only the last lines")
+    .option("--host <host>", "where the run is, if not where it was started")
+    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .action(async (run: string | undefined, flags: LogsFlags) => {
+      setCode(await logsCommand(run, flags, out));
     });
 
   program
@@ -290,18 +313,22 @@ function blockOnPipes(): void {
 
 export async function main(
   argv: readonly string[],
-  out: Output = { stdout: process.stdout, stderr: process.stderr },
+  streams: Output = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   blockOnPipes();
+  const out: Output = { ...streams, closed: watchOutputClosed(streams.stdout, streams.stderr) };
   let code = 0;
   const program = buildProgram(out, (c) => {
     code = c;
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return code;
+    await settleWrites();
+    return out.closed?.aborted ? EXIT_CODES.outputClosed : code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    // A write that failed because the reader left is the end of the output, not a bug.
+    if (out.closed?.aborted && !isOffloadError(error)) return EXIT_CODES.outputClosed;
     return reportFailure(error, out, { json: argv.includes("--json") });
   }
 }

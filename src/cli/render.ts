@@ -9,6 +9,8 @@ import { createStatusLine } from "./status-line.js";
 export interface Output {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Aborts once stdout is closed (`| head`): stop printing, leave a run going (src/cli/pipes.ts). */
+  closed?: AbortSignal;
 }
 
 function seconds(ms: number): string {
@@ -40,7 +42,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case "launched":
       return `run ${event.runId} started in ${event.remoteDir}`;
     case "reconnecting":
-      return `connection lost (${event.reason}); reconnecting in ${seconds(event.delayMs)}, attempt ${event.attempt}`;
+      return `connection lost: ${event.reason}; reconnecting in ${seconds(event.delayMs)} (attempt ${event.attempt})`;
     case "reconnected":
       return `reconnected; resuming the log from byte ${event.offset}`;
     case "downloaded":
@@ -111,14 +113,17 @@ export function createHumanReporter(
     if (complete.length > 0) status?.around(() => writeLog(complete));
     status?.showPartial(stripAnsi(pending.toString("utf8").replace(/^\r/, "")));
   };
-  // A log that ended mid-line would glue our message to it.
+  // A log that ended mid-line would glue our message to it. The line break goes to stderr: stdout
+  // carries the log byte for byte. Where only stderr is on a terminal, the log is elsewhere: no break.
+  const breakLine = !(isTty(out.stderr) && !isTty(out.stdout));
   const endLogLine = () => {
     if (pending.length > 0) {
       writeLog(pending);
       pending = Buffer.alloc(0);
       status?.showPartial("");
     }
-    if (!atLineStart) writeLog(Buffer.from("\n"));
+    if (!atLineStart && breakLine) out.stderr.write("\n");
+    atLineStart = true;
   };
   const close = () => {
     status?.close();

@@ -67,6 +67,7 @@ export function describeSettings(
     keepalive: at("ssh.keepalive", s.ssh.keepalive),
   };
   out.reconnect = { timeout: at("reconnect.timeout", s.reconnect.timeout) };
+  out.stop = { grace: at("stop.grace", s.stop.grace) };
   out.python = {
     requirements: at("python.requirements", s.python.requirements),
     interpreter: at("python.interpreter", s.python.interpreter),

@@ -59,7 +59,7 @@ export function mergeNested(
   layer: SettingsLayer,
   input: MergeInput,
 ): void {
-  const { sync, ssh, reconnect, python } = layer.data;
+  const { sync, ssh, reconnect, stop, python } = layer.data;
   const note = (key: string) => {
     sources[key] = sourceOf(layer, key);
     sources[key.split(".")[0] ?? key] = sourceOf(layer, key.split(".")[0] ?? key);
@@ -83,6 +83,10 @@ export function mergeNested(
   if (reconnect?.timeout !== undefined) {
     settings.reconnect.timeout = reconnect.timeout;
     note("reconnect.timeout");
+  }
+  if (stop?.grace !== undefined) {
+    settings.stop.grace = stop.grace;
+    note("stop.grace");
   }
   if (python?.requirements !== undefined) {
     settings.python.requirements = python.requirements;

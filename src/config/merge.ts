@@ -5,6 +5,7 @@ import { mergeEnv, mergeLists, mergeNested, sourceOf } from "./merge-fields.js";
 import type { SettingsFile } from "./schema.js";
 import {
   DEFAULT_RECONNECT_TIMEOUT_SECONDS,
+  DEFAULT_STOP_GRACE_SECONDS,
   defaultRemoteDir,
   type EffectiveSettings,
   type LoadedSettings,
@@ -72,10 +73,11 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     sync: { tool: "auto" },
     ssh: {},
     reconnect: { timeout: DEFAULT_RECONNECT_TIMEOUT_SECONDS },
+    stop: { grace: DEFAULT_STOP_GRACE_SECONDS },
     python: {},
     progress: { patterns: [] },
   };
-  for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "sync.tool"])
+  for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "stop.grace", "sync.tool"])
     sources[key] = { kind: "default" };
   sources.host = named === undefined ? { kind: "default" } : sourceOf(named, "host");
   let remoteDirRank = -1;

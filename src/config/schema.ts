@@ -126,6 +126,19 @@ const targetShape = {
     })
     .optional(),
   reconnect: z.strictObject({ timeout: seconds.optional() }).optional(),
+  stop: z
+    .strictObject({
+      grace: z
+        .number({ error: "expected a number of seconds" })
+        .int({ error: "expected a whole number of seconds" })
+        .min(0, { error: "expected 0 or more seconds" })
+        .optional()
+        .meta({
+          description:
+            "Seconds between TERM and KILL when a run is stopped (Ctrl+C, `offload stop`, --force), so a job can save a checkpoint (default 10)",
+        }),
+    })
+    .optional(),
   python: z
     .strictObject({
       requirements: z.string({ error: "expected a file path" }).min(1).optional(),

@@ -42,6 +42,8 @@ export interface EffectiveSettings {
   sync: { tool: "auto" | "rsync" | "tar" };
   ssh: { configFile?: string; connectTimeout?: number; keepalive?: number };
   reconnect: { timeout: number };
+  /** Seconds between TERM and KILL when a run is stopped. */
+  stop: { grace: number };
   python: { requirements?: string; interpreter?: string; systemSitePackages?: boolean };
   gpus?: number;
   /** `progress.patterns`: the user's regexes for log lines the built-in parsers miss. */
@@ -58,6 +60,7 @@ export interface LoadedSettings {
 }
 
 export const DEFAULT_RECONNECT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_STOP_GRACE_SECONDS = 10;
 
 /**
  * `~/.offload/work/<name>-<8 hex>`: the name for people, the hash of the project root's absolute path so

@@ -41,6 +41,8 @@ code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
 # A job that failed or vanished may have filled the disk: say how much is free.
 if [ "$code" != 0 ]; then offload_disk_free >&2; fi
 if [ -f "$R/displaced" ]; then by=; read -r by < "$R/displaced"; printf '${MARK.displaced} %s\\n' "$by" >&2; fi
+ts=; te=; read -r ts < "$R/started" 2>/dev/null; read -r te < "$R/ended" 2>/dev/null
+printf '${MARK.times} %s %s\\n' "\${ts:--}" "\${te:--}" >&2
 printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 `;
 }
@@ -58,6 +60,7 @@ export function buildFollowScript(remoteDir: string, runId: string, offset: numb
     // A launcher.pid that names no launcher of this run reads as a dead launcher: the run is lost.
     `offload_read_launcher "$R"`,
     `if [ ! -f "$R/launcher.pid" ] && [ ! -f "$R/exit" ]; then printf '${MARK.exit} missing\\n' >&2; exit 0; fi`,
+    `printf '${MARK.following}\\n' >&2`,
     buildFollowBody(offset),
   ].join("\n");
 }

@@ -26,6 +26,9 @@ export interface LaunchPlan {
   workdir?: string;
 }
 
+/** Epoch milliseconds on the host (GNU date; whole seconds where `%N` is not supported). */
+const NOW = `{ t=$(date +%s%N 2>/dev/null); case $t in *[!0-9]* | "") t=$(date +%s)000000000 ;; esac; printf '%s\\n' "\${t%??????}"; }`;
+
 /** The command line of the job: each word quoted, unless the user gave one string of shell text. */
 export function buildJobCommand(command: readonly string[]): string {
   const [first] = command;
@@ -81,7 +84,9 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `else`,
     `  sh -c ${JOB_SHELL} "$R" &`,
     `fi`,
-    `wait $!; code=$?`,
+    // The job's start and end by the host's clock: durations never depend on when someone followed.
+    `jp=$!; ${NOW} > "$R/started"`,
+    `wait $jp; code=$?; ${NOW} > "$R/ended"`,
     ...shutdown,
     // On a full disk exit.tmp cannot be written: the status goes into exit.reserve, in place (1<>, no
     // truncation, padded to the bytes written at launch), which needs no free block.

@@ -25,6 +25,12 @@ export const MARK = {
   notLaunched: "offload-not-launched",
   /** KiB free on the remote dir's file system (after a failure, or when the launch could not write). */
   diskFree: "offload-disk-free",
+  /** A follow script got past its checks: the host was reached. */
+  following: "offload-following",
+  /** `<start ms> <end ms>` of the job by the host's clock (`-` for a missing stamp). */
+  times: "offload-times",
+  /** `offload logs --tail`: the log's size when its tail was read. */
+  logSize: "offload-log-size",
 } as const;
 
 /** The last line of the launch round trip's stdin: without it the launch starts nothing. */

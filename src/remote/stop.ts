@@ -16,6 +16,8 @@ export function buildStopScript(
   graceSeconds = DEFAULT_GRACE_SECONDS,
 ): string {
   return [
+    // The stop goes on when the ssh that started it goes (a second Ctrl+C): KILL still follows TERM.
+    `trap '' HUP PIPE`,
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
     `R=${quoteShell(remoteRunDir(runId))}`,

@@ -1,5 +1,5 @@
 // What a run amounts to: its status and duration, and for each metric the final and the best value.
-import type { RunRecord } from "../runs/record.js";
+import { jobDurationMs, type RunRecord } from "../runs/record.js";
 import { groupSeries, type MetricPoint, type MetricSeries } from "./metrics.js";
 
 export type Goal = "min" | "max";
@@ -55,7 +55,10 @@ export function summarizeSeries(series: MetricSeries): MetricSummary {
   };
 }
 
+/** The job's time by the host's stamps; older records fall back to offload's own timings. */
 export function runDuration(record: RunRecord): number | null {
+  const job = jobDurationMs(record);
+  if (job !== undefined) return job;
   if (record.phases.total !== undefined) return record.phases.total;
   if (record.finishedAt === undefined) return null;
   return Date.parse(record.finishedAt) - Date.parse(record.startedAt);

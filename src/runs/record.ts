@@ -37,8 +37,15 @@ export interface RunRecord {
   status: RunStatus;
   /** The remote command's exit status; null while running or when it never ended. */
   exitCode: number | null;
+  /** When offload started the run (this machine's clock). */
   startedAt: string;
+  /** When the run ended: the host's stamp where it has one, else when offload saw the end. */
   finishedAt?: string;
+  /**
+   * When the job itself started and ended by the host's clock, as its launcher stamped them: what
+   * durations are measured with. Absent in records of older runs and until a follow has read them.
+   */
+  job?: { startedAt?: string; endedAt?: string };
   /** Milliseconds spent in each phase: connect, sync, launch, run, download. */
   phases: Partial<
     Record<"connect" | "sync" | "env" | "launch" | "run" | "download" | "total", number>
@@ -73,6 +80,15 @@ export interface RunRecord {
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
   logBytes: number;
   error?: { code: string; message: string };
+}
+
+/** How long the job ran, by the host's stamps; undefined where a stamp is missing. */
+export function jobDurationMs(record: Pick<RunRecord, "job">): number | undefined {
+  const started = record.job?.startedAt;
+  const ended = record.job?.endedAt;
+  if (started === undefined || ended === undefined) return undefined;
+  const ms = Date.parse(ended) - Date.parse(started);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 export function statusForExit(code: number): RunStatus {

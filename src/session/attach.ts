@@ -49,7 +49,9 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
   const offset = await store.logSize(record.id);
   report({
     type: "notice",
-    message: `attached to run ${record.id}; the log resumes at byte ${offset} (\`offload logs ${record.id}\` shows all of it)`,
+    message: request.stopRequested
+      ? `attached to run ${record.id}; the log resumes at byte ${offset}`
+      : `attached to run ${record.id} at byte ${offset} of its log; Ctrl+C stops watching (the run goes on), \`offload stop ${record.id}\` stops it`,
   });
   record.status = "running";
   if (request.stopRequested) record.stopRequested = true;

@@ -2,13 +2,13 @@
 // on request), download the outputs, and record how it ended.
 import { isOffloadError, OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { type RunRecord, statusForExit } from "../runs/record.js";
+import { jobDurationMs, type RunRecord, statusForExit } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { fetchOutputs } from "./fetch-outputs.js";
-import { type FollowRequest, followRun, type StreamAttempt } from "./follow.js";
+import { type FollowRequest, followRun, type HostTimes, type StreamAttempt } from "./follow.js";
 import { elapsed } from "./prepare.js";
 import { stopRemoteRun } from "./stop.js";
 
@@ -36,6 +36,8 @@ export interface CompleteRequest {
 
 /**
  * Stops the remote job once `signal` aborts (the first Ctrl+C), while the log keeps streaming to its end.
+ * The stop runs on the host and goes on there when offload leaves (`leave`, the second Ctrl+C): TERM
+ * has been sent, and KILL follows after the grace period if the job still runs.
  * Returns a function that stops listening.
  */
 export function armStop(options: {
@@ -44,6 +46,7 @@ export function armStop(options: {
   report: Reporter;
   graceSeconds: number;
   signal: AbortSignal | undefined;
+  leave?: AbortSignal | undefined;
 }): () => void {
   const { transport, record, report, graceSeconds, signal } = options;
   const onStop = () => {
@@ -51,9 +54,9 @@ export function armStop(options: {
     record.stopRequested = true;
     report({
       type: "notice",
-      message: `stopping run ${record.id}: TERM to its processes, KILL after ${graceSeconds} s (Ctrl+C again to leave it running)`,
+      message: `stopping run ${record.id}: TERM to its processes, KILL after ${graceSeconds} s if they still run (Ctrl+C again to stop waiting; the host finishes the stop)`,
     });
-    stopRemoteRun(transport, record.target.remoteDir, record.id, graceSeconds).catch(
+    stopRemoteRun(transport, record.target.remoteDir, record.id, graceSeconds, options.leave).catch(
       (error: unknown) => {
         report({
           type: "notice",
@@ -65,6 +68,35 @@ export function armStop(options: {
   if (signal?.aborted) onStop();
   else signal?.addEventListener("abort", onStop, { once: true });
   return () => signal?.removeEventListener("abort", onStop);
+}
+
+/** A follow left with a stop under way says that the stop goes on: the job gets KILL if it outlives TERM. */
+function leftDuringStop(error: unknown, record: RunRecord, graceSeconds: number): unknown {
+  if (!record.stopRequested || !isOffloadError(error) || error.code !== "E_INTERRUPTED")
+    return error;
+  return new OffloadError(
+    "E_INTERRUPTED",
+    `Stopped waiting for run ${record.id}. It is being stopped on the host all the same: TERM was sent, and KILL follows ${graceSeconds} s after it if the job still runs.`,
+    {
+      hint: `\`offload attach ${record.id}\` brings its log and outputs home and records how it ended.`,
+    },
+  );
+}
+
+/** The record's times from the host's stamps; without them (an older launcher) the end is when we saw it. */
+function recordTimes(record: RunRecord, times: HostTimes | undefined): void {
+  const iso = (ms: number | undefined) =>
+    ms === undefined ? undefined : new Date(ms).toISOString();
+  const started = iso(times?.startedMs);
+  const ended = iso(times?.endedMs);
+  if (started !== undefined || ended !== undefined)
+    record.job = {
+      ...record.job,
+      ...(started === undefined ? {} : { startedAt: started }),
+      ...(ended === undefined ? {} : { endedAt: ended }),
+    };
+  // Attaching again to a run that has ended must not move its end.
+  record.finishedAt = ended ?? record.finishedAt ?? new Date().toISOString();
 }
 
 export async function completeRun(request: CompleteRequest): Promise<RunRecord> {
@@ -85,6 +117,7 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     report,
     graceSeconds: request.graceSeconds,
     signal: controls.stop,
+    leave: controls.detach,
   });
 
   const runStart = performance.now();
@@ -93,9 +126,11 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     end = await followRun(follow, request.first);
   } catch (error) {
     record.logBytes = sink.size;
-    if (isOffloadError(error)) record.error = { code: error.code, message: error.message };
+    // Leaving on purpose is no error of the run's: it goes on over there.
+    const left = controls.detach?.aborted === true;
+    if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
     await store.save(record);
-    throw error;
+    throw leftDuringStop(error, record, request.graceSeconds);
   } finally {
     sink.close();
     disarm();
@@ -125,7 +160,7 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
   } else {
     record.status = "lost";
   }
-  record.finishedAt = new Date().toISOString();
+  recordTimes(record, end.times);
   delete record.error;
   if (end.diskFull) {
     const message = `The file system of ${record.target.remoteDir} on ${transport.label} is full: the job's output, files and status may be cut short.`;
@@ -140,7 +175,8 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     runId: record.id,
     exitCode: record.exitCode,
     status: record.status,
-    ms: record.phases.total,
+    // The job's own time by the host's clock; the total (with sync) where the host has no stamps.
+    ms: jobDurationMs(record) ?? record.phases.total,
   });
   return record;
 }

@@ -20,6 +20,15 @@ export type RunEnd =
 /** Below this many KiB free, a failed run's file system counts as full. */
 const DISK_FULL_KIB = 100;
 
+/** Why a follow was left (the abort reason of its signal): a Ctrl+C, or a stdout nobody reads any more. */
+export const LEFT_BY = { interrupt: "interrupt", outputClosed: "output-closed" } as const;
+
+/** When the job started and ended by the host's clock (epoch ms), as the launcher stamped them. */
+export interface HostTimes {
+  startedMs?: number;
+  endedMs?: number;
+}
+
 export interface FollowRequest {
   transport: Transport;
   remoteDir: string;
@@ -42,6 +51,9 @@ export interface Markers {
   diskFreeKiB?: number;
   /** The run whose `--force` stopped this one. */
   displaced?: string;
+  /** The follow script started on the host: the connection was up. */
+  following?: boolean;
+  times?: HostTimes;
 }
 
 /** Reads the markers the remote scripts print on stderr. */
@@ -58,6 +70,9 @@ export function readMarkers(stderr: string): Markers {
     }
     const free = after(line, MARK.diskFree);
     if (free !== undefined && /^[0-9]+$/.test(free)) found.diskFreeKiB = Number(free);
+    if (line.trim() === MARK.following) found.following = true;
+    const times = after(line, MARK.times);
+    if (times !== undefined) found.times = readTimes(times);
     const value = after(line, MARK.exit);
     if (value === undefined) continue;
     if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
@@ -66,6 +81,15 @@ export function readMarkers(stderr: string): Markers {
   if (found.end?.kind === "exit" && found.displaced && RUN_ID_PATTERN.test(found.displaced))
     found.end.displacedBy = found.displaced;
   return found;
+}
+
+/** `<start ms> <end ms>`, either `-` when the host has no stamp (a run launched by an older offload). */
+function readTimes(text: string): HostTimes {
+  const [start, end] = text.split(" ");
+  const times: HostTimes = {};
+  if (start && /^[0-9]+$/.test(start)) times.startedMs = Number(start);
+  if (end && /^[0-9]+$/.test(end)) times.endedMs = Number(end);
+  return times;
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
@@ -90,6 +114,28 @@ export interface StreamAttempt {
   /** ssh itself failed (not the script): the far side may have gone on without us. */
   connectionFailed?: boolean;
   stderr: string;
+  /** The exit status of the round trip (255: ssh). */
+  code?: number;
+}
+
+/** What a person reads about a failed stream attempt: ssh's own words, never our markers, never "()". */
+export function describeFailure(attempt: {
+  stderr: string;
+  code?: number | undefined;
+  connectionFailed?: boolean | undefined;
+}): string {
+  const markers = Object.values(MARK) as string[];
+  const said = attempt.stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !markers.some((mark) => line.startsWith(mark)))
+    .at(-1);
+  const status = attempt.code === undefined ? "" : ` (status ${attempt.code})`;
+  if (attempt.connectionFailed || attempt.code === 255)
+    return said ?? `the ssh connection ended without a message${status}`;
+  return said === undefined
+    ? `the log stream ended before the run did${status}`
+    : `the log stream ended before the run did: ${said}`;
 }
 
 /** Runs one stream attempt, writing stdout to the sink as it comes. */
@@ -97,21 +143,25 @@ export async function streamOnce(
   request: FollowRequest,
   script: string,
   launch?: { stdin: string; onLaunched: (pid: number) => void },
+  onFollowing?: () => void,
 ): Promise<StreamAttempt> {
   const { transport, sink, report } = request;
   let stderrSoFar = "";
+  const watchStderr = launch !== undefined || onFollowing !== undefined;
   const result = await transport.exec(script, {
-    ...(launch === undefined
-      ? {}
-      : {
-          stdin: launch.stdin,
+    ...(launch === undefined ? {} : { stdin: launch.stdin }),
+    ...(watchStderr
+      ? {
           onStderr: (chunk: Buffer) => {
-            const before = readMarkers(stderrSoFar).launchedPid;
+            const before = readMarkers(stderrSoFar);
             stderrSoFar += chunk.toString("utf8");
-            const pid = readMarkers(stderrSoFar).launchedPid;
-            if (before === undefined && pid !== undefined) launch.onLaunched(pid);
+            const now = readMarkers(stderrSoFar);
+            if (launch && before.launchedPid === undefined && now.launchedPid !== undefined)
+              launch.onLaunched(now.launchedPid);
+            if (onFollowing && !before.following && now.following) onFollowing();
           },
-        }),
+        }
+      : {}),
     ...(request.signal ? { signal: request.signal } : {}),
     onStdout: (chunk) => {
       sink.write(chunk);
@@ -124,6 +174,7 @@ export async function streamOnce(
     failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined),
     connectionFailed: result.connectionFailed,
     stderr: result.stderr,
+    code: result.code,
   };
 }
 
@@ -142,24 +193,53 @@ export function reconnectDelayMs(attempt: number): number {
   return Math.min(500 * 2 ** (attempt - 1), 5000);
 }
 
-/** Follows until the run ends; `first` is an attempt already made (the launch round trip streams too). */
+/** The error for a follow that was left on purpose; the run goes on over there. */
+function leftError(request: FollowRequest): OffloadError {
+  const id = request.runId;
+  if (request.signal?.reason === LEFT_BY.outputClosed)
+    return new OffloadError(
+      "E_OUTPUT_CLOSED",
+      `Standard output was closed: stopped following run ${id}, which keeps running on ${request.transport.label}.`,
+      {
+        hint: `\`offload attach ${id}\` follows it again, \`offload logs ${id}\` prints its log, \`offload stop ${id}\` stops it.`,
+      },
+    );
+  return new OffloadError(
+    "E_INTERRUPTED",
+    `Stopped following run ${id}; it keeps running on ${request.transport.label}.`,
+    {
+      hint: `\`offload attach ${id}\` follows it again; \`offload stop ${id}\` stops it.`,
+    },
+  );
+}
+
+/**
+ * Follows until the run ends; `first` is an attempt already made (the launch round trip streams too).
+ * An outage is the failures since the host was last reached: each gets its own reconnect timeout and
+ * its attempts count from 1, so a drop after hours of streaming gets the same patience as the first.
+ */
 export async function followRun(
   request: FollowRequest,
-  first?: { failed: boolean; markers: Markers; stderr: string },
-): Promise<RunEnd> {
+  first?: StreamAttempt,
+): Promise<RunEnd & { times?: HostTimes }> {
   requireRunId(request.runId);
   let last = first;
-  const deadline = Date.now() + request.reconnectTimeoutMs;
-  let attempt = 0;
+  let outage: { attempt: number; deadline: number } | undefined;
   for (;;) {
-    if (last && !last.failed && last.markers.end) return withDiskState(last.markers);
-    if (request.signal?.aborted)
-      throw new OffloadError("E_INTERRUPTED", "Stopped following the run.", {
-        hint: `The run goes on; \`offload attach ${request.runId}\` picks it up again.`,
-      });
+    if (last && !last.failed && last.markers.end) {
+      const end = withDiskState(last.markers);
+      const { times } = last.markers;
+      return times ? { ...end, times } : end;
+    }
+    if (request.signal?.aborted) throw leftError(request);
     if (last) {
-      attempt += 1;
-      if (Date.now() > deadline) {
+      // A stream that had reached the host and then lost the connection ends the outage before it.
+      // One that failed without a connection failure (the script) counts on, so it cannot loop forever.
+      const reached = last.markers.following === true || last.markers.launchedPid !== undefined;
+      if (reached && (last.connectionFailed || last.code === 255)) outage = undefined;
+      outage ??= { attempt: 0, deadline: Date.now() + request.reconnectTimeoutMs };
+      outage.attempt += 1;
+      if (Date.now() > outage.deadline) {
         throw new OffloadError(
           "E_DISCONNECTED",
           `Lost the connection to ${request.transport.label} and could not get it back within ${Math.round(request.reconnectTimeoutMs / 1000)} s.`,
@@ -168,17 +248,26 @@ export async function followRun(
           },
         );
       }
+      const { attempt } = outage;
       const delayMs = reconnectDelayMs(attempt);
-      const reason = last.stderr.trim().split("\n").at(-1) ?? "connection closed";
-      request.report({ type: "reconnecting", attempt, delayMs, reason });
+      request.report({ type: "reconnecting", attempt, delayMs, reason: describeFailure(last) });
       await sleep(delayMs, request.signal);
+      if (request.signal?.aborted) throw leftError(request);
       try {
-        await request.transport.connect();
-      } catch {
-        last = { failed: true, markers: {}, stderr: "" };
+        await request.transport.connect(request.signal);
+      } catch (error) {
+        const said = error instanceof Error ? error.message : String(error);
+        last = { failed: true, markers: {}, stderr: said, connectionFailed: true };
         continue;
       }
-      request.report({ type: "reconnected", attempt, offset: request.sink.size });
+      const offset = request.sink.size;
+      last = await streamOnce(
+        request,
+        buildFollowScript(request.remoteDir, request.runId, offset),
+        undefined,
+        () => request.report({ type: "reconnected", attempt, offset }),
+      );
+      continue;
     }
     last = await streamOnce(
       request,

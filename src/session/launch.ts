@@ -9,6 +9,7 @@ import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { armStop, type RunControls } from "./complete.js";
 import {
+  describeFailure,
   type FollowRequest,
   readMarkers,
   reconnectDelayMs,
@@ -82,7 +83,14 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     onLaunched: (pid) => {
       markLaunched(pid);
       // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
-      disarm = armStop({ transport, record, report, graceSeconds, signal: request.controls.stop });
+      disarm = armStop({
+        transport,
+        record,
+        report,
+        graceSeconds,
+        signal: request.controls.stop,
+        leave: request.controls.detach,
+      });
     },
   }).finally(() => {
     sink.close();
@@ -128,7 +136,7 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
   const { transport, record, report } = request;
   const script = buildLaunchStatusScript(record.target.remoteDir, record.id);
   const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
-  let reason = why.trim().split("\n").at(-1) || "connection closed";
+  let reason = describeFailure({ stderr: why, connectionFailed: true });
   for (let attempt = 1; ; attempt++) {
     const delayMs = reconnectDelayMs(attempt);
     report({ type: "reconnecting", attempt, delayMs, reason });
@@ -139,7 +147,7 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
       if (pid !== undefined) return pid;
       if (result.stderr.includes(MARK.notLaunched)) return undefined;
     }
-    reason = result.stderr.trim().split("\n").at(-1) || `status ${result.code}`;
+    reason = describeFailure(result);
     if (Date.now() > deadline) {
       throw new OffloadError(
         "E_DISCONNECTED",

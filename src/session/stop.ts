@@ -21,10 +21,12 @@ export async function stopRemoteRun(
   remoteDir: string,
   runId: string,
   graceSeconds: number,
+  /** Stops waiting for the stop (the script goes on on the host). */
+  signal?: AbortSignal,
 ): Promise<StopOutcome> {
   const script = buildStopScript(remoteDir, requireRunId(runId), graceSeconds);
-  await transport.connect();
-  const result = await transport.exec(script);
+  await transport.connect(signal);
+  const result = await transport.exec(script, signal ? { signal } : {});
   if (result.connectionFailed) throw transport.explain(result);
   if (result.stderr.includes(`${STOP_MARK} missing`)) {
     throw new OffloadError(

@@ -149,7 +149,7 @@ export function runProcess(
  */
 export function runDaemonizing(
   argv: readonly string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<ProcessResult> {
   const [program, ...args] = argv;
   if (program === undefined) throw new Error("runDaemonizing: empty argv");
@@ -163,6 +163,7 @@ export function runDaemonizing(
     let timer: NodeJS.Timeout | undefined;
     if (options.timeoutMs !== undefined)
       timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    options.signal?.addEventListener("abort", () => child.kill("SIGKILL"), { once: true });
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.on("error", (error) => reject(explainStartFailure(program, error)));
     child.on("exit", (code, signal) => {

@@ -115,16 +115,20 @@ export class SshTransport implements Transport {
     return this.#options.connectTimeoutSeconds ?? 10;
   }
 
-  connect(): Promise<void> {
-    this.#connected ??= this.#startMaster().catch((error: unknown) => {
+  /** `signal` gives up waiting (a Ctrl+C that leaves): the attempt in flight is killed. */
+  connect(signal?: AbortSignal): Promise<void> {
+    this.#connected ??= this.#startMaster(signal).catch((error: unknown) => {
       this.#connected = undefined;
       throw error;
     });
     return this.#connected;
   }
 
-  async #startMaster(): Promise<void> {
-    const check = await runProcess(["ssh", ...this.baseArgs(), "-O", "check", this.#options.host]);
+  async #startMaster(signal?: AbortSignal): Promise<void> {
+    const check = await runProcess(
+      ["ssh", ...this.baseArgs(), "-O", "check", this.#options.host],
+      signal ? { signal } : {},
+    );
     if (check.code === 0) return;
     const persist = this.#options.persistSeconds ?? 600;
     const result = await runDaemonizing(
@@ -139,7 +143,7 @@ export class SshTransport implements Transport {
         "-N",
         this.#options.host,
       ],
-      { timeoutMs: this.#connectTimeout() * 1000 },
+      { timeoutMs: this.#connectTimeout() * 1000, ...(signal ? { signal } : {}) },
     );
     if (result.code === 0) return;
     // Killed by the bound above: ConnectTimeout covers only the TCP connect and the banner.

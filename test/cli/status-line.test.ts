@@ -258,7 +258,7 @@ describe("the human reporter", () => {
     expect(stderr.text).not.toContain("epoch 1/2");
   });
 
-  it("close() ends an unfinished log line and clears the status line, as before an error", async () => {
+  it("close() ends an unfinished log line on stderr and clears the status line, as before an error", async () => {
     const stdout = new FakeTerminal({ isTTY: true });
     const stderr = new FakeTerminal({ isTTY: true });
     const report = createHumanReporter({ stdout, stderr }, { env: PLAIN });
@@ -267,8 +267,20 @@ describe("the human reporter", () => {
     expect(stdout.text).toBe("");
     expect(stderr.text).toContain("loading data");
     report.close();
-    expect(stdout.text).toBe("loading data\n");
-    expect(stderr.text.endsWith(`\r${ESC}[2K`)).toBe(true);
+    // stdout is the log byte for byte; the line break that keeps messages off it goes to stderr.
+    expect(stdout.text).toBe("loading data");
+    expect(stderr.text.endsWith(`\r${ESC}[2K\n`)).toBe(true);
+  });
+
+  it("adds no byte to a piped log that ends without a line break", () => {
+    const stdout = new FakeTerminal({ isTTY: false });
+    const stderr = new FakeTerminal({ isTTY: false });
+    const report = createHumanReporter({ stdout, stderr }, { env: PLAIN });
+    report(bytes("a\nb"));
+    report({ type: "finished", runId: "r1", exitCode: 0, status: "succeeded", ms: 2000 });
+    report.close();
+    expect(stdout.text).toBe("a\nb");
+    expect(stderr.text).toBe("\n✓ run r1 finished (exit 0) in 2.00 s\n");
   });
 
   it("colours a terminal unless NO_COLOR, and a pipe only with FORCE_COLOR", () => {

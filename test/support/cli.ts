@@ -19,6 +19,9 @@ export interface CliOptions {
   /** Called with the child's pid once spawned (for signals). */
   onSpawn?: (pid: number) => void;
   onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
+  /** Closes our end of the child's stdout once this says so (as `| head` does): its writes then fail. */
+  closeStdoutWhen?: (stdoutSoFar: string) => boolean;
 }
 
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
@@ -34,9 +37,11 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       options.onStdout?.(chunk.toString());
+      if (options.closeStdoutWhen?.(stdout)) child.stdout.destroy();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
+      options.onStderr?.(chunk.toString());
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 110_000);
     child.on("error", reject);

@@ -5,6 +5,7 @@ import { OffloadError } from "../../errors.js";
 import { createLogParser } from "../../progress/stream.js";
 import type { ParsedEvent, UserPattern } from "../../progress/types.js";
 import { formatClock, formatNumber, formatRate } from "../../report/format.js";
+import { settleWrites } from "../pipes.js";
 import type { Output } from "../render.js";
 
 export interface EventsFlags {
@@ -87,6 +88,9 @@ export async function eventsCommand(
       )
       .join(""),
   );
+  // Nobody reads the events (`| head`): no summary either.
+  await settleWrites();
+  if (out.closed?.aborted) return 0;
   const metrics = found.filter((f) => f.event.type === "metric").length;
   const names = new Set(found.flatMap((f) => (f.event.type === "metric" ? [f.event.name] : [])));
   out.stderr.write(

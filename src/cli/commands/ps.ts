@@ -1,15 +1,19 @@
-// `offload ps` and `offload logs`: read the local run store; `ps` first asks the hosts of runs recorded
-// as running how they stand (unless --offline).
-import { createReadStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import type { RunRecord } from "../../runs/record.js";
+// `offload ps`: reads the local run store, first asking the hosts of runs recorded as running how they
+// stand (unless --offline).
+import { jobDurationMs, type RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
 import type { Transport } from "../../transport/types.js";
 import type { Output } from "../render.js";
 
 function duration(record: RunRecord): string {
+  // The host's stamps where the record has them: when someone followed the run does not matter.
+  const running = record.job?.startedAt;
   const ms =
+    jobDurationMs(record) ??
+    (record.status === "running" && running !== undefined
+      ? Date.now() - Date.parse(running)
+      : undefined) ??
     record.phases.total ??
     (record.finishedAt
       ? Date.parse(record.finishedAt) - Date.parse(record.startedAt)
@@ -90,19 +94,4 @@ function writeDamaged(damaged: readonly DamagedRun[], root: string, out: Output)
   out.stderr.write(
     `hint: offload cannot trust ${damaged.length === 1 ? "this record" : "these records"}; look at run.json in ${root}/<id>/, or remove the folder if the run no longer matters.\n`,
   );
-}
-
-export async function printLog(
-  store: RunStore,
-  out: Output,
-  id: string | undefined,
-): Promise<number> {
-  const resolved = await store.resolveId(id);
-  await store.load(resolved); // a damaged record is an error here too, never a silent empty log
-  await pipeline(createReadStream(store.logPath(resolved)), out.stdout, { end: false }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
-    },
-  );
-  return 0;
 }

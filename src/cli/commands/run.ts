@@ -51,7 +51,7 @@ export async function runCommand(
   out: Output,
 ): Promise<number> {
   const transport = createTransport(settings);
-  const interrupts = captureInterrupts();
+  const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
   try {
     const record = await runJob({
@@ -102,7 +102,8 @@ export async function attachCommand(
   flags: RunFlags,
   out: Output,
 ): Promise<number> {
-  const interrupts = captureInterrupts();
+  // Watching only: Ctrl+C leaves the run going (`offload stop` stops it).
+  const interrupts = captureInterrupts("leave", out.closed);
   const reporter = reporterFor(flags, out);
   try {
     const run = toRunSettings(settings);

@@ -1,0 +1,64 @@
+// `offload logs [run] [-f] [--tail N]`: a run's log from this machine's copy and, for a run that has not
+// ended here, from its host. Only reads: no follower mark, so any number of terminals can watch a run,
+// and Ctrl+C only stops watching.
+import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { OffloadError } from "../../errors.js";
+import type { Reporter } from "../../events.js";
+import { findProjectDir } from "../../project.js";
+import { showLog } from "../../session/logs.js";
+import { captureInterrupts } from "../interrupts.js";
+import { describeEvent, type Output } from "../render.js";
+import { loadForRun, type TargetFlags } from "../settings.js";
+
+export interface LogsFlags extends TargetFlags {
+  follow?: boolean;
+  tail?: string;
+}
+
+function parseTail(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text))
+    throw new OffloadError("E_USAGE", `--tail takes a number of lines, not ${text}.`, {
+      hint: "For example `offload logs --tail 20`.",
+    });
+  return Number(text);
+}
+
+export async function logsCommand(
+  run: string | undefined,
+  flags: LogsFlags,
+  out: Output,
+): Promise<number> {
+  const tailLines = parseTail(flags.tail);
+  const store = createStore(findProjectDir(process.cwd()));
+  const record = await store.load(await store.resolveId(run));
+  const interrupts = captureInterrupts("leave", out.closed);
+  // Reconnect notices on stderr; the log itself goes to stdout byte for byte.
+  const report: Reporter = (event) => {
+    if (event.type !== "reconnecting" && event.type !== "reconnected") return;
+    out.stderr.write(`› ${describeEvent(event)}\n`);
+  };
+  try {
+    await showLog({
+      store,
+      record,
+      host: async () => {
+        const { settings } = await loadForRun(record.id, flags);
+        return {
+          transport: createTransport(settings.settings),
+          reconnectTimeoutSeconds: toRunSettings(settings.settings).reconnectTimeoutSeconds,
+        };
+      },
+      tailLines,
+      follow: flags.follow ?? false,
+      write: (chunk) => {
+        if (!out.closed?.aborted) out.stdout.write(chunk);
+      },
+      report,
+      signal: interrupts.controls.detach,
+    });
+  } finally {
+    interrupts.release();
+  }
+  return 0;
+}
