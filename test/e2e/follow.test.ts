@@ -156,7 +156,7 @@ describeWithHosts(3, "watching a run", (bed) => {
     await waitFor(() => leftOut.includes("line 000010"));
     process.kill(leftPid, "SIGINT");
     const left = await leaving;
-    expect(left.code).toBe(130);
+    expect(left.code, left.stderr).toBe(130);
     expect(left.stderr).toContain(`offload stop ${id}`);
     process.kill(attachPid, "SIGINT");
     const detached = await attaching;
@@ -238,7 +238,8 @@ describeWithHosts(3, "watching a run", (bed) => {
     expect(record.job).toEqual({ startedAt: stamp("started"), endedAt: stamp("ended") });
     expect(record.finishedAt).toBe(record.job?.endedAt);
     const ms = Date.parse(record.job?.endedAt ?? "") - Date.parse(record.job?.startedAt ?? "");
-    expect(ms).toBeGreaterThanOrEqual(2000);
+    // The job slept 2 s; the start stamp follows its fork by a moment, and stamps are whole ms.
+    expect(ms).toBeGreaterThan(1900);
     // The line says the job's time, not how long this attach took.
     expect(attached.stderr).toContain(`failed (exit 4) after ${(ms / 1000).toFixed(2)} s`);
     const again = await offload(project, ["attach", id]);

@@ -153,7 +153,7 @@ describeWithHosts(
       });
     });
 
-    it("a second Ctrl+C leaves at once with the job still running, to be attached later", async () => {
+    it("a second Ctrl+C leaves at once, the host finishes the stop, and attach records the end", async () => {
       project = await makeProject();
       const marker = `sleep 6${process.pid % 1000}4`;
       await project.write(
