@@ -134,7 +134,8 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
     () => undefined,
   );
   // A run that ended while followed has all of its log here.
-  if (record.status !== "running" && local !== undefined) {
+  const ended = record.status !== "running" && record.status !== "launching";
+  if (ended && local !== undefined) {
     copyLocal(path, local, tailLines, request.write);
     return;
   }

@@ -105,7 +105,9 @@ export function runProcess(
       child.kill("SIGKILL");
     };
     if (options.timeoutMs !== undefined) timer = setTimeout(kill, options.timeoutMs);
-    options.signal?.addEventListener("abort", kill, { once: true });
+    // A signal that fired before the spawn (a Ctrl+C a moment earlier) must still end the child.
+    if (options.signal?.aborted) kill();
+    else options.signal?.addEventListener("abort", kill, { once: true });
     // An ssh client hands its pipes to the ControlMaster it multiplexes over, which keeps them open after
     // the client is killed (until its keepalives give up over a dead link): a killed child is done when
     // it exits, not when its pipes close.

@@ -117,16 +117,21 @@ describeWithHosts(3, "watching a run", (bed) => {
 
   it("Ctrl+C in attach and logs -f only stops watching; any number of logs -f watch beside a follower", async () => {
     project = await makeProject();
-    const lines = 80;
-    await project.write("count.sh", countingJob(lines, "0.1", 3));
+    const remoteDir = `follow-watch-${process.pid}`;
+    // The job waits for a file the test writes once every watcher has been tried: no race with its end.
+    await project.write(
+      "wait.sh",
+      `${countingJob(20, "0.05", 0).replace(/; exit 0$/, "")}\nwhile [ ! -f release ]; do sleep 0.1; done\necho done\nexit 3\n`,
+    );
+    const expected = `${expectedLines(20)}done\n`;
     const started = await offload(project, [
       "run",
       "--no-wait",
       "--host",
-      `${host}/follow-watch-${process.pid}`,
+      `${host}/${remoteDir}`,
       "--",
       "sh",
-      "count.sh",
+      "wait.sh",
     ]);
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
@@ -152,26 +157,33 @@ describeWithHosts(3, "watching a run", (bed) => {
         leftOut += text;
       },
     });
-    const staying = offload(project, ["logs", "--follow", id]);
-    await waitFor(() => leftOut.includes("line 000010"));
+    let stayedOut = "";
+    const staying = offload(project, ["logs", "--follow", id], {
+      onStdout: (text) => {
+        stayedOut += text;
+      },
+    });
+    await waitFor(() => leftOut.includes("line 000020") && stayedOut.includes("line 000020"));
     process.kill(leftPid, "SIGINT");
     const left = await leaving;
     expect(left.code, left.stderr).toBe(130);
     expect(left.stderr).toContain(`offload stop ${id}`);
+    await waitFor(() => attachOut.includes("line 000020"));
     process.kill(attachPid, "SIGINT");
     const detached = await attaching;
-    expect(detached.code).toBe(130);
+    expect(detached.code, detached.stderr).toBe(130);
     expect(detached.stderr).toContain("Ctrl+C stops watching");
     expect(detached.stderr).toContain("keeps running");
     expect(detached.stderr).not.toContain("stopping run");
     expect(await project.record(id)).toMatchObject({ status: "running" });
     // The job was never stopped: the watcher that stayed sees it to its own end.
+    ssh(`touch /root/${remoteDir}/release`);
     const stayed = await staying;
     expect(stayed.code).toBe(0);
-    expect(stayed.stdout).toBe(expectedLines(lines));
+    expect(stayed.stdout).toBe(expected);
     const finished = await offload(project, ["attach", id]);
     expect(finished.code).toBe(3);
-    expect((await project.localLog(id)).toString()).toBe(expectedLines(lines));
+    expect((await project.localLog(id)).toString()).toBe(expected);
   });
 
   it("logs fetches a --no-wait run's log from the host, --tail N, and says so when a log is gone", async () => {
@@ -264,7 +276,7 @@ describeWithHosts(3, "watching a run", (bed) => {
     const stopped = await offload(project, ["stop", longId]);
     const seconds = Number(/stopped \(exit 143\) after ([0-9.]+) s/.exec(stopped.stderr)?.[1]);
     expect(seconds, stopped.stderr).toBeGreaterThanOrEqual(1.5);
-    const ps = await offload(project, ["ps"]);
+    const ps = await runCli(["ps"], { cwd: project.dir });
     const row = new RegExp(`${longId}.*stopped\\s+143\\s+([0-9]+)s`).exec(ps.stdout);
     expect(Number(row?.[1]), ps.stdout).toBeGreaterThanOrEqual(2);
   });
