@@ -257,6 +257,8 @@ describeWithHosts(3, "watching a run", (bed) => {
     const again = await offload(project, ["attach", id]);
     expect(again.code).toBe(4);
     expect((await project.record(id)).finishedAt).toBe(record.finishedAt);
+    const report = await runCli(["report", "--json", id], { cwd: project.dir });
+    expect(JSON.parse(report.stdout)).toMatchObject([{ id, durationMs: ms }]);
 
     const marker = `sleep 9${process.pid % 1000}5`;
     await project.write("job.sh", `${marker} &\nsleep 1.5\nwait\n`);
