@@ -1,6 +1,6 @@
 // The ssh Transport: the system's OpenSSH with one ControlMaster per host, so a run pays one handshake.
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { OffloadError } from "../errors.js";
@@ -84,7 +84,10 @@ export class SshTransport implements Transport {
   constructor(options: SshTransportOptions) {
     this.label = options.label;
     this.#options = options;
-    this.#controlPath = join(options.controlDir ?? controlDirectory(), "%C");
+    // Named by offload, not ssh's %C, so that whether a master is there can be seen without a spawn.
+    const target = [options.configFile ?? "", options.user ?? "", options.host, options.port ?? ""];
+    const key = createHash("sha256").update(target.join("\0")).digest("hex").slice(0, 20);
+    this.#controlPath = join(options.controlDir ?? controlDirectory(), `m-${key}`);
   }
 
   /** Options every ssh invocation shares. Host keys are always checked: no option here can relax that. */
@@ -146,18 +149,22 @@ export class SshTransport implements Transport {
       { timeoutMs: this.#connectTimeout() * 1000, ...(signal ? { signal } : {}) },
     );
     if (result.code === 0) return;
-    // Killed by the bound above: ConnectTimeout covers only the TCP connect and the banner.
-    const stderr = result.code === 137 ? `${result.stderr}${NO_ANSWER}\n` : result.stderr;
+    // Killed by the bound above (not by the caller): ConnectTimeout covers only TCP and the banner.
+    const timedOut = result.code === 137 && signal?.aborted !== true;
+    const stderr = timedOut ? `${result.stderr}${NO_ANSWER}\n` : result.stderr;
     throw this.explain({ ...result, stderr, connectionFailed: true });
   }
 
   /**
-   * Until the host has answered once, a script that has not started within the connect timeout is given
-   * up: a ControlMaster left over a link that died since takes new sessions and holds them until its
-   * keepalives fail. Its socket is then retired, so the next attempt connects afresh.
+   * Until the host has answered once, a script over an existing ControlMaster that has not started within
+   * the connect timeout is given up: a master left over a link that died since takes new sessions and
+   * holds them until its keepalives fail. Its socket is then retired, so the next attempt connects
+   * afresh. Without a master, ssh's own ConnectTimeout bounds the connect, and a slow handshake on a busy
+   * machine is not cut short.
    */
   #watchFirstAnswer(signal: AbortSignal | undefined): AnswerWatch | undefined {
-    return this.#answered ? undefined : watchForAnswer(this.#connectTimeout(), signal);
+    if (this.#answered || !existsSync(this.#controlPath)) return undefined;
+    return watchForAnswer(this.#connectTimeout(), signal);
   }
 
   async #giveUpUnanswered(result: ExecResult): Promise<ExecResult> {

@@ -25,7 +25,7 @@ export interface ExecResult {
 
 /** How rsync (or tar) reaches the target: the `-e` shell and the `host:` prefix, or nothing for local. */
 export interface RemoteShell {
-  /** The `-e` value for rsync, e.g. `ssh -S /tmp/x/%C -o ControlMaster=no`; undefined for local. */
+  /** The `-e` value for rsync, e.g. `ssh -o ControlPath=/tmp/x/m-… -o ControlMaster=no`; undefined for local. */
   rsh: string | undefined;
   /** Turns a remote path into rsync's `host:path` (or the path itself on local). */
   remotePath(path: string): string;
