@@ -13,12 +13,19 @@ export interface RunLocation {
 }
 
 export type HostRunState =
-  | { state: "ended"; code: number | null; endedAt?: number; displacedBy?: string }
+  | {
+      state: "ended";
+      code: number | null;
+      /** Host stamps, in ms since the epoch (the end falls back to the exit file's time). */
+      endedMs?: number;
+      startedMs?: number;
+      displacedBy?: string;
+    }
   | { state: "running" }
   | { state: "lost" }
   | { state: "missing" };
 
-/** One line a run on stdout: `offload-status <id> <state> [<code> <end epoch> [<displaced by>]]`. */
+/** One line a run on stdout: `offload-status <id> <state> [<code> <end ms> <start ms> [<displaced by>]]`. */
 export function buildRunStatusScript(runs: readonly RunLocation[]): string {
   const lines = [
     PROTOCOL_FUNCTIONS,
@@ -28,7 +35,9 @@ export function buildRunStatusScript(runs: readonly RunLocation[]): string {
     offload_ended() {
       [ -f "$R/exit" ] || return 1
       c=; read -r c < "$R/exit"; by=; [ -f "$R/displaced" ] && read -r by < "$R/displaced"
-      echo "${STATUS_MARK} $id ended \${c:-?} $(date -r "$R/exit" +%s 2>/dev/null || echo 0) $by"
+      ts=; te=; read -r ts < "$R/started" 2>/dev/null; read -r te < "$R/ended" 2>/dev/null
+      [ -n "$te" ] || te=$(date -r "$R/exit" +%s000 2>/dev/null)
+      echo "${STATUS_MARK} $id ended \${c:-?} \${te:--} \${ts:--} $by"
     }
     offload_ended && exit 0
     [ -d "$R" ] || { echo "${STATUS_MARK} $id missing"; exit 0; }
@@ -51,17 +60,22 @@ export function buildRunStatusScript(runs: readonly RunLocation[]): string {
 export function parseRunStatus(stdout: string): Map<string, HostRunState> {
   const states = new Map<string, HostRunState>();
   for (const line of stdout.split("\n")) {
-    const [mark, id, state, code, epoch, by] = line.trim().split(" ");
+    const [mark, id, state, code, ended, started, by] = line.trim().split(" ");
     if (mark !== STATUS_MARK || id === undefined) continue;
     if (state === "running" || state === "lost" || state === "missing") states.set(id, { state });
     else if (state === "ended") {
-      const ended: HostRunState = {
+      const result: HostRunState = {
         state: "ended",
         code: /^[0-9]+$/.test(code ?? "") ? Number(code) : null,
       };
-      if (/^[1-9][0-9]*$/.test(epoch ?? "")) ended.endedAt = Number(epoch);
-      if (by) ended.displacedBy = by;
-      states.set(id, ended);
+      const ms = (text: string | undefined) =>
+        /^[1-9][0-9]*$/.test(text ?? "") ? Number(text) : undefined;
+      const endedMs = ms(ended);
+      const startedMs = ms(started);
+      if (endedMs !== undefined) result.endedMs = endedMs;
+      if (startedMs !== undefined) result.startedMs = startedMs;
+      if (by) result.displacedBy = by;
+      states.set(id, result);
     }
   }
   return states;

@@ -84,7 +84,7 @@ function leftDuringStop(error: unknown, record: RunRecord, graceSeconds: number)
 }
 
 /** The record's times from the host's stamps; without them (an older launcher) the end is when we saw it. */
-function recordTimes(record: RunRecord, times: HostTimes | undefined): void {
+export function recordTimes(record: RunRecord, times: HostTimes | undefined): void {
   const iso = (ms: number | undefined) =>
     ms === undefined ? undefined : new Date(ms).toISOString();
   const started = iso(times?.startedMs);

@@ -6,6 +6,7 @@ import { buildRunStatusScript, type HostRunState, parseRunStatus } from "../remo
 import { type RunRecord, statusForExit } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
+import { recordTimes } from "./complete.js";
 
 export interface RefreshRequest {
   store: RunStore;
@@ -97,9 +98,11 @@ async function settle(store: RunStore, shown: RunRecord, state: HostRunState): P
         : stopped && state.code !== 0
           ? "stopped"
           : statusForExit(state.code);
-    record.finishedAt = new Date(
-      state.endedAt === undefined ? Date.now() : state.endedAt * 1000,
-    ).toISOString();
+    const { startedMs, endedMs } = state;
+    recordTimes(record, {
+      ...(startedMs === undefined ? {} : { startedMs }),
+      ...(endedMs === undefined ? {} : { endedMs }),
+    });
   }
   await store.save(record);
   Object.assign(shown, record);

@@ -193,7 +193,10 @@ describeWithHosts(
       expect(row(away.id)).toMatch(/ unknown +- /);
       expect(ps.stderr).toContain(`run ${away.id}: status unknown: `);
       expect(await project.record(ended.id)).toMatchObject({ status: "failed", exitCode: 3 });
-      expect((await project.record(ended.id)).finishedAt).toBeDefined();
+      // The end the host stamped, not the moment ps looked.
+      const settled = await project.record(ended.id);
+      expect(settled.finishedAt).toBeDefined();
+      expect(settled.finishedAt).toBe(settled.job?.endedAt);
       expect(await project.record(lost.id)).toMatchObject({ status: "lost", exitCode: null });
       expect((await project.record(away.id)).status).toBe("running");
 
