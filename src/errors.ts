@@ -39,7 +39,8 @@ export type ErrorCode =
   | "E_MACHINE_FAILED"
   | "E_MACHINE_LEAK"
   | "E_OUTPUT_CLOSED"
-  | "E_LOG_MISSING";
+  | "E_LOG_MISSING"
+  | "E_PORT_IN_USE";
 
 export interface ErrorDetails {
   hint?: string;

@@ -289,6 +289,18 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       );
     });
 
+  program
+    .command("ui")
+    .summary("a local web page over this project's runs: live logs and curves, compare, stop")
+    .option("--port <port>", "port on 127.0.0.1 (default: any free port)")
+    .option("--open", "open the page in a browser")
+    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .action(async (flags: { port?: string; open?: boolean; sshConfig?: string }) => {
+      // Loaded on use: the dashboard's code costs the other commands nothing at start-up.
+      const { uiCommand } = await import("./commands/ui.js");
+      setCode(await uiCommand(flags, out));
+    });
+
   addMachineCommands(program, out, setCode);
 
   return program;

@@ -46,7 +46,7 @@ async function loadSummaries(
 }
 
 /** uPlot from our own node_modules, inlined so the page needs no network. */
-async function readChartAssets() {
+export async function readChartAssets() {
   const require = createRequire(import.meta.url);
   const [js, css] = await Promise.all([
     readFile(require.resolve("uplot/dist/uPlot.iife.min.js"), "utf8"),

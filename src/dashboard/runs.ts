@@ -1,0 +1,164 @@
+// What the dashboard knows of the project's runs: the records with their live status (the truth `ps`
+// shows: the hosts of live runs are asked, and what they say is settled into the store), each run's
+// metric points, and the live follows of runs that have not ended.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type MetricPoint, parseMetricsJsonl } from "../report/metrics.js";
+import { type RunSummary, runDuration, summarizeRun } from "../report/summary.js";
+import type { RunRecord } from "../runs/record.js";
+import type { DamagedRun, RunStore } from "../runs/store.js";
+import type { ShowLogRequest } from "../session/logs.js";
+import { refreshRuns } from "../session/refresh.js";
+import type { Transport } from "../transport/types.js";
+import { followLive, type LiveLog } from "./live-log.js";
+
+/** How the dashboard reaches a run's host: built by the CLI from the settings, as `logs` does. */
+export interface RunHost {
+  transport: Transport;
+  reconnectTimeoutSeconds: number;
+  graceSeconds: number;
+}
+
+export interface DashboardContext {
+  store: RunStore;
+  projectDir: string;
+  hostFor: (record: RunRecord) => Promise<RunHost>;
+  /** `progress.patterns` from offload.yaml. */
+  patterns: readonly string[];
+  /** How long a host may take to say how its runs stand. */
+  hostTimeoutMs: number;
+}
+
+export interface RunRow {
+  id: string;
+  status: string;
+  /** Why the status could not be asked, when the host did not answer. */
+  unknown?: string;
+  exitCode: number | null;
+  target: string;
+  command: string;
+  startedAt: string;
+  durationMs: number | null;
+  main?: { name: string; best: number | null; final: number | null; goal: string };
+}
+
+export function isLive(record: Pick<RunRecord, "status">): boolean {
+  return record.status === "running" || record.status === "launching";
+}
+
+/** The metric a list shows: a validation one where there is one, else the first the run printed. */
+function pickMain(summary: RunSummary): RunRow["main"] {
+  const metric = summary.metrics.find((m) => /val/i.test(m.name)) ?? summary.metrics[0];
+  if (metric === undefined) return undefined;
+  const finite = (n: number) => (Number.isFinite(n) ? n : null);
+  return {
+    name: metric.name,
+    best: finite(metric.best),
+    final: finite(metric.final),
+    goal: metric.goal,
+  };
+}
+
+export interface RunsView {
+  list(): Promise<{ rows: RunRow[]; damaged: DamagedRun[] }>;
+  record(id: string): Promise<RunRecord>;
+  /** A run's points: from its live follow while the server follows it, else from metrics.jsonl. */
+  metrics(record: RunRecord): Promise<MetricPoint[]>;
+  summary(record: RunRecord): Promise<RunSummary>;
+  /** The live follow of a run that has not ended (started on first need), or undefined. */
+  live(record: RunRecord): LiveLog | undefined;
+  logPath(id: string): string;
+  artifactsDir(id: string): string;
+  /** Asks the hosts of live runs how they stand (at most every few seconds) and saves the answer. */
+  refresh(): Promise<Map<string, string>>;
+  close(): void;
+}
+
+export function createRunsView(context: DashboardContext): RunsView {
+  const { store } = context;
+  const follows = new Map<string, LiveLog>();
+  let lastAsk = 0;
+  let asking: Promise<Map<string, string>> | undefined;
+  let unknown = new Map<string, string>();
+
+  const live = (record: RunRecord): LiveLog | undefined => {
+    const known = follows.get(record.id);
+    if (known) return known;
+    if (!isLive(record)) return undefined;
+    const host: ShowLogRequest["host"] = () => context.hostFor(record);
+    const log = followLive({ store, record, host, patterns: context.patterns });
+    follows.set(record.id, log);
+    return log;
+  };
+
+  /** Asks the hosts at most every few seconds, however many pages poll. */
+  const askHosts = async (records: RunRecord[]) => {
+    if (asking) return asking;
+    if (Date.now() - lastAsk < 3000) return unknown;
+    asking = refreshRuns({
+      store,
+      records,
+      transportFor: async (record) => (await context.hostFor(record)).transport,
+      timeoutMs: context.hostTimeoutMs,
+    }).finally(() => {
+      lastAsk = Date.now();
+      asking = undefined;
+    });
+    unknown = await asking;
+    return unknown;
+  };
+
+  const metrics = async (record: RunRecord): Promise<MetricPoint[]> => {
+    const followed = follows.get(record.id);
+    if (followed) return [...followed.metrics];
+    const text = await readFile(join(store.runDir(record.id), "metrics.jsonl"), "utf8").catch(
+      () => "",
+    );
+    return parseMetricsJsonl(text);
+  };
+
+  const summary = async (record: RunRecord) => summarizeRun(record, await metrics(record));
+
+  return {
+    async list() {
+      const { records, damaged } = await store.survey();
+      const why = await askHosts(records);
+      const rows = await Promise.all(
+        records.map(async (record): Promise<RunRow> => {
+          // Following every live run keeps their pages current with no terminal open.
+          live(record);
+          const reason = why.get(record.id);
+          const main = pickMain(await summary(record));
+          return {
+            id: record.id,
+            status: reason === undefined ? record.status : "unknown",
+            ...(reason === undefined ? {} : { unknown: reason }),
+            exitCode: record.exitCode,
+            target: record.target.label,
+            command: record.command.join(" "),
+            startedAt: record.startedAt,
+            durationMs: runDuration(record) ?? liveDuration(record),
+            ...(main ? { main } : {}),
+          };
+        }),
+      );
+      return { rows, damaged };
+    },
+    record: (id) => store.load(id),
+    logPath: (id) => store.logPath(id),
+    artifactsDir: (id) => store.artifactsDir(id),
+    refresh: async () => askHosts((await store.survey()).records),
+    metrics,
+    summary,
+    live,
+    close() {
+      for (const log of follows.values()) log.close();
+    },
+  };
+}
+
+function liveDuration(record: RunRecord): number | null {
+  if (!isLive(record)) return null;
+  const started = Date.parse(record.job?.startedAt ?? record.startedAt);
+  return Number.isFinite(started) ? Date.now() - started : null;
+}

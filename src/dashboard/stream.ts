@@ -1,0 +1,124 @@
+// A run's log and metrics as server-sent events. Each log event's id is the byte offset just past its
+// text, so a browser that reconnects (Last-Event-ID) or a page that reloads (`?from=`) gets the rest
+// with no gap and no line twice. Text is cut after a line break: never inside a UTF-8 character.
+import { closeSync, openSync, readSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MetricPoint } from "../report/metrics.js";
+import type { RunRecord } from "../runs/record.js";
+import type { LiveLog } from "./live-log.js";
+import type { RunsView } from "./runs.js";
+
+const KEEPALIVE_MS = 15_000;
+
+/** Where the reader is: Last-Event-ID (a reconnect) wins over `?from=` (a reload). */
+export function readOffset(request: IncomingMessage, url: URL): number {
+  const last = request.headers["last-event-id"];
+  const text = (Array.isArray(last) ? last[0] : last) ?? url.searchParams.get("from") ?? "0";
+  const offset = Number(text);
+  return Number.isSafeInteger(offset) && offset >= 0 ? offset : 0;
+}
+
+/** Up to the last line break of `bytes` (all of it when the log is complete). */
+function cutAtLine(bytes: Buffer, complete: boolean): number {
+  if (complete) return bytes.length;
+  for (let i = bytes.length - 1; i >= 0; i--) if (bytes[i] === 10 || bytes[i] === 13) return i + 1;
+  return 0;
+}
+
+function send(response: ServerResponse, event: string, data: unknown, id?: number): void {
+  const head = id === undefined ? "" : `id: ${id}\n`;
+  response.write(`${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+function sendMetrics(response: ServerResponse, points: readonly MetricPoint[], reset: boolean) {
+  const plain = points.map(({ name, value, step, epoch }) => ({
+    name,
+    // JSON has no NaN: a gap in the curve.
+    value: Number.isFinite(value) ? value : null,
+    ...(step === undefined ? {} : { step }),
+    ...(epoch === undefined ? {} : { epoch }),
+  }));
+  send(response, "metrics", { reset, points: plain });
+}
+
+export async function streamRun(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  view: RunsView,
+  record: RunRecord,
+): Promise<void> {
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
+  let offset = readOffset(request, url);
+  const live = view.live(record);
+  if (live === undefined) {
+    sendMetrics(response, await view.metrics(record), true);
+    await sendLocalLog(response, view, record, offset);
+    send(response, "end", { status: record.status, exitCode: record.exitCode });
+    response.end();
+    return;
+  }
+  sendMetrics(response, live.metrics, true);
+  const flush = (complete: boolean) => {
+    const bytes = live.read(offset);
+    const cut = cutAtLine(bytes, complete);
+    if (cut === 0) return;
+    offset += cut;
+    send(response, "log", bytes.subarray(0, cut).toString("utf8"), offset);
+  };
+  flush(live.ended);
+  if (live.ended) return finish(response, live);
+  const keepalive = setInterval(() => response.write(": keepalive\n\n"), KEEPALIVE_MS);
+  const stop = live.watch({
+    onBytes: () => flush(false),
+    onMetrics: (points) => sendMetrics(response, points, false),
+    onEnd: () => {
+      flush(true);
+      clearInterval(keepalive);
+      stop();
+      finish(response, live);
+    },
+  });
+  request.on("close", () => {
+    clearInterval(keepalive);
+    stop();
+  });
+}
+
+function finish(response: ServerResponse, live: LiveLog): void {
+  send(response, "end", { error: live.error ?? null });
+  response.end();
+}
+
+async function sendLocalLog(
+  response: ServerResponse,
+  view: RunsView,
+  record: RunRecord,
+  from: number,
+): Promise<void> {
+  const path = view.logPath(record.id);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (from >= size) return;
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    let at = from;
+    while (at < size) {
+      const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+      if (got === 0) break;
+      const cut = at + got === size ? got : cutAtLine(buffer.subarray(0, got), false) || got;
+      at += cut;
+      send(response, "log", buffer.subarray(0, cut).toString("utf8"), at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

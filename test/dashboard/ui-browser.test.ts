@@ -1,0 +1,260 @@
+// `offload ui` in a real headless Chromium over real trainings on a test-bed host: the runs list, a run
+// page whose chart and log grow while the run streams (read from the DOM), a reload that resumes the log
+// at its byte offset with no gap or duplicate, compare, Stop ending the job on the host, and requests
+// without the token or from another origin refused. Leaves screenshots in test-results/.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, REPO, type TempProject } from "../support/project.js";
+import { describeWithHosts, processesInHost } from "../testbed/index.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+
+let project: TempProject | undefined;
+let context: BrowserContext | undefined;
+let profile = "";
+let uiPid: number | undefined;
+let uiDone: Promise<unknown> | undefined;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  profile = await mkdtemp(join(tmpdir(), "offload-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1200, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  if (uiPid !== undefined) process.kill(uiPid, "SIGTERM");
+  await uiDone;
+  await context?.close();
+  await project?.remove();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+interface Shown {
+  points: Record<string, unknown[]>;
+  logOffset: number;
+  resumedFrom: number | null;
+  ended: boolean;
+}
+const shown = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard);
+const pointCount = async (page: Page) => ((await shown(page)).points.loss ?? []).length;
+const logText = (page: Page) => page.locator("#log").evaluate((node) => node.textContent ?? "");
+const epochsIn = (text: string) =>
+  [...text.matchAll(/^Epoch ([0-9]+)\/[0-9]+ /gm)].map((m) => Number(m[1]));
+const consecutive = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
+
+describeWithHosts(1, "offload ui", (bed) => {
+  const host = bed.hosts.at(-1) ?? "offload-h1";
+  const offload = (p: TempProject, args: string[]) =>
+    runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+      cwd: p.dir,
+    });
+
+  it.skipIf(!hasChromium)(
+    "lists runs, streams a live run's log and curves, resumes after a reload, compares and stops",
+    async () => {
+      project = await makeProject("quickstart");
+      const p = project;
+      const shortRun = await offload(p, [
+        "run",
+        "--host",
+        host,
+        "--",
+        "python3",
+        "train.py",
+        "--epochs",
+        "3",
+      ]);
+      expect(shortRun.code).toBe(0);
+      // A seed no other test uses marks this job's processes on the host.
+      const seed = String(7000 + (process.pid % 1000));
+      const started = await offload(p, [
+        "run",
+        "--host",
+        host,
+        "--no-wait",
+        "--",
+        "python3",
+        "train.py",
+        "--epochs",
+        "400",
+        "--seed",
+        seed,
+      ]);
+      expect(started.code).toBe(0);
+      const [doneId, liveId] = await p.runIds();
+      if (!doneId || !liveId) throw new Error("the two runs were not recorded");
+      const job = () =>
+        processesInHost(host).filter((proc) => proc.cmdline.includes(`--seed ${seed}`));
+      expect(job().length).toBeGreaterThan(0);
+
+      let printed = "";
+      uiDone = runCli(["ui", "--ssh-config", bed.sshConfig], {
+        cwd: p.dir,
+        timeoutMs: 600_000,
+        onSpawn: (pid) => {
+          uiPid = pid;
+        },
+        onStdout: (text) => {
+          printed += text;
+        },
+      });
+      for (let i = 0; i < 300 && !printed.includes("\n"); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const url = /offload ui: (http:\/\/127\.0\.0\.1:[0-9]+\/\?token=[A-Za-z0-9_-]+)/.exec(
+        printed,
+      )?.[1];
+      if (!url) throw new Error(`offload ui printed no URL: ${printed}`);
+      const origin = new URL(url).origin;
+      const token = new URL(url).searchParams.get("token") ?? "";
+
+      // Without the token, nothing; an action needs the header and the page's own origin.
+      expect((await fetch(`${origin}/`)).status).toBe(403);
+      expect((await fetch(`${origin}/api/runs`)).status).toBe(403);
+      expect((await fetch(`${origin}/api/runs?token=wrong${token}`)).status).toBe(403);
+      const stopUrl = `${origin}/api/runs/${liveId}/stop`;
+      expect((await fetch(`${stopUrl}?token=${token}`, { method: "POST" })).status).toBe(403);
+      const forged = await fetch(stopUrl, {
+        method: "POST",
+        headers: { "x-offload-token": token, origin: "http://evil.example" },
+      });
+      expect(forged.status).toBe(403);
+      expect(job().length).toBeGreaterThan(0);
+
+      if (!context) throw new Error("chromium did not start");
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      const requests: string[] = [];
+      page.on("request", (request) => requests.push(request.url()));
+      await mkdir(join(REPO, "test-results"), { recursive: true });
+
+      // The runs list, with the truth `ps` tells.
+      await page.goto(url);
+      await page.locator(`tr[data-run="${doneId}"][data-status="succeeded"]`).waitFor();
+      await page.locator(`tr[data-run="${liveId}"][data-status="running"]`).waitFor();
+      await page.fill("#filter", "--seed");
+      await page.locator(`tr[data-run="${doneId}"]`).waitFor({ state: "detached" });
+      await page.fill("#filter", "");
+      await page.locator(`tr[data-run="${doneId}"]`).waitFor();
+      await page.screenshot({ path: join(REPO, "test-results/dashboard-runs.png") });
+
+      // The live run: chart and log grow while it streams.
+      await page.goto(`${origin}/runs/${liveId}`);
+      await page.waitForFunction(() => {
+        const d = (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard;
+        return (d.points.loss ?? []).length >= 2;
+      });
+      const points1 = await pointCount(page);
+      const lines1 = epochsIn(await logText(page)).length;
+      await page.waitForFunction(
+        (before) =>
+          (
+            (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.points.loss ??
+            []
+          ).length > before,
+        points1,
+      );
+      await page.waitForFunction(
+        (before) =>
+          (
+            (
+              globalThis as unknown as {
+                document: { querySelector(s: string): { textContent: string | null } | null };
+              }
+            ).document
+              .querySelector("#log")
+              ?.textContent?.match(/^Epoch /gm) ?? []
+          ).length > before,
+        lines1,
+      );
+      expect(await page.locator('section.chart[data-metric="loss"] canvas').count()).toBe(1);
+      await page.screenshot({ path: join(REPO, "test-results/dashboard-run.png"), fullPage: true });
+
+      // A reload keeps what it had and asks the stream only for what follows.
+      const beforeReload = await shown(page);
+      await page.reload();
+      await page.waitForFunction((before) => {
+        const d = (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard;
+        return d.resumedFrom !== null && d.logOffset > before;
+      }, beforeReload.logOffset);
+      const resumed = await shown(page);
+      expect(resumed.resumedFrom).toBeGreaterThanOrEqual(beforeReload.logOffset);
+      const streamAsks = requests.filter((r) => r.includes(`/api/runs/${liveId}/stream`));
+      expect(streamAsks.at(-1)).toContain(`from=${resumed.resumedFrom}`);
+      const afterReload = epochsIn(await logText(page));
+      expect(afterReload).toEqual(consecutive(afterReload.length));
+
+      // Stop, confirmed in the dialog: the job's processes are gone from the host.
+      page.once("dialog", (dialog) => void dialog.accept());
+      await page.click("#stop");
+      await page.locator("#status[data-status=stopped]").waitFor({ timeout: 90_000 });
+      expect(job()).toEqual([]);
+      await page.waitForFunction(
+        () => (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.ended,
+      );
+      // The page's log is the host's, byte for byte: no gap, no line twice.
+      const record = await p.record(liveId);
+      const hostLog = execFileSync("ssh", [
+        "-F",
+        bed.sshConfig,
+        host,
+        `cat ${record.target.remoteDir}/.offload/runs/${liveId}/output.log`,
+      ]).toString("utf8");
+      expect(await logText(page)).toBe(hostLog);
+      expect(record.status).toBe("stopped");
+
+      // Compare: both runs' curves on one chart a metric, and what differs between them.
+      await page.goto(`${origin}/compare?runs=${doneId},${liveId}`);
+      await page.locator("#differences").waitFor();
+      const epochsRow = page.locator('#differences tr[data-what="argument --epochs"] td');
+      expect(await epochsRow.allTextContents()).toEqual(["argument --epochs", "3", "400"]);
+      const seedRow = page.locator('#differences tr[data-what="argument --seed"] td');
+      expect(await seedRow.allTextContents()).toEqual(["argument --seed", "-", seed]);
+      expect(await page.locator('#compare-values tr[data-metric="loss"]').count()).toBe(1);
+      const series = await page.evaluate(() => {
+        const d = (
+          globalThis as unknown as {
+            offloadDashboard: {
+              compare: { charts: { name: string; series: { run: string }[] }[] };
+            };
+          }
+        ).offloadDashboard;
+        return d.compare.charts.map((c) => [c.name, c.series.map((s) => s.run)]);
+      });
+      expect(series).toEqual([
+        ["loss", [doneId, liveId]],
+        ["accuracy", [doneId, liveId]],
+      ]);
+      await page.screenshot({
+        path: join(REPO, "test-results/dashboard-compare.png"),
+        fullPage: true,
+      });
+
+      // Nothing came from anywhere but the dashboard itself.
+      expect(requests.filter((r) => !r.startsWith(origin))).toEqual([]);
+      expect(errors).toEqual([]);
+    },
+    300_000,
+  );
+});
