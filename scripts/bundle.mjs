@@ -10,6 +10,8 @@ await build({
   format: "esm",
   target: "node20",
   logLevel: "warning",
+  // The SigV4 signer is imported only by bucket transfers: left out, it costs a run without a bucket nothing.
+  external: ["@smithy/*"],
   // CommonJS dependencies (commander) call require() for node built-ins; ESM has none of its own.
   banner: {
     js: "import { createRequire as offloadCreateRequire } from 'node:module'; const require = offloadCreateRequire(import.meta.url);",

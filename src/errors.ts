@@ -40,7 +40,9 @@ export type ErrorCode =
   | "E_MACHINE_LEAK"
   | "E_OUTPUT_CLOSED"
   | "E_LOG_MISSING"
-  | "E_PORT_IN_USE";
+  | "E_PORT_IN_USE"
+  | "E_STORAGE_AUTH"
+  | "E_STORAGE";
 
 export interface ErrorDetails {
   hint?: string;

@@ -15,6 +15,7 @@ import { type EventsFlags, eventsCommand } from "./commands/events.js";
 import { type LogsFlags, logsCommand } from "./commands/logs.js";
 import { addMachineCommands } from "./commands/machines.js";
 import { listRuns } from "./commands/ps.js";
+import { type PullFlags, pullCommand } from "./commands/pull.js";
 import { type ReportFlags, reportCommand } from "./commands/report.js";
 import {
   attachCommand,
@@ -258,6 +259,16 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
     .action(async (run: string | undefined, flags: LogsFlags) => {
       setCode(await logsCommand(run, flags, out));
+    });
+
+  program
+    .command("pull")
+    .summary("bring the objects a run put into a bucket home (checksums checked)")
+    .argument("[run]", "run id or a unique part of it (default: the latest run)")
+    .option("--to <dir>", "where to put them (default .offload/runs/<id>/artifacts)")
+    .option("--json", "print what was pulled as JSON")
+    .action(async (run: string | undefined, flags: PullFlags) => {
+      setCode(await pullCommand(createStore(findProjectDir(process.cwd())), run, flags, out));
     });
 
   program

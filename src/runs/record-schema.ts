@@ -49,6 +49,21 @@ export const runRecordSchema = z.looseObject({
   stopRequested: z.boolean().optional(),
   artifacts: z.array(z.string()),
   mappedFiles: z.array(z.string()),
+  results: z
+    .looseObject({
+      url: z.string(),
+      endpoint: z.string().optional(),
+      region: z.string().optional(),
+      objects: z.array(
+        z.looseObject({
+          path: z.string(),
+          key: z.string(),
+          size: z.number().int().nonnegative(),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        }),
+      ),
+    })
+    .optional(),
   logBytes: z.number().int().nonnegative(),
   error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
 });

@@ -77,6 +77,15 @@ export interface RunRecord {
   displacedBy?: string;
   artifacts: string[];
   mappedFiles: string[];
+  /** Results put into a bucket from the remote machine (`results: s3://…`): what `offload pull` fetches. */
+  results?: {
+    /** `s3://bucket/prefix/<run id>/` */
+    url: string;
+    /** `storage.endpoint` in force (R2, MinIO); absent for AWS and GCS. */
+    endpoint?: string;
+    region?: string;
+    objects: { path: string; key: string; size: number; sha256: string }[];
+  };
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
   logBytes: number;
   error?: { code: string; message: string };

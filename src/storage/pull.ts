@@ -1,0 +1,125 @@
+// Brings a run's bucket objects home: each one streamed to a temp file beside its place, its size and
+// SHA-256 checked against what the remote machine reported at upload, then renamed into place.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, resolve, sep } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { OffloadError } from "../errors.js";
+import { type AccessOptions, resolveStorageAccess } from "./access.js";
+import { createPresigner, type Presign } from "./presign.js";
+import { requestBucket } from "./request.js";
+import type { UploadedObject } from "./transfer-events.js";
+import { parseBucketUrl } from "./url.js";
+
+/** What run.json keeps of a run's results in a bucket (`results` of the record). */
+export interface StoredResults {
+  /** `s3://bucket/prefix/<run id>/` */
+  url: string;
+  endpoint?: string;
+  region?: string;
+  objects: UploadedObject[];
+}
+
+export interface PulledObject {
+  path: string;
+  size: number;
+  /** Already at home with the same SHA-256: not fetched. */
+  skipped: boolean;
+}
+
+async function hashFile(path: string): Promise<string | undefined> {
+  const hash = createHash("sha256");
+  try {
+    await pipeline(createReadStream(path), hash);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return hash.digest("hex");
+}
+
+/** The local file for an object's path; refuses one that would leave `toDir`. */
+function placeOf(toDir: string, path: string): string {
+  const root = resolve(toDir);
+  const target = resolve(root, path);
+  if (!target.startsWith(root + sep)) {
+    throw new OffloadError("E_PATH_ESCAPE", `Result ${path} would land outside ${toDir}.`, {
+      hint: "The run record names a path leaving its folder: check run.json was not edited.",
+    });
+  }
+  return target;
+}
+
+async function fetchObject(
+  presign: Presign,
+  object: UploadedObject,
+  target: string,
+): Promise<void> {
+  const url = await presign({ method: "GET", key: object.key, expiresIn: 900 });
+  const response = await requestBucket(`Fetching ${object.key}`, url);
+  if (!response.body)
+    throw new OffloadError("E_DOWNLOAD", `The bucket sent no body for ${object.key}.`);
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.offload-pull-${process.pid}`;
+  const hash = createHash("sha256");
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(response.body as never), count, createWriteStream(temp));
+    const sha256 = hash.digest("hex");
+    if (size !== object.size || sha256 !== object.sha256) {
+      throw new OffloadError(
+        "E_DOWNLOAD",
+        `${object.key} does not match what the run uploaded (${size} bytes, SHA-256 ${sha256.slice(0, 12)}…; expected ${object.size} bytes, ${object.sha256.slice(0, 12)}…).`,
+        {
+          hint: "The object was changed or replaced in the bucket after the run: nothing was written.",
+        },
+      );
+    }
+    await rename(temp, target);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** Fetches each object not already at home with the same SHA-256. */
+export async function pullObjects(
+  presign: Presign,
+  objects: readonly UploadedObject[],
+  toDir: string,
+): Promise<PulledObject[]> {
+  const pulled: PulledObject[] = [];
+  for (const object of objects) {
+    const target = placeOf(toDir, object.path);
+    const here = await stat(target).catch(() => undefined);
+    if (here?.isFile() && here.size === object.size && (await hashFile(target)) === object.sha256) {
+      pulled.push({ path: object.path, size: object.size, skipped: true });
+      continue;
+    }
+    await fetchObject(presign, object, target);
+    pulled.push({ path: object.path, size: object.size, skipped: false });
+  }
+  return pulled;
+}
+
+/** Pulls a run's recorded results with this machine's keys for their bucket. */
+export async function pullResults(
+  results: StoredResults,
+  toDir: string,
+  options: Omit<AccessOptions, "endpoint" | "region"> = {},
+): Promise<PulledObject[]> {
+  const access = resolveStorageAccess(parseBucketUrl(results.url), {
+    ...options,
+    endpoint: results.endpoint,
+    region: results.region,
+  });
+  return pullObjects(await createPresigner(access), results.objects, toDir);
+}

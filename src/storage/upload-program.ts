@@ -1,0 +1,100 @@
+// The Python (standard library only) that puts files into a bucket from the remote machine. It reads its
+// plan, presigned URLs included, from stdin: no key and no URL is ever in argv, env or a file there.
+// Multipart uploads resume: ListParts says which parts the bucket holds (same MD5), only the rest go up.
+
+export const UPLOAD_PROGRAM = String.raw`
+import base64, hashlib, json, os, re, sys, time, urllib.error, urllib.request
+
+plan = json.loads(sys.stdin.read())
+timeout = plan.get("timeout", 60)
+attempts = max(1, plan.get("attempts", 5))
+
+def say(**event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+def request(method, url, data=None, headers=None):
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        return response.headers, response.read()
+
+def put_bytes(url, data):
+    md5 = hashlib.md5(data)
+    # urllib would label the bytes a form (x-www-form-urlencoded): some servers then parse them as one.
+    headers = {"Content-Length": str(len(data)), "Content-MD5": base64.b64encode(md5.digest()).decode(), "Content-Type": "application/octet-stream"}
+    got, _ = request("PUT", url, data, headers)
+    return (got.get("ETag") or '"%s"' % md5.hexdigest()), md5.hexdigest()
+
+def list_done(url):
+    _, body = request("GET", url)
+    text = body.decode("utf-8", "replace")
+    done = {}
+    for part in re.findall(r"<Part>(.*?)</Part>", text, re.S):
+        number = re.search(r"<PartNumber>(\d+)</PartNumber>", part)
+        etag = re.search(r"<ETag>(.*?)</ETag>", part, re.S)
+        if number and etag:
+            done[int(number.group(1))] = etag.group(1).replace("&quot;", '"').strip('"')
+    return done
+
+def with_retries(what, action):
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except (urllib.error.URLError, OSError) as error:
+            detail = error.read().decode("utf-8", "replace")[:300] if isinstance(error, urllib.error.HTTPError) else str(error)
+            if attempt == attempts or (isinstance(error, urllib.error.HTTPError) and error.code in (400, 403, 404)):
+                raise RuntimeError("%s: %s" % (what, detail))
+            say(event="retry", what=what, attempt=attempt, error=detail)
+            time.sleep(min(30, 2 ** attempt))
+
+def upload_single(item):
+    with open(item["path"], "rb") as f:
+        data = f.read()
+    etag, _ = with_retries("PUT " + item["path"], lambda: put_bytes(item["put"], data))
+    return hashlib.sha256(data).hexdigest(), etag
+
+def upload_multipart(item):
+    mp = item["multipart"]
+    done = with_retries("ListParts " + item["path"], lambda: list_done(mp["list"]))
+    sha, etags, skipped, sent = hashlib.sha256(), [], [], []
+    with open(item["path"], "rb") as f:
+        for index, url in enumerate(mp["parts"]):
+            number = index + 1
+            data = f.read(mp["partSize"])
+            sha.update(data)
+            md5 = hashlib.md5(data).hexdigest()
+            if done.get(number) == md5:
+                skipped.append(number)
+                etags.append(md5)
+                continue
+            etag, _ = with_retries("part %d of %s" % (number, item["path"]), lambda: put_bytes(url, data))
+            sent.append(number)
+            etags.append(etag.strip('"'))
+            say(event="part", path=item["path"], part=number, of=len(mp["parts"]))
+    body = "<CompleteMultipartUpload>" + "".join(
+        '<Part><PartNumber>%d</PartNumber><ETag>"%s"</ETag></Part>' % (i + 1, e) for i, e in enumerate(etags)
+    ) + "</CompleteMultipartUpload>"
+    def complete():
+        got, reply = request("POST", mp["complete"], body.encode(), {"Content-Type": "application/xml"})
+        text = reply.decode("utf-8", "replace")
+        if "<Error>" in text:
+            raise RuntimeError("CompleteMultipartUpload of %s: %s" % (item["path"], text[:300]))
+        found = re.search(r"<ETag>(.*?)</ETag>", text, re.S)
+        return found.group(1).replace("&quot;", '"') if found else ""
+    etag = with_retries("CompleteMultipartUpload " + item["path"], complete)
+    say(event="parts", path=item["path"], skipped=skipped, sent=sent)
+    return sha.hexdigest(), etag
+
+failed = 0
+for item in plan["files"]:
+    try:
+        size = os.path.getsize(item["path"])
+        if size != item["size"]:
+            raise RuntimeError("%s changed size since it was listed (%d, now %d)" % (item["path"], item["size"], size))
+        sha256, etag = (upload_multipart if "multipart" in item else upload_single)(item)
+        say(event="uploaded", path=item["path"], key=item["key"], size=size, sha256=sha256, etag=etag.strip('"'))
+    except Exception as error:
+        failed += 1
+        say(event="failed", path=item["path"], error=str(error))
+sys.exit(1 if failed else 0)
+`;

@@ -1,0 +1,382 @@
+// Object storage against a real S3 API (moto's server on the bridge address): results go from a test-bed
+// host straight to the bucket with presigned URLs and come home with `offload pull`; a multipart upload cut
+// by a link cut resumes; inputs are cached by ETag; no key reaches the host; URLs die with their lifetime.
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createRunId } from "../../src/runs/id.js";
+import type { RunRecord } from "../../src/runs/record.js";
+import { openRunStore } from "../../src/runs/store.js";
+import type { StorageAccess } from "../../src/storage/access.js";
+import { planInputs } from "../../src/storage/inputs-plan.js";
+import { createPresigner, type Presign } from "../../src/storage/presign.js";
+import { buildFetchInputsScript, buildUploadScript } from "../../src/storage/scripts.js";
+import { parseTransferReport } from "../../src/storage/transfer-events.js";
+import { planResultsUpload } from "../../src/storage/upload-plan.js";
+import { formatObjectUrl, parseBucketUrl } from "../../src/storage/url.js";
+import { SshTransport } from "../../src/transport/ssh.js";
+import { type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
+import { runCli } from "../support/cli.js";
+import {
+  cutLink,
+  describeWithHosts,
+  execInHost,
+  healLink,
+  processesInHost,
+} from "../testbed/index.js";
+
+const MIB = 1024 * 1024;
+const BRIDGE = "10.200.1.1";
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const noServer = whyNoS3Server();
+if (noServer) process.stderr.write(`[storage] skipping the bucket tests: ${noServer}\n`);
+
+describeWithHosts(
+  1,
+  "object storage",
+  (info) => {
+    const host = info.hosts[0] ?? "offload-h1";
+    const bucket = parseBucketUrl("s3://offload-results/runs/");
+    const remoteDir = `/root/offload-storage-${process.pid}`;
+    let server: S3Server;
+    let access: StorageAccess;
+    let presign: Presign;
+    let transport: SshTransport;
+    const skip = noServer !== undefined;
+
+    beforeAll(async () => {
+      if (skip) return;
+      server = await startS3Server(BRIDGE);
+      access = {
+        bucket,
+        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+        region: "us-east-1",
+        origin: server.endpoint,
+        pathStyle: true,
+      };
+      presign = await createPresigner(access);
+      const created = await fetch(await presign({ method: "PUT", key: "", expiresIn: 60 }), {
+        method: "PUT",
+      });
+      expect(created.status).toBe(200);
+      transport = new SshTransport({ label: host, host, configFile: info.sshConfig });
+      const made = await transport.exec(`mkdir -p ${remoteDir}`);
+      expect(made.code).toBe(0);
+    }, 60_000);
+
+    afterAll(async () => {
+      if (skip) return;
+      await healLink(host).catch(() => {});
+      await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"]).catch(() => {});
+      await transport?.exec(`rm -rf ${remoteDir} ~/.cache/offload/inputs`).catch(() => {});
+      await transport?.close();
+      await server?.stop();
+    });
+
+    /** Writes `size` random bytes to `path` on the host; returns their SHA-256. */
+    async function makeHostFile(path: string, size: number): Promise<string> {
+      const data = randomBytes(size);
+      const result = await transport.exec(
+        `mkdir -p "$(dirname ${remoteDir}/${path})" && cat > ${remoteDir}/${path}`,
+        { stdin: data },
+      );
+      expect(result.code).toBe(0);
+      return sha256(data);
+    }
+
+    async function getObject(key: string): Promise<Buffer> {
+      const response = await fetch(await presign({ method: "GET", key, expiresIn: 60 }));
+      expect(response.status).toBe(200);
+      return Buffer.from(await response.arrayBuffer());
+    }
+
+    it.skipIf(skip)(
+      "puts results from the host straight into the bucket and `offload pull` brings them home, checked",
+      async () => {
+        const runId = createRunId();
+        const small = await makeHostFile("out/metrics.json", 1234);
+        const big = await makeHostFile("out/model.bin", 11 * MIB);
+        const plan = await planResultsUpload(
+          presign,
+          bucket,
+          runId,
+          [
+            { path: "out/metrics.json", size: 1234 },
+            { path: "out/model.bin", size: 11 * MIB },
+          ],
+          { partSize: 5 * MIB },
+        );
+        expect(plan.files[1]?.multipart?.parts).toHaveLength(3);
+        const result = await transport.exec(buildUploadScript(remoteDir), {
+          stdin: JSON.stringify(plan),
+        });
+        expect(result.stderr).toBe("");
+        expect(result.code).toBe(0);
+        const report = parseTransferReport(result.stdout);
+        expect(report.failed).toEqual([]);
+        expect(report.uploaded.map((o) => [o.path, o.sha256])).toEqual([
+          ["out/metrics.json", small],
+          ["out/model.bin", big],
+        ]);
+        // Straight from the host: the object in the bucket is the host's bytes.
+        expect(sha256(await getObject(`runs/${runId}/out/model.bin`))).toBe(big);
+
+        const project = await mkdtemp(join(tmpdir(), "offload-pull-"));
+        try {
+          const record: RunRecord = {
+            version: 1,
+            id: runId,
+            command: ["python", "train.py"],
+            target: { label: host, kind: "ssh", host, remoteDir },
+            status: "succeeded",
+            exitCode: 0,
+            startedAt: new Date().toISOString(),
+            phases: {},
+            envNames: [],
+            download: [],
+            artifacts: [],
+            mappedFiles: [],
+            logBytes: 0,
+            results: {
+              url: formatObjectUrl(bucket, `runs/${runId}/`),
+              endpoint: server.endpoint,
+              objects: report.uploaded,
+            },
+          };
+          await openRunStore(project).save(record);
+          const env = {
+            HOME: project,
+            AWS_ACCESS_KEY_ID: server.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+          };
+          const to = join(project, "home-copy");
+          const pulled = await runCli(["pull", runId.slice(-4), "--to", to], { cwd: project, env });
+          expect(pulled.stderr).toBe("");
+          expect(pulled.code).toBe(0);
+          expect(pulled.stdout).toContain("Pulled 2 of 2 objects");
+          expect(sha256(await readFile(join(to, "out/model.bin")))).toBe(big);
+          expect(sha256(await readFile(join(to, "out/metrics.json")))).toBe(small);
+
+          const again = await runCli(["pull", runId, "--to", to], { cwd: project, env });
+          expect(again.stdout).toContain("Pulled 0 of 2 objects (0 bytes)");
+
+          // An object replaced in the bucket after the run fails its checksum: nothing is written.
+          const put = await presign({
+            method: "PUT",
+            key: `runs/${runId}/out/metrics.json`,
+            expiresIn: 60,
+          });
+          expect((await fetch(put, { method: "PUT", body: "x".repeat(1234) })).status).toBe(200);
+          const fresh = join(project, "fresh");
+          const refused = await runCli(["pull", runId, "--to", fresh], { cwd: project, env });
+          expect(refused.code).toBe(200);
+          expect(refused.stderr).toContain("does not match what the run uploaded");
+          expect(existsSync(join(fresh, "out/metrics.json"))).toBe(false);
+
+          // Without keys on this machine, pull says where keys are read from.
+          const keyless = await runCli(["pull", runId, "--to", fresh], {
+            cwd: project,
+            env: { HOME: project, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "" },
+          });
+          expect(keyless.code).toBe(200);
+          expect(keyless.stderr).toContain("No AWS keys found");
+        } finally {
+          await rm(project, { recursive: true, force: true });
+        }
+      },
+      120_000,
+    );
+
+    it.skipIf(skip)(
+      "resumes a multipart upload cut by a link cut: parts the bucket holds are not sent again",
+      async () => {
+        const runId = createRunId();
+        const size = 16 * MIB;
+        const digest = await makeHostFile("ckpt/last.pt", size);
+        const plan = await planResultsUpload(
+          presign,
+          bucket,
+          runId,
+          [{ path: "ckpt/last.pt", size }],
+          { partSize: 5 * MIB, timeout: 3, attempts: 1 },
+        );
+        const multipart = plan.files[0]?.multipart;
+        if (!multipart) throw new Error("expected a multipart upload");
+        const listParts = async () => {
+          const response = await fetch(multipart.list);
+          return (await response.text()).match(/<Part>/g)?.length ?? 0;
+        };
+        // Slow the host's way out (16 Mbit/s: ~2.6 s a part) so the cut lands mid-upload.
+        await execInHost(host, [
+          "tc",
+          "qdisc",
+          "replace",
+          "dev",
+          "eth0",
+          "root",
+          "tbf",
+          "rate",
+          "16mbit",
+          "burst",
+          "32kbit",
+          "latency",
+          "400ms",
+        ]);
+        const script = buildUploadScript(remoteDir);
+        const first = execInHost(host, ["sh", "-c", script], {
+          input: JSON.stringify(plan),
+          timeoutMs: 120_000,
+        });
+        let done = 0;
+        for (let i = 0; i < 600 && done === 0; i++) {
+          await sleep(100);
+          done = await listParts();
+        }
+        expect(done).toBeGreaterThanOrEqual(1);
+        expect(done).toBeLessThan(4);
+
+        // While it runs: neither the keys nor a signed URL are in any host process's argv or env.
+        const secrets = [server.secretAccessKey, server.accessKeyId, "X-Amz-Signature"];
+        // The host's processes are those in its network namespace (the PID space is shared with this one).
+        const hostPids = processesInHost(host).map((p) => p.pid);
+        expect(hostPids.length).toBeGreaterThan(1);
+        let uploaderSeen = false;
+        for (const pid of hostPids) {
+          let cmdline = "";
+          let environ = "";
+          try {
+            cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+            environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+          } catch {
+            continue; // gone meanwhile
+          }
+          if (cmdline.includes("CompleteMultipartUpload")) uploaderSeen = true;
+          for (const secret of secrets) {
+            expect(cmdline).not.toContain(secret);
+            expect(environ).not.toContain(secret);
+          }
+        }
+        expect(uploaderSeen).toBe(true);
+
+        await cutLink(host);
+        const cut = await first;
+        await healLink(host);
+        await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"]);
+        expect(cut.code).toBe(1);
+        expect(parseTransferReport(cut.stdout).failed[0]?.error).toMatch(
+          /part \d of ckpt\/last\.pt/,
+        );
+        const held = await listParts();
+        expect(held).toBeGreaterThanOrEqual(1);
+
+        const resumed = await execInHost(host, ["sh", "-c", script], {
+          input: JSON.stringify({ ...plan, attempts: 3, timeout: 30 }),
+          timeoutMs: 120_000,
+        });
+        expect(resumed.stderr).toBe("");
+        expect(resumed.code).toBe(0);
+        const report = parseTransferReport(resumed.stdout);
+        expect(report.skippedParts["ckpt/last.pt"]?.length).toBe(held);
+        expect(report.uploaded[0]?.sha256).toBe(digest);
+        expect(sha256(await getObject(`runs/${runId}/ckpt/last.pt`))).toBe(digest);
+        // Only the parts the bucket lacked crossed again.
+        const partPuts = server
+          .requests()
+          .filter((line) => line.includes(`/ckpt/last.pt?partNumber,uploadId 200`));
+        expect(partPuts.length).toBe(4);
+      },
+      180_000,
+    );
+
+    it.skipIf(skip)(
+      "fetches inputs into a cache keyed by ETag: a second fetch transfers nothing",
+      async () => {
+        const data = randomBytes(3 * MIB);
+        const key = "datasets/x.tar";
+        const put = await presign({ method: "PUT", key, expiresIn: 60 });
+        expect((await fetch(put, { method: "PUT", body: data })).status).toBe(200);
+        const entry = { url: `s3://${bucket.bucket}/${key}`, bucket, key, to: "data/" };
+        const fetchInputs = async (dir: string) => {
+          const plan = await planInputs(async () => presign, [entry]);
+          const result = await transport.exec(buildFetchInputsScript(dir), {
+            stdin: JSON.stringify(plan),
+          });
+          expect(result.stderr).toBe("");
+          expect(result.code).toBe(0);
+          const placed = await transport.exec(`sha256sum ${dir}/data/x.tar`);
+          expect(placed.stdout.split(" ")[0]).toBe(sha256(data));
+          return parseTransferReport(result.stdout).inputs[0];
+        };
+        const gets = () =>
+          server.requests().filter((l) => l.startsWith(`GET /${bucket.bucket}/${key}?`));
+
+        const first = await fetchInputs(remoteDir);
+        expect(first).toMatchObject({ cached: false, bytes: data.length, dest: "data/x.tar" });
+        expect(gets()).toHaveLength(1);
+
+        await transport.exec(`mkdir -p ${remoteDir}-second`);
+        const second = await fetchInputs(`${remoteDir}-second`);
+        expect(second).toMatchObject({ cached: true, bytes: 0, etag: first?.etag });
+        expect(gets()).toHaveLength(1);
+
+        // A new version of the object has a new ETag: fetched again.
+        const changed = randomBytes(1024);
+        expect((await fetch(put, { method: "PUT", body: changed })).status).toBe(200);
+        const plan = await planInputs(async () => presign, [entry]);
+        const third = await transport.exec(buildFetchInputsScript(remoteDir), {
+          stdin: JSON.stringify(plan),
+        });
+        expect(parseTransferReport(third.stdout).inputs[0]).toMatchObject({
+          cached: false,
+          bytes: 1024,
+        });
+        await transport.exec(`rm -rf ${remoteDir}-second`);
+      },
+      120_000,
+    );
+
+    it.skipIf(skip)("leaves no key and no signed URL in the host's files", async () => {
+      for (const secret of [server.secretAccessKey, server.accessKeyId, "X-Amz-Signature"]) {
+        const found = await execInHost(host, ["grep", "-rlF", "--", secret, "/root", "/tmp"]);
+        expect(found.stdout).toBe("");
+        expect(found.code).toBe(1);
+      }
+    });
+
+    it.skipIf(skip)(
+      "refuses a presigned URL after its lifetime, and a forged one",
+      async () => {
+        const key = "runs/expiry.txt";
+        const put = await presign({ method: "PUT", key, expiresIn: 60 });
+        expect((await fetch(put, { method: "PUT", body: "kept" })).status).toBe(200);
+        const url = await presign({ method: "GET", key, expiresIn: 2 });
+        const fromHost = () =>
+          execInHost(
+            host,
+            [
+              "/usr/bin/python3",
+              "-c",
+              "import sys,urllib.request,urllib.error\ntry:\n print(urllib.request.urlopen(sys.stdin.read()).status)\nexcept urllib.error.HTTPError as e:\n print(e.code, e.read().decode())",
+            ],
+            { input: url },
+          );
+        expect((await fromHost()).stdout.trim()).toBe("200");
+        await sleep(3000);
+        const late = await fromHost();
+        expect(late.stdout).toMatch(/^403 .*Request has expired/);
+
+        const forged = put.replace(/X-Amz-Expires=60/, "X-Amz-Expires=600");
+        const refused = await fetch(forged, { method: "PUT", body: "changed" });
+        expect(refused.status).toBe(403);
+        expect(await refused.text()).toContain("SignatureDoesNotMatch");
+      },
+      30_000,
+    );
+  },
+  { netns: true },
+);
