@@ -22,6 +22,8 @@ export interface PlannedUpload {
     parts: string[];
     list: string;
     complete: string;
+    /** HEAD of the object: a rerun after a completed upload whose answer was lost finds it there. */
+    head: string;
   };
 }
 
@@ -75,11 +77,12 @@ async function planMultipart(presign: Presign, key: string, size: number, option
       }),
     ),
   );
-  const [list, complete] = await Promise.all([
+  const [list, complete, head] = await Promise.all([
     presign({ method: "GET", key, query: { uploadId }, expiresIn }),
     presign({ method: "POST", key, query: { uploadId }, expiresIn }),
+    presign({ method: "HEAD", key, expiresIn }),
   ]);
-  return { uploadId, partSize, parts, list, complete };
+  return { uploadId, partSize, parts, list, complete, head };
 }
 
 /** Signs the upload of each file to `<prefix><run id>/<path>`. */

@@ -53,9 +53,37 @@ def upload_single(item):
     etag, _ = with_retries("PUT " + item["path"], lambda: put_bytes(item["put"], data))
     return hashlib.sha256(data).hexdigest(), etag
 
+def multipart_etag(item):
+    mp, digests = item["multipart"], b""
+    sha = hashlib.sha256()
+    with open(item["path"], "rb") as f:
+        for _ in mp["parts"]:
+            data = f.read(mp["partSize"])
+            sha.update(data)
+            digests += hashlib.md5(data).digest()
+    return sha.hexdigest(), "%s-%d" % (hashlib.md5(digests).hexdigest(), len(mp["parts"]))
+
+def finished_already(item):
+    """An upload completed by an earlier try whose answer was lost: the object's ETag is that of these parts."""
+    try:
+        got, _ = request("HEAD", item["multipart"]["head"])
+    except urllib.error.HTTPError:
+        return None
+    sha256, etag = multipart_etag(item)
+    return (sha256, etag) if (got.get("ETag") or "").strip('"') == etag else None
+
 def upload_multipart(item):
     mp = item["multipart"]
-    done = with_retries("ListParts " + item["path"], lambda: list_done(mp["list"]))
+    try:
+        done = list_done(mp["list"])
+    except urllib.error.HTTPError as error:
+        finished = finished_already(item) if error.code == 404 else None
+        if finished:
+            say(event="parts", path=item["path"], skipped=list(range(1, len(mp["parts"]) + 1)), sent=[])
+            return finished
+        done = with_retries("ListParts " + item["path"], lambda: list_done(mp["list"]))
+    except OSError:
+        done = with_retries("ListParts " + item["path"], lambda: list_done(mp["list"]))
     sha, etags, skipped, sent = hashlib.sha256(), [], [], []
     with open(item["path"], "rb") as f:
         for index, url in enumerate(mp["parts"]):

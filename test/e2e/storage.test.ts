@@ -285,10 +285,20 @@ describeWithHosts(
         expect(report.uploaded[0]?.sha256).toBe(digest);
         expect(sha256(await getObject(`runs/${runId}/ckpt/last.pt`))).toBe(digest);
         // Only the parts the bucket lacked crossed again.
-        const partPuts = server
-          .requests()
-          .filter((line) => line.includes(`/ckpt/last.pt?partNumber,uploadId 200`));
-        expect(partPuts.length).toBe(4);
+        const partPuts = () =>
+          server
+            .requests()
+            .filter((line) => line.includes(`/ckpt/last.pt?partNumber,uploadId 200`));
+        expect(partPuts().length).toBe(4);
+
+        // Run once more, as after a completed upload whose answer was lost: the object is found, not resent.
+        const rerun = await execInHost(host, ["sh", "-c", script], {
+          input: JSON.stringify(plan),
+          timeoutMs: 120_000,
+        });
+        expect(rerun.code).toBe(0);
+        expect(parseTransferReport(rerun.stdout).uploaded[0]?.sha256).toBe(digest);
+        expect(partPuts().length).toBe(4);
       },
       180_000,
     );
