@@ -5,7 +5,7 @@ import { OffloadError } from "../errors.js";
 /** The `<Code>` and `<Message>` of an S3 error body, or the status when it has none. */
 function describeBucketError(status: number, body: string): string {
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
-  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1]?.replace(/\.$/, "");
   return code ? `${status} ${code}${message ? `: ${message}` : ""}` : `HTTP ${status}`;
 }
 

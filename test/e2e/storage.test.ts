@@ -185,6 +185,13 @@ describeWithHosts(
           });
           expect(keyless.code).toBe(200);
           expect(keyless.stderr).toContain("No AWS keys found");
+          const wrong = await runCli(["pull", runId, "--to", fresh], {
+            cwd: project,
+            env: { ...env, AWS_SECRET_ACCESS_KEY: "not-the-secret" },
+          });
+          expect(wrong.code).toBe(200);
+          expect(wrong.stderr).toContain("E_STORAGE_AUTH");
+          expect(wrong.stderr).toContain("403 SignatureDoesNotMatch");
         } finally {
           await rm(project, { recursive: true, force: true });
         }
