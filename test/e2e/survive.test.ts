@@ -75,17 +75,25 @@ describeWithHosts(
       await project.write("count.sh", countingJob(lines, "0.03", 5));
       const remote = `survive-faults-${process.pid}`;
       let finished = false;
+      let seen = "";
       const running = offload(
         project,
         ["run", "--host", `${faulty}/${remote}`, "--", "sh", "count.sh"],
-        { timeoutMs: 230_000 },
+        {
+          timeoutMs: 230_000,
+          onStdout: (text) => {
+            seen += text;
+          },
+        },
       ).finally(() => {
         finished = true;
       });
       const random = seededRandom(Number(process.env.OFFLOAD_FAULT_SEED ?? 20261125));
       const kinds = ["cut", "drop", "kill"] as const;
       let faults = 0;
-      await sleep(1500);
+      // Faults start once the log streams: a fault in the launch window is launch-paths.test.ts's subject
+      // (a launch cut short starts nothing and says so), not this test's.
+      for (let i = 0; i < 600 && !seen.includes("line 000001") && !finished; i++) await sleep(100);
       while (faults < 21 && !finished) {
         const kind = kinds[faults % 3] ?? "kill";
         const outage = 400 + random() * 1200;
