@@ -42,7 +42,9 @@ export type ErrorCode =
   | "E_LOG_MISSING"
   | "E_PORT_IN_USE"
   | "E_STORAGE_AUTH"
-  | "E_STORAGE";
+  | "E_STORAGE"
+
+  | "E_FORWARD";
 
 export interface ErrorDetails {
   hint?: string;

@@ -312,6 +312,25 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       setCode(await uiCommand(flags, out));
     });
 
+  program
+    .command("forward")
+    .summary("forward a host's ports (TensorBoard, Jupyter, a web UI) to this machine until Ctrl+C")
+    .usage("[run] PORT[:LOCAL]... [options]")
+    .argument(
+      "<args...>",
+      "an optional run whose host to reach, then PORT[:LOCAL]: the host's port on its 127.0.0.1 and the local one",
+    )
+    .option("--host <host>", "the host to reach (default: the run's, or the project's host)")
+    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .option("--open", "open each forwarded port in a browser")
+    .action(
+      async (args: string[], flags: { host?: string; sshConfig?: string; open?: boolean }) => {
+        // Loaded on use, as `ui`.
+        const { forwardCommand } = await import("./commands/forward.js");
+        setCode(await forwardCommand(args, flags, out));
+      },
+    );
+
   addMachineCommands(program, out, setCode);
 
   return program;

@@ -9,7 +9,7 @@ import { type AnswerWatch, watchForAnswer } from "./answer-watch.js";
 import { createStdoutFrame, frameScript } from "./frame.js";
 import { runDaemonizing, runProcess } from "./process.js";
 import { classifySshFailure, isSshFailure, NO_ANSWER } from "./ssh-errors.js";
-import type { ExecOptions, ExecResult, RemoteShell, Transport } from "./types.js";
+import type { ExecOptions, ExecResult, PortForward, RemoteShell, Transport } from "./types.js";
 
 export interface SshTransportOptions {
   /** What the user named, for messages. */
@@ -258,6 +258,29 @@ export class SshTransport implements Transport {
     const scope = [o.configFile ?? "", o.user ?? "", o.host, o.port ?? "", remoteDir].join("\0");
     const key = createHash("sha256").update(scope).digest("hex").slice(0, 20);
     return join(dirname(this.#controlPath), `facts-${key}.json`);
+  }
+
+  forwardPort(forward: PortForward): Promise<ExecResult> {
+    return this.#controlForward("forward", forward);
+  }
+
+  cancelForward(forward: PortForward): Promise<ExecResult> {
+    return this.#controlForward("cancel", forward);
+  }
+
+  /** Both ends on loopback: the forward is reachable from this machine only, and only the host's own. */
+  async #controlForward(op: "forward" | "cancel", f: PortForward): Promise<ExecResult> {
+    const spec = `127.0.0.1:${f.local}:127.0.0.1:${f.remote}`;
+    const result = await runProcess([
+      "ssh",
+      ...this.baseArgs(),
+      "-O",
+      op,
+      "-L",
+      spec,
+      this.#options.host,
+    ]);
+    return { ...result, connectionFailed: false };
   }
 
   async close(): Promise<void> {

@@ -51,4 +51,16 @@ export interface Transport {
    * control sockets: private, and scoped to the destination and ssh config); undefined: never cache.
    */
   factsCachePath?(remoteDir: string): string | undefined;
+  /**
+   * Forwards 127.0.0.1:`local` here to 127.0.0.1:`remote` on the target over the ControlMaster
+   * (`ssh -O forward`); absent where there is no ssh (local).
+   */
+  forwardPort?(forward: PortForward): Promise<ExecResult>;
+  /** Cancels a forward made by `forwardPort` (`ssh -O cancel`). */
+  cancelForward?(forward: PortForward): Promise<ExecResult>;
+}
+
+export interface PortForward {
+  remote: number;
+  local: number;
 }

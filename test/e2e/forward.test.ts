@@ -1,0 +1,91 @@
+// `offload forward` reaches an HTTP server that listens only on a test-bed host's own 127.0.0.1, over the
+// ControlMaster; a local port already in use moves the forward to the next free one, and the forward is
+// gone once `offload forward` ends.
+import { execFileSync } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts, processesInHost } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+let blocker: Server | undefined;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+  blocker = undefined;
+  await project?.remove();
+  project = undefined;
+});
+
+describeWithHosts(1, "offload forward", (bed) => {
+  const host = bed.hosts.at(-1) ?? "offload-h1";
+  const ssh = (command: string) =>
+    execFileSync("ssh", ["-F", bed.sshConfig, "-o", "ConnectTimeout=5", host, command]).toString();
+
+  it("forwards a port the host serves on its loopback only, moves off a taken local port, and ends", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('hi')\n");
+    const port = 21000 + (process.pid % 1000);
+    const word = `served-by-${host}-${process.pid}`;
+    const dir = `/tmp/offload-forward-${process.pid}`;
+    const pid = ssh(
+      `mkdir -p ${dir} && echo ${word} > ${dir}/hello.txt && cd ${dir} && { setsid nohup python3 -m http.server --bind 127.0.0.1 ${port} >/dev/null 2>&1 & echo $!; }`,
+    ).trim();
+    cleanups.push(() => ssh(`kill ${pid}; rm -rf ${dir}`));
+    // Not reachable from here without the forward: it listens on the host's loopback.
+    ssh(
+      `i=0; while [ $i -lt 100 ] && ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/')" 2>/dev/null; do i=$((i+1)); sleep 0.1; done`,
+    );
+    // The same port taken here: the forward must move on and say so.
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker?.listen(port, "127.0.0.1", resolve));
+
+    let printed = "";
+    let cliPid: number | undefined;
+    const done = runCli(["forward", "--ssh-config", bed.sshConfig, "--host", host, String(port)], {
+      cwd: project.dir,
+      timeoutMs: 120_000,
+      onSpawn: (p) => {
+        cliPid = p;
+      },
+      onStdout: (text) => {
+        printed += text;
+      },
+    });
+    for (let i = 0; i < 300 && !printed.includes("\n"); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const match = /^http:\/\/127\.0\.0\.1:([0-9]+)\/ {2}-> {2}(\S+):([0-9]+)$/m.exec(printed);
+    expect(match?.slice(2)).toEqual([host, String(port)]);
+    const local = Number(match?.[1]);
+    expect(local).toBeGreaterThan(port);
+    const served = await fetch(`http://127.0.0.1:${local}/hello.txt`);
+    expect((await served.text()).trim()).toBe(word);
+
+    // A session holds the master open while the forward lives (ControlPersist counts no forward).
+    const holding = () =>
+      processesInHost(host).filter((proc) => proc.cmdline.includes("offload-forward-hold"));
+    for (let i = 0; i < 100 && holding().length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(holding().length).toBeGreaterThan(0);
+
+    if (cliPid === undefined) throw new Error("offload forward did not start");
+    process.kill(cliPid, "SIGTERM");
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `local port ${port} is in use: port ${port} is on ${local} instead`,
+    );
+    // The ControlMaster lives on (other commands share it), the forward does not.
+    const after = await fetch(`http://127.0.0.1:${local}/hello.txt`).then(
+      () => "answered",
+      (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+    );
+    expect(after).toBe("ECONNREFUSED");
+    for (let i = 0; i < 150 && holding().length > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    // It ends on the host too: its next write breaks the pipe.
+    expect(holding()).toEqual([]);
+  });
+});
