@@ -43,7 +43,6 @@ export type ErrorCode =
   | "E_PORT_IN_USE"
   | "E_STORAGE_AUTH"
   | "E_STORAGE"
-
   | "E_FORWARD";
 
 export interface ErrorDetails {
