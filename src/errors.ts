@@ -43,7 +43,8 @@ export type ErrorCode =
   | "E_PORT_IN_USE"
   | "E_STORAGE_AUTH"
   | "E_STORAGE"
-  | "E_FORWARD";
+  | "E_FORWARD"
+  | "E_SLURM";
 
 export interface ErrorDetails {
   hint?: string;

@@ -11,6 +11,11 @@ test -x /usr/sbin/sshd || need openssh-server
 command -v rsync >/dev/null 2>&1 || need rsync
 command -v nft >/dev/null 2>&1 || need nftables
 command -v ip >/dev/null 2>&1 || need iproute2
+# The Slurm backend tests run a real cluster (slurmctld, slurmd, munge) on this machine.
+test -x /usr/sbin/slurmctld || need slurmctld
+test -x /usr/sbin/slurmd || need slurmd
+command -v sbatch >/dev/null 2>&1 || need slurm-client
+test -x /usr/sbin/munged || need munge
 # The HTML report test opens the report in a real headless browser.
 test -x /usr/bin/chromium || need chromium
 if test -x /usr/bin/python3; then
@@ -55,6 +60,8 @@ case " $missing " in *" rsync "*) echo "  -> sync tests are skipped" >&2 ;; esac
 case " $missing " in *" python3-torch "*|*" python3-numpy "*)
   echo "  -> training tests (torch on CPU) are skipped" >&2 ;; esac
 case " $missing " in *" python3-venv "*) echo "  -> remote venv tests are skipped" >&2 ;; esac
+case " $missing " in *" slurmctld "*|*" slurmd "*|*" slurm-client "*|*" munge "*)
+  echo "  -> the Slurm backend tests are skipped" >&2 ;; esac
 case " $missing " in *" chromium "*) echo "  -> the HTML report browser test is skipped" >&2 ;; esac
 if test $root = no; then
   echo "  (not root: the bed runs one sshd on loopback; multi-host and fault tests are skipped)" >&2

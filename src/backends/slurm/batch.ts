@@ -1,0 +1,92 @@
+// Builds the sbatch script of a run: offload's and the user's #SBATCH lines, the env, then `srun` of
+// the command on every task with torchrun's contract (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, NODE_RANK…)
+// mapped from SLURM_*.
+import { OffloadError } from "../../errors.js";
+import { buildJobCommand } from "../../remote/launch.js";
+import { remoteRunDir } from "../../remote/layout.js";
+import { quoteRemotePath, quoteShell } from "../../remote/quote.js";
+import type { SlurmJobSpec, SlurmPlan } from "./types.js";
+
+/**
+ * Each task: its rank from Slurm (RANK = SLURM_PROCID, LOCAL_RANK = SLURM_LOCALID, WORLD_SIZE =
+ * SLURM_NTASKS, NODE_RANK = SLURM_NODEID), so an env:// script and a per-node torchrun both work.
+ */
+function buildTaskScript(plan: SlurmPlan): string {
+  const lines = [
+    'export RANK="$SLURM_PROCID" LOCAL_RANK="$SLURM_LOCALID" WORLD_SIZE="$SLURM_NTASKS" NODE_RANK="$SLURM_NODEID"',
+  ];
+  if (plan.workdir) {
+    const dir = `./${quoteShell(plan.workdir)}`;
+    lines.push(`mkdir -p ${dir} && cd ${dir} || exit 1`);
+  }
+  lines.push(buildJobCommand(plan.command));
+  return lines.join("\n");
+}
+
+/** The `#SBATCH` lines of a spec: offload's first, the user's after them (a later line wins). */
+export function buildDirectives(runId: string, spec: SlurmJobSpec): string[] {
+  const options: Array<[string, string | number | undefined]> = [
+    ["job-name", spec.jobName ?? `offload-${runId}`],
+    ["partition", spec.partition],
+    ["account", spec.account],
+    ["nodes", spec.nodes],
+    ["ntasks-per-node", spec.ntasksPerNode ?? 1],
+    ["gpus-per-node", spec.gpusPerNode],
+    ["cpus-per-task", spec.cpusPerTask],
+    ["time", spec.time],
+  ];
+  const lines = options
+    .filter((option): option is [string, string | number] => option[1] !== undefined)
+    .map(([name, value]) => `#SBATCH --${name}=${checkWord(name, String(value))}`);
+  for (const directive of spec.directives ?? []) {
+    if (/[\r\n]/.test(directive)) throw badValue("directives", directive, "holds a line break");
+    const body = directive.replace(/^\s*#SBATCH\s+/, "").trim();
+    if (body !== "") lines.push(`#SBATCH ${body}`);
+  }
+  return lines;
+}
+
+/** Values go on `#SBATCH` lines, which sbatch splits at blanks and a line break would end. */
+function checkWord(name: string, value: string): string {
+  if (value === "" || /\s/.test(value)) throw badValue(name, value, "must be one word");
+  return value;
+}
+
+function badValue(name: string, value: string, why: string): OffloadError {
+  return new OffloadError("E_CONFIG_VALUE", `slurm ${name} ${JSON.stringify(value)} ${why}.`, {
+    hint: "Fix the target's `slurm:` settings in offload.yaml.",
+  });
+}
+
+export function buildBatchScript(plan: SlurmPlan): string {
+  const env = Object.entries(plan.env).map(([key, value]) => {
+    // Names are checked where settings are read; a name is a shell word here, so check again.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not a variable name: ${key}`);
+    return `export ${key}=${quoteShell(value)}`;
+  });
+  const nproc = plan.slurm.gpusPerNode ?? 1;
+  return [
+    "#!/bin/sh",
+    ...buildDirectives(plan.runId, plan.slurm),
+    `# offload: Slurm batch script of run ${plan.runId}`,
+    `cd ${quoteRemotePath(plan.remoteDir)} || exit 1`,
+    `export OFFLOAD_RUN_ID=${quoteShell(plan.runId)} OFFLOAD_RUN_DIR="$PWD/${remoteRunDir(plan.runId)}"`,
+    ...env,
+    ...(plan.setupLines ?? []),
+    // Node addresses as Slurm reaches them (NodeAddr; the name where unset), in the allocation's order:
+    // MASTER_ADDR is the first node's.
+    `offload_nodes=$(scontrol show node -o "$SLURM_JOB_NODELIST" 2>/dev/null); offload_ips=`,
+    `for offload_h in $(scontrol show hostnames "$SLURM_JOB_NODELIST"); do`,
+    `  offload_a=$(printf '%s\\n' "$offload_nodes" | sed -n "s/^NodeName=$offload_h .* NodeAddr=\\([^ ]*\\).*/\\1/p")`,
+    `  offload_ips="$offload_ips\${offload_ips:+,}\${offload_a:-$offload_h}"`,
+    "done",
+    `export MASTER_ADDR="\${offload_ips%%,*}" OFFLOAD_NODE_IPS="$offload_ips"`,
+    // A port per job id: two jobs sharing a first node must not pick the same one. The env may set it.
+    `export MASTER_PORT="\${MASTER_PORT:-$((20000 + SLURM_JOB_ID % 20000))}"`,
+    `export NNODES="$SLURM_JOB_NUM_NODES" NPROC_PER_NODE=${nproc}`,
+    `export OFFLOAD_NUM_NODES="$SLURM_JOB_NUM_NODES"`,
+    // One task failing ends the others at once instead of leaving them in a collective until timeout.
+    `srun --kill-on-bad-exit=1 sh -c ${quoteShell(buildTaskScript(plan))}`,
+    "",
+  ].join("\n");
+}
