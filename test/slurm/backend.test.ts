@@ -81,14 +81,15 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
       {},
       { GREETING: "it's a $(quoted) value" },
     );
-    const { ref, result, states, output } = await runToEnd(p);
+    const { ref, result, output } = await runToEnd(p);
     expect(ref.jobId).toMatch(/^\d+$/);
     expect(output).toMatch(
       /^on slurm-h[23] rank=0\/1 node=0\/1 master=10\.201\.1\.[34]:\d+ greeting=it's a \$\(quoted\) value\n$/,
     );
     expect(result.offset).toBe(Buffer.byteLength(output));
     expect(result.final).toMatchObject({ state: "COMPLETED", exitCode: 0 });
-    expect(states.map((s) => s.state)).toContain("RUNNING");
+    // squeue may not catch a job this short running; how it ended names the node.
+    expect(result.final?.nodes).toMatch(/^slurm-h[23]$/);
     // The job id is in the run dir too, for an offload that attaches later.
     const kept = readFileSync(join(p.remoteDir, ".offload/runs", p.runId, "slurm-job"), "utf8");
     expect(kept.trim()).toBe(ref.jobId);
@@ -126,9 +127,12 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
     const { result, output } = await runToEnd(
       plan(["sh", "-c", "echo before the failure; exit 3"]),
     );
-    // srun's own words about the failure are part of the job's output, as on any cluster.
-    expect(output).toMatch(
-      /^before the failure\nsrun: error: slurm-h[23]: task 0: Exited with exit code 3\n/,
+    // srun's own words about the failure are part of the job's output, as on any cluster; they come
+    // from another process than the task's line, so in either order.
+    const lines = output.trimEnd().split("\n");
+    expect(lines).toContain("before the failure");
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^srun: error: slurm-h[23]: task 0: Exited with exit code 3$/),
     );
     expect(result.final).toMatchObject({ state: "FAILED", exitCode: 3, reason: "NonZeroExitCode" });
   });
