@@ -74,6 +74,7 @@ export function describeSettings(
     system_site_packages: at("python.system_site_packages", s.python.systemSitePackages),
   };
   out.gpus = at("gpus", s.gpus);
+  out.forward = at("forward", s.forward);
   out.progress = {
     patterns: s.progress.patterns.map((value, index) => at(`progress.patterns[${index}]`, value)),
   };

@@ -76,6 +76,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     stop: { grace: DEFAULT_STOP_GRACE_SECONDS },
     python: {},
     progress: { patterns: [] },
+    forward: [],
   };
   for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "stop.grace", "sync.tool"])
     sources[key] = { kind: "default" };
@@ -101,6 +102,10 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
       settings.remoteDir = data.remote_dir;
       sources.remote_dir = sourceOf(layer, "remote_dir");
       remoteDirRank = rank;
+    }
+    if (data.forward !== undefined) {
+      settings.forward = data.forward;
+      sources.forward = sourceOf(layer, "forward");
     }
     if (data.gpus !== undefined) {
       settings.gpus = data.gpus;

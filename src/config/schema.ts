@@ -1,6 +1,8 @@
 // The shape of offload.yaml and the user settings file: one zod schema, also published as JSON Schema.
+
 import * as z from "zod";
 import { isOffloadError } from "../errors.js";
+import { isForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
 import { checkTransferString } from "./transfer-entries.js";
 
@@ -151,6 +153,21 @@ const targetShape = {
     .int({ error: "expected a whole number" })
     .min(0)
     .optional(),
+  forward: z
+    .array(
+      z
+        .union([z.number(), z.string()], { error: "expected a port, or PORT:LOCAL" })
+        .transform(String)
+        .refine(isForwardSpec, {
+          error: "expected a port, or PORT:LOCAL (e.g. 6006 or 8080:18080)",
+        }),
+      { error: "expected a list of ports" },
+    )
+    .optional()
+    .meta({
+      description:
+        "Ports on the host's 127.0.0.1 forwarded to this machine while a run is followed (PORT or PORT:LOCAL)",
+    }),
 };
 
 /** A regex with named groups, checked here so a mistake points at its line in offload.yaml. */

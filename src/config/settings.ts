@@ -48,6 +48,8 @@ export interface EffectiveSettings {
   gpus?: number;
   /** `progress.patterns`: the user's regexes for log lines the built-in parsers miss. */
   progress: { patterns: string[] };
+  /** `forward:` ports (PORT or PORT:LOCAL) forwarded while a run is followed. */
+  forward: string[];
 }
 
 export interface LoadedSettings {

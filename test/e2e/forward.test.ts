@@ -88,4 +88,48 @@ describeWithHosts(1, "offload forward", (bed) => {
     // It ends on the host too: its next write breaks the pipe.
     expect(holding()).toEqual([]);
   });
+
+  it("forward: in offload.yaml forwards while `offload run` follows the run, and not after", async () => {
+    project = await makeProject();
+    const port = 22000 + (process.pid % 1000);
+    const word = `run-served-${process.pid}`;
+    const stop = `/tmp/offload-forward-stop-${process.pid}`;
+    cleanups.push(() => ssh(`rm -f ${stop}`));
+    await project.write("hello.txt", `${word}\n`);
+    await project.write("offload.yaml", `forward:\n  - ${port}\n`);
+    // The job serves its own dir on the host's loopback until the test says stop.
+    const job = `python3 -m http.server --bind 127.0.0.1 ${port} & s=$!; while [ ! -e ${stop} ]; do sleep 0.2; done; kill $s`;
+    let errors = "";
+    const done = runCli(["run", "--ssh-config", bed.sshConfig, "--host", host, "--", job], {
+      cwd: project.dir,
+      timeoutMs: 120_000,
+      onStderr: (text) => {
+        errors += text;
+      },
+    });
+    const notice = /forwarding http:\/\/127\.0\.0\.1:([0-9]+)\/ -> (\S+):([0-9]+)/;
+    for (let i = 0; i < 600 && !notice.test(errors); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const match = notice.exec(errors);
+    expect(match?.slice(2)).toEqual([host, String(port)]);
+    const url = `http://127.0.0.1:${match?.[1]}/hello.txt`;
+    // The server starts with the job: the forward is there before it listens.
+    let text = "";
+    for (let i = 0; i < 100 && text === ""; i++) {
+      text = await fetch(url).then(
+        (r) => (r.ok ? r.text() : ""),
+        () => "",
+      );
+      if (text === "") await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(text.trim()).toBe(word);
+    ssh(`touch ${stop}`);
+    const result = await done;
+    expect(result.code).toBe(0);
+    const after = await fetch(url).then(
+      () => "answered",
+      (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+    );
+    expect(after).toBe("ECONNREFUSED");
+  });
 });

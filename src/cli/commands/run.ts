@@ -13,6 +13,7 @@ import { runJob } from "../../session/run.js";
 import { stopRemoteRun } from "../../session/stop.js";
 import { captureInterrupts } from "../interrupts.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
+import { forwardOnLaunch } from "./run-forwards.js";
 
 export interface RunFlags {
   secret?: string[];
@@ -53,6 +54,12 @@ export async function runCommand(
   const transport = createTransport(settings);
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
+  // Forwards live as long as this offload follows the run: none for --no-wait.
+  const forwards = forwardOnLaunch(
+    transport,
+    flags.wait === false ? [] : settings.forward,
+    reporter.report,
+  );
   try {
     const record = await runJob({
       transport,
@@ -77,7 +84,7 @@ export async function runCommand(
         ),
         rebuildEnv: flags.rebuildEnv ?? false,
       }),
-      report: reporter.report,
+      report: forwards.report,
       force: flags.force ?? false,
       noWait: flags.wait === false,
       controls: interrupts.controls,
@@ -90,6 +97,7 @@ export async function runCommand(
     }
     return exitCodeOf(record);
   } finally {
+    await forwards.close();
     reporter.close();
     interrupts.release();
   }

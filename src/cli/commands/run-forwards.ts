@@ -1,0 +1,47 @@
+// `forward:` in offload.yaml: the ports are forwarded once the run is launched and cancelled when
+// `offload run` ends. A forward that fails is said, and the run goes on: the training matters more.
+import { parseForwardSpec } from "../../config/forward-spec.js";
+import type { Reporter } from "../../events.js";
+import type { Transport } from "../../transport/types.js";
+
+export interface RunForwards {
+  report: Reporter;
+  close(): Promise<void>;
+}
+
+export function forwardOnLaunch(
+  transport: Transport,
+  ports: readonly string[],
+  report: Reporter,
+): RunForwards {
+  if (ports.length === 0) return { report, close: async () => {} };
+  let opening: Promise<{ close(): Promise<void> } | undefined> | undefined;
+  const open = async () => {
+    // Loaded only by runs that forward.
+    const { openForwards } = await import("../../session/forward.js");
+    try {
+      const forwards = await openForwards(transport, ports.map(parseForwardSpec));
+      for (const f of forwards.opened)
+        report({
+          type: "notice",
+          message: `forwarding http://127.0.0.1:${f.local}/ -> ${transport.label}:${f.remote}${f.taken === undefined ? "" : ` (local port ${f.taken} is in use)`}`,
+        });
+      return forwards;
+    } catch (error) {
+      report({
+        type: "notice",
+        message: `could not forward: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return undefined;
+    }
+  };
+  return {
+    report: (event) => {
+      report(event);
+      if (event.type === "launched" && opening === undefined) opening = open();
+    },
+    close: async () => {
+      await (await opening)?.close();
+    },
+  };
+}
