@@ -9,6 +9,7 @@ import { SlurmBackend } from "../../src/backends/slurm/backend.js";
 import type { SlurmJobStatus, SlurmPlan } from "../../src/backends/slurm/types.js";
 import { SshTransport } from "../../src/transport/ssh.js";
 import { isGone } from "../testbed/procfs.js";
+import { startController, stopController } from "./cluster/cluster.js";
 import { describeWithSlurm } from "./cluster/describe.js";
 
 let serial = 0;
@@ -206,6 +207,65 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
       reason: "JobHeldUser",
     });
     expect(await backend.stop(ref.jobId)).toMatchObject({ state: "CANCELLED" });
+  });
+
+  it("attaches to a job an earlier offload submitted: found by its run dir, followed from the start", async () => {
+    const p = plan(["sh", "-c", "echo first; sleep 1; echo second"]);
+    const submitted = await backend.launch(p);
+    // Another offload: its own ssh connection, knowing only the remote dir and the run id.
+    const otherDir = mkdtempSync(join(tmpdir(), "osl-"));
+    const other = new SshTransport({
+      label: cluster().login,
+      host: cluster().login,
+      configFile: cluster().sshConfig,
+      controlDir: otherDir,
+    });
+    try {
+      const later = new SlurmBackend(other);
+      const found = await later.find(p.remoteDir, p.runId);
+      expect(found).toEqual(submitted);
+      const chunks: Buffer[] = [];
+      const result = await later.follow(found ?? submitted, 0, { onOutput: (c) => chunks.push(c) });
+      expect(Buffer.concat(chunks).toString()).toBe("first\nsecond\n");
+      expect(result.final).toMatchObject({ state: "COMPLETED", exitCode: 0 });
+      // A run dir that never submitted anything holds no job.
+      const empty = plan(["true"]);
+      mkdirSync(join(empty.remoteDir, ".offload/runs", empty.runId), { recursive: true });
+      expect(await later.find(empty.remoteDir, empty.runId)).toBeUndefined();
+    } finally {
+      await other.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps following while the controller is away: no answer from squeue is not the job's end", async () => {
+    const ref = await backend.launch(plan(["sh", "-c", "echo before; sleep 6; echo after"]));
+    const chunks: Buffer[] = [];
+    let away!: (message: string) => void;
+    const noticed = new Promise<string>((resolve) => {
+      away = resolve;
+    });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const following = backend.follow(ref, 0, {
+      onOutput: (chunk) => {
+        chunks.push(chunk);
+        started();
+      },
+      onUnreachable: (message) => away(message),
+    });
+    await running;
+    stopController();
+    try {
+      expect(await noticed).toMatch(/slurm|connect|Unable|answer/i);
+    } finally {
+      await startController();
+    }
+    const result = await following;
+    expect(Buffer.concat(chunks).toString()).toBe("before\nafter\n");
+    expect(result.final).toMatchObject({ state: "COMPLETED", exitCode: 0 });
   });
 
   it("resumes a follow from a byte offset: the second follow gives the rest and nothing twice", async () => {

@@ -7,6 +7,7 @@ import { JOB_ID_PATTERN } from "./markers.js";
 import { lastStatus, parseMarker, parseMarkers, type SlurmMarker } from "./parse.js";
 import {
   buildCancelScript,
+  buildFindScript,
   buildFollowScript,
   buildStatusScript,
   buildSubmitScript,
@@ -48,6 +49,21 @@ export class SlurmBackend {
       return { jobId, remoteDir: plan.remoteDir, runId: plan.runId };
     }
     throw submitError(this.#transport.label, result, markers);
+  }
+
+  /**
+   * The job a run submitted, read from its run dir on the login node (an earlier offload may have
+   * submitted it); undefined when the run dir holds no job id.
+   */
+  async find(remoteDir: string, runId: string): Promise<SlurmJobRef | undefined> {
+    const result = await this.#exec(buildFindScript(remoteDir, runId));
+    if (result.code !== 0) throw missingRunDir({ jobId: "(unknown)", remoteDir, runId }, result);
+    const jobId = parseMarkers("", result.stderr)
+      .flatMap((m) => (m.kind === "job" ? [m.jobId] : []))
+      .at(-1);
+    return jobId !== undefined && JOB_ID_PATTERN.test(jobId)
+      ? { jobId, remoteDir, runId }
+      : undefined;
   }
 
   /** Streams the job's output from `offset` until the job has ended and its file is drained. */

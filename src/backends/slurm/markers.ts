@@ -23,10 +23,13 @@ export const JOB_ID_PATTERN = /^[0-9]+(?:[_+][0-9]+)?$/;
 
 /** squeue's view of job $J in `offload_sq` (`STATE|REASON|NODES`); fails only when squeue itself did. */
 const SQUEUE = `offload_squeue() {
-  offload_sq=$(squeue -h -j "$J" -o '%T|%r|%N' 2>&1) && { offload_sq=\${offload_sq%%
+  # With the controller away a client retries for a minute: bounded, so the output keeps streaming.
+  if command -v timeout >/dev/null 2>&1; then set -- timeout 5; else set --; fi
+  offload_sq=$("$@" squeue -h -j "$J" -o '%T|%r|%N' 2>&1) && { offload_sq=\${offload_sq%%
 *}; return 0; }
   # A job the controller no longer knows has ended: that is an answer, not a failure.
   case $offload_sq in *"Invalid job id"*) offload_sq=; return 0 ;; esac
+  [ -n "$offload_sq" ] || offload_sq="squeue gave no answer within 5 s"
   return 1
 }
 offload_active() {

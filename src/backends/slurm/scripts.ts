@@ -81,6 +81,16 @@ done`,
   ].join("\n");
 }
 
+/** The job id a submit kept in the run dir (`slurm-job`): how an offload attaches to a job it did not submit. */
+export function buildFindScript(remoteDir: string, runId: string): string {
+  return [
+    `cd ${quoteRemotePath(remoteDir)} || exit 1`,
+    `R=${quoteShell(remoteRunDir(runId))}`,
+    `job=; { read -r job < "$R/slurm-job"; } 2>/dev/null`,
+    `[ -z "$job" ] || printf '${SLURM_MARK.job} %s\\n' "$job" >&2`,
+  ].join("\n");
+}
+
 /** One look at the job: its squeue state while active, else its final state. */
 export function buildStatusScript(jobId: string): string {
   return [

@@ -80,6 +80,17 @@ export async function upCluster(): Promise<SlurmCluster> {
   }
 }
 
+/** The controller goes away (as in a restart or an outage); running jobs go on on their nodes. */
+export function stopController(): void {
+  stopDaemon("slurmctld");
+}
+
+/** The controller back from its saved state; resolves once it answers. */
+export async function startController(): Promise<void> {
+  startSlurmctld();
+  await waitFor("slurmctld", () => sinfo() !== "", 30_000);
+}
+
 /** Idempotent and sync (it also runs from an 'exit' handler): daemons, hosts, job cgroups, lock. */
 export function downCluster(options: { keepLock?: boolean } = {}): void {
   stopDaemon("slurmctld");
