@@ -85,7 +85,7 @@ describeWithHosts(1, "offload ui", (bed) => {
         "--epochs",
         "3",
       ]);
-      expect(shortRun.code).toBe(0);
+      expect(shortRun.code, shortRun.stderr).toBe(0);
       // A seed no other test uses marks this job's processes on the host.
       const seed = String(7000 + (process.pid % 1000));
       const started = await offload(p, [
@@ -101,12 +101,15 @@ describeWithHosts(1, "offload ui", (bed) => {
         "--seed",
         seed,
       ]);
-      expect(started.code).toBe(0);
+      expect(started.code, started.stderr).toBe(0);
       const [doneId, liveId] = await p.runIds();
       if (!doneId || !liveId) throw new Error("the two runs were not recorded");
       const job = () =>
         processesInHost(host).filter((proc) => proc.cmdline.includes(`--seed ${seed}`));
-      expect(job().length).toBeGreaterThan(0);
+      // Launched means started by the launcher; the job's own process may be a moment behind.
+      for (let i = 0; i < 100 && job().length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(job().length, `no process of run ${liveId} on ${host}`).toBeGreaterThan(0);
 
       let printed = "";
       uiDone = runCli(["ui", "--ssh-config", bed.sshConfig], {
