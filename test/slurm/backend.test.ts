@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SlurmBackend } from "../../src/backends/slurm/backend.js";
+import { exitCodeOf } from "../../src/backends/slurm/parse.js";
 import type { SlurmJobStatus, SlurmPlan } from "../../src/backends/slurm/types.js";
 import { SshTransport } from "../../src/transport/ssh.js";
 import { isGone } from "../testbed/procfs.js";
@@ -159,6 +160,7 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
     expect(processesWith(marker).length).toBeGreaterThan(0);
     const stopped = await backend.stop(ref.jobId);
     expect(stopped.state).toBe("CANCELLED");
+    expect(exitCodeOf(stopped)).toBe(143);
     expect((await following).final?.state).toBe("CANCELLED");
     expect(processesWith(marker)).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildBatchScript, buildDirectives } from "../../src/backends/slurm/batch.js";
 import {
+  exitCodeOf,
   parseExitCode,
   parseMarkers,
   parseSacctLine,
@@ -71,6 +72,26 @@ describe("Slurm replies", () => {
     expect(parseExitCode("3:0")).toBe(3);
     expect(parseExitCode("0:9")).toBe(137);
     expect(parseExitCode("garbage")).toBeUndefined();
+  });
+
+  it("gives the run an exit code that never reads as success for an end Slurm imposed", () => {
+    const ended = (state: string, exitCode?: number) =>
+      exitCodeOf({
+        jobId: "1",
+        state,
+        source: "sacct",
+        ...(exitCode === undefined ? {} : { exitCode }),
+      });
+    expect(ended("COMPLETED", 0)).toBe(0);
+    expect(ended("FAILED", 3)).toBe(3);
+    // The jobcomp file records a cancelled job as 0:0 (seen on the suite's cluster).
+    expect(ended("CANCELLED", 0)).toBe(143);
+    expect(ended("CANCELLED", 143)).toBe(143);
+    expect(ended("TIMEOUT", 0)).toBe(143);
+    expect(ended("OUT_OF_MEMORY", 0)).toBe(137);
+    expect(ended("FAILED", 0)).toBe(1);
+    expect(ended("RUNNING")).toBeUndefined();
+    expect(ended("UNKNOWN")).toBeUndefined();
   });
 
   it("takes only marker lines from a script's stderr", () => {

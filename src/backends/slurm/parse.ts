@@ -1,7 +1,7 @@
 // Parses what Slurm says (squeue, scontrol show job -o, sacct -P lines) and the Slurm scripts' markers
 // into SlurmJobStatus; pure.
 import { SLURM_MARK } from "./markers.js";
-import type { SlurmJobStatus } from "./types.js";
+import { isActiveState, type SlurmJobStatus } from "./types.js";
 
 /** `3:0` → 3; `0:9` (killed by signal 9) → 137, as a shell reports it; unreadable → undefined. */
 export function parseExitCode(text: string): number | undefined {
@@ -103,4 +103,31 @@ export function parseMarkers(jobId: string, stderr: string): SlurmMarker[] {
 export function lastStatus(markers: readonly SlurmMarker[]): SlurmJobStatus | undefined {
   const statuses = markers.flatMap((m) => (m.kind === "status" ? [m.status] : []));
   return statuses.at(-1);
+}
+
+/** Ends that Slurm imposed with a signal; jobcomp records some of them as `0:0`. */
+const SIGNALLED_ENDS: Record<string, number> = {
+  CANCELLED: 128 + 15,
+  TIMEOUT: 128 + 15,
+  PREEMPTED: 128 + 15,
+  DEADLINE: 128 + 15,
+  OUT_OF_MEMORY: 128 + 9,
+  NODE_FAIL: 128 + 9,
+  BOOT_FAIL: 128 + 9,
+};
+
+/**
+ * The run's exit code from how the job ended: Slurm's own code where it says one, else one that never
+ * reads as success for an end Slurm imposed (the jobcomp file records a cancelled job as `0:0`).
+ * Undefined while the job has not ended, or when nobody knows it any more.
+ */
+export function exitCodeOf(status: SlurmJobStatus): number | undefined {
+  if (status.state === "UNKNOWN" || status.state === "" || isActiveState(status.state)) {
+    return undefined;
+  }
+  const imposed = SIGNALLED_ENDS[status.state];
+  if (imposed !== undefined) return status.exitCode || imposed;
+  if (status.state === "COMPLETED") return status.exitCode ?? 0;
+  // FAILED and any state newer than this list: never 0.
+  return status.exitCode || 1;
 }
