@@ -4,7 +4,7 @@
 // without the token or from another origin refused. Leaves screenshots in test-results/.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -253,6 +253,28 @@ describeWithHosts(1, "offload ui", (bed) => {
         path: join(REPO, "test-results/dashboard-compare.png"),
         fullPage: true,
       });
+
+      // The finished run's page: its log as recorded, its artifacts downloadable, nothing beside them.
+      await page.goto(`${origin}/runs/${doneId}`);
+      await page.waitForFunction(
+        () => (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.ended,
+      );
+      expect(await logText(page)).toBe((await p.localLog(doneId)).toString("utf8"));
+      await page.locator("#artifacts a").first().waitFor();
+      const links = await page
+        .locator("#artifacts a")
+        .evaluateAll((nodes) => nodes.map((node) => node.getAttribute("href") ?? ""));
+      const prefix = `/runs/${doneId}/artifacts/`;
+      expect(links).toContain(`${prefix}outputs/model.json`);
+      const artifactsDir = join(p.dir, ".offload/runs", doneId, "artifacts");
+      for (const link of links) {
+        const served = await fetch(`${origin}${link}?token=${token}`);
+        expect(Buffer.from(await served.arrayBuffer())).toEqual(
+          await readFile(join(artifactsDir, decodeURIComponent(link.slice(prefix.length)))),
+        );
+      }
+      const climbing = await fetch(`${origin}${prefix}..%2Frun.json?token=${token}`);
+      expect(climbing.status).toBe(404);
 
       // Nothing came from anywhere but the dashboard itself.
       expect(requests.filter((r) => !r.startsWith(origin))).toEqual([]);
