@@ -42,6 +42,11 @@ export interface UploadOptions {
   expiresIn?: number;
   timeout?: number;
   attempts?: number;
+  /**
+   * Multipart uploads begun by an earlier plan, by path: their parts are signed again (fresh URLs, same
+   * upload id), so a retry after the old URLs expired still skips the parts the bucket holds.
+   */
+  uploadIds?: Readonly<Record<string, string>>;
 }
 
 const MIB = 1024 * 1024;
@@ -62,10 +67,16 @@ export async function createMultipartUpload(presign: Presign, key: string): Prom
   return uploadId;
 }
 
-async function planMultipart(presign: Presign, key: string, size: number, options: UploadOptions) {
+async function planMultipart(
+  presign: Presign,
+  key: string,
+  size: number,
+  options: UploadOptions,
+  uploadIdBefore: string | undefined,
+) {
   const expiresIn = options.expiresIn ?? 3600;
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, Math.ceil(size / MAX_PARTS));
-  const uploadId = await createMultipartUpload(presign, key);
+  const uploadId = uploadIdBefore ?? (await createMultipartUpload(presign, key));
   const count = Math.ceil(size / partSize);
   const parts = await Promise.all(
     Array.from({ length: count }, (_, i) =>
@@ -98,7 +109,8 @@ export async function planResultsUpload(
     files.map(async (file): Promise<PlannedUpload> => {
       const key = resultKey(bucket, runId, file.path);
       if (file.size > partSize) {
-        const multipart = await planMultipart(presign, key, file.size, options);
+        const before = options.uploadIds?.[file.path];
+        const multipart = await planMultipart(presign, key, file.size, options, before);
         return { path: file.path, key, size: file.size, multipart };
       }
       const put = await presign({ method: "PUT", key, expiresIn: options.expiresIn ?? 3600 });

@@ -281,8 +281,18 @@ describeWithHosts(
         const held = await listParts();
         expect(held).toBeGreaterThanOrEqual(1);
 
+        // A later try signs the same upload again (its first URLs may have expired by then).
+        const replanned = await planResultsUpload(
+          presign,
+          bucket,
+          runId,
+          [{ path: "ckpt/last.pt", size }],
+          { partSize: 5 * MIB, expiresIn: 1800, uploadIds: { "ckpt/last.pt": multipart.uploadId } },
+        );
+        expect(replanned.files[0]?.multipart?.uploadId).toBe(multipart.uploadId);
+        expect(replanned.files[0]?.multipart?.parts[0]).not.toBe(multipart.parts[0]);
         const resumed = await execInHost(host, ["sh", "-c", script], {
-          input: JSON.stringify({ ...plan, attempts: 3, timeout: 30 }),
+          input: JSON.stringify(replanned),
           timeoutMs: 120_000,
         });
         expect(resumed.stderr).toBe("");
