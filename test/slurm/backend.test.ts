@@ -202,6 +202,15 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
     }
   });
 
+  it("says what Slurm said when it refuses a job, and keeps no job id for it", async () => {
+    const p = plan(["true"], { partition: "nosuch" });
+    await expect(backend.launch(p)).rejects.toMatchObject({
+      code: "E_LAUNCH",
+      message: expect.stringContaining("Invalid partition name specified"),
+    });
+    expect(await backend.find(p.remoteDir, p.runId)).toBeUndefined();
+  });
+
   it("passes the user's sbatch arguments: a held job is PENDING with reason JobHeldUser", async () => {
     const ref = await backend.launch(plan(["true"], { extraArgs: ["--hold"] }));
     expect(await backend.status(ref.jobId)).toMatchObject({
@@ -261,7 +270,11 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
     await running;
     stopController();
     try {
-      expect(await noticed).toMatch(/slurm|connect|Unable|answer/i);
+      // A follow that took the silence for the job's end would finish here, with half the output.
+      const ended = following.then(() => "the follow ended");
+      const first = await Promise.race([noticed, ended]);
+      expect(first).not.toBe("the follow ended");
+      expect(first).toMatch(/slurm|connect|Unable|answer/i);
     } finally {
       await startController();
     }
