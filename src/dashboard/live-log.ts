@@ -20,6 +20,8 @@ export interface LiveLog {
   readonly size: number;
   readonly ended: boolean;
   readonly error: string | undefined;
+  /** When the follow ended (ms since the epoch), 0 while it goes on. */
+  readonly endedAt: number;
   /** Bytes [from, size). */
   read(from: number): Buffer;
   readonly metrics: readonly MetricPoint[];
@@ -40,6 +42,7 @@ export function followLive(options: FollowOptions): LiveLog {
   let size = 0;
   let ended = false;
   let error: string | undefined;
+  let endedAt = 0;
   const metrics: MetricPoint[] = [];
   const watchers = new Set<LiveWatcher>();
   const parser = createLogParser({ patterns: options.patterns.map((pattern) => ({ pattern })) });
@@ -79,6 +82,7 @@ export function followLive(options: FollowOptions): LiveLog {
     })
     .finally(() => {
       ended = true;
+      endedAt = Date.now();
       for (const watcher of watchers) watcher.onEnd(error);
     });
 
@@ -91,6 +95,9 @@ export function followLive(options: FollowOptions): LiveLog {
     },
     get error() {
       return error;
+    },
+    get endedAt() {
+      return endedAt;
     },
     get metrics() {
       return metrics;

@@ -249,10 +249,15 @@ export const DASHBOARD_SCRIPT = `(function () {
       state.logOffset = saved.offset;
       state.resumedFrom = saved.offset;
     }
-    var source = new EventSource("/api/runs/" + encodeURIComponent(id) + "/stream?from=" + state.logOffset + "&token=" + encodeURIComponent(token));
+    var note = el("p", { id: "log-note", className: "muted" });
+    log.parentNode.insertBefore(note, log);
+    var source = null;
+    function connect() {
+    source = new EventSource("/api/runs/" + encodeURIComponent(id) + "/stream?from=" + state.logOffset + "&token=" + encodeURIComponent(token));
     state.source = source;
     source.addEventListener("log", function (e) {
       var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      note.textContent = "";
       log.appendChild(document.createTextNode(JSON.parse(e.data)));
       state.logOffset = Number(e.lastEventId);
       if (atBottom) log.scrollTop = log.scrollHeight;
@@ -265,11 +270,22 @@ export const DASHBOARD_SCRIPT = `(function () {
       var body = JSON.parse(e.data);
       addPoints(charts, body.points, body.reset);
     });
-    source.addEventListener("end", function () {
-      state.ended = true;
+    source.addEventListener("end", function (e) {
       source.close();
+      var body = JSON.parse(e.data);
+      if (body.error) {
+        // The server lost the host; it follows again a little later: ask again from where the log is.
+        note.textContent = "lost the host: " + body.error + " (retrying)";
+        state.followErrors = (state.followErrors || 0) + 1;
+        setTimeout(connect, 6000);
+        return;
+      }
+      note.textContent = "";
+      state.ended = true;
       poll();
     });
+    }
+    connect();
   }
 
   // ---- compare ------------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ export interface RunRow {
   main?: { name: string; best: number | null; final: number | null; goal: string };
 }
 
+/** How long after a failed follow the next page or list asks for a new one. */
+const RETRY_MS = 5000;
+
 export function isLive(record: Pick<RunRecord, "status">): boolean {
   return record.status === "running" || record.status === "launching";
 }
@@ -83,7 +86,11 @@ export function createRunsView(context: DashboardContext): RunsView {
 
   const live = (record: RunRecord): LiveLog | undefined => {
     const known = follows.get(record.id);
-    if (known) return known;
+    // A follow that gave up (the host unreachable past reconnect.timeout) is tried afresh a little
+    // later while the run is still live: the dashboard outlives outages a terminal would not.
+    const gaveUp =
+      known?.error !== undefined && isLive(record) && Date.now() - known.endedAt > RETRY_MS;
+    if (known && !gaveUp) return known;
     if (!isLive(record)) return undefined;
     const host: ShowLogRequest["host"] = () => context.hostFor(record);
     const log = followLive({ store, record, host, patterns: context.patterns });

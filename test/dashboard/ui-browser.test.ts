@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
-import { describeWithHosts, processesInHost } from "../testbed/index.js";
+import { describeWithHosts, dropHost, processesInHost, undropHost } from "../testbed/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -49,6 +49,41 @@ afterAll(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** `offload ui` in the project, until `stop`; its URL as printed. */
+async function startUi(p: TempProject, sshConfig: string) {
+  let printed = "";
+  let pid: number | undefined;
+  const done = runCli(["ui", "--ssh-config", sshConfig], {
+    cwd: p.dir,
+    timeoutMs: 600_000,
+    onSpawn: (spawned) => {
+      pid = spawned;
+    },
+    onStdout: (text) => {
+      printed += text;
+    },
+  });
+  for (let i = 0; i < 300 && !printed.includes("\n"); i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  const url = /offload ui: (http:\/\/127\.0\.0\.1:[0-9]+\/\?token=[A-Za-z0-9_-]+)/.exec(
+    printed,
+  )?.[1];
+  if (!url) throw new Error(`offload ui printed no URL: ${printed}`);
+  return {
+    url,
+    origin: new URL(url).origin,
+    stop: async () => {
+      if (pid !== undefined) process.kill(pid, "SIGTERM");
+      await done;
+    },
+  };
+}
+
 interface Shown {
   points: Record<string, unknown[]>;
   logOffset: number;
@@ -63,7 +98,7 @@ const epochsIn = (text: string) =>
   [...text.matchAll(/^Epoch ([0-9]+)\/[0-9]+ /gm)].map((m) => Number(m[1]));
 const consecutive = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
 
-describeWithHosts(1, "offload ui", (bed) => {
+describeWithHosts(2, "offload ui", (bed) => {
   const host = bed.hosts.at(-1) ?? "offload-h1";
   const offload = (p: TempProject, args: string[]) =>
     runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
@@ -279,6 +314,70 @@ describeWithHosts(1, "offload ui", (bed) => {
       // Nothing came from anywhere but the dashboard itself.
       expect(requests.filter((r) => !r.startsWith(origin))).toEqual([]);
       expect(errors).toEqual([]);
+    },
+    300_000,
+  );
+  it.skipIf(!hasChromium)(
+    "keeps a live run's page going across a host outage longer than reconnect.timeout",
+    async () => {
+      const other = bed.hosts.at(-2) ?? "offload-h1";
+      const p = await makeProject("quickstart");
+      cleanups.push(() => p.remove());
+      await p.write("offload.yaml", "download: [outputs/**]\nreconnect:\n  timeout: 2\n");
+      const started = await offload(p, [
+        "run",
+        "--host",
+        other,
+        "--no-wait",
+        "--",
+        "python3",
+        "train.py",
+        "--epochs",
+        "400",
+      ]);
+      expect(started.code, started.stderr).toBe(0);
+      const [id] = await p.runIds();
+      if (!id) throw new Error("no run recorded");
+      cleanups.push(async () => {
+        await undropHost(other);
+        await offload(p, ["stop", id]);
+      });
+      const ui = await startUi(p, bed.sshConfig);
+      cleanups.push(ui.stop);
+      if (!context) throw new Error("chromium did not start");
+      const page = await context.newPage();
+      await page.goto(ui.url);
+      await page.goto(`${ui.origin}/runs/${id}`);
+      await page.waitForFunction(
+        () =>
+          (
+            (globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.points.loss ??
+            []
+          ).length >= 2,
+      );
+      await dropHost(other);
+      await page.locator("#log-note", { hasText: "lost the host" }).waitFor({ timeout: 90_000 });
+      const before = epochsIn(await logText(page)).length;
+      await undropHost(other);
+      await page.waitForFunction(
+        (count) =>
+          (
+            (
+              globalThis as unknown as {
+                document: { querySelector(s: string): { textContent: string | null } | null };
+              }
+            ).document
+              .querySelector("#log")
+              ?.textContent?.match(/^Epoch /gm) ?? []
+          ).length >
+          count + 2,
+        before,
+        { timeout: 90_000 },
+      );
+      expect(await page.locator("#log-note").textContent()).toBe("");
+      const epochs = epochsIn(await logText(page));
+      expect(epochs).toEqual(consecutive(epochs.length));
+      await page.close();
     },
     300_000,
   );
