@@ -3,6 +3,7 @@
 import { hasCommand } from "./command.js";
 import { down } from "./down.js";
 import { describeBed } from "./info.js";
+import { otherLeases } from "./lock.js";
 import { upLoopback } from "./loopback.js";
 import { defaultNames, type TestbedNames } from "./names.js";
 import type { TestbedInfo } from "./types.js";
@@ -21,16 +22,35 @@ export async function startTestbed(
   const reduced = netnsBlocker();
   if (reduced === undefined) {
     try {
-      const info = await up(hosts, names);
+      const info = await upSharing(hosts, names);
       return hasCommand("nft")
         ? info
         : { ...info, reason: "nft missing (apt-get install nftables): dropHost/undropHost fail" };
     } catch (error) {
+      if (otherLeases(names.stateDir).length > 0) {
+        // Never take down a bed another live test run is using: its tests would fail mid-run.
+        return describeBed(names, "none", [], `shared bed not serving: ${messageOf(error)}`);
+      }
       down(names);
       return startLoopback(names, `namespaced bed failed, using loopback: ${messageOf(error)}`);
     }
   }
   return startLoopback(names, reduced);
+}
+
+/**
+ * While other test runs share the bed, a host may be cut or dropped by one of their fault tests for a
+ * few seconds: probe again rather than give up (or worse, tear the bed down under them).
+ */
+async function upSharing(hosts: number, names: TestbedNames): Promise<TestbedInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await up(hosts, names);
+    } catch (error) {
+      if (attempt >= 4 || otherLeases(names.stateDir).length === 0) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  }
 }
 
 async function startLoopback(names: TestbedNames, reason: string): Promise<TestbedInfo> {
