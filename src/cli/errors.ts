@@ -6,7 +6,7 @@ import type { Output } from "./render.js";
 export function reportFailure(
   error: unknown,
   out: Output,
-  options: { json?: boolean } = {},
+  options: { json?: boolean; usage?: { line: string; help: string } | undefined } = {},
 ): number {
   const pc = colorsFor(out.stderr);
   if (isOffloadError(error)) {
@@ -16,7 +16,10 @@ export function reportFailure(
       );
     }
     out.stderr.write(`${pc.red(`error ${error.code}`)}: ${error.message}\n`);
-    if (error.hint) out.stderr.write(`${pc.dim("hint:")} ${error.hint}\n`);
+    if (options.usage) out.stderr.write(`usage: ${options.usage.line}\n`);
+    const more = options.usage ? `\`${options.usage.help}\`` : undefined;
+    const hint = error.hint && more ? `${error.hint} More: ${more}.` : (error.hint ?? more);
+    if (hint) out.stderr.write(`${pc.dim("hint:")} ${hint}\n`);
     return exitCodeFor(error);
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -54,8 +54,12 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     )
     .version("0.1.0")
     .enablePositionalOptions()
-    .showHelpAfterError()
-    .configureOutput({ writeOut: (s) => out.stdout.write(s), writeErr: (s) => out.stderr.write(s) })
+    // Commander's own message is replaced by main's one-line E_USAGE error with the usage and a hint.
+    .configureOutput({
+      writeOut: (s) => out.stdout.write(s),
+      writeErr: (s) => out.stderr.write(s),
+      outputError: () => {},
+    })
     .exitOverride();
 
   addTargetOptions(
@@ -68,6 +72,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
         "Syncs the project (honouring .gitignore and .offloadignore), starts COMMAND detached in the remote dir so it survives any disconnect, streams its log, downloads the outputs named in `download:` into .offload/runs/<id>/, and exits with the command's exit code.\n\nOne argument with spaces is run as shell text: offload run -- 'python a.py && python b.py'.",
       )
       .argument("[command...]", "the command to run, after --")
+      .usage("[options] -- <command...>")
       .passThroughOptions(),
   )
     .addOption(
@@ -171,9 +176,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     const { settings } = await load(flags);
     const transport = createTransport(settings);
     const result = await checkHost(transport, settings.remoteDir);
-    out.stdout.write(
-      flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatCheck(result)}\n`,
-    );
+    out.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatCheck(result)}\n`);
   });
 
   const env = program
@@ -202,9 +205,8 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     const { settings } = await load(flags);
     const options = { olderThanDays, dryRun: flags.dryRun ?? false };
     const pruned = await pruneEnvs(createTransport(settings), options);
-    out.stdout.write(
-      flags.json ? `${JSON.stringify(pruned, null, 2)}\n` : `${formatPruned(pruned, options)}\n`,
-    );
+    if (flags.json) out.stdout.write(pruned.map((env) => `${JSON.stringify(env)}\n`).join(""));
+    else out.stdout.write(`${formatPruned(pruned, options)}\n`);
   });
 
   addTargetOptions(
@@ -215,7 +217,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     const loaded = await load(flags);
     const described = describeSettings(await resolveSettings(loaded));
     out.stdout.write(
-      flags.json ? `${JSON.stringify(described, null, 2)}\n` : `${formatDescribed(described)}\n`,
+      flags.json ? `${JSON.stringify(described)}\n` : `${formatDescribed(described)}\n`,
     );
   });
 
@@ -363,14 +365,47 @@ export async function main(
   const program = buildProgram(out, (c) => {
     code = c;
   });
+  // The command a usage error belongs to, so the error can name its usage line and its --help.
+  let current: Command = program;
+  trackFailingCommand(program, (command) => {
+    current = command;
+  });
+  program.hook("preAction", (_program, action) => {
+    current = action;
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
     await settleWrites();
     return out.closed?.aborted ? EXIT_CODES.outputClosed : code;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0;
+      const message = error.message.replace(/^error: /, "");
+      return reportFailure(new OffloadError("E_USAGE", message), out, {
+        json: argv.includes("--json"),
+        usage: usageOf(current),
+      });
+    }
     // A write that failed because the reader left is the end of the output, not a bug.
     if (out.closed?.aborted && !isOffloadError(error)) return EXIT_CODES.outputClosed;
-    return reportFailure(error, out, { json: argv.includes("--json") });
+    const usage = isOffloadError(error) && error.code === "E_USAGE" ? usageOf(current) : undefined;
+    return reportFailure(error, out, { json: argv.includes("--json"), usage });
   }
+}
+
+/** Commander reports a parse error from the (sub)command that failed: each one notes itself first. */
+function trackFailingCommand(command: Command, note: (command: Command) => void): void {
+  command.exitOverride((error) => {
+    note(command);
+    throw error;
+  });
+  for (const sub of command.commands) trackFailingCommand(sub, note);
+}
+
+/** `offload env prune [options]` and the --help that says more. */
+function usageOf(command: Command): { line: string; help: string } {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  const path = names.join(" ");
+  return { line: `${path} ${command.usage()}`, help: `${path} --help` };
 }

@@ -34,7 +34,14 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
     layer.host = host;
   }
   if (flags.remoteDir !== undefined) layer.remote_dir = flags.remoteDir;
-  if (flags.env) layer.env = flags.env;
+  if (flags.env) {
+    for (const pair of flags.env)
+      if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair))
+        throw new OffloadError("E_USAGE", `-e ${pair} is not KEY=VALUE.`, {
+          hint: "Give a variable name, =, and its value, e.g. -e SEED=1.",
+        });
+    layer.env = flags.env;
+  }
   if (flags.upload) layer.upload = flags.upload;
   if (flags.download) layer.download = flags.download;
   if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/runs/record.js";
-import { runCli } from "../support/cli.js";
+import { jsonLines, runCli } from "../support/cli.js";
 
 let dir = "";
 const IDS = ["20240101-120000-aaaa", "20240102-120000-bbbb"];
@@ -63,7 +63,7 @@ describe("offload report", () => {
   it("reports several runs, picking the best of each metric by its name", async () => {
     const result = await runCli(["report", "aaaa", "bbbb", "--json"], { cwd: dir });
     expect(result.code).toBe(0);
-    const runs = JSON.parse(result.stdout);
+    const runs = jsonLines(result.stdout);
     expect(runs.map((r: { id: string }) => r.id)).toEqual(IDS);
     expect(runs[0].metrics).toEqual([
       { name: "loss", goal: "min", final: 0.7, best: 0.5, count: 4 },
@@ -104,7 +104,7 @@ describe("offload report with progress.patterns in offload.yaml", () => {
     const id = IDS[0] ?? "";
     const log = "epoch 1 throughput 700.5 img/s\nepoch 2 throughput 812.25 img/s\n";
     await writeFile(join(dir, ".offload/runs", id, "output.log"), log);
-    const plain = JSON.parse((await runCli(["report", "aaaa", "--json"], { cwd: dir })).stdout);
+    const plain = jsonLines((await runCli(["report", "aaaa", "--json"], { cwd: dir })).stdout);
     expect(plain[0].metrics.map((m: { name: string }) => m.name)).toEqual(["loss", "acc"]);
 
     await writeFile(
@@ -114,7 +114,7 @@ describe("offload report with progress.patterns in offload.yaml", () => {
     try {
       const result = await runCli(["report", "aaaa", "--json"], { cwd: dir });
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)[0].metrics).toContainEqual({
+      expect(jsonLines(result.stdout)[0].metrics).toContainEqual({
         name: "throughput",
         goal: "max",
         final: 812.25,

@@ -2,7 +2,7 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { jsonLines, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -50,7 +50,7 @@ describe("damaged run records", () => {
 
     const json = await offload(project, ["ps", "--json"]);
     expect(json.code).toBe(0);
-    expect((JSON.parse(json.stdout) as { id: string }[]).map((r) => r.id)).toEqual([goodId]);
+    expect((jsonLines(json.stdout) as { id: string }[]).map((r) => r.id)).toEqual([goodId]);
   });
 
   it("attach, stop, logs and report on a damaged record fail with E_RUN_DAMAGED and a hint", async () => {

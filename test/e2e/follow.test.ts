@@ -7,7 +7,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { type CliOptions, runCli } from "../support/cli.js";
+import { type CliOptions, jsonLines, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, processesInHost, sessionPids } from "../testbed/index.js";
 
@@ -258,7 +258,7 @@ describeWithHosts(3, "watching a run", (bed) => {
     expect(again.code).toBe(4);
     expect((await project.record(id)).finishedAt).toBe(record.finishedAt);
     const report = await runCli(["report", "--json", id], { cwd: project.dir });
-    expect(JSON.parse(report.stdout)).toMatchObject([{ id, durationMs: ms }]);
+    expect(jsonLines(report.stdout)).toMatchObject([{ id, durationMs: ms }]);
 
     const marker = `sleep 9${process.pid % 1000}5`;
     await project.write("job.sh", `${marker} &\nsleep 1.5\nwait\n`);

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { jsonLines, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 
@@ -45,7 +45,7 @@ describeWithHosts(1, "progress.patterns in a run", (bed) => {
     const jsonl = await readFile(join(project.dir, ".offload/runs", id, "metrics.jsonl"), "utf8");
     expect(jsonl.trim().split("\n")).toHaveLength(2);
     const report = await runCli(["report", "--json", id], { cwd: project.dir });
-    expect(JSON.parse(report.stdout)[0].metrics).toContainEqual(
+    expect(jsonLines(report.stdout)[0].metrics).toContainEqual(
       expect.objectContaining({ name: "images_per_sec", final: 790.25, count: 2 }),
     );
   });

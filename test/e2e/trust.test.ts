@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../src/runs/record.js";
-import { runCli } from "../support/cli.js";
+import { jsonLines, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, processesInHost } from "../testbed/index.js";
 
@@ -200,7 +200,7 @@ describeWithHosts(
       expect(await project.record(lost.id)).toMatchObject({ status: "lost", exitCode: null });
       expect((await project.record(away.id)).status).toBe("running");
 
-      const json = JSON.parse((await offload(project, ["ps", "--json"])).stdout) as RunRecord[];
+      const json = jsonLines((await offload(project, ["ps", "--json"])).stdout) as RunRecord[];
       expect(json.find((r) => r.id === away.id)).toMatchObject({ status: "unknown" });
       expect(json.find((r) => r.id === ended.id)).toMatchObject({ status: "failed" });
 

@@ -51,3 +51,12 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
     });
   });
 }
+
+/** `--json` output: one JSON object a line. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read fields of whatever the CLI printed.
+export function jsonLines(stdout: string): any[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line));
+}

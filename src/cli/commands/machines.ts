@@ -29,7 +29,7 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
         (kind, regions) => p.openProvider({ kind, regions }),
         flags.cloud === undefined ? [] : [flags.cloud],
       );
-      if (flags.json) out.stdout.write(`${JSON.stringify(inventory, null, 2)}\n`);
+      if (flags.json) out.stdout.write(`${JSON.stringify(inventory)}\n`);
       else writeInventory(inventory, out);
       setCode(0);
     });

@@ -73,7 +73,7 @@ export async function listRuns(
       const why = unknown.get(r.id);
       return why === undefined ? r : { ...r, status: "unknown", unknownReason: why };
     });
-    out.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    out.stdout.write(shown.map((r) => `${JSON.stringify(r)}\n`).join(""));
   } else if (records.length === 0 && damaged.length === 0)
     out.stderr.write(
       "No runs yet in this project. Start one with `offload run --host <host> -- <command>`.\n",

@@ -86,7 +86,7 @@ export async function reportCommand(
       ...run,
       metrics: run.metrics.map(({ series: _series, ...metric }) => metric),
     }));
-    out.stdout.write(`${JSON.stringify(plain, null, 2)}\n`);
+    out.stdout.write(plain.map((run) => `${JSON.stringify(run)}\n`).join(""));
     return 0;
   }
   out.stdout.write(`${formatReport(runs)}\n`);

@@ -1,0 +1,57 @@
+// Usage errors: one error line with its code, the command's usage line and a hint, never the whole help;
+// the same kind of bad flag value exits 2 whichever flag carries it.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "offload-usage-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("usage errors", () => {
+  it("an unknown flag prints one error, the usage line and a hint, not the help", async () => {
+    const result = await runCli(["run", "--bogus", "--", "true"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "error E_USAGE: unknown option '--bogus'",
+      "usage: offload run [options] -- <command...>",
+      "hint: `offload run --help`",
+    ]);
+    expect(result.stdout).toBe("");
+  });
+
+  it("names the subcommand's own usage", async () => {
+    const result = await runCli(["env", "prune", "--nope"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("usage: offload env prune [options]");
+    expect(result.stderr).toContain("`offload env prune --help`");
+  });
+
+  it.each([
+    [["-e", "NOEQUALS"], "-e NOEQUALS is not KEY=VALUE."],
+    [["--gpus", "two"], "--gpus two is not a number of GPUs."],
+    [["--port", "ssh"], "--port ssh is not a port number."],
+  ])("a bad value for %j exits 2 with E_USAGE", async (flag, message) => {
+    const result = await runCli(["run", "--host", "local", ...flag, "--", "true"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`error E_USAGE: ${message}`);
+    expect(result.stderr).toContain("usage: offload run [options] -- <command...>");
+    expect(result.stderr).toContain("`offload run --help`");
+  });
+});
+
+describe("--json", () => {
+  it("config --json is one JSON object on one line", async () => {
+    const result = await runCli(["config", "--host", "local", "--json"], { cwd: dir });
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(typeof JSON.parse(lines[0] ?? "")).toBe("object");
+  });
+});
