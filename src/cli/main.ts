@@ -7,6 +7,7 @@ import { toJsonSchema } from "../config/schema.js";
 import { createStore, createTransport } from "../create.js";
 import { EXIT_CODES, isOffloadError, OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
+import { checkRunName, parseRunTags } from "../runs/labels.js";
 import { checkHost } from "../session/check.js";
 import { pruneEnvs } from "../session/env-prune.js";
 import { formatCheck } from "./commands/check.js";
@@ -93,6 +94,13 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       ).argParser(collect),
     )
     .option("-q, --quiet", "only the log and the final line")
+    .option("--name <name>", "a name for the run, usable wherever a run id is (its latest run)")
+    .addOption(
+      new Option(
+        "--tag <KEY=VALUE>",
+        "a tag recorded with the run, shown by ps (repeatable)",
+      ).argParser(collect),
+    )
     .addOption(
       new Option(
         "--secret <NAME[=@file]>",
@@ -128,6 +136,9 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
         throw new OffloadError("E_USAGE", "`offload run` needs a command to run.", {
           hint: "For example `offload run --host gpu-box -- python train.py`; `offload run --resume` attaches to the latest run.",
         });
+      // Checked before loading or connecting: a bad name or tag starts nothing.
+      if (flags.name !== undefined) checkRunName(flags.name);
+      parseRunTags(flags.tag ?? []);
       const { projectDir, settings, sources } = await load(flags);
       requireHost(sources);
       setCode(await runCommand(projectDir, settings, command, flags, out));
@@ -137,7 +148,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     program
       .command("attach")
       .summary("follow a run again from where this machine's log ends, then finish it as run would")
-      .argument("[run]", "run id or a unique part of it (default: the latest run)"),
+      .argument("[run]", "run id, a unique part of it, or a run name (default: the latest run)"),
   )
     .option("-q, --quiet", "only the log and the final line")
     .action(async (run: string | undefined, flags: TargetFlags & RunFlags) => {
@@ -151,7 +162,10 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       .summary(
         "stop a run: TERM to all its processes, KILL after a grace period, its shutdown commands, then its log and outputs home",
       )
-      .argument("[run]", "run id or a unique part of it (default: the latest running run)"),
+      .argument(
+        "[run]",
+        "run id, a unique part of it, or a run name (default: the latest running run)",
+      ),
   ).action(async (run: string | undefined, flags: TargetFlags) => {
     let named = run;
     if (named === undefined) {
@@ -251,7 +265,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     .summary(
       "print a run's log (default: the latest run), fetching from the host what is not here yet",
     )
-    .argument("[run]", "run id or a unique part of it")
+    .argument("[run]", "run id, a unique part of it, or a run name")
     .option(
       "-f, --follow",
       "keep printing until the run ends; Ctrl+C stops watching, the run goes on",
@@ -266,7 +280,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
   program
     .command("pull")
     .summary("bring the objects a run put into a bucket home (checksums checked)")
-    .argument("[run]", "run id or a unique part of it (default: the latest run)")
+    .argument("[run]", "run id, a unique part of it, or a run name (default: the latest run)")
     .option("--to <dir>", "where to put them (default .offload/runs/<id>/artifacts)")
     .option("--json", "print what was pulled as JSON")
     .action(async (run: string | undefined, flags: PullFlags) => {
@@ -276,7 +290,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
   program
     .command("report")
     .summary("summarize runs' metrics with curves, or write a self-contained HTML report (--html)")
-    .argument("[runs...]", "run ids or unique parts of them (default: the latest run)")
+    .argument("[runs...]", "run ids, unique parts of them, or run names (default: the latest run)")
     .option("--html [file]", "write an HTML report (default .offload/runs/<id>/report.html)")
     .option("--json", "print the summaries as JSON")
     .action(async (runs: string[], flags: ReportFlags) => {

@@ -29,6 +29,8 @@ export const runRecordSchema = z.looseObject({
   version: z.literal(1),
   id: z.string().regex(RUN_ID_PATTERN, { error: "not a run id" }),
   command: z.array(z.string()),
+  name: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
   target: z.looseObject({
     label: z.string(),
     kind: z.enum(["ssh", "local"]),

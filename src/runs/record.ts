@@ -21,6 +21,10 @@ export interface RunRecord {
   id: string;
   /** The command as typed after `--`. */
   command: string[];
+  /** `run --name`: usable wherever a run id is (the latest run of that name). */
+  name?: string;
+  /** `run --tag k=v`. */
+  tags?: Record<string, string>;
   target: {
     label: string;
     kind: "ssh" | "local";

@@ -41,7 +41,7 @@ export interface RunStore {
   list(): Promise<RunRecord[]>;
   /** Every run folder: the records that read well, and those whose run.json is damaged. */
   survey(): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }>;
-  /** Resolves a user's id: a full id, a unique prefix, or undefined for the latest run. */
+  /** Resolves a user's id: a full id, a unique prefix, a run's name (its latest run), or undefined for the latest run. */
   resolveId(partial: string | undefined): Promise<string>;
   /**
    * Opens the run's local output.log for appending; writes are synchronous so bytes stay in order.
@@ -209,13 +209,18 @@ export function openRunStore(projectDir: string): RunStore {
       }
       const matches = ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
       if (matches.length === 1 && matches[0]) return matches[0];
+      // Ids win; a name that matches no id is the latest run of that name (ids sort by start time).
+      if (matches.length === 0) {
+        const named = (await survey()).records.filter((r) => r.name === partial).at(-1);
+        if (named !== undefined) return named.id;
+      }
       throw new OffloadError(
         "E_RUN_NOT_FOUND",
         matches.length === 0
           ? `No run matches \`${partial}\`.`
           : `\`${partial}\` matches ${matches.length} runs.`,
         {
-          hint: "`offload ps` lists the runs with their ids; give more of the id.",
+          hint: "`offload ps` lists the runs with their ids and names; give more of the id, or a run's name.",
         },
       );
     },

@@ -58,6 +58,9 @@ export interface RunRequest {
   projectDir: string;
   target: Omit<RunRecord["target"], "remoteDir">;
   command: string[];
+  /** `run --name` and `--tag`, recorded as given. */
+  name?: string;
+  tags?: Record<string, string>;
   settings: RunSettings;
   report: Reporter;
   /** Folder of the project the command runs in, relative and `/`-separated ("" or absent: the root). */
@@ -179,6 +182,9 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     logBytes: 0,
   };
   if (request.workdir) record.workdir = request.workdir;
+  if (request.name !== undefined) record.name = request.name;
+  if (request.tags !== undefined && Object.keys(request.tags).length > 0)
+    record.tags = request.tags;
   if (facts) record.host = facts;
   // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
   // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)

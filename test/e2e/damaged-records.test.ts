@@ -40,7 +40,7 @@ describe("damaged run records", () => {
     const ps = await offload(project, ["ps"]);
     expect(ps.code, ps.stderr).toBe(0);
     expect(ps.stdout).toContain(goodId);
-    expect(ps.stdout).toMatch(/succeeded\s+0\s+\S+\s+echo fine/);
+    expect(ps.stdout).toMatch(/succeeded\s+0\s+\S+\s+-\s+echo fine/);
     expect(ps.stderr).toMatch(/20200101-000000-bad1\s+damaged\s+run\.json is not valid JSON/);
     expect(ps.stderr).toMatch(/20200101-000000-bad2\s+damaged\s+run\.json is not a run record/);
     expect(ps.stderr).toMatch(/20200101-000000-bad3\s+damaged\s+run\.json names run/);

@@ -179,7 +179,7 @@ describe("offload run --host local", () => {
     project = await makeProject();
     await offload(project, ["run", "--host", "local", "--", "echo", "first run"]);
     const ps = await offload(project, ["ps"]);
-    expect(ps.stdout).toMatch(/succeeded\s+0\s+\S+\s+echo first run/);
+    expect(ps.stdout).toMatch(/succeeded\s+0\s+\S+\s+-\s+echo first run/);
     const logs = await offload(project, ["logs"]);
     expect(logs.stdout).toBe("first run\n");
   });

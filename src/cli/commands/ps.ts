@@ -33,6 +33,11 @@ export function escapeControl(text: string): string {
   });
 }
 
+function formatTags(tags: RunRecord["tags"]): string {
+  const pairs = Object.entries(tags ?? {}).map(([k, v]) => `${k}=${v}`);
+  return pairs.length === 0 ? "-" : pairs.join(",");
+}
+
 /** Rows of `offload ps`, newest last, like a log. */
 export function formatRunTable(
   records: readonly RunRecord[],
@@ -41,14 +46,16 @@ export function formatRunTable(
   const rows = records.map((r) =>
     [
       r.id,
+      r.name ?? "-",
       r.target.label,
       unknown.has(r.id) ? "unknown" : r.status,
       r.exitCode === null ? "-" : String(r.exitCode),
       duration(r),
+      formatTags(r.tags),
       r.command.join(" "),
     ].map(escapeControl),
   );
-  const header = ["RUN", "TARGET", "STATUS", "EXIT", "TIME", "COMMAND"];
+  const header = ["RUN", "NAME", "TARGET", "STATUS", "EXIT", "TIME", "TAGS", "COMMAND"];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
   );

@@ -7,6 +7,7 @@ import { createStore, createTransport, toRunSettings } from "../../create.js";
 import { resolveSecrets } from "../../env/secrets.js";
 import { EXIT_CODES, isOffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
+import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
 import { attachRun } from "../../session/attach.js";
 import { runJob } from "../../session/run.js";
@@ -22,6 +23,8 @@ export interface RunFlags {
   quiet?: boolean;
   force?: boolean;
   wait?: boolean;
+  name?: string;
+  tag?: string[];
 }
 
 /** The reporter for these flags; `close` clears a status line before anything else is printed. */
@@ -77,6 +80,8 @@ export async function runCommand(
           : {}),
       },
       command,
+      ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
+      tags: parseRunTags(flags.tag ?? []),
       workdir: subfolderOf(projectDir),
       settings: toRunSettings(settings, {
         secrets: resolveSecrets(flags.secret ?? [], process.env, (path) =>
