@@ -230,9 +230,11 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
   ).action(async (flags: TargetFlags) => {
     const loaded = await load(flags);
     const described = describeSettings(await resolveSettings(loaded));
-    out.stdout.write(
-      flags.json ? `${JSON.stringify(described)}\n` : `${formatDescribed(described)}\n`,
-    );
+    if (flags.json) out.stdout.write(`${JSON.stringify(described)}\n`);
+    else {
+      const { formatDescribed } = await import("./commands/config.js");
+      out.stdout.write(`${formatDescribed(described)}\n`);
+    }
   });
 
   program
@@ -350,10 +352,6 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
   addMachineCommands(program, out, setCode);
 
   return program;
-}
-
-function formatDescribed(described: unknown): string {
-  return JSON.stringify(described, null, 2);
 }
 
 /**

@@ -61,17 +61,18 @@ export function describeSettings(
   for (const key of ["upload", "download", "ignore", "startup", "shutdown"] as const)
     out[key] = list(key);
   out.sync = { tool: at("sync.tool", s.sync.tool) };
+  // The values SshTransport uses when nothing sets them (transport/ssh.ts), shown rather than null.
   out.ssh = {
     config_file: at("ssh.config_file", s.ssh.configFile),
-    connect_timeout: at("ssh.connect_timeout", s.ssh.connectTimeout),
-    keepalive: at("ssh.keepalive", s.ssh.keepalive),
+    connect_timeout: at("ssh.connect_timeout", s.ssh.connectTimeout ?? 10),
+    keepalive: at("ssh.keepalive", s.ssh.keepalive ?? 5),
   };
   out.reconnect = { timeout: at("reconnect.timeout", s.reconnect.timeout) };
   out.stop = { grace: at("stop.grace", s.stop.grace) };
   out.python = {
     requirements: at("python.requirements", s.python.requirements),
     interpreter: at("python.interpreter", s.python.interpreter),
-    system_site_packages: at("python.system_site_packages", s.python.systemSitePackages),
+    system_site_packages: at("python.system_site_packages", s.python.systemSitePackages ?? false),
   };
   out.gpus = at("gpus", s.gpus);
   out.forward = at("forward", s.forward);
