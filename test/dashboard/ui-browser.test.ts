@@ -98,8 +98,10 @@ const epochsIn = (text: string) =>
   [...text.matchAll(/^Epoch ([0-9]+)\/[0-9]+ /gm)].map((m) => Number(m[1]));
 const consecutive = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
 
-describeWithHosts(2, "offload ui", (bed) => {
-  const host = bed.hosts.at(-1) ?? "offload-h1";
+describeWithHosts(4, "offload ui", (bed) => {
+  // h2 is a calm host (no test faults it); h4 takes faults (the test bed's own, unreachable.test.ts):
+  // the outage below is one more there, and nothing else here may run on it.
+  const host = bed.hosts[1] ?? "offload-h2";
   const offload = (p: TempProject, args: string[]) =>
     runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
       cwd: p.dir,
@@ -320,7 +322,7 @@ describeWithHosts(2, "offload ui", (bed) => {
   it.skipIf(!hasChromium)(
     "keeps a live run's page going across a host outage longer than reconnect.timeout",
     async () => {
-      const other = bed.hosts.at(-2) ?? "offload-h1";
+      const other = bed.hosts[3] ?? "offload-h4";
       const p = await makeProject("quickstart");
       cleanups.push(() => p.remove());
       await p.write("offload.yaml", "download: [outputs/**]\nreconnect:\n  timeout: 2\n");
