@@ -95,7 +95,7 @@ export const DASHBOARD_SCRIPT = `(function () {
     main.appendChild(el("div", {}, [filter, document.createTextNode(" "), compare]));
     main.appendChild(table);
     var columns = [
-      ["", null], ["run", "id"], ["status", "status"], ["target", "target"], ["time", "durationMs"],
+      ["", null], ["run", "id"], ["name", "name"], ["tags", "tags"], ["status", "status"], ["target", "target"], ["time", "durationMs"],
       ["main metric (best)", "mainBest"], ["started", "startedAt"], ["command", "command"]
     ];
     var sort = { key: "startedAt", down: true };
@@ -104,7 +104,7 @@ export const DASHBOARD_SCRIPT = `(function () {
     function render() {
       var words = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
       var shown = rows.filter(function (r) {
-        var text = [r.id, r.status, r.target, r.command].join(" ").toLowerCase();
+        var text = [r.id, r.name || "", r.tags.join(" "), r.status, r.target, r.command].join(" ").toLowerCase();
         return words.every(function (w) { return text.indexOf(w) >= 0; });
       });
       shown.sort(function (a, b) {
@@ -129,7 +129,8 @@ export const DASHBOARD_SCRIPT = `(function () {
         var link = el("a", { href: "/runs/" + encodeURIComponent(r.id), text: r.id });
         var metric = r.main ? r.main.name + " " + num(r.main.best) : "-";
         var tr = el("tr", { "data-run": r.id, "data-status": r.status }, [
-          el("td", {}, [box]), el("td", { className: "mono" }, [link]), el("td", {}, [statusCell(r.status)]),
+          el("td", {}, [box]), el("td", { className: "mono" }, [link]), el("td", { text: r.name || "" }),
+          el("td", { className: "tags", text: r.tags.join(" ") }), el("td", {}, [statusCell(r.status)]),
           el("td", { text: r.target }), el("td", { text: duration(r.durationMs) }), el("td", { text: metric }),
           el("td", { text: r.startedAt.replace("T", " ").slice(0, 19) }), el("td", { className: "cmd", text: r.command })
         ]);
@@ -141,6 +142,7 @@ export const DASHBOARD_SCRIPT = `(function () {
     }
     function sortValue(r, key) {
       if (key === "mainBest") return r.main && r.main.best !== null ? r.main.best : -Infinity;
+      if (key === "tags") return r.tags.join(" ");
       var v = r[key];
       return v === null || v === undefined ? "" : v;
     }

@@ -31,6 +31,9 @@ export interface DashboardContext {
 
 export interface RunRow {
   id: string;
+  name?: string;
+  /** `key=value` a tag. */
+  tags: string[];
   status: string;
   /** Why the status could not be asked, when the host did not answer. */
   unknown?: string;
@@ -138,6 +141,8 @@ export function createRunsView(context: DashboardContext): RunsView {
           const main = pickMain(await summary(record));
           return {
             id: record.id,
+            ...(record.name === undefined ? {} : { name: record.name }),
+            tags: Object.entries(record.tags ?? {}).map(([key, value]) => `${key}=${value}`),
             status: reason === undefined ? record.status : "unknown",
             ...(reason === undefined ? {} : { unknown: reason }),
             exitCode: record.exitCode,

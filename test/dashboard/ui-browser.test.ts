@@ -116,6 +116,10 @@ describeWithHosts(4, "offload ui", (bed) => {
         "run",
         "--host",
         host,
+        "--name",
+        "baseline",
+        "--tag",
+        "lr=0.3",
         "--",
         "python3",
         "train.py",
@@ -193,6 +197,10 @@ describeWithHosts(4, "offload ui", (bed) => {
       await page.goto(url);
       await page.locator(`tr[data-run="${doneId}"][data-status="succeeded"]`).waitFor();
       await page.locator(`tr[data-run="${liveId}"][data-status="running"]`).waitFor();
+      const named = page.locator(`tr[data-run="${doneId}"] td`);
+      expect((await named.allTextContents()).slice(2, 4)).toEqual(["baseline", "lr=0.3"]);
+      await page.fill("#filter", "lr=0.3");
+      await page.locator(`tr[data-run="${liveId}"]`).waitFor({ state: "detached" });
       await page.fill("#filter", "--seed");
       await page.locator(`tr[data-run="${doneId}"]`).waitFor({ state: "detached" });
       await page.fill("#filter", "");
