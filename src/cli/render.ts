@@ -29,13 +29,18 @@ export function bytes(n: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** `1 file`, `3 files`: a count with its noun, never "1 files". */
+export function countOf(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}
+
 /** The line a person sees for an event, or undefined for events shown otherwise (output) or not at all. */
 export function describeEvent(event: RunEvent): string | undefined {
   switch (event.type) {
     case "connected":
       return `connected to ${event.target} (${seconds(event.ms)})`;
     case "synced":
-      return `synced ${event.scanned} files with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)}${event.removed > 0 ? `, ${event.removed} deleted here removed there` : ""} (${seconds(event.ms)})`;
+      return `synced ${countOf(event.scanned, "file")} with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)}${event.removed > 0 ? `, ${event.removed} deleted here removed there` : ""} (${seconds(event.ms)})`;
     case "env":
       if (event.phase === "checking") return `python env ${event.key}: checking`;
       return `python env ${event.phase === "reused" ? "reused" : "built"}: ${event.dir}${event.ms === undefined ? "" : ` (${seconds(event.ms)})`}`;
@@ -46,7 +51,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case "reconnected":
       return `reconnected; resuming the log from byte ${event.offset}`;
     case "downloaded":
-      return `downloaded ${event.files} file${event.files === 1 ? "" : "s"}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""}${event.skipped.length > 0 ? `; symlinks not followed: ${event.skipped.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
+      return `downloaded ${countOf(event.files, "file")}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""}${event.skipped.length > 0 ? `; symlinks not followed: ${event.skipped.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
     case "notice":
       return event.message;
     case "finished":

@@ -95,5 +95,6 @@ export async function load(flags: TargetFlags) {
     env: process.env,
     homeDir: homedir(),
   });
+  for (const warning of loaded.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   return { projectDir, ...loaded };
 }

@@ -12,6 +12,7 @@ import {
   type SettingsLayer,
   type Source,
 } from "./settings.js";
+import { suggestKey } from "./suggest.js";
 
 export interface MergeInput {
   projectDir: string;
@@ -91,6 +92,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     hostRank = layers.indexOf(target);
   }
   settings.host = parseHost(settings.hostLabel);
+  const mistyped = target === undefined ? suggestTarget(hostText, base) : undefined;
 
   for (const [rank, layer] of layers.entries()) {
     const data = layer.data;
@@ -133,5 +135,19 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
   } else if (remoteDirRank < 0) {
     settings.remoteDir = defaultRemoteDir(settings.name, input.projectDir);
   }
-  return { settings, sources };
+  return mistyped === undefined
+    ? { settings, sources }
+    : { settings, sources, warnings: [mistyped] };
+}
+
+/**
+ * A bare host name one typo away from a target in offload.yaml is most likely that target mistyped. It
+ * may still be a real ssh alias, so this is a warning, said before the connection (which then fails).
+ */
+function suggestTarget(hostText: string, layers: readonly SettingsLayer[]): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(hostText) || hostText === "local") return undefined;
+  const names = [...new Set(layers.flatMap((layer) => Object.keys(layer.data.targets ?? {})))];
+  const guess = suggestKey(hostText, names);
+  if (guess === undefined || guess === hostText) return undefined;
+  return `\`${hostText}\` is not a target in offload.yaml; did you mean \`${guess}\`? Using \`${hostText}\` as an ssh host.`;
 }

@@ -59,6 +59,8 @@ export interface LoadedSettings {
    * `env.FOO`, `upload[0]` (index into the merged list), `ssh.config_file`, `target`…
    */
   sources: Record<string, Source>;
+  /** What the user should hear before anything connects: e.g. a host that looks like a mistyped target. */
+  warnings?: string[];
 }
 
 export const DEFAULT_RECONNECT_TIMEOUT_SECONDS = 300;

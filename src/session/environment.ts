@@ -1,5 +1,6 @@
 // The environment phase of a run: the cached Python env (built once per requirements hash and reused,
 // its build output streamed like the log) and the GPU pick.
+import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -53,6 +54,30 @@ function keepTail(limit: number) {
       return tail;
     },
   };
+}
+
+/**
+ * Refuses a `python.requirements` that is not a file in the project before anything connects: found
+ * only after the sync, a typo cost a whole round trip and an upload.
+ */
+export function checkRequirementsFile(projectDir: string, python: PythonSettings): void {
+  if (python.requirements === undefined) return;
+  checkRequirementPath(python.requirements);
+  const path = join(projectDir, python.requirements);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    // missing: said below
+  }
+  if (isFile) return;
+  throw new OffloadError(
+    "E_CONFIG_VALUE",
+    `python.requirements: ${python.requirements} is not a file in the project (${path}).`,
+    {
+      hint: "Create it, or set `python.requirements` in offload.yaml to the requirements file's path relative to the project root.",
+    },
+  );
 }
 
 export async function prepareEnvironment(

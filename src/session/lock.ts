@@ -8,13 +8,31 @@ import {
 } from "../remote/lock.js";
 import type { Transport } from "../transport/types.js";
 
-/** `<run id> <epoch seconds>` as read from the lock, for people. */
-export function describeHolder(holder: string): string {
+/** `<run id> <epoch seconds>` as read from the lock, for people: local time and how long ago. */
+export function describeHolder(holder: string, now: number = Date.now()): string {
   const [id = "unknown", epoch] = holder.split(" ");
   const seconds = Number(epoch);
   return Number.isFinite(seconds) && seconds > 0
-    ? `run ${id} (since ${new Date(seconds * 1000).toISOString()})`
+    ? `run ${id} (since ${formatLocalTime(seconds * 1000)}, ${formatAgo(now - seconds * 1000)})`
     : `run ${id}`;
+}
+
+/** `2026-12-01 18:32:10` in this machine's time zone: what a person compares with their clock. */
+export function formatLocalTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** `40 s ago`, `12 min ago`, `3 h 5 min ago`, `2 days ago`. */
+export function formatAgo(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s ago`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min ago`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${min % 60} min ago`;
+  return `${Math.floor(h / 24)} days ago`;
 }
 
 /** E_LOCKED; `lost`: this run held the lock and lost it between its sync and its launch. */

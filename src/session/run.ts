@@ -18,7 +18,12 @@ import { manifestPath } from "../sync/mirror.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
 import { completeRun, type RunControls } from "./complete.js";
-import { chooseGpus, type PythonSettings, prepareEnvironment } from "./environment.js";
+import {
+  checkRequirementsFile,
+  chooseGpus,
+  type PythonSettings,
+  prepareEnvironment,
+} from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
 import { launchJob } from "./launch.js";
 import { keepLock, releaseLock } from "./lock.js";
@@ -80,6 +85,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     patterns: settings.progressPatterns ?? [],
   });
   planDownloads(settings.download); // refuse bad rules before anything moves
+  checkRequirementsFile(request.projectDir, settings.python);
 
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
   // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).

@@ -3,7 +3,7 @@ import { relative } from "node:path";
 import { OffloadError } from "../../errors.js";
 import type { RunStore } from "../../runs/store.js";
 import { pullResults } from "../../storage/pull.js";
-import type { Output } from "../render.js";
+import { countOf, type Output } from "../render.js";
 
 export interface PullFlags {
   to?: string;
@@ -33,7 +33,7 @@ export async function pullCommand(
   const bytes = fetched.reduce((sum, p) => sum + p.size, 0);
   const where = relative(process.cwd(), toDir) || ".";
   out.stdout.write(
-    `Pulled ${fetched.length} of ${pulled.length} objects (${bytes} bytes) of run ${id} into ${where}; ${pulled.length - fetched.length} already there.\n`,
+    `Pulled ${fetched.length} of ${countOf(pulled.length, "object")} (${countOf(bytes, "byte")}) of run ${id} into ${where}; ${pulled.length - fetched.length} already there.\n`,
   );
   return 0;
 }
