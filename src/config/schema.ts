@@ -2,7 +2,7 @@
 
 import * as z from "zod";
 import { isOffloadError } from "../errors.js";
-import { isForwardSpec } from "./forward-spec.js";
+import { isValidForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
 import { checkTransferString } from "./transfer-entries.js";
 
@@ -158,7 +158,7 @@ const targetShape = {
       z
         .union([z.number(), z.string()], { error: "expected a port, or PORT:LOCAL" })
         .transform(String)
-        .refine(isForwardSpec, {
+        .refine(isValidForwardSpec, {
           error: "expected a port, or PORT:LOCAL (e.g. 6006 or 8080:18080)",
         }),
       { error: "expected a list of ports" },
