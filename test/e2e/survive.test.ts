@@ -219,7 +219,7 @@ describeWithHosts(
       } finally {
         await undropHost(faulty);
       }
-      expect(result.code).toBe(201);
+      expect(result.code, result.stderr).toBe(201);
       expect(result.stderr).toContain("E_DISCONNECTED");
       expect(result.stderr).toMatch(/offload attach \S+/);
       const [id = ""] = await project.runIds();
