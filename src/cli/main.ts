@@ -26,6 +26,7 @@ import {
   stopCommand,
 } from "./commands/run.js";
 import { reportFailure } from "./errors.js";
+import { addExamples } from "./help.js";
 import { settleWrites, watchOutputClosed } from "./pipes.js";
 import type { Output } from "./render.js";
 import { load, loadForRun, requireHost, type TargetFlags } from "./settings.js";
@@ -350,6 +351,26 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
     );
 
   addMachineCommands(program, out, setCode);
+
+  program
+    .command("completion")
+    .summary("print a shell completion script: commands, flags, run ids and target names")
+    .argument("<shell>", "bash, zsh or fish")
+    .action(async (shell: string) => {
+      const { completionScript } = await import("./commands/completion.js");
+      out.stdout.write(completionScript(program, shell));
+    });
+
+  program
+    .command("__complete", { hidden: true })
+    .argument("<kind>", "runs or targets")
+    .action(async (kind: string) => {
+      const { completeValues } = await import("./commands/completion.js");
+      const values = await completeValues(kind);
+      out.stdout.write(values.map((v) => `${v}\n`).join(""));
+    });
+
+  addExamples(program);
 
   return program;
 }
