@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type MetricPoint, parseMetricsJsonl } from "../report/metrics.js";
-import { type RunSummary, runDuration, summarizeRun } from "../report/summary.js";
+import { pickMainMetric, type RunSummary, runDuration, summarizeRun } from "../report/summary.js";
 import type { RunRecord } from "../runs/record.js";
 import type { DamagedRun, RunStore } from "../runs/store.js";
 import type { ShowLogRequest } from "../session/logs.js";
@@ -54,7 +54,7 @@ export function isLive(record: Pick<RunRecord, "status">): boolean {
 
 /** The metric a list shows: a validation one where there is one, else the first the run printed. */
 function pickMain(summary: RunSummary): RunRow["main"] {
-  const metric = summary.metrics.find((m) => /val/i.test(m.name)) ?? summary.metrics[0];
+  const metric = pickMainMetric(summary.metrics);
   if (metric === undefined) return undefined;
   const finite = (n: number) => (Number.isFinite(n) ? n : null);
   return {

@@ -55,6 +55,11 @@ export function summarizeSeries(series: MetricSeries): MetricSummary {
   };
 }
 
+/** The metric a run is judged by: a validation one where there is one, else the first it printed. */
+export function pickMainMetric(metrics: readonly MetricSummary[]): MetricSummary | undefined {
+  return metrics.find((m) => /val/i.test(m.name)) ?? metrics[0];
+}
+
 /** The job's time by the host's stamps; older records fall back to offload's own timings. */
 export function runDuration(record: RunRecord): number | null {
   const job = jobDurationMs(record);

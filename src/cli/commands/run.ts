@@ -14,6 +14,7 @@ import { runJob } from "../../session/run.js";
 import { stopRemoteRun } from "../../session/stop.js";
 import { captureInterrupts } from "../interrupts.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
+import { describeRunEnd } from "./run-end.js";
 import { forwardOnLaunch } from "./run-forwards.js";
 
 export interface RunFlags {
@@ -63,10 +64,12 @@ export async function runCommand(
     flags.wait === false ? [] : settings.forward,
     reporter.report,
   );
+  const store = createStore(projectDir);
+  let endLine: string | undefined;
   try {
     const record = await runJob({
       transport,
-      store: createStore(projectDir),
+      store,
       projectDir,
       target: {
         label: settings.hostLabel,
@@ -100,11 +103,13 @@ export async function runCommand(
         `follow it with \`offload attach ${record.id}\`, stop it with \`offload stop ${record.id}\`\n`,
       );
     }
+    if (flags.wait !== false && !flags.json) endLine = await describeRunEnd(store, record);
     return exitCodeOf(record);
   } finally {
     await forwards.close();
     reporter.close();
     interrupts.release();
+    if (endLine !== undefined) out.stderr.write(`${endLine}\n`);
   }
 }
 
@@ -118,11 +123,13 @@ export async function attachCommand(
   // Watching only: Ctrl+C leaves the run going (`offload stop` stops it).
   const interrupts = captureInterrupts("leave", out.closed);
   const reporter = reporterFor(flags, out);
+  const store = createStore(projectDir);
+  let endLine: string | undefined;
   try {
     const run = toRunSettings(settings);
     const record = await attachRun({
       transport: createTransport(settings),
-      store: createStore(projectDir),
+      store,
       projectDir,
       runId,
       report: reporter.report,
@@ -131,10 +138,12 @@ export async function attachCommand(
       controls: interrupts.controls,
       progressPatterns: settings.progress.patterns,
     });
+    if (!flags.json && record.status !== "running") endLine = await describeRunEnd(store, record);
     return exitCodeOf(record);
   } finally {
     reporter.close();
     interrupts.release();
+    if (endLine !== undefined) out.stderr.write(`${endLine}\n`);
   }
 }
 
