@@ -13,6 +13,7 @@ import { pruneEnvs } from "../session/env-prune.js";
 import { formatCheck } from "./commands/check.js";
 import { formatPruned } from "./commands/env.js";
 import { type EventsFlags, eventsCommand } from "./commands/events.js";
+import type { InitFlags } from "./commands/init.js";
 import { type LogsFlags, logsCommand } from "./commands/logs.js";
 import { addMachineCommands } from "./commands/machines.js";
 import { listRuns } from "./commands/ps.js";
@@ -237,6 +238,21 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       out.stdout.write(`${formatDescribed(described)}\n`);
     }
   });
+
+  program
+    .command("init")
+    .summary("write a commented offload.yaml for this project (asks for the host on a terminal)")
+    .option(
+      "--host <host>",
+      "the host to write into it: [user@]host[:port][/path], an alias, or local",
+    )
+    .option("--remote-dir <dir>", "the remote working directory to write into it")
+    .option("--requirements <file>", "a requirements file for the cached Python env")
+    .option("--force", "replace an existing offload.yaml")
+    .action(async (flags: InitFlags) => {
+      const { initCommand } = await import("./commands/init.js");
+      setCode(await initCommand(process.cwd(), flags, out));
+    });
 
   program
     .command("schema")
