@@ -1,10 +1,14 @@
 // `offload init`: the offload.yaml it writes loads through the real config loader.
+import { spawn, spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/load.js";
 import { runCli } from "../support/cli.js";
-import { makeProject, type TempProject } from "../support/project.js";
+import { makeProject, REPO, type TempProject } from "../support/project.js";
+
+// util-linux `script` gives the CLI a real terminal (a pty): the only way to see the question asked.
+const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -68,5 +72,29 @@ describe("offload init", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("needs a host");
     await expect(readFile(join(project.dir, "offload.yaml"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it.skipIf(!HAS_SCRIPT)("on a terminal, asks for the host and writes the answer", async () => {
+    project = await makeProject();
+    const cli = join(REPO, "bin/offload.js");
+    const child = spawn("script", ["-qec", `${process.execPath} ${cli} init`, "/dev/null"], {
+      cwd: project.dir,
+      env: { ...process.env, HOME: project.home, NO_COLOR: "1" },
+    });
+    let seen = "";
+    let answered = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      // Answer once the question is on the screen, then leave stdin open until the CLI is done.
+      if (!answered && seen.includes("Host to run on")) {
+        answered = true;
+        child.stdin.write("me@gpu-box\n");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end();
+    expect(code, seen).toBe(0);
+    const loaded = await loadSettings({ projectDir: project.dir, env: {}, homeDir: project.home });
+    expect(loaded.settings.host).toMatchObject({ kind: "ssh", host: "gpu-box", user: "me" });
   });
 });
