@@ -45,7 +45,12 @@ describe("named and tagged runs", () => {
       "two",
     ]);
     expect(second.code).toBe(0);
-    const [id1, id2] = await project.runIds();
+    // Two runs may start within one second, where ids do not say which came first: startedAt does.
+    const ids = await project.runIds();
+    const records = await Promise.all(ids.map((id) => project?.record(id)));
+    const [id1, id2] = records
+      .sort((a, b) => Date.parse(a?.startedAt ?? "") - Date.parse(b?.startedAt ?? ""))
+      .map((r) => r?.id);
     if (!id1 || !id2) throw new Error("two runs expected");
     expect(await project.record(id1)).toMatchObject({
       name: "baseline",
@@ -55,7 +60,8 @@ describe("named and tagged runs", () => {
 
     const ps = await offload(project, ["ps", "--offline"]);
     expect(ps.code).toBe(0);
-    const [header, row1] = ps.stdout.split("\n");
+    const [header, ...rows] = ps.stdout.split("\n");
+    const row1 = rows.find((row) => row.startsWith(id1));
     expect(header).toMatch(/^RUN\s+NAME\s+TARGET\s+STATUS\s+EXIT\s+TIME\s+TAGS\s+COMMAND$/);
     expect(row1).toMatch(
       new RegExp(
