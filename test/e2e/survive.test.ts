@@ -211,7 +211,10 @@ describeWithHosts(
           },
         },
       );
-      for (let i = 0; i < 100 && !seen.includes("line 000010"); i++) await sleep(100);
+      // Under load (CI, 2 cores) prepare + sync + launch can take over 10 s: a drop before the launch
+      // is a different case (E_HOST_UNREACHABLE, nothing started), so wait for the job's output.
+      for (let i = 0; i < 600 && !seen.includes("line 000010"); i++) await sleep(100);
+      expect(seen, "the job's output never arrived before the drop").toContain("line 000010");
       await dropHost(faulty);
       let result: Awaited<typeof running>;
       try {
@@ -318,7 +321,8 @@ describeWithHosts(
           seen += text;
         },
       });
-      for (let i = 0; i < 100 && !seen.includes("line 000020"); i++) await sleep(100);
+      for (let i = 0; i < 600 && !seen.includes("line 000020"); i++) await sleep(100);
+      expect(seen, "the job's output never arrived").toContain("line 000020");
       // One follower at a time: a second would append the same bytes to the log again.
       const meanwhile = await offload(project, ["attach", id]);
       expect(meanwhile.code).toBe(202);
