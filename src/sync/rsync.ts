@@ -6,6 +6,12 @@ export interface TransferStats {
   bytes: number;
 }
 
+/**
+ * rsync's quick check compares whole seconds by default: a same-size edit within the second of the last
+ * sync (a quick fix, then the run again) would be skipped. -1 compares nanoseconds (receiver >= 3.1.3).
+ */
+const EXACT_TIMES = "--modify-window=-1";
+
 /** Copies the NUL-separated relative paths given on stdin from `source` to `dest` (both directories). */
 export function buildRsyncFilesArgv(
   shell: RemoteShell,
@@ -13,7 +19,7 @@ export function buildRsyncFilesArgv(
   dest: string,
   options: { links?: boolean } = {},
 ): string[] {
-  const argv = ["rsync", "-a", "-s", "--stats", "--files-from=-", "--from0"];
+  const argv = ["rsync", "-a", "-s", EXACT_TIMES, "--stats", "--files-from=-", "--from0"];
   // Downloads take no symlink at all (`--no-links`): one that arrived could name a file on this machine.
   if (options.links === false) argv.push("--no-links");
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
@@ -27,6 +33,7 @@ export function buildRsyncTreeArgv(shell: RemoteShell, source: string, dest: str
     "rsync",
     "-a",
     "-s",
+    EXACT_TIMES,
     "--stats",
     "--no-devices",
     "--no-specials",
@@ -45,7 +52,7 @@ export function buildRsyncOneArgv(
   dest: string,
   options: { links?: boolean } = {},
 ): string[] {
-  const argv = ["rsync", "-a", "-s", "--stats"];
+  const argv = ["rsync", "-a", "-s", EXACT_TIMES, "--stats"];
   if (options.links === false) argv.push("--no-links");
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
   argv.push(source, dest);

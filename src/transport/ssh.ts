@@ -146,7 +146,9 @@ export class SshTransport implements Transport {
         "-N",
         this.#options.host,
       ],
-      { timeoutMs: this.#connectTimeout() * 1000, ...(signal ? { signal } : {}) },
+      // ConnectTimeout bounds TCP and the banner; this bounds a handshake that stalls after them, with room
+      // for key exchange and auth on a busy machine (2 s of connect_timeout cut them short under CI load).
+      { timeoutMs: (this.#connectTimeout() * 2 + 5) * 1000, ...(signal ? { signal } : {}) },
     );
     if (result.code === 0) return;
     // Killed by the bound above (not by the caller): ConnectTimeout covers only TCP and the banner.
