@@ -7,6 +7,7 @@ import { openForwards } from "../../session/forward.js";
 import { openInBrowser } from "../../transport/browser.js";
 import type { Output } from "../render.js";
 import { load, loadForRun, requireHost } from "../settings.js";
+import { waitForInterrupt } from "../wait-for-interrupt.js";
 
 export interface ForwardFlags {
   host?: string;
@@ -49,15 +50,7 @@ export async function forwardCommand(
     if (flags.open) openInBrowser(`http://127.0.0.1:${f.local}/`);
   }
   out.stderr.write("Ctrl+C ends the forwards.\n");
-  await new Promise<void>((resolve) => {
-    const leave = () => {
-      process.off("SIGINT", leave);
-      process.off("SIGTERM", leave);
-      resolve();
-    };
-    process.on("SIGINT", leave);
-    process.on("SIGTERM", leave);
-  });
+  await waitForInterrupt();
   await forwards.close();
   return 0;
 }

@@ -10,6 +10,7 @@ import type { RunRecord } from "../../runs/record.js";
 import { openInBrowser } from "../../transport/browser.js";
 import type { Output } from "../render.js";
 import { load } from "../settings.js";
+import { waitForInterrupt } from "../wait-for-interrupt.js";
 import { PS_HOST_TIMEOUT_MS } from "./ps.js";
 import { readChartAssets } from "./report.js";
 
@@ -75,15 +76,7 @@ export async function uiCommand(flags: UiFlags, out: Output): Promise<number> {
   out.stdout.write(`offload ui: ${dashboard.url}\n`);
   out.stderr.write("Ctrl+C stops the dashboard; runs go on.\n");
   if (flags.open) openInBrowser(dashboard.url);
-  await new Promise<void>((resolve) => {
-    const leave = () => {
-      process.off("SIGINT", leave);
-      process.off("SIGTERM", leave);
-      resolve();
-    };
-    process.on("SIGINT", leave);
-    process.on("SIGTERM", leave);
-  });
+  await waitForInterrupt();
   await dashboard.close();
   return 0;
 }
