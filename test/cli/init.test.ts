@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/load.js";
-import { runCli } from "../support/cli.js";
+import { runInProject } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
 
 // util-linux `script` gives the CLI a real terminal (a pty): the only way to see the question asked.
@@ -16,9 +16,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 describe("offload init", () => {
   it("writes a commented offload.yaml that the config loader reads as given", async () => {

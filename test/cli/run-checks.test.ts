@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { countOf } from "../../src/cli/render.js";
 import { describeHolder } from "../../src/session/lock.js";
-import { runCli } from "../support/cli.js";
+import { runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -11,9 +11,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 describe("checks before connecting", () => {
   it("refuses a python.requirements file that does not exist, naming the file and the key, before connecting", async () => {

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -11,9 +11,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 function lastLine(text: string): string {
   return text.trimEnd().split("\n").at(-1) ?? "";

@@ -1,6 +1,6 @@
 // `run --name/--tag`: recorded in run.json, shown by ps, and usable wherever a run id is.
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -9,9 +9,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 describe("named and tagged runs", () => {
   it("records name and tags, lists them in ps, and resolves a name to its latest run", async () => {

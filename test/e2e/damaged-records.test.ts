@@ -2,7 +2,7 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { jsonLines, runCli } from "../support/cli.js";
+import { jsonLines, runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -11,9 +11,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 async function plantRecord(p: TempProject, id: string, content: string): Promise<void> {
   const dir = join(p.dir, ".offload/runs", id);

@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultRemoteDir } from "../../src/config/settings.js";
-import { runCli } from "../support/cli.js";
+import { runCli, runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -13,9 +13,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-function offload(p: TempProject, args: string[]) {
-  return runCli(args, { cwd: p.dir, env: { HOME: p.home } });
-}
+const offload = runInProject;
 
 describe("offload run --host local", () => {
   it("trains the quickstart example, streams its log, and brings the outputs home", async () => {

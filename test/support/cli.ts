@@ -60,3 +60,11 @@ export function jsonLines(stdout: string): any[] {
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line));
 }
+
+/** Runs the built CLI in a temp project, with the project's own HOME (no user settings leak in). */
+export function runInProject(
+  project: { dir: string; home: string },
+  args: readonly string[],
+): Promise<CliResult> {
+  return runCli(args, { cwd: project.dir, env: { HOME: project.home } });
+}
