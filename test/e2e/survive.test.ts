@@ -197,7 +197,7 @@ describeWithHosts(
       project = await makeProject();
       await project.write(
         "offload.yaml",
-        "ssh:\n  keepalive: 1\n  connect_timeout: 2\nreconnect:\n  timeout: 4\n",
+        "ssh:\n  keepalive: 1\n  connect_timeout: 5\nreconnect:\n  timeout: 4\n",
       );
       const lines = 200;
       await project.write("count.sh", countingJob(lines, "0.05", 0));
