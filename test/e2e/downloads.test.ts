@@ -191,7 +191,7 @@ describeWithHosts(3, "downloads", (bed) => {
     project = await makeProject();
     await project.write(
       "offload.yaml",
-      `ssh:\n  keepalive: 1\n  connect_timeout: 2\nreconnect:\n  timeout: ${reconnectTimeout}\n`,
+      `ssh:\n  keepalive: 1\n  connect_timeout: 5\nreconnect:\n  timeout: ${reconnectTimeout}\n`,
     );
     const remote = `dl-${name}-${process.pid}-${Date.now()}`;
     await throttleDownloads(faulty, rate);
@@ -222,7 +222,12 @@ describeWithHosts(3, "downloads", (bed) => {
       },
     );
     const seen = (type: string) => events.includes(`"type":"${type}"`);
-    return { running, remote, seen, pid: () => pid, dir: project.dir };
+    /** Waits for the download to start; on failure, says what the run printed instead. */
+    const started = async () => {
+      const ok = await waitFor(() => seen("downloading"), 60_000);
+      expect(ok, `no download started; events so far:\n${events.slice(-3000)}`).toBe(true);
+    };
+    return { running, remote, seen, started, pid: () => pid, dir: project.dir };
   }
 
   async function artifactFiles(p: TempProject, id: string): Promise<string[]> {
@@ -232,7 +237,7 @@ describeWithHosts(3, "downloads", (bed) => {
   it("resumes a download after the host drops off, and brings the whole file home", async () => {
     const big = await startBigDownload("resume", 100, 60);
     cleanups.push(() => undropHost(faulty));
-    expect(await waitFor(() => big.seen("downloading"), 60_000)).toBe(true);
+    await big.started();
     await sleep(1500);
     await dropHost(faulty);
     const noticed = await waitFor(() => big.seen("reconnecting"), 30_000);
@@ -255,7 +260,7 @@ describeWithHosts(3, "downloads", (bed) => {
   it("a download that cannot finish makes the run exit 205 and says so; attach fetches it later", async () => {
     const big = await startBigDownload("giveup", 100, 3);
     cleanups.push(() => undropHost(faulty));
-    expect(await waitFor(() => big.seen("downloading"), 60_000)).toBe(true);
+    await big.started();
     await sleep(1500);
     await dropHost(faulty);
     const result = await big.running;
@@ -288,7 +293,7 @@ describeWithHosts(3, "downloads", (bed) => {
     // 2 MB/s: the download would take 50 s, far longer than the wait below.
     const big = await startBigDownload("kill", 100, 60, "16mbit");
     const p = project as TempProject;
-    expect(await waitFor(() => big.seen("downloading"), 60_000)).toBe(true);
+    await big.started();
     const [id = ""] = await p.runIds();
     const artifacts = join(p.dir, ".offload/runs", id, "artifacts");
     const temp = () =>
