@@ -5,9 +5,13 @@ export function createRunId(now: Date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   const date = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  const suffix = [...randomBytes(4)].map((byte) => alphabet[byte % alphabet.length]).join("");
-  return `${date}-${time}-${suffix}`;
+  // The suffix starts with the milliseconds in base 36 (two characters, "00" to "rr"), so runs
+  // started within one second still sort by start: "the latest run" is the one started last. Two
+  // random characters follow. Digits sort before letters in ASCII, as base 36 needs.
+  const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const millis = now.getUTCMilliseconds().toString(36).padStart(2, "0");
+  const random = [...randomBytes(2)].map((byte) => alphabet[byte % alphabet.length]).join("");
+  return `${date}-${time}-${millis}${random}`;
 }
 
 /** What createRunId makes: the only names the store treats as runs, so an id is safe in a path or a shell word. */

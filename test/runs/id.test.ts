@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { createRunId, isRunId } from "../../src/runs/id.js";
+
+describe("run ids", () => {
+  it("sort by start time within one second, so the latest run is the one started last", () => {
+    const base = Date.parse("2026-12-01T10:00:00.000Z");
+    const ids = [0, 1, 9, 10, 35, 36, 500, 998, 999].map((ms) => createRunId(new Date(base + ms)));
+    for (const id of ids) expect(isRunId(id), id).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    expect(createRunId(new Date(base + 1000)) > (ids.at(-1) ?? "")).toBe(true);
+  });
+
+  it("differ for runs started in the same millisecond", () => {
+    const now = new Date("2026-12-01T10:00:00.123Z");
+    const ids = new Set(Array.from({ length: 20 }, () => createRunId(now)));
+    expect(ids.size).toBeGreaterThan(1);
+  });
+});
