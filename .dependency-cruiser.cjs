@@ -67,7 +67,7 @@ module.exports = {
       name: "pure-modules",
       comment: "Script builders and log parsers take data and return data: no fs, process or network.",
       severity: "error",
-      from: { path: "^src/(remote|progress|shell)/" },
+      from: { path: "^src/(remote|progress|shell|host|pyenv)/" },
       to: {
         path: "^(node:)?(fs|fs/promises|child_process|net|http|https|dgram)$",
         dependencyTypes: ["core"],

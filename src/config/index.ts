@@ -1,5 +1,6 @@
-// The public surface of config: host strings, the settings schema, loading, merging, ssh -G, describing.
+// The public surface of config: host strings, the settings schema, loading, merging, describing.
 
+export type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 export { type DescribedValue, describeSettings, formatSource } from "./describe.js";
 export { formatHost, HOST_GRAMMAR, type HostTarget, parseHost } from "./host.js";
 export { type ConfigProblem, formatKeyPath } from "./issues.js";
@@ -33,6 +34,4 @@ export {
   type SettingsLayer,
   type Source,
 } from "./settings.js";
-export { parseSshG, type SshResolved } from "./ssh-g.js";
 export { suggestKey } from "./suggest.js";
-export type { DownloadEntry, UploadEntry } from "./transfer-entries.js";

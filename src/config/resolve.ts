@@ -1,7 +1,8 @@
 // Completes loaded settings with what `ssh -G` says about the host: the address, user, port and keys in use.
+
+import type { SshResolved } from "../transport/ssh-g.js";
 import { resolveSsh } from "../transport/ssh-resolve.js";
 import type { LoadedSettings, Source } from "./settings.js";
-import type { SshResolved } from "./ssh-g.js";
 
 export type Connection =
   | { kind: "local" }

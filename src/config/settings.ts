@@ -1,9 +1,9 @@
 // The types of effective settings and of where each value came from (provenance).
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
+import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import type { HostTarget } from "./host.js";
 import type { SettingsFile } from "./schema.js";
-import type { DownloadEntry, UploadEntry } from "./transfer-entries.js";
 
 /** Where a value came from. `file` is the file as people read it: `offload.yaml`, `~/.config/offload/config.yaml`. */
 export type Source =

@@ -1,17 +1,6 @@
-// The `upload`/`download` entry forms (glob, `a|b` mapping, `{from, to}` fallbacks) and the `env` forms.
-
-export type UploadEntry =
-  /** A glob relative to the project; files land at the same relative path in the remote dir. */
-  | { kind: "glob"; pattern: string }
-  /** One file or folder; `local` may be absolute or `~/…`, `remote` is relative to the remote dir or absolute. */
-  | { kind: "map"; local: string; remote: string };
-
-export type DownloadEntry =
-  /** A glob relative to the remote dir; files land at the same relative path in the run's folder. */
-  | { kind: "glob"; pattern: string }
-  | { kind: "map"; remote: string; local: string }
-  /** The first remote candidate that exists is fetched to `to` (e.g. best.pt, then last.pt). */
-  | { kind: "fallback"; from: string[]; to: string };
+// The `upload`/`download` entry forms (glob, `a|b` mapping, `{from, to}` fallbacks) and the `env` forms,
+// read from offload.yaml's words into the entries sync transfers.
+import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 
 export type DownloadInput = string | { from: string[]; to: string };
 export type EnvInput = Record<string, string | number | boolean> | string[];

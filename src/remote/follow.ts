@@ -1,8 +1,9 @@
 // Builds the script that streams a run's output.log from a byte offset until the run has ended and the
 // log is drained: the resume cursor that makes reconnects lose and repeat nothing.
+
+import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK, remoteRunDir } from "./layout.js";
-import { quoteShell } from "./quote.js";
 
 /**
  * Streams from `$R/output.log` (R, lp and lst set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with

@@ -1,10 +1,11 @@
 // Builds the scripts that start a run on the far side: the detached launcher, the job, and the one
 // round trip that checks the lock, writes them and starts them (DESIGN.md, "The run protocol").
+
+import { quoteArgv, quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "./layout.js";
 import { buildCheckLockSteps } from "./lock.js";
-import { quoteArgv, quoteShell } from "./quote.js";
 
 export interface LaunchPlan {
   runId: string;

@@ -1,8 +1,9 @@
 // The remote dir's lock (DESIGN.md: "taken before any byte of the remote dir changes"). The prepare round
 // trip takes it, before the sync; the launch round trip only checks that it still holds it; the launcher
 // frees it when the job has ended, a failed start frees it at once.
+
+import { quoteShell } from "../shell/quote.js";
 import { LOCK_FILE, MARK, remoteRunDir } from "./layout.js";
-import { quoteShell } from "./quote.js";
 import { STOP_MARK } from "./stop.js";
 
 /** How often a run that holds the lock but has not launched yet says it is still alive. */

@@ -1,7 +1,8 @@
 // Builds the scripts `offload logs` reads a run's remote log with, without following it: from a byte
 // offset, or its last lines. `logs -f` follows with the follow script itself (src/remote/follow.ts).
+
+import { quoteShell } from "../shell/quote.js";
 import { MARK, remoteRunDir } from "./layout.js";
-import { quoteShell } from "./quote.js";
 
 /** Before the bytes: a run dir that is gone says so on stderr instead of printing nothing. */
 function openRun(remoteDir: string, runId: string): string[] {

@@ -1,10 +1,11 @@
 // Builds the first round trip of a run: create the remote dir, resolve it to an absolute path, and see
 // which tools the host has — one script, because every extra command costs a remote shell start. A run
 // takes the remote dir's lock here too, before its sync changes a byte there.
+
+import { quoteRemotePath } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK } from "./layout.js";
 import { buildTakeLockSteps, type LockRequest } from "./lock.js";
-import { quoteRemotePath } from "./quote.js";
 
 export interface PreparedHost {
   /** The remote dir as an absolute path, `~` resolved. */

@@ -1,9 +1,10 @@
 // Builds the script that asks a host, in one round trip, how each of several runs stands: ended (with
 // its exit status), running (its launcher proven alive), lost (launcher gone without an exit status) or
 // missing (no run dir). `offload ps` uses it to tell the truth about runs nobody followed to the end.
+
+import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { remoteRunDir } from "./layout.js";
-import { quoteShell } from "./quote.js";
 
 export const STATUS_MARK = "offload-status";
 

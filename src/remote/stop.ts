@@ -1,9 +1,10 @@
 // Builds the script that stops a run from anywhere: the whole process group gets TERM, then KILL after a
 // grace period, so nothing of the job is left holding a GPU; a group not proven to be the run's is never
 // signalled (see alive.ts).
+
+import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { remoteRunDir } from "./layout.js";
-import { quoteShell } from "./quote.js";
 
 export const DEFAULT_GRACE_SECONDS = 10;
 

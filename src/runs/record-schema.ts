@@ -23,6 +23,8 @@ const downloadEntry = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("map"), remote: z.string(), local: z.string() }),
   z.object({ kind: z.literal("fallback"), from: z.array(z.string()), to: z.string() }),
 ]);
+/** A download rule as the record keeps it: the same forms as sync's `DownloadEntry`, owned by the record. */
+export type RecordedDownload = z.infer<typeof downloadEntry>;
 
 // Loose objects: fields this version does not know (written by a newer offload) are kept, not dropped.
 export const runRecordSchema = z.looseObject({

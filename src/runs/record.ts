@@ -1,7 +1,7 @@
 // The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
-import type { DownloadEntry } from "../config/transfer-entries.js";
-import type { GpuInfo } from "../env/gpus.js";
-import type { HostFacts } from "../env/probe.js";
+import type { GpuInfo } from "../host/gpus.js";
+import type { HostFacts } from "../host/probe.js";
+import type { RecordedDownload } from "./record-schema.js";
 
 /**
  * `launching`: saved before the launch round trip, `running` once the host confirmed the start; a
@@ -74,7 +74,7 @@ export interface RunRecord {
   gpus?: GpuInfo[];
   remote?: { launcherPid?: number };
   /** The download rules in force, so `attach` and `pull` fetch what `run` would have. */
-  download: DownloadEntry[];
+  download: RecordedDownload[];
   /** Set once someone asked to stop the run (Ctrl+C, `offload stop`). */
   stopRequested?: boolean;
   /** The run whose `run --force` stopped this one and took its remote dir. */

@@ -1,5 +1,5 @@
 // `offload check` as a library call: connect and probe the host in one round trip.
-import { buildProbeScript, type HostFacts, parseProbe } from "../env/probe.js";
+import { buildProbeScript, type HostFacts, parseProbe } from "../host/probe.js";
 import type { Transport } from "../transport/types.js";
 
 export interface CheckResult {

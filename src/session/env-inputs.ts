@@ -2,8 +2,8 @@
 // and every local file it points at (see env/requirements-refs.ts).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { EnvInputFile } from "../env/inputs.js";
-import { findLocalReferences, type LocalReference } from "../env/requirements-refs.js";
+import type { EnvInputFile } from "../pyenv/inputs.js";
+import { findLocalReferences, type LocalReference } from "../pyenv/requirements-refs.js";
 
 /** A project's packaging files: what decides its dependencies (its code is the project's business). */
 const PACKAGE_FILES = ["pyproject.toml", "setup.cfg", "setup.py"];

@@ -1,11 +1,12 @@
 // `offload env prune` as a library call: remove the host's cached Python envs unused for a while.
+
+import { OffloadError } from "../errors.js";
 import {
   buildEnvPruneScript,
   type PrunedEnv,
   type PruneOptions,
   parsePruneOutput,
-} from "../env/index.js";
-import { OffloadError } from "../errors.js";
+} from "../pyenv/index.js";
 import type { Transport } from "../transport/types.js";
 
 export async function pruneEnvs(transport: Transport, options: PruneOptions): Promise<PrunedEnv[]> {

@@ -3,19 +3,17 @@
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import { type GpuInfo, type HostFacts, planGpus } from "../host/index.js";
 import {
   buildActivateLines,
   buildEnvScript,
   checkRequirementPath,
   explainEnvFailure,
-  type GpuInfo,
-  type HostFacts,
   hashEnvInputs,
   parseEnvResult,
-  planGpus,
-} from "../env/index.js";
-import { OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
+} from "../pyenv/index.js";
 import type { Transport } from "../transport/types.js";
 import { collectEnvInputs } from "./env-inputs.js";
 import { elapsed } from "./prepare.js";

@@ -2,7 +2,7 @@
 // same destination, since the probe is the costliest step of a warm run (it starts Python, rsync and
 // nvidia-smi on the host: ~100 ms measured on the test bed, as long as the whole rsync no-op).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { buildProbeScript, type HostFacts, parseProbe } from "../env/probe.js";
+import { buildProbeScript, type HostFacts, parseProbe } from "../host/probe.js";
 import type { Transport } from "../transport/types.js";
 
 /** How long probed facts are reused. OS, CPUs, Python and GPU models do not change within minutes. */

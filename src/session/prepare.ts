@@ -1,9 +1,10 @@
 // The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
-import type { UploadEntry } from "../config/transfer-entries.js";
+
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { LockRequest } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
+import type { UploadEntry } from "../sync/entries.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
 import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync/mirror.js";
 import { scanWorkspace } from "../sync/scan.js";

@@ -1,19 +1,20 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
-import type { DownloadEntry, UploadEntry } from "../config/transfer-entries.js";
+
+import { isOffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import { STDIN_END } from "../remote/layout.js";
 import {
   buildSecretsReceiveLines,
   buildSecretsSourceLines,
   encodeSecretsFile,
-} from "../env/secrets.js";
-import { isOffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
-import { STDIN_END } from "../remote/layout.js";
+} from "../remote/secrets.js";
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
+import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import { manifestPath } from "../sync/mirror.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";

@@ -1,5 +1,5 @@
 // Remote scripts of the bucket transfers (pure): run a Python program from the remote dir, plan on stdin.
-import { quoteRemotePath, quoteShell } from "../remote/quote.js";
+import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { INPUTS_PROGRAM } from "./inputs-program.js";
 import { UPLOAD_PROGRAM } from "./upload-program.js";
 

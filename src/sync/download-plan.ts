@@ -1,8 +1,8 @@
 // Turns download entries into a plan (pure): globs relative to the remote dir, `remote|local` mappings,
 // and fallback lists (first remote candidate that exists wins). Refuses paths that could escape.
 import picomatch from "picomatch";
-import type { DownloadEntry } from "../config/transfer-entries.js";
 import { OffloadError } from "../errors.js";
+import type { DownloadEntry } from "./entries.js";
 import { GLOB_OPTIONS } from "./glob.js";
 
 export interface GlobRule {

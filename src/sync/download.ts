@@ -6,7 +6,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { OffloadError } from "../errors.js";
-import { quoteRemotePath, quoteShell } from "../remote/quote.js";
+import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { frameScript } from "../transport/frame.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";

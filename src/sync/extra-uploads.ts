@@ -4,11 +4,11 @@ import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, posix, resolve } from "node:path";
 import picomatch from "picomatch";
-import type { UploadEntry } from "../config/transfer-entries.js";
 import { OffloadError } from "../errors.js";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
+import type { UploadEntry } from "./entries.js";
 import { GLOB_OPTIONS } from "./glob.js";
 import { buildRsyncOneArgv } from "./rsync.js";
 

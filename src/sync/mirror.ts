@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { lstatSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 import type { Transport } from "../transport/types.js";
 import { decodeName, encodePath } from "./raw-names.js";
 

@@ -1,7 +1,7 @@
 // Uploads the workspace to the remote dir: rsync over the transport's master, or tar over ssh where the
 // remote has no rsync. File names travel NUL-separated, so any name a file system allows survives.
 import { OffloadError } from "../errors.js";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
 import { encodePath } from "./raw-names.js";

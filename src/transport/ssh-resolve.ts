@@ -1,8 +1,8 @@
 // Asks the system's OpenSSH how it would connect to a host (`ssh -G`): Include, Match, ProxyJump, keys.
 
-import { parseSshG, type SshResolved } from "../config/ssh-g.js";
 import { OffloadError } from "../errors.js";
 import { runProcess } from "./process.js";
+import { parseSshG, type SshResolved } from "./ssh-g.js";
 
 export interface SshResolveTarget {
   host: string;

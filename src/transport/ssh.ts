@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { OffloadError } from "../errors.js";
-import { quoteArgv, quoteShell } from "../remote/quote.js";
+import { quoteArgv, quoteShell } from "../shell/quote.js";
 import { type AnswerWatch, watchForAnswer } from "./answer-watch.js";
 import { createStdoutFrame, frameScript } from "./frame.js";
 import { runDaemonizing, runProcess } from "./process.js";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { HAS_VENV, makeWheel } from "../env/venv-fixture.js";
+import { HAS_VENV, makeWheel } from "../pyenv/venv-fixture.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, execInHost, processesInHost } from "../testbed/index.js";

@@ -4,7 +4,7 @@
 import { OffloadError } from "../../errors.js";
 import { buildJobCommand } from "../../remote/launch.js";
 import { remoteRunDir } from "../../remote/layout.js";
-import { quoteRemotePath, quoteShell } from "../../remote/quote.js";
+import { quoteRemotePath, quoteShell } from "../../shell/quote.js";
 import type { SlurmJobSpec, SlurmPlan } from "./types.js";
 
 /**

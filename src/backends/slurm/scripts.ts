@@ -1,7 +1,7 @@
 // Builds the scripts a Slurm run sends to the login node: submit, follow from a byte offset, status,
 // cancel. Each is one ssh round trip; every value reaches the shell through quoteShell.
 import { remoteRunDir, STDIN_END } from "../../remote/layout.js";
-import { quoteRemotePath, quoteShell } from "../../remote/quote.js";
+import { quoteRemotePath, quoteShell } from "../../shell/quote.js";
 import { buildBatchScript } from "./batch.js";
 import { JOB_ID_PATTERN, SLURM_FUNCTIONS, SLURM_MARK } from "./markers.js";
 import type { SlurmJobRef, SlurmPlan } from "./types.js";

@@ -1,5 +1,5 @@
 // `offload env prune`: what went (or would go), a line each, and the disk it frees.
-import type { PrunedEnv } from "../../env/index.js";
+import type { PrunedEnv } from "../../pyenv/index.js";
 import { bytes } from "../render.js";
 
 export function formatPruned(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkRequirementPath, hashEnvInputs } from "../../src/env/index.js";
 import { OffloadError } from "../../src/errors.js";
+import { checkRequirementPath, hashEnvInputs } from "../../src/pyenv/index.js";
 
 const REQS = [{ path: "requirements.txt", content: "torch==2.3\n" }];
 

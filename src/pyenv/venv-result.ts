@@ -1,7 +1,7 @@
 // Reads the env script's reply, turns a failed build into an error a user can act on, and gives the
 // launcher the lines that put the env first on PATH.
 import { OffloadError } from "../errors.js";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 
 export type EnvResult =
   | { status: "reused" | "built"; dir: string; binDir: string; waitedFor?: string }

@@ -15,13 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OffloadError } from "../../src/errors.js";
 import {
   buildSecretsReceiveLines,
   buildSecretsSourceLines,
   encodeSecretsFile,
   resolveSecrets,
-} from "../../src/env/index.js";
-import { OffloadError } from "../../src/errors.js";
+} from "../../src/remote/secrets.js";
 
 let root: string;
 

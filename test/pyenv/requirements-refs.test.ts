@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hashEnvInputs } from "../../src/env/inputs.js";
-import { findLocalReferences } from "../../src/env/requirements-refs.js";
+import { hashEnvInputs } from "../../src/pyenv/inputs.js";
+import { findLocalReferences } from "../../src/pyenv/requirements-refs.js";
 import { collectEnvInputs } from "../../src/session/env-inputs.js";
 
 describe("findLocalReferences", () => {

@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { OffloadError } from "../../src/errors.js";
 import {
   buildGpuEnv,
   cudaVisibleDevices,
   type GpuInfo,
   parseGpuQuery,
   pickGpus,
-} from "../../src/env/index.js";
-import { OffloadError } from "../../src/errors.js";
+} from "../../src/host/index.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "nvidia-smi");
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), "utf8");

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type HostFacts, parseGpuQuery, planGpus } from "../../src/env/index.js";
 import { OffloadError } from "../../src/errors.js";
+import { type HostFacts, parseGpuQuery, planGpus } from "../../src/host/index.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "nvidia-smi");
 

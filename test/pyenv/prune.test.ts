@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatPruned } from "../../src/cli/commands/env.js";
-import { ENV_READY_FILE } from "../../src/env/index.js";
+import { ENV_READY_FILE } from "../../src/pyenv/index.js";
 import { pruneEnvs } from "../../src/session/env-prune.js";
 import { LocalTransport } from "../../src/transport/local.js";
 import { runCli } from "../support/cli.js";

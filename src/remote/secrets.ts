@@ -2,7 +2,7 @@
 // stdin into a 0600 file that the launcher sources and deletes before the job starts (DESIGN.md).
 // Never on a command line, where `ps` would show them, and never in spec.json or the run record.
 import { OffloadError } from "../errors.js";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 
 /** Reads a secret file as text; throws when it cannot (the caller's fs.readFileSync does). */
 export type ReadSecretFile = (path: string) => string;

@@ -12,7 +12,7 @@ import {
   type EnvResult,
   hashEnvInputs,
   parseEnvResult,
-} from "../../src/env/index.js";
+} from "../../src/pyenv/index.js";
 import { runProcess } from "../../src/transport/process.js";
 
 export const PYTHON = "/usr/bin/python3";

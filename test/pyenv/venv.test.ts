@@ -7,7 +7,7 @@ import {
   ENV_READY_FILE,
   explainEnvFailure,
   hashEnvInputs,
-} from "../../src/env/index.js";
+} from "../../src/pyenv/index.js";
 import {
   type EnvBed,
   HAS_VENV,

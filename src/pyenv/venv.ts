@@ -1,6 +1,6 @@
 // Builds the one sh script that reuses or builds a run's cached Python env on the host: a venv per
 // dependency hash under ~/.offload/envs, built once under a lock and marked ready last.
-import { quoteRemotePath, quoteShell } from "../remote/quote.js";
+import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { buildEnvLockSteps } from "./venv-lock.js";
 
 export interface EnvPlan {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { explainEnvFailure } from "../../src/env/index.js";
+import { explainEnvFailure } from "../../src/pyenv/index.js";
 import {
   type EnvBed,
   HAS_VENV,

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { quoteArgv, quoteRemotePath, quoteShell } from "../../src/remote/quote.js";
+import { quoteArgv, quoteRemotePath, quoteShell } from "../../src/shell/quote.js";
 
 const HOSTILE = [
   "",

@@ -1,5 +1,5 @@
 // The host probe: one POSIX sh script that reports what a remote machine has, and the parser of its reply.
-import { quoteRemotePath } from "../remote/quote.js";
+import { quoteRemotePath } from "../shell/quote.js";
 import { GPU_QUERY_ARGS, type GpuInfo, parseGpuQuery } from "./gpus.js";
 
 export interface HostFacts {

@@ -6,8 +6,8 @@ import { describeSettings } from "../../src/config/describe.js";
 import { loadSettings } from "../../src/config/load.js";
 import { resolveSettings } from "../../src/config/resolve.js";
 import { defaultRemoteDir } from "../../src/config/settings.js";
-import { parseSshG } from "../../src/config/ssh-g.js";
 import { isOffloadError } from "../../src/errors.js";
+import { parseSshG } from "../../src/transport/ssh-g.js";
 import { buildSshGArgv, resolveSsh } from "../../src/transport/ssh-resolve.js";
 
 let root: string;

@@ -13,7 +13,7 @@ import {
 import { cpus, hostname, machine, tmpdir, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildProbeScript, parseGpuQuery, parseProbe } from "../../src/env/index.js";
+import { buildProbeScript, parseGpuQuery, parseProbe } from "../../src/host/index.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "nvidia-smi");
 
