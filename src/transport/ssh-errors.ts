@@ -1,5 +1,6 @@
 // Turns what OpenSSH prints when a connection fails into an OffloadError with a hint a person can act on.
 import { OffloadError } from "../errors.js";
+import { quoteShell } from "../remote/quote.js";
 
 /** ssh exits 255 for its own failures; these lines tell them apart from a remote command that exits 255. */
 const SSH_FAILURE =
@@ -22,6 +23,19 @@ function lastLine(stderr: string): string {
 }
 
 /**
+ * The `ssh-keygen -R` that removes the key ssh refused, from what ssh said: its own "remove with" line
+ * where it printed one, else the known_hosts file and the name (`[host]:port` off port 22) it looked up.
+ */
+function describeKeyRemoval(stderr: string): string {
+  const suggested = /ssh-keygen -f "([^"\n]+)" -R "?([^"\s]+)"?/.exec(stderr);
+  const file = suggested?.[1] ?? /^Offending \S+ key in (.+):\d+$/m.exec(stderr)?.[1];
+  const name =
+    suggested?.[2] ?? /^Host key for (\S+) has changed/m.exec(stderr)?.[1] ?? "<hostname>";
+  const argument = name === "<hostname>" ? name : quoteShell(name);
+  return `ssh-keygen ${file === undefined ? "" : `-f ${quoteShell(file)} `}-R ${argument}`;
+}
+
+/**
  * `label` names the target as the user did (`gpu-box/work`); `ssh` is what to type after `ssh` to reach
  * it by hand (`-p 2222 me@gpu-box`), for the hints; `connectTimeoutSeconds`, where known, is how long a
  * connection that timed out was waited for.
@@ -37,7 +51,7 @@ export function classifySshFailure(
       "E_HOST_KEY_CHANGED",
       `The host key of ${label} has changed since it was recorded in known_hosts.`,
       {
-        hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`ssh-keygen -R <hostname>\` and connect once with \`ssh ${ssh}\` to check and record the new one.`,
+        hint: `This can mean the machine was reinstalled, or that someone is intercepting the connection. If you know why it changed, remove the old key with \`${describeKeyRemoval(stderr)}\` and connect once with \`ssh ${ssh}\` to check and record the new one.`,
       },
     );
   }

@@ -64,3 +64,48 @@ describe("classifySshFailure", () => {
     expect(error.hint).toContain("`offload check --host me@gpu-box:2222/work`");
   });
 });
+
+describe("a changed host key", () => {
+  // As OpenSSH 9.2 prints it (captured on the test bed with a forged known_hosts line).
+  const changed = (file: string, name: string) =>
+    [
+      "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+      "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @",
+      "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+      "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!",
+      `Add correct host key in ${file} to get rid of this message.`,
+      `Offending ED25519 key in ${file}:1`,
+      "  remove with:",
+      `  ssh-keygen -f "${file}" -R "${name}"`,
+      `Host key for ${name} has changed and you have requested strict checking.`,
+      "Host key verification failed.",
+      "",
+    ].join("\n");
+
+  it("hints the ssh-keygen -R that removes the very key ssh refused, in the file ssh read", () => {
+    const error = classifySshFailure("gpu", changed("/tmp/kh", "10.200.1.2"), "gpu");
+    expect(error.code).toBe("E_HOST_KEY_CHANGED");
+    expect(error.hint).toContain("`ssh-keygen -f /tmp/kh -R 10.200.1.2`");
+  });
+
+  it("names a host on another port as known_hosts does, [host]:port, quoted for the shell", () => {
+    const error = classifySshFailure(
+      "me@gpu:2222",
+      changed("/home/me/.ssh/known hosts", "[gpu.example.com]:2222"),
+      "-p 2222 me@gpu",
+    );
+    expect(error.hint).toContain(
+      "`ssh-keygen -f '/home/me/.ssh/known hosts' -R '[gpu.example.com]:2222'`",
+    );
+  });
+
+  it("builds the command from the offending file and name where ssh printed no `remove with`", () => {
+    const stderr = changed("/root/.ssh/known_hosts", "[10.0.0.5]:2200")
+      .split("\n")
+      .filter((line) => !/remove with|ssh-keygen/.test(line))
+      .join("\n");
+    const error = classifySshFailure("box", stderr, "box");
+    expect(error.hint).toContain("`ssh-keygen -f /root/.ssh/known_hosts -R '[10.0.0.5]:2200'`");
+    expect(error.hint).not.toContain("<hostname>");
+  });
+});
