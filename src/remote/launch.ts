@@ -38,18 +38,43 @@ export function buildJobCommand(command: readonly string[]): string {
 }
 
 /**
- * job.sh: startup commands in the remote dir (a failure skips the command), then the command itself in
+ * The job: startup commands in the remote dir (a failure skips the command), then the command itself in
  * the counterpart of the folder offload ran in (made if the sync left it out, as tar does empty folders).
  */
 export function buildJobScript(plan: LaunchPlan): string {
   const lines = ["# offload job: startup commands, then the command"];
-  if (plan.startup.length > 0) lines.push("set -e", ...plan.startup, "set +e");
+  if (plan.startup.length > 0) lines.push(...buildStartupLines(plan.startup, plan.command));
   if (plan.workdir) {
     const dir = `./${quoteShell(plan.workdir)}`;
     lines.push(`mkdir -p ${dir} && cd ${dir} || exit 1`);
   }
   lines.push(buildJobCommand(plan.command));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Startup commands run in the job's shell (an `export` or `cd` there holds for the command) under
+ * `set -e`; the EXIT trap, which runs only when one fails, says in the log which one failed, with its
+ * status, and that the command did not run. A stop's signal ends the shell without the trap.
+ */
+function buildStartupLines(startup: readonly string[], command: readonly string[]): string[] {
+  const shown = command.length === 1 ? (command[0] ?? "") : quoteArgv(command);
+  const lines = [
+    `offload_startup_failed() {`,
+    `  [ "$1" = 0 ] && return`,
+    `  printf 'offload: startup command %s of ${startup.length} failed (exit %s): %s\\n' "$offload_step" "$1" "$offload_startup" >&2`,
+    `  printf 'offload: so the command did not run (%s); fix or remove that command under startup: in offload.yaml, then run again\\n' ${quoteShell(shown)} >&2`,
+    `}`,
+    `trap 'offload_startup_failed $?' EXIT`,
+    "set -e",
+  ];
+  startup.forEach((entry, index) => {
+    const first = entry.trim().split("\n")[0] ?? "";
+    const label = first === entry.trim() ? first : `${first} …`;
+    lines.push(`offload_step=${index + 1} offload_startup=${quoteShell(label)}`, entry);
+  });
+  lines.push("set +e", "trap - EXIT");
+  return lines;
 }
 
 /**
@@ -70,6 +95,7 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     ...(Object.hasOwn(plan.env, "PATH") ? [PATH_FALLBACK] : []),
   ];
   const shutdown = plan.shutdown.map((command) => `( ${command}\n) || true`);
+  const jobShell = buildJobShell(plan);
   return [
     `# offload launcher for run ${plan.runId}`,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
@@ -77,13 +103,15 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `export OFFLOAD_RUN_ID=${quoteShell(plan.runId)} OFFLOAD_RUN_DIR="$PWD/$R" OFFLOAD_EVENTS="$PWD/$R/events.jsonl"`,
     ...exports,
     ...plan.setupLines,
-    // The job's shell reads job.sh itself (`.`) rather than starting one more sh: each process start
+    // The job's shell runs the job's text itself rather than starting one more sh: each process start
     // costs milliseconds on the critical path of a short job. It records its pid with its start time, the
-    // proof a stop needs before it signals the group (alive.ts).
+    // proof a stop needs before it signals the group (alive.ts). Its $0 is `offload`: the shell prefixes
+    // its own messages (`nosuchtool: not found`) with it, and with a sourced file's path, which would
+    // show the user offload's insides.
     `if command -v setsid >/dev/null 2>&1; then`,
-    `  setsid sh -c ${JOB_SHELL} "$R" &`,
+    `  setsid sh -c ${jobShell} offload "$R" &`,
     `else`,
-    `  sh -c ${JOB_SHELL} "$R" &`,
+    `  sh -c ${jobShell} offload "$R" &`,
     `fi`,
     // The job's start and end by the host's clock: durations never depend on when someone followed.
     `jp=$!; ${NOW} > "$R/started"`,
@@ -100,10 +128,12 @@ export function buildLauncherScript(plan: LaunchPlan): string {
   ].join("\n");
 }
 
-/** The job's shell: `$$` and its start time (field 22 of /proc/$$/stat) into pid, then job.sh. */
-const JOB_SHELL = quoteShell(
-  `{ read -r offload_stat < /proc/$$/stat; } 2>/dev/null; set -- \${offload_stat##*) }; echo "$$ \${20}" > "$0/pid"; set --; . "$0/job.sh"`,
-);
+/** The job's shell: `$$` and its start time (field 22 of /proc/$$/stat) into pid, then the job. */
+function buildJobShell(plan: LaunchPlan): string {
+  return quoteShell(
+    `{ read -r offload_stat < /proc/$$/stat; } 2>/dev/null; offload_r=$1; set -- \${offload_stat##*) }; echo "$$ \${20}" > "$offload_r/pid"; set --\n${buildJobScript(plan)}`,
+  );
+}
 
 /**
  * A PATH without sh, mv or rm would leave the job unstarted, its exit status unwritten (a "lost" run)
@@ -117,7 +147,7 @@ const PATH_FALLBACK = `for offload_tool in sh mv rm; do
 done`;
 
 /**
- * The launch round trip: check that the run still holds the lock, write spec.json (from stdin), launch.sh and job.sh, start the
+ * The launch round trip: check that the run still holds the lock, write spec.json (from stdin) and launch.sh (the job inside), start the
  * launcher detached with every fd redirected (nothing may hold the ssh channel open), then (unless
  * --no-wait) stream the log from byte 0 in the same connection.
  */
@@ -143,7 +173,6 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // the status is recorded even then. A disk already full starts nothing and says so.
     `if ! { printf '%s\\n' "$offload_spec" > "$R/spec.json" &&`,
     `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" &&`,
-    `  printf '%s' ${quoteShell(buildJobScript(plan))} > "$R/job.sh" &&`,
     `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"; } 2>/dev/null; then`,
     `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
     `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
