@@ -1,6 +1,6 @@
 // Turns what OpenSSH prints when a connection fails into an OffloadError with a hint a person can act on.
 import { OffloadError } from "../errors.js";
-import { quoteShell } from "../remote/quote.js";
+import { quoteShell } from "../shell/quote.js";
 
 /** ssh exits 255 for its own failures; these lines tell them apart from a remote command that exits 255. */
 const SSH_FAILURE =
