@@ -49,5 +49,6 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     gpus: settings.gpus,
     secrets: extras.secrets ?? {},
     progressPatterns: settings.progress.patterns,
+    slurm: settings.slurm,
   };
 }

@@ -12,6 +12,7 @@ import {
   type SettingsLayer,
   type Source,
 } from "./settings.js";
+import { toSlurmSettings } from "./slurm.js";
 import { suggestKey } from "./suggest.js";
 
 export interface MergeInput {
@@ -108,6 +109,10 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     if (data.forward !== undefined) {
       settings.forward = data.forward;
       sources.forward = sourceOf(layer, "forward");
+    }
+    if (data.slurm !== undefined) {
+      settings.slurm = toSlurmSettings(data.slurm);
+      sources.slurm = sourceOf(layer, "slurm");
     }
     if (data.gpus !== undefined) {
       settings.gpus = data.gpus;

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { isOffloadError } from "../errors.js";
 import { isValidForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
+import { slurmSchema } from "./slurm.js";
 import { checkTransferString } from "./transfer-entries.js";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -168,6 +169,7 @@ const targetShape = {
       description:
         "Ports on the host's 127.0.0.1 forwarded to this machine while a run is followed (PORT or PORT:LOCAL)",
     }),
+  slurm: slurmSchema.optional(),
 };
 
 /** A regex with named groups, checked here so a mistake points at its line in offload.yaml. */

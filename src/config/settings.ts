@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import type { HostTarget } from "./host.js";
 import type { SettingsFile } from "./schema.js";
+import type { SlurmSettings } from "./slurm.js";
 
 /** Where a value came from. `file` is the file as people read it: `offload.yaml`, `~/.config/offload/config.yaml`. */
 export type Source =
@@ -50,6 +51,8 @@ export interface EffectiveSettings {
   progress: { patterns: string[] };
   /** `forward:` ports (PORT or PORT:LOCAL) forwarded while a run is followed. */
   forward: string[];
+  /** `slurm:`: the target is a Slurm login node; the run is a batch job (the top layer's block wins whole). */
+  slurm?: SlurmSettings;
 }
 
 export interface LoadedSettings {

@@ -49,6 +49,14 @@ export const runRecordSchema = z.looseObject({
   workdir: z.string().optional(),
   envNames: z.array(z.string()),
   remote: z.looseObject({ launcherPid: z.number().int().optional() }).optional(),
+  slurm: z
+    .looseObject({
+      jobId: z.string().regex(/^[0-9]+(?:[_+][0-9]+)?$/, { error: "not a Slurm job id" }),
+      state: z.string().optional(),
+      reason: z.string().optional(),
+      nodes: z.string().optional(),
+    })
+    .optional(),
   download: z.array(downloadEntry),
   stopRequested: z.boolean().optional(),
   artifacts: z.array(z.string()),

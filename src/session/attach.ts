@@ -9,6 +9,7 @@ import { settleLaunching } from "./launch.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 import { requireRunId } from "./run-id.js";
+import { completeSlurmRun } from "./slurm.js";
 
 /** Enough of the log's end to hold the last header a framework printed (they repeat each epoch). */
 const PRIME_BYTES = 256 * 1024;
@@ -45,6 +46,19 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
     target: transport.label,
     ms: Math.round(performance.now() - started),
   });
+  if (record.slurm !== undefined) {
+    report({
+      type: "notice",
+      message: `attached to run ${record.id} (Slurm job ${record.slurm.jobId}) at byte ${await store.logSize(record.id)} of its log`,
+    });
+    record.status = "running";
+    if (request.stopRequested) record.stopRequested = true;
+    return completeSlurmRun({
+      ...{ transport, store, record, projectDir: request.projectDir, report, started },
+      ...{ tool: prepared.tool, reconnectTimeoutSeconds: request.reconnectTimeoutSeconds },
+      ...{ graceSeconds: request.graceSeconds, controls: request.controls ?? {} },
+    });
+  }
   if (record.status === "launching") await settleLaunching(transport, store, record);
   const offset = await store.logSize(record.id);
   report({

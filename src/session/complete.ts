@@ -185,7 +185,7 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
  * Downloads (also after a failed run: its logs and partial results matter most). A failure is noted and
  * recorded (`error`, exit code 205 for a job that succeeded), never silent.
  */
-async function downloadOutputs(request: CompleteRequest): Promise<void> {
+export async function downloadOutputs(request: CompleteRequest): Promise<void> {
   const { record, report, transport, store } = request;
   const plan = planDownloads(record.download);
   if (plan.globs.length + plan.mapped.length === 0) return;

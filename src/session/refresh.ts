@@ -29,6 +29,14 @@ export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
       unknown.set(record.id, "its record holds no valid run id");
       continue;
     }
+    if (record.slurm !== undefined) {
+      // Its state is Slurm's, not a launcher's: the run protocol's status would call it lost.
+      unknown.set(
+        record.id,
+        `Slurm job ${record.slurm.jobId}: \`offload attach ${record.id}\` asks Slurm`,
+      );
+      continue;
+    }
     const key = `${record.target.kind} ${record.target.label}`;
     byHost.set(key, [...(byHost.get(key) ?? []), record]);
   }

@@ -1,6 +1,6 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
-
+import type { SlurmJobSpec } from "../backends/slurm/types.js";
 import { isOffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { STDIN_END } from "../remote/layout.js";
@@ -37,6 +37,7 @@ import {
   syncWorkspace,
 } from "./prepare.js";
 import { trackProgress } from "./progress.js";
+import { checkSlurmRun, completeSlurmRun, submitSlurmJob } from "./slurm.js";
 
 export interface RunSettings {
   remoteDir: string;
@@ -56,6 +57,8 @@ export interface RunSettings {
   secrets: Record<string, string>;
   /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
   progressPatterns?: readonly string[];
+  /** `slurm:`: the target is a Slurm login node; the job is submitted there (session/slurm.ts). */
+  slurm?: SlurmJobSpec | undefined;
 }
 
 export interface RunRequest {
@@ -86,6 +89,7 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     patterns: settings.progressPatterns ?? [],
   });
   planDownloads(settings.download); // refuse bad rules before anything moves
+  if (settings.slurm) checkSlurmRun(Object.keys(settings.secrets), transport.label);
   checkRequirementsFile(request.projectDir, settings.python);
 
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
@@ -239,6 +243,30 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     target: request.target.label,
     createdAt: record.startedAt,
   });
+  if (settings.slurm) {
+    await submitSlurmJob(
+      { transport, store, record, report },
+      {
+        command: request.command,
+        env: plan.env,
+        workdir: plan.workdir,
+        startup: settings.startup,
+        shutdown: settings.shutdown,
+        activate: environment.activate,
+        slurm: settings.slurm,
+      },
+    );
+    lock.launched = true; // the job beats for the lock itself once it runs; offload while it follows
+    await described;
+    const slurmRun = { transport, store, record, projectDir: request.projectDir, report };
+    const { reconnectTimeoutSeconds, graceSeconds } = settings;
+    if (request.noWait) return record;
+    return completeSlurmRun({
+      ...slurmRun,
+      ...{ tool: prepared.tool, reconnectTimeoutSeconds, graceSeconds, started },
+      controls: request.controls ?? {},
+    });
+  }
   const launchStart = performance.now();
   const first = await launchJob({
     transport,

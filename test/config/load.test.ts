@@ -142,6 +142,42 @@ describe("loadSettings", () => {
     );
   });
 
+  it("reads a target's slurm block, and names a bad slurm value's line", async () => {
+    writeProject(
+      [
+        "targets:",
+        "  cluster:",
+        "    host: login.example.org",
+        "    slurm:",
+        "      partition: gpu",
+        "      nodes: 2",
+        "      gpus_per_node: 4",
+        "      time: 90",
+        "      directives: ['--mem=16G']",
+        "      args: [--qos=high]",
+        "",
+      ].join("\n"),
+    );
+    const loaded = await loadSettings({
+      projectDir,
+      homeDir: home,
+      env: {},
+      cli: { host: "cluster" },
+    });
+    expect(loaded.settings.slurm).toEqual({
+      partition: "gpu",
+      nodes: 2,
+      gpusPerNode: 4,
+      time: "90",
+      directives: ["--mem=16G"],
+      extraArgs: ["--qos=high"],
+    });
+    writeProject("slurm:\n  partition: gpu\n  nodes: 0\n");
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message).toMatch(/^offload\.yaml:3:\d+: slurm\.nodes: expected 1 or more nodes/);
+  });
+
   it("names the field inside a {from, to} download", async () => {
     writeProject("download:\n  - from: [best.pt, last.pt]\n    to: 3\n");
     const error = await loadError();

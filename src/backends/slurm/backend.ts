@@ -7,6 +7,7 @@ import { JOB_ID_PATTERN } from "./markers.js";
 import { lastStatus, parseMarker, parseMarkers, type SlurmMarker } from "./parse.js";
 import {
   buildCancelScript,
+  buildEndScript,
   buildFindScript,
   buildFollowScript,
   buildStatusScript,
@@ -112,6 +113,11 @@ export class SlurmBackend {
         hint: `Check the job with \`squeue -j ${jobId}\` on the login node; cancel it there with \`scancel ${jobId}\`.`,
       },
     );
+  }
+
+  /** Marks the run ended in its run dir (see buildEndScript); best effort, the record is what counts. */
+  async markEnded(ref: SlurmJobRef, code: number): Promise<void> {
+    await this.#transport.exec(buildEndScript(ref, code), { timeoutMs: 30_000 }).catch(() => {});
   }
 
   /** What Slurm says of the job now: queued/running from squeue, or how it ended. */

@@ -4,6 +4,7 @@
 import { OffloadError } from "../../errors.js";
 import { buildJobCommand } from "../../remote/launch.js";
 import { remoteRunDir } from "../../remote/layout.js";
+import { LOCK_HEARTBEAT_SECONDS } from "../../remote/lock.js";
 import { quoteRemotePath, quoteShell } from "../../shell/quote.js";
 import type { SlurmJobSpec, SlurmPlan } from "./types.js";
 
@@ -85,8 +86,19 @@ export function buildBatchScript(plan: SlurmPlan): string {
     `export MASTER_PORT="\${MASTER_PORT:-$((20000 + SLURM_JOB_ID % 20000))}"`,
     `export NNODES="$SLURM_JOB_NUM_NODES" NPROC_PER_NODE=${nproc}`,
     `export OFFLOAD_NUM_NODES="$SLURM_JOB_NUM_NODES"`,
+    // While the job runs it keeps the remote dir's lock alive itself (the nodes share the file system),
+    // so a run of another offload can tell it from a dead one; offload beats while it is queued.
+    `R=${quoteShell(remoteRunDir(plan.runId))}`,
+    `(while :; do date +%s > "$R/heartbeat.tmp" && mv -f "$R/heartbeat.tmp" "$R/heartbeat"; sleep ${LOCK_HEARTBEAT_SECONDS}; done) >/dev/null 2>&1 &`,
+    "offload_beat=$!",
     // One task failing ends the others at once instead of leaving them in a collective until timeout.
     `srun --kill-on-bad-exit=1 sh -c ${quoteShell(buildTaskScript(plan))}`,
+    "offload_code=$?",
+    ...(plan.shutdownLines ?? []),
+    'kill "$offload_beat" 2>/dev/null',
+    // The run protocol's end mark: the lock is free again, `ps` and `logs` read the code as for any run.
+    `printf '%s\\n' "$offload_code" > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"`,
+    `exit "$offload_code"`,
     "",
   ].join("\n");
 }

@@ -120,3 +120,16 @@ export function buildCancelScript(jobId: string, waitSeconds = 120): string {
     "offload_final",
   ].join("\n");
 }
+
+/**
+ * After the job ended: writes the run protocol's end mark with the code Slurm gave, unless the batch
+ * script wrote its own (a cancelled, timed-out or killed job never got there). The remote dir's lock
+ * is free from then on, and `ps` and `logs` read the end as for any run.
+ */
+export function buildEndScript(ref: SlurmJobRef, code: number): string {
+  return [
+    `cd ${quoteRemotePath(ref.remoteDir)} || exit 1`,
+    `R=${quoteShell(remoteRunDir(ref.runId))}`,
+    `[ -f "$R/exit" ] || { printf '%s\\n' ${Math.trunc(code)} > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"; }`,
+  ].join("\n");
+}

@@ -27,6 +27,8 @@ export interface SlurmPlan {
   env: Readonly<Record<string, string>>;
   /** Batch-script lines run after the env exports, before `srun` (activate a venv, source secrets). */
   setupLines?: readonly string[];
+  /** Batch-script lines run after `srun` has ended (the target's `shutdown:` commands). */
+  shutdownLines?: readonly string[];
   /** Folder of the remote dir the command runs in; "" or absent: the root. */
   workdir?: string;
   slurm: SlurmJobSpec;

@@ -11,6 +11,7 @@ import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
 import { attachRun } from "../../session/attach.js";
 import { runJob } from "../../session/run.js";
+import { stopSlurmRun } from "../../session/slurm.js";
 import { stopRemoteRun } from "../../session/stop.js";
 import { captureInterrupts } from "../interrupts.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
@@ -185,12 +186,9 @@ export async function stopCommand(
   say(
     `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
   );
-  const outcome = await stopRemoteRun(
-    transport,
-    record.target.remoteDir,
-    record.id,
-    run.graceSeconds,
-  );
+  const outcome = record.slurm
+    ? await stopSlurmRun(transport, record)
+    : await stopRemoteRun(transport, record.target.remoteDir, record.id, run.graceSeconds);
   const said = {
     stopped: "stopped",
     "already-ended": "had already ended",

@@ -1,0 +1,238 @@
+// `offload run` on a target with `slurm:` against a real Slurm cluster (slurmctld, two slurmd, munge)
+// reached over real ssh at its login node: sync there, submit, stream the job's output while Slurm
+// queues and runs it, exit code and state from Slurm, scancel on Ctrl+C, attach to an earlier job.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { type CliOptions, type CliResult, runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { isGone } from "../testbed/procfs.js";
+import { describeWithSlurm } from "./cluster/describe.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls (bounded) until `ready` says yes; the test's own assertion then says what was wrong. */
+async function waitFor(ready: () => boolean, tries = 600): Promise<void> {
+  for (let i = 0; i < tries && !ready(); i++) await sleep(100);
+}
+
+/** Live processes on this machine (one PID space with the hosts) whose command line holds `marker`. */
+function processesWith(marker: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter((pid) => !isGone(pid));
+}
+
+const ALLREDUCE = [
+  "import datetime, os, socket, torch, torch.distributed as dist",
+  'dist.init_process_group("gloo", init_method="env://", timeout=datetime.timedelta(seconds=60))',
+  "r = dist.get_rank()",
+  "t = torch.tensor([float(r + 1)])",
+  "dist.all_reduce(t)",
+  "print(f\"rank {r}/{dist.get_world_size()} node {os.environ['NODE_RANK']}/{os.environ['NNODES']} on {socket.gethostname()} sum {t.item()}\", flush=True)",
+  "dist.destroy_process_group()",
+  "",
+].join("\n");
+
+describeWithSlurm("offload run on a Slurm target", (cluster) => {
+  let serial = 0;
+
+  /** A project whose offload.yaml points at the login node, with its own remote dir on the shared fs. */
+  async function slurmProject(slurm: string): Promise<TempProject> {
+    serial += 1;
+    const p = await makeProject();
+    const remoteDir = join(cluster().workDir, `run-${process.pid}-${serial}`);
+    await p.write(
+      "offload.yaml",
+      `host: ${cluster().login}\nremote_dir: ${remoteDir}\nreconnect:\n  timeout: 30\nslurm:\n${slurm}`,
+    );
+    return p;
+  }
+
+  const offload = (p: TempProject, args: string[], extra: Partial<CliOptions> = {}) =>
+    runCli([...args.slice(0, 1), "--ssh-config", cluster().sshConfig, ...args.slice(1)], {
+      cwd: p.dir,
+      env: { HOME: p.home },
+      ...extra,
+    });
+
+  async function onlyRecord(p: TempProject) {
+    const ids = await p.runIds();
+    expect(ids).toHaveLength(1);
+    return p.record(ids[0] ?? "");
+  }
+
+  it("runs a 1-node job: workspace synced, output streamed, COMPLETED with code 0, job id recorded", async () => {
+    project = await slurmProject("  time: 5\n");
+    await project.write("hello.sh", 'echo "hello from $(hostname) rank $RANK of $WORLD_SIZE"\n');
+    const result = await offload(project, ["run", "--", "sh", "hello.sh"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^hello from slurm-h[23] rank 0 of 1\n$/);
+    expect(result.stderr).toMatch(/submitted Slurm job \d+/);
+    expect(result.stderr).toMatch(/Slurm job \d+: COMPLETED/);
+    const record = await onlyRecord(project);
+    expect(record).toMatchObject({ status: "succeeded", exitCode: 0 });
+    expect(record.slurm).toMatchObject({
+      jobId: expect.stringMatching(/^\d+$/),
+      state: "COMPLETED",
+    });
+    expect((await project.localLog(record.id)).toString()).toBe(result.stdout);
+  });
+
+  it("runs a 2-node job: srun starts a rank on each node and a gloo all_reduce sums across them", async () => {
+    project = await slurmProject("  nodes: 2\n");
+    await project.write("allreduce.py", ALLREDUCE);
+    // Namespace hostnames do not resolve: gloo must be told which interface to use.
+    await project.write(
+      "offload.yaml",
+      `${readFileSync(join(project.dir, "offload.yaml"), "utf8")}env:\n  GLOO_SOCKET_IFNAME: eth0\n`,
+    );
+    const result = await offload(project, ["run", "--", "/usr/bin/python3", "allreduce.py"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n").sort()).toEqual([
+      "rank 0/2 node 0/2 on slurm-h2 sum 3.0",
+      "rank 1/2 node 1/2 on slurm-h3 sum 3.0",
+    ]);
+    expect((await onlyRecord(project)).slurm).toMatchObject({
+      state: "COMPLETED",
+      nodes: "slurm-h[2-3]",
+    });
+  });
+
+  it("exits with a failing job's own code; the record says FAILED from Slurm", async () => {
+    project = await slurmProject("  nodes: 1\n");
+    const result = await offload(project, ["run", "--", "sh", "-c", "echo about to fail; exit 7"]);
+    expect(result.code, result.stderr).toBe(7);
+    expect(result.stdout).toContain("about to fail\n");
+    expect(result.stderr).toMatch(/Slurm job \d+: FAILED \(NonZeroExitCode\)/);
+    expect(await onlyRecord(project)).toMatchObject({
+      status: "failed",
+      exitCode: 7,
+      slurm: { state: "FAILED", reason: "NonZeroExitCode" },
+    });
+  });
+
+  it("Ctrl+C cancels the job with scancel: CANCELLED, stopped, and no process of it is left", async () => {
+    project = await slurmProject("  nodes: 1\n");
+    const marker = `offload-slurm-ctrlc-${process.pid}`;
+    let pid = 0;
+    let stdout = "";
+    const running = offload(
+      project,
+      [
+        "run",
+        "--",
+        "sh",
+        "-c",
+        `trap '' TERM; echo started; while :; do sleep 1; done # ${marker}`,
+      ],
+      {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStdout: (text) => {
+          stdout += text;
+        },
+      },
+    );
+    await waitFor(() => stdout.includes("started"));
+    expect(processesWith(marker).length).toBeGreaterThan(0);
+    process.kill(pid, "SIGINT");
+    const result = await running;
+    expect(result.stderr).toContain("cancelling Slurm job");
+    expect(result.stderr).toMatch(/Slurm job \d+: CANCELLED/);
+    // 128 + TERM, as Slurm reports a cancelled job.
+    expect(result.code, result.stderr).toBe(143);
+    expect(await onlyRecord(project)).toMatchObject({
+      status: "stopped",
+      stopRequested: true,
+      slurm: { state: "CANCELLED" },
+    });
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it("shows a job waiting for nodes as PENDING with Slurm's reason, then on which node it runs", async () => {
+    const hog = await slurmProject("  nodes: 2\n");
+    const marker = `offload-slurm-hog-${process.pid}`;
+    const hogged = await offload(hog, [
+      "run",
+      "--no-wait",
+      "--",
+      "sh",
+      "-c",
+      `echo hogging; while :; do sleep 1; done # ${marker}`,
+    ]);
+    expect(hogged.code, hogged.stderr).toBe(0);
+    const hogId = hogged.stdout.trim();
+    try {
+      project = await slurmProject("  nodes: 1\n");
+      let stderr = "";
+      const waiting = offload(project, ["run", "--", "sh", "-c", "echo finally ran"], {
+        onStderr: (text) => {
+          stderr += text;
+        },
+      });
+      await waitFor(() => /PENDING \((Resources|Priority)\)/.test(stderr));
+      expect(stderr).toMatch(/Slurm job \d+: PENDING \((Resources|Priority)\)/);
+      const stopped = await offload(hog, ["stop", hogId]);
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(stopped.stderr).toContain(`run ${hogId} stopped`);
+      const result: CliResult = await waiting;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe("finally ran\n");
+      expect(result.stderr).toMatch(/Slurm job \d+: (RUNNING on|COMPLETED .*on) slurm-h[23]/);
+      expect(await hog.record(hogId)).toMatchObject({
+        status: "stopped",
+        slurm: { state: "CANCELLED" },
+      });
+      expect(processesWith(marker)).toEqual([]);
+    } finally {
+      await offload(hog, ["stop", hogId]);
+      await hog.remove();
+    }
+  });
+
+  it("attaches to a job submitted with --no-wait: the whole log, the end from Slurm", async () => {
+    project = await slurmProject("  nodes: 1\n");
+    const started = await offload(project, [
+      "run",
+      "--no-wait",
+      "--",
+      "sh",
+      "-c",
+      "echo first; sleep 2; echo second; exit 4",
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect(await project.record(id)).toMatchObject({
+      status: "running",
+      slurm: { jobId: expect.stringMatching(/^\d+$/) },
+    });
+    const attached = await offload(project, ["attach", id]);
+    expect(attached.code, attached.stderr).toBe(4);
+    // srun's own words about the failed task follow the job's lines, as on any cluster.
+    expect(attached.stdout).toMatch(
+      /^first\nsecond\nsrun: error: slurm-h[23]: task 0: Exited with exit code 4\n/,
+    );
+    expect(await project.record(id)).toMatchObject({ status: "failed", exitCode: 4 });
+    expect((await project.localLog(id)).toString()).toBe(attached.stdout);
+    // The job's end freed the remote dir: the next run goes ahead at once.
+    const next = await offload(project, ["run", "--", "echo", "next"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toBe("next\n");
+  });
+});
