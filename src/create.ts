@@ -50,5 +50,6 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     secrets: extras.secrets ?? {},
     progressPatterns: settings.progress.patterns,
     slurm: settings.slurm,
+    buckets: { results: settings.results, inputs: settings.inputs, storage: settings.storage },
   };
 }

@@ -95,6 +95,11 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
         "download after the run: glob, or remote|local (repeatable)",
       ).argParser(collect),
     )
+    .option(
+      "--results <url>",
+      "put the download rules' matches into this bucket folder (s3://bucket/prefix/) from the host",
+    )
+    .option("--retries <n>", "run again up to n times after a failure or a lost host")
     .option("-q, --quiet", "only the log and the final line")
     .option("--name <name>", "a name for the run, usable wherever a run id is (its latest run)")
     .addOption(

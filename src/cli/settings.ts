@@ -18,6 +18,8 @@ export interface TargetFlags {
   gpus?: string;
   json?: boolean;
   quiet?: boolean;
+  results?: string;
+  retries?: string;
 }
 
 export function toCliLayer(flags: TargetFlags): SettingsFile {
@@ -45,6 +47,14 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
   if (flags.upload) layer.upload = flags.upload;
   if (flags.download) layer.download = flags.download;
   if (flags.sshConfig) layer.ssh = { config_file: flags.sshConfig };
+  if (flags.results !== undefined) layer.results = flags.results;
+  if (flags.retries !== undefined) {
+    if (!/^[0-9]+$/.test(flags.retries) || Number(flags.retries) > 99)
+      throw new OffloadError("E_USAGE", `--retries ${flags.retries} is not a number of retries.`, {
+        hint: "Give a whole number from 0 to 99, e.g. --retries 2.",
+      });
+    layer.retry = { attempts: Number(flags.retries) + 1 };
+  }
   if (flags.gpus !== undefined) {
     if (!/^[0-9]+$/.test(flags.gpus))
       throw new OffloadError("E_USAGE", `--gpus ${flags.gpus} is not a number of GPUs.`, {

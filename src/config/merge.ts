@@ -2,9 +2,11 @@
 import { basename, resolve } from "node:path";
 import { parseHost } from "./host.js";
 import { mergeEnv, mergeLists, mergeNested, sourceOf } from "./merge-fields.js";
+import { mergeStorage } from "./merge-storage.js";
 import type { SettingsFile } from "./schema.js";
 import {
   DEFAULT_RECONNECT_TIMEOUT_SECONDS,
+  DEFAULT_RETRY,
   DEFAULT_STOP_GRACE_SECONDS,
   defaultRemoteDir,
   type EffectiveSettings,
@@ -79,6 +81,9 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     python: {},
     progress: { patterns: [] },
     forward: [],
+    inputs: [],
+    storage: {},
+    retry: { ...DEFAULT_RETRY, on: [...DEFAULT_RETRY.on] },
   };
   for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "stop.grace", "sync.tool"])
     sources[key] = { kind: "default" };
@@ -124,6 +129,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
       sources[at] = sourceOf(layer, `progress.patterns[${index}]`);
       settings.progress.patterns.push(pattern);
     });
+    mergeStorage(settings, sources, layer);
     mergeEnv(settings, sources, layer);
     mergeLists(settings, sources, layer);
     mergeNested(settings, sources, layer, input);

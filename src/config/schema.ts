@@ -2,6 +2,7 @@
 
 import * as z from "zod";
 import { isOffloadError } from "../errors.js";
+import { durationSchema } from "./duration.js";
 import { isValidForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
 import { slurmSchema } from "./slurm.js";
@@ -64,12 +65,69 @@ function transferString(direction: "upload" | "download") {
 }
 
 const fallbackDownload = z.strictObject({
+  every: durationSchema.optional(),
   from: z
     .array(z.string().min(1, { error: "expected a remote path" }), {
       error: "expected a list of remote paths",
     })
     .min(1, { error: "expected at least one remote path" }),
   to: z.string({ error: "expected a local path" }).min(1, { error: "expected a local path" }),
+});
+
+/** `{path, every}`: a glob or `remote|local` rule that is also fetched while the job runs. */
+const checkpointDownload = z.strictObject({
+  path: transferString("download"),
+  every: durationSchema,
+});
+
+// The bucket's own rules are checked where it is used (storage/); here only its form, to point at the line.
+const BUCKET_URL = /^(s3|gs):\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/;
+const bucketUrl = z
+  .string({ error: "expected a bucket URL such as s3://bucket/prefix/" })
+  .regex(BUCKET_URL, {
+    error: "expected a bucket URL such as s3://bucket/prefix/ or gs://bucket/",
+  });
+
+const resultsSchema = z
+  .union([bucketUrl, z.strictObject({ url: bucketUrl, every: durationSchema.optional() })], {
+    error: "expected a bucket URL, or {url, every}",
+  })
+  .meta({
+    description:
+      "Bucket folder the download rules' matches go to from the remote machine, under <prefix>/<run id>/; `every` pushes them while the job runs",
+  });
+
+/** `s3://bucket/key|dest`, `s3://bucket/key -> dest`, or `{from, to}`. */
+const inputEntry = z.union(
+  [
+    z
+      .string({ error: "expected `s3://bucket/key|dest`" })
+      .regex(/^(s3|gs):\/\/[^/]+\/[^|]*[^/|\s](\s*(\||->|→)\s*.*)?$/, {
+        error: "expected `s3://bucket/key|dest` (the object, then where it goes in the remote dir)",
+      }),
+    z.strictObject({
+      from: bucketUrl,
+      to: z.string({ error: "expected a path in the remote dir" }).optional(),
+    }),
+  ],
+  { error: "expected `s3://bucket/key|dest` or {from, to}" },
+);
+
+const retrySchema = z.strictObject({
+  attempts: z
+    .number({ error: "expected a number of attempts" })
+    .int({ error: "expected a whole number" })
+    .min(1, { error: "expected 1 or more attempts (1: no retry)" })
+    .max(100, { error: "expected at most 100 attempts" })
+    .optional()
+    .meta({ description: "Tries in all, the first included (default 1: no retry)" }),
+  on: z
+    .array(z.enum(["failed", "lost"], { error: "expected failed or lost" }), {
+      error: "expected a list: [failed, lost]",
+    })
+    .optional()
+    .meta({ description: "What is retried: failed (non-zero exit), lost (host unreachable)" }),
+  backoff: durationSchema.optional().meta({ description: "Wait before each retry (default 30s)" }),
 });
 
 const stringList = (what: string) =>
@@ -97,8 +155,8 @@ const targetShape = {
     .meta({ description: "Extra uploads: a glob relative to the project, or `local|remote`" }),
   download: z
     .array(
-      z.union([transferString("download"), fallbackDownload], {
-        error: "expected a string or {from, to}",
+      z.union([transferString("download"), fallbackDownload, checkpointDownload], {
+        error: "expected a string, {from, to} or {path, every}",
       }),
       {
         error: "expected a list of paths",
@@ -106,8 +164,28 @@ const targetShape = {
     )
     .optional()
     .meta({
-      description: "A glob relative to the remote dir, `remote|local`, or {from: [candidates], to}",
+      description:
+        "A glob relative to the remote dir, `remote|local`, {from: [candidates], to}, or {path, every: 5m} (also fetched while the job runs)",
     }),
+  results: resultsSchema.optional(),
+  inputs: z
+    .array(inputEntry, { error: "expected a list of `s3://bucket/key|dest`" })
+    .optional()
+    .meta({
+      description:
+        "Objects the remote machine fetches before the job starts (cached there by ETag): `s3://bucket/key|dest`",
+    }),
+  storage: z
+    .strictObject({
+      endpoint: z
+        .string({ error: "expected a URL" })
+        .url({ error: "expected a URL such as https://<account>.r2.cloudflarestorage.com" })
+        .optional()
+        .meta({ description: "An S3-compatible endpoint (R2, MinIO); path-style addressing" }),
+      region: z.string({ error: "expected a region name" }).min(1).optional(),
+    })
+    .optional(),
+  retry: retrySchema.optional(),
   ignore: stringList("a gitignore pattern").optional(),
   startup: stringList("a shell command").optional(),
   shutdown: stringList("a shell command").optional(),

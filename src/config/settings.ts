@@ -53,7 +53,32 @@ export interface EffectiveSettings {
   forward: string[];
   /** `slurm:`: the target is a Slurm login node; the run is a batch job (the top layer's block wins whole). */
   slurm?: SlurmSettings;
+  /** `results:`: the bucket folder the download rules' matches go to; `every` seconds while the job runs. */
+  results?: { url: string; every?: number };
+  /** `inputs:` objects fetched by the remote machine before the job starts. */
+  inputs: InputSpec[];
+  storage: { endpoint?: string; region?: string };
+  retry: RetrySettings;
 }
+
+/** One `inputs:` entry: the object's URL and where it lands in the remote dir ("" or `dir/`: its own name). */
+export interface InputSpec {
+  url: string;
+  to: string;
+}
+
+export interface RetrySettings {
+  /** Tries in all, the first included. */
+  attempts: number;
+  on: ("failed" | "lost")[];
+  backoffSeconds: number;
+}
+
+export const DEFAULT_RETRY: RetrySettings = {
+  attempts: 1,
+  on: ["failed", "lost"],
+  backoffSeconds: 30,
+};
 
 export interface LoadedSettings {
   settings: EffectiveSettings;

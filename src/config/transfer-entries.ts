@@ -2,7 +2,10 @@
 // read from offload.yaml's words into the entries sync transfers.
 import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 
-export type DownloadInput = string | { from: string[]; to: string };
+export type DownloadInput =
+  | string
+  | { from: string[]; to: string; every?: number | undefined }
+  | { path: string; every: number };
 export type EnvInput = Record<string, string | number | boolean> | string[];
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -43,7 +46,11 @@ export function toUploadEntry(text: string): UploadEntry {
 }
 
 export function toDownloadEntry(input: DownloadInput): DownloadEntry {
-  if (typeof input !== "string") return { kind: "fallback", from: [...input.from], to: input.to };
+  if (typeof input !== "string") {
+    const every = input.every === undefined ? {} : { every: input.every };
+    if ("path" in input) return { ...toDownloadEntry(input.path), ...every };
+    return { kind: "fallback", from: [...input.from], to: input.to, ...every };
+  }
   const [remote, local] = input.split("|");
   if (remote === undefined || local === undefined) return { kind: "glob", pattern: input };
   return { kind: "map", remote: remote.trim(), local: local.trim() };

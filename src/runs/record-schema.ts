@@ -18,10 +18,11 @@ const everyStatusListed: [Exclude<RunStatus, (typeof STATUSES)[number]>] extends
   : never = true;
 void everyStatusListed;
 
+const every = { every: z.number().positive().optional() };
 const downloadEntry = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("glob"), pattern: z.string() }),
-  z.object({ kind: z.literal("map"), remote: z.string(), local: z.string() }),
-  z.object({ kind: z.literal("fallback"), from: z.array(z.string()), to: z.string() }),
+  z.object({ kind: z.literal("glob"), pattern: z.string(), ...every }),
+  z.object({ kind: z.literal("map"), remote: z.string(), local: z.string(), ...every }),
+  z.object({ kind: z.literal("fallback"), from: z.array(z.string()), to: z.string(), ...every }),
 ]);
 /** A download rule as the record keeps it: the same forms as sync's `DownloadEntry`, owned by the record. */
 export type RecordedDownload = z.infer<typeof downloadEntry>;

@@ -92,6 +92,15 @@ export interface RunRecord {
     region?: string;
     objects: { path: string; key: string; size: number; sha256: string }[];
   };
+  /** `inputs:` objects fetched by the remote machine before the job started (its ETag cache). */
+  inputs?: {
+    url: string;
+    dest: string;
+    etag: string;
+    size: number;
+    cached: boolean;
+    bytes: number;
+  }[];
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
   logBytes: number;
   error?: { code: string; message: string };

@@ -7,6 +7,7 @@ import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { deliverResults } from "./bucket.js";
 import { fetchOutputs } from "./fetch-outputs.js";
 import { type FollowRequest, followRun, type HostTimes, type StreamAttempt } from "./follow.js";
 import { elapsed } from "./prepare.js";
@@ -167,7 +168,9 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
     record.error = { code: "E_DISK_FULL", message };
     report({ type: "notice", message: `${message} (Free space there; \`df -h\` shows it.)` });
   }
-  await downloadOutputs(request);
+  // With `results:` the outputs go from the host to the bucket, not through this machine.
+  if (record.results) await deliverResults(transport, record, report);
+  else await downloadOutputs(request);
   record.phases.total = elapsed(request.started);
   await store.save(record);
   report({

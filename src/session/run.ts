@@ -18,6 +18,7 @@ import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import { manifestPath } from "../sync/mirror.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { type BucketSettings, checkBucketAccess, fetchRunInputs } from "./bucket.js";
 import { completeRun, type RunControls } from "./complete.js";
 import {
   checkRequirementsFile,
@@ -59,6 +60,8 @@ export interface RunSettings {
   progressPatterns?: readonly string[];
   /** `slurm:`: the target is a Slurm login node; the job is submitted there (session/slurm.ts). */
   slurm?: SlurmJobSpec | undefined;
+  /** `results:`, `inputs:` and `storage:`: the run's buckets. */
+  buckets?: BucketSettings;
 }
 
 export interface RunRequest {
@@ -90,6 +93,8 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   });
   planDownloads(settings.download); // refuse bad rules before anything moves
   if (settings.slurm) checkSlurmRun(Object.keys(settings.secrets), transport.label);
+  // Keys are read before connecting: a run whose bucket has none changes nothing anywhere.
+  const results = settings.buckets ? checkBucketAccess(settings.buckets, id) : undefined;
   checkRequirementsFile(request.projectDir, settings.python);
 
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
@@ -109,7 +114,16 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
   const prepared = await preparing;
   const lock = { launched: false, stopBeating: keepLock(transport, prepared.remoteDir, id) };
   try {
-    return await runLocked(request, { id, started, report, scanning, gitState, prepared, lock });
+    return await runLocked(request, {
+      id,
+      started,
+      report,
+      scanning,
+      gitState,
+      prepared,
+      lock,
+      results,
+    });
   } catch (error) {
     // Nothing launched (a failed launch says so): free the remote dir for the next run. Not after a
     // connection lost mid-launch, where the job may be starting over there.
@@ -130,6 +144,7 @@ interface Started {
   prepared: PreparedTarget;
   /** Once launched, the launcher proves the lock's holder alive: no more heartbeat, no release. */
   lock: { launched: boolean; stopBeating: () => void };
+  results: RunRecord["results"];
 }
 
 /** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
@@ -169,6 +184,11 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     rebuild: settings.rebuildEnv,
     report,
   });
+  // Inputs land in the remote dir before the job can read them; a failed fetch starts nothing.
+  const inputs =
+    settings.buckets && settings.buckets.inputs.length > 0
+      ? await fetchRunInputs(transport, prepared.remoteDir, settings.buckets, report)
+      : undefined;
 
   const record: RunRecord = {
     version: 1,
@@ -193,6 +213,8 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     logBytes: 0,
   };
   if (request.workdir) record.workdir = request.workdir;
+  if (state.results) record.results = state.results;
+  if (inputs) record.inputs = inputs;
   if (request.name !== undefined) record.name = request.name;
   if (request.tags !== undefined && Object.keys(request.tags).length > 0)
     record.tags = request.tags;

@@ -9,7 +9,13 @@ export {
 } from "./inputs-plan.js";
 export { createPresigner, type Presign, type PresignRequest } from "./presign.js";
 export { type PulledObject, pullObjects, pullResults, type StoredResults } from "./pull.js";
-export { buildFetchInputsScript, buildUploadScript, NO_PYTHON_EXIT } from "./scripts.js";
+export {
+  buildFetchInputsScript,
+  buildStatScript,
+  buildUploadScript,
+  NO_PYTHON_EXIT,
+} from "./scripts.js";
+export { parseFileStats } from "./stat-program.js";
 export {
   parseTransferReport,
   type TransferReport,

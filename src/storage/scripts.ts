@@ -1,6 +1,7 @@
 // Remote scripts of the bucket transfers (pure): run a Python program from the remote dir, plan on stdin.
 import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { INPUTS_PROGRAM } from "./inputs-program.js";
+import { STAT_PROGRAM } from "./stat-program.js";
 import { UPLOAD_PROGRAM } from "./upload-program.js";
 
 /** Exit status of the scripts when the host has no Python to run them. */
@@ -22,4 +23,9 @@ export function buildUploadScript(remoteDir: string): string {
 /** Fetches the inputs of a plan (given on stdin) through the ETag cache into `remoteDir`. */
 export function buildFetchInputsScript(remoteDir: string): string {
   return buildPythonScript(remoteDir, INPUTS_PROGRAM);
+}
+
+/** Says size and mtime of the files named on stdin (NUL-separated, relative to `remoteDir`). */
+export function buildStatScript(remoteDir: string): string {
+  return buildPythonScript(remoteDir, STAT_PROGRAM);
 }

@@ -8,7 +8,12 @@ export type UploadEntry =
 
 export type DownloadEntry =
   /** A glob relative to the remote dir; files land at the same relative path in the run's folder. */
-  | { kind: "glob"; pattern: string }
-  | { kind: "map"; remote: string; local: string }
-  /** The first remote candidate that exists is fetched to `to` (e.g. best.pt, then last.pt). */
-  | { kind: "fallback"; from: string[]; to: string };
+  (
+    | { kind: "glob"; pattern: string }
+    | { kind: "map"; remote: string; local: string }
+    /** The first remote candidate that exists is fetched to `to` (e.g. best.pt, then last.pt). */
+    | { kind: "fallback"; from: string[]; to: string }
+  ) & {
+    /** `every: 5m`: seconds between checkpoints, when matched files are also fetched while the job runs. */
+    every?: number | undefined;
+  };

@@ -138,7 +138,7 @@ describe("loadSettings", () => {
     const error = await loadError();
     expect(error.code).toBe("E_CONFIG_VALUE");
     expect(error.message).toBe(
-      "offload.yaml:4:5: download[2]: expected a string or {from, to}, got the number 42",
+      "offload.yaml:4:5: download[2]: expected a string, {from, to} or {path, every}, got the number 42",
     );
   });
 

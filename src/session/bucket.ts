@@ -1,0 +1,237 @@
+// The bucket phases of a run (`results:`, `inputs:`): keys are read and URLs signed on this machine, the
+// remote machine moves the bytes with the Python programs of storage/ and never sees a key.
+import type { InputSpec } from "../config/settings.js";
+import { OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import type { RunRecord } from "../runs/record.js";
+import {
+  type BucketUrl,
+  buildFetchInputsScript,
+  buildStatScript,
+  buildUploadScript,
+  createPresigner,
+  formatObjectUrl,
+  type InputEntry,
+  NO_PYTHON_EXIT,
+  type Presign,
+  parseBucketUrl,
+  parseFileStats,
+  parseObjectUrl,
+  parseTransferReport,
+  planInputs,
+  planResultsUpload,
+  type ResultFile,
+  resolveStorageAccess,
+} from "../storage/index.js";
+import { buildListingScript, parseListing } from "../sync/download.js";
+import { planDownloads } from "../sync/download-plan.js";
+import type { Transport } from "../transport/types.js";
+
+export interface BucketSettings {
+  results?: { url: string; every?: number } | undefined;
+  inputs: readonly InputSpec[];
+  storage: { endpoint?: string | undefined; region?: string | undefined };
+}
+
+/** What run.json keeps of the inputs: where each landed and whether the host's cache had it. */
+export type RecordedInput = NonNullable<RunRecord["inputs"]>[number];
+
+type Results = NonNullable<RunRecord["results"]>;
+
+/**
+ * Reads the keys of every bucket the run names before anything connects, so a missing key fails the run
+ * having changed nothing; returns the record's `results` (no objects yet) when there is a results URL.
+ */
+export function checkBucketAccess(settings: BucketSettings, runId: string): Results | undefined {
+  const options = { endpoint: settings.storage.endpoint, region: settings.storage.region };
+  for (const input of settings.inputs)
+    resolveStorageAccess(parseObjectUrl(input.url).bucket, options);
+  if (!settings.results) return undefined;
+  const bucket = parseBucketUrl(settings.results.url);
+  const access = resolveStorageAccess(bucket, options);
+  return {
+    url: formatObjectUrl(bucket, `${bucket.prefix}${runId}/`),
+    ...(settings.storage.endpoint ? { endpoint: access.origin } : {}),
+    ...(settings.storage.region ? { region: access.region } : {}),
+    objects: [],
+  };
+}
+
+/** The signer of the record's results bucket, and the bucket as configured (the run id taken off). */
+async function openResults(results: Results, runId: string) {
+  const parsed = parseBucketUrl(results.url);
+  const suffix = `${runId}/`;
+  if (!parsed.prefix.endsWith(suffix))
+    throw new OffloadError(
+      "E_STORAGE",
+      `The run's results URL ${results.url} does not end in its id.`,
+      {
+        hint: "run.json was edited: restore its results.url.",
+      },
+    );
+  const bucket: BucketUrl = { ...parsed, prefix: parsed.prefix.slice(0, -suffix.length) };
+  const access = resolveStorageAccess(bucket, {
+    endpoint: results.endpoint,
+    region: results.region,
+  });
+  return { bucket, presign: await createPresigner(access) };
+}
+
+function pythonMissing(transport: Transport, what: string): OffloadError {
+  return new OffloadError("E_STORAGE", `${transport.label} has no python3 to ${what}.`, {
+    hint: "Bucket transfers run Python's standard library on the remote machine: install python3 there.",
+  });
+}
+
+/** Fetches the inputs through the host's ETag cache into the remote dir, before the job starts. */
+export async function fetchRunInputs(
+  transport: Transport,
+  remoteDir: string,
+  settings: BucketSettings,
+  report: Reporter,
+): Promise<RecordedInput[]> {
+  const options = { endpoint: settings.storage.endpoint, region: settings.storage.region };
+  const entries: InputEntry[] = settings.inputs.map((input) => {
+    const { bucket, key } = parseObjectUrl(input.url);
+    return { url: input.url, bucket, key, to: input.to };
+  });
+  const signers = new Map<string, Promise<Presign>>();
+  const presignFor = (bucket: BucketUrl) => {
+    const name = `${bucket.scheme}://${bucket.bucket}`;
+    let signer = signers.get(name);
+    if (!signer) {
+      signer = createPresigner(resolveStorageAccess(bucket, options));
+      signers.set(name, signer);
+    }
+    return signer;
+  };
+  const plan = await planInputs(presignFor, entries);
+  const result = await transport.exec(buildFetchInputsScript(remoteDir), {
+    stdin: JSON.stringify(plan),
+  });
+  if (result.connectionFailed) throw transport.explain(result);
+  if (result.code === NO_PYTHON_EXIT) throw pythonMissing(transport, "fetch the inputs");
+  const parsed = parseTransferReport(result.stdout);
+  const failed = parsed.failed[0];
+  if (result.code !== 0 || failed) {
+    throw new OffloadError(
+      "E_STORAGE",
+      `Could not fetch input ${failed?.what ?? "(unknown)"} on ${transport.label}: ${failed?.error ?? result.stderr.trim()}.`,
+      { hint: "Check the object exists and the keys here may read it; nothing was started." },
+    );
+  }
+  for (const input of parsed.inputs)
+    report({
+      type: "notice",
+      message: input.cached
+        ? `input ${input.url} → ${input.dest}: in the host's cache (ETag ${input.etag}), nothing transferred`
+        : `input ${input.url} → ${input.dest}: fetched ${input.bytes} bytes`,
+    });
+  return parsed.inputs.map(({ url, dest, etag, size, cached, bytes }) => ({
+    url,
+    dest,
+    etag,
+    size,
+    cached,
+    bytes,
+  }));
+}
+
+/** The files the download rules match now below the remote dir, with their size and mtime. */
+export async function listRuleMatches(
+  transport: Transport,
+  record: Pick<RunRecord, "download" | "target">,
+  onlyEvery = false,
+): Promise<Map<string, { size: number; mtimeNs: number }>> {
+  const remoteDir = record.target.remoteDir;
+  const rules = onlyEvery ? record.download.filter((rule) => rule.every) : record.download;
+  const plan = planDownloads(rules);
+  const listed = await transport.exec(buildListingScript(remoteDir, plan));
+  if (listed.connectionFailed) throw transport.explain(listed);
+  const listing = parseListing(listed.stdout, plan);
+  const paths = new Set(listing.files);
+  for (const remotePath of listing.mapped.values())
+    if (remotePath.startsWith(`${remoteDir}/`)) paths.add(remotePath.slice(remoteDir.length + 1));
+  if (paths.size === 0) return new Map();
+  const stat = await transport.exec(buildStatScript(remoteDir), {
+    stdin: [...paths].map((path) => `${path}\0`).join(""),
+  });
+  if (stat.connectionFailed) throw transport.explain(stat);
+  if (stat.code === NO_PYTHON_EXIT) throw pythonMissing(transport, "list the results");
+  return parseFileStats(stat.stdout);
+}
+
+/**
+ * Puts `files` (paths relative to the remote dir) from the host into the results bucket under
+ * `<prefix>/<run id>/` and records each object; an object put again replaces its entry.
+ */
+export async function pushResults(
+  transport: Transport,
+  record: RunRecord,
+  files: readonly ResultFile[],
+): Promise<{ sent: number; bytes: number }> {
+  const results = record.results;
+  if (!results || files.length === 0) return { sent: 0, bytes: 0 };
+  const { bucket, presign } = await openResults(results, record.id);
+  const plan = await planResultsUpload(presign, bucket, record.id, files);
+  const result = await transport.exec(buildUploadScript(record.target.remoteDir), {
+    stdin: JSON.stringify(plan),
+  });
+  if (result.connectionFailed) throw transport.explain(result);
+  if (result.code === NO_PYTHON_EXIT)
+    throw pythonMissing(transport, "put the results into the bucket");
+  const parsed = parseTransferReport(result.stdout);
+  const uploaded = new Map(results.objects.map((object) => [object.path, object]));
+  for (const object of parsed.uploaded) uploaded.set(object.path, object);
+  results.objects = [...uploaded.values()].sort((a, b) => a.path.localeCompare(b.path));
+  const failed = parsed.failed[0];
+  if (result.code !== 0 || failed) {
+    throw new OffloadError(
+      "E_STORAGE",
+      `Could not put ${failed?.what ?? "the results"} into ${results.url}: ${failed?.error ?? result.stderr.trim()}.`,
+      {
+        hint: `The files are still on the host: \`offload attach ${record.id}\` tries again.`,
+      },
+    );
+  }
+  return {
+    sent: parsed.uploaded.length,
+    bytes: parsed.uploaded.reduce((sum, object) => sum + object.size, 0),
+  };
+}
+
+/** The end-of-run push: every match of the download rules goes to the bucket, not through this machine. */
+export async function pushAllResults(
+  transport: Transport,
+  record: RunRecord,
+  report: Reporter,
+): Promise<void> {
+  const started = performance.now();
+  const matches = await listRuleMatches(transport, record);
+  const files = [...matches].map(([path, stat]) => ({ path, size: stat.size }));
+  const { sent, bytes } = await pushResults(transport, record, files);
+  record.phases.download = Math.round(performance.now() - started);
+  report({
+    type: "notice",
+    message: `results: ${sent} file${sent === 1 ? "" : "s"} (${bytes} bytes) put into ${record.results?.url} from ${transport.label}; \`offload pull ${record.id}\` brings them home`,
+  });
+}
+
+/**
+ * The end of a run with `results:`: pushes, and on failure records it as outputs not delivered (exit
+ * 205 for a job that succeeded), as a failed download is. A lost host has nothing to push from.
+ */
+export async function deliverResults(
+  transport: Transport,
+  record: RunRecord,
+  report: Reporter,
+): Promise<void> {
+  if (record.status === "lost") return;
+  try {
+    await pushAllResults(transport, record, report);
+  } catch (error) {
+    if (!(error instanceof OffloadError)) throw error;
+    record.error = { code: "E_DOWNLOAD", message: error.message };
+    report({ type: "notice", message: `${error.message}${error.hint ? ` (${error.hint})` : ""}` });
+  }
+}
