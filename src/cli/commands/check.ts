@@ -1,5 +1,8 @@
 // `offload check`: a few lines (or JSON) about what a host has.
-import type { CheckResult } from "../../session/check.js";
+import { createTransport } from "../../create.js";
+import { type CheckResult, checkHost } from "../../session/check.js";
+import type { Output } from "../render.js";
+import { load, type TargetFlags } from "../settings.js";
 
 function gib(bytes: number | undefined): string {
   return bytes === undefined ? "?" : `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -24,4 +27,12 @@ export function formatCheck(check: CheckResult): string {
     );
   }
   return lines.join("\n");
+}
+
+export async function checkAction(out: Output, flags: TargetFlags): Promise<number> {
+  const { settings } = await load(flags);
+  const transport = createTransport(settings);
+  const result = await checkHost(transport, settings.remoteDir);
+  out.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatCheck(result)}\n`);
+  return 0;
 }

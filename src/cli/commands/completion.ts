@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { createStore } from "../../create.js";
 import { OffloadError } from "../../errors.js";
 import { findProjectDir } from "../../project.js";
+import type { Output } from "../render.js";
 
 /** Flags whose value is a run or a target: the script completes those from `offload __complete`. */
 const HOST_FLAGS = ["--host"];
@@ -115,4 +116,21 @@ export async function completeValues(kind: string): Promise<string[]> {
     return [];
   }
   return [];
+}
+
+export async function completionAction(
+  out: Output,
+  shell: string,
+  _flags: unknown,
+  command: Command,
+): Promise<number> {
+  // Commander hands the action its command: the script completes what its parent, the program, declares.
+  out.stdout.write(completionScript(command.parent ?? command, shell));
+  return 0;
+}
+
+export async function completeAction(out: Output, kind: string): Promise<number> {
+  const values = await completeValues(kind);
+  out.stdout.write(values.map((v) => `${v}\n`).join(""));
+  return 0;
 }

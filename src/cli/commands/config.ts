@@ -1,5 +1,8 @@
 // `offload config` as text: a table of key, value and where the value came from.
-import type { DescribedValue } from "../../config/describe.js";
+import { type DescribedValue, describeSettings } from "../../config/describe.js";
+import { resolveSettings } from "../../config/resolve.js";
+import type { Output } from "../render.js";
+import { load, type TargetFlags } from "../settings.js";
 
 interface Row {
   key: string;
@@ -47,4 +50,12 @@ function showValue(value: unknown): string {
   if (value === null || value === undefined) return "-";
   if (typeof value === "string") return value;
   return JSON.stringify(value);
+}
+
+export async function configAction(out: Output, flags: TargetFlags): Promise<number> {
+  const loaded = await load(flags);
+  const described = describeSettings(await resolveSettings(loaded));
+  if (flags.json) out.stdout.write(`${JSON.stringify(described)}\n`);
+  else out.stdout.write(`${formatDescribed(described)}\n`);
+  return 0;
 }

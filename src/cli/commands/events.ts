@@ -7,6 +7,7 @@ import type { ParsedEvent, UserPattern } from "../../progress/types.js";
 import { formatClock, formatNumber, formatRate } from "../../report/format.js";
 import { settleWrites } from "../pipes.js";
 import type { Output } from "../render.js";
+import { load } from "../settings.js";
 
 export interface EventsFlags {
   pattern?: string[];
@@ -97,4 +98,9 @@ export async function eventsCommand(
     `${found.length - metrics} progress events, ${metrics} metrics${names.size > 0 ? ` (${[...names].join(", ")})` : ""} in ${file}\n`,
   );
   return 0;
+}
+
+export async function eventsAction(out: Output, file: string, flags: EventsFlags): Promise<number> {
+  const { settings } = await load({});
+  return eventsCommand(file, { ...flags, configPatterns: settings.progress.patterns }, out);
 }

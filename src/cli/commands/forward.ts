@@ -26,10 +26,10 @@ async function loadTarget(run: string | undefined, flags: ForwardFlags) {
   return settings;
 }
 
-export async function forwardCommand(
+export async function forwardAction(
+  out: Output,
   args: readonly string[],
   flags: ForwardFlags,
-  out: Output,
 ): Promise<number> {
   const [first, ...rest] = args;
   const run = first !== undefined && !isForwardSpec(first) ? first : undefined;

@@ -109,3 +109,7 @@ export async function initCommand(
   out.stderr.write(`wrote ${path}; try \`offload run -- <command>\`\n`);
   return 0;
 }
+
+export async function initAction(out: Output, flags: InitFlags): Promise<number> {
+  return initCommand(process.cwd(), flags, out);
+}

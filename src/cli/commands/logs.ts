@@ -24,10 +24,10 @@ function parseTail(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export async function logsCommand(
+export async function logsAction(
+  out: Output,
   run: string | undefined,
   flags: LogsFlags,
-  out: Output,
 ): Promise<number> {
   const tailLines = parseTail(flags.tail);
   const store = createStore(findProjectDir(process.cwd()));

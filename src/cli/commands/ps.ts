@@ -1,10 +1,13 @@
 // `offload ps`: reads the local run store, first asking the hosts of runs recorded as running how they
 // stand (unless --offline).
+import { createStore, createTransport } from "../../create.js";
+import { findProjectDir } from "../../project.js";
 import { jobDurationMs, type RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
 import type { Transport } from "../../transport/types.js";
 import type { Output } from "../render.js";
+import { load } from "../settings.js";
 
 function duration(record: RunRecord): string {
   // The host's stamps where the record has them: when someone followed the run does not matter.
@@ -101,4 +104,19 @@ function writeDamaged(damaged: readonly DamagedRun[], root: string, out: Output)
   out.stderr.write(
     `hint: offload cannot trust ${damaged.length === 1 ? "this record" : "these records"}; look at run.json in ${root}/<id>/, or remove the folder if the run no longer matters.\n`,
   );
+}
+
+export async function psAction(
+  out: Output,
+  flags: { json?: boolean; offline?: boolean; sshConfig?: string },
+): Promise<number> {
+  const transportFor = async (record: { target: { label: string } }) => {
+    const { settings } = await load({
+      host: record.target.label,
+      ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
+    });
+    return createTransport(settings);
+  };
+  const store = createStore(findProjectDir(process.cwd()));
+  return listRuns(store, out, flags, transportFor);
 }

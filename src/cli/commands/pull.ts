@@ -1,6 +1,8 @@
 // `offload pull RUN [--to DIR]`: brings the objects a run put into a bucket home, checksums checked.
 import { relative } from "node:path";
+import { createStore } from "../../create.js";
 import { OffloadError } from "../../errors.js";
+import { findProjectDir } from "../../project.js";
 import type { RunStore } from "../../runs/store.js";
 import { pullResults } from "../../storage/pull.js";
 import { countOf, type Output } from "../render.js";
@@ -36,4 +38,12 @@ export async function pullCommand(
     `Pulled ${fetched.length} of ${countOf(pulled.length, "object")} (${countOf(bytes, "byte")}) of run ${id} into ${where}; ${pulled.length - fetched.length} already there.\n`,
   );
   return 0;
+}
+
+export async function pullAction(
+  out: Output,
+  run: string | undefined,
+  flags: PullFlags,
+): Promise<number> {
+  return pullCommand(createStore(findProjectDir(process.cwd())), run, flags, out);
 }

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { createStore } from "../../create.js";
 import { renderReportHtml } from "../../report/html.js";
 import { parseMetricsJsonl } from "../../report/metrics.js";
 import { addPatternMetrics } from "../../report/pattern-metrics.js";
@@ -11,6 +12,7 @@ import { type RunSummary, summarizeRun } from "../../report/summary.js";
 import { formatReport } from "../../report/text.js";
 import { type RunStore, writeFileAtomic } from "../../runs/store.js";
 import type { Output } from "../render.js";
+import { load } from "../settings.js";
 
 export interface ReportFlags {
   /** true: the default path; a string: that file. */
@@ -91,4 +93,14 @@ export async function reportCommand(
   }
   out.stdout.write(`${formatReport(runs)}\n`);
   return 0;
+}
+
+export async function reportAction(
+  out: Output,
+  runs: string[],
+  flags: ReportFlags,
+): Promise<number> {
+  const { projectDir, settings } = await load({});
+  const patterns = settings.progress.patterns;
+  return reportCommand(createStore(projectDir), runs, { ...flags, patterns }, out);
 }

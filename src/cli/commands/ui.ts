@@ -30,7 +30,7 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-export async function uiCommand(flags: UiFlags, out: Output): Promise<number> {
+export async function uiAction(out: Output, flags: UiFlags): Promise<number> {
   const port = parsePort(flags.port);
   const projectDir = findProjectDir(process.cwd());
   const { settings } = await load({});

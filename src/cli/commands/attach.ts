@@ -1,0 +1,53 @@
+// `offload attach [run]` (and `run --resume`): follow a run again from where this machine's log ends,
+// then finish it as `run` would.
+import type { EffectiveSettings } from "../../config/settings.js";
+import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { attachRun } from "../../session/attach.js";
+import { captureInterrupts } from "../interrupts.js";
+import type { Output } from "../render.js";
+import { loadForRun, type TargetFlags } from "../settings.js";
+import { describeRunEnd } from "./run-end.js";
+import { exitCodeOf, type FollowFlags, reporterFor } from "./run-follow.js";
+
+export async function attachAction(
+  out: Output,
+  run: string | undefined,
+  flags: TargetFlags & FollowFlags,
+): Promise<number> {
+  const { projectDir, settings } = await loadForRun(run, flags);
+  return attachCommand(projectDir, settings.settings, settings.runId, flags, out);
+}
+
+export async function attachCommand(
+  projectDir: string,
+  settings: EffectiveSettings,
+  runId: string,
+  flags: FollowFlags,
+  out: Output,
+): Promise<number> {
+  // Watching only: Ctrl+C leaves the run going (`offload stop` stops it).
+  const interrupts = captureInterrupts("leave", out.closed);
+  const reporter = reporterFor(flags, out);
+  const store = createStore(projectDir);
+  let endLine: string | undefined;
+  try {
+    const run = toRunSettings(settings);
+    const record = await attachRun({
+      transport: createTransport(settings),
+      store,
+      projectDir,
+      runId,
+      report: reporter.report,
+      reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
+      graceSeconds: run.graceSeconds,
+      controls: interrupts.controls,
+      progressPatterns: settings.progress.patterns,
+    });
+    if (!flags.json && record.status !== "running") endLine = await describeRunEnd(store, record);
+    return exitCodeOf(record);
+  } finally {
+    reporter.close();
+    interrupts.release();
+    if (endLine !== undefined) out.stderr.write(`${endLine}\n`);
+  }
+}

@@ -1,0 +1,28 @@
+// What `run` and `attach` share while they follow a run: the reporter for their flags, and the exit code
+// the run's record ends with.
+import { EXIT_CODES } from "../../errors.js";
+import type { Reporter } from "../../events.js";
+import type { RunRecord } from "../../runs/record.js";
+import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
+
+export interface FollowFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The reporter for these flags; `close` clears a status line before anything else is printed. */
+export function reporterFor(
+  flags: FollowFlags,
+  out: Output,
+): { report: Reporter; close: () => void } {
+  if (flags.json) return { report: createJsonReporter(out), close: () => {} };
+  const report = createHumanReporter(out, { quiet: flags.quiet ?? false });
+  return { report, close: report.close };
+}
+
+export function exitCodeOf(record: RunRecord): number {
+  if (record.status === "running") return 0;
+  // A job that succeeded but whose outputs are not home is not a success for a script that uses them.
+  if (record.exitCode === 0 && record.error?.code === "E_DOWNLOAD") return EXIT_CODES.download;
+  return record.exitCode ?? EXIT_CODES.lost;
+}
