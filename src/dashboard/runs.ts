@@ -1,8 +1,6 @@
 // What the dashboard knows of the project's runs: the records with their live status (the truth `ps`
 // shows: the hosts of live runs are asked, and what they say is settled into the store), each run's
 // metric points, and the live follows of runs that have not ended.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { type MetricPoint, parseMetricsJsonl } from "../report/metrics.js";
 import { pickMainMetric, type RunSummary, runDuration, summarizeRun } from "../report/summary.js";
 import type { RunRecord } from "../runs/record.js";
@@ -121,9 +119,7 @@ export function createRunsView(context: DashboardContext): RunsView {
   const metrics = async (record: RunRecord): Promise<MetricPoint[]> => {
     const followed = follows.get(record.id);
     if (followed) return [...followed.metrics];
-    const text = await readFile(join(store.runDir(record.id), "metrics.jsonl"), "utf8").catch(
-      () => "",
-    );
+    const text = await store.readMetrics(record.id).catch(() => "");
     return parseMetricsJsonl(text);
   };
 

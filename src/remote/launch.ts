@@ -6,6 +6,7 @@ import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "./layout.js";
 import { buildCheckLockSteps } from "./lock.js";
+import { readMarkers } from "./markers.js";
 
 export interface LaunchPlan {
   runId: string;
@@ -214,4 +215,11 @@ export function buildLaunchStatusScript(remoteDir: string, runId: string): strin
     `rm -rf "$R"; printf '${MARK.notLaunched}\\n' >&2`,
     "",
   ].join("\n");
+}
+
+/** The launch status script's answer: the launcher's pid, `not-launched`, or undefined (no answer). */
+export function readLaunchStatus(stderr: string): { pid: number } | "not-launched" | undefined {
+  const pid = readMarkers(stderr).launchedPid;
+  if (pid !== undefined) return { pid };
+  return stderr.includes(MARK.notLaunched) ? "not-launched" : undefined;
 }

@@ -4,7 +4,8 @@
 
 import { quoteShell } from "../shell/quote.js";
 import { LOCK_FILE, MARK, remoteRunDir } from "./layout.js";
-import { STOP_MARK } from "./stop.js";
+import { readMarkers } from "./markers.js";
+import { readUnproven, STOP_MARK } from "./stop.js";
 
 /** How often a run that holds the lock but has not launched yet says it is still alive. */
 export const LOCK_HEARTBEAT_SECONDS = 15;
@@ -89,4 +90,26 @@ export function buildReleaseLockScript(remoteDir: string, runId: string): string
     `if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     `rm -rf ${run}`,
   ].join("\n");
+}
+
+/** What the lock step of a prepare said: each `<run id> <epoch seconds>` of a holder, where it named one. */
+export interface LockReply {
+  /** The lock is held and was not taken; `unproven` says why a --force did not stop its holder. */
+  locked?: string;
+  unproven?: string;
+  /** A holder that no longer ran, whose lock was taken over. */
+  reclaimed?: string;
+  /** A live holder that `--force` stopped. */
+  forced?: string;
+}
+
+export function readLockReply(stderr: string): LockReply {
+  const { locked, reclaimed, forced } = readMarkers(stderr);
+  const unproven = readUnproven(stderr);
+  return {
+    ...(locked === undefined ? {} : { locked }),
+    ...(unproven === undefined ? {} : { unproven }),
+    ...(reclaimed === undefined ? {} : { reclaimed }),
+    ...(forced === undefined ? {} : { forced }),
+  };
 }

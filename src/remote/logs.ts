@@ -33,3 +33,10 @@ export function buildLogTailScript(remoteDir: string, runId: string, lines: numb
     "",
   ].join("\n");
 }
+
+/** The logs scripts' stderr: whether the run's log is gone, and its size where the tail script said. */
+export function readLogReply(stderr: string): { missing: boolean; size?: number } {
+  const missing = stderr.includes(`${MARK.exit} missing`);
+  const size = new RegExp(`${MARK.logSize} ([0-9]+)`).exec(stderr)?.[1];
+  return size === undefined ? { missing } : { missing, size: Number(size) };
+}

@@ -29,3 +29,28 @@ export function buildStopScript(
     `if [ -f "$R/exit" ]; then echo "${STOP_MARK} stopped" >&2; else echo "${STOP_MARK} pending" >&2; fi`,
   ].join("\n");
 }
+
+/** What the host said of a stop: `unproven` carries why it refused to signal. */
+export type StopReply =
+  | { kind: "missing" }
+  | { kind: "unproven"; why: string }
+  | { kind: "ended" }
+  | { kind: "stopped" }
+  | { kind: "pending" };
+
+/** Why the host refused to signal, from `offload-stop unproven <why>` (also in a --force launch). */
+export function readUnproven(stderr: string): string | undefined {
+  const prefix = `${STOP_MARK} unproven`;
+  const line = stderr.split("\n").find((l) => l.startsWith(prefix));
+  if (line === undefined) return undefined;
+  return line.slice(prefix.length).trim() || "no reason given";
+}
+
+/** Reads the stop script's stderr; no outcome line (the wait was cut short) reads as `pending`. */
+export function parseStopReply(stderr: string): StopReply {
+  if (stderr.includes(`${STOP_MARK} missing`)) return { kind: "missing" };
+  const why = readUnproven(stderr);
+  if (why !== undefined) return { kind: "unproven", why };
+  if (stderr.includes(`${STOP_MARK} ended`)) return { kind: "ended" };
+  return stderr.includes(`${STOP_MARK} stopped`) ? { kind: "stopped" } : { kind: "pending" };
+}

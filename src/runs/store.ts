@@ -12,6 +12,7 @@ import {
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
+import { LOG_FILE, METRICS_FILE, REPORT_FILE, readRunFile } from "./files.js";
 import { isRunId } from "./id.js";
 import type { RunRecord } from "./record.js";
 import { findRecordProblem } from "./record-schema.js";
@@ -51,6 +52,12 @@ export interface RunStore {
   logSize(id: string): Promise<number>;
   /** The last `bytes` of the run's output.log from a line start ("" when there is none). */
   readLogTail(id: string, bytes: number): Promise<string>;
+  /** The run's whole output.log ("" when there is none). */
+  readLog(id: string): Promise<string>;
+  /** The run's metrics.jsonl as text ("" when the run reported no metric). */
+  readMetrics(id: string): Promise<string>;
+  /** Where `offload report --html` writes a single run's page by default. */
+  reportPath(id: string): string;
 }
 
 /** Writes next to the target and renames over it, so a reader never sees half a file. */
@@ -173,7 +180,7 @@ export function openRunStore(projectDir: string): RunStore {
   return {
     root,
     runDir,
-    logPath: (id) => join(runDir(id), "output.log"),
+    logPath: (id) => join(runDir(id), LOG_FILE),
     artifactsDir: (id) => join(runDir(id), "artifacts"),
     async save(record) {
       await ensure(record.id);
@@ -233,7 +240,7 @@ export function openRunStore(projectDir: string): RunStore {
       const release = claimFollower(runDir(id), id);
       let fd: number;
       try {
-        fd = openSync(join(runDir(id), "output.log"), "a");
+        fd = openSync(join(runDir(id), LOG_FILE), "a");
       } catch (error) {
         release();
         throw error;
@@ -258,13 +265,13 @@ export function openRunStore(projectDir: string): RunStore {
       };
     },
     async logSize(id) {
-      return stat(join(runDir(id), "output.log")).then(
+      return stat(join(runDir(id), LOG_FILE)).then(
         (s) => s.size,
         () => 0,
       );
     },
     async readLogTail(id, bytes) {
-      const file = await open(join(runDir(id), "output.log"), "r").catch(() => undefined);
+      const file = await open(join(runDir(id), LOG_FILE), "r").catch(() => undefined);
       if (file === undefined) return "";
       try {
         const { size } = await file.stat();
@@ -278,5 +285,8 @@ export function openRunStore(projectDir: string): RunStore {
         await file.close();
       }
     },
+    readLog: async (id) => readRunFile(runDir(id), LOG_FILE),
+    readMetrics: async (id) => readRunFile(runDir(id), METRICS_FILE),
+    reportPath: (id) => join(runDir(id), REPORT_FILE),
   };
 }

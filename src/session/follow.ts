@@ -3,7 +3,7 @@
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
-import { MARK, RUN_ID_PATTERN } from "../remote/layout.js";
+import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remote/markers.js";
 import type { LogSink } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { requireRunId } from "./run-id.js";
@@ -23,11 +23,7 @@ const DISK_FULL_KIB = 100;
 /** Why a follow was left (the abort reason of its signal): a Ctrl+C, or a stdout nobody reads any more. */
 export const LEFT_BY = { interrupt: "interrupt", outputClosed: "output-closed" } as const;
 
-/** When the job started and ended by the host's clock (epoch ms), as the launcher stamped them. */
-export interface HostTimes {
-  startedMs?: number;
-  endedMs?: number;
-}
+export type { HostTimes };
 
 export interface FollowRequest {
   transport: Transport;
@@ -38,58 +34,6 @@ export interface FollowRequest {
   /** How long to keep retrying a failed connection before giving up. */
   reconnectTimeoutMs: number;
   signal?: AbortSignal | undefined;
-}
-
-export interface Markers {
-  launchedPid?: number;
-  end?: RunEnd;
-  /** `<run id> <epoch seconds>` of the run that holds the lock. */
-  locked?: string;
-  reclaimed?: string;
-  forced?: string;
-  /** KiB free on the remote dir's file system, where a script said. */
-  diskFreeKiB?: number;
-  /** The run whose `--force` stopped this one. */
-  displaced?: string;
-  /** The follow script started on the host: the connection was up. */
-  following?: boolean;
-  times?: HostTimes;
-}
-
-/** Reads the markers the remote scripts print on stderr. */
-export function readMarkers(stderr: string): Markers {
-  const found: Markers = {};
-  const after = (line: string, mark: string) =>
-    line.startsWith(`${mark} `) ? line.slice(mark.length + 1).trim() : undefined;
-  for (const line of stderr.split("\n")) {
-    const launched = after(line, MARK.launched);
-    if (launched !== undefined) found.launchedPid = Number(launched);
-    for (const key of ["locked", "reclaimed", "forced", "displaced"] as const) {
-      const text = after(line, MARK[key]);
-      if (text !== undefined) found[key] = text;
-    }
-    const free = after(line, MARK.diskFree);
-    if (free !== undefined && /^[0-9]+$/.test(free)) found.diskFreeKiB = Number(free);
-    if (line.trim() === MARK.following) found.following = true;
-    const times = after(line, MARK.times);
-    if (times !== undefined) found.times = readTimes(times);
-    const value = after(line, MARK.exit);
-    if (value === undefined) continue;
-    if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
-    else found.end = value === "missing" ? { kind: "missing" } : { kind: "lost" };
-  }
-  if (found.end?.kind === "exit" && found.displaced && RUN_ID_PATTERN.test(found.displaced))
-    found.end.displacedBy = found.displaced;
-  return found;
-}
-
-/** `<start ms> <end ms>`, either `-` when the host has no stamp (a run launched by an older offload). */
-function readTimes(text: string): HostTimes {
-  const [start, end] = text.split(" ");
-  const times: HostTimes = {};
-  if (start && /^[0-9]+$/.test(start)) times.startedMs = Number(start);
-  if (end && /^[0-9]+$/.test(end)) times.endedMs = Number(end);
-  return times;
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
@@ -124,11 +68,10 @@ export function describeFailure(attempt: {
   code?: number | undefined;
   connectionFailed?: boolean | undefined;
 }): string {
-  const markers = Object.values(MARK) as string[];
   const said = attempt.stderr
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => line !== "" && !markers.some((mark) => line.startsWith(mark)))
+    .filter((line) => line !== "" && !isMarkerLine(line))
     .at(-1);
   const status = attempt.code === undefined ? "" : ` (status ${attempt.code})`;
   if (attempt.connectionFailed || attempt.code === 255)

@@ -2,8 +2,13 @@
 // same connection; a refused or failed launch leaves no run record behind.
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { buildLaunchScript, buildLaunchStatusScript, type LaunchPlan } from "../remote/launch.js";
-import { MARK } from "../remote/layout.js";
+import {
+  buildLaunchScript,
+  buildLaunchStatusScript,
+  type LaunchPlan,
+  readLaunchStatus,
+} from "../remote/launch.js";
+import { readMarkers } from "../remote/markers.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
@@ -11,7 +16,6 @@ import { armStop, type RunControls } from "./complete.js";
 import {
   describeFailure,
   type FollowRequest,
-  readMarkers,
   reconnectDelayMs,
   type StreamAttempt,
   sleep,
@@ -143,9 +147,9 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
     await sleep(delayMs);
     const result = await transport.exec(script);
     if (!result.connectionFailed) {
-      const pid = readMarkers(result.stderr).launchedPid;
-      if (pid !== undefined) return pid;
-      if (result.stderr.includes(MARK.notLaunched)) return undefined;
+      const status = readLaunchStatus(result.stderr);
+      if (status === "not-launched") return undefined;
+      if (status !== undefined) return status.pid;
     }
     reason = describeFailure(result);
     if (Date.now() > deadline) {
@@ -172,9 +176,9 @@ export async function settleLaunching(
 ): Promise<void> {
   const result = await transport.exec(buildLaunchStatusScript(record.target.remoteDir, record.id));
   if (result.connectionFailed) throw transport.explain(result);
-  const pid = readMarkers(result.stderr).launchedPid;
-  if (pid !== undefined) {
-    record.remote = { ...record.remote, launcherPid: pid };
+  const status = readLaunchStatus(result.stderr);
+  if (typeof status === "object") {
+    record.remote = { ...record.remote, launcherPid: status.pid };
     record.status = "running";
     await store.save(record);
     return;

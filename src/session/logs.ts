@@ -5,8 +5,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { MARK } from "../remote/layout.js";
-import { buildLogFromScript, buildLogTailScript } from "../remote/logs.js";
+import { buildLogFromScript, buildLogTailScript, readLogReply } from "../remote/logs.js";
 import type { RunRecord } from "../runs/record.js";
 import type { LogSink, RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
@@ -98,9 +97,8 @@ async function fetchRemote(
     ...(request.signal ? { signal: request.signal } : {}),
   });
   if (result.connectionFailed) throw transport.explain(result);
-  const missing = result.stderr.includes(`${MARK.exit} missing`);
-  const said = /offload-log-size ([0-9]+)/.exec(result.stderr)?.[1];
-  if (!missing && result.code !== 0)
+  const reply = readLogReply(result.stderr);
+  if (!reply.missing && result.code !== 0)
     throw new OffloadError(
       "E_LOG_MISSING",
       `Could not read run ${record.id}'s log on ${transport.label}: ${result.stderr.trim() || `status ${result.code}`}.`,
@@ -108,7 +106,7 @@ async function fetchRemote(
         hint: `\`offload check --host ${transport.label}\` shows whether the host and its remote dir are fine.`,
       },
     );
-  return { missing, ...(said === undefined ? {} : { size: Number(said) }) };
+  return reply;
 }
 
 /** A sink that hands the followed bytes to the reader and keeps the offset: nothing lands on disk. */

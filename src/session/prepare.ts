@@ -2,7 +2,7 @@
 
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import type { LockRequest } from "../remote/lock.js";
+import { type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import type { UploadEntry } from "../sync/entries.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
@@ -11,9 +11,7 @@ import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import type { Transport } from "../transport/types.js";
-import { readMarkers } from "./follow.js";
 import { describeHolder, forceRefusedError, lockedError } from "./lock.js";
-import { readUnproven } from "./stop.js";
 
 export interface PreparedTarget {
   remoteDir: string;
@@ -43,9 +41,9 @@ export async function prepareTarget(
     ),
   );
   if (result.connectionFailed) throw transport.explain(result);
-  const markers = readMarkers(result.stderr);
+  const markers = readLockReply(result.stderr);
   if (markers.locked !== undefined) {
-    const unproven = readUnproven(result.stderr);
+    const unproven = markers.unproven;
     throw unproven === undefined
       ? lockedError(transport, remoteDir, markers.locked)
       : forceRefusedError(transport, remoteDir, markers.locked, unproven);

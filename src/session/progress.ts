@@ -1,10 +1,9 @@
 // Watches the log as it streams: parses training progress and metrics out of it (no change to the
-// user's script needed), reports them as events, and appends the metrics to the run's metrics.jsonl.
-import { appendFileSync } from "node:fs";
-import { join } from "node:path";
+// user's script needed), reports them as events, and appends the metrics to the run's metrics.jsonl (runs/files.ts).
 import { StringDecoder } from "node:string_decoder";
 import type { Reporter } from "../events.js";
 import { createLogParser } from "../progress/index.js";
+import { appendMetrics } from "../runs/files.js";
 
 export interface TrackOptions {
   /** `progress.patterns` from the settings: the user's regexes beside the built-in parsers. */
@@ -26,19 +25,18 @@ export function trackProgress(
   });
   if (options.seen) parser.push(options.seen);
   const decoder = new StringDecoder("utf8");
-  const metricsPath = join(runDir, "metrics.jsonl");
   return (event) => {
     report(event);
     if (event.type !== "output") return;
     const events = parser.push(decoder.write(Buffer.from(event.data)));
-    const lines: string[] = [];
+    const metrics: object[] = [];
     for (const parsed of events) {
       report(parsed);
       if (parsed.type === "metric") {
         const { type: _type, ...metric } = parsed;
-        lines.push(JSON.stringify({ time: new Date().toISOString(), ...metric }));
+        metrics.push(metric);
       }
     }
-    if (lines.length > 0) appendFileSync(metricsPath, `${lines.join("\n")}\n`);
+    appendMetrics(runDir, metrics);
   };
 }

@@ -2,8 +2,7 @@
 // copies with rsync (whose temp-file-and-rename means a file is at its final path only when complete).
 import { closeSync, createReadStream, createWriteStream, openSync } from "node:fs";
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { homedir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { OffloadError } from "../errors.js";
 import { quoteRemotePath, quoteShell } from "../shell/quote.js";
@@ -11,6 +10,7 @@ import { frameScript } from "../transport/frame.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
 import { type DownloadPlan, isContainedPath } from "./download-plan.js";
+import { expandLocal } from "./local-path.js";
 import { buildRsyncFilesArgv, buildRsyncOneArgv, isShellNoise, SHELL_NOISE_HINT } from "./rsync.js";
 import type { SyncTool } from "./upload.js";
 
@@ -141,11 +141,6 @@ const TEMP_NAME = /^(?:\..+\.offload|\.offload-partial)-([0-9]+)$/;
 
 function tempPath(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.offload-${process.pid}`);
-}
-
-function expandLocal(path: string, projectDir: string): string {
-  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
-  return resolve(projectDir, path);
 }
 
 function isRegularFile(path: string): Promise<boolean> {

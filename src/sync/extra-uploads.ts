@@ -1,8 +1,7 @@
 // Uploads beyond the workspace sync: globs that reach ignored files (`data/*.csv`) and explicit
 // `local|remote` mappings from anywhere on this machine to anywhere on the target.
 import { readdir, stat } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join, posix, resolve } from "node:path";
+import { join, posix } from "node:path";
 import picomatch from "picomatch";
 import { OffloadError } from "../errors.js";
 import { quoteShell } from "../shell/quote.js";
@@ -10,6 +9,7 @@ import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
 import type { UploadEntry } from "./entries.js";
 import { GLOB_OPTIONS } from "./glob.js";
+import { expandLocal } from "./local-path.js";
 import { buildRsyncOneArgv } from "./rsync.js";
 
 /** Files below `root` that the glob entries match, ignore rules notwithstanding (they were asked for). */
@@ -44,11 +44,6 @@ export async function expandUploadGlobs(
     await walk(scan.base === "." ? "" : scan.base);
   }
   return [...found].sort();
-}
-
-function expandLocal(path: string, root: string): string {
-  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
-  return resolve(root, path);
 }
 
 /** The remote side of a mapping as an absolute path: relative to the remote dir, `~` under the remote home. */

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { createFrameStripper } from "./frame.js";
 import { explainMissingProgram } from "./programs.js";
+import type { ExecOptions } from "./types.js";
 
 /**
  * The guardian: one `sh` per offload that holds the read end of a pipe from offload and the list of
@@ -50,16 +51,15 @@ function guardGroup(pid: number | undefined): () => void {
   };
 }
 
-export interface ProcessOptions {
-  stdin?: string | Uint8Array;
-  onStdout?: (chunk: Buffer) => void;
-  /** A file descriptor the child writes its stdout to directly (a download at native speed). */
-  stdoutFd?: number;
-  onStderr?: (chunk: Buffer) => void;
-  signal?: AbortSignal;
-  timeoutMs?: number;
+/** A local process takes what a remote script does, and where and with what environment it runs. */
+export interface ProcessOptions extends ExecOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+/** The status a shell reports: the exit code, or 128+n for a process killed by signal n. */
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
 export interface ProcessResult {
@@ -134,7 +134,7 @@ export function runProcess(
       release();
       options.signal?.removeEventListener("abort", kill);
       resolve({
-        code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
+        code: exitStatus(code, signal),
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8"),
       });
@@ -175,7 +175,7 @@ export function runDaemonizing(
         child.stderr.destroy();
         child.unref();
         resolve({
-          code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
+          code: exitStatus(code, signal),
           stdout: "",
           stderr: Buffer.concat(stderr).toString("utf8"),
         });
@@ -225,7 +225,7 @@ export function runPipeline(
     right.stdout.resume();
     const codes: (number | null)[] = [];
     const done = (code: number | null, signal: NodeJS.Signals | null) => {
-      codes.push(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      codes.push(exitStatus(code, signal));
       if (codes.length < 2) return;
       for (const release of releases) release();
       resolve({

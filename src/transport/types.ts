@@ -5,7 +5,7 @@ export interface ExecOptions {
   stdin?: string | Uint8Array;
   /** Called with each chunk of stdout as it arrives (stdout is then not buffered in the result). */
   onStdout?: (chunk: Buffer) => void;
-  /** Send stdout straight into this open file descriptor instead (no copy through offload). */
+  /** Send stdout straight into this open file descriptor instead (no copy through offload: a download at native speed). */
   stdoutFd?: number;
   /** Called with each chunk of stderr as it arrives (stderr is still collected in the result). */
   onStderr?: (chunk: Buffer) => void;

@@ -22,13 +22,6 @@ export interface ReportFlags {
   patterns?: readonly string[];
 }
 
-async function readOptional(path: string): Promise<string> {
-  return readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "";
-    throw error;
-  });
-}
-
 async function loadSummaries(
   store: RunStore,
   ids: readonly string[],
@@ -39,9 +32,8 @@ async function loadSummaries(
   for (const partial of resolved) {
     const id = await store.resolveId(partial);
     const record = await store.load(id);
-    const points = parseMetricsJsonl(await readOptional(join(store.runDir(id), "metrics.jsonl")));
-    const log =
-      patterns.length === 0 ? "" : await readOptional(join(store.runDir(id), "output.log"));
+    const points = parseMetricsJsonl(await store.readMetrics(id));
+    const log = patterns.length === 0 ? "" : await store.readLog(id);
     summaries.push(summarizeRun(record, addPatternMetrics(points, log, patterns)));
   }
   return summaries;
@@ -59,7 +51,7 @@ export async function readChartAssets() {
 
 export function defaultHtmlPath(store: RunStore, ids: readonly string[]): string {
   return ids.length === 1 && ids[0] !== undefined
-    ? join(store.runDir(ids[0]), "report.html")
+    ? store.reportPath(ids[0])
     : join(store.root, "..", `report-${ids.join("_")}.html`);
 }
 

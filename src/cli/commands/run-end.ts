@@ -1,6 +1,5 @@
 // The line a followed run ends with: where its log, outputs and report are, and how its main metric did.
-import { readFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { formatNumber } from "../../report/format.js";
 import { groupSeries, parseMetricsJsonl } from "../../report/metrics.js";
 import { pickMainMetric, summarizeSeries } from "../../report/summary.js";
@@ -16,7 +15,7 @@ export async function describeRunEnd(
   const dir = store.runDir(record.id);
   const shown = relative(cwd, dir) || ".";
   const parts = [`outputs: ${shown.startsWith("..") ? dir : shown}/`];
-  const text = await readFile(join(dir, "metrics.jsonl"), "utf8").catch(() => "");
+  const text = await store.readMetrics(record.id).catch(() => "");
   const main = pickMainMetric(groupSeries(parseMetricsJsonl(text)).map(summarizeSeries));
   if (main !== undefined && Number.isFinite(main.best))
     parts.push(`best ${main.name} ${formatNumber(main.best)}`);

@@ -1,0 +1,54 @@
+// The run folder's files are read and written only through runs/: by run id, checked, with one format.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { appendMetrics } from "../../src/runs/files.js";
+import { createRunId } from "../../src/runs/id.js";
+import { openRunStore } from "../../src/runs/store.js";
+
+let project = "";
+beforeEach(async () => {
+  project = await mkdtemp(join(tmpdir(), "offload-files-"));
+});
+afterEach(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+describe("run folder files", () => {
+  it("reads back the metrics appended to a run, and nothing for a run that reported none", async () => {
+    const store = openRunStore(project);
+    const id = createRunId();
+    await store.save({
+      version: 1,
+      id,
+      command: ["true"],
+      target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
+      status: "running",
+      exitCode: null,
+      startedAt: new Date().toISOString(),
+      phases: {},
+      envNames: [],
+      download: [],
+      artifacts: [],
+      mappedFiles: [],
+      logBytes: 0,
+    });
+    expect(await store.readMetrics(id)).toBe("");
+    expect(await store.readLog(id)).toBe("");
+    appendMetrics(store.runDir(id), [{ name: "loss", value: 0.5, step: 1 }]);
+    appendMetrics(store.runDir(id), []);
+    const lines = (await store.readMetrics(id)).trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ name: "loss", value: 0.5, step: 1 });
+    expect(await readFile(join(store.runDir(id), "metrics.jsonl"), "utf8")).toBe(`${lines[0]}\n`);
+    expect(store.reportPath(id)).toBe(join(store.runDir(id), "report.html"));
+  });
+
+  it("refuses a name that is not a run id before it becomes a path", async () => {
+    const store = openRunStore(project);
+    await expect(store.readMetrics("../../etc")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
+    await expect(store.readLog("x/../y")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
+    expect(() => store.reportPath("..")).toThrow(/not a run id/);
+  });
+});
