@@ -179,6 +179,7 @@ export function declareLogs(program: Command): Command {
       "keep printing until the run ends; Ctrl+C stops watching, the run goes on",
     )
     .option("--tail <lines>", "only the last lines")
+    .option("--node <k>", "node K's log of a job across nodes (counted from 0)")
     .option("--host <host>", "where the run is, if not where it was started")
     .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config");
 }

@@ -115,6 +115,10 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
       settings.forward = data.forward;
       sources.forward = sourceOf(layer, "forward");
     }
+    if (data.nodes !== undefined) {
+      settings.nodes = data.nodes;
+      sources.nodes = sourceOf(layer, "nodes");
+    }
     if (data.slurm !== undefined) {
       settings.slurm = toSlurmSettings(data.slurm);
       sources.slurm = sourceOf(layer, "slurm");

@@ -248,6 +248,14 @@ const targetShape = {
         "Ports on the host's 127.0.0.1 forwarded to this machine while a run is followed (PORT or PORT:LOCAL)",
     }),
   slurm: slurmSchema.optional(),
+  nodes: z
+    .array(hostString, { error: "expected a list of hosts" })
+    .min(2, { error: "a job across nodes needs 2 or more hosts" })
+    .optional()
+    .meta({
+      description:
+        "Run one job across these hosts (targets, aliases or host strings), one rank per node with torchrun's env",
+    }),
 };
 
 /** A regex with named groups, checked here so a mistake points at its line in offload.yaml. */

@@ -59,6 +59,8 @@ export interface EffectiveSettings {
   inputs: InputSpec[];
   storage: { endpoint?: string; region?: string };
   retry: RetrySettings;
+  /** `nodes:`: one job across these hosts (session/nodes.ts). */
+  nodes?: string[];
 }
 
 /** One `inputs:` entry: the object's URL and where it lands in the remote dir ("" or `dir/`: its own name). */

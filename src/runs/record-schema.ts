@@ -50,6 +50,13 @@ export const runRecordSchema = z.looseObject({
   workdir: z.string().optional(),
   envNames: z.array(z.string()),
   remote: z.looseObject({ launcherPid: z.number().int().optional() }).optional(),
+  group: z
+    .looseObject({
+      id: z.string().regex(RUN_ID_PATTERN, { error: "not a run id" }),
+      node: z.number().int().nonnegative(),
+      nodes: z.array(z.string()),
+    })
+    .optional(),
   slurm: z
     .looseObject({
       jobId: z.string().regex(/^[0-9]+(?:[_+][0-9]+)?$/, { error: "not a Slurm job id" }),

@@ -73,6 +73,8 @@ export interface RunRecord {
   /** The GPUs picked for the job (`gpus: N`). */
   gpus?: GpuInfo[];
   remote?: { launcherPid?: number };
+  /** One node of a job across several hosts: the job's id, this node's rank, every node's host. */
+  group?: { id: string; node: number; nodes: string[] };
   /** A run submitted to Slurm (a target with `slurm:`): its job id, and what Slurm said of it last. */
   slurm?: { jobId: string; state?: string; reason?: string; nodes?: string };
   /** The download rules in force, so `attach` and `pull` fetch what `run` would have. */

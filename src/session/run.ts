@@ -29,6 +29,7 @@ import {
 import { readHostFacts } from "./host-facts.js";
 import { launchJob } from "./launch.js";
 import { keepLock, releaseLock } from "./lock.js";
+import type { NodeHooks } from "./nodes.js";
 import {
   elapsed,
   type PreparedTarget,
@@ -82,6 +83,8 @@ export interface RunRequest {
   /** Return once the job has started; `attach` finishes it later. */
   noWait?: boolean;
   controls?: RunControls;
+  /** One node of a job across several hosts (session/nodes.ts): its place and its barriers. */
+  node?: NodeHooks;
 }
 
 export async function runJob(request: RunRequest): Promise<RunRecord> {
@@ -152,6 +155,8 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
   const { transport, store, settings } = request;
   const { id, started, report, gitState, prepared, lock } = state;
   const scan = await state.scanning;
+  // Every node holds its lock before any node's bytes change: one refused node refuses the whole job.
+  await request.node?.locked();
   const connectMs = elapsed(started);
   report({ type: "connected", target: transport.label, ms: connectMs });
   // A GPU pick needs the GPUs as they are now, before the launch: a fresh probe beside the sync.
@@ -190,6 +195,8 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
       ? await fetchRunInputs(transport, prepared.remoteDir, settings.buckets, report)
       : undefined;
 
+  // The torchrun contract needs every node's address: known once all are synced and ready.
+  const contract = (await request.node?.ready()) ?? {};
   const record: RunRecord = {
     version: 1,
     id,
@@ -218,6 +225,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
   if (request.name !== undefined) record.name = request.name;
   if (request.tags !== undefined && Object.keys(request.tags).length > 0)
     record.tags = request.tags;
+  if (request.node) record.group = request.node.group;
   if (facts) record.host = facts;
   // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
   // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)
@@ -245,7 +253,7 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     runId: id,
     remoteDir: prepared.remoteDir,
     command: request.command,
-    env: { ...settings.env, ...gpus.env },
+    env: { ...settings.env, ...gpus.env, ...contract },
     startup: settings.startup,
     shutdown: settings.shutdown,
     graceSeconds: settings.graceSeconds,

@@ -6,6 +6,7 @@ import { OffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import { showLog } from "../../session/logs.js";
+import { findNodeRecord } from "../../session/nodes.js";
 import { captureInterrupts } from "../interrupts.js";
 import { describeEvent, type Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
@@ -13,6 +14,8 @@ import { loadForRun, type TargetFlags } from "../settings.js";
 export interface LogsFlags extends TargetFlags {
   follow?: boolean;
   tail?: string;
+  /** `--node K`: the log of node K of a job across nodes. */
+  node?: string;
 }
 
 function parseTail(text: string | undefined): number | undefined {
@@ -24,6 +27,14 @@ function parseTail(text: string | undefined): number | undefined {
   return Number(text);
 }
 
+function parseNode(text: string): number {
+  if (!/^[0-9]+$/.test(text))
+    throw new OffloadError("E_USAGE", `--node takes a node number, not ${text}.`, {
+      hint: "For example `offload logs --node 1` (nodes count from 0).",
+    });
+  return Number(text);
+}
+
 export async function logsAction(
   out: Output,
   run: string | undefined,
@@ -31,7 +42,9 @@ export async function logsAction(
 ): Promise<number> {
   const tailLines = parseTail(flags.tail);
   const store = createStore(findProjectDir(process.cwd()));
-  const record = await store.load(await store.resolveId(run));
+  const named = await store.load(await store.resolveId(run));
+  const record =
+    flags.node === undefined ? named : await findNodeRecord(store, named, parseNode(flags.node));
   const interrupts = captureInterrupts("leave", out.closed);
   // Reconnect notices on stderr; the log itself goes to stdout byte for byte.
   const report: Reporter = (event) => {

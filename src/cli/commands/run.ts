@@ -14,6 +14,7 @@ import { attachCommand } from "./attach.js";
 import { describeRunEnd } from "./run-end.js";
 import { exitCodeOf, reporterFor } from "./run-follow.js";
 import { forwardOnLaunch } from "./run-forwards.js";
+import { runNodesCommand, splitNodeHosts } from "./run-nodes.js";
 
 export interface RunFlags {
   secret?: string[];
@@ -56,7 +57,17 @@ export async function runAction(
   // Checked before loading or connecting: a bad name or tag starts nothing.
   if (flags.name !== undefined) checkRunName(flags.name);
   parseRunTags(flags.tag ?? []);
-  const { projectDir, settings, sources } = await load(flags);
+  // A job across nodes: `--host a,b,c` or `nodes:`; each node's settings as for a run there.
+  const hosts = splitNodeHosts(flags.host);
+  const { projectDir, settings, sources } = await load(
+    hosts ? { ...flags, host: hosts[0] ?? "" } : flags,
+  );
+  const nodes = hosts ?? settings.nodes;
+  if (nodes !== undefined) {
+    const each = await Promise.all(nodes.map((host) => load({ ...flags, host })));
+    const nodeSettings = each.map((node) => node.settings);
+    return runNodesCommand(projectDir, nodeSettings, command, flags, out, subfolderOf(projectDir));
+  }
   requireHost(sources);
   return runCommand(projectDir, settings, command, flags, out);
 }

@@ -1,0 +1,146 @@
+// `offload run --host a,b,c` (or `nodes: [a, b, c]`): one job across several hosts. Each node's log
+// lines are shown prefixed `[n0]`, `[n1]`…; progress comes from node 0; the exit code is the first
+// failing node's.
+import { readFileSync } from "node:fs";
+import type { EffectiveSettings } from "../../config/settings.js";
+import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { EXIT_CODES, OffloadError } from "../../errors.js";
+import type { Reporter, RunEvent } from "../../events.js";
+import { resolveSecrets } from "../../remote/secrets.js";
+import { checkRunName, parseRunTags } from "../../runs/labels.js";
+import type { RunRecord } from "../../runs/record.js";
+import { type NodeTarget, runOnNodes } from "../../session/nodes.js";
+import { captureInterrupts } from "../interrupts.js";
+import { createHumanReporter, createJsonReporter, describeEvent, type Output } from "../render.js";
+import type { RunFlags } from "./run.js";
+
+/** `a,b,c` → the hosts of a job across nodes; one host (no comma) → undefined. */
+export function splitNodeHosts(host: string | undefined): string[] | undefined {
+  if (host === undefined || !host.includes(",")) return undefined;
+  const hosts = host.split(",").map((h) => h.trim());
+  if (hosts.some((h) => h === ""))
+    throw new OffloadError("E_USAGE", `--host ${host} names an empty host.`, {
+      hint: "Give the nodes as `--host a,b,c`, with no empty entry.",
+    });
+  return hosts;
+}
+
+function targetOf(settings: EffectiveSettings, kind: "ssh" | "local"): NodeTarget["target"] {
+  const { host } = settings;
+  return {
+    label: settings.hostLabel,
+    kind,
+    ...(host.kind === "ssh"
+      ? {
+          host: host.host,
+          ...(host.user ? { user: host.user } : {}),
+          ...(host.port ? { port: host.port } : {}),
+        }
+      : {}),
+  };
+}
+
+/** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
+function prefixNode(report: Reporter, node: number): { report: Reporter; flush: () => void } {
+  const tag = `[n${node}] `;
+  let pending = "";
+  const emit = (text: string) => report({ type: "output", data: Buffer.from(text) });
+  return {
+    report: (event: RunEvent) => {
+      if (event.type === "output") {
+        pending += Buffer.from(event.data).toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        if (lines.length > 0) emit(lines.map((line) => `${tag}${line}\n`).join(""));
+        return;
+      }
+      // Progress and metrics come from node 0 alone: every rank of a DDP job prints the same epochs.
+      if (event.type === "progress" || event.type === "metric") {
+        if (node === 0) report(event);
+        return;
+      }
+      if (event.type === "finished" || event.type === "failed") return;
+      const line = describeEvent(event);
+      if (line !== undefined) report({ type: "notice", message: `${tag}${line}` });
+    },
+    flush: () => {
+      if (pending !== "") emit(`${tag}${pending}\n`);
+      pending = "";
+    },
+  };
+}
+
+function exitCodeOf(record: RunRecord): number {
+  if (record.exitCode === 0 && record.error?.code === "E_DOWNLOAD") return EXIT_CODES.download;
+  return record.exitCode ?? EXIT_CODES.lost;
+}
+
+export async function runNodesCommand(
+  projectDir: string,
+  nodeSettings: readonly EffectiveSettings[],
+  command: string[],
+  flags: RunFlags,
+  out: Output,
+  workdir = "",
+): Promise<number> {
+  if (flags.wait === false)
+    throw new OffloadError("E_USAGE", "--no-wait is not supported for a job across nodes yet.", {
+      hint: "Run it in the foreground (or in tmux); Ctrl+C stops every node.",
+    });
+  const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
+    readFileSync(path, "utf8"),
+  );
+  const nodes: NodeTarget[] = nodeSettings.map((settings) => {
+    const transport = createTransport(settings);
+    return {
+      transport,
+      target: targetOf(settings, transport.kind),
+      settings: toRunSettings(settings, { secrets, rebuildEnv: flags.rebuildEnv ?? false }),
+    };
+  });
+  const interrupts = captureInterrupts("stop-then-leave", out.closed);
+  const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
+  const base: Reporter = human ?? createJsonReporter(out);
+  const prefixed = nodes.map((_, node) =>
+    flags.json
+      ? {
+          report: (event: RunEvent) => base({ ...event, node } as unknown as RunEvent),
+          flush: () => {},
+        }
+      : prefixNode(base, node),
+  );
+  try {
+    const { records, decisive } = await runOnNodes({
+      store: createStore(projectDir),
+      projectDir,
+      command,
+      nodes,
+      reportFor: (node) => prefixed[node]?.report ?? base,
+      ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
+      tags: parseRunTags(flags.tag ?? []),
+      workdir,
+      force: flags.force ?? false,
+      controls: interrupts.controls,
+    });
+    for (const p of prefixed) p.flush();
+    const node = decisive.group?.node ?? 0;
+    const summary = records
+      .map(
+        (r) =>
+          `n${r.group?.node ?? "?"} ${r.status}${r.exitCode === null ? "" : ` (${r.exitCode})`}`,
+      )
+      .join(", ");
+    base({
+      type: "notice",
+      message:
+        decisive.status === "succeeded"
+          ? `job on ${records.length} nodes finished: ${summary}; logs: offload logs --node K ${records[0]?.id ?? ""}`
+          : `job on ${records.length} nodes ended by node ${node} (${decisive.target.label}, run ${decisive.id}): ${summary}`,
+    });
+    return exitCodeOf(decisive);
+  } finally {
+    for (const p of prefixed) p.flush();
+    human?.close();
+    interrupts.release();
+  }
+}

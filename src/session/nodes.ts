@@ -1,0 +1,230 @@
+// One job across several SSH hosts (`--host a,b,c`, `nodes: [a, b, c]`): a run per node, each with its
+// own lock, sync, env, launch, follow and record, held together by two barriers (every lock taken
+// before any byte changes; every node ready before any starts) and by one stop: the first node to
+// fail, to be lost or to be stopped stops all the others. The job's end is the first failure's.
+import {
+  buildMasterScript,
+  buildNodeEnv,
+  buildReachedScript,
+  NODE_MARK,
+  readNodeMark,
+} from "../backends/nodes/contract.js";
+import { OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import { createRunId } from "../runs/id.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import type { Transport } from "../transport/types.js";
+import type { RunControls } from "./complete.js";
+import { type RunRequest, type RunSettings, runJob } from "./run.js";
+
+/** What a node's runJob calls at the two barriers; `group` goes into its record. */
+export interface NodeHooks {
+  group: { id: string; node: number; nodes: string[] };
+  /** The node holds its lock; resolves once every node does (rejects when one was refused). */
+  locked: () => Promise<void>;
+  /** The node is synced and its env built; resolves with its torchrun contract once all are. */
+  ready: () => Promise<Record<string, string>>;
+}
+
+export interface NodeTarget {
+  transport: Transport;
+  target: RunRequest["target"];
+  settings: RunSettings;
+}
+
+export interface NodesRequest {
+  store: RunStore;
+  projectDir: string;
+  command: string[];
+  nodes: readonly NodeTarget[];
+  /** The reporter of node `k`'s events (the CLI prefixes its lines with `[nk]`). */
+  reportFor: (node: number) => Reporter;
+  name?: string;
+  tags?: Record<string, string>;
+  workdir?: string;
+  force?: boolean;
+  controls?: RunControls;
+}
+
+export interface NodesResult {
+  /** Every node's record, by rank. */
+  records: RunRecord[];
+  /** The record whose end is the job's: the first node to fail, else node 0. */
+  decisive: RunRecord;
+}
+
+/** Another node failed first: this node's own error is only a consequence. */
+class NodeAbandoned extends OffloadError {}
+
+/** Waits until all `size` parties arrived, each with a value; fails every waiter at the first failure. */
+class Barrier<T> {
+  readonly #values: T[] = [];
+  #arrived = 0;
+  readonly #done: Promise<T[]>;
+  #resolve!: (values: T[]) => void;
+  #reject!: (error: Error) => void;
+
+  constructor(readonly size: number) {
+    this.#done = new Promise<T[]>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#done.catch(() => {});
+  }
+
+  arrive(index: number, value: T): Promise<T[]> {
+    this.#values[index] = value;
+    this.#arrived += 1;
+    if (this.#arrived === this.size) this.#resolve([...this.#values]);
+    return this.#done;
+  }
+
+  fail(error: Error): void {
+    this.#reject(error);
+  }
+}
+
+function failedNode(record: RunRecord): boolean {
+  return record.status !== "succeeded" && record.status !== "running";
+}
+
+/** Runs the command once per node with torchrun's contract; returns when every node has ended. */
+export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
+  const { nodes } = request;
+  const count = nodes.length;
+  const labels = nodes.map((node) => node.transport.label);
+  const groupId = createRunId();
+  const stopAll = new AbortController();
+  const userStop = request.controls?.stop;
+  if (userStop?.aborted) stopAll.abort();
+  else userStop?.addEventListener("abort", () => stopAll.abort(), { once: true });
+
+  const locked = new Barrier<string>(count);
+  const ready = new Barrier<void>(count);
+  let first: { node: number; record?: RunRecord; error?: unknown } | undefined;
+  const abandon = (node: number) =>
+    new NodeAbandoned(
+      "E_LAUNCH",
+      `node ${node} (${labels[node]}) failed before the job started; nothing was started on any node`,
+    );
+  // Node 0's address toward the others and a free port there: asked once, when all are locked.
+  let layout: Promise<Record<string, string>[]> | undefined;
+  const contract = (addresses: string[]) => {
+    layout ??= readLayout(nodes, addresses).then((found) =>
+      nodes.map((_, rank) => buildNodeEnv(found, rank)),
+    );
+    return layout;
+  };
+
+  const runs = nodes.map(async (node, rank): Promise<RunRecord> => {
+    let addresses: string[] = [];
+    const hooks: NodeHooks = {
+      group: { id: groupId, node: rank, nodes: labels },
+      locked: async () => {
+        addresses = await locked.arrive(rank, await readReached(node.transport));
+      },
+      ready: async () => {
+        await ready.arrive(rank, undefined);
+        return (await contract(addresses))[rank] ?? {};
+      },
+    };
+    try {
+      const record = await runJob({
+        transport: node.transport,
+        store: request.store,
+        projectDir: request.projectDir,
+        target: node.target,
+        command: request.command,
+        settings: node.settings,
+        report: request.reportFor(rank),
+        controls: { stop: stopAll.signal, detach: request.controls?.detach },
+        node: hooks,
+        ...(request.name === undefined ? {} : { name: request.name }),
+        ...(request.tags === undefined ? {} : { tags: request.tags }),
+        ...(request.workdir === undefined ? {} : { workdir: request.workdir }),
+        ...(request.force === undefined ? {} : { force: request.force }),
+      });
+      if (failedNode(record)) {
+        if (first === undefined && !stopAll.signal.aborted)
+          request.reportFor(rank)({
+            type: "notice",
+            message: `${record.status}${record.exitCode === null ? "" : ` (exit ${record.exitCode})`}: stopping every other node`,
+          });
+        first ??= { node: rank, record };
+        stopAll.abort();
+      }
+      return record;
+    } catch (error) {
+      if (!(error instanceof NodeAbandoned)) {
+        if (first === undefined && !stopAll.signal.aborted)
+          request.reportFor(rank)({
+            type: "notice",
+            message: `${error instanceof Error ? error.message : String(error)}: stopping every other node`,
+          });
+        first ??= { node: rank, error };
+      }
+      const why = abandon(rank);
+      locked.fail(why);
+      ready.fail(why);
+      stopAll.abort();
+      throw error;
+    }
+  });
+  const settled = await Promise.allSettled(runs);
+  if (first?.error !== undefined) throw first.error;
+  const records = settled.map((result) => {
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  });
+  const decisive = first?.record ?? records[0];
+  if (decisive === undefined) throw new Error("a job across nodes needs at least one node");
+  return { records, decisive };
+}
+
+/** The address this machine reached `transport`'s host at. */
+async function readReached(transport: Transport): Promise<string> {
+  const result = await transport.exec(buildReachedScript(), { timeoutMs: 30_000 });
+  if (result.connectionFailed) throw transport.explain(result);
+  return readNodeMark(result.stderr, NODE_MARK.reached) ?? "127.0.0.1";
+}
+
+/** Asks node 0 for its address toward node 1 and a free port; the others' addresses are as reached. */
+async function readLayout(nodes: readonly NodeTarget[], reached: string[]) {
+  const [master] = nodes;
+  if (master === undefined) throw new Error("no node");
+  const result = await master.transport.exec(buildMasterScript(reached[1]), { timeoutMs: 30_000 });
+  if (result.connectionFailed) throw master.transport.explain(result);
+  const port = readNodeMark(result.stderr, NODE_MARK.port);
+  if (port === undefined || !/^[0-9]+$/.test(port))
+    throw new OffloadError(
+      "E_LAUNCH",
+      `Could not find a free port on ${master.transport.label} for the job's rendezvous: ${result.stderr.trim() || "no answer"}`,
+      { hint: "Set MASTER_PORT with `-e MASTER_PORT=29500` (a port free on the first node)." },
+    );
+  const source = readNodeMark(result.stderr, NODE_MARK.source);
+  const addresses = [source ?? reached[0] ?? "127.0.0.1", ...reached.slice(1)];
+  const procsPerNode = master.settings.gpus && master.settings.gpus > 0 ? master.settings.gpus : 1;
+  return { addresses, masterPort: Number(port), procsPerNode };
+}
+
+/** The record of node `node` of the job `record` belongs to (`logs --node K`). */
+export async function findNodeRecord(
+  store: RunStore,
+  record: RunRecord,
+  node: number,
+): Promise<RunRecord> {
+  const group = record.group;
+  if (group === undefined)
+    throw new OffloadError("E_USAGE", `Run ${record.id} ran on one host: it has no node ${node}.`, {
+      hint: `\`offload logs ${record.id}\` prints its log.`,
+    });
+  const found = (await store.list()).find((r) => r.group?.id === group.id && r.group.node === node);
+  if (found === undefined)
+    throw new OffloadError(
+      "E_RUN_NOT_FOUND",
+      `The job of run ${record.id} has no node ${node} recorded here (nodes 0 to ${group.nodes.length - 1}).`,
+      { hint: "`offload ps` lists the runs of this project." },
+    );
+  return found;
+}

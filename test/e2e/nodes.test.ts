@@ -1,0 +1,204 @@
+// One job across 3 real SSH hosts of the test bed (`--host a,b,c`): torchrun's env contract with
+// MASTER_ADDR as the other nodes reach node 0, a real gloo all_reduce and a small DDP training with
+// Debian's torch (CPU), logs prefixed per node and stored whole, one rank killed stops all, one node
+// refused refuses the job before any byte changes.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterEach, expect, it } from "vitest";
+import { type CliOptions, runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts, processesInHost } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(ready: () => boolean, tries = 600): Promise<void> {
+  for (let i = 0; i < tries && !ready(); i++) await sleep(100);
+}
+
+const TORCH = existsSync("/usr/lib/python3/dist-packages/torch/__init__.py");
+
+// One process per node, init by env:// (Debian's torchrun crashes on Python 3.11: see SLURM.md).
+const DDP = [
+  "import datetime, hashlib, os, socket, torch, torch.distributed as dist",
+  "from torch.nn.parallel import DistributedDataParallel as DDP",
+  'dist.init_process_group("gloo", init_method="env://", timeout=datetime.timedelta(seconds=60))',
+  "r = dist.get_rank()",
+  "t = torch.tensor([float(r + 1)])",
+  "dist.all_reduce(t)",
+  "torch.manual_seed(0)",
+  "model = DDP(torch.nn.Linear(4, 1))",
+  "opt = torch.optim.SGD(model.parameters(), lr=0.05)",
+  "g = torch.Generator().manual_seed(100 + r)  # each rank its own data",
+  "for step in range(30):",
+  "    x = torch.randn(16, 4, generator=g)",
+  "    loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()",
+  "    opt.zero_grad(); loss.backward(); opt.step()",
+  "w = torch.cat([p.detach().flatten() for p in model.parameters()])",
+  "digest = hashlib.sha256(w.numpy().tobytes()).hexdigest()[:16]",
+  "env = ' '.join(f'{k}={os.environ[k]}' for k in ['NODE_RANK', 'NNODES', 'WORLD_SIZE', 'NPROC_PER_NODE', 'OFFLOAD_NUM_NODES'])",
+  "print(f\"rank {r} on {socket.gethostname()} master {os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']} ips {os.environ['OFFLOAD_NODE_IPS']} {env} sum {t.item()} weights {digest}\", flush=True)",
+  "dist.destroy_process_group()",
+  "",
+].join("\n");
+
+describeWithHosts(3, "one job across 3 hosts", (bed) => {
+  const hosts = bed.hosts.slice(0, 3);
+  let serial = 0;
+  const remoteDir = () => {
+    serial += 1;
+    return `nodes-${process.pid}-${serial}`;
+  };
+  const offload = (p: TempProject, args: string[], extra: Partial<CliOptions> = {}) =>
+    runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+      cwd: p.dir,
+      env: { HOME: p.home },
+      ...extra,
+    });
+  const onHost = (host: string, command: string) =>
+    execFileSync("ssh", ["-F", bed.sshConfig, host, command]).toString();
+  const jobProcesses = (marker: string) =>
+    hosts.flatMap((host) => processesInHost(host).filter((p) => p.cmdline.includes(marker)));
+
+  it.skipIf(!TORCH)(
+    "runs a gloo all_reduce and a DDP training on 3 nodes: same sum, same weights on every rank",
+    async () => {
+      project = await makeProject();
+      await project.write("ddp.py", DDP);
+      const dir = remoteDir();
+      const result = await offload(project, [
+        "run",
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        dir,
+        "-e",
+        "GLOO_SOCKET_IFNAME=eth0",
+        "--",
+        "/usr/bin/python3",
+        "ddp.py",
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const lines = result.stdout.trim().split("\n").sort();
+      expect(lines).toHaveLength(3);
+      const digests = new Set<string>();
+      lines.forEach((line, rank) => {
+        const match =
+          /^\[n(\d)\] rank (\d) on (\S+) master (10\.\d+\.\d+\.\d+):(\d+) ips (\S+) NODE_RANK=(\d) NNODES=3 WORLD_SIZE=3 NPROC_PER_NODE=1 OFFLOAD_NUM_NODES=3 sum 6\.0 weights ([0-9a-f]{16})$/.exec(
+            line,
+          );
+        expect(match, line).not.toBeNull();
+        const [, node, r, host, master, , ips, nodeRank, digest] = match ?? [];
+        expect([node, r, nodeRank]).toEqual([String(rank), String(rank), String(rank)]);
+        expect(host).toBe(hosts[rank]);
+        // MASTER_ADDR is node 0's address on the bed, as the others reach it.
+        expect(master).toBe(ips?.split(",")[0]);
+        expect(onHost(hosts[0] ?? "", "ip -4 -o addr show eth0")).toContain(`inet ${master}/`);
+        digests.add(digest ?? "");
+      });
+      expect(digests.size).toBe(1);
+      // Each node's log is stored whole, unprefixed, in its own record.
+      const ids = await project.runIds();
+      expect(ids).toHaveLength(3);
+      const records = await Promise.all(ids.map((id) => project?.record(id)));
+      const byNode = records.sort((a, b) => (a?.group?.node ?? 0) - (b?.group?.node ?? 0));
+      expect(byNode.map((r) => r?.group?.node)).toEqual([0, 1, 2]);
+      expect(new Set(byNode.map((r) => r?.group?.id)).size).toBe(1);
+      expect(byNode.map((r) => r?.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      const node1 = await offload(project, ["logs", "--node", "1", byNode[0]?.id ?? ""]);
+      expect(node1.code, node1.stderr).toBe(0);
+      expect(`[n1] ${node1.stdout}`).toBe(`${lines[1]}\n`);
+    },
+  );
+
+  it("one rank killed stops the others: exit code the killed rank's, no process left on any host", async () => {
+    project = await makeProject();
+    const marker = `offload-nodes-kill-${process.pid}`;
+    let stdout = "";
+    const running = offload(
+      project,
+      [
+        "run",
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        remoteDir(),
+        "--",
+        "sh",
+        "-c",
+        `echo "rank $NODE_RANK up"; while :; do sleep 1; done # ${marker}`,
+      ],
+      {
+        onStdout: (text) => {
+          stdout += text;
+        },
+      },
+    );
+    await waitFor(() => (stdout.match(/ up\n/g) ?? []).length === 3);
+    const victims = processesInHost(hosts[1] ?? "").filter((p) => p.cmdline.includes(marker));
+    expect(victims.length).toBeGreaterThan(0);
+    for (const victim of victims) process.kill(victim.pid, "SIGKILL");
+    const result = await running;
+    expect(result.code, result.stderr).toBe(137);
+    expect(result.stderr).toMatch(/ended by node 1/);
+    expect(jobProcesses(marker)).toEqual([]);
+    const records = await Promise.all((await project.runIds()).map((id) => project?.record(id)));
+    const statuses = records
+      .sort((a, b) => (a?.group?.node ?? 0) - (b?.group?.node ?? 0))
+      .map((r) => r?.status);
+    expect(statuses).toEqual(["stopped", "failed", "stopped"]);
+  });
+
+  it("a node whose remote dir is held refuses the whole job before any byte changes on any node", async () => {
+    project = await makeProject();
+    await project.write("payload.txt", "synced\n");
+    const dir = remoteDir();
+    const marker = `offload-nodes-holder-${process.pid}`;
+    // Node 2's remote dir is held by a run of its own.
+    const holder = await offload(project, [
+      "run",
+      "--no-wait",
+      "--host",
+      hosts[2] ?? "",
+      "--remote-dir",
+      dir,
+      "--",
+      "sh",
+      "-c",
+      `sleep 600 # ${marker}`,
+    ]);
+    expect(holder.code, holder.stderr).toBe(0);
+    const holderId = holder.stdout.trim();
+    try {
+      const result = await offload(project, [
+        "run",
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        dir,
+        "--",
+        "cat",
+        "payload.txt",
+      ]);
+      expect(result.code, result.stderr).toBe(202);
+      expect(result.stderr).toContain(`in use by run ${holderId}`);
+      // Nodes 0 and 1 took their locks and gave them back; nothing was synced there.
+      for (const host of hosts.slice(0, 2))
+        expect(
+          onHost(host, `ls -A ${dir} 2>/dev/null; ls ${dir}/.offload 2>/dev/null; true`),
+        ).not.toContain("payload.txt");
+      expect(onHost(hosts[0] ?? "", `cat ${dir}/.offload/lock 2>/dev/null || echo free`)).toBe(
+        "free\n",
+      );
+      expect(await project.runIds()).toEqual([holderId]);
+    } finally {
+      await offload(project, ["stop", holderId, "--host", hosts[2] ?? ""]);
+    }
+    expect(jobProcesses(marker)).toEqual([]);
+  });
+});
