@@ -1,5 +1,6 @@
 // Turns the CLI's flags into a settings layer and loads the effective settings for a command.
 import { homedir } from "node:os";
+import { replacePort } from "../config/host.js";
 import { loadSettings } from "../config/load.js";
 import type { SettingsFile } from "../config/schema.js";
 import type { LoadedSettings } from "../config/settings.js";
@@ -31,7 +32,7 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
         throw new OffloadError("E_USAGE", `--port ${flags.port} is not a port number.`, {
           hint: "Give a number from 1 to 65535.",
         });
-      host = appendPort(host, flags.port);
+      host = replacePort(host, flags.port);
     }
     layer.host = host;
   }
@@ -63,13 +64,6 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
     layer.gpus = Number(flags.gpus);
   }
   return layer;
-}
-
-/** `--port` wins over a port in the host string, as in mltk. */
-function appendPort(host: string, port: string): string {
-  const match = /^((?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::[0-9]*)?(\/.*)?$/.exec(host);
-  if (!match) return host;
-  return `${match[1]}:${port}${match[2] ?? ""}`;
 }
 
 /** Settings for a run that exists: its own target unless --host says otherwise. */

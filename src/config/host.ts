@@ -111,3 +111,13 @@ export function formatHost(target: HostTarget): string {
   const path = target.path === undefined ? "" : `/${target.path}`;
   return `${user}${host}${port}${path}`;
 }
+
+/**
+ * The host string with its port replaced by `port` (`--port` wins over a port in the string, as in
+ * mltk). Text in, text out: the string may still be an alias or a target name, resolved later.
+ */
+export function replacePort(text: string, port: string): string {
+  const match = /^((?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::[0-9]*)?(\/.*)?$/.exec(text);
+  if (!match) return text;
+  return `${match[1]}:${port}${match[2] ?? ""}`;
+}

@@ -67,10 +67,29 @@ export function createLogParser(options: LogParserOptions = {}): LogParser {
   };
 }
 
-/** Parses a whole log at once (`offload events FILE`). */
+/** Parses a whole log at once. */
 export function parseLogText(text: string, options: LogParserOptions = {}): ParsedEvent[] {
   const parser = createLogParser(options);
   return [...parser.push(text), ...parser.end()];
+}
+
+export interface LineEvent {
+  /** 1-based line of the file the event came from (\r-redrawn bars count as one line). */
+  line: number;
+  event: ParsedEvent;
+}
+
+/** The same events as parseLogText, each with the line it came from (`offload events FILE`). */
+export function parseLogLines(text: string, patterns: readonly UserPattern[]): LineEvent[] {
+  const parser = createLogParser({ patterns });
+  const lines = text.split("\n");
+  const found: LineEvent[] = [];
+  lines.forEach((line, i) => {
+    const chunk = i < lines.length - 1 ? `${line}\n` : line;
+    for (const event of parser.push(chunk)) found.push({ line: i + 1, event });
+  });
+  for (const event of parser.end()) found.push({ line: lines.length, event });
+  return found;
 }
 
 /**

@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLogLines } from "../../src/cli/commands/events.js";
-import { parseLogText } from "../../src/progress/stream.js";
+import { parseLogLines, parseLogText } from "../../src/progress/stream.js";
 import { readFixture } from "../progress/read-fixture.js";
 import { runCli } from "../support/cli.js";
 

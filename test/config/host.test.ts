@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatHost, type HostTarget, parseHost } from "../../src/config/host.js";
+import { formatHost, type HostTarget, parseHost, replacePort } from "../../src/config/host.js";
 import { isOffloadError } from "../../src/errors.js";
 
 const valid: [string, HostTarget][] = [
@@ -135,5 +135,18 @@ describe("parseHost", () => {
       expect(target.host.startsWith("-")).toBe(false);
       expect(target.user?.startsWith("-") ?? false).toBe(false);
     }
+  });
+});
+
+describe("replacePort (--port)", () => {
+  it.each([
+    ["gpu-box", "gpu-box:2222"],
+    ["me@gpu-box:22", "me@gpu-box:2222"],
+    ["me@gpu-box:22/work/x", "me@gpu-box:2222/work/x"],
+    ["[::1]:22", "[::1]:2222"],
+    ["[::1]/~/w", "[::1]:2222/~/w"],
+  ])("%s becomes %s", (text, expected) => {
+    expect(replacePort(text, "2222")).toBe(expected);
+    expect(parseHost(replacePort(text, "2222"))).toMatchObject({ kind: "ssh", port: 2222 });
   });
 });

@@ -2,8 +2,8 @@
 // found, line by line, so a user can see what offload reads from their log and test a --pattern.
 import { readFile } from "node:fs/promises";
 import { OffloadError } from "../../errors.js";
-import { createLogParser } from "../../progress/stream.js";
-import type { ParsedEvent, UserPattern } from "../../progress/types.js";
+import { parseLogLines } from "../../progress/stream.js";
+import type { ParsedEvent } from "../../progress/types.js";
 import { formatClock, formatNumber, formatRate } from "../../report/format.js";
 import { settleWrites } from "../pipes.js";
 import type { Output } from "../render.js";
@@ -14,25 +14,6 @@ export interface EventsFlags {
   json?: boolean;
   /** `progress.patterns` from offload.yaml: they apply here as in a run, before `--pattern`'s. */
   configPatterns?: readonly string[];
-}
-
-export interface LineEvent {
-  /** 1-based line of the file the event came from (\r-redrawn bars count as one line). */
-  line: number;
-  event: ParsedEvent;
-}
-
-/** The same events as parseLogText, each with the line it came from. */
-export function parseLogLines(text: string, patterns: readonly UserPattern[]): LineEvent[] {
-  const parser = createLogParser({ patterns });
-  const lines = text.split("\n");
-  const found: LineEvent[] = [];
-  lines.forEach((line, i) => {
-    const chunk = i < lines.length - 1 ? `${line}\n` : line;
-    for (const event of parser.push(chunk)) found.push({ line: i + 1, event });
-  });
-  for (const event of parser.end()) found.push({ line: lines.length, event });
-  return found;
 }
 
 export function describeParsed(event: ParsedEvent): string {
