@@ -3,6 +3,7 @@
 import { StringDecoder } from "node:string_decoder";
 import type { Reporter, RunEvent } from "../events.js";
 import { stripAnsi } from "../progress/lines.js";
+import { formatSeconds } from "../report/format.js";
 import { colorsFor } from "./colors.js";
 import { createStatusLine } from "./status-line.js";
 
@@ -14,7 +15,7 @@ export interface Output {
 }
 
 function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return formatSeconds(ms, " s");
 }
 
 export function bytes(n: number): string {

@@ -10,13 +10,26 @@ export function formatNumber(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
+/** `1.23s`, `12.3s` (`unit` " s" for `1.23 s`): two decimals below ten seconds, one above. */
+export function formatSeconds(ms: number, unit = "s"): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}${unit}`;
+}
+
+/** Whole seconds as `4m05s`. */
+export function formatMinutes(seconds: number): string {
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+}
+
+/** Whole seconds as `2h03m`. */
+export function formatHours(seconds: number): string {
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 /** `12.3s`, `4m05s`, `2h03m`. */
 export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)}s`;
-  const whole = Math.round(s);
-  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
-  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}m`;
+  if (ms < 60_000) return formatSeconds(ms);
+  const whole = Math.round(ms / 1000);
+  return whole < 3600 ? formatMinutes(whole) : formatHours(whole);
 }
 
 /** A countdown as a clock: `0:42`, `12:05`, `1:02:03`. */

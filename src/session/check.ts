@@ -1,6 +1,7 @@
 // `offload check` as a library call: connect and probe the host in one round trip.
-import { buildProbeScript, type HostFacts, parseProbe } from "../host/probe.js";
+import type { HostFacts } from "../host/probe.js";
 import type { Transport } from "../transport/types.js";
+import { probeHost } from "./host-facts.js";
 
 export interface CheckResult {
   target: string;
@@ -11,11 +12,11 @@ export interface CheckResult {
 export async function checkHost(transport: Transport, remoteDir: string): Promise<CheckResult> {
   const started = performance.now();
   await transport.connect();
-  const result = await transport.exec(buildProbeScript(remoteDir));
-  if (result.connectionFailed) throw transport.explain(result);
+  const probed = await probeHost(transport, remoteDir);
+  if ("failed" in probed) throw transport.explain(probed.failed);
   return {
     target: transport.label,
     connectMs: Math.round(performance.now() - started),
-    facts: parseProbe(result.stdout),
+    facts: probed.facts,
   };
 }

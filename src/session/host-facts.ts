@@ -3,19 +3,22 @@
 // nvidia-smi on the host: ~100 ms measured on the test bed, as long as the whole rsync no-op).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { buildProbeScript, type HostFacts, parseProbe } from "../host/probe.js";
-import type { Transport } from "../transport/types.js";
+import type { ExecResult, Transport } from "../transport/types.js";
 
 /** How long probed facts are reused. OS, CPUs, Python and GPU models do not change within minutes. */
 export const FACTS_TTL_MS = 10 * 60 * 1000;
 
-/** What the host has (CPUs, memory, free disk, Python, GPUs); undefined when the probe itself failed. */
+/**
+ * What the host has (CPUs, memory, free disk, Python, GPUs), in one round trip; where the connection
+ * failed, the exec result, for the caller to explain (`offload check`) or do without (a run).
+ */
 export async function probeHost(
   transport: Transport,
   remoteDir: string,
-): Promise<HostFacts | undefined> {
+): Promise<{ facts: HostFacts } | { failed: ExecResult }> {
   const result = await transport.exec(buildProbeScript(remoteDir));
-  if (result.connectionFailed) return undefined;
-  return { ...parseProbe(result.stdout), probedAt: new Date().toISOString() };
+  if (result.connectionFailed) return { failed: result };
+  return { facts: parseProbe(result.stdout) };
 }
 
 /**
@@ -33,8 +36,10 @@ export async function readHostFacts(
     const cached = readCachedFacts(path, now);
     if (cached) return cached;
   }
-  const facts = await probeHost(transport, remoteDir);
-  if (facts && path !== undefined) writeCachedFacts(path, facts);
+  const probed = await probeHost(transport, remoteDir);
+  if ("failed" in probed) return undefined;
+  const facts = { ...probed.facts, probedAt: new Date().toISOString() };
+  if (path !== undefined) writeCachedFacts(path, facts);
   return facts;
 }
 

@@ -1,18 +1,18 @@
 // `offload check`: a few lines (or JSON) about what a host has.
 import { createTransport } from "../../create.js";
 import { type CheckResult, checkHost } from "../../session/check.js";
-import type { Output } from "../render.js";
+import { bytes, type Output } from "../render.js";
 import { load, type TargetFlags } from "../settings.js";
 
-function gib(bytes: number | undefined): string {
-  return bytes === undefined ? "?" : `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+function size(n: number | undefined): string {
+  return n === undefined ? "?" : bytes(n);
 }
 
 export function formatCheck(check: CheckResult): string {
   const f = check.facts;
   const lines = [
     `${check.target}: reachable in ${check.connectMs} ms — ${f.hostname} (${f.os} ${f.kernel}, ${f.arch})`,
-    `cpu ${f.cpus ?? "?"} cores, memory ${gib(f.memTotalBytes)}, free disk ${gib(f.diskFreeBytes)}${f.diskDir ? ` in ${f.diskDir}` : ""}`,
+    `cpu ${f.cpus ?? "?"} cores, memory ${size(f.memTotalBytes)}, free disk ${size(f.diskFreeBytes)}${f.diskDir ? ` in ${f.diskDir}` : ""}`,
     `python ${f.python ? `${f.python.version} (${f.python.path})` : "not found"}; rsync ${f.rsync ?? "missing (offload will use tar)"}`,
   ];
   if (f.gpus.length > 0) {

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { OffloadError } from "../../errors.js";
 import type { Inventory, MachineRow } from "../../providers/inventory.js";
+import { formatHours } from "../../report/format.js";
 import type { Output } from "../render.js";
 
 type SetCode = (code: number) => void;
@@ -190,7 +191,7 @@ function age(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
+  return formatHours(s);
 }
 
 function table(rows: string[][]): string {

@@ -2,6 +2,7 @@
 // stand (unless --offline).
 import { createStore, createTransport } from "../../create.js";
 import { findProjectDir } from "../../project.js";
+import { formatMinutes } from "../../report/format.js";
 import { jobDurationMs, type RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
@@ -22,7 +23,7 @@ function duration(record: RunRecord): string {
       ? Date.parse(record.finishedAt) - Date.parse(record.startedAt)
       : Date.now() - Date.parse(record.startedAt));
   const s = Math.round(ms / 1000);
-  return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return s < 120 ? `${s}s` : formatMinutes(s);
 }
 
 /** How long `ps` waits for a host's answer before it shows its runs as unknown. */
