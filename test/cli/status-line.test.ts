@@ -2,12 +2,9 @@
 // and leaves it out everywhere else.
 import { describe, expect, it } from "vitest";
 import { createHumanReporter } from "../../src/cli/render.js";
-import {
-  applyStatusEvent,
-  createStatusLine,
-  emptyStatus,
-  formatStatusLine,
-} from "../../src/cli/status-line.js";
+import { createStatusLine } from "../../src/cli/status-line.js";
+import { applyStatusEvent, emptyStatus } from "../../src/cli/status-state.js";
+import { formatStatusLine } from "../../src/cli/status-text.js";
 import type { RunEvent } from "../../src/events.js";
 import { FakeTerminal } from "./fake-terminal.js";
 
