@@ -6,6 +6,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded instead (OAuth token endpoints). */
+  form?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -23,12 +25,19 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export async function requestJson(url: string, request: HttpRequest = {}): Promise<HttpAnswer> {
   const headers: Record<string, string> = { accept: "application/json", ...request.headers };
   if (request.body !== undefined) headers["content-type"] = "application/json";
+  if (request.form !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
+  const body =
+    request.form !== undefined
+      ? new URLSearchParams(request.form).toString()
+      : request.body === undefined
+        ? undefined
+        : JSON.stringify(request.body);
   let response: Response;
   try {
     response = await fetch(url, {
       method: request.method ?? "GET",
       headers,
-      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      ...(body === undefined ? {} : { body }),
       signal: AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (error) {

@@ -1,27 +1,50 @@
 // Builds the provider of a kind from the credentials its own CLI would use (the providers' composition).
 import { ProviderError } from "./errors.js";
+import { GcpProvider } from "./gcp/compute.js";
+import { readGcpSettings } from "./gcp/settings.js";
+import { GcpTokens } from "./gcp/token.js";
 import { readOpenStackCredentials } from "./openstack/credentials.js";
 import { OpenStackProvider } from "./openstack/nova.js";
 import type { Provider } from "./types.js";
 
+/** A target's settings for its cloud beside `region:` (each provider reads its own). */
+export interface CloudOptions {
+  /** gcp: the project (default gcloud's core/project). */
+  project?: string;
+  /** gcp: boot disk size in GB. */
+  disk_gb?: number;
+}
+
 export interface ProviderSettings {
   kind: string;
-  /** Regions to try in order; default the credentials' own. */
+  /** Regions (GCP: zones) to try in order; default the credentials' own. */
   regions?: readonly string[];
+  options?: CloudOptions;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
 
-export const PROVIDER_KINDS = ["openstack"] as const;
+export const PROVIDER_KINDS = ["openstack", "gcp"] as const;
 
 export function openProvider(settings: ProviderSettings): Provider {
+  const env = settings.env ?? process.env;
+  const regions = settings.regions === undefined ? {} : { regions: settings.regions };
   if (settings.kind === "openstack") {
     return new OpenStackProvider({
-      credentials: readOpenStackCredentials(
-        settings.env ?? process.env,
-        settings.cwd ?? process.cwd(),
-      ),
-      ...(settings.regions === undefined ? {} : { regions: settings.regions }),
+      credentials: readOpenStackCredentials(env, settings.cwd ?? process.cwd()),
+      ...regions,
+    });
+  }
+  if (settings.kind === "gcp") {
+    const options = settings.options ?? {};
+    const gcp = readGcpSettings(env, {
+      ...(options.project === undefined ? {} : { project: options.project }),
+      ...(settings.regions === undefined ? {} : { zones: settings.regions }),
+    });
+    return new GcpProvider({
+      settings: gcp,
+      tokens: new GcpTokens(env, gcp.configDir),
+      ...(options.disk_gb === undefined ? {} : { diskGb: options.disk_gb }),
     });
   }
   throw new ProviderError("config", `offload has no "${settings.kind}" cloud provider yet`, {

@@ -1,11 +1,11 @@
 // Making a machine without ever losing track of it: intent in the ledger before create, regions tried
 // in order on capacity, the id recorded as soon as heard, running with an address, host key pinned,
 // sshd answering; on any failure the machine is torn down before the error goes up.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { OffloadError } from "../errors.js";
 import { type PickOptions, pickAddress } from "./address.js";
-import { isProviderError, isRetryable } from "./errors.js";
+import { isProviderError, isRetryable, ProviderError } from "./errors.js";
 import {
   buildUserData,
   ensureLoginKey,
@@ -37,6 +37,8 @@ export interface ProvisionRequest {
   sleep?: (ms: number) => Promise<void>;
   /** Each wait says what it waits for. */
   onWait?: (what: string) => void;
+  /** Things a user should know that are not waits (a host key accepted on first use). */
+  onNotice?: (text: string) => void;
 }
 
 export interface Machine {
@@ -57,8 +59,10 @@ export async function provisionMachine(
 ): Promise<Machine> {
   const tag = newTag();
   const loginKey = await ensureLoginKey(request.stateDir ?? dirname(ledger.dir));
-  const hostKey = await generateKeyPair(tag);
-  const userData = buildUserData({ hostKey, loginKeys: [loginKey.publicKey] });
+  const firstUse = provider.hostKeys === "first-use";
+  const hostKey = firstUse ? undefined : await generateKeyPair(tag);
+  const userData =
+    hostKey === undefined ? undefined : buildUserData({ hostKey, loginKeys: [loginKey.publicKey] });
   await ledger.write({
     tag,
     provider: provider.kind,
@@ -68,38 +72,70 @@ export async function provisionMachine(
     createdAt: new Date().toISOString(),
     owner: currentOwner(),
     user: request.user,
-    hostKey: publicKeyBody(hostKey.publicKey),
+    ...(hostKey === undefined ? {} : { hostKey: publicKeyBody(hostKey.publicKey) }),
   });
   try {
+    const login = { user: request.user, publicKey: loginKey.publicKey };
     const { id, region, running } = await createInSomeRegion(
       provider,
       ledger,
       tag,
-      { ...request.spec, userData },
+      { ...request.spec, login, ...(userData === undefined ? {} : { userData }) },
       request,
     );
     const address = pickAddress(running.addresses, request.address);
     if (address === undefined) throw new Error("unreachable: running without an address");
     const knownHostsFile = ledger.knownHostsPath(tag);
-    await writeFile(knownHostsFile, `${knownHostsLine(address, hostKey.publicKey)}\n`, {
-      mode: 0o600,
-    });
+    await writeFile(
+      knownHostsFile,
+      hostKey === undefined ? "" : `${knownHostsLine(address, hostKey.publicKey)}\n`,
+      { mode: 0o600 },
+    );
     await ledger.update(tag, { address });
     const endpoint = { address, user: request.user, identityFile: loginKey.path, knownHostsFile };
     request.onWait?.(`ssh on ${address}`);
     await waitForSsh(
-      { ...endpoint, ...(request.sshConfig === undefined ? {} : { sshConfig: request.sshConfig }) },
+      {
+        ...endpoint,
+        ...(request.sshConfig === undefined ? {} : { sshConfig: request.sshConfig }),
+        ...(firstUse ? { acceptNewHostKey: true } : {}),
+      },
       withOptional({
         timeoutMs: request.sshTimeoutMs,
         sleep: request.sleep,
         onWait: request.onWait,
       }),
     );
+    if (firstUse) await pinFirstHostKey(ledger, tag, address, request);
     return { tag, id, region, ...endpoint };
   } catch (error) {
     await tearDownAfter(error, provider, ledger, tag, request);
     throw error;
   }
+}
+
+/**
+ * A cloud without user data (Lambda) cannot be given a host key: ssh accepted the first key the new
+ * machine showed (accept-new, into its own empty known_hosts); that key is recorded in the ledger and is
+ * the only one trusted from now on. Said out loud, since it is trust on first use.
+ */
+async function pinFirstHostKey(
+  ledger: Ledger,
+  tag: string,
+  address: string,
+  request: ProvisionRequest,
+): Promise<void> {
+  const file = ledger.knownHostsPath(tag);
+  const line = (await readFile(file, "utf8")).split("\n").find((l) => l.trim() !== "");
+  const key = line?.trim().split(/\s+/).slice(1, 3).join(" ");
+  if (key === undefined || key === "") {
+    throw new OffloadError("E_HOST_KEY_CHANGED", `ssh recorded no host key for ${address}`);
+  }
+  await writeFile(file, `${knownHostsLine(address, key)}\n`, { mode: 0o600 });
+  await ledger.update(tag, { hostKey: key, hostKeyFirstUse: true });
+  request.onNotice?.(
+    `accepted the host key ${key.slice(0, 40)}… that the new machine ${tag} showed on first use (the cloud takes no user data to give it one); it is pinned from now on`,
+  );
 }
 
 /** Deletes what a failed provisioning made; if that fails too, both reasons go up as a leak. */
@@ -158,6 +194,9 @@ async function createInSomeRegion(
     await ledger.update(tag, { id, state: "created" });
     const running = await waitUntilRunning(provider, id, region, request);
     if (running.state === "running") return { id, region, running };
+    if (running.faultIsQuota === true) {
+      throw new ProviderError("quota", `the cloud refused machine ${id}: ${running.fault}`);
+    }
     if (running.faultIsCapacity !== true) {
       throw new OffloadError(
         "E_MACHINE_FAILED",

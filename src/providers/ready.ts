@@ -13,6 +13,8 @@ export interface SshEndpoint {
   knownHostsFile: string;
   /** An ssh config to use instead of ~/.ssh/config (`/dev/null` for none). */
   sshConfig?: string;
+  /** A new machine of a cloud without user data: accept the first key into the (empty) known_hosts. */
+  acceptNewHostKey?: boolean;
 }
 
 /** ssh options that trust only the pinned key and log in only with offload's key. */
@@ -22,7 +24,7 @@ export function pinnedSshOptions(endpoint: SshEndpoint): string[] {
     "-o",
     "BatchMode=yes",
     "-o",
-    "StrictHostKeyChecking=yes",
+    `StrictHostKeyChecking=${endpoint.acceptNewHostKey === true ? "accept-new" : "yes"}`,
     "-o",
     `UserKnownHostsFile=${endpoint.knownHostsFile}`,
     "-o",

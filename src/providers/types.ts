@@ -15,6 +15,8 @@ export interface MachineSpec {
   userData?: string;
   /** Human-readable name; the tag stays the identity. */
   name?: string;
+  /** offload's login key, for clouds that take it outside user data (GCP `ssh-keys`, Lambda's keys). */
+  login?: { user: string; publicKey: string };
 }
 
 /** pending: being built; terminating: delete accepted, not yet gone; gone: the cloud no longer has it. */
@@ -37,6 +39,8 @@ export interface MachineDescription {
   fault?: string;
   /** The capacity fault of an async failure ("No valid host"): the caller moves to the next region. */
   faultIsCapacity?: boolean;
+  /** The account's quota refused it (a GCP insert Operation's QUOTA_EXCEEDED). */
+  faultIsQuota?: boolean;
   tag?: string;
   region?: string;
   /** ISO time the cloud says it was created. */
@@ -46,8 +50,16 @@ export interface MachineDescription {
 export interface Provider {
   /** `openstack`, `gcp`, `lambda`, `command`. */
   readonly kind: string;
-  /** Regions to try in order (the target's `region:` list). */
+  /** Regions (GCP: zones) to try in order (the target's `region:` list). */
   readonly regions: readonly string[];
+  /**
+   * How a new machine's host key becomes trusted: `user-data` (offload generates it and passes it in
+   * cloud-init, the default) or `first-use` (a cloud without user data, Lambda: the first key the new
+   * machine shows is accepted once, recorded in the ledger, and pinned afterwards).
+   */
+  readonly hostKeys?: "user-data" | "first-use";
+  /** The cloud's live price of a machine type in USD per hour, where it publishes one (Lambda). */
+  pricePerHour?(flavor: string): Promise<number | undefined>;
   /**
    * Asks for a machine carrying `tag` and returns its id at once, without waiting for it to run.
    * Throws ProviderError (capacity, quota, auth, rate limit, transient); a transient error may

@@ -346,7 +346,7 @@ export class FakeNova {
 }
 
 /** What an image does on first boot without a key from user_data: a fresh host key. */
-function generateHostKey(): string {
+export function generateHostKey(): string {
   const dir = mkdtempSync(join(tmpdir(), "fake-hostkey-"));
   try {
     runCheckedSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);

@@ -1,0 +1,33 @@
+// ssh to a machine as a user would after offload made it: only the pinned host key is trusted.
+import { spawnSync } from "node:child_process";
+import type { Machine } from "../../src/providers/provision.js";
+
+export function sshPinned(machine: Machine, command = "true") {
+  return spawnSync(
+    "ssh",
+    [
+      "-F",
+      "/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${machine.knownHostsFile}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "ConnectTimeout=5",
+      "-i",
+      machine.identityFile,
+      `${machine.user}@${machine.address}`,
+      command,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+}
+
+/** The pid of a process that has exited: an offload killed with -9. */
+export function deadPid(): number {
+  return spawnSync("true").pid ?? 999_999;
+}
