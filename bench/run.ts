@@ -1,4 +1,7 @@
 // `npm run bench`: offload against the bare tools it drives, side by side, medians and ratios.
+// A warm run's time is mostly process starts (node ~210 ms bundled; each spawn blocks node 10-25 ms,
+// each remote process costs ~5 ms on the test bed): overlap local work with round trips, prefer shell
+// builtins in remote scripts, and measure here before and after.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openContext, REPO } from "./context.js";

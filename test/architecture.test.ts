@@ -1,7 +1,7 @@
 // The import rules of ARCHITECTURE.md are checked by dependency-cruiser; this proves the check bites.
 
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -18,13 +18,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cruise(architecture?: string): Promise<{ code: number; out: string }> {
+async function cruise(
+  architecture?: string,
+  tree: string = root,
+): Promise<{ code: number; out: string }> {
   const env = { ...process.env };
   if (architecture !== undefined) env.OFFLOAD_ARCHITECTURE_MD = architecture;
   const bin = join(root, "node_modules", ".bin", "depcruise");
   const args = ["src", "--config", ".dependency-cruiser.cjs", "--output-type", "err"];
   try {
-    const { stdout } = await run(bin, args, { cwd: root, env });
+    const { stdout } = await run(bin, args, { cwd: tree, env });
     return { code: 0, out: stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
@@ -50,6 +53,23 @@ describe("ARCHITECTURE.md import rules", () => {
     await writeFile(file, edited);
     const { code, out } = await cruise(file);
     expect(out).toMatch(/not-in-allowed: src\/session\/\S+ → src\/sync\//);
+    expect(code).not.toBe(0);
+  });
+
+  it("fail the check when the code makes an import the map forbids (transport → config)", async () => {
+    // A copy of the tree, so the checked-in code never holds the bad import, even for a moment.
+    const tree = join(dir, "tree");
+    for (const name of ["src", "tsconfig.json", ".dependency-cruiser.cjs", "ARCHITECTURE.md"])
+      await cp(join(root, name), join(tree, name), { recursive: true });
+    await symlink(join(root, "node_modules"), join(tree, "node_modules"));
+    await writeFile(
+      join(tree, "src/transport/reads-settings.ts"),
+      'import { loadSettings } from "../config/load.js";\nexport const load = loadSettings;\n',
+    );
+    const { code, out } = await cruise(undefined, tree);
+    expect(out).toMatch(
+      /not-in-allowed: src\/transport\/reads-settings\.ts → src\/config\/load\.ts/,
+    );
     expect(code).not.toBe(0);
   });
 });
