@@ -66,14 +66,14 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
   return layer;
 }
 
-/** Settings for a run that exists: its own target unless --host says otherwise. */
+/** Settings for a run that exists (its own target unless --host says otherwise), and its full id. */
 export async function loadForRun(run: string | undefined, flags: TargetFlags) {
   const projectDir = findProjectDir(process.cwd());
   const store = createStore(projectDir);
   const runId = await store.resolveId(run);
   const record = await store.load(runId);
   const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
-  return { projectDir, settings: { settings: loaded.settings, runId } };
+  return { projectDir, settings: loaded.settings, runId };
 }
 
 /**

@@ -14,8 +14,8 @@ export async function attachAction(
   run: string | undefined,
   flags: TargetFlags & FollowFlags,
 ): Promise<number> {
-  const { projectDir, settings } = await loadForRun(run, flags);
-  return attachCommand(projectDir, settings.settings, settings.runId, flags, out);
+  const { projectDir, settings, runId } = await loadForRun(run, flags);
+  return attachCommand(projectDir, settings, runId, flags, out);
 }
 
 export async function attachCommand(

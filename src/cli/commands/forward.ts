@@ -20,7 +20,7 @@ async function loadTarget(run: string | undefined, flags: ForwardFlags) {
     ...(flags.host ? { host: flags.host } : {}),
     ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
   };
-  if (run !== undefined) return (await loadForRun(run, target)).settings.settings;
+  if (run !== undefined) return (await loadForRun(run, target)).settings;
   const { settings, sources } = await load(target);
   requireHost(sources);
   return settings;

@@ -58,8 +58,8 @@ export async function logsAction(
       host: async () => {
         const { settings } = await loadForRun(record.id, flags);
         return {
-          transport: createTransport(settings.settings),
-          reconnectTimeoutSeconds: toRunSettings(settings.settings).reconnectTimeoutSeconds,
+          transport: createTransport(settings),
+          reconnectTimeoutSeconds: toRunSettings(settings).reconnectTimeoutSeconds,
         };
       },
       tailLines,

@@ -47,8 +47,8 @@ export async function runAction(
           hint: "Drop the command (`offload run --resume`), or drop --resume to start a new run.",
         },
       );
-    const { projectDir, settings } = await loadForRun(undefined, flags);
-    return attachCommand(projectDir, settings.settings, settings.runId, flags, out);
+    const { projectDir, settings, runId } = await loadForRun(undefined, flags);
+    return attachCommand(projectDir, settings, runId, flags, out);
   }
   if (command.length === 0)
     throw new OffloadError("E_USAGE", "`offload run` needs a command to run.", {

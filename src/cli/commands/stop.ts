@@ -25,8 +25,8 @@ export async function stopAction(
     if (live === undefined) return reportNothingRunning(records.at(-1), out, flags);
     named = live.id;
   }
-  const { projectDir, settings } = await loadForRun(named, flags);
-  return stopCommand(projectDir, settings.settings, settings.runId, out, flags);
+  const { projectDir, settings, runId } = await loadForRun(named, flags);
+  return stopCommand(projectDir, settings, runId, out, flags);
 }
 
 /** `offload stop` with no run named and no run recorded as running: say so, stop nothing. */
