@@ -249,3 +249,32 @@ export function declareCompletion(program: Command): Command {
 export function declareComplete(program: Command): Command {
   return program.command("__complete", { hidden: true }).argument("<kind>", "runs or targets");
 }
+
+export function declareSweep(program: Command): Command {
+  return addTargetOptions(
+    program
+      .command("sweep")
+      .summary("run a grid of parameters as separate runs, queued over one or more hosts")
+      .description(
+        "Each combination of the --param values is a run of its own (own remote dir, own record tagged with its parameters and the sweep's id), with {name} in the command replaced by its value. Runs are queued over the hosts given as --host a,b (one at a time on each); a failed run does not stop the others; Ctrl+C stops the running ones and starts no more. Exits 0 when every run succeeded, else 1. `offload report SWEEP` compares them.",
+      )
+      .argument("[command...]", "the command to run, after --; {name} is a parameter's value")
+      .usage("[options] --param NAME=V1,V2 -- <command...>")
+      .passThroughOptions(),
+  )
+    .addOption(
+      new Option("--param <NAME=V1,V2>", "a parameter and its values (repeatable)").argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--secret <NAME[=@file]>",
+        "secret for every run, from the local env var NAME or a file (repeatable)",
+      ).argParser(collect),
+    )
+    .option(
+      "--rebuild-env",
+      "rebuild the cached Python env even if its requirements did not change",
+    );
+}

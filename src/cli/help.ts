@@ -26,6 +26,10 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   attach: ["offload attach", "offload attach 20261201-1830"],
   stop: ["offload stop", "offload stop 20261201-1830"],
+  sweep: [
+    "offload sweep --host gpu1,gpu2 --param lr=1e-3,1e-4 --param bs=32,64 -- python train.py --lr {lr} --bs {bs}",
+    "offload report 20261201-1830",
+  ],
   check: ["offload check --host gpu-box", "offload check --host gpu-box --json"],
   env: ["offload env prune --host gpu-box --dry-run"],
   "env prune": [

@@ -20,6 +20,7 @@ import {
   declareRun,
   declareSchema,
   declareStop,
+  declareSweep,
   declareUi,
 } from "./declarations.js";
 import { reportFailure } from "./errors.js";
@@ -46,6 +47,7 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./commands/attach.js").then((m) => m.attachAction),
   },
   { declare: declareStop, load: () => import("./commands/stop.js").then((m) => m.stopAction) },
+  { declare: declareSweep, load: () => import("./commands/sweep.js").then((m) => m.sweepAction) },
   { declare: declareCheck, load: () => import("./commands/check.js").then((m) => m.checkAction) },
   { declare: declareEnvPrune, load: () => import("./commands/env.js").then((m) => m.pruneAction) },
   {

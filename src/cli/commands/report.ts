@@ -9,8 +9,11 @@ import { parseMetricsJsonl } from "../../report/metrics.js";
 import { addPatternMetrics } from "../../report/pattern-metrics.js";
 import { buildReportData } from "../../report/report-data.js";
 import { type RunSummary, summarizeRun } from "../../report/summary.js";
+import { formatSweepReport } from "../../report/sweep.js";
 import { formatReport } from "../../report/text.js";
+import type { RunRecord } from "../../runs/record.js";
 import { type RunStore, writeFileAtomic } from "../../runs/store.js";
+import { findSweepRuns, SWEEP_TAG } from "../../session/sweep.js";
 import type { Output } from "../render.js";
 import { load } from "../settings.js";
 
@@ -94,5 +97,34 @@ export async function reportAction(
 ): Promise<number> {
   const { projectDir, settings } = await load({});
   const patterns = settings.progress.patterns;
-  return reportCommand(createStore(projectDir), runs, { ...flags, patterns }, out);
+  const store = createStore(projectDir);
+  const sweep = runs.length === 1 ? await findSweep(store, runs[0] ?? "") : undefined;
+  if (sweep !== undefined && !flags.json && (flags.html === undefined || flags.html === false)) {
+    const summaries = await loadSummaries(
+      store,
+      sweep.map((r) => r.id),
+      patterns,
+    );
+    const table = summaries.map((summary, i) => ({ summary, params: paramsOf(sweep[i]) }));
+    out.stdout.write(`${formatSweepReport(sweep[0]?.tags?.[SWEEP_TAG] ?? "", table)}\n`);
+    return 0;
+  }
+  const ids = sweep === undefined ? runs : sweep.map((r) => r.id);
+  return reportCommand(store, ids, { ...flags, patterns }, out);
+}
+
+/** A sweep's runs when `id` names a sweep and no run: a run id or name wins. */
+async function findSweep(store: RunStore, id: string): Promise<RunRecord[] | undefined> {
+  const isRun = await store.resolveId(id).then(
+    () => true,
+    () => false,
+  );
+  if (isRun) return undefined;
+  const runs = await findSweepRuns(store, id);
+  return runs.length === 0 ? undefined : runs;
+}
+
+function paramsOf(record: RunRecord | undefined): Record<string, string> {
+  const { [SWEEP_TAG]: _sweep, ...params } = record?.tags ?? {};
+  return params;
 }

@@ -1,0 +1,149 @@
+// `offload sweep --host a,b --param lr=1e-3,1e-4 -- python train.py --lr {lr}`: a grid of runs queued
+// over hosts, a line each time a run changes state, then the sweep's table. Each run's log stays in
+// its own record (`offload logs RUN`), off this terminal. Exits 0 when every run succeeded, else 1.
+import { readFileSync } from "node:fs";
+import { relative, sep } from "node:path";
+import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { OffloadError } from "../../errors.js";
+import type { Reporter } from "../../events.js";
+import { resolveSecrets } from "../../remote/secrets.js";
+import { formatTable } from "../../report/text.js";
+import type { NodeTarget } from "../../session/nodes.js";
+import {
+  expandGrid,
+  parseParam,
+  runSweep,
+  type SweepItem,
+  type SweepState,
+} from "../../session/sweep.js";
+import { captureInterrupts } from "../interrupts.js";
+import type { Output } from "../render.js";
+import { load, requireHost, type TargetFlags } from "../settings.js";
+import { splitNodeHosts } from "./run-nodes.js";
+
+export interface SweepFlags extends TargetFlags {
+  param?: string[];
+  secret?: string[];
+  rebuildEnv?: boolean;
+}
+
+function describeParams(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ");
+}
+
+function describeState(item: SweepItem): string {
+  const code = item.record?.exitCode;
+  return `${item.state}${code === undefined || code === null ? "" : ` (exit ${code})`}`;
+}
+
+/** The sweep's table: one row a run, in grid order. */
+export function formatSweepTable(items: readonly SweepItem[]): string {
+  const names = [...new Set(items.flatMap((item) => Object.keys(item.params)))];
+  const rows = items.map((item) => [
+    String(item.index),
+    ...names.map((name) => item.params[name] ?? ""),
+    describeState(item),
+    item.host ?? "",
+    item.record?.id ?? item.error ?? "",
+  ]);
+  return formatTable(["#", ...names.map((n) => n.toUpperCase()), "STATE", "HOST", "RUN"], rows);
+}
+
+const FAILED: ReadonlySet<SweepState> = new Set(["failed", "stopped", "lost", "error"]);
+
+export async function sweepAction(
+  out: Output,
+  command: string[],
+  flags: SweepFlags,
+): Promise<number> {
+  if (command.length === 0)
+    throw new OffloadError("E_USAGE", "`offload sweep` needs a command to run.", {
+      hint: "For example `offload sweep --host a,b --param lr=1e-3,1e-4 -- python train.py --lr {lr}`.",
+    });
+  const params = (flags.param ?? []).map(parseParam);
+  if (params.length === 0)
+    throw new OffloadError("E_USAGE", "`offload sweep` needs at least one --param NAME=V1,V2.", {
+      hint: "For example `--param lr=1e-3,1e-4 --param bs=32,64`, used as {lr} and {bs} in the command.",
+    });
+  const grid = expandGrid(params);
+  const hostNames = splitNodeHosts(flags.host) ?? (flags.host === undefined ? [] : [flags.host]);
+  const first = await load(hostNames.length > 0 ? { ...flags, host: hostNames[0] ?? "" } : flags);
+  if (hostNames.length === 0) requireHost(first.sources);
+  const each =
+    hostNames.length > 1
+      ? await Promise.all(hostNames.map((host) => load({ ...flags, host })))
+      : [first];
+  const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
+    readFileSync(path, "utf8"),
+  );
+  const hosts: NodeTarget[] = each.map(({ settings }) => {
+    const transport = createTransport(settings);
+    const { host } = settings;
+    return {
+      transport,
+      target: {
+        label: settings.hostLabel,
+        kind: transport.kind,
+        ...(host.kind === "ssh"
+          ? {
+              host: host.host,
+              ...(host.user ? { user: host.user } : {}),
+              ...(host.port ? { port: host.port } : {}),
+            }
+          : {}),
+      },
+      settings: toRunSettings(settings, { secrets, rebuildEnv: flags.rebuildEnv ?? false }),
+    };
+  });
+  const projectDir = first.projectDir;
+  const inside = relative(projectDir, process.cwd());
+  const interrupts = captureInterrupts("stop-then-leave", out.closed);
+  const say = (line: string) => {
+    if (flags.json) return;
+    out.stderr.write(`${line}\n`);
+  };
+  // Each run's own events: its log is in its record; a notice (a reconnect, a stop) is worth a line.
+  const reportFor =
+    (index: number): Reporter =>
+    (event) => {
+      if (flags.json) {
+        if (event.type !== "output")
+          out.stdout.write(`${JSON.stringify({ run: index, ...event })}\n`);
+        return;
+      }
+      if (event.type === "notice") say(`  #${index}: ${event.message}`);
+    };
+  try {
+    say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
+    const { sweepId, items } = await runSweep({
+      store: createStore(projectDir),
+      projectDir,
+      command,
+      grid,
+      hosts,
+      reportFor,
+      ...(inside.startsWith("..") ? {} : { workdir: inside.split(sep).join("/") }),
+      controls: interrupts.controls,
+      onChange: (all, item) => {
+        const done = all.filter((i) => i.state !== "queued" && i.state !== "running").length;
+        say(
+          `[${done}/${all.length}] #${item.index} ${describeParams(item.params)}: ${describeState(item)}${item.state === "running" ? ` on ${item.host}` : ""}${item.error ? `: ${item.error}` : ""}`,
+        );
+      },
+    });
+    if (flags.json) {
+      out.stdout.write(
+        `${JSON.stringify({ sweep: sweepId, runs: items.map(({ record, ...item }) => ({ ...item, runId: record?.id, exitCode: record?.exitCode ?? null })) })}\n`,
+      );
+    } else {
+      out.stdout.write(`${formatSweepTable(items)}\n`);
+      say(`sweep ${sweepId}: compare with \`offload report ${sweepId}\``);
+    }
+    const failed = items.filter((item) => FAILED.has(item.state) || item.state === "queued");
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    interrupts.release();
+  }
+}

@@ -1,0 +1,150 @@
+// `offload sweep`: the runs of a parameter grid, queued over hosts (one at a time on each), each a
+// whole run of its own (own remote dir, own record tagged with its parameters and the sweep's id).
+// A failed run is recorded and the queue goes on; Ctrl+C stops the running ones and starts no more.
+import { OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import { createRunId } from "../runs/id.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import type { RunControls } from "./complete.js";
+import type { NodeTarget } from "./nodes.js";
+import { runJob } from "./run.js";
+
+/** The tag that names a run's sweep: `offload report SWEEP` and `ps` find the runs by it. */
+export const SWEEP_TAG = "sweep";
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `lr=1e-3,1e-4` → ["lr", ["1e-3", "1e-4"]]. */
+export function parseParam(text: string): [string, string[]] {
+  const at = text.indexOf("=");
+  const name = at > 0 ? text.slice(0, at) : "";
+  const values = text
+    .slice(at + 1)
+    .split(",")
+    .map((v) => v.trim());
+  if (!PARAM_NAME.test(name) || name === SWEEP_TAG || values.some((v) => v === ""))
+    throw new OffloadError("E_USAGE", `--param ${JSON.stringify(text)} is not NAME=V1,V2,….`, {
+      hint: "Give a name (letters, digits, _; not `sweep`) and its values, e.g. `--param lr=1e-3,1e-4`.",
+    });
+  return [name, values];
+}
+
+/** Every combination of the parameters' values, the first parameter varying slowest. */
+export function expandGrid(params: ReadonlyArray<[string, string[]]>): Record<string, string>[] {
+  let grid: Record<string, string>[] = [{}];
+  for (const [name, values] of params)
+    grid = grid.flatMap((point) => values.map((value) => ({ ...point, [name]: value })));
+  return grid;
+}
+
+/** The command with each `{name}` replaced by the run's value; a `{name}` of no parameter is refused. */
+export function fillCommand(command: readonly string[], point: Record<string, string>): string[] {
+  return command.map((word) =>
+    word.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      const value = point[name];
+      if (value === undefined)
+        throw new OffloadError("E_USAGE", `The command names ${whole}, which no --param sets.`, {
+          hint: `Add \`--param ${name}=…\`, or write it as a literal.`,
+        });
+      return value;
+    }),
+  );
+}
+
+export type SweepState = "queued" | "running" | RunRecord["status"];
+
+export interface SweepItem {
+  index: number;
+  params: Record<string, string>;
+  state: SweepState;
+  host?: string;
+  record?: RunRecord;
+  /** Why a run ended without a record of its end (refused, connection lost…). */
+  error?: string;
+}
+
+export interface SweepRequest {
+  store: RunStore;
+  projectDir: string;
+  command: readonly string[];
+  grid: readonly Record<string, string>[];
+  hosts: readonly NodeTarget[];
+  /** The reporter of run `index`'s events (the CLI keeps its log lines off the terminal). */
+  reportFor: (index: number) => Reporter;
+  /** Each change of a run's state, for the live table. */
+  onChange?: (items: readonly SweepItem[], changed: SweepItem) => void;
+  workdir?: string;
+  controls?: RunControls;
+  /** A fresh sweep id when absent. */
+  sweepId?: string;
+}
+
+export interface SweepResult {
+  sweepId: string;
+  items: SweepItem[];
+}
+
+/** The remote dir of a sweep's run: beside the target's own, so no sweep run waits on its lock. */
+export function sweepRemoteDir(base: string, sweepId: string, index: number): string {
+  return `${base.replace(/\/+$/, "")}.sweeps/${sweepId}-${index}`;
+}
+
+export async function runSweep(request: SweepRequest): Promise<SweepResult> {
+  const sweepId = request.sweepId ?? createRunId();
+  const items: SweepItem[] = request.grid.map((params, index) => ({
+    index,
+    params,
+    state: "queued",
+  }));
+  const queue = [...items];
+  const stop = request.controls?.stop;
+  const change = (item: SweepItem) => request.onChange?.(items, item);
+
+  // One worker a host: it takes the next queued run until none is left or a stop was asked.
+  const work = async (host: NodeTarget) => {
+    for (;;) {
+      if (stop?.aborted || request.controls?.detach?.aborted) return;
+      const item = queue.shift();
+      if (item === undefined) return;
+      item.state = "running";
+      item.host = host.transport.label;
+      change(item);
+      try {
+        item.record = await runJob({
+          transport: host.transport,
+          store: request.store,
+          projectDir: request.projectDir,
+          target: host.target,
+          command: fillCommand(request.command, item.params),
+          settings: {
+            ...host.settings,
+            remoteDir: sweepRemoteDir(host.settings.remoteDir, sweepId, item.index),
+          },
+          tags: { [SWEEP_TAG]: sweepId, ...item.params },
+          report: request.reportFor(item.index),
+          controls: request.controls ?? {},
+          ...(request.workdir === undefined ? {} : { workdir: request.workdir }),
+        });
+        item.state = item.record.status;
+      } catch (error) {
+        item.state = "error";
+        item.error = error instanceof Error ? error.message : String(error);
+      }
+      change(item);
+    }
+  };
+  await Promise.all(request.hosts.map(work));
+  return { sweepId, items };
+}
+
+/** The runs of sweep `id` (its full id or a unique start of it), in grid order. */
+export async function findSweepRuns(store: RunStore, id: string): Promise<RunRecord[]> {
+  const runs = (await store.list()).filter((r) => r.tags?.[SWEEP_TAG]?.startsWith(id));
+  const sweeps = new Set(runs.map((r) => r.tags?.[SWEEP_TAG]));
+  if (sweeps.size > 1)
+    throw new OffloadError("E_USAGE", `${id} starts the ids of ${sweeps.size} sweeps.`, {
+      hint: `Give more of it: ${[...sweeps].join(", ")}.`,
+    });
+  return runs;
+}

@@ -1,0 +1,73 @@
+// The pure parts of sweeps and jobs across nodes: the grid, the command's {name} fill, the torchrun
+// contract of each node, and the master script run by a real sh.
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import {
+  buildMasterScript,
+  buildNodeEnv,
+  NODE_MARK,
+  readNodeMark,
+} from "../../src/backends/nodes/contract.js";
+import { expandGrid, fillCommand, parseParam } from "../../src/session/sweep.js";
+
+describe("sweep grid", () => {
+  it("expands every combination, the first parameter varying slowest", () => {
+    expect(expandGrid([parseParam("lr=1e-3,1e-4"), parseParam("bs=32,64")])).toEqual([
+      { lr: "1e-3", bs: "32" },
+      { lr: "1e-3", bs: "64" },
+      { lr: "1e-4", bs: "32" },
+      { lr: "1e-4", bs: "64" },
+    ]);
+  });
+
+  it("fills {name} inside words and refuses a {name} no parameter sets", () => {
+    expect(fillCommand(["python", "t.py", "--lr={lr}", "{bs}"], { lr: "0.1", bs: "8" })).toEqual([
+      "python",
+      "t.py",
+      "--lr=0.1",
+      "8",
+    ]);
+    expect(() => fillCommand(["{epochs}"], { lr: "1" })).toThrow(
+      /names \{epochs\}, which no --param sets/,
+    );
+  });
+
+  it("refuses a parameter without values, with an empty value, or named sweep", () => {
+    for (const bad of ["lr", "lr=", "lr=1,,2", "=1", "sweep=1", "a-b=1"])
+      expect(() => parseParam(bad), bad).toThrow(/is not NAME=V1,V2/);
+  });
+});
+
+describe("torchrun's contract across nodes", () => {
+  it("gives each node its rank, node 0's address and the world's size", () => {
+    const layout = {
+      addresses: ["10.0.0.2", "10.0.0.3", "10.0.0.4"],
+      masterPort: 29555,
+      procsPerNode: 2,
+    };
+    expect(buildNodeEnv(layout, 1)).toEqual({
+      MASTER_ADDR: "10.0.0.2",
+      MASTER_PORT: "29555",
+      NNODES: "3",
+      NODE_RANK: "1",
+      NPROC_PER_NODE: "2",
+      WORLD_SIZE: "6",
+      RANK: "2",
+      LOCAL_RANK: "0",
+      OFFLOAD_NODE_IPS: "10.0.0.2,10.0.0.3,10.0.0.4",
+      OFFLOAD_NUM_NODES: "3",
+    });
+  });
+
+  it("the master script finds a port nothing listens on, and its source address toward a peer", () => {
+    const script = buildMasterScript("127.0.0.1");
+    const { stderr, status } = spawnSync("sh", ["-c", script], { encoding: "utf8" });
+    expect(status, stderr).toBe(0);
+    const port = Number(readNodeMark(stderr, NODE_MARK.port));
+    expect(port).toBeGreaterThanOrEqual(29500);
+    expect(port).toBeLessThan(49500);
+    expect(readNodeMark(stderr, NODE_MARK.source)).toBe("127.0.0.1");
+    // A peer that is no address never reaches the shell.
+    expect(buildMasterScript("x; reboot")).not.toContain("reboot");
+  });
+});
