@@ -3,6 +3,7 @@ import { ProviderError } from "./errors.js";
 import { GcpProvider } from "./gcp/compute.js";
 import { readGcpSettings } from "./gcp/settings.js";
 import { GcpTokens } from "./gcp/token.js";
+import { LambdaProvider } from "./lambda/lambda.js";
 import { readOpenStackCredentials } from "./openstack/credentials.js";
 import { OpenStackProvider } from "./openstack/nova.js";
 import type { Provider } from "./types.js";
@@ -13,6 +14,8 @@ export interface CloudOptions {
   project?: string;
   /** gcp: boot disk size in GB. */
   disk_gb?: number;
+  /** lambda: the API's base URL (default LAMBDA_API_BASE_URL, else https://cloud.lambda.ai/api/v1). */
+  base_url?: string;
 }
 
 export interface ProviderSettings {
@@ -24,7 +27,7 @@ export interface ProviderSettings {
   cwd?: string;
 }
 
-export const PROVIDER_KINDS = ["openstack", "gcp"] as const;
+export const PROVIDER_KINDS = ["openstack", "gcp", "lambda"] as const;
 
 export function openProvider(settings: ProviderSettings): Provider {
   const env = settings.env ?? process.env;
@@ -46,6 +49,16 @@ export function openProvider(settings: ProviderSettings): Provider {
       tokens: new GcpTokens(env, gcp.configDir),
       ...(options.disk_gb === undefined ? {} : { diskGb: options.disk_gb }),
     });
+  }
+  if (settings.kind === "lambda") {
+    const apiKey = env.LAMBDA_API_KEY;
+    if (!apiKey) {
+      throw new ProviderError("config", "LAMBDA_API_KEY is not set", {
+        hint: "create an API key at cloud.lambda.ai (API keys) and export LAMBDA_API_KEY",
+      });
+    }
+    const baseUrl = settings.options?.base_url ?? env.LAMBDA_API_BASE_URL;
+    return new LambdaProvider({ apiKey, ...regions, ...(baseUrl ? { baseUrl } : {}) });
   }
   throw new ProviderError("config", `offload has no "${settings.kind}" cloud provider yet`, {
     hint: `available: ${PROVIDER_KINDS.join(", ")}`,
