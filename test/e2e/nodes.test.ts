@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { afterEach, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { describeWithHosts, processesInHost } from "../testbed/index.js";
+import { cutLink, describeWithHosts, healLink, processesInHost } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -115,6 +115,57 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
       expect(`[n1] ${node1.stdout}`).toBe(`${lines[1]}\n`);
     },
   );
+
+  it("a node's link cut and healed mid-run: every node's log arrives whole, byte for byte", async () => {
+    project = await makeProject();
+    await project.write(
+      "offload.yaml",
+      "ssh:\n  keepalive: 1\n  connect_timeout: 3\nreconnect:\n  timeout: 120\n",
+    );
+    const lines = 300;
+    await project.write(
+      "count.sh",
+      `i=1; while [ $i -le ${lines} ]; do printf 'rank %s line %04d\\n' "$NODE_RANK" $i; i=$((i + 1)); sleep 0.04; done\n`,
+    );
+    let stdout = "";
+    const running = offload(
+      project,
+      ["run", "--host", hosts.join(","), "--remote-dir", remoteDir(), "--", "sh", "count.sh"],
+      {
+        timeoutMs: 150_000,
+        onStdout: (text) => {
+          stdout += text;
+        },
+      },
+    );
+    await waitFor(() => stdout.includes("[n1] rank 1 line 0010"));
+    // Longer than 3 keepalives: ssh gives the link up and offload reconnects.
+    await cutLink(hosts[1] ?? "");
+    await sleep(5000);
+    await healLink(hosts[1] ?? "");
+    const result = await running;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("[n1] connection lost");
+    const expected = (rank: number) =>
+      Array.from(
+        { length: lines },
+        (_, i) => `rank ${rank} line ${String(i + 1).padStart(4, "0")}\n`,
+      ).join("");
+    const records = await Promise.all((await project.runIds()).map((id) => project?.record(id)));
+    for (const record of records) {
+      const rank = record?.group?.node ?? -1;
+      expect((await project.localLog(record?.id ?? "")).toString(), `node ${rank}`).toBe(
+        expected(rank),
+      );
+      // The terminal got each node's lines once each, in order, prefixed.
+      const shown = stdout
+        .split("\n")
+        .filter((line) => line.startsWith(`[n${rank}] `))
+        .map((line) => `${line.slice(5)}\n`)
+        .join("");
+      expect(shown, `node ${rank} on the terminal`).toBe(expected(rank));
+    }
+  }, 160_000);
 
   it("one rank killed stops the others: exit code the killed rank's, no process left on any host", async () => {
     project = await makeProject();
