@@ -49,17 +49,21 @@ export type ErrorCode =
 export interface ErrorDetails {
   hint?: string;
   cause?: unknown;
+  /** The failing program's own last lines (pip's error), shown under the message unless already seen. */
+  output?: string;
 }
 
 export class OffloadError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly output: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "OffloadError";
     this.code = code;
     this.hint = details.hint;
+    this.output = details.output;
   }
 }
 

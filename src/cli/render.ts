@@ -72,8 +72,11 @@ export interface HumanReporterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A reporter that may hold a status line on screen: close() clears it (before an error is printed). */
-export type HumanReporter = Reporter & { close(): void };
+/**
+ * A reporter that may hold a status line on screen: close() clears it (before an error is printed).
+ * showedToolOutput() says whether a program's own output (the env build's) reached the screen.
+ */
+export type HumanReporter = Reporter & { close(): void; showedToolOutput(): boolean };
 
 type TtyStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -101,6 +104,7 @@ export function createHumanReporter(
   const hold = status !== undefined && isTty(out.stdout);
   let atLineStart = true;
   let pending: Buffer = Buffer.alloc(0);
+  let toolOutputShown = false;
 
   const writeLog = (data: Uint8Array) => {
     out.stdout.write(data);
@@ -150,6 +154,7 @@ export function createHumanReporter(
       // The env build's output (pip) goes to stderr: stdout stays the run's own log.
       const write = () => out.stderr.write(event.data);
       if (options.quiet) return;
+      toolOutputShown = true;
       if (status) status.around(write);
       else write();
       return;
@@ -171,7 +176,7 @@ export function createHumanReporter(
     if (status) status.around(print);
     else print();
   };
-  return Object.assign(reporter, { close });
+  return Object.assign(reporter, { close, showedToolOutput: () => toolOutputShown });
 }
 
 /** One JSON object a line; the log becomes one `output` event per line (a decoder keeps UTF-8 intact). */

@@ -49,11 +49,14 @@ export function explainEnvFailure(
       : result.code === 75
         ? "Another run is building the same env; try again when it is done, or delete the stale `.lock` directory."
         : "Fix the dependency file (the lines above are the installer's own error), then run again: a failed build keeps nothing, so the next run starts clean.";
-  const tail = result.tail === "" ? "" : `\n${result.tail}`;
+  // The tail travels beside the message: a terminal that streamed the build has shown it already.
   return new OffloadError(
     "E_ENV",
-    `Building the Python env on ${target} failed (exit ${result.code}).${tail}`,
-    { hint },
+    `Building the Python env on ${target} failed (exit ${result.code}).`,
+    {
+      hint,
+      ...(result.tail === "" ? {} : { output: result.tail }),
+    },
   );
 }
 

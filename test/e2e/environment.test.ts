@@ -89,7 +89,19 @@ describeWithHosts(
         const broken = await offload(project, ["run", "--host", remote, "--", ...job]);
         expect(broken.code).toBe(203);
         expect(broken.stderr).toContain("E_ENV");
-        expect(broken.stderr).toMatch(/No matching distribution found for tinypkg==9\.9\.9/);
+        // pip's error reaches the screen once: streamed live, and not again under the error line.
+        const pipError = /No matching distribution found for tinypkg==9\.9\.9/g;
+        expect(broken.stderr.match(pipError)).toHaveLength(1);
+        expect(broken.stderr.indexOf("No matching distribution")).toBeLessThan(
+          broken.stderr.indexOf("error E_ENV"),
+        );
+        // --quiet streams nothing: the error itself carries pip's last lines, once.
+        const quiet = await offload(project, ["run", "--quiet", "--host", remote, "--", ...job]);
+        expect(quiet.code).toBe(203);
+        expect(quiet.stderr.match(pipError)).toHaveLength(1);
+        expect(quiet.stderr.indexOf("No matching distribution")).toBeGreaterThan(
+          quiet.stderr.indexOf("error E_ENV"),
+        );
         expect(await project.runIds()).toHaveLength(3);
       },
     );

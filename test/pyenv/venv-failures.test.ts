@@ -31,7 +31,7 @@ describe.skipIf(!HAS_VENV)("a cached Python env that fails or breaks", () => {
     expect(failed.result.tail).toMatch(/No matching distribution found for tinypkg==9\.9/);
     const error = explainEnvFailure(failed.result, "gpu-box");
     expect(error.code).toBe("E_ENV");
-    expect(error.message).toContain("tinypkg==9.9");
+    expect(error.output).toContain("tinypkg==9.9");
     // Neither a half-built env nor a lock stays behind to be mistaken for a good one.
     expect(readdirSync(join(bed.home, ".offload", "envs"))).toEqual([]);
 

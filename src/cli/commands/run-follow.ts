@@ -14,10 +14,11 @@ export interface FollowFlags {
 export function reporterFor(
   flags: FollowFlags,
   out: Output,
-): { report: Reporter; close: () => void } {
-  if (flags.json) return { report: createJsonReporter(out), close: () => {} };
+): { report: Reporter; close: () => void; showedToolOutput: () => boolean } {
+  if (flags.json)
+    return { report: createJsonReporter(out), close: () => {}, showedToolOutput: () => false };
   const report = createHumanReporter(out, { quiet: flags.quiet ?? false });
-  return { report, close: report.close };
+  return { report, close: report.close, showedToolOutput: report.showedToolOutput };
 }
 
 export function exitCodeOf(record: RunRecord): number {

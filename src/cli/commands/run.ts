@@ -7,6 +7,7 @@ import { OffloadError } from "../../errors.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import { runJob } from "../../session/run.js";
+import { markOutputShown } from "../errors.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
 import { load, loadForRun, requireHost, type TargetFlags } from "../settings.js";
@@ -129,6 +130,10 @@ export async function runCommand(
     }
     if (flags.wait !== false && !flags.json) endLine = await describeRunEnd(store, record);
     return exitCodeOf(record);
+  } catch (error) {
+    // pip's last lines were streamed to the screen above: the error need not print them again.
+    if (reporter.showedToolOutput()) markOutputShown(error);
+    throw error;
   } finally {
     await forwards.close();
     reporter.close();
