@@ -1,0 +1,69 @@
+// `node --import tsx bench/measure-nodes.ts [N]`: a job across N hosts against the same run on one host,
+// alternating round by round on a bed of its own (its own bridge and /24, never the shared test bed's
+// hosts), taken down at the end. Issue 15's target: launch on 16 hosts ≤ 2× one host, as the nodes are
+// locked, synced, prepared and launched in parallel. Needs root (network namespaces) and a built CLI.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { down, type TestbedNames, up } from "../test/testbed/index.js";
+import { median, mustTime } from "./tools.js";
+
+const NODES = Math.max(2, Number(process.argv[2] ?? 16) || 16);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3);
+
+const BED: TestbedNames = {
+  stateDir: "/var/tmp/offload-nodes-bench",
+  bridge: "nodes-br0",
+  hostPrefix: "offload-n",
+  vethPrefix: "veth-nb",
+  nftTable: "offload_nodes_bench",
+  subnet: "10.202.1",
+};
+
+const REPO = new URL("..", import.meta.url).pathname;
+const info = await up(NODES, BED);
+const project = mkdtempSync(join(tmpdir(), "offload-nodes-bench-"));
+try {
+  mkdirSync(join(project, "src"));
+  for (let i = 0; i < 10; i++) writeFileSync(join(project, "src", `f${i}.py`), `x = ${i}\n`);
+  const env = { ...process.env, HOME: project, XDG_CONFIG_HOME: join(project, ".config") };
+  const run = (hosts: readonly string[], round: number) =>
+    mustTime(
+      [
+        process.execPath,
+        join(REPO, "bin", "offload.js"),
+        "run",
+        "--quiet",
+        "--ssh-config",
+        info.sshConfig,
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        `bench-nodes-${round}`,
+        "--",
+        "true",
+      ],
+      { cwd: project, env, discardStdout: true },
+    );
+  const one: number[] = [];
+  const many: number[] = [];
+  // A first round warms each host's master connection and remote dir for both sides.
+  for (let round = 0; round <= ROUNDS; round++) {
+    const order = round % 2 === 0 ? ["one", "many"] : ["many", "one"];
+    for (const side of order) {
+      const timed = await run(side === "one" ? info.hosts.slice(0, 1) : info.hosts, round);
+      if (round > 0) (side === "one" ? one : many).push(timed.ms);
+    }
+  }
+  const ratio = median(many) / median(one);
+  process.stdout.write(
+    `${[
+      `run -- true on 1 host:       median ${median(one).toFixed(0)} ms (${one.map((v) => v.toFixed(0)).join(", ")})`,
+      `run -- true across ${NODES} hosts: median ${median(many).toFixed(0)} ms (${many.map((v) => v.toFixed(0)).join(", ")})`,
+      `ratio ${ratio.toFixed(2)}× (target ≤ 2×): ${ratio <= 2 ? "pass" : "MISSED"}`,
+    ].join("\n")}\n`,
+  );
+} finally {
+  rmSync(project, { recursive: true, force: true });
+  down(BED);
+}
