@@ -1,9 +1,9 @@
-// The whole core loop on the embedded `local` target: no server, same protocol.
+// The embedded `local` target: no server, same protocol. The core loop shared with ssh is in
+// core-loop.test.ts.
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultRemoteDir } from "../../src/config/settings.js";
 import { runCli, runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
@@ -16,76 +16,6 @@ afterEach(async () => {
 const offload = runInProject;
 
 describe("offload run --host local", () => {
-  it("trains the quickstart example, streams its log, and brings the outputs home", async () => {
-    project = await makeProject("quickstart");
-    const result = await offload(project, [
-      "run",
-      "--host",
-      "local",
-      "--",
-      "python3",
-      "train.py",
-      "--epochs",
-      "3",
-    ]);
-    expect(result.stderr).toContain("finished (exit 0)");
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Epoch 3\/3/);
-
-    const [id] = await project.runIds();
-    if (!id) throw new Error("no run recorded");
-    const record = await project.record(id);
-    expect(record).toMatchObject({
-      status: "succeeded",
-      exitCode: 0,
-      command: ["python3", "train.py", "--epochs", "3"],
-      target: { label: "local", kind: "local" },
-    });
-    // The default remote dir: the project's name and a hash of its root's path (README, "offload.yaml").
-    expect(record.target.remoteDir).toBe(
-      defaultRemoteDir("project", project.dir).replace("~", project.home),
-    );
-    expect(record.artifacts).toEqual(
-      expect.arrayContaining(["outputs/metrics.json", "outputs/model.json"]),
-    );
-    for (const phase of ["connect", "sync", "launch", "run", "download", "total"] as const)
-      expect(record.phases[phase]).toBeGreaterThanOrEqual(0);
-    expect(record.sync?.transferred).toBeGreaterThan(0);
-
-    const local = await project.localLog(id);
-    const remote = await readFile(join(record.target.remoteDir, ".offload/runs", id, "output.log"));
-    expect(local.equals(remote)).toBe(true);
-    expect(record.logBytes).toBe(local.length);
-    expect(result.stdout).toBe(local.toString("utf8"));
-
-    const metrics = JSON.parse(
-      await readFile(
-        join(project.dir, ".offload/runs", id, "artifacts/outputs/metrics.json"),
-        "utf8",
-      ),
-    );
-    expect(metrics).toBeTypeOf("object");
-  });
-
-  it("exits with the command's own exit code and records the failure", async () => {
-    project = await makeProject("quickstart");
-    const result = await offload(project, [
-      "run",
-      "--host",
-      "local",
-      "--",
-      "python3",
-      "train.py",
-      "--epochs",
-      "2",
-      "--fail",
-    ]);
-    expect(result.code).toBe(3);
-    const [id] = await project.runIds();
-    const record = await project.record(id ?? "");
-    expect(record).toMatchObject({ status: "failed", exitCode: 3 });
-  });
-
   it("runs one argument with spaces as shell text, and passes env and startup/shutdown commands", async () => {
     project = await makeProject();
     await project.write(
