@@ -25,6 +25,7 @@ import {
 } from "./declarations.js";
 import { reportFailure } from "./errors.js";
 import { addExamples } from "./help.js";
+import { settleOwedMachinesFirst } from "./owed-machines.js";
 import { settleWrites, watchOutputClosed } from "./pipes.js";
 import type { Output } from "./render.js";
 
@@ -142,8 +143,9 @@ export async function main(
   trackFailingCommand(program, (command) => {
     current = command;
   });
-  program.hook("preAction", (_program, action) => {
+  program.hook("preAction", async (_program, action) => {
     current = action;
+    await settleOwedMachinesFirst(out);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

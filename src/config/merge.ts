@@ -1,5 +1,6 @@
 // Merges user, project, named-target and CLI settings by precedence, recording where each value came from.
 import { basename, resolve } from "node:path";
+import { toCloudTarget } from "./cloud.js";
 import { parseHost } from "./host.js";
 import { mergeEnv, mergeLists, mergeNested, sourceOf } from "./merge-fields.js";
 import { mergeStorage } from "./merge-storage.js";
@@ -96,6 +97,13 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     sources.target = sourceOf(named, "host");
     sources.host = sourceOf(target, "host");
     hostRank = layers.indexOf(target);
+    // A cloud target's host is the machine made for the run: its address is known only then.
+    const cloud = toCloudTarget(owner?.data.targets?.[hostText] ?? {});
+    if (cloud !== undefined) {
+      settings.cloud = cloud;
+      settings.hostLabel = hostText;
+      sources.host = sourceOf(target, "cloud");
+    }
   }
   settings.host = parseHost(settings.hostLabel);
   const mistyped = target === undefined ? suggestTarget(hostText, base) : undefined;

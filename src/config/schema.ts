@@ -2,6 +2,7 @@
 
 import * as z from "zod";
 import { isOffloadError } from "../errors.js";
+import { cloudShape } from "./cloud.js";
 import { durationSchema } from "./duration.js";
 import { isValidForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
@@ -291,10 +292,25 @@ const progressSchema = z.strictObject({
     }),
 });
 
-export const targetSchema = z.strictObject({
-  ...targetShape,
-  host: hostString,
-});
+export const targetSchema = z
+  .strictObject({
+    ...targetShape,
+    ...cloudShape,
+    host: hostString.optional(),
+  })
+  .superRefine((target, ctx) => {
+    // A target is a host, or a machine offload creates in a cloud: never both, never neither.
+    if ((target.host === undefined) === (target.cloud === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          target.host === undefined
+            ? "a target needs `host:` (a machine you have) or `cloud:` (one offload creates)"
+            : "a target has `host:` or `cloud:`, not both",
+        params: { hint: "e.g. `host: user@gpu-box` or `cloud: openstack` with flavor and image" },
+      });
+    }
+  });
 
 export const settingsFileSchema = z.strictObject(
   {

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
+import type { CloudTarget } from "./cloud.js";
 import type { HostTarget } from "./host.js";
 import type { SettingsFile } from "./schema.js";
 import type { SlurmSettings } from "./slurm.js";
@@ -32,6 +33,8 @@ export interface EffectiveSettings {
   host: HostTarget;
   /** The named target in use, when `--host`/`host:` named one from `targets:`. */
   target?: string;
+  /** A target with `cloud:`: the machine is created for the run and deleted after it. */
+  cloud?: CloudTarget;
   /** Where the run's workspace lives on the remote; relative paths are under the remote home. */
   remoteDir: string;
   env: Record<string, string>;

@@ -111,6 +111,12 @@ export class Ledger {
   async remove(tag: string): Promise<void> {
     await rm(this.pathOf(tag), { force: true });
     await rm(this.knownHostsPath(tag), { force: true });
+    await rm(this.sshConfigPath(tag), { force: true });
+  }
+
+  /** The ssh config that reaches the machine by its tag with the pinned key and offload's login key. */
+  sshConfigPath(tag: string): string {
+    return join(this.dir, `${tag}.ssh_config`);
   }
 
   /** The machine's pinned known_hosts file, beside its entry. */

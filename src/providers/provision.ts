@@ -39,6 +39,8 @@ export interface ProvisionRequest {
   onWait?: (what: string) => void;
   /** Things a user should know that are not waits (a host key accepted on first use). */
   onNotice?: (text: string) => void;
+  /** Aborted (a Ctrl+C while creating or waiting): the machine is deleted and the error goes up. */
+  signal?: AbortSignal;
 }
 
 export interface Machine {
@@ -74,15 +76,22 @@ export async function provisionMachine(
     user: request.user,
     ...(hostKey === undefined ? {} : { hostKey: publicKeyBody(hostKey.publicKey) }),
   });
+  // Waits end early on abort; the teardown after it keeps the caller's own (unabortable) sleep.
+  const waiting = {
+    ...request,
+    sleep: abortableSleep(request.sleep ?? defaultSleep, request.signal),
+  };
   try {
     const login = { user: request.user, publicKey: loginKey.publicKey };
+    throwIfAborted(request.signal);
     const { id, region, running } = await createInSomeRegion(
       provider,
       ledger,
       tag,
       { ...request.spec, login, ...(userData === undefined ? {} : { userData }) },
-      request,
+      waiting,
     );
+    throwIfAborted(request.signal);
     const address = pickAddress(running.addresses, request.address);
     if (address === undefined) throw new Error("unreachable: running without an address");
     const knownHostsFile = ledger.knownHostsPath(tag);
@@ -102,11 +111,12 @@ export async function provisionMachine(
       },
       withOptional({
         timeoutMs: request.sshTimeoutMs,
-        sleep: request.sleep,
+        sleep: waiting.sleep,
         onWait: request.onWait,
       }),
     );
     if (firstUse) await pinFirstHostKey(ledger, tag, address, request);
+    throwIfAborted(request.signal);
     return { tag, id, region, ...endpoint };
   } catch (error) {
     await tearDownAfter(error, provider, ledger, tag, request);
@@ -287,6 +297,40 @@ export async function waitUntilRunning(
     await sleep(pause);
     pause = Math.min(pause * 2, 10_000);
   }
+}
+
+/** A sleep that rejects with E_INTERRUPTED as soon as `signal` aborts. */
+export function abortableSleep(
+  sleep: (ms: number) => Promise<void>,
+  signal: AbortSignal | undefined,
+): (ms: number) => Promise<void> {
+  if (signal === undefined) return sleep;
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(interrupted());
+      const onAbort = () => reject(interrupted());
+      signal.addEventListener("abort", onAbort, { once: true });
+      sleep(ms).then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted();
+}
+
+function interrupted(): OffloadError {
+  return new OffloadError("E_INTERRUPTED", "interrupted while the machine was being made", {
+    hint: "offload deleted the machine; nothing was run",
+  });
 }
 
 export function withOptional<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {

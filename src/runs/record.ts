@@ -103,6 +103,20 @@ export interface RunRecord {
     cached: boolean;
     bytes: number;
   }[];
+  /** The cloud machine made for the run (`cloud:` targets) and what it cost. */
+  machine?: {
+    provider: string;
+    tag: string;
+    id: string;
+    region?: string;
+    flavor: string;
+    usdPerHour?: number;
+    priceSource?: string;
+    costUsd?: number;
+    kept: boolean;
+    /** `budget`: the run was stopped so the budget would not be spent. */
+    stoppedBy?: string;
+  };
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
   logBytes: number;
   error?: { code: string; message: string };

@@ -73,22 +73,36 @@ export async function runAction(
   return runCommand(projectDir, settings, command, flags, out);
 }
 
+/** What a cloud machine's run adds: a budget stop, and the run's id for its cost. */
+export interface RunHooks {
+  stop?: AbortSignal;
+  onRunId?: (id: string) => void;
+}
+
 export async function runCommand(
   projectDir: string,
   settings: EffectiveSettings,
   command: string[],
   flags: RunFlags,
   out: Output,
+  hooks: RunHooks = {},
 ): Promise<number> {
+  if (settings.cloud !== undefined) {
+    const { runOnCloudMachine } = await import("./run-cloud.js");
+    return runOnCloudMachine(projectDir, settings, command, flags, out, runCommand);
+  }
   const transport = createTransport(settings);
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
   // Forwards live as long as this offload follows the run: none for --no-wait.
-  const forwards = forwardOnLaunch(
-    transport,
-    flags.wait === false ? [] : settings.forward,
-    reporter.report,
-  );
+  const forwards = forwardOnLaunch(transport, flags.wait === false ? [] : settings.forward, (e) => {
+    if (e.type === "launched") hooks.onRunId?.(e.runId);
+    reporter.report(e);
+  });
+  const controls =
+    hooks.stop === undefined || interrupts.controls.stop === undefined
+      ? interrupts.controls
+      : { ...interrupts.controls, stop: AbortSignal.any([interrupts.controls.stop, hooks.stop]) };
   const store = createStore(projectDir);
   let endLine: string | undefined;
   try {
@@ -120,7 +134,7 @@ export async function runCommand(
       report: forwards.report,
       force: flags.force ?? false,
       noWait: flags.wait === false,
-      controls: interrupts.controls,
+      controls,
     });
     if (flags.wait === false && !flags.json) {
       out.stdout.write(`${record.id}\n`);

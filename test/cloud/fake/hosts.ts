@@ -17,6 +17,14 @@ import { createHostNetwork, netnsPath } from "../../testbed/network.js";
 import { isGone, killPid, netInodeOfPath, pidsInNetns } from "../../testbed/procfs.js";
 import { launchNamespacedSshd, readSshdPid } from "../../testbed/sshd.js";
 
+/**
+ * What `shutdown -h now` is on the fake's machines (they share the real machine's file system, where a
+ * real shutdown must never run): the machine marks itself powered off, and the fake Nova halts it.
+ */
+export function powerOffCommand(names: TestbedNames = cloudNames()): string {
+  return `n=$(hostname); : >${names.stateDir}/h\${n#${names.hostPrefix}}/powered-off`;
+}
+
 const FIRST_SLOT = 100;
 const LAST_SLOT = 199;
 
@@ -114,6 +122,17 @@ export class CloudHosts {
     const dir = hostDir(this.names, k);
     const name = hostName(this.names, k);
     launchNamespacedSshd(netnsPath(name), name, dir, join(this.names.stateDir, "etc_hosts"));
+  }
+
+  /** Whether machine k powered itself off (POWER_OFF_COMMAND ran on it); the mark is taken. */
+  takePowerOff(k: number): boolean {
+    const mark = join(hostDir(this.names, k), "powered-off");
+    try {
+      rmSync(mark);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   isServing(k: number): boolean {

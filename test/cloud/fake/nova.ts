@@ -183,11 +183,13 @@ export class FakeNova {
     const server = this.servers.get(id);
     if (server === undefined)
       return error(404, "itemNotFound", `Instance ${id} could not be found.`);
+    this.noticePowerOff(server);
     return { status: 200, body: { server: this.view(server) } };
   }
 
   list(region: string, query: URLSearchParams): Answer {
     const all = [...this.servers.values()].filter((s) => s.region === region);
+    for (const server of all) this.noticePowerOff(server);
     const marker = query.get("marker");
     const limit = Math.min(Number(query.get("limit") ?? this.pageSize), this.pageSize);
     const start = marker === null ? 0 : all.findIndex((s) => s.id === marker) + 1;
@@ -259,6 +261,25 @@ export class FakeNova {
       server.taskState = null;
     });
     return { status: 202 };
+  }
+
+  /**
+   * A guest that powered itself off (`shutdown -h` in a real VM; POWER_OFF_COMMAND here) is SHUTOFF, as
+   * Nova's power-state sync reports it: its processes are gone, its disk and addresses stay.
+   */
+  noticePowerOff(server: Server): void {
+    if (server.slot === undefined || server.status !== "ACTIVE" || server.taskState !== null)
+      return;
+    if (!this.hosts.takePowerOff(server.slot)) return;
+    this.hosts.halt(server.slot);
+    server.status = "SHUTOFF";
+  }
+
+  /** The server's status now (a guest power-off noticed), for tests watching a machine on its own. */
+  statusOf(id: string): string | undefined {
+    const server = this.servers.get(id);
+    if (server !== undefined) this.noticePowerOff(server);
+    return server?.status;
   }
 
   /** Waits for every server's pending lifecycle step (tests call it before counting). */

@@ -1,0 +1,104 @@
+// The cloud fields of a target (`cloud: openstack` and what the machine is made of, what it may cost,
+// how long it lives): a target with `cloud:` names a machine offload creates instead of a host.
+import * as z from "zod";
+import { durationSchema } from "./duration.js";
+
+const duration = durationSchema;
+
+const usd = z.number({ error: "expected an amount in US dollars" }).positive();
+
+/** Only in `targets:`; `cloud:` makes the target a machine offload creates and deletes. */
+export const cloudShape = {
+  cloud: z
+    .string({ error: "expected a cloud provider: openstack, gcp, lambda or command" })
+    .min(1)
+    .optional()
+    .meta({ description: "Create a machine in this cloud for each run (openstack, …)" }),
+  flavor: z.string().min(1).optional().meta({ description: "The cloud's machine type" }),
+  image: z.string().min(1).optional(),
+  user: z.string().min(1).optional().meta({ description: "The image's login user" }),
+  network: z.string().min(1).optional().meta({ description: "OpenStack: a network name, or auto" }),
+  region: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+      error: "expected a region or a list of regions",
+    })
+    .optional()
+    .meta({ description: "Regions tried in order when one has no capacity" }),
+  price_per_hour: usd.optional().meta({ description: "USD an hour (else the price table's)" }),
+  max_price_per_hour: usd.optional().meta({ description: "Refuse a machine that costs more" }),
+  keep: z.boolean({ error: "expected true or false" }).optional(),
+  idle_stop: duration.optional().meta({ description: "A kept machine stops after this idle" }),
+  budget: z
+    .strictObject({ usd })
+    .optional()
+    .meta({ description: "The run stops and the machine goes before this is spent" }),
+  max_duration: duration
+    .optional()
+    .meta({ description: "The machine goes after this long, whatever the run does" }),
+  dead_man: z
+    .strictObject({
+      after: duration.optional(),
+      command: z.string().min(1).optional(),
+    })
+    .optional()
+    .meta({
+      description:
+        "The machine powers itself off this long after offload last followed it (default 30m; command default `shutdown -h now`)",
+    }),
+  setup: z
+    .array(z.string({ error: "expected a shell command" }), {
+      error: "expected a list of commands",
+    })
+    .optional()
+    .meta({ description: "Commands run once per machine, before the environment" }),
+};
+
+/** A cloud target as a run uses it (durations in seconds). */
+export interface CloudTarget {
+  cloud: string;
+  flavor: string;
+  image: string;
+  user: string;
+  network?: string;
+  regions: string[];
+  pricePerHour?: number;
+  maxPricePerHour?: number;
+  keep: boolean;
+  idleStopSeconds?: number;
+  budgetUsd?: number;
+  maxDurationSeconds?: number;
+  deadManSeconds?: number;
+  deadManCommand?: string;
+  setup: string[];
+}
+
+type CloudFields = {
+  [K in keyof typeof cloudShape]?: z.output<(typeof cloudShape)[K]>;
+};
+
+/** The target's cloud fields as a CloudTarget; undefined for a target without `cloud:`. */
+export function toCloudTarget(fields: CloudFields): CloudTarget | undefined {
+  if (fields.cloud === undefined) return undefined;
+  const region = fields.region;
+  const target: CloudTarget = {
+    cloud: fields.cloud,
+    flavor: fields.flavor ?? "",
+    image: fields.image ?? "",
+    user: fields.user ?? "root",
+    regions: region === undefined ? [] : typeof region === "string" ? [region] : region,
+    keep: fields.keep ?? false,
+    setup: fields.setup ?? [],
+  };
+  if (fields.network !== undefined) target.network = fields.network;
+  if (fields.price_per_hour !== undefined) target.pricePerHour = fields.price_per_hour;
+  if (fields.max_price_per_hour !== undefined) target.maxPricePerHour = fields.max_price_per_hour;
+  if (fields.idle_stop !== undefined) target.idleStopSeconds = fields.idle_stop;
+  if (fields.budget !== undefined) target.budgetUsd = fields.budget.usd;
+  if (fields.max_duration !== undefined) target.maxDurationSeconds = fields.max_duration;
+  if (fields.dead_man?.after !== undefined) target.deadManSeconds = fields.dead_man.after;
+  if (fields.dead_man?.command !== undefined) target.deadManCommand = fields.dead_man.command;
+  return target;
+}
+
+/** Names of the cloud fields: outside a target with `cloud:` they mean nothing. */
+export const CLOUD_KEYS = Object.keys(cloudShape).filter((k) => k !== "cloud");

@@ -1,0 +1,53 @@
+// What every offload command does first when the ledger has entries: settle the machines a dead offload
+// (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
+import { readdirSync } from "node:fs";
+import { isOwnerAlive, Ledger, ledgerDir } from "./ledger.js";
+import { reconcile } from "./reconcile.js";
+import type { TeardownOptions } from "./teardown.js";
+import type { Provider } from "./types.js";
+
+/** Cheap: one readdir. Whether the ledger holds any machine at all. */
+export function hasLedgerEntries(env: NodeJS.ProcessEnv = process.env): boolean {
+  try {
+    return readdirSync(ledgerDir(env)).some((name) => name.endsWith(".json"));
+  } catch {
+    return false;
+  }
+}
+
+export interface SettleReport {
+  deleted: string[];
+  owed: { tag: string; error: string }[];
+  /** Clouds that could not be asked (credentials missing here, the cloud down). */
+  problems: string[];
+}
+
+/** Reconciles each cloud that has an entry whose owner is gone (kept idle machines stay as they are). */
+export async function settleOwedMachines(
+  open: (kind: string, regions: readonly string[]) => Provider,
+  options: TeardownOptions & { ledger?: Ledger } = {},
+): Promise<SettleReport> {
+  const ledger = options.ledger ?? new Ledger();
+  const report: SettleReport = { deleted: [], owed: [], problems: [] };
+  const entries = (await ledger.list()).filter(
+    (e) => !isOwnerAlive(e) && !(e.keep && e.state === "created"),
+  );
+  for (const kind of new Set(entries.map((e) => e.provider))) {
+    const regions = [
+      ...new Set(
+        entries
+          .filter((e) => e.provider === kind)
+          .map((e) => e.region)
+          .filter((r): r is string => r !== undefined),
+      ),
+    ];
+    try {
+      const result = await reconcile(open(kind, regions), ledger, options);
+      report.deleted.push(...result.deleted);
+      report.owed.push(...result.owed);
+    } catch (error) {
+      report.problems.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,205 @@
+// `offload run` on a `cloud: openstack` target against the fake OpenStack, whose machines are real
+// test-bed hosts: the machine is made, the job runs as on any host, outputs come home, the machine goes.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { type CliOptions, type CliResult, runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts } from "../testbed/index.js";
+import { powerOffCommand } from "./fake/hosts.js";
+import { DEMO_USER, FakeOpenStack } from "./fake/openstack.js";
+
+function hasTorch(): boolean {
+  try {
+    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const TORCH = hasTorch();
+
+/** offload.yaml with the cloud target `h100`; `extra` lines go inside the target. */
+function offloadYaml(extra: string[] = []): string {
+  return [
+    "download:",
+    "  - outputs/model.pt",
+    "  - outputs/metrics.json",
+    "targets:",
+    "  h100:",
+    "    cloud: openstack",
+    "    flavor: gpu.h100.1",
+    "    image: Ubuntu-22.04",
+    "    user: root",
+    "    network: auto",
+    "    region: [RegionOne, RegionTwo]",
+    "    price_per_hour: 2.49",
+    `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
+    ...extra.map((line) => `    ${line}`),
+    "",
+  ].join("\n");
+}
+
+describeWithHosts(
+  1,
+  "offload run on a cloud machine (fake OpenStack)",
+  () => {
+    let cloud: FakeOpenStack;
+    let stateDir: string;
+    let project: TempProject | undefined;
+
+    beforeAll(async () => {
+      cloud = await new FakeOpenStack({ buildDelayMs: 1_500 }).start();
+    });
+    afterAll(async () => {
+      await cloud?.close();
+    });
+    afterEach(async () => {
+      await project?.remove();
+      project = undefined;
+      cloud.nova.faults = (await import("./fake/nova.js")).noFaults();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    const env = () => ({
+      HOME: project?.home ?? tmpdir(),
+      OFFLOAD_STATE_DIR: stateDir,
+      OS_AUTH_URL: cloud.authUrl,
+      OS_USERNAME: DEMO_USER.username,
+      OS_PASSWORD: DEMO_USER.password,
+      OS_PROJECT_NAME: DEMO_USER.project,
+      OS_REGION_NAME: "RegionOne",
+    });
+    const offload = (args: string[], options: Partial<CliOptions> = {}): Promise<CliResult> =>
+      runCli(args, { cwd: project?.dir ?? tmpdir(), env: env(), timeoutMs: 170_000, ...options });
+    const ledgerFiles = () => {
+      try {
+        return readdirSync(join(stateDir, "machines")).filter((f) => f.endsWith(".json"));
+      } catch {
+        return [];
+      }
+    };
+
+    async function newProject(extra: string[] = []): Promise<TempProject> {
+      stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
+      project = await makeProject("pytorch");
+      await project.write("offload.yaml", offloadYaml(extra));
+      return project;
+    }
+
+    it.skipIf(!TORCH)(
+      "trains PyTorch on a machine it makes, brings the outputs home and deletes the machine",
+      async () => {
+        const p = await newProject();
+        const result = await offload([
+          "run",
+          "--host",
+          "h100",
+          "--",
+          "/usr/bin/python3",
+          "train.py",
+          "--epochs",
+          "2",
+        ]);
+        expect(result.stderr).toContain("finished (exit 0)");
+        expect(result.code).toBe(0);
+        expect(result.stdout).toMatch(/Epoch 2\/2/);
+        expect(result.stderr).toContain("machine: gpu.h100.1 at $2.49/h (price_per_hour)");
+        expect(result.stderr).toMatch(/waiting for machine .* to run with an address \(BUILD\)/);
+        expect(result.stderr).toMatch(/machine: offload-[0-9a-f]+ gone; cost \$0\.\d\d/);
+        const [id] = await p.runIds();
+        if (id === undefined) throw new Error("no run recorded");
+        const record = await p.record(id);
+        expect(record).toMatchObject({
+          status: "succeeded",
+          exitCode: 0,
+          machine: { provider: "openstack", flavor: "gpu.h100.1", usdPerHour: 2.49, kept: false },
+        });
+        expect(record.machine?.costUsd).toBeGreaterThan(0);
+        expect(record.artifacts).toEqual(
+          expect.arrayContaining(["outputs/model.pt", "outputs/metrics.json"]),
+        );
+        expect(await cloud.liveMachines()).toBe(0);
+        expect(ledgerFiles()).toEqual([]);
+      },
+    );
+
+    /** When each phase has begun, by what offload says (stderr) or reports (--json events on stdout). */
+    const PHASES = {
+      creating: { stream: "stderr", text: "to run with an address (BUILD)" },
+      waiting: { stream: "stderr", text: "waiting for ssh on" },
+      syncing: { stream: "stdout", text: '"type":"syncing"' },
+      running: { stream: "stdout", text: '"type":"launched"' },
+      downloading: { stream: "stdout", text: '"type":"downloading"' },
+    } as const;
+    const JOB = [
+      "sh",
+      "-c",
+      "sleep 2; mkdir -p outputs; head -c 100000000 /dev/zero >outputs/big.bin; echo made",
+    ];
+
+    /** Runs the slow job and sends `signal` to offload once `phase` has begun. */
+    async function signalIn(phase: keyof typeof PHASES, signal: NodeJS.Signals) {
+      await newProject();
+      await project?.write(
+        "offload.yaml",
+        offloadYaml().replace("  - outputs/model.pt", "  - outputs/big.bin"),
+      );
+      const { stream, text } = PHASES[phase];
+      let pid = 0;
+      let sent = false;
+      let seen = "";
+      const watch = (chunk: string) => {
+        seen += chunk;
+        if (!sent && seen.includes(text)) {
+          sent = true;
+          process.kill(pid, signal);
+        }
+      };
+      const result = await offload(["run", "--json", "--host", "h100", "--", ...JOB], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        ...(stream === "stdout" ? { onStdout: watch } : { onStderr: watch }),
+      });
+      expect(sent, `${phase} never began:\n${result.stderr}`).toBe(true);
+      return result;
+    }
+
+    for (const phase of Object.keys(PHASES) as (keyof typeof PHASES)[]) {
+      it(`Ctrl+C while ${phase} ends with the machine deleted`, async () => {
+        const result = await signalIn(phase, "SIGINT");
+        expect(result.stderr).toMatch(/machine: offload-[0-9a-f]+ gone|deleted the machine/);
+        expect(await cloud.liveMachines()).toBe(0);
+        expect(ledgerFiles()).toEqual([]);
+        expect(result.code).toBe(EXPECTED_CTRL_C[phase]);
+      });
+
+      it(`kill -9 while ${phase} leaves the machine owed; the next command deletes it`, async () => {
+        const result = await signalIn(phase, "SIGKILL");
+        expect(result.code).toBe(137);
+        const next = await offload(["ps"]);
+        expect(next.code).toBe(0);
+        expect(await cloud.liveMachines()).toBe(0);
+        expect(ledgerFiles()).toEqual([]);
+        if (phase !== "creating")
+          expect(next.stderr).toMatch(/deleted machine offload-[0-9a-f]+, left behind/);
+      });
+    }
+  },
+  { netns: true },
+);
+
+/**
+ * A Ctrl+C before the machine was reached ends as interrupted (130); once offload syncs, the job is
+ * launched and stopped with TERM (143, as a shell reports it); once it ended, with its own status.
+ */
+const EXPECTED_CTRL_C = {
+  creating: 130,
+  waiting: 130,
+  syncing: 143,
+  running: 143,
+  downloading: 0,
+};
