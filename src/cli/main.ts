@@ -145,7 +145,9 @@ export async function main(
   });
   program.hook("preAction", async (_program, action) => {
     current = action;
-    await settleOwedMachinesFirst(out);
+    // `machines` shows the ledger as it is and `down` settles it itself: every other command settles first.
+    const top = action.parent?.parent ? action.parent.name() : action.name();
+    if (top !== "machines" && top !== "down") await settleOwedMachinesFirst(out);
   });
   try {
     await program.parseAsync([...argv], { from: "user" });

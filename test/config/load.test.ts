@@ -236,7 +236,9 @@ describe("loadSettings", () => {
   it("reports a missing target host at the target", async () => {
     writeProject("targets:\n  gpu:\n    remote_dir: /w\n");
     const error = await loadError();
-    expect(error.message).toBe("offload.yaml:3:5: targets.gpu: missing required key `host`");
+    expect(error.message).toBe(
+      "offload.yaml:3:5: targets.gpu: a target needs `host:` (a machine you have) or `cloud:` (one offload creates)",
+    );
   });
 
   it("reports YAML syntax errors with their line", async () => {
