@@ -1,18 +1,12 @@
 // The data an HTML report carries (and exposes as `window.offloadReport`): the runs' summaries, and one
 // chart a metric with one series a run, aligned on a shared x axis as uPlot wants it.
 import type { XKind } from "./metrics.js";
-import type { Goal, RunSummary } from "./summary.js";
+import type { Goal, MetricSummary, RunSummary } from "./summary.js";
 
-export interface ReportRun {
-  id: string;
-  status: string;
-  exitCode: number | null;
-  durationMs: number | null;
-  target: string;
-  command: string;
-  startedAt: string;
+/** A run's summary as the page carries it: each metric without its series (those are the charts). */
+export interface ReportRun extends Omit<RunSummary, "metrics"> {
   /** NaN becomes null in JSON; a reader sees null for "no finite value". */
-  metrics: { name: string; goal: Goal; final: number; best: number; count: number }[];
+  metrics: Omit<MetricSummary, "series">[];
 }
 
 export interface ReportChart {
