@@ -8,13 +8,23 @@ const PUBLIC_KEYS = [
   "publicIp",
   "public_ipv4",
   "publicIpAddress",
+  // AWS CLI (describe-instances), vast.ai.
+  "PublicIpAddress",
+  "public_ipaddr",
   "external_ip",
   "accessIPv4",
   "accessIPv6",
   // Lambda Cloud's and CanopyWave's `ip` is the public address (seed 002 reads it first).
   "ip",
 ] as const;
-const PRIVATE_KEYS = ["private_ip", "privateIp", "fixed_ip", "privateIpAddress", "internal_ip"];
+const PRIVATE_KEYS = [
+  "private_ip",
+  "privateIp",
+  "fixed_ip",
+  "privateIpAddress",
+  "PrivateIpAddress",
+  "internal_ip",
+];
 /** Envelopes clouds wrap one machine in: Nova `server`, Lambda `data`, others `instance`. */
 const ENVELOPES = ["server", "data", "instance"] as const;
 
