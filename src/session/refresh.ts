@@ -7,6 +7,7 @@ import { type RunRecord, statusForExit } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { recordTimes } from "./complete.js";
+import { refreshSlurmRuns } from "./slurm-refresh.js";
 
 export interface RefreshRequest {
   store: RunStore;
@@ -23,6 +24,7 @@ export type Unknown = Map<string, string>;
 export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
   const unknown: Unknown = new Map();
   const byHost = new Map<string, RunRecord[]>();
+  const slurm: RunRecord[] = [];
   for (const record of request.records) {
     if (record.status !== "running" && record.status !== "launching") continue;
     if (!RUN_ID_PATTERN.test(record.id)) {
@@ -31,23 +33,21 @@ export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
     }
     if (record.slurm !== undefined) {
       // Its state is Slurm's, not a launcher's: the run protocol's status would call it lost.
-      unknown.set(
-        record.id,
-        `Slurm job ${record.slurm.jobId}: \`offload attach ${record.id}\` asks Slurm`,
-      );
+      slurm.push(record);
       continue;
     }
     const key = `${record.target.kind} ${record.target.label}`;
     byHost.set(key, [...(byHost.get(key) ?? []), record]);
   }
-  await Promise.all(
-    [...byHost.values()].map(async (records) => {
+  await Promise.all([
+    refreshSlurmRuns(request.store, slurm, request.transportFor, unknown),
+    ...[...byHost.values()].map(async (records) => {
       const why = await askHost(request, records, unknown).catch((error: unknown) =>
         error instanceof Error ? error.message : String(error),
       );
       if (typeof why === "string") for (const record of records) unknown.set(record.id, why);
     }),
-  );
+  ]);
   return unknown;
 }
 

@@ -1,10 +1,10 @@
 // `offload run` on a target with `slurm:` against a real Slurm cluster (slurmctld, two slurmd, munge)
 // reached over real ssh at its login node: sync there, submit, stream the job's output while Slurm
 // queues and runs it, exit code and state from Slurm, scancel on Ctrl+C, attach to an earlier job.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { type CliOptions, type CliResult, runCli } from "../support/cli.js";
+import { type CliOptions, type CliResult, jsonLines, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { isGone } from "../testbed/procfs.js";
 import { describeWithSlurm } from "./cluster/describe.js";
@@ -204,6 +204,34 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
       await offload(hog, ["stop", hogId]);
       await hog.remove();
     }
+  });
+
+  it("ps asks Slurm: a --no-wait job shows running while it runs, then its end as Slurm says it", async () => {
+    const p = await slurmProject("  nodes: 1\n");
+    project = p;
+    await project.write("gate.sh", "while [ ! -f release ]; do sleep 0.2; done; exit 6\n");
+    const started = await offload(project, ["run", "--no-wait", "--", "sh", "gate.sh"]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const record = await project.record(id);
+    const statusOf = async () => {
+      const ps = await offload(p, ["ps", "--json"]);
+      expect(ps.code, ps.stderr).toBe(0);
+      return jsonLines(ps.stdout).find((line) => line.id === id);
+    };
+    expect(await statusOf()).toMatchObject({ status: "running" });
+    writeFileSync(join(record.target.remoteDir, "release"), "");
+    let seen: { status?: string } | undefined;
+    for (let i = 0; i < 60 && (seen?.status ?? "running") === "running"; i++) {
+      await sleep(500);
+      seen = await statusOf();
+    }
+    expect(seen).toMatchObject({ status: "failed", exitCode: 6 });
+    expect(await project.record(id)).toMatchObject({
+      status: "failed",
+      exitCode: 6,
+      slurm: { state: "FAILED" },
+    });
   });
 
   it("attaches to a job submitted with --no-wait: the whole log, the end from Slurm", async () => {
