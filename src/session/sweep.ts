@@ -3,10 +3,12 @@
 // A failed run is recorded and the queue goes on; Ctrl+C stops the running ones and starts no more.
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
+import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { RunControls } from "./complete.js";
+import { readHostFacts } from "./host-facts.js";
 import type { NodeTarget } from "./nodes.js";
 import { runJob } from "./run.js";
 
@@ -85,6 +87,32 @@ export interface SweepResult {
   items: SweepItem[];
 }
 
+/** A GPU no other job uses: under 1 GiB of its memory taken and under 10 % busy. */
+function isFree(gpu: GpuInfo): boolean {
+  return (gpu.memoryUsedMiB ?? 0) < 1024 && (gpu.utilizationPercent ?? 0) < 10;
+}
+
+/**
+ * The slots of a host: one a free GPU (the run sees only that one), else one with no GPU pinned (a
+ * host without GPUs, or `gpus: 0`, or none free: the runs then take turns on what there is).
+ */
+export function planSlots(
+  gpus: readonly GpuInfo[],
+  gpusSetting?: number,
+): Record<string, string>[] {
+  if (gpusSetting === 0) return [{}];
+  const free = gpus.filter(isFree);
+  return free.length === 0 ? [{}] : free.map((gpu) => buildGpuEnv([gpu]));
+}
+
+/** A worker a slot: the host's free GPUs as nvidia-smi reports them now. */
+async function slotsOf(host: NodeTarget): Promise<Record<string, string>[]> {
+  const facts = await readHostFacts(host.transport, host.settings.remoteDir, { fresh: true }).catch(
+    () => undefined,
+  );
+  return planSlots(facts?.gpus ?? [], host.settings.gpus);
+}
+
 /** The remote dir of a sweep's run: beside the target's own, so no sweep run waits on its lock. */
 export function sweepRemoteDir(base: string, sweepId: string, index: number): string {
   return `${base.replace(/\/+$/, "")}.sweeps/${sweepId}-${index}`;
@@ -101,14 +129,17 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   const stop = request.controls?.stop;
   const change = (item: SweepItem) => request.onChange?.(items, item);
 
-  // One worker a host: it takes the next queued run until none is left or a stop was asked.
-  const work = async (host: NodeTarget) => {
+  // One worker a slot (a free GPU of a host, or the host): it takes the next queued run until none
+  // is left or a stop was asked.
+  const work = async (host: NodeTarget, slot: Record<string, string>) => {
     for (;;) {
       if (stop?.aborted || request.controls?.detach?.aborted) return;
       const item = queue.shift();
       if (item === undefined) return;
       item.state = "running";
-      item.host = host.transport.label;
+      item.host =
+        host.transport.label +
+        (slot.CUDA_VISIBLE_DEVICES ? ` gpu ${slot.CUDA_VISIBLE_DEVICES}` : "");
       change(item);
       try {
         item.record = await runJob({
@@ -119,6 +150,8 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
           command: fillCommand(request.command, item.params),
           settings: {
             ...host.settings,
+            env: { ...host.settings.env, ...slot },
+            gpus: undefined,
             remoteDir: sweepRemoteDir(host.settings.remoteDir, sweepId, item.index),
           },
           tags: { [SWEEP_TAG]: sweepId, ...item.params },
@@ -134,7 +167,10 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
       change(item);
     }
   };
-  await Promise.all(request.hosts.map(work));
+  const slots = await Promise.all(request.hosts.map(slotsOf));
+  await Promise.all(
+    request.hosts.flatMap((host, h) => (slots[h] ?? [{}]).map((slot) => work(host, slot))),
+  );
   return { sweepId, items };
 }
 

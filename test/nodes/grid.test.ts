@@ -1,6 +1,7 @@
 // The pure parts of sweeps and jobs across nodes: the grid, the command's {name} fill, the torchrun
 // contract of each node, and the master script run by a real sh.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   buildMasterScript,
@@ -8,7 +9,8 @@ import {
   NODE_MARK,
   readNodeMark,
 } from "../../src/backends/nodes/contract.js";
-import { expandGrid, fillCommand, parseParam } from "../../src/session/sweep.js";
+import { parseGpuQuery } from "../../src/host/gpus.js";
+import { expandGrid, fillCommand, parseParam, planSlots } from "../../src/session/sweep.js";
 
 describe("sweep grid", () => {
   it("expands every combination, the first parameter varying slowest", () => {
@@ -35,6 +37,26 @@ describe("sweep grid", () => {
   it("refuses a parameter without values, with an empty value, or named sweep", () => {
     for (const bad of ["lr", "lr=", "lr=1,,2", "=1", "sweep=1", "a-b=1"])
       expect(() => parseParam(bad), bad).toThrow(/is not NAME=V1,V2/);
+  });
+});
+
+describe("sweep slots", () => {
+  const fixture = (name: string) =>
+    parseGpuQuery(readFileSync(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url), "utf8"));
+
+  it("gives each free GPU of a shared 8-GPU node a slot of its own, and busy ones none", () => {
+    // GPUs 0, 1 and 5 are busy, 3 holds 18 GB of another job's memory: 2, 4, 6 and 7 are free.
+    const slots = planSlots(fixture("a100-8x-loaded.csv"));
+    expect(slots.map((env) => env.CUDA_VISIBLE_DEVICES)).toEqual(["2", "4", "6", "7"]);
+    // nvidia-smi's indexes are PCI bus order, which CUDA follows only when told so.
+    expect(slots.every((env) => env.CUDA_DEVICE_ORDER === "PCI_BUS_ID")).toBe(true);
+  });
+
+  it("gives a host without GPUs, with `gpus: 0`, or with none free one slot, pinned to nothing", () => {
+    expect(planSlots([])).toEqual([{}]);
+    expect(planSlots(fixture("a10-single.csv"), 0)).toEqual([{}]);
+    const busy = fixture("a100-8x-loaded.csv").filter((gpu) => gpu.index === 0 || gpu.index === 1);
+    expect(planSlots(busy)).toEqual([{}]);
   });
 });
 
