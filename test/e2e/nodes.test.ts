@@ -205,6 +205,43 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     expect(statuses).toEqual(["stopped", "failed", "stopped"]);
   });
 
+  it("Ctrl+C stops every node: each run recorded stopped, no process left on any host", async () => {
+    project = await makeProject();
+    const marker = `offload-nodes-int-${process.pid}`;
+    let stdout = "";
+    let pid = 0;
+    const running = offload(
+      project,
+      [
+        "run",
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        remoteDir(),
+        "--",
+        "sh",
+        "-c",
+        `echo "rank $NODE_RANK up"; while :; do sleep 1; done # ${marker}`,
+      ],
+      {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStdout: (text) => {
+          stdout += text;
+        },
+      },
+    );
+    await waitFor(() => (stdout.match(/ up\n/g) ?? []).length === 3);
+    process.kill(pid, "SIGINT");
+    const result = await running;
+    // The job's end as a shell reports a TERM, from whichever node ended first.
+    expect(result.code, result.stderr).toBe(143);
+    expect(jobProcesses(marker)).toEqual([]);
+    const records = await Promise.all((await project.runIds()).map((id) => project?.record(id)));
+    expect(records.map((r) => r?.status)).toEqual(["stopped", "stopped", "stopped"]);
+  });
+
   it("a node whose remote dir is held refuses the whole job before any byte changes on any node", async () => {
     project = await makeProject();
     await project.write("payload.txt", "synced\n");
