@@ -25,6 +25,8 @@ export interface RunSummary {
   command: string;
   startedAt: string;
   metrics: MetricSummary[];
+  /** USD the cloud machine made for the run cost (`cloud:` targets with a known price). */
+  costUsd?: number;
 }
 
 const LOWER_IS_BETTER = /loss|err|perplexity|ppl|mse|mae/i;
@@ -79,5 +81,6 @@ export function summarizeRun(record: RunRecord, points: readonly MetricPoint[]):
     command: record.command.join(" "),
     startedAt: record.startedAt,
     metrics: groupSeries(points).map(summarizeSeries),
+    ...(record.machine?.costUsd === undefined ? {} : { costUsd: record.machine.costUsd }),
   };
 }

@@ -11,7 +11,8 @@ export interface TextReportOptions {
 export function describeOutcome(run: RunSummary): string {
   const exit = run.exitCode === null ? "" : ` (exit ${run.exitCode})`;
   const took = run.durationMs === null ? "" : `, ${formatDuration(run.durationMs)}`;
-  return `${run.status}${exit}${took}`;
+  const cost = run.costUsd === undefined ? "" : `, machine $${run.costUsd.toFixed(2)}`;
+  return `${run.status}${exit}${took}${cost}`;
 }
 
 export function formatRunReport(run: RunSummary, options: TextReportOptions = {}): string {

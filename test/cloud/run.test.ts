@@ -1,7 +1,7 @@
 // `offload run` on a `cloud: openstack` target against the fake OpenStack, whose machines are real
 // test-bed hosts: the machine is made, the job runs as on any host, outputs come home, the machine goes.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
@@ -123,6 +123,12 @@ describeWithHosts(
         );
         expect(await cloud.liveMachines()).toBe(0);
         expect(ledgerFiles()).toEqual([]);
+        const cost = `$${record.machine?.costUsd?.toFixed(2)}`;
+        const ps = await offload(["ps"]);
+        expect(ps.stdout).toMatch(/TIME\s+COST\s+TAGS/);
+        expect(ps.stdout).toContain(`  ${cost}  `);
+        const report = await offload(["report", id]);
+        expect(report.stdout).toContain(`, machine ${cost}  on h100`);
       },
     );
 
@@ -167,6 +173,121 @@ describeWithHosts(
       expect(sent, `${phase} never began:\n${result.stderr}`).toBe(true);
       return result;
     }
+
+    /** The ledger entry of the one machine offload made (read while it is owed). */
+    const onlyEntry = () => {
+      const [file] = ledgerFiles();
+      if (file === undefined) throw new Error("no machine in the ledger");
+      return JSON.parse(readFileSync(join(stateDir, "machines", file), "utf8")) as {
+        id: string;
+        tag: string;
+      };
+    };
+
+    it("stops the run before the budget is spent and deletes the machine (budget stop)", async () => {
+      // $360/h is 10 cents a second: a $3 budget buys 30 s, and the run stops 20% before.
+      await newProject(["budget: { usd: 3 }"]);
+      await project?.write(
+        "offload.yaml",
+        offloadYaml(["budget: { usd: 3 }"]).replace("price_per_hour: 2.49", "price_per_hour: 360"),
+      );
+      const result = await offload(["run", "--host", "h100", "--", "sleep", "300"]);
+      expect(result.stderr).toContain("budget $3.00 buys 30 s: the run stops after 24 s");
+      expect(result.stderr).toContain("budget: stopping the run before the budget of $3 is spent");
+      expect(result.code).toBe(143);
+      const [id] = (await project?.runIds()) ?? [];
+      const record = await project?.record(id ?? "");
+      expect(record?.status).toBe("stopped");
+      expect(record?.machine?.stoppedBy).toBe("budget");
+      expect(record?.machine?.costUsd).toBeLessThan(3);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("refuses a machine over max_price_per_hour, and a budget with no price, before creating", async () => {
+      const since = Date.now();
+      await newProject(["max_price_per_hour: 2"]);
+      const pricey = await offload(["run", "--host", "h100", "--", "true"]);
+      expect(pricey.stderr).toContain("gpu.h100.1 costs $2.49/h, over max_price_per_hour $2.00");
+      expect(pricey.code).toBe(200);
+      await project?.write(
+        "offload.yaml",
+        offloadYaml(["budget: { usd: 5 }"]).replace("    price_per_hour: 2.49\n", ""),
+      );
+      const unpriced = await offload(["run", "--host", "h100", "--", "true"]);
+      expect(unpriced.stderr).toContain("no price is known for gpu.h100.1");
+      expect(unpriced.code).toBe(200);
+      await project?.write("offload.yaml", offloadYaml(["budget: { usd: 5 }", "max_duration: 3h"]));
+      const long = await offload(["run", "--host", "h100", "--", "true"]);
+      expect(long.stderr).toContain(
+        "max_duration 3 h at $2.49/h costs $7.47, over the budget of $5.00",
+      );
+      expect(long.code).toBe(200);
+      expect(
+        cloud.requests.filter(
+          (r) => r.at >= since && r.method === "POST" && r.path.endsWith("/servers"),
+        ),
+      ).toEqual([]);
+    });
+
+    it("the dead-man switch powers the machine off once offload vanished; the next command deletes it", async () => {
+      await newProject();
+      await project?.write(
+        "offload.yaml",
+        offloadYaml().replace("dead_man: { after: 60s,", "dead_man: { after: 4s,"),
+      );
+      let pid = 0;
+      const killed = await offload(["run", "--json", "--host", "h100", "--", "sleep", "300"], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStdout: (text) => {
+          if (text.includes('"type":"launched"')) process.kill(pid, "SIGKILL");
+        },
+      });
+      expect(killed.code).toBe(137);
+      const { id } = onlyEntry();
+      // Nobody re-arms it now: the machine's own watcher powers it off (bounded wait, not a timing claim).
+      for (let i = 0; i < 600 && cloud.nova.statusOf(id) !== "SHUTOFF"; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(cloud.nova.statusOf(id)).toBe("SHUTOFF");
+      const next = await offload(["ps"]);
+      expect(next.stderr).toMatch(/deleted machine offload-[0-9a-f]+, left behind/);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("the dead-man switch does not fire while offload follows: re-armed, a run outlives its window", async () => {
+      await newProject();
+      await project?.write(
+        "offload.yaml",
+        offloadYaml().replace("dead_man: { after: 60s,", "dead_man: { after: 3s,"),
+      );
+      const result = await offload([
+        "run",
+        "--host",
+        "h100",
+        "--",
+        "sh",
+        "-c",
+        "sleep 8; echo survived",
+      ]);
+      expect(result.stdout).toContain("survived");
+      expect(result.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("moves to the next region when the first has no capacity, and retries a failing delete", async () => {
+      await newProject();
+      cloud.faults.noCapacityIn.add("RegionOne");
+      cloud.faults.failDeletes = 2;
+      const result = await offload(["run", "--host", "h100", "--", "echo", "ran"]);
+      expect(result.stderr).toContain("another region: RegionOne has no capacity");
+      expect(result.stdout).toContain("ran");
+      expect(result.code).toBe(0);
+      const [id] = (await project?.runIds()) ?? [];
+      expect((await project?.record(id ?? ""))?.machine?.region).toBe("RegionTwo");
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles()).toEqual([]);
+    });
 
     for (const phase of Object.keys(PHASES) as (keyof typeof PHASES)[]) {
       it(`Ctrl+C while ${phase} ends with the machine deleted`, async () => {

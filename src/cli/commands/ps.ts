@@ -47,6 +47,10 @@ export function formatRunTable(
   records: readonly RunRecord[],
   unknown: Unknown = new Map(),
 ): string {
+  // A COST column only where a run had a priced cloud machine: other tables stay as they were.
+  const costs = records.some((r) => r.machine?.costUsd !== undefined);
+  const cost = (r: RunRecord) =>
+    r.machine?.costUsd === undefined ? "-" : `$${r.machine.costUsd.toFixed(2)}`;
   const rows = records.map((r) =>
     [
       r.id,
@@ -55,11 +59,22 @@ export function formatRunTable(
       unknown.has(r.id) ? "unknown" : r.status,
       r.exitCode === null ? "-" : String(r.exitCode),
       duration(r),
+      ...(costs ? [cost(r)] : []),
       formatTags(r.tags),
       r.command.join(" "),
     ].map(escapeControl),
   );
-  const header = ["RUN", "NAME", "TARGET", "STATUS", "EXIT", "TIME", "TAGS", "COMMAND"];
+  const header = [
+    "RUN",
+    "NAME",
+    "TARGET",
+    "STATUS",
+    "EXIT",
+    "TIME",
+    ...(costs ? ["COST"] : []),
+    "TAGS",
+    "COMMAND",
+  ];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)),
   );
