@@ -10,8 +10,9 @@ await build({
   format: "esm",
   target: "node20",
   logLevel: "warning",
-  // The SigV4 signer is imported only by bucket transfers: left out, it costs a run without a bucket nothing.
-  external: ["@smithy/*"],
+  // The SigV4 signer is imported only by bucket transfers, and cli-progress only when a terminal shows a
+  // long copy: left out, they cost a run without either nothing.
+  external: ["@smithy/*", "cli-progress"],
   // CommonJS dependencies (commander) call require() for node built-ins; ESM has none of its own.
   banner: {
     js: "import { createRequire as offloadCreateRequire } from 'node:module'; const require = offloadCreateRequire(import.meta.url);",

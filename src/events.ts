@@ -17,6 +17,15 @@ export type RunEvent =
       removed: number;
       ms: number;
     }
+  /** How far a long copy is, as rsync measures it; only a terminal shows it (a bar), never --json. */
+  | {
+      type: "transfer";
+      direction: "upload" | "download";
+      bytes: number;
+      percent: number;
+      bytesPerSecond?: number;
+      etaSeconds?: number;
+    }
   | { type: "env"; phase: "checking" | "reused" | "built"; key: string; dir?: string; ms?: number }
   | { type: "env-output"; data: Uint8Array }
   | { type: "launched"; runId: string; remoteDir: string; ms: number }

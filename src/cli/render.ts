@@ -4,7 +4,9 @@ import { StringDecoder } from "node:string_decoder";
 import type { Reporter, RunEvent } from "../events.js";
 import { stripAnsi } from "../progress/lines.js";
 import { formatSeconds } from "../report/format.js";
+import { bytes } from "./bytes.js";
 import { colorsFor } from "./colors.js";
+import { createProgressBar } from "./progress-bar.js";
 import { createStatusLine } from "./status-line.js";
 
 export interface Output {
@@ -18,17 +20,7 @@ function seconds(ms: number): string {
   return formatSeconds(ms, " s");
 }
 
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+export { bytes } from "./bytes.js";
 
 /** `1 file`, `3 files`: a count with its noun, never "1 files". */
 export function countOf(n: number, noun: string, nouns = `${noun}s`): string {
@@ -99,6 +91,8 @@ export function createHumanReporter(
   const env = options.env ?? process.env;
   const wanted = options.statusLine ?? (!options.quiet && isTty(out.stderr) && env.TERM !== "dumb");
   const status = wanted ? createStatusLine(out.stderr as TtyStream, { env }) : undefined;
+  // Long copies get a bar where the status line would be shown; anywhere else they say nothing.
+  const bar = wanted ? createProgressBar(out.stderr as TtyStream) : undefined;
   const pc = colorsFor(out.stderr, env);
   // Only a log on the same screen as the status line needs to wait for its line ends.
   const hold = status !== undefined && isTty(out.stdout);
@@ -136,11 +130,18 @@ export function createHumanReporter(
     atLineStart = true;
   };
   const close = () => {
+    bar?.clear();
     status?.close();
     endLogLine();
   };
 
   const reporter = (event: RunEvent) => {
+    if (event.type === "transfer") {
+      bar?.show(event);
+      return;
+    }
+    // Whatever else reaches the screen takes the bar's row: the bar goes first.
+    bar?.clear();
     if (event.type === "progress" || event.type === "metric") {
       status?.update(event);
       return;
@@ -186,6 +187,8 @@ export function createJsonReporter(out: Output): Reporter {
   const emit = (payload: object) =>
     out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
   return (event) => {
+    // A bar's worth of updates would flood a program's input; `synced`/`downloaded` say the outcome.
+    if (event.type === "transfer") return;
     if (event.type === "env-output") {
       emit({ type: "env-output", text: Buffer.from(event.data).toString("utf8") });
       return;

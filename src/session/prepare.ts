@@ -10,6 +10,7 @@ import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync
 import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
+import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
 import { describeHolder, forceRefusedError, lockedError } from "./lock.js";
 
@@ -90,6 +91,8 @@ export async function scanProject(
   ignore: readonly string[],
   upload: readonly UploadEntry[],
 ): Promise<ProjectScan> {
+  // Asked now, while the connect is under way: the upload reads it (rsync prints progress or not).
+  localRsyncShowsProgress().catch(() => {});
   const scan = await scanWorkspace(projectDir, ignore);
   const globbed = await expandUploadGlobs(projectDir, upload);
   const scanned = new Set(scan.files);
@@ -160,6 +163,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
     excluded: scan.excluded,
     extra: scan.extra,
     tool: prepared.tool,
+    onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
   });
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);
   const outcome = {

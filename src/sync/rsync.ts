@@ -1,6 +1,40 @@
 // rsync command lines (pure) and the parsing of its --stats summary.
 import type { RemoteShell } from "../transport/types.js";
 
+/** rsync's whole-transfer progress (rsync >= 3.1 on this machine: it is the client that prints it). */
+export const RSYNC_PROGRESS = "--info=progress2";
+
+export interface TransferProgress {
+  bytes: number;
+  percent: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+}
+
+const RATE_UNITS: Record<string, number> = { "": 1, k: 1024, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/**
+ * The last progress2 report in `text` (`  32,768,000  31%   31.25MB/s    0:00:02 (xfr#1, to-chk=2/5)`,
+ * redrawn with \r); undefined where there is none.
+ */
+export function parseRsyncProgress(text: string): TransferProgress | undefined {
+  const reports = text.split(/[\r\n]/).filter((line) => /^\s*[\d,]+\s+\d+%/.test(line));
+  const last = reports.at(-1);
+  if (last === undefined) return undefined;
+  const match =
+    /^\s*([\d,]+)\s+(\d+)%\s+(?:([\d.]+)([kKMG]?)B\/s)?\s*(?:(\d+):(\d\d):(\d\d))?/.exec(last);
+  if (match === null) return undefined;
+  const [, bytes = "0", percent = "0", rate, unit = "", h, m, s] = match;
+  const progress: TransferProgress = {
+    bytes: Number(bytes.replaceAll(",", "")),
+    percent: Number(percent),
+  };
+  if (rate !== undefined) progress.bytesPerSecond = Number(rate) * (RATE_UNITS[unit] ?? 1);
+  if (h !== undefined && m !== undefined && s !== undefined)
+    progress.etaSeconds = Number(h) * 3600 + Number(m) * 60 + Number(s);
+  return progress;
+}
+
 export interface TransferStats {
   files: number;
   bytes: number;
@@ -28,7 +62,12 @@ export function buildRsyncFilesArgv(
 }
 
 /** Copies the tree at `source` to `dest`, skipping the NUL-separated exclude patterns given on stdin. */
-export function buildRsyncTreeArgv(shell: RemoteShell, source: string, dest: string): string[] {
+export function buildRsyncTreeArgv(
+  shell: RemoteShell,
+  source: string,
+  dest: string,
+  options: { progress?: boolean } = {},
+): string[] {
   const argv = [
     "rsync",
     "-a",
@@ -40,6 +79,7 @@ export function buildRsyncTreeArgv(shell: RemoteShell, source: string, dest: str
     "--from0",
     "--exclude-from=-",
   ];
+  if (options.progress) argv.push(RSYNC_PROGRESS);
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
   argv.push(`${source}/`, `${dest}/`);
   return argv;

@@ -3,14 +3,17 @@
 import { OffloadError } from "../errors.js";
 import { quoteShell } from "../shell/quote.js";
 import { runPipeline, runProcess } from "../transport/process.js";
+import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
 import { encodePath } from "./raw-names.js";
 import {
   buildRsyncFilesArgv,
   buildRsyncTreeArgv,
   isShellNoise,
+  parseRsyncProgress,
   parseRsyncStats,
   SHELL_NOISE_HINT,
+  type TransferProgress,
   type TransferStats,
 } from "./rsync.js";
 
@@ -28,6 +31,8 @@ export interface UploadRequest {
   /** rsync only: files outside what the recursion covers (upload globs reaching ignored paths). */
   extra: readonly string[];
   tool: SyncTool;
+  /** Called as rsync reports how far the copy is (where this machine's rsync can say). */
+  onProgress?: (progress: TransferProgress) => void;
 }
 
 /** NUL-terminated paths, each as the bytes that name it on disk (not-UTF-8 names too: raw-names.ts). */
@@ -43,10 +48,27 @@ export async function uploadFiles(
   if (files.length === 0) return { files: 0, bytes: 0, tool };
   const shell = transport.remoteShell();
   if (tool === "rsync") {
-    const argv = buildRsyncTreeArgv(shell, ".", shell.remotePath(remoteDir));
-    const result = await runProcess(argv, { cwd: root, stdin: nulList(request.excluded) });
+    const onProgress = request.onProgress;
+    const progress = onProgress !== undefined && (await localRsyncShowsProgress());
+    const argv = buildRsyncTreeArgv(shell, ".", shell.remotePath(remoteDir), { progress });
+    const stdout: Buffer[] = [];
+    const result = await runProcess(argv, {
+      cwd: root,
+      stdin: nulList(request.excluded),
+      ...(progress && onProgress
+        ? {
+            onStdout: (chunk: Buffer) => {
+              stdout.push(chunk);
+              const report = parseRsyncProgress(chunk.toString("latin1"));
+              if (report !== undefined) onProgress(report);
+            },
+          }
+        : {}),
+    });
     if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
-    const stats = parseRsyncStats(result.stdout);
+    const stats = parseRsyncStats(
+      progress ? Buffer.concat(stdout).toString("utf8") : result.stdout,
+    );
     if (request.extra.length > 0) {
       const more = await runProcess(buildRsyncFilesArgv(shell, ".", shell.remotePath(remoteDir)), {
         cwd: root,
