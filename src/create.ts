@@ -51,5 +51,6 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     progressPatterns: settings.progress.patterns,
     slurm: settings.slurm,
     buckets: { results: settings.results, inputs: settings.inputs, storage: settings.storage },
+    retry: settings.retry,
   };
 }

@@ -42,6 +42,8 @@ export type RunEvent =
       ms: number;
     }
   | { type: "notice"; message: string }
+  /** Files a checkpoint took while the job runs (`every:`): fetched home or put into the bucket. */
+  | { type: "checkpoint"; files: number; at: string; to: "home" | "bucket" }
   | { type: "finished"; runId: string; exitCode: number | null; status: string; ms: number }
   | { type: "failed"; code: ErrorCode; message: string }
   | ProgressEvent

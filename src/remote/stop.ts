@@ -24,6 +24,8 @@ export function buildStopScript(
     `R=${quoteShell(remoteRunDir(runId))}`,
     `[ -d "$R" ] || { echo "${STOP_MARK} missing" >&2; exit 4; }`,
     `if [ -f "$R/exit" ]; then echo "${STOP_MARK} ended" >&2; exit 0; fi`,
+    // Said before the signals: a run with `retry:` must not take the stopped job for a failed one.
+    `: > "$R/stop-requested" 2>/dev/null`,
     `offload_stop "$R" ${Math.max(0, Math.round(graceSeconds))}`,
     `if [ $? = 3 ]; then printf '${STOP_MARK} unproven %s\\n' "$offload_why" >&2; exit 5; fi`,
     `if [ -f "$R/exit" ]; then echo "${STOP_MARK} stopped" >&2; else echo "${STOP_MARK} pending" >&2; fi`,

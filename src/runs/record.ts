@@ -94,6 +94,19 @@ export interface RunRecord {
     region?: string;
     objects: { path: string; key: string; size: number; sha256: string }[];
   };
+  /** The attempt under way or last made (`retry:`); absent for a run of one attempt. */
+  attempt?: number;
+  /** Attempts before the current one, each with its log (relative to the run's folder). */
+  attempts?: {
+    attempt: number;
+    status: RunStatus;
+    exitCode: number | null;
+    finishedAt: string;
+    log: string;
+    error?: { code: string; message: string };
+  }[];
+  /** The latest checkpoint taken while the job ran (`every:`), how many so far, files held. */
+  checkpoint?: { at: string; count: number; files: number };
   /** `inputs:` objects fetched by the remote machine before the job started (its ETag cache). */
   inputs?: {
     url: string;

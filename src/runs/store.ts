@@ -50,6 +50,11 @@ export interface RunStore {
    */
   openLog(id: string): LogSink;
   logSize(id: string): Promise<number>;
+  /**
+   * Moves the run's output.log to `attempts/<n>.log` before its next attempt (whose log starts at byte 0
+   * on the host); returns the path relative to the run's folder.
+   */
+  archiveLog(id: string, attempt: number): Promise<string>;
   /** The last `bytes` of the run's output.log from a line start ("" when there is none). */
   readLogTail(id: string, bytes: number): Promise<string>;
   /** The run's whole output.log ("" when there is none). */
@@ -263,6 +268,14 @@ export function openRunStore(projectDir: string): RunStore {
           release();
         },
       };
+    },
+    async archiveLog(id, attempt) {
+      const relative = `attempts/${attempt}.log`;
+      await mkdir(join(runDir(id), "attempts"), { recursive: true });
+      await rename(join(runDir(id), "output.log"), join(runDir(id), relative)).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      });
+      return relative;
     },
     async logSize(id) {
       return stat(join(runDir(id), LOG_FILE)).then(

@@ -137,6 +137,35 @@ export async function fetchRunInputs(
   }));
 }
 
+/** Fetches recorded result objects back onto the host at their paths (a checkpoint put back). */
+export async function fetchObjectsToHost(
+  transport: Transport,
+  record: RunRecord,
+  objects: readonly { path: string; key: string }[],
+): Promise<void> {
+  const results = record.results;
+  if (!results) return;
+  const { bucket, presign } = await openResults(results, record.id);
+  const entries: InputEntry[] = objects.map((object) => ({
+    url: formatObjectUrl(bucket, object.key),
+    bucket: { ...bucket, prefix: "" },
+    key: object.key,
+    to: object.path,
+  }));
+  const plan = await planInputs(async () => presign, entries);
+  const result = await transport.exec(buildFetchInputsScript(record.target.remoteDir), {
+    stdin: JSON.stringify(plan),
+  });
+  if (result.connectionFailed) throw transport.explain(result);
+  const failed = parseTransferReport(result.stdout).failed[0];
+  if (result.code !== 0 || failed)
+    throw new OffloadError(
+      "E_STORAGE",
+      `Could not put ${failed?.what ?? "the checkpoint"} back on ${transport.label}: ${failed?.error ?? result.stderr.trim()}.`,
+      { hint: "Check the objects are still in the bucket (`offload pull` reads them too)." },
+    );
+}
+
 /** The files the download rules match now below the remote dir, with their size and mtime. */
 export async function listRuleMatches(
   transport: Transport,

@@ -1,6 +1,7 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
 import type { SlurmJobSpec } from "../backends/slurm/types.js";
+import type { RetrySettings } from "../config/settings.js";
 import { isOffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { STDIN_END } from "../remote/layout.js";
@@ -18,8 +19,9 @@ import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import { manifestPath } from "../sync/mirror.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { runAttempts } from "./attempts.js";
 import { type BucketSettings, checkBucketAccess, fetchRunInputs } from "./bucket.js";
-import { completeRun, type RunControls } from "./complete.js";
+import type { RunControls } from "./complete.js";
 import {
   checkRequirementsFile,
   chooseGpus,
@@ -27,7 +29,6 @@ import {
   prepareEnvironment,
 } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
-import { launchJob } from "./launch.js";
 import { keepLock, releaseLock } from "./lock.js";
 import type { NodeHooks } from "./nodes.js";
 import {
@@ -63,6 +64,8 @@ export interface RunSettings {
   slurm?: SlurmJobSpec | undefined;
   /** `results:`, `inputs:` and `storage:`: the run's buckets. */
   buckets?: BucketSettings;
+  /** `retry:`; absent: one attempt. */
+  retry?: RetrySettings;
 }
 
 export interface RunRequest {
@@ -297,39 +300,26 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
       controls: request.controls ?? {},
     });
   }
-  const launchStart = performance.now();
-  const first = await launchJob({
+  await described;
+  return runAttempts({
     transport,
     store,
     record,
     plan,
     stdin: `${secretsText}${spec}\n${STDIN_END}\n`,
     report,
-    reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
-    graceSeconds: settings.graceSeconds,
-    controls: request.controls ?? {},
-    onLaunched: () => {
-      lock.launched = true;
-      lock.stopBeating();
-    },
-  });
-  lock.launched = true;
-  record.status = "running";
-  record.phases.run = elapsed(launchStart) - (record.phases.launch ?? 0);
-  await described;
-  await store.save(record);
-  if (request.noWait) return record;
-  return completeRun({
-    transport,
-    store,
-    record,
     projectDir: request.projectDir,
     tool: prepared.tool,
-    report,
     reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
     graceSeconds: settings.graceSeconds,
     controls: request.controls ?? {},
     started,
-    first,
+    noWait: request.noWait ?? false,
+    retry: settings.retry ?? { attempts: 1, on: [], backoffSeconds: 0 },
+    resultsEvery: settings.buckets?.results?.every,
+    onLaunched: () => {
+      lock.launched = true;
+      lock.stopBeating();
+    },
   });
 }

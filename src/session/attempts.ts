@@ -1,0 +1,274 @@
+// A run's attempts (`retry:`): launch and follow; when the job failed or the host was lost (and the
+// settings retry that), wait the backoff, put the last checkpoint back on the host and launch again with
+// OFFLOAD_ATTEMPT and OFFLOAD_RESUME=1. Each attempt's log is kept; a stop (Ctrl+C, `offload stop`,
+// --force by another run) is never retried.
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { RetrySettings } from "../config/settings.js";
+import { isOffloadError, OffloadError } from "../errors.js";
+import type { Reporter } from "../events.js";
+import type { LaunchPlan } from "../remote/launch.js";
+import { buildPutFileScript, buildRetryScript, buildStopRequestedScript } from "../remote/retry.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import { planDownloads } from "../sync/download-plan.js";
+import { buildRsyncFilesArgv } from "../sync/rsync.js";
+import type { SyncTool } from "../sync/upload.js";
+import { runProcess } from "../transport/process.js";
+import type { Transport } from "../transport/types.js";
+import { fetchObjectsToHost } from "./bucket.js";
+import { startCheckpoints } from "./checkpoint.js";
+import { completeRun, type RunControls } from "./complete.js";
+import { readMarkers, sleep } from "./follow.js";
+import { launchJob } from "./launch.js";
+import { lockedError } from "./lock.js";
+
+export interface AttemptsRequest {
+  transport: Transport;
+  store: RunStore;
+  record: RunRecord;
+  plan: LaunchPlan;
+  stdin: string;
+  report: Reporter;
+  projectDir: string;
+  tool: SyncTool;
+  reconnectTimeoutSeconds: number;
+  graceSeconds: number;
+  controls: RunControls;
+  started: number;
+  noWait: boolean;
+  retry: RetrySettings;
+  resultsEvery?: number | undefined;
+  onLaunched: () => void;
+}
+
+type Outcome = { record: RunRecord } | { error: unknown; lost: boolean };
+
+/** Why this attempt would be retried ("failed", "lost"), or undefined when it ends the run. */
+function retryReason(outcome: Outcome, request: AttemptsRequest): "failed" | "lost" | undefined {
+  const { record, controls } = request;
+  if (
+    record.stopRequested ||
+    record.displacedBy ||
+    controls.stop?.aborted ||
+    controls.detach?.aborted
+  )
+    return undefined;
+  if ("error" in outcome) return outcome.lost ? "lost" : undefined;
+  if (outcome.record.status === "failed") return "failed";
+  if (outcome.record.status === "lost") return "lost";
+  return undefined;
+}
+
+async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise<Outcome> {
+  const { transport, store, record, report, controls } = request;
+  const retrying = request.retry.attempts > 1;
+  const env = retrying
+    ? {
+        ...request.plan.env,
+        OFFLOAD_ATTEMPT: String(attempt),
+        ...(attempt > 1 ? { OFFLOAD_RESUME: "1" } : {}),
+      }
+    : request.plan.env;
+  const checkpoints = request.noWait
+    ? undefined
+    : startCheckpoints({ ...request, resultsEvery: request.resultsEvery });
+  try {
+    const launchStart = performance.now();
+    const first = await launchJob({
+      transport,
+      store,
+      record,
+      plan: { ...request.plan, env },
+      stdin: request.stdin,
+      report,
+      reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
+      graceSeconds: request.graceSeconds,
+      controls,
+      onLaunched: request.onLaunched,
+    });
+    record.status = "running";
+    record.phases.run = Math.round(performance.now() - launchStart) - (record.phases.launch ?? 0);
+    await store.save(record);
+    if (request.noWait) return { record };
+    const done = await completeRun({
+      transport,
+      store,
+      record,
+      projectDir: request.projectDir,
+      tool: request.tool,
+      report,
+      reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
+      graceSeconds: request.graceSeconds,
+      controls,
+      started: request.started,
+      first,
+    });
+    return { record: done };
+  } catch (error) {
+    // The host stayed unreachable past the reconnect timeout: the attempt is lost, not the run.
+    const lost =
+      isOffloadError(error) && error.code === "E_DISCONNECTED" && record.status === "running";
+    return { error, lost };
+  } finally {
+    await checkpoints?.stop();
+  }
+}
+
+/** Launches, follows and, as `retry:` says, launches again; returns the record of the last attempt. */
+export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> {
+  const { store, record, report, retry } = request;
+  for (let attempt = 1; ; attempt++) {
+    if (retry.attempts > 1) record.attempt = attempt;
+    const outcome = await runOneAttempt(request, attempt);
+    let why = retryReason(outcome, request);
+    if (why === "failed" && (await wasStopped(request))) why = undefined;
+    if (why === undefined || !retry.on.includes(why) || attempt >= retry.attempts) {
+      if ("error" in outcome) throw outcome.error;
+      return outcome.record;
+    }
+    const message =
+      "error" in outcome && outcome.error instanceof Error ? outcome.error.message : undefined;
+    if (why === "lost") {
+      record.status = "lost";
+      record.finishedAt = new Date().toISOString();
+    }
+    const log = await store.archiveLog(record.id, attempt);
+    record.attempts = [
+      ...(record.attempts ?? []),
+      {
+        attempt,
+        status: record.status,
+        exitCode: record.exitCode,
+        finishedAt: record.finishedAt ?? new Date().toISOString(),
+        log,
+        ...(message ? { error: { code: "E_DISCONNECTED", message } } : {}),
+      },
+    ];
+    resetForAttempt(record);
+    await store.save(record);
+    report({
+      type: "notice",
+      message: `attempt ${attempt} of ${retry.attempts} ${why === "lost" ? "lost the host" : "failed"}; retrying in ${retry.backoffSeconds} s from the last checkpoint (its log: ${log})`,
+    });
+    await sleep(retry.backoffSeconds * 1000, request.controls.stop);
+    if (request.controls.stop?.aborted) {
+      record.status = "stopped";
+      await store.save(record);
+      return record;
+    }
+    await prepareNextAttempt(request, attempt);
+  }
+}
+
+/** `offload stop` from another terminal left its mark on the host: the job's end is a stop. */
+async function wasStopped(request: AttemptsRequest): Promise<boolean> {
+  const { transport, record } = request;
+  const result = await transport.exec(buildStopRequestedScript(record.target.remoteDir, record.id));
+  if (result.code !== 0 || result.connectionFailed) return false;
+  record.stopRequested = true;
+  if (record.status === "failed") record.status = "stopped";
+  await request.store.save(record);
+  return true;
+}
+
+/** The record as a fresh attempt starts: the last one's end is in `attempts`. */
+function resetForAttempt(record: RunRecord): void {
+  record.status = "launching";
+  record.exitCode = null;
+  record.logBytes = 0;
+  delete record.error;
+  delete record.finishedAt;
+  delete record.job;
+  delete record.remote;
+}
+
+/**
+ * On the host: stops what is left of the last attempt, keeps its run dir aside, takes the lock again; then
+ * puts the last checkpoint back where the job wrote it (from home, or from the bucket).
+ */
+async function prepareNextAttempt(request: AttemptsRequest, attempt: number): Promise<void> {
+  const { transport, record } = request;
+  const remoteDir = record.target.remoteDir;
+  const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
+  for (let tries = 1; ; tries++) {
+    const result = await transport.exec(
+      buildRetryScript(remoteDir, record.id, attempt, request.graceSeconds),
+    );
+    if (!result.connectionFailed) {
+      const markers = readMarkers(result.stderr);
+      if (markers.locked !== undefined) throw lockedError(transport, remoteDir, markers.locked);
+      if (result.code !== 0)
+        throw new OffloadError(
+          "E_LAUNCH",
+          `Could not prepare attempt ${attempt + 1} of run ${record.id} on ${transport.label}: ${result.stderr.trim()}`,
+          { hint: "Check the remote dir is writable; `offload logs` shows the last attempt." },
+        );
+      break;
+    }
+    if (Date.now() > deadline) throw transport.explain(result);
+    request.report({ type: "reconnecting", attempt: tries, delayMs: 2000, reason: "retry" });
+    await sleep(2000, request.controls.stop);
+  }
+  await restoreCheckpoint(request);
+}
+
+/** Files the checkpoint rules brought home (or put in the bucket) go back to where the job wrote them. */
+async function restoreCheckpoint(request: AttemptsRequest): Promise<void> {
+  const { transport, store, record, report } = request;
+  const rules = record.download.filter((rule) => rule.every || request.resultsEvery);
+  if (rules.length === 0) return;
+  const plan = planDownloads(rules);
+  if (record.results) {
+    const objects = record.results.objects.filter((o) => plan.globs.some((g) => g.match(o.path)));
+    if (objects.length === 0) return;
+    await fetchObjectsToHost(transport, record, objects);
+    report({
+      type: "notice",
+      message: `put back ${objects.length} checkpoint file(s) from the bucket`,
+    });
+    return;
+  }
+  const root = store.artifactsDir(record.id);
+  const files = (await listArtifacts(root)).filter((path) => plan.globs.some((g) => g.match(path)));
+  if (files.length === 0) return;
+  await mkdir(root, { recursive: true });
+  if (request.tool === "rsync") {
+    const shell = transport.remoteShell();
+    const argv = buildRsyncFilesArgv(shell, ".", shell.remotePath(record.target.remoteDir));
+    const result = await runProcess(argv, {
+      cwd: root,
+      stdin: files.map((file) => `${file}\0`).join(""),
+    });
+    if (result.code !== 0) throw restoreError(transport, result.stderr);
+  } else {
+    // Without rsync each file goes as its bytes on stdin, into a temp file renamed into place.
+    for (const file of files) {
+      const result = await transport.exec(buildPutFileScript(record.target.remoteDir, file), {
+        stdin: await readFile(join(root, file)),
+      });
+      if (result.code !== 0) throw restoreError(transport, result.stderr);
+    }
+  }
+  report({
+    type: "notice",
+    message: `put back ${files.length} checkpoint file(s) on ${transport.label}`,
+  });
+}
+
+function restoreError(transport: Transport, stderr: string): OffloadError {
+  return new OffloadError(
+    "E_SYNC",
+    `Could not put the checkpoint back on ${transport.label}: ${stderr.trim()}`,
+    {
+      hint: "The last attempt's files are in .offload/runs/<id>/artifacts; check the host's disk.",
+    },
+  );
+}
+
+async function listArtifacts(root: string): Promise<string[]> {
+  const names = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return names
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
+}

@@ -1,0 +1,138 @@
+// Checkpoints while the job runs (`every:` on download rules and on `results`): files the rules match are
+// fetched home (or put into the bucket) only when changed, and only once they hold still: the same size
+// and mtime in two looks a moment apart, then the same again after the copy (a file rewritten during the
+// copy is taken at the next checkpoint instead). A framework's write-then-rename passes at once.
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Reporter } from "../events.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RunStore } from "../runs/store.js";
+import { downloadArtifacts } from "../sync/download.js";
+import { planDownloads } from "../sync/download-plan.js";
+import type { SyncTool } from "../sync/upload.js";
+import type { Transport } from "../transport/types.js";
+import { listRuleMatches, pushResults } from "./bucket.js";
+import { sleep } from "./follow.js";
+
+type FileStat = { size: number; mtimeNs: number };
+
+export interface CheckpointRequest {
+  transport: Transport;
+  store: RunStore;
+  record: RunRecord;
+  report: Reporter;
+  projectDir: string;
+  tool: SyncTool;
+  /** `results.every` in seconds: push to the bucket (all download rules) this often. */
+  resultsEvery?: number | undefined;
+}
+
+/** Seconds between the two looks that prove a file holds still. */
+const SETTLE_MS = 1000;
+
+const same = (a: FileStat | undefined, b: FileStat | undefined) =>
+  a !== undefined && b !== undefined && a.size === b.size && a.mtimeNs === b.mtimeNs;
+
+/** The interval of the checkpoints in seconds, or undefined when no rule asks for them. */
+export function checkpointInterval(
+  record: Pick<RunRecord, "download" | "results">,
+  resultsEvery?: number,
+): number | undefined {
+  const everies = record.download.flatMap((rule) => (rule.every ? [rule.every] : []));
+  if (record.results && resultsEvery) everies.push(resultsEvery);
+  return everies.length === 0 ? undefined : Math.min(...everies);
+}
+
+/** Copies the files home through a staging dir, so the artifacts dir only ever holds whole copies. */
+async function fetchHome(request: CheckpointRequest, paths: string[]): Promise<void> {
+  const { record, store, transport } = request;
+  const staging = join(store.runDir(record.id), `.checkpoint-${process.pid}`);
+  try {
+    await downloadArtifacts({
+      transport,
+      remoteDir: record.target.remoteDir,
+      plan: planDownloads(paths.map((pattern) => ({ kind: "glob" as const, pattern }))),
+      artifactsDir: staging,
+      projectDir: request.projectDir,
+      tool: request.tool,
+    });
+    for (const path of paths) {
+      const target = join(store.artifactsDir(record.id), path);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(join(staging, path), target).catch(() => {});
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** One checkpoint: what changed since the last one and holds still goes home or to the bucket. */
+async function takeCheckpoint(
+  request: CheckpointRequest,
+  taken: Map<string, FileStat>,
+): Promise<number> {
+  const { transport, record } = request;
+  // With `results:` checkpoints go where the outputs go: the bucket. `results.every` takes every rule.
+  const toBucket = record.results !== undefined;
+  const onlyEvery = request.resultsEvery === undefined;
+  const first = await listRuleMatches(transport, record, onlyEvery);
+  const changed = [...first].filter(([path, stat]) => !same(taken.get(path), stat));
+  if (changed.length === 0) return 0;
+  await sleep(SETTLE_MS);
+  const second = await listRuleMatches(transport, record, onlyEvery);
+  const still = changed.filter(([path, stat]) => same(second.get(path), stat));
+  if (still.length === 0) return 0;
+  const paths = still.map(([path]) => path);
+  if (toBucket)
+    await pushResults(
+      transport,
+      record,
+      still.map(([path, s]) => ({ path, size: s.size })),
+    );
+  else await fetchHome(request, paths);
+  // A file rewritten while it was copied is not counted: the next checkpoint takes it again.
+  const after = await listRuleMatches(transport, record, onlyEvery);
+  let count = 0;
+  for (const [path, stat] of still) {
+    if (!same(after.get(path), stat)) continue;
+    taken.set(path, stat);
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * Runs checkpoints every interval until `stop()`; a checkpoint that fails (a dropped link) is skipped,
+ * the next one tries again. Returns undefined when no rule says `every`.
+ */
+export function startCheckpoints(
+  request: CheckpointRequest,
+): { stop: () => Promise<void> } | undefined {
+  const interval = checkpointInterval(request.record, request.resultsEvery);
+  if (interval === undefined) return undefined;
+  const { record, store, report } = request;
+  const ended = new AbortController();
+  const taken = new Map<string, FileStat>();
+  const loop = (async () => {
+    for (;;) {
+      await sleep(interval * 1000, ended.signal).catch(() => {});
+      if (ended.signal.aborted) return;
+      try {
+        const files = await takeCheckpoint(request, taken);
+        if (files === 0 || ended.signal.aborted) continue;
+        const at = new Date().toISOString();
+        record.checkpoint = { at, count: (record.checkpoint?.count ?? 0) + 1, files: taken.size };
+        await store.save(record);
+        report({ type: "checkpoint", files, at, to: record.results ? "bucket" : "home" });
+      } catch {
+        // The follow reports a dropped link; this checkpoint is skipped, the next one tries again.
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      ended.abort();
+      await loop;
+    },
+  };
+}
