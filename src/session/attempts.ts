@@ -8,6 +8,7 @@ import type { RetrySettings } from "../config/settings.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { LaunchPlan } from "../remote/launch.js";
+import { readMarkers } from "../remote/markers.js";
 import { buildPutFileScript, buildRetryScript, buildStopRequestedScript } from "../remote/retry.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
@@ -19,7 +20,7 @@ import type { Transport } from "../transport/types.js";
 import { fetchObjectsToHost } from "./bucket.js";
 import { startCheckpoints } from "./checkpoint.js";
 import { completeRun, type RunControls } from "./complete.js";
-import { readMarkers, sleep } from "./follow.js";
+import { sleep } from "./follow.js";
 import { launchJob } from "./launch.js";
 import { lockedError } from "./lock.js";
 
