@@ -41,6 +41,9 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     // Before its launch a holder is alive while its heartbeat is fresh (the sync and an env build can
     // take minutes; a dead offload stops beating).
     `  beat=$(cat "$HR/heartbeat" 2>/dev/null); case "$beat" in *[!0-9]* | "") beat=$since ;; esac`,
+    // A run submitted to Slurm has no launcher: while squeue lists its job, it holds the lock.
+    `  job=; [ -f "$HR/slurm-job" ] && read -r job < "$HR/slurm-job"; case "$job" in *[!0-9_+]*) job= ;; esac`,
+    `  if [ -n "$job" ] && [ -n "$(squeue -h -j "$job" -o %T 2>/dev/null)" ]; then beat=$(date +%s); fi`,
     `  if [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ]; }; then`,
     `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
     // --force: the displaced run's follower reads `displaced` and says who took over. A job not proven

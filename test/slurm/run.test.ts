@@ -234,6 +234,31 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     });
   });
 
+  it("a job still queued holds its remote dir: another run there is refused, even with no offload beating", async () => {
+    const p = await slurmProject("  nodes: 1\n  args: [--hold]\n");
+    project = p;
+    const held = await offload(p, ["run", "--no-wait", "--", "echo", "held"]);
+    expect(held.code, held.stderr).toBe(0);
+    const id = held.stdout.trim();
+    const { remoteDir } = (await p.record(id)).target;
+    try {
+      // As if the offload that submitted it were long gone: its heartbeat is stale.
+      writeFileSync(join(remoteDir, ".offload/runs", id, "heartbeat"), "1\n");
+      const next = await offload(p, ["run", "--", "echo", "next"], { timeoutMs: 60_000 });
+      expect(next.code, next.stderr).toBe(202);
+      expect(next.stderr).toContain(`in use by run ${id}`);
+    } finally {
+      const stopped = await offload(p, ["stop", id]);
+      expect(stopped.code, stopped.stderr).toBe(0);
+    }
+    // Cancelled, the job frees the dir (for a job that is not held this time).
+    const yaml = readFileSync(join(p.dir, "offload.yaml"), "utf8");
+    await p.write("offload.yaml", yaml.replace("  args: [--hold]\n", ""));
+    const after = await offload(p, ["run", "--", "echo", "after"]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toBe("after\n");
+  });
+
   it("attaches to a job submitted with --no-wait: the whole log, the end from Slurm", async () => {
     project = await slurmProject("  nodes: 1\n");
     const started = await offload(project, [
