@@ -49,6 +49,8 @@ export interface RunStore {
    * One offload at a time: another live one following the run is an E_LOCKED error.
    */
   openLog(id: string): LogSink;
+  /** The pid of another live offload on this machine that follows the run (holds its log), if any. */
+  followerOf(id: string): number | undefined;
   logSize(id: string): Promise<number>;
   /**
    * Moves the run's output.log to `attempts/<n>.log` before its next attempt (whose log starts at byte 0
@@ -116,6 +118,16 @@ function claimFollower(dir: string, id: string): () => void {
   throw new OffloadError("E_LOCKED", `Could not mark run ${id} as followed by this offload.`, {
     hint: "Another offload keeps taking the run: try again once it is done.",
   });
+}
+
+function liveFollower(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, "follower.pid"), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  return isAlive(pid) ? pid : undefined;
 }
 
 type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
@@ -276,6 +288,9 @@ export function openRunStore(projectDir: string): RunStore {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       });
       return relative;
+    },
+    followerOf(id) {
+      return liveFollower(runDir(id));
     },
     async logSize(id) {
       return stat(join(runDir(id), LOG_FILE)).then(

@@ -2,13 +2,10 @@
 // outputs home and its end recorded, unless the offload that follows it does that.
 import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore, createTransport, toRunSettings } from "../../create.js";
-import { isOffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
-import { attachRun } from "../../session/attach.js";
-import { stopSlurmRun } from "../../session/slurm.js";
-import { stopRemoteRun } from "../../session/stop.js";
+import { recordStoppedRun, signalRun } from "../../session/stop-run.js";
 import { createHumanReporter, type Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
 
@@ -67,9 +64,7 @@ async function stopCommand(
   say(
     `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
   );
-  const outcome = record.slurm
-    ? await stopSlurmRun(transport, record)
-    : await stopRemoteRun(transport, record.target.remoteDir, record.id, run.graceSeconds);
+  const outcome = await signalRun(transport, record, run.graceSeconds);
   const said = {
     stopped: "stopped",
     "already-ended": "had already ended",
@@ -87,7 +82,7 @@ async function stopCommand(
     if (event.type !== "output") reporter?.(event);
   };
   try {
-    const final = await attachRun({
+    const end = await recordStoppedRun({
       transport,
       store,
       projectDir,
@@ -95,15 +90,10 @@ async function stopCommand(
       report: quiet,
       reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
       graceSeconds: run.graceSeconds,
-      stopRequested: true,
     });
-    return result(outcome, final);
-  } catch (error) {
-    if (isOffloadError(error) && error.code === "E_LOCKED") {
-      say(`the offload following run ${record.id} records its end.\n`);
-      return result(outcome);
-    }
-    throw error;
+    if (end.recordedBy === "this") return result(outcome, end.record);
+    say(`the offload following run ${record.id} records its end.\n`);
+    return result(outcome, end.record);
   } finally {
     reporter?.close();
   }
