@@ -203,6 +203,7 @@ export async function downloadOutputs(request: CompleteRequest): Promise<void> {
         artifactsDir: store.artifactsDir(record.id),
         projectDir: request.projectDir,
         tool: request.tool,
+        onProgress: (progress) => report({ type: "transfer", direction: "download", ...progress }),
       },
       {
         report,

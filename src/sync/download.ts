@@ -1,6 +1,6 @@
 // Brings a run's outputs home: lists what the rules match on the far side in one round trip, then
 // copies with rsync (whose temp-file-and-rename means a file is at its final path only when complete).
-import { closeSync, createReadStream, createWriteStream, openSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from "node:fs";
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -8,10 +8,18 @@ import { OffloadError } from "../errors.js";
 import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { frameScript } from "../transport/frame.js";
 import { runPipeline, runProcess } from "../transport/process.js";
+import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
 import { type DownloadPlan, isContainedPath } from "./download-plan.js";
 import { expandLocal } from "./local-path.js";
-import { buildRsyncFilesArgv, buildRsyncOneArgv, isShellNoise, SHELL_NOISE_HINT } from "./rsync.js";
+import {
+  buildRsyncFilesArgv,
+  buildRsyncOneArgv,
+  isShellNoise,
+  parseRsyncProgress,
+  SHELL_NOISE_HINT,
+  type TransferProgress,
+} from "./rsync.js";
 import type { SyncTool } from "./upload.js";
 
 const MAPPED_MARK = "offload-mapped";
@@ -123,7 +131,29 @@ export interface DownloadRequest {
   tool: SyncTool;
   /** Big files already home in an earlier attempt of this download: a retry skips them. */
   fetched?: Set<string>;
+  /** Called as a copy goes on: rsync's own reports, or a big file's bytes on disk against its size. */
+  onProgress?: (progress: TransferProgress) => void;
 }
+
+/** How far a copy of `total` bytes is after `elapsedMs`, with the rate so far and the ETA it gives. */
+export function estimateProgress(
+  bytes: number,
+  total: number,
+  elapsedMs: number,
+): TransferProgress {
+  const progress: TransferProgress = {
+    bytes,
+    percent: total > 0 ? Math.min(100, Math.floor((bytes * 100) / total)) : 0,
+  };
+  if (elapsedMs > 0 && bytes > 0) {
+    progress.bytesPerSecond = (bytes * 1000) / elapsedMs;
+    progress.etaSeconds = Math.max(0, total - bytes) / progress.bytesPerSecond;
+  }
+  return progress;
+}
+
+/** How often a big file's size on disk is read for its bar. */
+const MEASURE_MS = 250;
 
 export interface DownloadResult {
   /** Paths relative to the artifacts dir. */
@@ -170,11 +200,25 @@ async function placeFile(source: string, dest: string): Promise<void> {
  * Streams one file with `cat` into a temp file beside its destination, then renames it into place. A
  * dropped connection discards the temp file: the retry fetches this file again, and skips those done.
  */
-async function streamFile(transport: Transport, remotePath: string, dest: string): Promise<void> {
+async function streamFile(
+  transport: Transport,
+  remotePath: string,
+  dest: string,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const temp = tempPath(dest);
   const fd = openSync(temp, "w");
   let result: Awaited<ReturnType<Transport["exec"]>>;
+  // The bytes never pass through offload: their count is the file's size, read now and then.
+  let total: number | undefined;
+  const started = performance.now();
+  const measure =
+    onProgress &&
+    setInterval(() => {
+      if (total !== undefined)
+        onProgress(estimateProgress(fstatSync(fd).size, total, performance.now() - started));
+    }, MEASURE_MS);
   try {
     // ssh writes into the file itself: copying through offload cost half the throughput (measured).
     // So this stream is framed by length, not by a start mark: the size goes first, on stderr.
@@ -182,9 +226,16 @@ async function streamFile(transport: Transport, remotePath: string, dest: string
     const path = quoteShell(remotePath);
     result = await transport.exec(
       `[ ! -L ${path} ] || exit 3; s=$(wc -c < ${path}) || exit 1; printf '${SIZE_MARK} %s\\n' $s >&2; exec cat -- ${path}`,
-      { stdoutFd: fd },
+      {
+        stdoutFd: fd,
+        onStderr: (chunk) => {
+          const size = new RegExp(`${SIZE_MARK} (\\d+)`).exec(chunk.toString("latin1"))?.[1];
+          if (size !== undefined) total ??= Number(size);
+        },
+      },
     );
   } finally {
+    if (measure) clearInterval(measure);
     closeSync(fd);
   }
   if (result.code !== 0) {
@@ -241,16 +292,36 @@ async function fetchFiles(
   await mkdir(artifactsDir, { recursive: true });
   for (const file of all)
     if (big.has(file) && !request.fetched?.has(file)) {
-      await streamFile(transport, `${remoteDir}/${file}`, join(artifactsDir, file));
+      await streamFile(
+        transport,
+        `${remoteDir}/${file}`,
+        join(artifactsDir, file),
+        request.onProgress,
+      );
       request.fetched?.add(file);
     }
   const files = all.filter((file) => !big.has(file));
   if (files.length === 0) return;
   const list = files.map((file) => `${file}\0`).join("");
   if (tool === "rsync") {
+    const onProgress = request.onProgress;
+    const progress = onProgress !== undefined && (await localRsyncShowsProgress());
     const result = await runProcess(
-      buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir, { links: false }),
-      { stdin: list },
+      buildRsyncFilesArgv(shell, shell.remotePath(remoteDir), artifactsDir, {
+        links: false,
+        progress,
+      }),
+      {
+        stdin: list,
+        ...(progress && onProgress
+          ? {
+              onStdout: (chunk: Buffer) => {
+                const report = parseRsyncProgress(chunk.toString("latin1"));
+                if (report !== undefined) onProgress(report);
+              },
+            }
+          : {}),
+      },
     );
     if (result.code !== 0) throw transferError(transport, result.code, result.stderr);
     return;

@@ -51,11 +51,12 @@ export function buildRsyncFilesArgv(
   shell: RemoteShell,
   source: string,
   dest: string,
-  options: { links?: boolean } = {},
+  options: { links?: boolean; progress?: boolean } = {},
 ): string[] {
   const argv = ["rsync", "-a", "-s", EXACT_TIMES, "--stats", "--files-from=-", "--from0"];
   // Downloads take no symlink at all (`--no-links`): one that arrived could name a file on this machine.
   if (options.links === false) argv.push("--no-links");
+  if (options.progress) argv.push(RSYNC_PROGRESS);
   if (shell.rsh !== undefined) argv.push("-e", shell.rsh);
   argv.push(`${source}/`, `${dest}/`);
   return argv;

@@ -1,5 +1,6 @@
 // rsync's --info=progress2 reports, as rsync 3.2.7 printed them copying 30 MB (captured on this machine).
 import { describe, expect, it } from "vitest";
+import { estimateProgress } from "../../src/sync/download.js";
 import { buildRsyncTreeArgv, parseRsyncProgress, parseRsyncStats } from "../../src/sync/rsync.js";
 
 const captured =
@@ -29,5 +30,17 @@ describe("parseRsyncProgress", () => {
     const shell = { rsh: undefined, remotePath: (p: string) => p, shellArgv: (c: string) => [c] };
     expect(buildRsyncTreeArgv(shell, ".", "/r")).not.toContain("--info=progress2");
     expect(buildRsyncTreeArgv(shell, ".", "/r", { progress: true })).toContain("--info=progress2");
+  });
+});
+
+describe("estimateProgress", () => {
+  it("measures a big file's copy from its size on disk: percent, rate so far, ETA at that rate", () => {
+    expect(estimateProgress(25 * 2 ** 20, 100 * 2 ** 20, 2000)).toEqual({
+      bytes: 25 * 2 ** 20,
+      percent: 25,
+      bytesPerSecond: 12.5 * 2 ** 20,
+      etaSeconds: 6,
+    });
+    expect(estimateProgress(0, 100, 0)).toEqual({ bytes: 0, percent: 0 });
   });
 });
