@@ -11,9 +11,13 @@ export async function settleOwedMachinesFirst(out: Output): Promise<void> {
     import("../providers/open.js"),
   ]);
   try {
-    const report = await settleOwedMachines((kind, regions) => openProvider({ kind, regions }), {
-      onWait: (what) => out.stderr.write(`waiting for ${what}\n`),
-    });
+    const report = await settleOwedMachines(
+      (kind, regions, options) =>
+        openProvider({ kind, regions, ...(options === undefined ? {} : { options }) }),
+      {
+        onWait: (what) => out.stderr.write(`waiting for ${what}\n`),
+      },
+    );
     for (const tag of report.deleted)
       out.stderr.write(`offload: deleted machine ${tag}, left behind by an offload that ended\n`);
     for (const { tag, error } of report.owed)

@@ -1,6 +1,7 @@
 // The cloud fields of a target (`cloud: openstack` and what the machine is made of, what it may cost,
 // how long it lives): a target with `cloud:` names a machine offload creates instead of a host.
 import * as z from "zod";
+import { type ProviderOptions, providerOptionsOf, providerShape } from "./cloud-providers.js";
 import { durationSchema } from "./duration.js";
 
 const duration = durationSchema;
@@ -51,6 +52,7 @@ export const cloudShape = {
     })
     .optional()
     .meta({ description: "Commands run once per machine, before the environment" }),
+  ...providerShape,
 };
 
 /** A cloud target as a run uses it (durations in seconds). */
@@ -70,6 +72,8 @@ export interface CloudTarget {
   deadManSeconds?: number;
   deadManCommand?: string;
   setup: string[];
+  /** The provider's own section (`gcp:`, `lambda:`, `command:`). */
+  providerOptions?: ProviderOptions;
 }
 
 type CloudFields = {
@@ -97,6 +101,8 @@ export function toCloudTarget(fields: CloudFields): CloudTarget | undefined {
   if (fields.max_duration !== undefined) target.maxDurationSeconds = fields.max_duration;
   if (fields.dead_man?.after !== undefined) target.deadManSeconds = fields.dead_man.after;
   if (fields.dead_man?.command !== undefined) target.deadManCommand = fields.dead_man.command;
+  const options = providerOptionsOf(fields.cloud, fields);
+  if (options !== undefined) target.providerOptions = options;
   return target;
 }
 

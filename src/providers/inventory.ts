@@ -2,6 +2,7 @@
 // cloud says now, the tagged machines no ledger entry here knows, and deleting by name.
 import { OffloadError } from "../errors.js";
 import { currentOwner, isOwnerAlive, type Ledger, type LedgerEntry } from "./ledger.js";
+import type { CloudOptions } from "./open.js";
 import { type TeardownOptions, tearDown } from "./teardown.js";
 import type { MachineDescription, Provider } from "./types.js";
 
@@ -22,7 +23,16 @@ export interface Inventory {
 }
 
 /** The provider of a kind, asked about these regions (those the ledger's machines are in). */
-export type OpenProvider = (kind: string, regions: readonly string[]) => Provider;
+export type OpenProvider = (
+  kind: string,
+  regions: readonly string[],
+  options?: CloudOptions,
+) => Provider;
+
+/** The provider section a kind's machines were made with (the first entry that recorded one). */
+export function optionsOf(entries: readonly LedgerEntry[]): CloudOptions | undefined {
+  return entries.find((e) => e.options !== undefined)?.options;
+}
 
 /** Every machine in the ledger with its cloud state, for the given kinds too when the ledger has none. */
 export async function listMachines(
@@ -36,7 +46,7 @@ export async function listMachines(
     const mine = entries.filter((e) => e.provider === kind);
     let live: MachineDescription[] | undefined;
     try {
-      live = await open(kind, regionsOf(mine)).list();
+      live = await open(kind, regionsOf(mine), optionsOf(mine)).list();
     } catch (error) {
       inventory.problems.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -88,7 +98,12 @@ export async function downMachines(
   const result: DownResult = { gone: [], failed: [] };
   for (const entry of targets) {
     try {
-      await tearDown(open(entry.provider, regionsOf([entry])), ledger, entry.tag, options);
+      await tearDown(
+        open(entry.provider, regionsOf([entry]), entry.options),
+        ledger,
+        entry.tag,
+        options,
+      );
       result.gone.push(entry.tag);
     } catch (error) {
       result.failed.push({

@@ -223,13 +223,22 @@ export class MachineLease {
 export async function leaseMachine(request: LeaseRequest): Promise<MachineLease> {
   const { target } = request;
   const env = request.env ?? process.env;
-  if (target.flavor === "" || target.image === "") {
+  // Lambda launches its own image: it alone needs no `image:`.
+  if (target.flavor === "" || (target.image === "" && target.cloud !== "lambda")) {
     throw new OffloadError(
       "E_CLOUD_CONFIG",
       `target ${request.targetName} has \`cloud: ${target.cloud}\` but no ${target.flavor === "" ? "flavor" : "image"}`,
       { hint: "set `flavor:` (the machine type) and `image:` on the target" },
     );
   }
+  const provider =
+    request.provider ??
+    openProvider({
+      kind: target.cloud,
+      regions: target.regions,
+      env,
+      ...(target.providerOptions === undefined ? {} : { options: target.providerOptions }),
+    });
   const plan = planCost(
     {
       flavor: target.flavor,
@@ -237,12 +246,10 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
       maxPricePerHour: target.maxPricePerHour,
       maxDurationSeconds: target.maxDurationSeconds,
     },
-    findPrice(target.cloud, target.flavor, target.pricePerHour, env),
+    await priceOf(provider, target, env),
   );
   request.onNote?.(`machine: ${plan.estimate}`);
   const ledger = request.ledger ?? new Ledger();
-  const provider =
-    request.provider ?? openProvider({ kind: target.cloud, regions: target.regions, env });
   const since = Date.now();
   const kept = target.keep ? await takeKeptMachine(provider, ledger, request) : undefined;
   const machine =
@@ -256,11 +263,14 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
       },
       user: target.user,
       target: request.targetName,
+      ...(target.providerOptions === undefined ? {} : { options: target.providerOptions }),
       keep: target.keep,
       // The probe trusts only the pinned key with offload's own login key: the user's config is not needed.
       sshConfig: "/dev/null",
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(request.onWait === undefined ? {} : { onWait: request.onWait }),
+      // A host key accepted on first use (Lambda) is said, not hidden.
+      ...(request.onNote === undefined ? {} : { onNotice: request.onNote }),
       ...(request.pollMs === undefined ? {} : { pollMs: request.pollMs }),
     }));
   const entry = await ledger.read(machine.tag);
@@ -283,6 +293,22 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
     throw error;
   }
   return lease;
+}
+
+/**
+ * The target's price_per_hour or the user's price file; else the cloud's own live price where it has
+ * one (Lambda's instance-types), which is newer than the repo's table; else the table.
+ */
+async function priceOf(
+  provider: Provider,
+  target: CloudTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<PriceQuote | undefined> {
+  const listed = findPrice(target.cloud, target.flavor, target.pricePerHour, env);
+  if (listed !== undefined && !listed.source.startsWith("table")) return listed;
+  const usdPerHour = await provider.pricePerHour?.(target.flavor).catch(() => undefined);
+  if (usdPerHour === undefined) return listed;
+  return { usdPerHour, source: `${provider.kind} live price` };
 }
 
 /** A kept machine of this target that no live offload holds: started if stopped, taken over. */

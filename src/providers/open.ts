@@ -12,24 +12,24 @@ import type { MachineState, Provider } from "./types.js";
 /** A target's settings for its cloud beside `region:` (each provider reads its own). */
 export interface CloudOptions {
   /** gcp: the project (default gcloud's core/project). */
-  project?: string;
+  project?: string | undefined;
   /** gcp: boot disk size in GB. */
-  disk_gb?: number;
+  disk_gb?: number | undefined;
   /** lambda: the API's base URL (default LAMBDA_API_BASE_URL, else https://cloud.lambda.ai/api/v1). */
-  base_url?: string;
+  base_url?: string | undefined;
   /** command: the cloud CLI's commands (sh), printing JSON. */
-  create?: string;
-  describe?: string;
-  delete?: string;
-  list?: string;
-  stop?: string;
-  start?: string;
+  create?: string | undefined;
+  describe?: string | undefined;
+  delete?: string | undefined;
+  list?: string | undefined;
+  stop?: string | undefined;
+  start?: string | undefined;
   /** command: a dotted path to the id in create's output. */
-  id_field?: string;
+  id_field?: string | undefined;
   /** command: the cloud's state words offload would misread (`TERMINATED: stopped`). */
-  states?: Record<string, MachineState>;
+  states?: Record<string, MachineState> | undefined;
   /** command: `first-use` when the cloud's CLI cannot pass user data. */
-  host_keys?: "user-data" | "first-use";
+  host_keys?: "user-data" | "first-use" | undefined;
 }
 
 export interface ProviderSettings {

@@ -1,10 +1,10 @@
 // What every offload command does first when the ledger has entries: settle the machines a dead offload
 // (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
 import { readdirSync } from "node:fs";
+import { type OpenProvider, optionsOf } from "./inventory.js";
 import { isOwnerAlive, Ledger, ledgerDir } from "./ledger.js";
 import { reconcile } from "./reconcile.js";
 import type { TeardownOptions } from "./teardown.js";
-import type { Provider } from "./types.js";
 
 /** Cheap: one readdir. Whether the ledger holds any machine at all. */
 export function hasLedgerEntries(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -24,7 +24,7 @@ export interface SettleReport {
 
 /** Reconciles each cloud that has an entry whose owner is gone (kept idle machines stay as they are). */
 export async function settleOwedMachines(
-  open: (kind: string, regions: readonly string[]) => Provider,
+  open: OpenProvider,
   options: TeardownOptions & { ledger?: Ledger } = {},
 ): Promise<SettleReport> {
   const ledger = options.ledger ?? new Ledger();
@@ -42,7 +42,8 @@ export async function settleOwedMachines(
       ),
     ];
     try {
-      const result = await reconcile(open(kind, regions), ledger, options);
+      const mine = entries.filter((e) => e.provider === kind);
+      const result = await reconcile(open(kind, regions, optionsOf(mine)), ledger, options);
       report.deleted.push(...result.deleted);
       report.owed.push(...result.owed);
     } catch (error) {

@@ -14,6 +14,7 @@ import {
   publicKeyBody,
 } from "./host-key.js";
 import { currentOwner, type Ledger, newTag } from "./ledger.js";
+import type { CloudOptions } from "./open.js";
 import { waitForSsh } from "./ready.js";
 import { defaultSleep } from "./retry.js";
 import { tearDown, terminateUntilGone } from "./teardown.js";
@@ -24,6 +25,8 @@ export interface ProvisionRequest {
   /** The image's login user. */
   user: string;
   target?: string;
+  /** The target's provider section, recorded in the ledger so a later command reaches the machine. */
+  options?: CloudOptions;
   keep?: boolean;
   address?: PickOptions;
   /** Where offload keeps its login key; default the ledger's parent (the user state dir). */
@@ -69,6 +72,7 @@ export async function provisionMachine(
     tag,
     provider: provider.kind,
     ...(request.target === undefined ? {} : { target: request.target }),
+    ...(request.options === undefined ? {} : { options: request.options }),
     state: "intent",
     keep: request.keep ?? false,
     createdAt: new Date().toISOString(),

@@ -27,7 +27,8 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
       const p = await providers();
       const inventory = await p.listMachines(
         new p.Ledger(),
-        (kind, regions) => p.openProvider({ kind, regions }),
+        (kind, regions, options) =>
+          p.openProvider({ kind, regions, ...(options === undefined ? {} : { options }) }),
         flags.cloud === undefined ? [] : [flags.cloud],
       );
       if (flags.json) out.stdout.write(`${JSON.stringify(inventory)}\n`);
@@ -88,6 +89,7 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
         const provider = p.openProvider({
           kind: entry.provider,
           regions: entry.region === undefined ? [] : [entry.region],
+          ...(entry.options === undefined ? {} : { options: entry.options }),
         });
         if (provider[verb] === undefined) {
           throw new OffloadError("E_USAGE", `${entry.provider} machines cannot ${verb}`);
@@ -122,7 +124,8 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
       const p = await providers();
       const result = await p.downMachines(
         new p.Ledger(),
-        (kind, regions) => p.openProvider({ kind, regions }),
+        (kind, regions, options) =>
+          p.openProvider({ kind, regions, ...(options === undefined ? {} : { options }) }),
         flags.all ? "all" : names,
         {
           ...(flags.cloud === undefined ? {} : { kinds: [flags.cloud] }),

@@ -46,7 +46,8 @@ export class GcpProvider implements Provider {
         hint: "set the target's `region:` to zones (e.g. [europe-west1-b]), or run `gcloud config set compute/zone ZONE`",
       });
     }
-    const name = spec.name ?? tag;
+    // The tag is the name: unique per zone and a valid instance name, which a target's name may not be.
+    const name = tag;
     const requestId = randomUUID();
     const answer = await withRetries(
       () =>
