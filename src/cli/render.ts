@@ -47,6 +47,8 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `downloaded ${countOf(event.files, "file")}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""}${event.skipped.length > 0 ? `; symlinks not followed: ${event.skipped.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
     case "notice":
       return event.message;
+    case "checkpoint":
+      return `checkpoint: ${countOf(event.files, "file")} ${event.to === "home" ? "fetched home" : "put into the bucket"}`;
     case "finished":
       return event.exitCode === 0
         ? `run ${event.runId} finished (exit 0) in ${seconds(event.ms)}`
@@ -144,6 +146,11 @@ export function createHumanReporter(
     bar?.clear();
     if (event.type === "progress" || event.type === "metric") {
       status?.update(event);
+      return;
+    }
+    // On a terminal the status line says how old the last checkpoint is; elsewhere it gets a line.
+    if (event.type === "checkpoint" && status) {
+      status.checkpoint(Date.parse(event.at));
       return;
     }
     if (event.type === "output") {

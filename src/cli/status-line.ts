@@ -17,6 +17,8 @@ export interface StatusLineOptions {
 
 export interface StatusLine {
   update(event: ProgressEvent | MetricEvent): void;
+  /** A checkpoint was taken at `at` (epoch ms): the line shows its age. */
+  checkpoint(at: number): void;
   /** The log line still being written, which the caller holds back from the screen. */
   showPartial(text: string): void;
   /** Clears the line, lets write print (the log, a message), then puts the line back. */
@@ -84,6 +86,11 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
   return {
     update(event) {
       applyStatusEvent(state, event, now());
+      request();
+    },
+    checkpoint(at) {
+      state.checkpointAt = at;
+      state.timing.now = now();
       request();
     },
     showPartial(text) {

@@ -10,6 +10,8 @@ export interface StatusState {
   partial?: string;
   /** When things were seen, for a rate and an ETA where the framework prints none. */
   timing: Timing;
+  /** When the last checkpoint was taken (`every:`), for its age. */
+  checkpointAt?: number;
 }
 
 export interface Timing {

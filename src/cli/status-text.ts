@@ -104,5 +104,10 @@ export function formatStatusLine(state: StatusState, width: number): string {
     const next = `${line}${line === "" ? "" : "  "}${name} ${formatNumber(value)}`;
     if (next.length <= limit) line = next;
   }
+  if (state.checkpointAt !== undefined) {
+    const age = Math.max(0, state.timing.now - state.checkpointAt);
+    const next = `${line}${line === "" ? "" : "  "}ckpt ${formatDuration(age)} ago`;
+    if (next.length <= limit) line = next;
+  }
   return line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
 }

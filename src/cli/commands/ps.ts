@@ -2,7 +2,7 @@
 // stand (unless --offline).
 import { createStore, createTransport } from "../../create.js";
 import { findProjectDir } from "../../project.js";
-import { formatMinutes } from "../../report/format.js";
+import { formatDuration, formatMinutes } from "../../report/format.js";
 import { jobDurationMs, type RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
@@ -46,7 +46,14 @@ function formatTags(tags: RunRecord["tags"]): string {
 export function formatRunTable(
   records: readonly RunRecord[],
   unknown: Unknown = new Map(),
+  now: number = Date.now(),
 ): string {
+  // A CKPT column (age of the last checkpoint) only where a run took checkpoints (`every:`).
+  const checkpoints = records.some((r) => r.checkpoint !== undefined);
+  const checkpoint = (r: RunRecord) =>
+    r.checkpoint === undefined
+      ? "-"
+      : `${formatDuration(Math.max(0, now - Date.parse(r.checkpoint.at)))} ago`;
   // A COST column only where a run had a priced cloud machine: other tables stay as they were.
   const costs = records.some((r) => r.machine?.costUsd !== undefined);
   const cost = (r: RunRecord) =>
@@ -60,6 +67,7 @@ export function formatRunTable(
       r.exitCode === null ? "-" : String(r.exitCode),
       duration(r),
       ...(costs ? [cost(r)] : []),
+      ...(checkpoints ? [checkpoint(r)] : []),
       formatTags(r.tags),
       r.command.join(" "),
     ].map(escapeControl),
@@ -72,6 +80,7 @@ export function formatRunTable(
     "EXIT",
     "TIME",
     ...(costs ? ["COST"] : []),
+    ...(checkpoints ? ["CKPT"] : []),
     "TAGS",
     "COMMAND",
   ];
