@@ -15,6 +15,7 @@ import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, execInHost } from "../testbed/index.js";
 
 const BRIDGE = "10.200.1.1";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const noServer = whyNoS3Server();
 if (noServer) process.stderr.write(`[bucket-run] skipping the bucket run tests: ${noServer}\n`);
@@ -200,6 +201,51 @@ describeWithHosts(
           expect.objectContaining({ dest: "data/x.tar", cached: true, bytes: 0 }),
         ]);
         expect(dataGets().length).toBe(before);
+      },
+      120_000,
+    );
+
+    it.skipIf(skip)(
+      "results with every: pushes changed files into the bucket while the job runs",
+      async () => {
+        await project.write(
+          "offload.yaml",
+          [
+            "results: { url: s3://offload-bucket-run/runs/, every: 1s }",
+            "storage:",
+            `  endpoint: ${server.endpoint}`,
+            "download:",
+            "  - live/*",
+            "",
+          ].join("\n"),
+        );
+        // The job writes its file through a rename, then waits until the test lets it end.
+        const job =
+          "mkdir -p live && echo step-1 > live/.s && mv live/.s live/state.txt && while [ ! -e release ]; do sleep 0.2; done";
+        const earlier = new Set(await project.runIds());
+        const running = offload(["run", "--host", `${host}/${remoteDir}`, "--", "sh", "-c", job]);
+        const pushed = () =>
+          server
+            .requests()
+            .filter((l) =>
+              /^PUT \/offload-bucket-run\/runs\/[^/]+\/live\/state\.txt\? 200/.test(l),
+            );
+        let id = "";
+        for (let i = 0; i < 600; i++) {
+          id = (await project.runIds()).find((run) => !earlier.has(run)) ?? id;
+          if (id && (await project.record(id).catch(() => undefined))?.checkpoint) break;
+          await sleep(100);
+        }
+        // In the bucket while the job still runs: it cannot end before the release file exists.
+        expect((await project.record(id)).checkpoint?.count).toBe(1);
+        expect(pushed()).toHaveLength(1);
+        const released = await execInHost(host, ["touch", `${remoteDir}/release`]);
+        expect(released.code).toBe(0);
+        const result = await running;
+        expect(result.code, result.stderr).toBe(0);
+        const record = await project.record(id);
+        expect(record.results?.objects.map((o) => o.path)).toEqual(["live/state.txt"]);
+        await execInHost(host, ["rm", "-f", `${remoteDir}/release`]);
       },
       120_000,
     );
