@@ -1,5 +1,7 @@
 // The address picker on recorded real response shapes (test/fixtures/cloud/SOURCES.md).
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -66,5 +68,34 @@ describe("address picker", () => {
       expect(isPrivateAddress(a), a).toBe(false);
     }
     expect(isPrivateAddress("fd00::1")).toBe(true);
+  });
+});
+
+describe("offload machines address - (a response on stdin)", () => {
+  const bin = join(import.meta.dirname, "../../bin/offload.js");
+  const address = (input: string, ...flags: string[]) =>
+    spawnSync(process.execPath, [bin, "machines", "address", ...flags, "-"], {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", OFFLOAD_STATE_DIR: join(tmpdir(), "offload-none") },
+    });
+  const text = (name: string) =>
+    readFileSync(join(import.meta.dirname, "../fixtures/cloud", name), "utf8");
+
+  it("reads Lambda's, GCP's and AWS's recorded answers from stdin", () => {
+    expect(address(text("lambda-instance-active.json"))).toMatchObject({
+      status: 0,
+      stdout: "198.51.100.2\n",
+    });
+    expect(address(text("lambda-instance-active.json"), "--private").stdout).toBe("10.0.2.100\n");
+    expect(address(text("gcp-instance-external.json")).stdout).toBe("107.167.187.66\n");
+    expect(address(text("aws-describe-instances.json"))).toMatchObject({
+      status: 0,
+      stdout: "34.253.223.13\n",
+    });
+  });
+
+  it("prints nothing and exits 1 for a machine still booting", () => {
+    expect(address(text("lambda-instance-booting.json"))).toMatchObject({ status: 1, stdout: "" });
   });
 });

@@ -12,10 +12,11 @@ import {
   stateOfWord,
 } from "../../src/providers/command/parse.js";
 import { Ledger } from "../../src/providers/ledger.js";
-import { openProvider } from "../../src/providers/open.js";
+import { type CloudOptions, openProvider } from "../../src/providers/open.js";
 import { provisionMachine } from "../../src/providers/provision.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import type { Provider } from "../../src/providers/types.js";
+import { runCli } from "../support/cli.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, GCP_PROJECT, GCP_TOKEN, noGcpFaults } from "./fake/gcp.js";
 import { sshPinned } from "./pinned-ssh.js";
@@ -54,6 +55,8 @@ describeWithHosts(
     let stateDir: string;
     let ledger: Ledger;
     let provider: Provider;
+    let env: Record<string, string>;
+    let options: CloudOptions;
 
     beforeAll(async () => {
       cloud = await new FakeGcp().start();
@@ -61,29 +64,30 @@ describeWithHosts(
       ledger = new Ledger(join(stateDir, "machines"));
       const auth = `printf 'Authorization: Bearer %s\\n' "$GCP_TOKEN" | curl -sSf -H @-`;
       const api = `$GCP_API/projects/${GCP_PROJECT}`;
+      // The token reaches curl through the environment and stdin, never argv.
+      env = {
+        GCP_TOKEN,
+        GCP_API: cloud.endpoint.replace(/\/$/, ""),
+        MODE_LOG: join(stateDir, "mode"),
+      };
+      options = {
+        create: [
+          `stat -c %a "$OFFLOAD_USER_DATA_FILE" > "$MODE_LOG" && echo "$OFFLOAD_USER_DATA_FILE" >> "$MODE_LOG"`,
+          `jq -n --arg name "$OFFLOAD_TAG" --arg type "$OFFLOAD_FLAVOR" --arg zone "$OFFLOAD_REGION" --arg keys "$OFFLOAD_USER:$OFFLOAD_PUBLIC_KEY" --rawfile ud "$OFFLOAD_USER_DATA_FILE" '{name: $name, machineType: ("zones/" + $zone + "/machineTypes/" + $type), labels: {"offload-tag": $name}, metadata: {items: [{key: "ssh-keys", value: $keys}, {key: "user-data", value: $ud}]}, networkInterfaces: [{accessConfigs: [{type: "ONE_TO_ONE_NAT"}]}]}' > "$OFFLOAD_USER_DATA_FILE.json"`,
+          `${auth} -H 'content-type: application/json' --data-binary @"$OFFLOAD_USER_DATA_FILE.json" "${api}/zones/$OFFLOAD_REGION/instances" > /dev/null`,
+          `jq -n --arg id "$OFFLOAD_TAG" '{id: $id}'`,
+        ].join(" && "),
+        describe: `${auth} "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`,
+        delete: `${auth} -X DELETE "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`,
+        list: `${auth} -G --data-urlencode 'filter=labels.offload-tag:*' "${api}/aggregated/instances"`,
+        id_field: "name",
+        states: { TERMINATED: "stopped" },
+      };
       provider = openProvider({
         kind: "command",
         regions: ["europe-west1-b"],
-        // The token reaches curl through the environment and stdin, never argv.
-        env: {
-          ...process.env,
-          GCP_TOKEN,
-          GCP_API: cloud.endpoint.replace(/\/$/, ""),
-          MODE_LOG: join(stateDir, "mode"),
-        },
-        options: {
-          create: [
-            `stat -c %a "$OFFLOAD_USER_DATA_FILE" > "$MODE_LOG" && echo "$OFFLOAD_USER_DATA_FILE" >> "$MODE_LOG"`,
-            `jq -n --arg name "$OFFLOAD_TAG" --arg type "$OFFLOAD_FLAVOR" --arg zone "$OFFLOAD_REGION" --arg keys "$OFFLOAD_USER:$OFFLOAD_PUBLIC_KEY" --rawfile ud "$OFFLOAD_USER_DATA_FILE" '{name: $name, machineType: ("zones/" + $zone + "/machineTypes/" + $type), labels: {"offload-tag": $name}, metadata: {items: [{key: "ssh-keys", value: $keys}, {key: "user-data", value: $ud}]}, networkInterfaces: [{accessConfigs: [{type: "ONE_TO_ONE_NAT"}]}]}' > "$OFFLOAD_USER_DATA_FILE.json"`,
-            `${auth} -H 'content-type: application/json' --data-binary @"$OFFLOAD_USER_DATA_FILE.json" "${api}/zones/$OFFLOAD_REGION/instances" > /dev/null`,
-            `jq -n --arg id "$OFFLOAD_TAG" '{id: $id}'`,
-          ].join(" && "),
-          describe: `${auth} "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`,
-          delete: `${auth} -X DELETE "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`,
-          list: `${auth} -G --data-urlencode 'filter=labels.offload-tag:*' "${api}/aggregated/instances"`,
-          id_field: "name",
-          states: { TERMINATED: "stopped" },
-        },
+        env: { ...process.env, ...env },
+        options,
       });
     });
     afterEach(async () => {
@@ -117,6 +121,26 @@ describeWithHosts(
       await tearDown(provider, ledger, machine.tag, { pollMs: 50 });
       expect(await ledger.list()).toEqual([]);
       expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("`offload down --all` reaches a command machine with the commands the ledger recorded", async () => {
+      const machine = await provisionMachine(provider, ledger, {
+        spec: { flavor: "e2-small", image: "debian-cloud/family/debian-12" },
+        user: "root",
+        sshConfig: "/dev/null",
+        pollMs: 50,
+        stateDir,
+        options,
+      });
+      expect(await cloud.liveMachines()).toBe(1);
+      const result = await runCli(["down", "--all"], {
+        cwd: tmpdir(),
+        env: { ...env, OFFLOAD_STATE_DIR: stateDir },
+      });
+      expect(result.stderr).toContain(`${machine.tag}: gone`);
+      expect(result.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(await ledger.list()).toEqual([]);
     });
 
     it("finds a machine whose create answered 500 by its tag, and retries a failing delete until gone", async () => {

@@ -10,14 +10,15 @@ import { isProviderError } from "../../src/providers/errors.js";
 import { GcpProvider } from "../../src/providers/gcp/compute.js";
 import { readGcpSettings } from "../../src/providers/gcp/settings.js";
 import { GcpTokens } from "../../src/providers/gcp/token.js";
-import { Ledger } from "../../src/providers/ledger.js";
+import { currentOwner, Ledger, newTag } from "../../src/providers/ledger.js";
 import { openProvider } from "../../src/providers/open.js";
 import { provisionMachine } from "../../src/providers/provision.js";
+import { reconcile } from "../../src/providers/reconcile.js";
 import { startMachine } from "../../src/providers/restart.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, GCP_PROJECT, GCP_TOKEN, noGcpFaults } from "./fake/gcp.js";
-import { sshPinned } from "./pinned-ssh.js";
+import { deadPid, sshPinned } from "./pinned-ssh.js";
 
 const FAST_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 200 };
 const REQUEST = {
@@ -331,6 +332,29 @@ describeWithHosts(
       expect(sshPinned(started).status).toBe(0);
       await tearDown(provider, ledger, machine.tag, { pollMs: 50 });
       expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("reconcile deletes what a killed offload left: a 500-but-created instance known only by its label", async () => {
+      const tag = newTag();
+      await ledger.write({
+        tag,
+        provider: "gcp",
+        state: "intent",
+        keep: false,
+        createdAt: new Date().toISOString(),
+        owner: { ...currentOwner(), pid: deadPid() },
+        region: "europe-west1-b",
+      });
+      cloud.faults.insertsAnswer500 = 1;
+      const error = await provider
+        .create({ ...REQUEST.spec, region: "europe-west1-b" }, tag)
+        .catch((e: unknown) => e);
+      expect(isProviderError(error, "transient")).toBe(true);
+      expect(await cloud.liveMachines()).toBe(1);
+      const result = await reconcile(provider, ledger, { pollMs: 50 });
+      expect(result).toMatchObject({ deleted: [tag], owed: [], unknown: [] });
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(await ledger.list()).toEqual([]);
     });
 
     it("retries deletes that fail until the instance is gone", async () => {

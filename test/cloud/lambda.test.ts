@@ -8,13 +8,14 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isProviderError } from "../../src/providers/errors.js";
 import { LambdaProvider } from "../../src/providers/lambda/lambda.js";
-import { Ledger } from "../../src/providers/ledger.js";
+import { currentOwner, Ledger, newTag } from "../../src/providers/ledger.js";
 import { openProvider } from "../../src/providers/open.js";
 import { provisionMachine } from "../../src/providers/provision.js";
+import { reconcile } from "../../src/providers/reconcile.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeLambda, LAMBDA_KEY, LAMBDA_REGIONS, noLambdaFaults } from "./fake/lambda.js";
-import { sshPinned } from "./pinned-ssh.js";
+import { deadPid, sshPinned } from "./pinned-ssh.js";
 
 const FAST_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 200 };
 const REQUEST = {
@@ -194,6 +195,30 @@ describeWithHosts(
       expect((error as Error).message).toMatch(/was still booting after the wait/);
       expect(await ledger.list()).toEqual([]);
       expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("reconcile terminates what a killed offload left: a 500-but-launched instance found by its name", async () => {
+      const tag = newTag();
+      await ledger.write({
+        tag,
+        provider: "lambda",
+        state: "intent",
+        keep: false,
+        createdAt: new Date().toISOString(),
+        owner: { ...currentOwner(), pid: deadPid() },
+      });
+      cloud.faults.launchesAnswer500 = 1;
+      const login = {
+        user: "root",
+        publicKey: readFileSync(join(stateDir, "keys", "id_ed25519.pub"), "utf8"),
+      };
+      const error = await provider.create({ ...REQUEST.spec, login }, tag).catch((e: unknown) => e);
+      expect(isProviderError(error, "transient")).toBe(true);
+      expect(await cloud.liveMachines()).toBe(1);
+      const result = await reconcile(provider, ledger, { pollMs: 50 });
+      expect(result).toMatchObject({ deleted: [tag], owed: [], unknown: [] });
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(await ledger.list()).toEqual([]);
     });
 
     it("retries terminates that fail until the instance is gone", async () => {

@@ -60,7 +60,9 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
           `${file === "-" ? "stdin" : file} is not JSON: ${(error as Error).message}`,
         );
       }
-      const addresses = findAddresses(response);
+      // The machine in it as the command provider finds it (AWS's Reservations[].Instances[], a list…).
+      const { findMachines } = await import("../../providers/command/parse.js");
+      const addresses = findAddresses(findMachines(response)[0] ?? response);
       const address = flags.private ? pickPrivateAddress(addresses) : pickAddress(addresses);
       if (address !== undefined) out.stdout.write(`${address}\n`);
       setCode(address === undefined ? 1 : 0);
