@@ -122,12 +122,13 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
       "offload.yaml",
       "ssh:\n  keepalive: 1\n  connect_timeout: 3\nreconnect:\n  timeout: 120\n",
     );
-    const lines = 300;
+    const lines = 500;
     await project.write(
       "count.sh",
       `i=1; while [ $i -le ${lines} ]; do printf 'rank %s line %04d\\n' "$NODE_RANK" $i; i=$((i + 1)); sleep 0.04; done\n`,
     );
     let stdout = "";
+    let stderr = "";
     const running = offload(
       project,
       ["run", "--host", hosts.join(","), "--remote-dir", remoteDir(), "--", "sh", "count.sh"],
@@ -136,12 +137,16 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
         onStdout: (text) => {
           stdout += text;
         },
+        onStderr: (text) => {
+          stderr += text;
+        },
       },
     );
     await waitFor(() => stdout.includes("[n1] rank 1 line 0010"));
-    // Longer than 3 keepalives: ssh gives the link up and offload reconnects.
+    // Cut until offload has seen the link go (3 keepalives), then a little longer, then heal.
     await cutLink(hosts[1] ?? "");
-    await sleep(5000);
+    await waitFor(() => stderr.includes("[n1] connection lost"), 300);
+    await sleep(1000);
     await healLink(hosts[1] ?? "");
     const result = await running;
     expect(result.code, result.stderr).toBe(0);
