@@ -38,14 +38,18 @@ export function describeWithSlurm(name: string, fn: (cluster: () => SlurmCluster
   describe(name, () => {
     let current: SlurmCluster | undefined;
     // A worker that exits without afterAll (a crash, a timeout) still takes the daemons down.
-    const onExit = (): void => downCluster();
+    // Only the describe that brought the cluster up takes it down: one that never got the lock (it
+    // waited for another file's tests) must not kill the daemons under them.
+    const onExit = (): void => {
+      if (current !== undefined) downCluster();
+    };
     beforeAll(async () => {
       process.once("exit", onExit);
       current = await upCluster();
-    }, 150_000);
+    }, 480_000);
     afterAll(() => {
       process.removeListener("exit", onExit);
-      downCluster();
+      if (current !== undefined) downCluster();
     }, 60_000);
     fn(() => {
       if (current === undefined) throw new Error("the Slurm cluster is not up");
