@@ -1,7 +1,19 @@
-// The composition root: builds the real Transport and run store from settings and hands them down.
+// The composition root: builds the RunContext (transport, backend, host source, run store) from the
+// effective settings and hands it down whole.
+import type { Backend } from "./backends/types.js";
 import type { EffectiveSettings } from "./config/settings.js";
+import {
+  type Clock,
+  existingHost,
+  type RunContext,
+  type RunControls,
+  type RunSettings,
+  type RunTarget,
+  systemClock,
+} from "./context.js";
+import { type Reporter, silentReporter } from "./events.js";
 import { openRunStore, type RunStore } from "./runs/store.js";
-import type { RunSettings } from "./session/run.js";
+import { RunProtocolBackend } from "./session/protocol-backend.js";
 import { LocalTransport } from "./transport/local.js";
 import { SshTransport } from "./transport/ssh.js";
 import type { Transport } from "./transport/types.js";
@@ -24,14 +36,8 @@ export function createStore(projectDir: string): RunStore {
   return openRunStore(projectDir);
 }
 
-/** The part of the settings a run needs, with defaults a run relies on. */
-/** What a run takes beyond the settings files: values only the command line gives. */
-export interface RunExtras {
-  secrets?: Record<string, string>;
-  rebuildEnv?: boolean;
-}
-
-export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {}): RunSettings {
+/** The part of the settings a run relies on, with the defaults a run needs. */
+export function toRunSettings(settings: EffectiveSettings): RunSettings {
   return {
     remoteDir: settings.remoteDir,
     // Python buffers stdout when it is not a terminal; a live log needs it unbuffered. The user may override.
@@ -45,12 +51,59 @@ export function toRunSettings(settings: EffectiveSettings, extras: RunExtras = {
     reconnectTimeoutSeconds: settings.reconnect.timeout,
     graceSeconds: settings.stop.grace,
     python: settings.python,
-    rebuildEnv: extras.rebuildEnv ?? false,
     gpus: settings.gpus,
-    secrets: extras.secrets ?? {},
     progressPatterns: settings.progress.patterns,
     slurm: settings.slurm,
     buckets: { results: settings.results, inputs: settings.inputs, storage: settings.storage },
     retry: settings.retry,
+  };
+}
+
+/** How the run record names the host the settings point at. */
+export function toRunTarget(settings: EffectiveSettings): RunTarget {
+  const { host } = settings;
+  if (host.kind === "local") return { label: settings.hostLabel, kind: "local" };
+  return {
+    label: settings.hostLabel,
+    kind: "ssh",
+    host: host.host,
+    ...(host.user ? { user: host.user } : {}),
+    ...(host.port ? { port: host.port } : {}),
+  };
+}
+
+/** How jobs run on a target: the run protocol (the Slurm backend plugs in here). */
+export function createBackend(transport: Transport, settings: RunSettings): Backend {
+  return new RunProtocolBackend(transport, {
+    reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
+  });
+}
+
+export interface ContextOptions {
+  projectDir: string;
+  settings: EffectiveSettings;
+  report?: Reporter;
+  controls?: RunControls;
+  /** Shares a transport already made for these settings (one ssh master per target). */
+  transport?: Transport;
+  store?: RunStore;
+  clock?: Clock;
+}
+
+/** Everything a session needs, built once per command from the effective settings. */
+export function createRunContext(options: ContextOptions): RunContext {
+  const settings = toRunSettings(options.settings);
+  const transport = options.transport ?? createTransport(options.settings);
+  return {
+    projectDir: options.projectDir,
+    settings,
+    target: toRunTarget(options.settings),
+    transport,
+    backend: createBackend(transport, settings),
+    hosts: existingHost,
+    store: options.store ?? createStore(options.projectDir),
+    clock: options.clock ?? systemClock,
+    report: options.report ?? silentReporter,
+    controls: options.controls ?? {},
   };
 }

@@ -1,26 +1,20 @@
 // What the dashboard knows of the project's runs: the records with their live status (the truth `ps`
 // shows: the hosts of live runs are asked, and what they say is settled into the store), each run's
 // metric points, and the live follows of runs that have not ended.
+import type { RunContext } from "../context.js";
 import { type MetricPoint, parseMetricsJsonl } from "../report/metrics.js";
 import { pickMainMetric, type RunSummary, runDuration, summarizeRun } from "../report/summary.js";
 import type { RunRecord } from "../runs/record.js";
 import type { DamagedRun, RunStore } from "../runs/store.js";
 import type { ShowLogRequest } from "../session/logs.js";
 import { refreshRuns } from "../session/refresh.js";
-import type { Transport } from "../transport/types.js";
 import { followLive, type LiveLog } from "./live-log.js";
-
-/** How the dashboard reaches a run's host: built by the CLI from the settings, as `logs` does. */
-export interface RunHost {
-  transport: Transport;
-  reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-}
 
 export interface DashboardContext {
   store: RunStore;
   projectDir: string;
-  hostFor: (record: RunRecord) => Promise<RunHost>;
+  /** How the dashboard reaches a run's host: built by the CLI from the settings, as `logs` does. */
+  contextFor: (record: RunRecord) => Promise<RunContext>;
   /** `progress.patterns` from offload.yaml. */
   patterns: readonly string[];
   /** How long a host may take to say how its runs stand. */
@@ -93,7 +87,7 @@ export function createRunsView(context: DashboardContext): RunsView {
       known?.error !== undefined && isLive(record) && Date.now() - known.endedAt > RETRY_MS;
     if (known && !gaveUp) return known;
     if (!isLive(record)) return undefined;
-    const host: ShowLogRequest["host"] = () => context.hostFor(record);
+    const host: ShowLogRequest["host"] = () => context.contextFor(record);
     const log = followLive({ store, record, host, patterns: context.patterns });
     follows.set(record.id, log);
     return log;
@@ -106,7 +100,7 @@ export function createRunsView(context: DashboardContext): RunsView {
     asking = refreshRuns({
       store,
       records,
-      transportFor: async (record) => (await context.hostFor(record)).transport,
+      transportFor: async (record) => (await context.contextFor(record)).transport,
       timeoutMs: context.hostTimeoutMs,
     }).finally(() => {
       lastAsk = Date.now();

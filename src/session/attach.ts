@@ -1,11 +1,9 @@
 // `offload attach` as a library call: resume a run's log from the last byte this machine has, then
 // finish it as `run` would (exit code, downloads, run record).
-import type { Reporter } from "../events.js";
+import { msSince, type RunContext } from "../context.js";
+import { OffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
-import type { Transport } from "../transport/types.js";
-import { completeRun, type RunControls } from "./complete.js";
-import { settleLaunching } from "./launch.js";
+import { completeRun } from "./complete.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 import { requireRunId } from "./run-id.js";
@@ -15,37 +13,28 @@ import { completeSlurmRun } from "./slurm.js";
 const PRIME_BYTES = 256 * 1024;
 
 export interface AttachRequest {
-  transport: Transport;
-  store: RunStore;
-  projectDir: string;
   runId: string;
-  report: Reporter;
-  reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-  controls?: RunControls;
   /** The run was stopped on request (`offload stop`): a non-zero end is recorded as stopped. */
   stopRequested?: boolean;
-  /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
-  progressPatterns?: readonly string[];
 }
 
-export async function attachRun(request: AttachRequest): Promise<RunRecord> {
-  const { transport, store } = request;
-  const started = performance.now();
+export async function attachRun(context: RunContext, request: AttachRequest): Promise<RunRecord> {
+  const { transport, store, clock } = context;
+  const started = clock.now();
   const record = await store.load(request.runId);
   requireRunId(record.id);
   // The log so far primes the parsers (a YOLO header, a Keras epoch) without reporting it again.
-  const report = trackProgress(request.report, store.runDir(record.id), {
-    patterns: request.progressPatterns ?? [],
-    seen: await store.readLogTail(record.id, PRIME_BYTES),
-  });
+  const run: RunContext = {
+    ...context,
+    report: trackProgress(context.report, store.runDir(record.id), {
+      patterns: context.settings.progressPatterns ?? [],
+      seen: await store.readLogTail(record.id, PRIME_BYTES),
+    }),
+  };
+  const { report } = run;
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
-  report({
-    type: "connected",
-    target: transport.label,
-    ms: Math.round(performance.now() - started),
-  });
+  report({ type: "connected", target: transport.label, ms: msSince(clock, started) });
   if (record.slurm !== undefined) {
     report({
       type: "notice",
@@ -53,13 +42,9 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
     });
     record.status = "running";
     if (request.stopRequested) record.stopRequested = true;
-    return completeSlurmRun({
-      ...{ transport, store, record, projectDir: request.projectDir, report, started },
-      ...{ tool: prepared.tool, reconnectTimeoutSeconds: request.reconnectTimeoutSeconds },
-      ...{ graceSeconds: request.graceSeconds, controls: request.controls ?? {} },
-    });
+    return completeSlurmRun(run, { record, tool: prepared.tool, started });
   }
-  if (record.status === "launching") await settleLaunching(transport, store, record);
+  if (record.status === "launching") await settleLaunching(run, record);
   const offset = await store.logSize(record.id);
   report({
     type: "notice",
@@ -69,16 +54,30 @@ export async function attachRun(request: AttachRequest): Promise<RunRecord> {
   });
   record.status = "running";
   if (request.stopRequested) record.stopRequested = true;
-  return completeRun({
-    transport,
-    store,
-    record,
-    projectDir: request.projectDir,
-    tool: prepared.tool,
-    report,
-    reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
-    graceSeconds: request.graceSeconds,
-    controls: request.controls ?? {},
-    started,
+  return completeRun(run, { record, tool: prepared.tool, started });
+}
+
+/**
+ * A record left `launching` (offload was killed between saving it and the host's launched marker):
+ * asks the host whether the job started. Started: the record is `running` again and can be followed.
+ * Not started: the host has freed the lock, the record says so (status `error`) and E_LAUNCH explains.
+ */
+async function settleLaunching(context: RunContext, record: RunRecord): Promise<void> {
+  const { store, transport } = context;
+  const status = await context.backend.status({
+    runId: record.id,
+    remoteDir: record.target.remoteDir,
   });
+  if (status.state === "started") {
+    record.remote = { ...record.remote, ...status.job };
+    record.status = "running";
+    await store.save(record);
+    return;
+  }
+  const message = `Run ${record.id} never started: offload ended while launching it, and ${transport.label} confirms that nothing was started.`;
+  record.status = "error";
+  record.error = { code: "E_LAUNCH", message };
+  record.finishedAt = context.clock.date().toISOString();
+  await store.save(record);
+  throw new OffloadError("E_LAUNCH", message, { hint: "Run the command again." });
 }

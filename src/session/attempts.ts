@@ -5,6 +5,7 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RetrySettings } from "../config/settings.js";
+import { msSince, type RunContext, type RunControls } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { LaunchPlan } from "../remote/launch.js";
@@ -19,12 +20,14 @@ import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
 import { fetchObjectsToHost } from "./bucket.js";
 import { startCheckpoints } from "./checkpoint.js";
-import { completeRun, type RunControls } from "./complete.js";
+import { completeRun } from "./complete.js";
 import { sleep } from "./follow.js";
-import { launchJob } from "./launch.js";
 import { lockedError } from "./lock.js";
+import { launchRun } from "./start-job.js";
 
 export interface AttemptsRequest {
+  /** The run's context; the fields below restate parts of it for the retry and checkpoint phases. */
+  context: RunContext;
   transport: Transport;
   store: RunStore;
   record: RunRecord;
@@ -62,7 +65,7 @@ function retryReason(outcome: Outcome, request: AttemptsRequest): "failed" | "lo
 }
 
 async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise<Outcome> {
-  const { transport, store, record, report, controls } = request;
+  const { store, record } = request;
   const retrying = request.retry.attempts > 1;
   const env = retrying
     ? {
@@ -75,35 +78,22 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
     ? undefined
     : startCheckpoints({ ...request, resultsEvery: request.resultsEvery });
   try {
-    const launchStart = performance.now();
-    const first = await launchJob({
-      transport,
-      store,
+    const { clock } = request.context;
+    const launchStart = clock.now();
+    await launchRun(
+      request.context,
       record,
-      plan: { ...request.plan, env },
-      stdin: request.stdin,
-      report,
-      reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
-      graceSeconds: request.graceSeconds,
-      controls,
-      onLaunched: request.onLaunched,
-    });
+      { plan: { ...request.plan, env }, stdin: request.stdin },
+      request.onLaunched,
+    );
     record.status = "running";
-    record.phases.run = Math.round(performance.now() - launchStart) - (record.phases.launch ?? 0);
+    record.phases.run = msSince(clock, launchStart) - (record.phases.launch ?? 0);
     await store.save(record);
     if (request.noWait) return { record };
-    const done = await completeRun({
-      transport,
-      store,
+    const done = await completeRun(request.context, {
       record,
-      projectDir: request.projectDir,
       tool: request.tool,
-      report,
-      reconnectTimeoutSeconds: request.reconnectTimeoutSeconds,
-      graceSeconds: request.graceSeconds,
-      controls,
       started: request.started,
-      first,
     });
     return { record: done };
   } catch (error) {

@@ -1,6 +1,6 @@
 // The bucket phases of a run (`results:`, `inputs:`): keys are read and URLs signed on this machine, the
 // remote machine moves the bytes with the Python programs of storage/ and never sees a key.
-import type { InputSpec } from "../config/settings.js";
+import type { BucketSettings } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
@@ -26,12 +26,6 @@ import {
 import { buildListingScript, parseListing } from "../sync/download.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { Transport } from "../transport/types.js";
-
-export interface BucketSettings {
-  results?: { url: string; every?: number } | undefined;
-  inputs: readonly InputSpec[];
-  storage: { endpoint?: string | undefined; region?: string | undefined };
-}
 
 /** What run.json keeps of the inputs: where each landed and whether the host's cache had it. */
 export type RecordedInput = NonNullable<RunRecord["inputs"]>[number];

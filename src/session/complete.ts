@@ -1,55 +1,32 @@
 // The second half of a run, shared by `run` and `attach`: follow the log to the end (stopping the job
 // on request), download the outputs, and record how it ended.
+
+import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
+import type { HostTimes } from "../remote/markers.js";
 import { jobDurationMs, type RunRecord, statusForExit } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
-import type { Transport } from "../transport/types.js";
 import { deliverResults } from "./bucket.js";
 import { fetchOutputs } from "./fetch-outputs.js";
-import { type FollowRequest, followRun, type HostTimes, type StreamAttempt } from "./follow.js";
-import { elapsed } from "./prepare.js";
-import { stopRemoteRun } from "./stop.js";
-
-/** How a person steers a run in progress: the first Ctrl+C stops the job, the second leaves at once. */
-export interface RunControls {
-  stop?: AbortSignal | undefined;
-  detach?: AbortSignal | undefined;
-}
 
 export interface CompleteRequest {
-  transport: Transport;
-  store: RunStore;
   record: RunRecord;
-  projectDir: string;
   tool: SyncTool;
-  report: Reporter;
-  reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-  controls: RunControls;
-  /** When the whole operation started (performance.now()), for the total time. */
+  /** When the whole operation started (`context.clock.now()`), for the total time. */
   started: number;
-  /** A stream attempt already made (the launch round trip streams the log too). */
-  first?: StreamAttempt | undefined;
 }
 
 /**
- * Stops the remote job once `signal` aborts (the first Ctrl+C), while the log keeps streaming to its end.
- * The stop runs on the host and goes on there when offload leaves (`leave`, the second Ctrl+C): TERM
- * has been sent, and KILL follows after the grace period if the job still runs.
+ * Stops the remote job once `controls.stop` aborts (the first Ctrl+C), while the log keeps streaming to
+ * its end. The stop runs on the host and goes on there when offload leaves (`controls.detach`, the
+ * second Ctrl+C): TERM has been sent, and KILL follows after the grace period if the job still runs.
  * Returns a function that stops listening.
  */
-export function armStop(options: {
-  transport: Transport;
-  record: RunRecord;
-  report: Reporter;
-  graceSeconds: number;
-  signal: AbortSignal | undefined;
-  leave?: AbortSignal | undefined;
-}): () => void {
-  const { transport, record, report, graceSeconds, signal } = options;
+export function armStop(context: RunContext, record: RunRecord): () => void {
+  const { backend, report, controls } = context;
+  const { graceSeconds } = context.settings;
+  const signal = controls.stop;
   const onStop = () => {
     if (record.stopRequested) return;
     record.stopRequested = true;
@@ -57,14 +34,16 @@ export function armStop(options: {
       type: "notice",
       message: `stopping run ${record.id}: TERM to its processes, KILL after ${graceSeconds} s if they still run (Ctrl+C again to stop waiting; the host finishes the stop)`,
     });
-    stopRemoteRun(transport, record.target.remoteDir, record.id, graceSeconds, options.leave).catch(
-      (error: unknown) => {
+    const job = { runId: record.id, remoteDir: record.target.remoteDir };
+    const leave = controls.detach;
+    backend
+      .stop(job, { graceSeconds, ...(leave ? { signal: leave } : {}) })
+      .catch((error: unknown) => {
         report({
           type: "notice",
           message: `could not stop the run yet: ${error instanceof Error ? error.message : String(error)}`,
         });
-      },
-    );
+      });
   };
   if (signal?.aborted) onStop();
   else signal?.addEventListener("abort", onStop, { once: true });
@@ -100,38 +79,29 @@ export function recordTimes(record: RunRecord, times: HostTimes | undefined): vo
   record.finishedAt = ended ?? record.finishedAt ?? new Date().toISOString();
 }
 
-export async function completeRun(request: CompleteRequest): Promise<RunRecord> {
-  const { transport, store, record, report, controls } = request;
+export async function completeRun(
+  context: RunContext,
+  request: CompleteRequest,
+): Promise<RunRecord> {
+  const { transport, store, report, controls, clock } = context;
+  const { record } = request;
   const sink = store.openLog(record.id);
-  const follow: FollowRequest = {
-    transport,
-    remoteDir: record.target.remoteDir,
-    runId: record.id,
-    sink,
-    report,
-    reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
-    signal: controls.detach,
-  };
-  const disarm = armStop({
-    transport,
-    record,
-    report,
-    graceSeconds: request.graceSeconds,
-    signal: controls.stop,
-    leave: controls.detach,
-  });
+  const disarm = armStop(context, record);
 
-  const runStart = performance.now();
-  let end: Awaited<ReturnType<typeof followRun>>;
+  const runStart = clock.now();
+  let end: Awaited<ReturnType<RunContext["backend"]["follow"]>>;
   try {
-    end = await followRun(follow, request.first);
+    end = await context.backend.follow(
+      { runId: record.id, remoteDir: record.target.remoteDir },
+      { sink, report, signal: controls.detach },
+    );
   } catch (error) {
     record.logBytes = sink.size;
     // Leaving on purpose is no error of the run's: it goes on over there.
     const left = controls.detach?.aborted === true;
     if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
     await store.save(record);
-    throw leftDuringStop(error, record, request.graceSeconds);
+    throw leftDuringStop(error, record, context.settings.graceSeconds);
   } finally {
     sink.close();
     disarm();
@@ -146,7 +116,7 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
       },
     );
   }
-  record.phases.run = (record.phases.run ?? 0) + elapsed(runStart);
+  record.phases.run = (record.phases.run ?? 0) + msSince(clock, runStart);
   if (end.kind === "exit") {
     record.exitCode = end.code;
     if (end.displacedBy) {
@@ -170,8 +140,8 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
   }
   // With `results:` the outputs go from the host to the bucket, not through this machine.
   if (record.results) await deliverResults(transport, record, report);
-  else await downloadOutputs(request);
-  record.phases.total = elapsed(request.started);
+  else await downloadOutputs(context, request);
+  record.phases.total = msSince(clock, request.started);
   await store.save(record);
   report({
     type: "finished",
@@ -188,11 +158,15 @@ export async function completeRun(request: CompleteRequest): Promise<RunRecord> 
  * Downloads (also after a failed run: its logs and partial results matter most). A failure is noted and
  * recorded (`error`, exit code 205 for a job that succeeded), never silent.
  */
-export async function downloadOutputs(request: CompleteRequest): Promise<void> {
-  const { record, report, transport, store } = request;
+export async function downloadOutputs(
+  context: RunContext,
+  request: CompleteRequest,
+): Promise<void> {
+  const { report, transport, store, clock } = context;
+  const { record } = request;
   const plan = planDownloads(record.download);
   if (plan.globs.length + plan.mapped.length === 0) return;
-  const started = performance.now();
+  const started = clock.now();
   report({ type: "downloading", rules: plan.globs.length + plan.mapped.length });
   try {
     const result = await fetchOutputs(
@@ -201,20 +175,20 @@ export async function downloadOutputs(request: CompleteRequest): Promise<void> {
         remoteDir: record.target.remoteDir,
         plan,
         artifactsDir: store.artifactsDir(record.id),
-        projectDir: request.projectDir,
+        projectDir: context.projectDir,
         tool: request.tool,
         onProgress: (progress) => report({ type: "transfer", direction: "download", ...progress }),
       },
       {
         report,
-        reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
+        reconnectTimeoutMs: context.settings.reconnectTimeoutSeconds * 1000,
         runId: record.id,
-        signal: request.controls.detach,
+        signal: context.controls.detach,
       },
     );
     record.artifacts = result.artifacts;
     record.mappedFiles = result.mappedFiles;
-    record.phases.download = elapsed(started);
+    record.phases.download = msSince(clock, started);
     report({
       type: "downloaded",
       files: result.artifacts.length,

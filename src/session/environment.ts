@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { PythonSettings } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type GpuInfo, type HostFacts, planGpus } from "../host/index.js";
@@ -17,12 +18,6 @@ import {
 import type { Transport } from "../transport/types.js";
 import { collectEnvInputs } from "./env-inputs.js";
 import { elapsed } from "./prepare.js";
-
-export interface PythonSettings {
-  requirements?: string;
-  interpreter?: string;
-  systemSitePackages?: boolean;
-}
 
 export interface EnvironmentRequest {
   transport: Transport;

@@ -1,21 +1,12 @@
 // Streams a run's log into the local copy until the run has ended, reconnecting with backoff from the
 // last byte received when the connection fails: nothing lost, nothing repeated.
+import type { LogWriter, RunEnd } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
 import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remote/markers.js";
-import type { LogSink } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { requireRunId } from "./run-id.js";
-
-/**
- * `diskFull`: the remote dir's file system had (next to) no space left when the run ended;
- * `displacedBy`: `run --force` of that run took the remote dir and stopped this one.
- */
-export type RunEnd =
-  | { kind: "exit"; code: number; diskFull?: boolean; displacedBy?: string }
-  | { kind: "lost"; diskFull?: boolean }
-  | { kind: "missing" };
 
 /** Below this many KiB free, a failed run's file system counts as full. */
 const DISK_FULL_KIB = 100;
@@ -29,7 +20,7 @@ export interface FollowRequest {
   transport: Transport;
   remoteDir: string;
   runId: string;
-  sink: LogSink;
+  sink: LogWriter;
   report: Reporter;
   /** How long to keep retrying a failed connection before giving up. */
   reconnectTimeoutMs: number;

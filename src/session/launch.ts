@@ -1,18 +1,10 @@
-// The launch round trip: take the remote dir's lock, start the job detached and stream its log in the
-// same connection; a refused or failed launch leaves no run record behind.
+// The run protocol's launch round trip: check the remote dir's lock, start the job detached and stream
+// its log in the same connection; a round trip that failed is settled by asking the host.
+import type { JobLaunch, JobRef, JobStatus, LaunchIo, LaunchOutcome } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
-import {
-  buildLaunchScript,
-  buildLaunchStatusScript,
-  type LaunchPlan,
-  readLaunchStatus,
-} from "../remote/launch.js";
+import { buildLaunchScript, buildLaunchStatusScript, readLaunchStatus } from "../remote/launch.js";
 import { readMarkers } from "../remote/markers.js";
-import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
-import { armStop, type RunControls } from "./complete.js";
 import {
   describeFailure,
   type FollowRequest,
@@ -22,21 +14,12 @@ import {
   streamOnce,
 } from "./follow.js";
 import { lockedError } from "./lock.js";
-import { elapsed } from "./prepare.js";
 
 export interface LaunchRequest {
   transport: Transport;
-  store: RunStore;
-  record: RunRecord;
-  plan: LaunchPlan;
-  /** Secrets (if any) then spec.json: stdin, never a command line. */
-  stdin: string;
-  report: Reporter;
+  job: JobLaunch;
+  io: LaunchIo;
   reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-  controls: RunControls;
-  /** The job started (the launched marker, or a status check that found it). */
-  onLaunched?: () => void;
 }
 
 function launchError(transport: Transport, stderr: string, failed: boolean): Error {
@@ -60,47 +43,28 @@ function launchError(transport: Transport, stderr: string, failed: boolean): Err
   );
 }
 
-export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> {
-  const { transport, store, record, report, graceSeconds } = request;
-  const id = record.id;
-  const remoteDir = record.target.remoteDir;
-  const sink = store.openLog(id);
+/**
+ * Starts the job and streams its log in the same round trip. Returns the outcome with that first stream
+ * attempt, from which the follow goes on; a launch that started nothing is `not-started` with its error.
+ */
+export async function launchJob(
+  request: LaunchRequest,
+): Promise<{ outcome: LaunchOutcome; first: StreamAttempt }> {
+  const { transport, job, io } = request;
+  const { runId: id, remoteDir } = job.plan;
   const follow: FollowRequest = {
     transport,
     remoteDir,
     runId: id,
-    sink,
-    report,
+    sink: io.sink,
+    report: io.report,
     reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
-    signal: request.controls.detach,
+    signal: io.signal,
   };
-  const launchStart = performance.now();
-  const markLaunched = (pid: number) => {
-    record.remote = { launcherPid: pid };
-    record.phases.launch = elapsed(launchStart);
-    request.onLaunched?.();
-    report({ type: "launched", runId: id, remoteDir, ms: record.phases.launch });
-  };
-  let disarm = () => {};
-  const first = await streamOnce(follow, buildLaunchScript(request.plan), {
-    stdin: request.stdin,
-    onLaunched: (pid) => {
-      markLaunched(pid);
-      // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
-      disarm = armStop({
-        transport,
-        record,
-        report,
-        graceSeconds,
-        signal: request.controls.stop,
-        leave: request.controls.detach,
-      });
-    },
-  }).finally(() => {
-    sink.close();
-    disarm();
+  const first = await streamOnce(follow, buildLaunchScript(job.plan), {
+    stdin: job.stdin,
+    onLaunched: (pid) => io.onStarted({ launcherPid: pid }),
   });
-  record.logBytes = sink.size;
   let notStarted = false;
   const unsure = first.markers.launchedPid === undefined && first.markers.locked === undefined;
   if (first.connectionFailed && unsure) {
@@ -109,7 +73,7 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
     if (pid === undefined) notStarted = true;
     else {
       first.markers.launchedPid = pid;
-      markLaunched(pid);
+      io.onStarted({ launcherPid: pid });
     }
   }
   const { markers } = first;
@@ -124,11 +88,9 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
               { hint: "Run the same command again once the connection is steady." },
             )
           : launchError(transport, first.stderr, first.failed);
-    // Nothing ran: a record would only shadow the real latest run for `attach` and `stop`.
-    await store.remove(id);
-    throw error;
+    return { outcome: { kind: "not-started", error }, first };
   }
-  return first;
+  return { outcome: { kind: "started", job: { launcherPid: markers.launchedPid } }, first };
 }
 
 /**
@@ -137,8 +99,10 @@ export async function launchJob(request: LaunchRequest): Promise<StreamAttempt> 
  * freed the lock). Where the host stays unreachable the record is kept and the error says to attach.
  */
 async function confirmLaunch(request: LaunchRequest, why: string): Promise<number | undefined> {
-  const { transport, record, report } = request;
-  const script = buildLaunchStatusScript(record.target.remoteDir, record.id);
+  const { transport } = request;
+  const { report } = request.io;
+  const { runId, remoteDir } = request.job.plan;
+  const script = buildLaunchStatusScript(remoteDir, runId);
   const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
   let reason = describeFailure({ stderr: why, connectionFailed: true });
   for (let attempt = 1; ; attempt++) {
@@ -155,38 +119,21 @@ async function confirmLaunch(request: LaunchRequest, why: string): Promise<numbe
     if (Date.now() > deadline) {
       throw new OffloadError(
         "E_DISCONNECTED",
-        `Lost the connection to ${transport.label} while starting run ${record.id}, and could not get it back within ${request.reconnectTimeoutSeconds} s.`,
+        `Lost the connection to ${transport.label} while starting run ${runId}, and could not get it back within ${request.reconnectTimeoutSeconds} s.`,
         {
-          hint: `The run may have started. When the host is reachable again, \`offload attach ${record.id}\` follows it or says that it never ran.`,
+          hint: `The run may have started. When the host is reachable again, \`offload attach ${runId}\` follows it or says that it never ran.`,
         },
       );
     }
   }
 }
 
-/**
- * A record left `launching` (offload was killed between saving it and the host's launched marker):
- * asks the host whether the job started. Started: the record is `running` again and can be followed.
- * Not started: the host has freed the lock, the record says so (status `error`) and E_LAUNCH explains.
- */
-export async function settleLaunching(
-  transport: Transport,
-  store: RunStore,
-  record: RunRecord,
-): Promise<void> {
-  const result = await transport.exec(buildLaunchStatusScript(record.target.remoteDir, record.id));
+/** Whether the job of a launch that offload did not see end was started (the host freed the lock if not). */
+export async function askLaunchStatus(transport: Transport, job: JobRef): Promise<JobStatus> {
+  const result = await transport.exec(buildLaunchStatusScript(job.remoteDir, job.runId));
   if (result.connectionFailed) throw transport.explain(result);
   const status = readLaunchStatus(result.stderr);
-  if (typeof status === "object") {
-    record.remote = { ...record.remote, launcherPid: status.pid };
-    record.status = "running";
-    await store.save(record);
-    return;
-  }
-  const message = `Run ${record.id} never started: offload ended while launching it, and ${transport.label} confirms that nothing was started.`;
-  record.status = "error";
-  record.error = { code: "E_LAUNCH", message };
-  record.finishedAt = new Date().toISOString();
-  await store.save(record);
-  throw new OffloadError("E_LAUNCH", message, { hint: "Run the command again." });
+  return typeof status === "object"
+    ? { state: "started", job: { launcherPid: status.pid } }
+    : { state: "not-started" };
 }

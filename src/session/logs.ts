@@ -3,19 +3,20 @@
 // Nothing here writes the run store or takes the follower mark: any number of readers may watch a run.
 import { closeSync, openSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import type { LogWriter } from "../backends/types.js";
+import type { RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildLogFromScript, buildLogTailScript, readLogReply } from "../remote/logs.js";
 import type { RunRecord } from "../runs/record.js";
-import type { LogSink, RunStore } from "../runs/store.js";
+import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
-import { followRun } from "./follow.js";
 
 export interface ShowLogRequest {
   store: RunStore;
   record: RunRecord;
   /** Reached only when the host is needed (a run that has not ended here, a log gone from this machine). */
-  host: () => Promise<{ transport: Transport; reconnectTimeoutSeconds: number }>;
+  host: () => Promise<RunContext>;
   /** Only the last lines. */
   tailLines?: number | undefined;
   /** Keep printing as the run writes, until it ends. */
@@ -110,7 +111,7 @@ async function fetchRemote(
 }
 
 /** A sink that hands the followed bytes to the reader and keeps the offset: nothing lands on disk. */
-function passThrough(offset: number, write: ShowLogRequest["write"]): LogSink {
+function passThrough(offset: number, write: ShowLogRequest["write"]): LogWriter {
   let size = offset;
   return {
     get size() {
@@ -120,7 +121,6 @@ function passThrough(offset: number, write: ShowLogRequest["write"]): LogSink {
       write(chunk);
       size += chunk.length;
     },
-    close() {},
   };
 }
 
@@ -137,10 +137,9 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
     copyLocal(path, local, tailLines, request.write);
     return;
   }
-  let transport: Transport;
-  let reconnectTimeoutSeconds: number;
+  let host: RunContext;
   try {
-    ({ transport, reconnectTimeoutSeconds } = await request.host());
+    host = await request.host();
   } catch (error) {
     if (local !== undefined) throw error;
     throw logMissing(
@@ -149,6 +148,7 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
       `its host cannot be reached from here: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  const { transport } = host;
   let offset = 0;
   if (tailLines === undefined) {
     // The host may be gone for good: what this machine holds comes first.
@@ -181,15 +181,10 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
     if (!request.follow || fetched.missing) return;
     offset = fetched.size ?? 0;
   }
-  const end = await followRun({
-    transport,
-    remoteDir: record.target.remoteDir,
-    runId: record.id,
-    sink: passThrough(offset, request.write),
-    report: request.report,
-    reconnectTimeoutMs: reconnectTimeoutSeconds * 1000,
-    signal: request.signal,
-  });
+  const end = await host.backend.follow(
+    { runId: record.id, remoteDir: record.target.remoteDir },
+    { sink: passThrough(offset, request.write), report: request.report, signal: request.signal },
+  );
   if (end.kind === "missing" && offset === 0)
     throw logMissing(
       record,

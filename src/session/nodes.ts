@@ -9,14 +9,14 @@ import {
   NODE_MARK,
   readNodeMark,
 } from "../backends/nodes/contract.js";
+import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
-import type { RunControls } from "./complete.js";
-import { type RunRequest, type RunSettings, runJob } from "./run.js";
+import { type RunRequest, runJob } from "./run.js";
 
 /** What a node's runJob calls at the two barriers; `group` goes into its record. */
 export interface NodeHooks {
@@ -27,15 +27,10 @@ export interface NodeHooks {
   ready: () => Promise<Record<string, string>>;
 }
 
-export interface NodeTarget {
-  transport: Transport;
-  target: RunRequest["target"];
-  settings: RunSettings;
-}
+/** A node is the context of a run on its host; all share one store. */
+export type NodeTarget = RunContext;
 
 export interface NodesRequest {
-  store: RunStore;
-  projectDir: string;
   command: string[];
   nodes: readonly NodeTarget[];
   /** The reporter of node `k`'s events (the CLI prefixes its lines with `[nk]`). */
@@ -44,6 +39,8 @@ export interface NodesRequest {
   tags?: Record<string, string>;
   workdir?: string;
   force?: boolean;
+  secrets?: RunRequest["secrets"];
+  rebuildEnv?: boolean;
   controls?: RunControls;
 }
 
@@ -130,16 +127,16 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       },
     };
     try {
-      const record = await runJob({
-        transport: node.transport,
-        store: request.store,
-        projectDir: request.projectDir,
-        target: node.target,
-        command: request.command,
-        settings: node.settings,
+      const context: RunContext = {
+        ...node,
         report: request.reportFor(rank),
         controls: { stop: stopAll.signal, detach: request.controls?.detach },
+      };
+      const record = await runJob(context, {
+        command: request.command,
         node: hooks,
+        ...(request.secrets === undefined ? {} : { secrets: request.secrets }),
+        ...(request.rebuildEnv === undefined ? {} : { rebuildEnv: request.rebuildEnv }),
         ...(request.name === undefined ? {} : { name: request.name }),
         ...(request.tags === undefined ? {} : { tags: request.tags }),
         ...(request.workdir === undefined ? {} : { workdir: request.workdir }),

@@ -1,9 +1,7 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
-import type { SlurmJobSpec } from "../backends/slurm/types.js";
-import type { RetrySettings } from "../config/settings.js";
+import { msSince, type RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
 import { STDIN_END } from "../remote/layout.js";
 import {
   buildSecretsReceiveLines,
@@ -13,26 +11,15 @@ import {
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
-import type { DownloadEntry, UploadEntry } from "../sync/entries.js";
 import { manifestPath } from "../sync/mirror.js";
-import type { SyncTool } from "../sync/upload.js";
-import type { Transport } from "../transport/types.js";
 import { runAttempts } from "./attempts.js";
-import { type BucketSettings, checkBucketAccess, fetchRunInputs } from "./bucket.js";
-import type { RunControls } from "./complete.js";
-import {
-  checkRequirementsFile,
-  chooseGpus,
-  type PythonSettings,
-  prepareEnvironment,
-} from "./environment.js";
+import { checkBucketAccess, fetchRunInputs } from "./bucket.js";
+import { checkRequirementsFile, chooseGpus, prepareEnvironment } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
 import { keepLock, releaseLock } from "./lock.js";
 import type { NodeHooks } from "./nodes.js";
 import {
-  elapsed,
   type PreparedTarget,
   type ProjectScan,
   prepareTarget,
@@ -42,66 +29,57 @@ import {
 import { trackProgress } from "./progress.js";
 import { checkSlurmRun, completeSlurmRun, submitSlurmJob } from "./slurm.js";
 
-export interface RunSettings {
-  remoteDir: string;
-  env: Record<string, string>;
-  startup: string[];
-  shutdown: string[];
-  ignore: string[];
-  upload: UploadEntry[];
-  download: DownloadEntry[];
-  syncTool: "auto" | SyncTool;
-  reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-  python: PythonSettings;
-  rebuildEnv: boolean;
-  gpus?: number | undefined;
-  /** Values resolved locally (`--secret`); they reach the job through a 0600 file, nowhere else. */
-  secrets: Record<string, string>;
-  /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
-  progressPatterns?: readonly string[];
-  /** `slurm:`: the target is a Slurm login node; the job is submitted there (session/slurm.ts). */
-  slurm?: SlurmJobSpec | undefined;
-  /** `results:`, `inputs:` and `storage:`: the run's buckets. */
-  buckets?: BucketSettings;
-  /** `retry:`; absent: one attempt. */
-  retry?: RetrySettings;
-}
-
+/** What `run` adds to the context: the command and what only the command line gives. */
 export interface RunRequest {
-  transport: Transport;
-  store: RunStore;
-  projectDir: string;
-  target: Omit<RunRecord["target"], "remoteDir">;
   command: string[];
   /** `run --name` and `--tag`, recorded as given. */
   name?: string;
   tags?: Record<string, string>;
-  settings: RunSettings;
-  report: Reporter;
   /** Folder of the project the command runs in, relative and `/`-separated ("" or absent: the root). */
   workdir?: string;
   /** Stop the run that holds the remote dir, then take it over. */
   force?: boolean;
   /** Return once the job has started; `attach` finishes it later. */
   noWait?: boolean;
-  controls?: RunControls;
+  /** Values resolved locally (`--secret`); they reach the job through a 0600 file, nowhere else. */
+  secrets?: Record<string, string>;
+  /** `--rebuild-env`: build the Python env afresh. */
+  rebuildEnv?: boolean;
   /** One node of a job across several hosts (session/nodes.ts): its place and its barriers. */
   node?: NodeHooks;
 }
 
-export async function runJob(request: RunRequest): Promise<RunRecord> {
-  const { transport, store, settings } = request;
-  const started = performance.now();
+/** Acquires the run's host (an existing one: as it is), runs there, and gives the host back. */
+export async function runJob(context: RunContext, request: RunRequest): Promise<RunRecord> {
+  const { settings } = context;
   const id = createRunId();
-  const report = trackProgress(request.report, store.runDir(id), {
-    patterns: settings.progressPatterns ?? [],
-  });
   planDownloads(settings.download); // refuse bad rules before anything moves
-  if (settings.slurm) checkSlurmRun(Object.keys(settings.secrets), transport.label);
+  if (settings.slurm) checkSlurmRun(Object.keys(request.secrets ?? {}), context.transport.label);
   // Keys are read before connecting: a run whose bucket has none changes nothing anywhere.
   const results = settings.buckets ? checkBucketAccess(settings.buckets, id) : undefined;
-  checkRequirementsFile(request.projectDir, settings.python);
+  checkRequirementsFile(context.projectDir, settings.python);
+  const host = await context.hosts.acquire(context);
+  try {
+    return await runOnHost(host.context, request, { id, results });
+  } finally {
+    await host.release();
+  }
+}
+
+async function runOnHost(
+  context: RunContext,
+  request: RunRequest,
+  { id, results }: { id: string; results: RunRecord["results"] },
+): Promise<RunRecord> {
+  const { transport, store, settings, clock } = context;
+  const started = clock.now();
+  const run: RunContext = {
+    ...context,
+    report: trackProgress(context.report, store.runDir(id), {
+      patterns: settings.progressPatterns ?? [],
+    }),
+  };
+  const { report } = run;
 
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
   // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
@@ -114,16 +92,15 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
     report,
   });
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
-  const scanning = scanProject(request.projectDir, settings.ignore, settings.upload);
+  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload);
   scanning.catch(() => {});
-  const gitState = readGitState(request.projectDir);
+  const gitState = readGitState(context.projectDir);
   const prepared = await preparing;
   const lock = { launched: false, stopBeating: keepLock(transport, prepared.remoteDir, id) };
   try {
-    return await runLocked(request, {
+    return await runLocked(run, request, {
       id,
       started,
-      report,
       scanning,
       gitState,
       prepared,
@@ -144,7 +121,6 @@ export async function runJob(request: RunRequest): Promise<RunRecord> {
 interface Started {
   id: string;
   started: number;
-  report: Reporter;
   scanning: Promise<ProjectScan>;
   gitState: ReturnType<typeof readGitState>;
   prepared: PreparedTarget;
@@ -154,13 +130,17 @@ interface Started {
 }
 
 /** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
-async function runLocked(request: RunRequest, state: Started): Promise<RunRecord> {
-  const { transport, store, settings } = request;
-  const { id, started, report, gitState, prepared, lock } = state;
+async function runLocked(
+  context: RunContext,
+  request: RunRequest,
+  state: Started,
+): Promise<RunRecord> {
+  const { transport, store, settings, report, clock, target } = context;
+  const { id, started, gitState, prepared, lock } = state;
   const scan = await state.scanning;
   // Every node holds its lock before any node's bytes change: one refused node refuses the whole job.
   await request.node?.locked();
-  const connectMs = elapsed(started);
+  const connectMs = msSince(clock, started);
   report({ type: "connected", target: transport.label, ms: connectMs });
   // A GPU pick needs the GPUs as they are now, before the launch: a fresh probe beside the sync.
   const picking =
@@ -169,16 +149,14 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
       : readHostFacts(transport, prepared.remoteDir, { fresh: true });
   const synced = await syncWorkspace({
     transport,
-    projectDir: request.projectDir,
+    projectDir: context.projectDir,
     prepared,
     scan,
     upload: settings.upload,
     report,
     manifest: manifestPath(
-      request.projectDir,
-      [request.target.kind, request.target.user, request.target.host, request.target.port].join(
-        ":",
-      ),
+      context.projectDir,
+      [target.kind, target.user, target.host, target.port].join(":"),
       prepared.remoteDir,
     ),
   });
@@ -186,10 +164,10 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
   const gpus = chooseGpus(settings.gpus, facts, transport.label);
   const environment = await prepareEnvironment({
     transport,
-    projectDir: request.projectDir,
+    projectDir: context.projectDir,
     remoteDir: prepared.remoteDir,
     python: settings.python,
-    rebuild: settings.rebuildEnv,
+    rebuild: request.rebuildEnv ?? false,
     report,
   });
   // Inputs land in the remote dir before the job can read them; a failed fetch starts nothing.
@@ -204,10 +182,10 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     version: 1,
     id,
     command: request.command,
-    target: { ...request.target, remoteDir: prepared.remoteDir },
+    target: { ...target, remoteDir: prepared.remoteDir },
     status: "launching",
     exitCode: null,
-    startedAt: new Date().toISOString(),
+    startedAt: clock.date().toISOString(),
     phases: { connect: connectMs, sync: synced.ms },
     sync: {
       tool: synced.tool,
@@ -245,9 +223,10 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     record.environment = { dir: environment.envDir, status: environment.status };
   }
   if (settings.gpus !== undefined) record.gpus = gpus.gpus;
-  const secretNames = Object.keys(settings.secrets).sort();
+  const secrets = request.secrets ?? {};
+  const secretNames = Object.keys(secrets).sort();
   if (secretNames.length > 0) record.secretNames = secretNames;
-  const secretsText = secretNames.length > 0 ? encodeSecretsFile(settings.secrets) : "";
+  const secretsText = secretNames.length > 0 ? encodeSecretsFile(secrets) : "";
   const git = await gitState;
   if (git) record.git = git;
   await store.save(record);
@@ -273,46 +252,38 @@ async function runLocked(request: RunRequest, state: Started): Promise<RunRecord
     command: request.command,
     envNames: record.envNames,
     git: record.git ?? null,
-    target: request.target.label,
+    target: target.label,
     createdAt: record.startedAt,
   });
   if (settings.slurm) {
-    await submitSlurmJob(
-      { transport, store, record, report },
-      {
-        command: request.command,
-        env: plan.env,
-        workdir: plan.workdir,
-        startup: settings.startup,
-        shutdown: settings.shutdown,
-        activate: environment.activate,
-        slurm: settings.slurm,
-      },
-    );
+    await submitSlurmJob(context, record, {
+      command: request.command,
+      env: plan.env,
+      workdir: plan.workdir,
+      startup: settings.startup,
+      shutdown: settings.shutdown,
+      activate: environment.activate,
+      slurm: settings.slurm,
+    });
     lock.launched = true; // the job beats for the lock itself once it runs; offload while it follows
     await described;
-    const slurmRun = { transport, store, record, projectDir: request.projectDir, report };
-    const { reconnectTimeoutSeconds, graceSeconds } = settings;
     if (request.noWait) return record;
-    return completeSlurmRun({
-      ...slurmRun,
-      ...{ tool: prepared.tool, reconnectTimeoutSeconds, graceSeconds, started },
-      controls: request.controls ?? {},
-    });
+    return completeSlurmRun(context, { record, tool: prepared.tool, started });
   }
   await described;
   return runAttempts({
+    context,
     transport,
     store,
     record,
     plan,
     stdin: `${secretsText}${spec}\n${STDIN_END}\n`,
     report,
-    projectDir: request.projectDir,
+    projectDir: context.projectDir,
     tool: prepared.tool,
     reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
     graceSeconds: settings.graceSeconds,
-    controls: request.controls ?? {},
+    controls: context.controls,
     started,
     noWait: request.noWait ?? false,
     retry: settings.retry ?? { attempts: 1, on: [], backoffSeconds: 0 },

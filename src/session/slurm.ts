@@ -10,15 +10,12 @@ import {
   type SlurmJobSpec,
   type SlurmJobStatus,
 } from "../backends/slurm/types.js";
+import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
-import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
-import { downloadOutputs, type RunControls, recordTimes } from "./complete.js";
+import { type CompleteRequest, downloadOutputs, recordTimes } from "./complete.js";
 import { LEFT_BY, reconnectDelayMs, sleep } from "./follow.js";
-import { elapsed } from "./prepare.js";
 
 /** How long a stop waits for the job to leave the queue (Slurm sends KILL after its KillWait). */
 const CANCEL_WAIT_SECONDS = 120;
@@ -38,20 +35,6 @@ export interface SlurmSubmission {
   slurm: SlurmJobSpec;
 }
 
-export interface SlurmRunRequest {
-  transport: Transport;
-  store: RunStore;
-  record: RunRecord;
-  projectDir: string;
-  tool: SyncTool;
-  report: Reporter;
-  reconnectTimeoutSeconds: number;
-  graceSeconds: number;
-  controls: RunControls;
-  /** When the whole operation started (performance.now()), for the total time. */
-  started: number;
-}
-
 /** Secrets reach a job through a 0600 file the launcher reads; a batch job has no such launcher yet. */
 export function checkSlurmRun(secretNames: readonly string[], label: string): void {
   if (secretNames.length === 0) return;
@@ -66,11 +49,12 @@ export function checkSlurmRun(secretNames: readonly string[], label: string): vo
 
 /** Submits the job; the record gets its id (saved) before anything else can fail. */
 export async function submitSlurmJob(
-  request: Pick<SlurmRunRequest, "transport" | "store" | "record" | "report">,
+  context: RunContext,
+  record: RunRecord,
   submission: SlurmSubmission,
 ): Promise<SlurmJobRef> {
-  const { transport, store, record, report } = request;
-  const launchStart = performance.now();
+  const { transport, store, report, clock } = context;
+  const launchStart = clock.now();
   const submitting = new SlurmBackend(transport).launch({
     runId: record.id,
     remoteDir: record.target.remoteDir,
@@ -92,7 +76,7 @@ export async function submitSlurmJob(
     throw error;
   });
   record.slurm = { jobId: ref.jobId };
-  record.phases.launch = elapsed(launchStart);
+  record.phases.launch = msSince(clock, launchStart);
   record.status = "running";
   await store.save(record);
   report({
@@ -130,9 +114,9 @@ export async function stopSlurmRun(
 }
 
 /** Cancels the job once `signal` aborts (the first Ctrl+C); the follow goes on to see it end. */
-function armCancel(request: SlurmRunRequest, jobId: string): () => void {
-  const { record, report, transport } = request;
-  const signal = request.controls.stop;
+function armCancel(context: RunContext, record: RunRecord, jobId: string): () => void {
+  const { report, transport } = context;
+  const signal = context.controls.stop;
   const onStop = () => {
     if (record.stopRequested) return;
     record.stopRequested = true;
@@ -176,10 +160,15 @@ function leftError(
  * Follows the job's output from the bytes this machine has until Slurm says it ended, reconnecting
  * after a lost connection (each outage gets the reconnect timeout); returns the final status.
  */
-async function followJob(request: SlurmRunRequest, ref: SlurmJobRef): Promise<SlurmJobStatus> {
-  const { transport, store, record, report } = request;
+async function followJob(
+  context: RunContext,
+  record: RunRecord,
+  ref: SlurmJobRef,
+): Promise<SlurmJobStatus> {
+  const { transport, store, report } = context;
+  const { reconnectTimeoutSeconds } = context.settings;
   const backend = new SlurmBackend(transport);
-  const detach = request.controls.detach;
+  const detach = context.controls.detach;
   const sink = store.openLog(record.id);
   let outage: { attempt: number; deadline: number } | undefined;
   try {
@@ -208,12 +197,12 @@ async function followJob(request: SlurmRunRequest, ref: SlurmJobRef): Promise<Sl
         throw new OffloadError("E_SLURM", `The follow of Slurm job ${ref.jobId} ended early.`);
       } catch (error) {
         if (!isOffloadError(error) || !CONNECTION_CODES.has(error.code)) throw error;
-        outage ??= { attempt: 0, deadline: Date.now() + request.reconnectTimeoutSeconds * 1000 };
+        outage ??= { attempt: 0, deadline: Date.now() + reconnectTimeoutSeconds * 1000 };
         outage.attempt += 1;
         if (Date.now() > outage.deadline)
           throw new OffloadError(
             "E_DISCONNECTED",
-            `Lost the connection to ${transport.label} and could not get it back within ${request.reconnectTimeoutSeconds} s.`,
+            `Lost the connection to ${transport.label} and could not get it back within ${reconnectTimeoutSeconds} s.`,
             {
               hint: `Slurm job ${ref.jobId} goes on. \`offload attach ${record.id}\` resumes its log from byte ${sink.size}.`,
             },
@@ -245,36 +234,40 @@ function statusOf(record: RunRecord, final: SlurmJobStatus, code: number | undef
 }
 
 /** The second half of a Slurm run, shared by `run` and `attach`: follow, cancel on request, record. */
-export async function completeSlurmRun(request: SlurmRunRequest): Promise<RunRecord> {
-  const { store, record, report } = request;
+export async function completeSlurmRun(
+  context: RunContext,
+  request: CompleteRequest,
+): Promise<RunRecord> {
+  const { store, report, clock } = context;
+  const { record } = request;
   const jobId = record.slurm?.jobId;
   if (jobId === undefined) throw new Error(`run ${record.id} has no Slurm job`);
   const ref: SlurmJobRef = { jobId, remoteDir: record.target.remoteDir, runId: record.id };
-  const disarm = armCancel(request, jobId);
-  const runStart = performance.now();
+  const disarm = armCancel(context, record, jobId);
+  const runStart = clock.now();
   let final: SlurmJobStatus;
   try {
-    final = await followJob(request, ref);
+    final = await followJob(context, record, ref);
   } catch (error) {
-    const left = request.controls.detach?.aborted === true;
+    const left = context.controls.detach?.aborted === true;
     if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
     await store.save(record);
     throw error;
   } finally {
     disarm();
   }
-  record.phases.run = (record.phases.run ?? 0) + elapsed(runStart);
+  record.phases.run = (record.phases.run ?? 0) + msSince(clock, runStart);
   const code = exitCodeOf(final);
   record.slurm = { jobId, ...stateOf(final) };
   record.exitCode = code ?? null;
   record.status = statusOf(record, final, code);
   // Frees the remote dir's lock where the batch script never got to its end (cancel, time limit, OOM).
-  if (code !== undefined) await new SlurmBackend(request.transport).markEnded(ref, code);
+  if (code !== undefined) await new SlurmBackend(context.transport).markEnded(ref, code);
   recordTimes(record, undefined);
   delete record.error;
   report({ type: "notice", message: describeSlurmState(final) });
-  await downloadOutputs({ ...request, first: undefined });
-  record.phases.total = elapsed(request.started);
+  await downloadOutputs(context, request);
+  record.phases.total = msSince(clock, request.started);
   await store.save(record);
   report({
     type: "finished",

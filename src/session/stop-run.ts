@@ -1,21 +1,20 @@
 // `offload stop` as library calls: signal the run on its host, then bring its log and outputs home and
 // record its end here, unless another offload on this machine follows the run and does that itself.
+import type { StopOutcome } from "../backends/types.js";
+import type { RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
-import type { Transport } from "../transport/types.js";
-import { type AttachRequest, attachRun } from "./attach.js";
+import { attachRun } from "./attach.js";
 import { stopSlurmRun } from "./slurm.js";
-import { type StopOutcome, stopRemoteRun } from "./stop.js";
 
 /** TERM to the run's processes, KILL after the grace period (a Slurm job: scancel). */
-export async function signalRun(
-  transport: Transport,
-  record: RunRecord,
-  graceSeconds: number,
-): Promise<StopOutcome> {
-  return record.slurm
-    ? stopSlurmRun(transport, record)
-    : stopRemoteRun(transport, record.target.remoteDir, record.id, graceSeconds);
+export async function signalRun(context: RunContext, record: RunRecord): Promise<StopOutcome> {
+  if (record.slurm) return stopSlurmRun(context.transport, record);
+  const { graceSeconds } = context.settings;
+  return context.backend.stop(
+    { runId: record.id, remoteDir: record.target.remoteDir },
+    { graceSeconds },
+  );
 }
 
 export type StoppedEnd =
@@ -33,15 +32,14 @@ export type StoppedEnd =
  * look and our own mark makes attach refuse with E_LOCKED, which is read the same way; any other
  * E_LOCKED is a real failure and is thrown.
  */
-export async function recordStoppedRun(
-  request: Omit<AttachRequest, "stopRequested" | "controls">,
-): Promise<StoppedEnd> {
-  const { store, runId } = request;
+export async function recordStoppedRun(context: RunContext, runId: string): Promise<StoppedEnd> {
+  const { store } = context;
   if (store.followerOf(runId) !== undefined) return { recordedBy: "follower" };
   const current = await store.load(runId);
   if (current.status !== "running") return { recordedBy: "follower", record: current };
   try {
-    return { recordedBy: "this", record: await attachRun({ ...request, stopRequested: true }) };
+    const record = await attachRun(context, { runId, stopRequested: true });
+    return { recordedBy: "this", record };
   } catch (error) {
     if (isOffloadError(error) && error.code === "E_LOCKED" && store.followerOf(runId) !== undefined)
       return { recordedBy: "follower" };

@@ -1,12 +1,13 @@
 // Stopping a run from this or another terminal: TERM to the job's process group, KILL after a grace
 // period; the launcher then runs the shutdown commands and writes the exit status. A group the host
 // cannot prove to be the run's is never signalled: that is an error, never "stopped".
+import type { StopOutcome } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
 import { buildStopScript, parseStopReply } from "../remote/stop.js";
 import type { Transport } from "../transport/types.js";
 import { requireRunId } from "./run-id.js";
 
-export type StopOutcome = "stopped" | "already-ended" | "pending";
+export type { StopOutcome };
 
 export async function stopRemoteRun(
   transport: Transport,

@@ -1,16 +1,16 @@
 // `offload sweep`: the runs of a parameter grid, queued over hosts (one at a time on each), each a
 // whole run of its own (own remote dir, own record tagged with its parameters and the sweep's id).
 // A failed run is recorded and the queue goes on; Ctrl+C stops the running ones and starts no more.
+import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
-import type { RunControls } from "./complete.js";
 import { readHostFacts } from "./host-facts.js";
 import type { NodeTarget } from "./nodes.js";
-import { runJob } from "./run.js";
+import { type RunRequest, runJob } from "./run.js";
 
 /** The tag that names a run's sweep: `offload report SWEEP` and `ps` find the runs by it. */
 export const SWEEP_TAG = "sweep";
@@ -67,8 +67,6 @@ export interface SweepItem {
 }
 
 export interface SweepRequest {
-  store: RunStore;
-  projectDir: string;
   command: readonly string[];
   grid: readonly Record<string, string>[];
   hosts: readonly NodeTarget[];
@@ -77,6 +75,8 @@ export interface SweepRequest {
   /** Each change of a run's state, for the live table. */
   onChange?: (items: readonly SweepItem[], changed: SweepItem) => void;
   workdir?: string;
+  secrets?: RunRequest["secrets"];
+  rebuildEnv?: boolean;
   controls?: RunControls;
   /** A fresh sweep id when absent. */
   sweepId?: string;
@@ -142,22 +142,23 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
         (slot.CUDA_VISIBLE_DEVICES ? ` gpu ${slot.CUDA_VISIBLE_DEVICES}` : "");
       change(item);
       try {
-        item.record = await runJob({
-          transport: host.transport,
-          store: request.store,
-          projectDir: request.projectDir,
-          target: host.target,
-          command: fillCommand(request.command, item.params),
+        const context: RunContext = {
+          ...host,
           settings: {
             ...host.settings,
             env: { ...host.settings.env, ...slot },
             gpus: undefined,
             remoteDir: sweepRemoteDir(host.settings.remoteDir, sweepId, item.index),
           },
-          tags: { [SWEEP_TAG]: sweepId, ...item.params },
           report: request.reportFor(item.index),
           controls: request.controls ?? {},
+        };
+        item.record = await runJob(context, {
+          command: fillCommand(request.command, item.params),
+          tags: { [SWEEP_TAG]: sweepId, ...item.params },
           ...(request.workdir === undefined ? {} : { workdir: request.workdir }),
+          ...(request.secrets === undefined ? {} : { secrets: request.secrets }),
+          ...(request.rebuildEnv === undefined ? {} : { rebuildEnv: request.rebuildEnv }),
         });
         item.state = item.record.status;
       } catch (error) {

@@ -1,7 +1,7 @@
 // `offload attach [run]` (and `run --resume`): follow a run again from where this machine's log ends,
 // then finish it as `run` would.
 import type { EffectiveSettings } from "../../config/settings.js";
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext } from "../../create.js";
 import { attachRun } from "../../session/attach.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
@@ -28,21 +28,16 @@ export async function attachCommand(
   // Watching only: Ctrl+C leaves the run going (`offload stop` stops it).
   const interrupts = captureInterrupts("leave", out.closed);
   const reporter = reporterFor(flags, out);
-  const store = createStore(projectDir);
+  const context = createRunContext({
+    projectDir,
+    settings,
+    report: reporter.report,
+    controls: interrupts.controls,
+  });
+  const { store } = context;
   let endLine: string | undefined;
   try {
-    const run = toRunSettings(settings);
-    const record = await attachRun({
-      transport: createTransport(settings),
-      store,
-      projectDir,
-      runId,
-      report: reporter.report,
-      reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
-      graceSeconds: run.graceSeconds,
-      controls: interrupts.controls,
-      progressPatterns: settings.progress.patterns,
-    });
+    const record = await attachRun(context, { runId });
     if (!flags.json && record.status !== "running") endLine = await describeRunEnd(store, record);
     return exitCodeOf(record);
   } finally {

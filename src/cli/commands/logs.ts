@@ -1,7 +1,7 @@
 // `offload logs [run] [-f] [--tail N]`: a run's log from this machine's copy and, for a run that has not
 // ended here, from its host. Only reads: no follower mark, so any number of terminals can watch a run,
 // and Ctrl+C only stops watching.
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext, createStore } from "../../create.js";
 import { OffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
@@ -56,11 +56,8 @@ export async function logsAction(
       store,
       record,
       host: async () => {
-        const { settings } = await loadForRun(record.id, flags);
-        return {
-          transport: createTransport(settings),
-          reconnectTimeoutSeconds: toRunSettings(settings).reconnectTimeoutSeconds,
-        };
+        const { projectDir, settings } = await loadForRun(record.id, flags);
+        return createRunContext({ projectDir, settings, store });
       },
       tailLines,
       follow: flags.follow ?? false,

@@ -3,7 +3,7 @@
 // failing node's.
 import { readFileSync } from "node:fs";
 import type { EffectiveSettings } from "../../config/settings.js";
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext, createStore } from "../../create.js";
 import { EXIT_CODES, OffloadError } from "../../errors.js";
 import type { Reporter, RunEvent } from "../../events.js";
 import { resolveSecrets } from "../../remote/secrets.js";
@@ -23,21 +23,6 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
       hint: "Give the nodes as `--host a,b,c`, with no empty entry.",
     });
   return hosts;
-}
-
-function targetOf(settings: EffectiveSettings, kind: "ssh" | "local"): NodeTarget["target"] {
-  const { host } = settings;
-  return {
-    label: settings.hostLabel,
-    kind,
-    ...(host.kind === "ssh"
-      ? {
-          host: host.host,
-          ...(host.user ? { user: host.user } : {}),
-          ...(host.port ? { port: host.port } : {}),
-        }
-      : {}),
-  };
 }
 
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
@@ -90,14 +75,10 @@ export async function runNodesCommand(
   const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
     readFileSync(path, "utf8"),
   );
-  const nodes: NodeTarget[] = nodeSettings.map((settings) => {
-    const transport = createTransport(settings);
-    return {
-      transport,
-      target: targetOf(settings, transport.kind),
-      settings: toRunSettings(settings, { secrets, rebuildEnv: flags.rebuildEnv ?? false }),
-    };
-  });
+  const store = createStore(projectDir);
+  const nodes: NodeTarget[] = nodeSettings.map((settings) =>
+    createRunContext({ projectDir, settings, store }),
+  );
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
   const base: Reporter = human ?? createJsonReporter(out);
@@ -111,9 +92,9 @@ export async function runNodesCommand(
   );
   try {
     const { records, decisive } = await runOnNodes({
-      store: createStore(projectDir),
-      projectDir,
       command,
+      secrets,
+      rebuildEnv: flags.rebuildEnv ?? false,
       nodes,
       reportFor: (node) => prefixed[node]?.report ?? base,
       ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),

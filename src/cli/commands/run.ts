@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { relative, sep } from "node:path";
 import type { EffectiveSettings } from "../../config/settings.js";
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext, createTransport } from "../../create.js";
 import { OffloadError } from "../../errors.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
@@ -103,38 +103,27 @@ export async function runCommand(
     hooks.stop === undefined || interrupts.controls.stop === undefined
       ? interrupts.controls
       : { ...interrupts.controls, stop: AbortSignal.any([interrupts.controls.stop, hooks.stop]) };
-  const store = createStore(projectDir);
+  const context = createRunContext({
+    projectDir,
+    settings,
+    transport,
+    report: forwards.report,
+    controls,
+  });
+  const { store } = context;
   let endLine: string | undefined;
   try {
-    const record = await runJob({
-      transport,
-      store,
-      projectDir,
-      target: {
-        label: settings.hostLabel,
-        kind: transport.kind,
-        ...(settings.host.kind === "ssh"
-          ? {
-              host: settings.host.host,
-              ...(settings.host.user ? { user: settings.host.user } : {}),
-              ...(settings.host.port ? { port: settings.host.port } : {}),
-            }
-          : {}),
-      },
+    const record = await runJob(context, {
       command,
       ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
       tags: parseRunTags(flags.tag ?? []),
       workdir: subfolderOf(projectDir),
-      settings: toRunSettings(settings, {
-        secrets: resolveSecrets(flags.secret ?? [], process.env, (path) =>
-          readFileSync(path, "utf8"),
-        ),
-        rebuildEnv: flags.rebuildEnv ?? false,
-      }),
-      report: forwards.report,
+      secrets: resolveSecrets(flags.secret ?? [], process.env, (path) =>
+        readFileSync(path, "utf8"),
+      ),
+      rebuildEnv: flags.rebuildEnv ?? false,
       force: flags.force ?? false,
       noWait: flags.wait === false,
-      controls,
     });
     if (flags.wait === false && !flags.json) {
       out.stdout.write(`${record.id}\n`);

@@ -1,7 +1,7 @@
 // `offload stop [run]`: TERM to the run's processes (KILL after the grace period), then its log and
 // outputs home and its end recorded, unless the offload that follows it does that.
 import type { EffectiveSettings } from "../../config/settings.js";
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext, createStore } from "../../create.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
@@ -47,9 +47,9 @@ async function stopCommand(
   out: Output,
   flags: { json?: boolean } = {},
 ): Promise<number> {
-  const run = toRunSettings(settings);
-  const store = createStore(projectDir);
-  const transport = createTransport(settings);
+  const context = createRunContext({ projectDir, settings });
+  const { store } = context;
+  const { graceSeconds } = context.settings;
   const record = await store.load(runId);
   const say = (text: string) => {
     if (!flags.json) out.stderr.write(text);
@@ -61,10 +61,8 @@ async function stopCommand(
     }
     return 0;
   };
-  say(
-    `stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${run.graceSeconds} s)…\n`,
-  );
-  const outcome = await signalRun(transport, record, run.graceSeconds);
+  say(`stopping run ${record.id} on ${settings.hostLabel} (TERM, KILL after ${graceSeconds} s)…\n`);
+  const outcome = await signalRun(context, record);
   const said = {
     stopped: "stopped",
     "already-ended": "had already ended",
@@ -82,15 +80,7 @@ async function stopCommand(
     if (event.type !== "output") reporter?.(event);
   };
   try {
-    const end = await recordStoppedRun({
-      transport,
-      store,
-      projectDir,
-      runId: record.id,
-      report: quiet,
-      reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
-      graceSeconds: run.graceSeconds,
-    });
+    const end = await recordStoppedRun({ ...context, report: quiet }, record.id);
     if (end.recordedBy === "this") return result(outcome, end.record);
     say(`the offload following run ${record.id} records its end.\n`);
     return result(outcome, end.record);

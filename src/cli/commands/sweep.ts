@@ -3,7 +3,7 @@
 // its own record (`offload logs RUN`), off this terminal. Exits 0 when every run succeeded, else 1.
 import { readFileSync } from "node:fs";
 import { relative, sep } from "node:path";
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import { createRunContext, createStore } from "../../create.js";
 import { OffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import { resolveSecrets } from "../../remote/secrets.js";
@@ -78,26 +78,11 @@ export async function sweepAction(
   const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
     readFileSync(path, "utf8"),
   );
-  const hosts: NodeTarget[] = each.map(({ settings }) => {
-    const transport = createTransport(settings);
-    const { host } = settings;
-    return {
-      transport,
-      target: {
-        label: settings.hostLabel,
-        kind: transport.kind,
-        ...(host.kind === "ssh"
-          ? {
-              host: host.host,
-              ...(host.user ? { user: host.user } : {}),
-              ...(host.port ? { port: host.port } : {}),
-            }
-          : {}),
-      },
-      settings: toRunSettings(settings, { secrets, rebuildEnv: flags.rebuildEnv ?? false }),
-    };
-  });
   const projectDir = first.projectDir;
+  const store = createStore(projectDir);
+  const hosts: NodeTarget[] = each.map(({ settings }) =>
+    createRunContext({ projectDir, settings, store }),
+  );
   const inside = relative(projectDir, process.cwd());
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const say = (line: string) => {
@@ -118,10 +103,10 @@ export async function sweepAction(
   try {
     say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
     const { sweepId, items } = await runSweep({
-      store: createStore(projectDir),
-      projectDir,
       command,
       grid,
+      secrets,
+      rebuildEnv: flags.rebuildEnv ?? false,
       hosts,
       reportFor,
       ...(inside.startsWith("..") ? {} : { workdir: inside.split(sep).join("/") }),

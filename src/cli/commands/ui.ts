@@ -1,8 +1,8 @@
 // `offload ui`: the dashboard over this project's runs, on 127.0.0.1 with a token in its URL, until
 // Ctrl+C. It follows live runs itself, so the page stays live with no other terminal open.
-import { createStore, createTransport, toRunSettings } from "../../create.js";
+import type { RunContext } from "../../context.js";
+import { createRunContext, createStore } from "../../create.js";
 import { createToken } from "../../dashboard/auth.js";
-import type { RunHost } from "../../dashboard/runs.js";
 import { startDashboard } from "../../dashboard/server.js";
 import { OffloadError } from "../../errors.js";
 import { findProjectDir } from "../../project.js";
@@ -34,21 +34,15 @@ export async function uiAction(out: Output, flags: UiFlags): Promise<number> {
   const port = parsePort(flags.port);
   const projectDir = findProjectDir(process.cwd());
   const { settings } = await load({});
-  // One transport a target: every page and follow of its runs shares the ssh ControlMaster.
-  const hosts = new Map<string, Promise<RunHost>>();
-  const hostFor = (record: RunRecord) => {
+  const store = createStore(projectDir);
+  // One context a target: every page and follow of its runs shares the ssh ControlMaster.
+  const hosts = new Map<string, Promise<RunContext>>();
+  const contextFor = (record: RunRecord) => {
     const label = record.target.label;
     let host = hosts.get(label);
     if (host === undefined) {
       host = load({ host: label, ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}) }).then(
-        ({ settings: s }) => {
-          const run = toRunSettings(s);
-          return {
-            transport: createTransport(s),
-            reconnectTimeoutSeconds: run.reconnectTimeoutSeconds,
-            graceSeconds: run.graceSeconds,
-          };
-        },
+        ({ settings: s }) => createRunContext({ projectDir, settings: s, store }),
       );
       // A target that failed to resolve is tried afresh next time.
       host.catch(() => hosts.delete(label));
@@ -58,9 +52,9 @@ export async function uiAction(out: Output, flags: UiFlags): Promise<number> {
   };
   const dashboard = await startDashboard({
     context: {
-      store: createStore(projectDir),
+      store,
       projectDir,
-      hostFor,
+      contextFor,
       patterns: settings.progress.patterns,
       hostTimeoutMs: PS_HOST_TIMEOUT_MS,
     },

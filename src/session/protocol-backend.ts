@@ -1,0 +1,70 @@
+// The run protocol as a Backend: remote/'s scripts over a Transport. The launch round trip streams the
+// log too; its attempt is handed to the next follow of the same run, which goes on from there.
+import type {
+  Backend,
+  FollowIo,
+  JobLaunch,
+  JobRef,
+  JobStatus,
+  LaunchIo,
+  LaunchOutcome,
+  StopOutcome,
+} from "../backends/types.js";
+import type { Transport } from "../transport/types.js";
+import { followRun, type StreamAttempt } from "./follow.js";
+import { askLaunchStatus, launchJob } from "./launch.js";
+import { stopRemoteRun } from "./stop.js";
+
+export class RunProtocolBackend implements Backend {
+  readonly #transport: Transport;
+  readonly #reconnectTimeoutSeconds: number;
+  /** The launch round trip's stream attempt, by run id, until the run's follow takes it. */
+  readonly #streamed = new Map<string, StreamAttempt>();
+
+  constructor(transport: Transport, options: { reconnectTimeoutSeconds: number }) {
+    this.#transport = transport;
+    this.#reconnectTimeoutSeconds = options.reconnectTimeoutSeconds;
+  }
+
+  async launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome> {
+    const { outcome, first } = await launchJob({
+      transport: this.#transport,
+      job,
+      io,
+      reconnectTimeoutSeconds: this.#reconnectTimeoutSeconds,
+    });
+    if (outcome.kind === "started") this.#streamed.set(job.plan.runId, first);
+    return outcome;
+  }
+
+  follow(job: JobRef, io: FollowIo) {
+    const first = this.#streamed.get(job.runId);
+    this.#streamed.delete(job.runId);
+    return followRun(
+      {
+        transport: this.#transport,
+        remoteDir: job.remoteDir,
+        runId: job.runId,
+        sink: io.sink,
+        report: io.report,
+        reconnectTimeoutMs: this.#reconnectTimeoutSeconds * 1000,
+        signal: io.signal,
+      },
+      first,
+    );
+  }
+
+  stop(job: JobRef, options: { graceSeconds: number; signal?: AbortSignal }): Promise<StopOutcome> {
+    return stopRemoteRun(
+      this.#transport,
+      job.remoteDir,
+      job.runId,
+      options.graceSeconds,
+      options.signal,
+    );
+  }
+
+  status(job: JobRef): Promise<JobStatus> {
+    return askLaunchStatus(this.#transport, job);
+  }
+}

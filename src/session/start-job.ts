@@ -1,0 +1,52 @@
+// The launch phase of a run through the context's backend, shared by the first attempt and retries:
+// the record learns the start (its launcher, the launch time) and a stop request is armed from then on.
+import type { JobLaunch, LaunchOutcome } from "../backends/types.js";
+import { msSince, type RunContext } from "../context.js";
+import type { RunRecord } from "../runs/record.js";
+import { armStop } from "./complete.js";
+
+/**
+ * Starts the job through the backend; the log it streams meanwhile goes to the run's output.log, and
+ * from the start on a Ctrl+C stops the job. A launch that started nothing leaves no run record behind:
+ * it would only shadow the real latest run for `attach` and `stop`.
+ */
+export async function launchRun(
+  context: RunContext,
+  record: RunRecord,
+  job: JobLaunch,
+  onStarted: () => void,
+): Promise<void> {
+  const { store, report, clock } = context;
+  const sink = store.openLog(record.id);
+  const launchStart = clock.now();
+  let disarm = () => {};
+  let outcome: LaunchOutcome;
+  try {
+    outcome = await context.backend.launch(job, {
+      sink,
+      report,
+      signal: context.controls.detach,
+      onStarted: (started) => {
+        record.remote = started;
+        record.phases.launch = msSince(clock, launchStart);
+        onStarted();
+        report({
+          type: "launched",
+          runId: record.id,
+          remoteDir: record.target.remoteDir,
+          ms: record.phases.launch,
+        });
+        // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
+        disarm = armStop(context, record);
+      },
+    });
+  } finally {
+    sink.close();
+    disarm();
+  }
+  record.logBytes = sink.size;
+  if (outcome.kind === "not-started") {
+    await store.remove(record.id);
+    throw outcome.error;
+  }
+}
