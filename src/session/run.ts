@@ -286,7 +286,9 @@ async function runLocked(
     controls: context.controls,
     started,
     noWait: request.noWait ?? false,
-    retry: settings.retry ?? { attempts: 1, on: [], backoffSeconds: 0 },
+    // One node of a multi-host job is not retried alone: its peers' rendezvous has gone.
+    retry:
+      request.node || !settings.retry ? { attempts: 1, on: [], backoffSeconds: 0 } : settings.retry,
     resultsEvery: settings.buckets?.results?.every,
     onLaunched: () => {
       lock.launched = true;
