@@ -3,6 +3,8 @@
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -179,6 +181,35 @@ describe("GCP settings and tokens, found where gcloud finds them", () => {
       .catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe("E_CLOUD_AUTH");
     expect((error as { hint?: string }).hint).toContain("gcloud auth login");
+  });
+
+  it("never takes a 404 that is not Compute's own for a deleted machine (a wrong endpoint)", async () => {
+    const proxy = createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" });
+      res.end("<html>Not Found</html>");
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const settings = readGcpSettings(
+        {
+          CLOUDSDK_CORE_PROJECT: GCP_PROJECT,
+          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `http://127.0.0.1:${port}/compute/v1/`,
+        },
+        { zones: ["europe-west1-b"] },
+      );
+      const provider = new GcpProvider({
+        settings,
+        tokens: new GcpTokens({ GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN }, dir),
+        retry: FAST_RETRY,
+      });
+      const error = await provider
+        .describe("offload-0123456789ab", "europe-west1-b")
+        .catch((e: unknown) => e);
+      expect(isProviderError(error, "request")).toBe(true);
+    } finally {
+      proxy.close();
+    }
   });
 
   it("answers a bad machine type as a request error naming it", async () => {

@@ -86,6 +86,8 @@ export class GcpProvider implements Provider {
         this.compute(`/zones/${zone}/instances/${id}`, {}, `reading instance ${id}`, [200, 404]),
       );
       if (answer.status === 200) return describeInstance(answer.json as GcpInstance);
+      // Only Compute's own "not found" means gone: a 404 from a wrong endpoint must not end a teardown.
+      if (!isNotFound(answer)) throw gcpError(answer, `reading instance ${id}`);
     }
     return this.explainMissing(id);
   }
@@ -323,6 +325,15 @@ export function imageUrl(image: string, project: string): string {
     return `projects/${parts[0]}/global/images/family/${parts[2]}`;
   if (parts.length === 2) return `projects/${parts[0]}/global/images/${parts[1]}`;
   return `projects/${project}/global/images/${image}`;
+}
+
+function isNotFound(answer: HttpAnswer): boolean {
+  const error = (answer.json as { error?: { errors?: { reason?: string }[]; message?: string } })
+    ?.error;
+  return (
+    (error?.errors ?? []).some((e) => e.reason === "notFound") ||
+    /was not found/.test(error?.message ?? "")
+  );
 }
 
 function gone(id: string): MachineDescription {
