@@ -18,10 +18,10 @@ import { buildRsyncFilesArgv } from "../sync/rsync.js";
 import type { SyncTool } from "../sync/upload.js";
 import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
+import { sleep } from "./backoff.js";
 import { fetchObjectsToHost } from "./bucket.js";
 import { startCheckpoints } from "./checkpoint.js";
 import { completeRun } from "./complete.js";
-import { sleep } from "./follow.js";
 import { lockedError } from "./lock.js";
 import { launchRun } from "./start-job.js";
 

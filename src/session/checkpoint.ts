@@ -11,8 +11,8 @@ import { downloadArtifacts } from "../sync/download.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import type { Transport } from "../transport/types.js";
+import { sleep } from "./backoff.js";
 import { listRuleMatches, pushResults } from "./bucket.js";
-import { sleep } from "./follow.js";
 
 type FileStat = { size: number; mtimeNs: number };
 

@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PythonSettings } from "../context.js";
+import { msSince, type PythonSettings, systemClock } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type GpuInfo, type HostFacts, planGpus } from "../host/index.js";
@@ -17,7 +17,6 @@ import {
 } from "../pyenv/index.js";
 import type { Transport } from "../transport/types.js";
 import { collectEnvInputs } from "./env-inputs.js";
-import { elapsed } from "./prepare.js";
 
 export interface EnvironmentRequest {
   transport: Transport;
@@ -127,7 +126,7 @@ export async function prepareEnvironment(
     );
   }
   if (parsed.status === "failed") throw explainEnvFailure(parsed, transport.label);
-  const ms = elapsed(started);
+  const ms = msSince(systemClock, started);
   report({ type: "env", phase: parsed.status, key, dir: parsed.dir, ms });
   return {
     activate: buildActivateLines(parsed.binDir),

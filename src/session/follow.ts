@@ -6,6 +6,7 @@ import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
 import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remote/markers.js";
 import type { Transport } from "../transport/types.js";
+import { reconnectDelayMs, sleep } from "./backoff.js";
 import { requireRunId } from "./run-id.js";
 
 /** Below this many KiB free, a failed run's file system counts as full. */
@@ -25,21 +26,6 @@ export interface FollowRequest {
   /** How long to keep retrying a failed connection before giving up. */
   reconnectTimeoutMs: number;
   signal?: AbortSignal | undefined;
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 export interface StreamAttempt {
@@ -120,11 +106,6 @@ function withDiskState(markers: Markers): RunEnd {
 /** Whether the launch found no room to write the run's files (it then started nothing). */
 export function isDiskFull(markers: Markers): boolean {
   return markers.diskFreeKiB !== undefined && markers.diskFreeKiB < DISK_FULL_KIB;
-}
-
-/** Backoff between reconnect attempts (1-based): 0.5 s, doubling, at most 5 s. */
-export function reconnectDelayMs(attempt: number): number {
-  return Math.min(500 * 2 ** (attempt - 1), 5000);
 }
 
 /** The error for a follow that was left on purpose; the run goes on over there. */

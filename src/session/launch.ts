@@ -5,14 +5,8 @@ import { OffloadError } from "../errors.js";
 import { buildLaunchScript, buildLaunchStatusScript, readLaunchStatus } from "../remote/launch.js";
 import { readMarkers } from "../remote/markers.js";
 import type { Transport } from "../transport/types.js";
-import {
-  describeFailure,
-  type FollowRequest,
-  reconnectDelayMs,
-  type StreamAttempt,
-  sleep,
-  streamOnce,
-} from "./follow.js";
+import { reconnectDelayMs, sleep } from "./backoff.js";
+import { describeFailure, type FollowRequest, type StreamAttempt, streamOnce } from "./follow.js";
 import { lockedError } from "./lock.js";
 
 export interface LaunchRequest {

@@ -1,5 +1,5 @@
 // The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
-
+import { msSince, systemClock } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type LockRequest, readLockReply } from "../remote/lock.js";
@@ -18,10 +18,6 @@ export interface PreparedTarget {
   remoteDir: string;
   home: string;
   tool: SyncTool;
-}
-
-export function elapsed(since: number): number {
-  return Math.round(performance.now() - since);
 }
 
 /**
@@ -172,7 +168,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
     transferred: sent.files,
     bytes: sent.bytes,
     removed,
-    ms: elapsed(started),
+    ms: msSince(systemClock, started),
   };
   report({ type: "synced", ...outcome });
   return outcome;

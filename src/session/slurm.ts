@@ -14,8 +14,9 @@ import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
 import type { Transport } from "../transport/types.js";
+import { reconnectDelayMs, sleep } from "./backoff.js";
 import { type CompleteRequest, downloadOutputs, recordTimes } from "./complete.js";
-import { LEFT_BY, reconnectDelayMs, sleep } from "./follow.js";
+import { LEFT_BY } from "./follow.js";
 
 /** How long a stop waits for the job to leave the queue (Slurm sends KILL after its KillWait). */
 const CANCEL_WAIT_SECONDS = 120;

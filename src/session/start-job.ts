@@ -3,7 +3,7 @@
 import type { JobLaunch, LaunchOutcome } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import type { RunRecord } from "../runs/record.js";
-import { armStop } from "./complete.js";
+import { armStop } from "./stop-on-request.js";
 
 /**
  * Starts the job through the backend; the log it streams meanwhile goes to the run's output.log, and
