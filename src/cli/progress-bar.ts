@@ -22,6 +22,8 @@ export function describeTransfer(event: Transfer): { label: string; detail: stri
 
 export interface ProgressBar {
   show(event: Transfer): void;
+  /** A phase of unknown length (the env build): its time so far and the latest line it printed. */
+  showActivity(label: string, detail: string): void;
   /** Takes the bar off the screen (before any other line is printed); the next show() draws anew. */
   clear(): void;
 }
@@ -32,49 +34,68 @@ interface Bar {
   stop(): void;
 }
 
+interface Drawn {
+  format: string;
+  percent: number;
+  payload: { label: string; detail: string };
+}
+
+const TRANSFER_FORMAT = "{label} {bar} {percentage}% · {detail}";
+const ACTIVITY_FORMAT = "{label} {duration_formatted} · {detail}";
+
 export function createProgressBar(stream: TtyStream): ProgressBar {
-  let bar: Bar | undefined;
+  let bar: { format: string; bar: Bar } | undefined;
   let loading: Promise<void> | undefined;
-  let latest: Transfer | undefined;
-  let shown = false;
-  let make: (() => Bar) | undefined;
+  let latest: Drawn | undefined;
+  let make: ((format: string) => Bar) | undefined;
 
   const draw = () => {
     if (latest === undefined || make === undefined) return;
-    const payload = describeTransfer(latest);
-    if (!shown) {
-      bar = make();
-      bar.start(100, latest.percent, payload);
-      shown = true;
-    } else bar?.update(latest.percent, payload);
+    if (bar !== undefined && bar.format !== latest.format) stop();
+    if (bar === undefined) {
+      bar = { format: latest.format, bar: make(latest.format) };
+      bar.bar.start(100, latest.percent, latest.payload);
+    } else bar.bar.update(latest.percent, latest.payload);
+  };
+  const stop = () => {
+    bar?.bar.stop();
+    bar = undefined;
+  };
+  const render = (drawn: Drawn) => {
+    latest = drawn;
+    if (make !== undefined) return draw();
+    loading ??= import("cli-progress").then((library) => {
+      const { SingleBar, Presets } = library.default;
+      make = (format) =>
+        new SingleBar(
+          {
+            stream,
+            format,
+            barsize: 24,
+            clearOnComplete: true,
+            hideCursor: false,
+            linewrap: false,
+          },
+          Presets.shades_classic,
+        );
+      draw();
+    });
+    loading.catch(() => {}); // no bar is no reason to fail a run
   };
   return {
     show(event) {
-      latest = event;
-      if (make !== undefined) return draw();
-      loading ??= import("cli-progress").then((library) => {
-        const { SingleBar, Presets } = library.default;
-        make = () =>
-          new SingleBar(
-            {
-              stream,
-              format: "{label} {bar} {percentage}% · {detail}",
-              barsize: 24,
-              clearOnComplete: true,
-              hideCursor: false,
-              linewrap: false,
-            },
-            Presets.shades_classic,
-          ) as Bar;
-        draw();
+      render({
+        format: TRANSFER_FORMAT,
+        percent: event.percent,
+        payload: describeTransfer(event),
       });
-      loading.catch(() => {}); // no bar is no reason to fail a run
+    },
+    showActivity(label, detail) {
+      render({ format: ACTIVITY_FORMAT, percent: 0, payload: { label, detail } });
     },
     clear() {
       latest = undefined;
-      if (shown) bar?.stop();
-      shown = false;
-      bar = undefined;
+      stop();
     },
   };
 }

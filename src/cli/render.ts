@@ -78,6 +78,14 @@ function isTty(stream: NodeJS.WritableStream): boolean {
   return (stream as TtyStream).isTTY === true;
 }
 
+/** The last non-empty line of what a program printed so far, without colours or \r redraws. */
+function lastLineOf(previous: string, data: Uint8Array): string {
+  const lines = stripAnsi(Buffer.from(data).toString("utf8"))
+    .split(/[\r\n]/)
+    .filter((line) => line.trim() !== "");
+  return (lines.at(-1) ?? previous).slice(0, 200);
+}
+
 /** Bytes kept of an unfinished log line; beyond it the line is written as it is. */
 const MAX_PARTIAL = 64 * 1024;
 
@@ -101,6 +109,7 @@ export function createHumanReporter(
   let atLineStart = true;
   let pending: Buffer = Buffer.alloc(0);
   let toolOutputShown = false;
+  let envLine = "";
 
   const writeLog = (data: Uint8Array) => {
     out.stdout.write(data);
@@ -140,6 +149,13 @@ export function createHumanReporter(
   const reporter = (event: RunEvent) => {
     if (event.type === "transfer") {
       bar?.show(event);
+      return;
+    }
+    if (event.type === "env-output" && bar !== undefined) {
+      // On a terminal the build is one line (time so far, pip's latest line) instead of pip's
+      // scroll; a failed build's error then shows pip's last lines.
+      envLine = lastLineOf(envLine, event.data);
+      bar.showActivity("python env ", envLine.trim() === "" ? "building" : envLine.trim());
       return;
     }
     // Whatever else reaches the screen takes the bar's row: the bar goes first.

@@ -122,7 +122,9 @@ export function buildEnvScript(plan: EnvPlan): string {
     `  offload_env_step 'creating the venv' uv venv${site} --python "$PY" "$dir"`,
     `else`,
     `  printf 'offload-env: building %s with pip\\n' "$dir"`,
-    `  offload_env_install() { "$dir/bin/python" -m pip install --disable-pip-version-check --no-input "$@"; }`,
+    // Unbuffered: into a pipe, pip's lines would arrive in blocks, and a terminal's line of the build
+    // would sit on "building" until the end.
+    `  offload_env_install() { PYTHONUNBUFFERED=1 "$dir/bin/python" -m pip install --disable-pip-version-check --no-input "$@"; }`,
     `  offload_env_step 'creating the venv' "$PY" -m venv${site} "$dir"`,
     `fi`,
     ...buildInstallSteps(plan.requirements),

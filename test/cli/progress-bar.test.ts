@@ -84,4 +84,31 @@ describe("the bar in the human reporter", () => {
     piped.close();
     quiet.close();
   });
+
+  it("turns the env build into one line on a terminal: time so far and pip's latest line", async () => {
+    const stderr = new FakeTerminal({ isTTY: true, columns: 120 });
+    const stdout = new FakeTerminal({ isTTY: true, columns: 120 });
+    const report = createHumanReporter({ stdout, stderr }, { env: { TERM: "xterm" } });
+    const pip = (text: string) => report({ type: "env-output", data: Buffer.from(text) });
+    pip("Processing ./wheels/tinypkg-1.0-py3-none-any.whl\n");
+    pip("Installing collected packages: tinypkg\n");
+    await vi.waitFor(() => expect(stderr.text).toContain("python env "));
+    expect(stderr.text).toMatch(/python env {2}\d+s · Installing collected packages: tinypkg/);
+    // Only the latest line is drawn, and none is printed as a line of its own.
+    expect(stderr.text).not.toContain("Processing ./wheels");
+    expect(report.showedToolOutput()).toBe(false);
+    const before = stderr.text.length;
+    report({ type: "env", phase: "built", key: "k", dir: "/envs/k", ms: 1500 });
+    const after = stderr.text.slice(before);
+    expect(after.indexOf("\u001b[2K")).toBeLessThan(after.indexOf("python env built: /envs/k"));
+    report.close();
+  });
+
+  it("leaves the env build's output as it is on a pipe", () => {
+    const pipe = new FakeTerminal({ isTTY: false });
+    const report = createHumanReporter({ stdout: pipe, stderr: pipe });
+    report({ type: "env-output", data: Buffer.from("Collecting tinypkg\nInstalling tinypkg\n") });
+    expect(pipe.text).toBe("Collecting tinypkg\nInstalling tinypkg\n");
+    expect(report.showedToolOutput()).toBe(true);
+  });
 });
