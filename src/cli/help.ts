@@ -50,6 +50,7 @@ const EXAMPLES: Record<string, string[]> = {
   "machines stop": ["offload machines stop offload-3f2a"],
   "machines start": ["offload machines start offload-3f2a"],
   down: ["offload down offload-3f2a"],
+  up: ["offload up h100   # a `cloud:` target's machine, kept for the next runs"],
   completion: [
     "source <(offload completion bash)      # in ~/.bashrc",
     "offload completion zsh > ~/.zfunc/_offload",

@@ -68,6 +68,8 @@ export class MachineLease {
     readonly since: number,
     /** When the machine was first asked for: the budget's and max_duration's clock. */
     readonly createdAt: number,
+    /** Kept after the run (the target's `keep: true`, or a machine `offload up` made). */
+    readonly keep: boolean = target.keep,
   ) {}
 
   /** The ssh host alias the run's transport uses with `sshConfigFile`. */
@@ -114,7 +116,7 @@ export class MachineLease {
       tag: this.machine.tag,
       id: this.machine.id,
       flavor: this.target.flavor,
-      kept: this.target.keep,
+      kept: this.keep,
     };
     if (this.machine.region !== undefined) cost.region = this.machine.region;
     if (rate !== undefined && this.plan.price !== undefined) {
@@ -132,8 +134,9 @@ export class MachineLease {
       this.hostAlias,
       buildArmScript({
         deadline: this.deadline(),
-        // A run in progress is never idle; the rule is written now so a vanished offload still stops.
-        idleSeconds: this.target.keep ? (this.target.idleStopSeconds ?? 0) : 0,
+        // No idle rule while a run holds it (a gap between two ssh sessions is not idleness): the
+        // release of a kept machine sets it; a vanished offload is bounded by the deadline.
+        idleSeconds: 0,
         powerOff: this.target.deadManCommand ?? DEFAULT_POWER_OFF,
         pollSeconds: Math.max(1, Math.min(5, Math.floor(this.rearmEveryMs / 3000))),
       }),
@@ -201,13 +204,13 @@ export class MachineLease {
   async release(onWait?: (what: string) => void): Promise<MachineCost> {
     if (this.#released) return this.costSoFar();
     this.#released = true;
-    if (this.target.keep) {
+    if (this.keep) {
       // Kept: no deadline of this run any more; the idle rule stops it. A hard limit still holds.
       const hard = this.hardDeadline();
       await runOnMachine(
         this.sshConfigFile,
         this.hostAlias,
-        buildRearmScript(Number.isFinite(hard) ? hard : 0),
+        buildRearmScript(Number.isFinite(hard) ? hard : 0, this.target.idleStopSeconds ?? 0),
         { timeoutMs: 20_000 },
       ).catch(() => undefined);
       return this.costSoFar();
@@ -251,7 +254,8 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
   request.onNote?.(`machine: ${plan.estimate}`);
   const ledger = request.ledger ?? new Ledger();
   const since = Date.now();
-  const kept = target.keep ? await takeKeptMachine(provider, ledger, request) : undefined;
+  // A kept machine of this target (`keep: true`, or made by `offload up`) is used before a new one.
+  const kept = await takeKeptMachine(provider, ledger, request);
   const machine =
     kept ??
     (await provisionMachine(provider, ledger, {
@@ -285,6 +289,7 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
     plan,
     kept ? since : createdAt,
     createdAt,
+    target.keep || kept !== undefined,
   );
   try {
     await lease.arm();

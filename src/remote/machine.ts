@@ -81,11 +81,12 @@ export function buildArmScript(plan: WatcherPlan): string {
   ].join("\n");
 }
 
-/** Moves the deadline (the re-arm while offload follows): one file write. */
-export function buildRearmScript(deadline: number): string {
+/** Moves the deadline (the re-arm while offload follows), and sets the idle rule when given. */
+export function buildRearmScript(deadline: number, idleSeconds?: number): string {
   return [
     `d=${DIR}; mkdir -p "$d"`,
     `echo ${Math.floor(deadline)} >"$d/deadline.tmp" && mv "$d/deadline.tmp" "$d/deadline"`,
+    ...(idleSeconds === undefined ? [] : [`echo ${Math.floor(idleSeconds)} >"$d/idle"`]),
   ].join("\n");
 }
 

@@ -289,6 +289,54 @@ describeWithHosts(
       expect(ledgerFiles()).toEqual([]);
     });
 
+    it("keep: true reuses the machine with setup done once, and idle_stop stops it when nobody uses it", async () => {
+      await newProject();
+      await project?.write(
+        "offload.yaml",
+        offloadYaml(["keep: true", "idle_stop: 3s", 'setup: ["echo setting-up-now"]']),
+      );
+      const first = await offload(["run", "--host", "h100", "--", "echo", "one"]);
+      expect(first.stderr).toContain("setting-up-now");
+      expect(first.stderr).toMatch(/machine: offload-[0-9a-f]+ kept/);
+      expect(first.code).toBe(0);
+      const { id, tag } = onlyEntry();
+      const second = await offload(["run", "--host", "h100", "--", "echo", "two"]);
+      expect(second.stderr).toMatch(/(reusing|starting) the kept machine/);
+      expect(second.stderr).toContain("machine: setup already done on this machine");
+      expect(second.stderr).not.toContain("setting-up-now");
+      expect(second.stdout).toContain("two");
+      expect(second.code).toBe(0);
+      expect(onlyEntry().tag).toBe(tag);
+      // No run, no ssh session: the machine's watcher stops it (bounded wait, not a timing claim).
+      for (let i = 0; i < 600 && cloud.nova.statusOf(id) !== "SHUTOFF"; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(cloud.nova.statusOf(id)).toBe("SHUTOFF");
+      // A stopped kept machine is no orphan: the next command leaves it; `down` deletes it.
+      expect((await offload(["ps"])).code).toBe(0);
+      const listed = await offload(["machines"]);
+      expect(listed.stdout).toMatch(
+        new RegExp(`${tag}\\s+openstack\\s+RegionOne\\s+kept, stopped \\(SHUTOFF\\)`),
+      );
+      const down = await offload(["down", tag]);
+      expect(down.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("offload up makes a target's machine and keeps it; the next run uses it", async () => {
+      await newProject();
+      const up = await offload(["up", "h100"]);
+      expect(up.code).toBe(0);
+      const [tag] = up.stdout.trim().split(" ");
+      expect(up.stderr).toContain(`machine ${tag} is up and kept`);
+      const run = await offload(["run", "--host", "h100", "--", "echo", "on-it"]);
+      expect(run.stderr).toContain(`reusing the kept machine ${tag}`);
+      expect(run.stdout).toContain("on-it");
+      expect(run.code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(1);
+      expect((await offload(["down", "--all"])).code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
     for (const phase of Object.keys(PHASES) as (keyof typeof PHASES)[]) {
       it(`Ctrl+C while ${phase} ends with the machine deleted`, async () => {
         const result = await signalIn(phase, "SIGINT");

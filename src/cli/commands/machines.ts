@@ -112,6 +112,43 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
   }
 
   program
+    .command("up")
+    .summary("make (or start) a cloud target's machine and keep it for the next runs")
+    .argument("<target>", "a target with `cloud:` in offload.yaml")
+    .action(async (name: string) => {
+      const { load } = await import("../settings.js");
+      const { settings } = await load({ host: name });
+      if (settings.cloud === undefined) {
+        throw new OffloadError("E_USAGE", `target "${name}" has no \`cloud:\``, {
+          hint: "`offload up` makes machines of targets with `cloud:` (openstack, …)",
+        });
+      }
+      const { leaseMachine } = await import("../../providers/lease.js");
+      const say = (text: string) => out.stderr.write(`${text}\n`);
+      const lease = await leaseMachine({
+        targetName: name,
+        target: { ...settings.cloud, keep: true },
+        onWait: (what) => say(`waiting for ${what}`),
+        onNote: say,
+      });
+      try {
+        await lease.setUp((text) => out.stderr.write(text));
+      } catch (error) {
+        await lease.release().catch(() => {});
+        throw error;
+      }
+      await lease.release();
+      const idle = settings.cloud.idleStopSeconds;
+      say(
+        idle === undefined
+          ? `machine ${lease.machine.tag} is up and kept: it runs until \`offload down ${lease.machine.tag}\` (no idle_stop)`
+          : `machine ${lease.machine.tag} is up and kept: it stops after ${idle} s idle`,
+      );
+      out.stdout.write(`${lease.machine.tag} ${lease.machine.address}\n`);
+      setCode(0);
+    });
+
+  program
     .command("down")
     .summary("delete cloud machines offload made, and wait until they are gone")
     .argument("[machines...]", "MACHINE names from `offload machines`, or cloud ids")

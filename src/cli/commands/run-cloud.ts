@@ -5,6 +5,7 @@ import type { EffectiveSettings } from "../../config/settings.js";
 import { createStore } from "../../create.js";
 import { EXIT_CODES, isOffloadError, OffloadError } from "../../errors.js";
 import type { MachineCost, MachineLease } from "../../providers/lease.js";
+import type { Transport } from "../../transport/types.js";
 import type { Output } from "../render.js";
 import type { RunFlags, RunHooks } from "./run.js";
 
@@ -41,6 +42,7 @@ export async function runOnCloudMachine(
   let runId: string | undefined;
   let stoppedBy: string | undefined;
   let left = false;
+  let transport: Transport | undefined;
   let code: number = EXIT_CODES.failure;
   const budget = new AbortController();
   let rearm: NodeJS.Timeout | undefined;
@@ -90,6 +92,9 @@ export async function runOnCloudMachine(
         onRunId: (id) => {
           runId = id;
         },
+        onTransport: (made) => {
+          transport = made;
+        },
       });
     } catch (error) {
       // Left with a second Ctrl+C (or a closed stdout): the job goes on, the machine's deletion is owed.
@@ -103,11 +108,13 @@ export async function runOnCloudMachine(
     clearTimeout(budgetTimer);
     signals.resume();
     if (lease !== undefined) {
-      if (left && !cloud.keep) {
+      if (left && !lease.keep) {
         say(
           `machine ${lease.machine.tag} is left running: the next offload command deletes it (\`offload down ${lease.machine.tag}\` does it now)`,
         );
       } else {
+        // A kept machine idles only once no ssh session is open: close this run's master now.
+        if (lease.keep) await transport?.close().catch(() => {});
         const cost = await releaseLoudly(lease, say);
         if (runId !== undefined) await recordCost(projectDir, runId, cost, stoppedBy);
       }
@@ -122,10 +129,10 @@ async function releaseLoudly(
   say: (text: string) => void,
 ): Promise<MachineCost> {
   const { tag } = lease.machine;
-  if (!lease.target.keep) say(`machine: deleting ${tag}`);
+  if (!lease.keep) say(`machine: deleting ${tag}`);
   const cost = await lease.release((what) => say(`waiting for ${what}`));
   const spent = cost.costUsd === undefined ? "" : `; cost $${cost.costUsd.toFixed(2)}`;
-  say(lease.target.keep ? `machine: ${tag} kept${spent}` : `machine: ${tag} gone${spent}`);
+  say(lease.keep ? `machine: ${tag} kept${spent}` : `machine: ${tag} gone${spent}`);
   return cost;
 }
 

@@ -7,6 +7,7 @@ import { OffloadError } from "../../errors.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import { runJob } from "../../session/run.js";
+import type { Transport } from "../../transport/types.js";
 import { markOutputShown } from "../errors.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
@@ -77,6 +78,8 @@ export async function runAction(
 export interface RunHooks {
   stop?: AbortSignal;
   onRunId?: (id: string) => void;
+  /** The run's transport, so a kept machine's ssh master can be closed (an open one is not idle). */
+  onTransport?: (transport: Transport) => void;
 }
 
 export async function runCommand(
@@ -92,6 +95,7 @@ export async function runCommand(
     return runOnCloudMachine(projectDir, settings, command, flags, out, runCommand);
   }
   const transport = createTransport(settings);
+  hooks.onTransport?.(transport);
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
   // Forwards live as long as this offload follows the run: none for --no-wait.
