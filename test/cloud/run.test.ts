@@ -9,6 +9,7 @@ import { type CliOptions, type CliResult, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { powerOffCommand } from "./fake/hosts.js";
+import { slotOf } from "./fake/nova.js";
 import { DEMO_USER, FakeOpenStack } from "./fake/openstack.js";
 
 function hasTorch(): boolean {
@@ -334,6 +335,27 @@ describeWithHosts(
       expect(run.code).toBe(0);
       expect(await cloud.liveMachines()).toBe(1);
       expect((await offload(["down", "--all"])).code).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
+    it("a lost connection that does not come back ends the run (201) and deletes the machine", async () => {
+      await newProject();
+      await project?.write(
+        "offload.yaml",
+        `reconnect: { timeout: 3 }\nssh: { keepalive: 1 }\n${offloadYaml()}`,
+      );
+      let cut = false;
+      const result = await offload(["run", "--json", "--host", "h100", "--", "sleep", "300"], {
+        onStdout: (text) => {
+          if (cut || !text.includes('"type":"launched"')) return;
+          cut = true;
+          const slot = slotOf(cloud.nova, onlyEntry().id);
+          execFileSync("ip", ["link", "set", `veth-c${slot}`, "down"]);
+        },
+      });
+      expect(cut).toBe(true);
+      expect(result.code).toBe(201);
+      expect(result.stderr).toMatch(/machine: offload-[0-9a-f]+ gone/);
       expect(await cloud.liveMachines()).toBe(0);
     });
 
