@@ -19,6 +19,9 @@ export function buildStopScript(
   return [
     // The stop goes on when the ssh that started it goes (a second Ctrl+C): KILL still follows TERM.
     `trap '' HUP PIPE`,
+    // Said once the stop can no longer be cut off: offload leaving before this line would end the
+    // script with its ssh, before any signal (a second Ctrl+C under load).
+    `echo "${STOP_MARK} armed" >&2`,
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
     `R=${quoteShell(remoteRunDir(runId))}`,
@@ -46,6 +49,11 @@ export function readUnproven(stderr: string): string | undefined {
   const line = stderr.split("\n").find((l) => l.startsWith(prefix));
   if (line === undefined) return undefined;
   return line.slice(prefix.length).trim() || "no reason given";
+}
+
+/** True once the stop script has said it goes on without its ssh (`offload-stop armed`). */
+export function isStopArmed(stderr: string): boolean {
+  return stderr.includes(`${STOP_MARK} armed`);
 }
 
 /** Reads the stop script's stderr; no outcome line (the wait was cut short) reads as `pending`. */

@@ -54,7 +54,7 @@ export async function completeRun(
   const { transport, store, report, controls, clock } = context;
   const { record } = request;
   const sink = store.openLog(record.id);
-  const disarm = armStop(context, record);
+  const stop = armStop(context, record);
 
   const runStart = clock.now();
   let end: Awaited<ReturnType<RunContext["backend"]["follow"]>>;
@@ -69,10 +69,11 @@ export async function completeRun(
     const left = controls.detach?.aborted === true;
     if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
     await store.save(record);
+    if (left) await stop.settled();
     throw leftDuringStop(error, record, context.settings.graceSeconds);
   } finally {
     sink.close();
-    disarm();
+    stop.disarm();
   }
   record.logBytes = sink.size;
   if (end.kind === "missing") {

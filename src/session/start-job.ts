@@ -19,7 +19,7 @@ export async function launchRun(
   const { store, report, clock } = context;
   const sink = store.openLog(record.id);
   const launchStart = clock.now();
-  let disarm = () => {};
+  let stop: ReturnType<typeof armStop> | undefined;
   let outcome: LaunchOutcome;
   try {
     outcome = await context.backend.launch(job, {
@@ -37,12 +37,16 @@ export async function launchRun(
           ms: record.phases.launch,
         });
         // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
-        disarm = armStop(context, record);
+        stop = armStop(context, record);
       },
     });
+  } catch (error) {
+    // Leaving while a stop is under way: not before the host has it, or it dies with its ssh.
+    if (context.controls.detach?.aborted) await stop?.settled();
+    throw error;
   } finally {
     sink.close();
-    disarm();
+    stop?.disarm();
   }
   record.logBytes = sink.size;
   if (outcome.kind === "not-started") {

@@ -3,7 +3,7 @@
 // cannot prove to be the run's is never signalled: that is an error, never "stopped".
 import type { StopOutcome } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
-import { buildStopScript, parseStopReply } from "../remote/stop.js";
+import { buildStopScript, isStopArmed, parseStopReply } from "../remote/stop.js";
 import type { Transport } from "../transport/types.js";
 import { requireRunId } from "./run-id.js";
 
@@ -14,12 +14,23 @@ export async function stopRemoteRun(
   remoteDir: string,
   runId: string,
   graceSeconds: number,
-  /** Stops waiting for the stop (the script goes on on the host). */
+  /** Stops waiting for the stop (the script goes on on the host once it said it is armed). */
   signal?: AbortSignal,
 ): Promise<StopOutcome> {
   const script = buildStopScript(remoteDir, requireRunId(runId), graceSeconds);
-  await transport.connect(signal);
-  const result = await transport.exec(script, signal ? { signal } : {});
+  await transport.connect();
+  const leave = leaveOnceArmed(signal);
+  const result = await transport
+    .exec(script, { signal: leave.signal, onStderr: leave.watch })
+    .finally(leave.release);
+  if (leave.signal.aborted) {
+    if (leave.armed()) return "pending";
+    throw new OffloadError(
+      "E_INTERRUPTED",
+      `The stop of run ${runId} did not reach ${transport.label} before offload left: the job may still run.`,
+      { hint: `\`offload stop ${runId}\` stops it; \`offload ps\` shows whether it still runs.` },
+    );
+  }
   if (result.connectionFailed) throw transport.explain(result);
   const reply = parseStopReply(result.stderr);
   if (reply.kind === "missing") {
@@ -42,4 +53,40 @@ export async function stopRemoteRun(
   }
   if (reply.kind === "ended") return "already-ended";
   return reply.kind;
+}
+
+/** How long a leave waits for the host to say the stop is armed before it cuts the stop off anyway. */
+const ARM_WAIT_MS = 15_000;
+
+/**
+ * Leaving (the second Ctrl+C) kills the stop's ssh client, which ends the remote script unless it has
+ * already made itself immune to the hang-up. So a leave waits for the script's `armed` line (bounded:
+ * a connection that never carries it is cut off after ARM_WAIT_MS) and only then lets the client go.
+ */
+function leaveOnceArmed(signal: AbortSignal | undefined) {
+  const client = new AbortController();
+  let stderr = "";
+  let armed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onLeave = () => {
+    if (armed) client.abort();
+    else timer = setTimeout(() => client.abort(), ARM_WAIT_MS);
+  };
+  if (signal?.aborted) onLeave();
+  else signal?.addEventListener("abort", onLeave, { once: true });
+  return {
+    signal: client.signal,
+    armed: () => armed,
+    watch: (chunk: Buffer) => {
+      if (armed) return;
+      stderr += chunk.toString();
+      if (!isStopArmed(stderr)) return;
+      armed = true;
+      if (signal?.aborted) client.abort();
+    },
+    release: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onLeave);
+    },
+  };
 }
