@@ -142,15 +142,16 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
         },
       },
     );
-    await waitFor(() => stdout.includes("[n1] rank 1 line 0010"));
-    // Cut until offload has seen the link go (3 keepalives), then a little longer, then heal.
-    await cutLink(hosts[1] ?? "");
-    await waitFor(() => stderr.includes("[n1] connection lost"), 300);
+    await waitFor(() => stdout.includes("[n2] rank 2 line 0010"));
+    // Cut until offload has seen the link go (3 keepalives), then a little longer, then heal. Node 2
+    // is h3, the suite's fault host: other files use h1 and h2 calm at the same time.
+    await cutLink(hosts[2] ?? "");
+    await waitFor(() => stderr.includes("[n2] connection lost"), 300);
     await sleep(1000);
-    await healLink(hosts[1] ?? "");
+    await healLink(hosts[2] ?? "");
     const result = await running;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain("[n1] connection lost");
+    expect(result.stderr).toContain("[n2] connection lost");
     const expected = (rank: number) =>
       Array.from(
         { length: lines },

@@ -64,7 +64,7 @@ describeWithHosts(
         "sh",
         "job.sh",
       ]);
-      expect(started.code).toBe(0);
+      expect(started.code, started.stderr).toBe(0);
       const id = started.stdout.trim();
       const runDir = runDirOf(await project.record(id));
       await waitFor(() => jobProcesses(marker).length > 0);
