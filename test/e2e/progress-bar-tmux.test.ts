@@ -1,33 +1,18 @@
 // The bar of a long copy as a person sees it: `offload run` on a real terminal (tmux) brings a 100 MB
 // output home from a test-bed host, and the screen is read with capture-pane while it does.
 import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
 import { makeProject, type TempProject } from "../support/project.js";
+import { detectTmux, openTerminal, type Terminal } from "../support/tmux.js";
 import { describeWithHosts } from "../testbed/index.js";
 
-const ENTRY = fileURLToPath(new URL("../support/entry.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-const SOCKET = `offload-bar-${process.pid}`;
-const tmux = (...args: string[]) =>
-  execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
-const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
-
-function hasTmux(): boolean {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const TMUX = hasTmux();
-if (!TMUX) process.stderr.write("[progress-bar-tmux] skipping: no tmux on this machine\n");
+const TMUX = detectTmux("progress-bar-tmux");
 
 let project: TempProject | undefined;
+let terminal: Terminal | undefined;
 afterEach(async () => {
-  // Only the tmux server this test started, by its own socket name.
-  if (TMUX) execFileSync("tmux", ["-L", SOCKET, "kill-server"], { stdio: "ignore" });
+  terminal?.close();
+  terminal = undefined;
   await project?.remove();
   project = undefined;
 });
@@ -41,34 +26,26 @@ describeWithHosts(1, "the bar of a long copy on a terminal", (bed) => {
     async () => {
       project = await makeProject();
       await project.write("a.txt", "a\n");
-      const command = [
-        process.execPath,
-        "--import",
-        TSX,
-        ENTRY,
-        "run",
-        "--ssh-config",
-        bed.sshConfig,
-        "--host",
-        `${host}/${remote}`,
-        "--download",
-        "out/*",
-        "--",
-        "sh -c 'mkdir -p out && head -c 100000000 /dev/urandom > out/big.bin && echo made'",
-      ]
-        .map(quote)
-        .join(" ");
-      const script = `cd ${quote(project.dir)} && ${command}; echo "exit=$?"; sleep 600`;
-      tmux("new-session", "-d", "-x", "150", "-y", "40", "sh", "-c", script);
-
+      terminal = openTerminal("bar");
       const bars = new Set<string>();
-      let screen = "";
-      while (!/^exit=\d+$/m.test(screen)) {
-        screen = tmux("capture-pane", "-p");
-        for (const line of screen.split("\n"))
-          if (line.startsWith("downloading")) bars.add(line.trimEnd());
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const screen = await terminal.runOffload(
+        project.dir,
+        [
+          "run",
+          "--ssh-config",
+          bed.sshConfig,
+          "--host",
+          `${host}/${remote}`,
+          "--download",
+          "out/*",
+          "--",
+          "sh -c 'mkdir -p out && head -c 100000000 /dev/urandom > out/big.bin && echo made'",
+        ],
+        (seen) => {
+          for (const line of seen.split("\n"))
+            if (line.startsWith("downloading")) bars.add(line.trimEnd());
+        },
+      );
       execFileSync("ssh", ["-F", bed.sshConfig, host, `rm -rf ${remote}`]);
       expect(screen).toMatch(/^exit=0$/m);
       expect(bars.size).toBeGreaterThan(0);
