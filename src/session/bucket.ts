@@ -23,7 +23,7 @@ import {
   type ResultFile,
   resolveStorageAccess,
 } from "../storage/index.js";
-import { buildListingScript, parseListing } from "../sync/download.js";
+import { buildListingScript, parseListing } from "../sync/download-listing.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { Transport } from "../transport/types.js";
 

@@ -1,6 +1,6 @@
 // rsync's --info=progress2 reports, as rsync 3.2.7 printed them copying 30 MB (captured on this machine).
 import { describe, expect, it } from "vitest";
-import { estimateProgress } from "../../src/sync/download.js";
+import { estimateProgress } from "../../src/sync/download-progress.js";
 import { buildRsyncTreeArgv, parseRsyncProgress, parseRsyncStats } from "../../src/sync/rsync.js";
 
 const captured =
