@@ -17,6 +17,7 @@ import {
 } from "./settings.js";
 import { toSlurmSettings } from "./slurm.js";
 import { suggestKey } from "./suggest.js";
+import { toSweepSettings } from "./sweep.js";
 
 export interface MergeInput {
   projectDir: string;
@@ -130,6 +131,10 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     if (data.slurm !== undefined) {
       settings.slurm = toSlurmSettings(data.slurm);
       sources.slurm = sourceOf(layer, "slurm");
+    }
+    if (data.sweep !== undefined) {
+      settings.sweep = toSweepSettings(data.sweep);
+      sources.sweep = sourceOf(layer, "sweep");
     }
     if (data.gpus !== undefined) {
       settings.gpus = data.gpus;

@@ -7,6 +7,7 @@ import { durationSchema } from "./duration.js";
 import { isValidForwardSpec } from "./forward-spec.js";
 import { parseHost } from "./host.js";
 import { slurmSchema } from "./slurm.js";
+import { sweepSchema } from "./sweep.js";
 import { checkTransferString } from "./transfer-entries.js";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -320,6 +321,7 @@ export const settingsFileSchema = z.strictObject(
       .optional(),
     ...targetShape,
     progress: progressSchema.optional(),
+    sweep: sweepSchema.optional(),
     targets: z
       .record(
         z

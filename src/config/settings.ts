@@ -6,6 +6,7 @@ import type { CloudTarget } from "./cloud.js";
 import type { HostTarget } from "./host.js";
 import type { SettingsFile } from "./schema.js";
 import type { SlurmSettings } from "./slurm.js";
+import type { SweepSettings } from "./sweep.js";
 
 /** Where a value came from. `file` is the file as people read it: `offload.yaml`, `~/.config/offload/config.yaml`. */
 export type Source =
@@ -64,6 +65,8 @@ export interface EffectiveSettings {
   retry: RetrySettings;
   /** `nodes:`: one job across these hosts (session/nodes.ts). */
   nodes?: string[];
+  /** `sweep:`: `offload sweep`'s grid, hosts and command when its flags don't give them (top layer's block wins whole). */
+  sweep?: SweepSettings;
 }
 
 /** One `inputs:` entry: the object's URL and where it lands in the remote dir ("" or `dir/`: its own name). */

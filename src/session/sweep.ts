@@ -1,6 +1,7 @@
 // `offload sweep`: the runs of a parameter grid, queued over hosts (one at a time on each), each a
 // whole run of its own (own remote dir, own record tagged with its parameters and the sweep's id).
 // A failed run is recorded and the queue goes on; Ctrl+C stops the running ones and starts no more.
+import { SWEEP_PARAM_NAME, SWEEP_PLACEHOLDER } from "../config/sweep.js";
 import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
@@ -8,14 +9,13 @@ import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
+import { quoteShell } from "../shell/quote.js";
 import { readHostFacts } from "./host-facts.js";
 import type { NodeTarget } from "./nodes.js";
 import { type RunRequest, runJob } from "./run.js";
 
 /** The tag that names a run's sweep: `offload report SWEEP` and `ps` find the runs by it. */
 export const SWEEP_TAG = "sweep";
-
-const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `lr=1e-3,1e-4` → ["lr", ["1e-3", "1e-4"]]. */
 export function parseParam(text: string): [string, string[]] {
@@ -25,7 +25,7 @@ export function parseParam(text: string): [string, string[]] {
     .slice(at + 1)
     .split(",")
     .map((v) => v.trim());
-  if (!PARAM_NAME.test(name) || name === SWEEP_TAG || values.some((v) => v === ""))
+  if (!SWEEP_PARAM_NAME.test(name) || name === SWEEP_TAG || values.some((v) => v === ""))
     throw new OffloadError("E_USAGE", `--param ${JSON.stringify(text)} is not NAME=V1,V2,….`, {
       hint: "Give a name (letters, digits, _; not `sweep`) and its values, e.g. `--param lr=1e-3,1e-4`.",
     });
@@ -40,16 +40,33 @@ export function expandGrid(params: ReadonlyArray<[string, string[]]>): Record<st
   return grid;
 }
 
-/** The command with each `{name}` replaced by the run's value; a `{name}` of no parameter is refused. */
+/**
+ * The grid's parameters: `sweep.params` of offload.yaml, a `--param` of the same name replacing that
+ * one's values, a new name added after them.
+ */
+export function mergeParams(
+  file: ReadonlyArray<[string, string[]]>,
+  flags: ReadonlyArray<[string, string[]]>,
+): [string, string[]][] {
+  const merged = new Map<string, string[]>(file);
+  for (const [name, values] of flags) merged.set(name, values);
+  return [...merged];
+}
+
+/**
+ * The command with each `{name}` replaced by the run's value; a `{name}` of no parameter is refused.
+ * A command given as one line of shell text gets each value quoted, so a value is one word there too.
+ */
 export function fillCommand(command: readonly string[], point: Record<string, string>): string[] {
+  const shellLine = command.length === 1 && /\s/.test(command[0] ?? "");
   return command.map((word) =>
-    word.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    word.replace(SWEEP_PLACEHOLDER, (whole, name: string) => {
       const value = point[name];
       if (value === undefined)
         throw new OffloadError("E_USAGE", `The command names ${whole}, which no --param sets.`, {
-          hint: `Add \`--param ${name}=…\`, or write it as a literal.`,
+          hint: `Add \`--param ${name}=…\` (or \`${name}:\` under sweep.params in offload.yaml), or write it as a literal.`,
         });
-      return value;
+      return shellLine ? quoteShell(value) : value;
     }),
   );
 }

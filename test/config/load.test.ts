@@ -178,6 +178,67 @@ describe("loadSettings", () => {
     expect(error.message).toMatch(/^offload\.yaml:3:\d+: slurm\.nodes: expected 1 or more nodes/);
   });
 
+  it("reads the sweep block, a lone value as a list and numbers as text", async () => {
+    writeProject(
+      [
+        "sweep:",
+        "  params:",
+        "    lr: [1e-3, '1e-4']",
+        "    bs: 32",
+        "    amp: [true, false]",
+        "  hosts: [gpu-a, gpu-b]",
+        "  command: python train.py --lr {lr} --bs {bs}",
+        "",
+      ].join("\n"),
+    );
+    const loaded = await loadSettings({ projectDir, homeDir: home, env: {} });
+    expect(loaded.settings.sweep).toEqual({
+      params: [
+        ["lr", ["0.001", "1e-4"]],
+        ["bs", ["32"]],
+        ["amp", ["true", "false"]],
+      ],
+      hosts: ["gpu-a", "gpu-b"],
+      command: ["python train.py --lr {lr} --bs {bs}"],
+    });
+    expect(loaded.sources.sweep).toMatchObject({ kind: "project", line: 1 });
+    writeProject("sweep:\n  params: {lr: [1]}\n  command: [python, t.py, '{lr}', '{seed}']\n");
+    expect((await loadError()).message).toMatch(
+      /^offload\.yaml:3:\d+: sweep\.command\[3\]: names \{seed\}, which no parameter in sweep\.params sets/,
+    );
+  });
+
+  it("names the line of each mistake in the sweep block", async () => {
+    writeProject(
+      [
+        "sweep:",
+        "  params:",
+        "    lr: []",
+        "    sweep: [1]",
+        "    bs: ['']",
+        "  hosts: []",
+        "  command: ''",
+        "  hots: [a]",
+        "",
+      ].join("\n"),
+    );
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    const lines = error.message.split("\n");
+    expect(lines.find((l) => l.includes("sweep.params.lr"))).toMatch(
+      /^offload\.yaml:3:\d+: sweep\.params\.lr: expected 1 or more values/,
+    );
+    expect(lines.find((l) => l.includes("sweep.params.sweep"))).toMatch(/^offload\.yaml:4:/);
+    expect(lines.find((l) => l.includes("sweep.params.bs"))).toMatch(
+      /^offload\.yaml:5:\d+: sweep\.params\.bs\[0\]: expected a value, got an empty string/,
+    );
+    expect(lines.find((l) => l.includes("sweep.hosts"))).toMatch(
+      /^offload\.yaml:6:\d+: sweep\.hosts: expected 1 or more hosts/,
+    );
+    expect(lines.find((l) => l.includes("sweep.command"))).toMatch(/^offload\.yaml:7:/);
+    expect(lines.find((l) => l.includes("hots"))).toMatch(/^offload\.yaml:8:/);
+  });
+
   it("names the field inside a {from, to} download", async () => {
     writeProject("download:\n  - from: [best.pt, last.pt]\n    to: 3\n");
     const error = await loadError();

@@ -113,3 +113,52 @@ describeWithHosts(2, "offload sweep over 2 hosts", (bed) => {
       expect(processesInHost(host).filter((p) => p.cmdline.includes("train.sh"))).toEqual([]);
   });
 });
+
+describeWithHosts(2, "a sweep from offload.yaml's sweep block", (bed) => {
+  const hosts = bed.hosts.slice(2, 4);
+
+  it("takes the grid, hosts and command from the block; a --param replaces its parameter", async () => {
+    project = await makeProject();
+    await project.write("train.sh", TRAIN);
+    await project.write(
+      "offload.yaml",
+      [
+        "sweep:",
+        "  params:",
+        "    lr: [1, 3]",
+        "    bs: 10",
+        `  hosts: [${hosts.join(", ")}]`,
+        "  command: sh train.sh {lr} {bs}",
+        "",
+      ].join("\n"),
+    );
+    const base = ["sweep", "--ssh-config", bed.sshConfig, "--remote-dir", `block-${process.pid}`];
+    const env = { HOME: project.home };
+    const fromFile = await runCli(base, { cwd: project.dir, env });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stderr).toContain(`sweep of 2 runs over ${hosts.join(", ")}`);
+    const first = await project.runIds();
+    const records = await Promise.all(first.map((id) => project?.record(id)));
+    expect(records.map((r) => `${r?.tags?.lr} ${r?.tags?.bs} ${r?.status}`).sort()).toEqual([
+      "1 10 succeeded",
+      "3 10 succeeded",
+    ]);
+    for (const record of records)
+      expect((await project.localLog(record?.id ?? "")).toString()).toContain(
+        `training lr=${record?.tags?.lr} bs=10 on `,
+      );
+
+    // --param bs replaces the block's bs; lr still comes from the block; --host picks one host.
+    const flagged = await runCli([...base, "--host", hosts[0] ?? "", "--param", "bs=20"], {
+      cwd: project.dir,
+      env,
+    });
+    expect(flagged.code, flagged.stderr).toBe(0);
+    const added = (await project.runIds()).filter((id) => !first.includes(id));
+    const more = await Promise.all(added.map((id) => project?.record(id)));
+    expect(more.map((r) => `${r?.tags?.lr} ${r?.tags?.bs} ${r?.target.label}`).sort()).toEqual([
+      `1 20 ${hosts[0]}`,
+      `3 20 ${hosts[0]}`,
+    ]);
+  });
+});

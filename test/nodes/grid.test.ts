@@ -10,7 +10,13 @@ import {
   readNodeMark,
 } from "../../src/backends/nodes/contract.js";
 import { parseGpuQuery } from "../../src/host/gpus.js";
-import { expandGrid, fillCommand, parseParam, planSlots } from "../../src/session/sweep.js";
+import {
+  expandGrid,
+  fillCommand,
+  mergeParams,
+  parseParam,
+  planSlots,
+} from "../../src/session/sweep.js";
 
 describe("sweep grid", () => {
   it("expands every combination, the first parameter varying slowest", () => {
@@ -32,6 +38,24 @@ describe("sweep grid", () => {
     expect(() => fillCommand(["{epochs}"], { lr: "1" })).toThrow(
       /names \{epochs\}, which no --param sets/,
     );
+  });
+
+  it("quotes each value filled into a command given as one line of shell text", () => {
+    expect(
+      fillCommand(["python t.py --name {name} --lr={lr}"], { name: "a b;c", lr: "1e-3" }),
+    ).toEqual(["python t.py --name 'a b;c' --lr=1e-3"]);
+  });
+
+  it("lets a --param replace the offload.yaml parameter of its name and add new ones after", () => {
+    const file: [string, string[]][] = [
+      ["lr", ["1", "2"]],
+      ["bs", ["8"]],
+    ];
+    expect(mergeParams(file, [parseParam("bs=16,32"), parseParam("seed=0")])).toEqual([
+      ["lr", ["1", "2"]],
+      ["bs", ["16", "32"]],
+      ["seed", ["0"]],
+    ]);
   });
 
   it("refuses a parameter without values, with an empty value, or named sweep", () => {

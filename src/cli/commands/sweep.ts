@@ -11,6 +11,7 @@ import { formatTable } from "../../report/text.js";
 import type { NodeTarget } from "../../session/nodes.js";
 import {
   expandGrid,
+  mergeParams,
   parseParam,
   runSweep,
   type SweepItem,
@@ -58,23 +59,30 @@ export async function sweepAction(
   command: string[],
   flags: SweepFlags,
 ): Promise<number> {
-  if (command.length === 0)
+  // Flags first, then offload.yaml's `sweep:` block for what they leave out.
+  const { host: hostFlag, ...withoutHost } = flags;
+  const base = await load(withoutHost);
+  const block = base.settings.sweep;
+  const template = command.length > 0 ? command : (block?.command ?? []);
+  if (template.length === 0)
     throw new OffloadError("E_USAGE", "`offload sweep` needs a command to run.", {
-      hint: "For example `offload sweep --host a,b --param lr=1e-3,1e-4 -- python train.py --lr {lr}`.",
+      hint: "For example `offload sweep --host a,b --param lr=1e-3,1e-4 -- python train.py --lr {lr}`, or `command:` under `sweep:` in offload.yaml.",
     });
-  const params = (flags.param ?? []).map(parseParam);
+  const params = mergeParams(block?.params ?? [], (flags.param ?? []).map(parseParam));
   if (params.length === 0)
     throw new OffloadError("E_USAGE", "`offload sweep` needs at least one --param NAME=V1,V2.", {
-      hint: "For example `--param lr=1e-3,1e-4 --param bs=32,64`, used as {lr} and {bs} in the command.",
+      hint: "For example `--param lr=1e-3,1e-4 --param bs=32,64`, used as {lr} and {bs} in the command, or `params:` under `sweep:` in offload.yaml.",
     });
   const grid = expandGrid(params);
-  const hostNames = splitNodeHosts(flags.host) ?? (flags.host === undefined ? [] : [flags.host]);
-  const first = await load(hostNames.length > 0 ? { ...flags, host: hostNames[0] ?? "" } : flags);
-  if (hostNames.length === 0) requireHost(first.sources);
+  const hostNames =
+    splitNodeHosts(hostFlag) ?? (hostFlag === undefined ? (block?.hosts ?? []) : [hostFlag]);
+  if (hostNames.length === 0) requireHost(base.sources);
   const each =
-    hostNames.length > 1
-      ? await Promise.all(hostNames.map((host) => load({ ...flags, host })))
-      : [first];
+    hostNames.length === 0
+      ? [base]
+      : await Promise.all(hostNames.map((host) => load({ ...flags, host })));
+  const [first] = each;
+  if (first === undefined) throw new Error("a sweep needs a host");
   const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
     readFileSync(path, "utf8"),
   );
@@ -103,7 +111,7 @@ export async function sweepAction(
   try {
     say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
     const { sweepId, items } = await runSweep({
-      command,
+      command: template,
       grid,
       secrets,
       rebuildEnv: flags.rebuildEnv ?? false,
