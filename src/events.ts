@@ -1,6 +1,6 @@
 // RunEvent: what the library reports while it works. The TTY renderer, --json and the dashboard are
 // reporters of the same events; the library itself never prints.
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode, OffloadError } from "./errors.js";
 import type { MetricEvent, ProgressEvent } from "./progress/types.js";
 
 export type RunEvent =
@@ -41,7 +41,7 @@ export type RunEvent =
       skipped: string[];
       ms: number;
     }
-  | { type: "notice"; message: string }
+  | NoticeEvent
   /** Files a checkpoint took while the job runs (`every:`): fetched home or put into the bucket. */
   | { type: "checkpoint"; files: number; at: string; to: "home" | "bucket" }
   | { type: "finished"; runId: string; exitCode: number | null; status: string; ms: number }
@@ -49,7 +49,88 @@ export type RunEvent =
   | ProgressEvent
   | MetricEvent;
 
+/**
+ * Facts a person is told in one line, each with its data as fields (the sentence is the CLI's, in
+ * src/cli/render.ts). A view that shows only what is worth a line (a sweep's) shows these.
+ */
+export type NoticeEvent =
+  /** The remote dir's lock was held by a run no longer running (`since`: ISO time it was taken). */
+  | { type: "lock-reclaimed"; holder: string; since?: string }
+  /** `--force`: the run holding the remote dir was stopped and its lock taken over. */
+  | { type: "lock-forced"; holder: string; since?: string }
+  /** This run was stopped by another run that took the remote dir over with --force. */
+  | { type: "displaced"; runId: string; by: string }
+  | {
+      type: "attached";
+      runId: string;
+      offset: number;
+      /** The run was being stopped: the attach is there to see the stop through. */
+      stopping: boolean;
+      slurmJobId?: string;
+    }
+  /** A stop was asked (Ctrl+C, a budget): TERM now, KILL after `graceSeconds`. */
+  | { type: "stopping"; runId: string; graceSeconds: number }
+  | { type: "stop-failed"; runId: string; reason: string }
+  | { type: "disk-full"; remoteDir: string; target: string }
+  /** The outputs did not reach home (or the bucket): the run's exit becomes 205 if the job succeeded. */
+  | { type: "outputs-failed"; code: ErrorCode; message: string; hint?: string }
+  | { type: "download-resumed" }
+  | {
+      type: "retrying";
+      attempt: number;
+      attempts: number;
+      why: "lost" | "failed";
+      backoffSeconds: number;
+      /** The archived log of the attempt that ended. */
+      log: string;
+    }
+  | { type: "checkpoint-restored"; files: number; from: "home" | "bucket"; target: string }
+  | {
+      type: "input-fetched";
+      url: string;
+      dest: string;
+      etag: string;
+      cached: boolean;
+      bytes: number;
+    }
+  | {
+      type: "results-pushed";
+      runId: string;
+      files: number;
+      bytes: number;
+      url: string;
+      from: string;
+    }
+  | { type: "forwarding"; local: number; remote: number; target: string; taken?: number }
+  | { type: "forward-failed"; reason: string }
+  | { type: "slurm-submitted"; jobId: string }
+  | { type: "slurm-state"; jobId: string; state: string; reason?: string; nodes?: string }
+  | { type: "slurm-cancelling"; jobId: string }
+  | { type: "slurm-cancel-failed"; jobId: string; reason: string }
+  | { type: "slurm-unreachable"; reason: string }
+  /** A node of a job across nodes ended badly: every other node is stopped. */
+  | { type: "nodes-stopping"; status: string; exitCode: number | null }
+  /** …or `error`: what went wrong where the node never got to a status. */
+  | { type: "nodes-stopping"; error: string }
+  /** A job across nodes ended: each node's outcome, and the node whose outcome decides. */
+  | {
+      type: "nodes-ended";
+      succeeded: boolean;
+      nodes: { node: number | null; runId: string; status: string; exitCode: number | null }[];
+      decisive: { node: number; target: string; runId: string };
+    };
+
 /** Receives events; every hook is optional so a reporter can listen to just what it shows. */
 export type Reporter = (event: RunEvent) => void;
 
 export const silentReporter: Reporter = () => {};
+
+/** Outputs that did not arrive, told with the error's own message and hint. */
+export function outputsFailed(error: OffloadError): RunEvent {
+  return {
+    type: "outputs-failed",
+    code: error.code,
+    message: error.message,
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+  };
+}

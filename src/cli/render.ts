@@ -3,9 +3,8 @@
 import { StringDecoder } from "node:string_decoder";
 import type { Reporter, RunEvent } from "../events.js";
 import { stripAnsi } from "../progress/lines.js";
-import { formatSeconds } from "../report/format.js";
-import { bytes } from "./bytes.js";
 import { colorsFor } from "./colors.js";
+import { describeEvent, isNotice } from "./event-lines.js";
 import { createProgressBar } from "./progress-bar.js";
 import { createStatusLine } from "./status-line.js";
 
@@ -16,47 +15,8 @@ export interface Output {
   closed?: AbortSignal;
 }
 
-function seconds(ms: number): string {
-  return formatSeconds(ms, " s");
-}
-
 export { bytes } from "./bytes.js";
-
-/** `1 file`, `3 files`: a count with its noun, never "1 files". */
-export function countOf(n: number, noun: string, nouns = `${noun}s`): string {
-  return `${n} ${n === 1 ? noun : nouns}`;
-}
-
-/** The line a person sees for an event, or undefined for events shown otherwise (output) or not at all. */
-export function describeEvent(event: RunEvent): string | undefined {
-  switch (event.type) {
-    case "connected":
-      return `connected to ${event.target} (${seconds(event.ms)})`;
-    case "synced":
-      return `synced ${countOf(event.scanned, "file")} with ${event.tool}: ${event.transferred} sent, ${bytes(event.bytes)}${event.removed > 0 ? `, ${event.removed} deleted here removed there` : ""} (${seconds(event.ms)})`;
-    case "env":
-      if (event.phase === "checking") return `python env ${event.key}: checking`;
-      return `python env ${event.phase === "reused" ? "reused" : "built"}: ${event.dir}${event.ms === undefined ? "" : ` (${seconds(event.ms)})`}`;
-    case "launched":
-      return `run ${event.runId} started in ${event.remoteDir}`;
-    case "reconnecting":
-      return `connection lost: ${event.reason}; reconnecting in ${seconds(event.delayMs)} (attempt ${event.attempt})`;
-    case "reconnected":
-      return `reconnected; resuming the log from byte ${event.offset}`;
-    case "downloaded":
-      return `downloaded ${countOf(event.files, "file")}${event.missing.length > 0 ? `; nothing matched ${event.missing.map((m) => `\`${m}\``).join(", ")}` : ""}${event.skipped.length > 0 ? `; symlinks not followed: ${event.skipped.map((m) => `\`${m}\``).join(", ")}` : ""} (${seconds(event.ms)})`;
-    case "notice":
-      return event.message;
-    case "checkpoint":
-      return `checkpoint: ${countOf(event.files, "file")} ${event.to === "home" ? "fetched home" : "put into the bucket"}`;
-    case "finished":
-      return event.exitCode === 0
-        ? `run ${event.runId} finished (exit 0) in ${seconds(event.ms)}`
-        : `run ${event.runId} ${event.status}${event.exitCode === null ? "" : ` (exit ${event.exitCode})`} after ${seconds(event.ms)}`;
-    default:
-      return undefined;
-  }
-}
+export { countOf, describeEvent } from "./event-lines.js";
 
 export interface HumanReporterOptions {
   quiet?: boolean;
@@ -69,8 +29,13 @@ export interface HumanReporterOptions {
 /**
  * A reporter that may hold a status line on screen: close() clears it (before an error is printed).
  * showedToolOutput() says whether a program's own output (the env build's) reached the screen.
+ * say() prints a line of the command's own as a notice is printed (not with --quiet).
  */
-export type HumanReporter = Reporter & { close(): void; showedToolOutput(): boolean };
+export type HumanReporter = Reporter & {
+  close(): void;
+  showedToolOutput(): boolean;
+  say(line: string): void;
+};
 
 type TtyStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -193,6 +158,9 @@ export function createHumanReporter(
           ? pc.green("✓")
           : pc.red("✗")
         : pc.cyan("›");
+    printLine(mark, line);
+  };
+  const printLine = (mark: string, line: string) => {
     const print = () => {
       endLogLine();
       out.stderr.write(`${mark} ${pc.dim(line)}\n`);
@@ -200,7 +168,25 @@ export function createHumanReporter(
     if (status) status.around(print);
     else print();
   };
-  return Object.assign(reporter, { close, showedToolOutput: () => toolOutputShown });
+  const say = (line: string) => {
+    if (options.quiet) return;
+    bar?.clear();
+    printLine(pc.cyan("›"), line);
+  };
+  return Object.assign(reporter, { close, showedToolOutput: () => toolOutputShown, say });
+}
+
+/**
+ * An event as a JSON object: its type and fields under stable names; a notice also carries `message`,
+ * the sentence a person sees (for showing, not for parsing: its words may change).
+ */
+export function eventJson(event: Exclude<RunEvent, { type: "output" }>): object {
+  if (event.type === "env-output")
+    return { type: "env-output", text: Buffer.from(event.data).toString("utf8") };
+  if (!isNotice(event)) return event;
+  // `type` first for a reader's eye; an event's own `message` (an error's) stays its own.
+  const { type, ...fields } = event;
+  return { type, message: describeEvent(event), ...fields };
 }
 
 /** One JSON object a line; the log becomes one `output` event per line (a decoder keeps UTF-8 intact). */
@@ -212,16 +198,12 @@ export function createJsonReporter(out: Output): Reporter {
   return (event) => {
     // A bar's worth of updates would flood a program's input; `synced`/`downloaded` say the outcome.
     if (event.type === "transfer") return;
-    if (event.type === "env-output") {
-      emit({ type: "env-output", text: Buffer.from(event.data).toString("utf8") });
-      return;
-    }
     if (event.type !== "output") {
       if (event.type === "finished" && pending !== "") {
         emit({ type: "output", line: pending });
         pending = "";
       }
-      emit(event);
+      emit(eventJson(event));
       return;
     }
     const lines = (pending + decoder.write(Buffer.from(event.data))).split("\n");

@@ -37,8 +37,11 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   report({ type: "connected", target: transport.label, ms: msSince(clock, started) });
   if (record.slurm !== undefined) {
     report({
-      type: "notice",
-      message: `attached to run ${record.id} (Slurm job ${record.slurm.jobId}) at byte ${await store.logSize(record.id)} of its log`,
+      type: "attached",
+      runId: record.id,
+      offset: await store.logSize(record.id),
+      stopping: false,
+      slurmJobId: record.slurm.jobId,
     });
     record.status = "running";
     if (request.stopRequested) record.stopRequested = true;
@@ -46,12 +49,7 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   }
   if (record.status === "launching") await settleLaunching(run, record);
   const offset = await store.logSize(record.id);
-  report({
-    type: "notice",
-    message: request.stopRequested
-      ? `attached to run ${record.id}; the log resumes at byte ${offset}`
-      : `attached to run ${record.id} at byte ${offset} of its log; Ctrl+C stops watching (the run goes on), \`offload stop ${record.id}\` stops it`,
-  });
+  report({ type: "attached", runId: record.id, offset, stopping: request.stopRequested === true });
   record.status = "running";
   if (request.stopRequested) record.stopRequested = true;
   return completeRun(run, { record, tool: prepared.tool, started });

@@ -139,8 +139,12 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
     resetForAttempt(record);
     await store.save(record);
     report({
-      type: "notice",
-      message: `attempt ${attempt} of ${retry.attempts} ${why === "lost" ? "lost the host" : "failed"}; retrying in ${retry.backoffSeconds} s from the last checkpoint (its log: ${log})`,
+      type: "retrying",
+      attempt,
+      attempts: retry.attempts,
+      why,
+      backoffSeconds: retry.backoffSeconds,
+      log,
     });
     await sleep(retry.backoffSeconds * 1000, request.controls.stop);
     if (request.controls.stop?.aborted) {
@@ -215,8 +219,10 @@ async function restoreCheckpoint(request: AttemptsRequest): Promise<void> {
     if (objects.length === 0) return;
     await fetchObjectsToHost(transport, record, objects);
     report({
-      type: "notice",
-      message: `put back ${objects.length} checkpoint file(s) from the bucket`,
+      type: "checkpoint-restored",
+      files: objects.length,
+      from: "bucket",
+      target: transport.label,
     });
     return;
   }
@@ -242,8 +248,10 @@ async function restoreCheckpoint(request: AttemptsRequest): Promise<void> {
     }
   }
   report({
-    type: "notice",
-    message: `put back ${files.length} checkpoint file(s) on ${transport.label}`,
+    type: "checkpoint-restored",
+    files: files.length,
+    from: "home",
+    target: transport.label,
   });
 }
 

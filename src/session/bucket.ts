@@ -2,7 +2,7 @@
 // remote machine moves the bytes with the Python programs of storage/ and never sees a key.
 import type { BucketSettings } from "../context.js";
 import { OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
+import { outputsFailed, type Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
 import {
   type BucketUrl,
@@ -114,13 +114,8 @@ export async function fetchRunInputs(
       { hint: "Check the object exists and the keys here may read it; nothing was started." },
     );
   }
-  for (const input of parsed.inputs)
-    report({
-      type: "notice",
-      message: input.cached
-        ? `input ${input.url} → ${input.dest}: in the host's cache (ETag ${input.etag}), nothing transferred`
-        : `input ${input.url} → ${input.dest}: fetched ${input.bytes} bytes`,
-    });
+  for (const { url, dest, etag, cached, bytes } of parsed.inputs)
+    report({ type: "input-fetched", url, dest, etag, cached, bytes });
   return parsed.inputs.map(({ url, dest, etag, size, cached, bytes }) => ({
     url,
     dest,
@@ -235,8 +230,12 @@ export async function pushAllResults(
   const { sent, bytes } = await pushResults(transport, record, files);
   record.phases.download = Math.round(performance.now() - started);
   report({
-    type: "notice",
-    message: `results: ${sent} file${sent === 1 ? "" : "s"} (${bytes} bytes) put into ${record.results?.url} from ${transport.label}; \`offload pull ${record.id}\` brings them home`,
+    type: "results-pushed",
+    runId: record.id,
+    files: sent,
+    bytes,
+    url: record.results?.url ?? "",
+    from: transport.label,
   });
 }
 
@@ -255,6 +254,6 @@ export async function deliverResults(
   } catch (error) {
     if (!(error instanceof OffloadError)) throw error;
     record.error = { code: "E_DOWNLOAD", message: error.message };
-    report({ type: "notice", message: `${error.message}${error.hint ? ` (${error.hint})` : ""}` });
+    report(outputsFailed(error));
   }
 }

@@ -3,6 +3,7 @@
 
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
+import { outputsFailed } from "../events.js";
 import type { HostTimes } from "../remote/markers.js";
 import { jobDurationMs, type RunRecord, statusForExit } from "../runs/record.js";
 import { planDownloads } from "../sync/download-plan.js";
@@ -90,10 +91,7 @@ export async function completeRun(
     record.exitCode = end.code;
     if (end.displacedBy) {
       record.displacedBy = end.displacedBy;
-      report({
-        type: "notice",
-        message: `run ${end.displacedBy} took over the remote dir with --force and stopped this run`,
-      });
+      report({ type: "displaced", runId: record.id, by: end.displacedBy });
     }
     const stopped = record.stopRequested || record.displacedBy !== undefined;
     record.status = stopped && end.code !== 0 ? "stopped" : statusForExit(end.code);
@@ -105,7 +103,7 @@ export async function completeRun(
   if (end.diskFull) {
     const message = `The file system of ${record.target.remoteDir} on ${transport.label} is full: the job's output, files and status may be cut short.`;
     record.error = { code: "E_DISK_FULL", message };
-    report({ type: "notice", message: `${message} (Free space there; \`df -h\` shows it.)` });
+    report({ type: "disk-full", remoteDir: record.target.remoteDir, target: transport.label });
   }
   // With `results:` the outputs go from the host to the bucket, not through this machine.
   if (record.results) await deliverResults(transport, record, report);
@@ -169,6 +167,6 @@ export async function downloadOutputs(
     if (!isOffloadError(error)) throw error;
     // Whatever failed, the outputs are not home: recorded as a download failure for ps and exit codes.
     record.error = { code: "E_DOWNLOAD", message: error.message };
-    report({ type: "notice", message: `${error.message}${error.hint ? ` (${error.hint})` : ""}` });
+    report(outputsFailed(error));
   }
 }

@@ -38,7 +38,7 @@ export async function fetchOutputs(
       } catch {
         continue;
       }
-      retry.report({ type: "notice", message: "reconnected; resuming the download" });
+      retry.report({ type: "download-resumed" });
     }
   }
 }

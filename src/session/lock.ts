@@ -8,13 +8,28 @@ import {
 } from "../remote/lock.js";
 import type { Transport } from "../transport/types.js";
 
-/** `<run id> <epoch seconds>` as read from the lock, for people: local time and how long ago. */
-export function describeHolder(holder: string, now: number = Date.now()): string {
+/** `<run id> <epoch seconds>` as read from the lock: the holder's run id and, if known, since when. */
+export function parseHolder(holder: string): { holder: string; since?: string } {
   const [id = "unknown", epoch] = holder.split(" ");
   const seconds = Number(epoch);
   return Number.isFinite(seconds) && seconds > 0
-    ? `run ${id} (since ${formatLocalTime(seconds * 1000)}, ${formatAgo(now - seconds * 1000)})`
-    : `run ${id}`;
+    ? { holder: id, since: new Date(seconds * 1000).toISOString() }
+    : { holder: id };
+}
+
+/** The lock's holder for people: its run, local time and how long ago it took the lock. */
+export function describeHolder(holder: string, now: number = Date.now()): string {
+  return describeLockHolder(parseHolder(holder), now);
+}
+
+export function describeLockHolder(
+  lock: { holder: string; since?: string },
+  now: number = Date.now(),
+): string {
+  const ms = lock.since === undefined ? Number.NaN : Date.parse(lock.since);
+  return Number.isFinite(ms)
+    ? `run ${lock.holder} (since ${formatLocalTime(ms)}, ${formatAgo(now - ms)})`
+    : `run ${lock.holder}`;
 }
 
 /** `2026-12-01 18:32:10` in this machine's time zone: what a person compares with their clock. */

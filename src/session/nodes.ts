@@ -145,8 +145,9 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       if (failedNode(record)) {
         if (first === undefined && !stopAll.signal.aborted)
           request.reportFor(rank)({
-            type: "notice",
-            message: `${record.status}${record.exitCode === null ? "" : ` (exit ${record.exitCode})`}: stopping every other node`,
+            type: "nodes-stopping",
+            status: record.status,
+            exitCode: record.exitCode,
           });
         first ??= { node: rank, record };
         stopAll.abort();
@@ -156,8 +157,8 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       if (!(error instanceof NodeAbandoned)) {
         if (first === undefined && !stopAll.signal.aborted)
           request.reportFor(rank)({
-            type: "notice",
-            message: `${error instanceof Error ? error.message : String(error)}: stopping every other node`,
+            type: "nodes-stopping",
+            error: error instanceof Error ? error.message : String(error),
           });
         first ??= { node: rank, error };
       }

@@ -12,7 +12,7 @@ import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
-import { describeHolder, forceRefusedError, lockedError } from "./lock.js";
+import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
 
 export interface PreparedTarget {
   remoteDir: string;
@@ -46,15 +46,8 @@ export async function prepareTarget(
       : forceRefusedError(transport, remoteDir, markers.locked, unproven);
   }
   if (markers.reclaimed)
-    lock?.report({
-      type: "notice",
-      message: `reclaimed the remote dir's lock from ${describeHolder(markers.reclaimed)}, which is no longer running`,
-    });
-  if (markers.forced)
-    lock?.report({
-      type: "notice",
-      message: `--force: stopped ${describeHolder(markers.forced)} and took over the remote dir`,
-    });
+    lock?.report({ type: "lock-reclaimed", ...parseHolder(markers.reclaimed) });
+  if (markers.forced) lock?.report({ type: "lock-forced", ...parseHolder(markers.forced) });
   const prepared = parsePrepareOutput(result.stdout);
   if (result.code !== 0 || prepared === undefined) {
     throw new OffloadError(

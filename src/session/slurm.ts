@@ -12,6 +12,7 @@ import {
 } from "../backends/slurm/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
+import type { RunEvent } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
 import type { Transport } from "../transport/types.js";
 import { reconnectDelayMs, sleep } from "./backoff.js";
@@ -86,15 +87,19 @@ export async function submitSlurmJob(
     remoteDir: record.target.remoteDir,
     ms: record.phases.launch,
   });
-  report({ type: "notice", message: `submitted Slurm job ${ref.jobId}` });
+  report({ type: "slurm-submitted", jobId: ref.jobId });
   return ref;
 }
 
-/** `PENDING (Resources)`, `RUNNING on slurm-h[2-3]`: a job's state as a person reads it. */
-export function describeSlurmState(status: SlurmJobStatus): string {
-  const reason = status.reason === undefined ? "" : ` (${status.reason})`;
-  const nodes = status.nodes === undefined ? "" : ` on ${status.nodes}`;
-  return `Slurm job ${status.jobId}: ${status.state}${reason}${nodes}`;
+/** A job's state as reported: `PENDING` with its reason, `RUNNING` with its nodes. */
+function slurmStateEvent(status: SlurmJobStatus): RunEvent {
+  return {
+    type: "slurm-state",
+    jobId: status.jobId,
+    state: status.state,
+    ...(status.reason === undefined ? {} : { reason: status.reason }),
+    ...(status.nodes === undefined ? {} : { nodes: status.nodes }),
+  };
 }
 
 /** scancel, waiting until the job has left the queue; returns its state then. */
@@ -121,14 +126,12 @@ function armCancel(context: RunContext, record: RunRecord, jobId: string): () =>
   const onStop = () => {
     if (record.stopRequested) return;
     record.stopRequested = true;
-    report({
-      type: "notice",
-      message: `cancelling Slurm job ${jobId} (scancel: Slurm sends TERM, then KILL after its KillWait; Ctrl+C again to stop waiting)`,
-    });
+    report({ type: "slurm-cancelling", jobId });
     stopSlurmJob(transport, jobId).catch((error: unknown) => {
       report({
-        type: "notice",
-        message: `could not cancel the job yet: ${error instanceof Error ? error.message : String(error)}`,
+        type: "slurm-cancel-failed",
+        jobId,
+        reason: error instanceof Error ? error.message : String(error),
       });
     });
   };
@@ -184,11 +187,10 @@ async function followJob(
           },
           onState: (status) => {
             record.slurm = { jobId: ref.jobId, ...stateOf(status) };
-            report({ type: "notice", message: describeSlurmState(status) });
+            report(slurmStateEvent(status));
             void store.save(record).catch(() => {});
           },
-          onUnreachable: (message) =>
-            report({ type: "notice", message: `Slurm does not answer yet: ${message}` }),
+          onUnreachable: (message) => report({ type: "slurm-unreachable", reason: message }),
           ...(detach === undefined ? {} : { signal: detach }),
         });
         if (outage !== undefined)
@@ -266,7 +268,7 @@ export async function completeSlurmRun(
   if (code !== undefined) await new SlurmBackend(context.transport).markEnded(ref, code);
   recordTimes(record, undefined);
   delete record.error;
-  report({ type: "notice", message: describeSlurmState(final) });
+  report(slurmStateEvent(final));
   await downloadOutputs(context, request);
   record.phases.total = msSince(clock, request.started);
   await store.save(record);

@@ -21,18 +21,16 @@ export function armStop(
   const onStop = () => {
     if (record.stopRequested) return;
     record.stopRequested = true;
-    report({
-      type: "notice",
-      message: `stopping run ${record.id}: TERM to its processes, KILL after ${graceSeconds} s if they still run (Ctrl+C again to stop waiting; the host finishes the stop)`,
-    });
+    report({ type: "stopping", runId: record.id, graceSeconds });
     const job = { runId: record.id, remoteDir: record.target.remoteDir };
     const leave = controls.detach;
     stopping = backend
       .stop(job, { graceSeconds, ...(leave ? { signal: leave } : {}) })
       .catch((error: unknown) => {
         report({
-          type: "notice",
-          message: `could not stop the run yet: ${error instanceof Error ? error.message : String(error)}`,
+          type: "stop-failed",
+          runId: job.runId,
+          reason: error instanceof Error ? error.message : String(error),
         });
       })
       .then(() => {});

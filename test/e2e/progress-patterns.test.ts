@@ -73,5 +73,15 @@ describeWithHosts(1, "progress.patterns in a run", (bed) => {
     });
     expect(attached.code).toBe(0);
     expect(attached.stdout).toContain('"name":"images_per_sec","value":812.5');
+    // Each line is one typed event: the attach itself is a fact with fields, not an English notice.
+    const events: { type: string }[] = jsonLines(attached.stdout);
+    expect(events.map((e) => e.type)).not.toContain("notice");
+    expect(events.find((e) => e.type === "attached")).toMatchObject({
+      runId: id,
+      offset: expect.any(Number),
+      stopping: false,
+      message: expect.stringContaining(`attached to run ${id}`),
+    });
+    expect(events.at(-1)).toMatchObject({ type: "finished", runId: id, exitCode: 0 });
   });
 });

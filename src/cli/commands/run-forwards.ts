@@ -23,14 +23,17 @@ export function forwardOnLaunch(
       const forwards = await openForwards(transport, ports.map(parseForwardSpec));
       for (const f of forwards.opened)
         report({
-          type: "notice",
-          message: `forwarding http://127.0.0.1:${f.local}/ -> ${transport.label}:${f.remote}${f.taken === undefined ? "" : ` (local port ${f.taken} is in use)`}`,
+          type: "forwarding",
+          local: f.local,
+          remote: f.remote,
+          target: transport.label,
+          ...(f.taken === undefined ? {} : { taken: f.taken }),
         });
       return forwards;
     } catch (error) {
       report({
-        type: "notice",
-        message: `could not forward: ${error instanceof Error ? error.message : String(error)}`,
+        type: "forward-failed",
+        reason: error instanceof Error ? error.message : String(error),
       });
       return undefined;
     }

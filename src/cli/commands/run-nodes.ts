@@ -11,7 +11,13 @@ import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
 import { type NodeTarget, runOnNodes } from "../../session/nodes.js";
 import { captureInterrupts } from "../interrupts.js";
-import { createHumanReporter, createJsonReporter, describeEvent, type Output } from "../render.js";
+import {
+  createHumanReporter,
+  createJsonReporter,
+  describeEvent,
+  type HumanReporter,
+  type Output,
+} from "../render.js";
 import type { RunFlags } from "./run.js";
 
 /** `a,b,c` → the hosts of a job across nodes; one host (no comma) → undefined. */
@@ -26,7 +32,7 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
 }
 
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
-function prefixNode(report: Reporter, node: number): { report: Reporter; flush: () => void } {
+function prefixNode(report: HumanReporter, node: number): { report: Reporter; flush: () => void } {
   const tag = `[n${node}] `;
   let pending = "";
   const emit = (text: string) => report({ type: "output", data: Buffer.from(text) });
@@ -46,7 +52,7 @@ function prefixNode(report: Reporter, node: number): { report: Reporter; flush: 
       }
       if (event.type === "finished" || event.type === "failed") return;
       const line = describeEvent(event);
-      if (line !== undefined) report({ type: "notice", message: `${tag}${line}` });
+      if (line !== undefined) report.say(`${tag}${line}`);
     },
     flush: () => {
       if (pending !== "") emit(`${tag}${pending}\n`);
@@ -83,12 +89,12 @@ export async function runNodesCommand(
   const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
   const base: Reporter = human ?? createJsonReporter(out);
   const prefixed = nodes.map((_, node) =>
-    flags.json
+    human === undefined
       ? {
           report: (event: RunEvent) => base({ ...event, node } as unknown as RunEvent),
           flush: () => {},
         }
-      : prefixNode(base, node),
+      : prefixNode(human, node),
   );
   try {
     const { records, decisive } = await runOnNodes({
@@ -105,18 +111,16 @@ export async function runNodesCommand(
     });
     for (const p of prefixed) p.flush();
     const node = decisive.group?.node ?? 0;
-    const summary = records
-      .map(
-        (r) =>
-          `n${r.group?.node ?? "?"} ${r.status}${r.exitCode === null ? "" : ` (${r.exitCode})`}`,
-      )
-      .join(", ");
     base({
-      type: "notice",
-      message:
-        decisive.status === "succeeded"
-          ? `job on ${records.length} nodes finished: ${summary}; logs: offload logs --node K ${records[0]?.id ?? ""}`
-          : `job on ${records.length} nodes ended by node ${node} (${decisive.target.label}, run ${decisive.id}): ${summary}`,
+      type: "nodes-ended",
+      succeeded: decisive.status === "succeeded",
+      nodes: records.map((r) => ({
+        node: r.group?.node ?? null,
+        runId: r.id,
+        status: r.status,
+        exitCode: r.exitCode,
+      })),
+      decisive: { node, target: decisive.target.label, runId: decisive.id },
     });
     return exitCodeOf(decisive);
   } finally {

@@ -17,8 +17,9 @@ import {
   type SweepItem,
   type SweepState,
 } from "../../session/sweep.js";
+import { describeEvent, isNotice } from "../event-lines.js";
 import { captureInterrupts } from "../interrupts.js";
-import type { Output } from "../render.js";
+import { eventJson, type Output } from "../render.js";
 import { load, requireHost, type TargetFlags } from "../settings.js";
 import { splitNodeHosts } from "./run-nodes.js";
 
@@ -103,10 +104,10 @@ export async function sweepAction(
     (event) => {
       if (flags.json) {
         if (event.type !== "output")
-          out.stdout.write(`${JSON.stringify({ run: index, ...event })}\n`);
+          out.stdout.write(`${JSON.stringify({ run: index, ...eventJson(event) })}\n`);
         return;
       }
-      if (event.type === "notice") say(`  #${index}: ${event.message}`);
+      if (isNotice(event)) say(`  #${index}: ${describeEvent(event)}`);
     };
   try {
     say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
