@@ -13,7 +13,20 @@ export interface PreparedHost {
   rsync: boolean;
   /** The remote user's home, for `~/` in upload mappings. */
   home: string;
+  /** Nothing in the remote dir but offload's own state: a first sync may stream a tar (sync/first-sync.ts). */
+  empty: boolean;
+  /** The host's tar is GNU tar (asked only when the dir is empty). */
+  gnuTar: boolean;
 }
+
+/**
+ * Whether the dir holds anything but `.offload` (shell builtins only: this runs on every run), and where it
+ * holds nothing, whether tar is GNU tar: the one process this adds runs only before a first sync.
+ */
+const EMPTY_STEPS = [
+  `offload_empty=yes; for f in * .[!.]* ..?*; do { [ -e "$f" ] || [ -L "$f" ]; } || continue; [ "$f" = .offload ] || { offload_empty=no; break; }; done`,
+  `if [ $offload_empty = yes ]; then echo empty=yes; case $(tar --version 2>/dev/null) in *"GNU tar"*) echo tar=gnu ;; esac; fi`,
+];
 
 /** With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr). */
 export function buildPrepareScript(remoteDir: string, lock?: LockRequest): string {
@@ -23,6 +36,7 @@ export function buildPrepareScript(remoteDir: string, lock?: LockRequest): strin
     `mkdir -p "$D" && cd "$D" || exit 1`,
     ...(lock === undefined ? [] : buildTakeLockSteps(lock)),
     `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
+    ...EMPTY_STEPS,
     `printf 'home=%s\\n' "$HOME"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
   ].join("\n");
@@ -35,5 +49,11 @@ export function parsePrepareOutput(stdout: string): PreparedHost | undefined {
   const remoteDir = stdout.slice(at + marker.length).replace(/\n$/, "");
   const head = stdout.slice(0, at);
   const home = /^home=(.*)$/m.exec(head)?.[1] ?? "";
-  return { remoteDir, rsync: /^rsync=yes$/m.test(head), home };
+  return {
+    remoteDir,
+    rsync: /^rsync=yes$/m.test(head),
+    home,
+    empty: /^empty=yes$/m.test(head),
+    gnuTar: /^tar=gnu$/m.test(head),
+  };
 }

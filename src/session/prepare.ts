@@ -6,6 +6,7 @@ import { type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import type { UploadEntry } from "../sync/entries.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
+import { chooseUploadTool } from "../sync/first-sync.js";
 import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync/mirror.js";
 import { scanWorkspace } from "../sync/scan.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
@@ -17,7 +18,12 @@ import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
 export interface PreparedTarget {
   remoteDir: string;
   home: string;
+  /** The transfer tool (downloads, later syncs). */
   tool: SyncTool;
+  /** This run's upload: a tar stream for a first sync into an empty dir (sync/first-sync.ts). */
+  upload: SyncTool;
+  /** The remote dir held nothing but offload's state: no deletions to mirror there. */
+  empty: boolean;
 }
 
 /**
@@ -61,12 +67,21 @@ export async function prepareTarget(
   // rsync runs at both ends: "auto" takes it only where this machine has it too, and tar otherwise.
   const bothHaveRsync = prepared.rsync && hasLocalProgram("rsync");
   const tool = syncTool === "auto" ? (bothHaveRsync ? "rsync" : "tar") : syncTool;
-  return { remoteDir: prepared.remoteDir, home: prepared.home, tool };
+  const upload = await chooseUploadTool(syncTool, tool, prepared);
+  return {
+    remoteDir: prepared.remoteDir,
+    home: prepared.home,
+    tool,
+    upload,
+    empty: prepared.empty,
+  };
 }
 
 /** What the workspace holds to upload: the scan with ignore rules, plus the extra upload globs. */
 export interface ProjectScan {
   files: string[];
+  /** Directories and files in walk order, then the extra files: what a tar upload lists. */
+  tree: string[];
   /** Anchored rsync excludes for what the rules left out. */
   excluded: string[];
   /** Files the globs add beyond the scan. */
@@ -88,6 +103,7 @@ export async function scanProject(
   const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
   return {
     files: [...scan.files, ...extra],
+    tree: [...scan.tree, ...extra],
     excluded: scan.excluded,
     extra,
     ignores: scan.ignores,
@@ -123,7 +139,7 @@ async function mirrorDeletions(request: SyncRequest): Promise<number> {
   const { transport, projectDir, prepared, scan } = request;
   const previous = await readManifest(request.manifest);
   let removed = 0;
-  if (previous !== undefined) {
+  if (previous !== undefined && !prepared.empty) {
     const removals = planRemovals(previous, scan.files, projectDir, scan.ignores);
     if (removals.files.length + removals.dirs.length > 0) {
       await removeRemote(transport, prepared.remoteDir, removals);
@@ -149,9 +165,10 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
     root: projectDir,
     remoteDir: prepared.remoteDir,
     files: scan.files,
+    tree: scan.tree,
     excluded: scan.excluded,
     extra: scan.extra,
-    tool: prepared.tool,
+    tool: prepared.upload,
     onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
   });
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);

@@ -27,6 +27,9 @@ export const DEFAULT_IGNORES = [
 export interface ScanResult {
   /** Paths relative to the root, `/`-separated: regular files and symlinks. */
   files: string[];
+  /** The directories and files the rules keep, in walk order (each directory just before what it
+   * holds): a tar of them carries the directories' modes and mtimes as rsync does. */
+  tree: string[];
   /** What the rules left out, as anchored rsync exclude patterns (`/path`, `/dir/`): rsync then recurses
    * itself, which is 3x faster than feeding it 5,000 names through --files-from (measured). */
   excluded: string[];
@@ -108,6 +111,7 @@ export async function scanWorkspace(
 ): Promise<ScanResult> {
   const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
   const files: string[] = [];
+  const tree: string[] = [];
   const excluded: string[] = [];
   /** The rules in force in each directory walked, by its prefix (`""`, `a/`, `a/b/`). */
   const rulesIn = new Map<string, readonly Rules[]>();
@@ -134,8 +138,13 @@ export async function scanWorkspace(
       }
       if (!isDir && !entry.isFile() && !entry.isSymbolicLink())
         excluded.push(toRsyncExclude(path, false));
-      if (isDir) walk(childPath(dir, entry.name), `${path}/`, rules);
-      else if (entry.isFile() || entry.isSymbolicLink()) files.push(path);
+      if (isDir) {
+        tree.push(path);
+        walk(childPath(dir, entry.name), `${path}/`, rules);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        files.push(path);
+        tree.push(path);
+      }
     }
   }
 
@@ -154,5 +163,5 @@ export async function scanWorkspace(
     }
     return false;
   };
-  return { files, excluded, ignores };
+  return { files, tree, excluded, ignores };
 }

@@ -1,10 +1,13 @@
-// Uploads the workspace to the remote dir: rsync over the transport's master, or tar over ssh where the
-// remote has no rsync. File names travel NUL-separated, so any name a file system allows survives.
+// Uploads the workspace to the remote dir: rsync over the transport's master, or tar over ssh for a first
+// sync into an empty dir (first-sync.ts) and where either end has no rsync. File names travel
+// NUL-separated, so any name a file system allows survives.
 import { OffloadError } from "../errors.js";
 import { quoteShell } from "../shell/quote.js";
 import { runPipeline, runProcess } from "../transport/process.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
+import { localTarIsGnu } from "../transport/tar-version.js";
 import type { Transport } from "../transport/types.js";
+import { buildTarCreateArgv, buildTarExtractCommand } from "./first-sync.js";
 import { encodePath } from "./raw-names.js";
 import {
   buildRsyncFilesArgv,
@@ -26,6 +29,8 @@ export interface UploadRequest {
   /** Absolute remote directory. */
   remoteDir: string;
   files: readonly string[];
+  /** tar only: the scan's directories and files in walk order (scan.ts), then `files` beyond the scan. */
+  tree: readonly string[];
   /** rsync only: anchored exclude patterns; rsync recurses the root itself and skips these. */
   excluded: readonly string[];
   /** rsync only: files outside what the recursion covers (upload globs reaching ignored paths). */
@@ -81,11 +86,12 @@ export async function uploadFiles(
     }
     return { ...stats, tool };
   }
-  const extract = `mkdir -p ${quoteShell(remoteDir)} && cd ${quoteShell(remoteDir)} && tar -xf -`;
+  // "." first: the remote dir takes the root's mode, as with rsync. The prepare round trip made it.
+  const extract = buildTarExtractCommand(quoteShell(remoteDir));
   const result = await runPipeline(
-    ["tar", "-cf", "-", "--null", "--no-recursion", "-T", "-"],
+    buildTarCreateArgv(await localTarIsGnu()),
     shell.shellArgv(`sh -c ${quoteShell(extract)}`),
-    { stdin: nulList(files), producerCwd: root },
+    { stdin: nulList([".", ...request.tree]), producerCwd: root },
   );
   if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
   return { files: files.length, bytes: 0, tool };

@@ -320,24 +320,33 @@ describeWithHosts(3, "downloads", (bed) => {
     expect(await artifactFiles(p, id)).toEqual(["big.bin"]);
   }, 240_000);
 
-  it("a SIGKILLed offload leaves no rsync uploading", async () => {
-    project = await makeProject();
-    await project.write("data.bin", Buffer.alloc(60 * 1024 * 1024, 7));
-    await slowLink(faulty, "20mbit");
-    cleanups.push(() => unslowLink(faulty));
-    let pid = 0;
-    const remote = `dl-sync-kill-${process.pid}-${Date.now()}`;
-    const running = offload(project, ["run", "--host", `${faulty}/${remote}`, "--", "true"], {
-      onSpawn: (p) => {
-        pid = p;
-      },
-    });
-    const marker = remote;
-    const rsyncs = () => localProcesses(marker).filter((line) => line.includes("rsync"));
-    expect(await waitFor(() => rsyncs().length > 0, 60_000)).toBe(true);
-    process.kill(pid, "SIGKILL");
-    await running;
-    await waitFor(() => rsyncs().length === 0, 10_000);
-    expect(rsyncs()).toEqual([]);
-  }, 120_000);
+  // auto: a first sync into an empty dir goes as a tar stream over ssh, whose command names the dir.
+  it.each([
+    ["rsync", "rsync"],
+    ["auto", "tar -xpf"],
+  ])(
+    "a SIGKILLed offload leaves nothing uploading (sync.tool %s: %s)",
+    async (setting, seen) => {
+      project = await makeProject();
+      await project.write("offload.yaml", `sync:\n  tool: ${setting}\n`);
+      await project.write("data.bin", Buffer.alloc(60 * 1024 * 1024, 7));
+      await slowLink(faulty, "20mbit");
+      cleanups.push(() => unslowLink(faulty));
+      let pid = 0;
+      const remote = `dl-sync-kill-${process.pid}-${Date.now()}`;
+      const running = offload(project, ["run", "--host", `${faulty}/${remote}`, "--", "true"], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+      });
+      const marker = remote;
+      const rsyncs = () => localProcesses(marker).filter((line) => line.includes(seen));
+      expect(await waitFor(() => rsyncs().length > 0, 60_000)).toBe(true);
+      process.kill(pid, "SIGKILL");
+      await running;
+      await waitFor(() => rsyncs().length === 0, 10_000);
+      expect(rsyncs()).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -35,37 +35,46 @@ describe("offload run --host local", () => {
     expect(result.stdout).toBe("starting\nhello world|$(not run)\nstopping\n");
   });
 
-  it("keeps hostile file names intact through sync and download", async () => {
-    project = await makeProject();
-    const names = [
-      "with space.txt",
-      "it's.txt",
-      "$(touch pwned).txt",
-      "new\nline.txt",
-      "-rf",
-      "ünïcødé ✓.txt",
-      "back\\slash.txt",
-    ];
-    for (const name of names) await project.write(`data/${name}`, `content of ${name}`);
-    const result = await offload(project, [
-      "run",
-      "--host",
-      "local",
-      "--download",
-      "out/**",
-      "--",
-      "sh",
-      "-c",
-      "mkdir -p out && cp -R data/. out/",
-    ]);
-    expect(result.code).toBe(0);
-    const [id] = await project.runIds();
-    const artifacts = join(project.dir, ".offload/runs", id ?? "", "artifacts/out");
-    expect((await readdir(artifacts)).sort()).toEqual([...names].sort());
-    for (const name of names)
-      expect(await readFile(join(artifacts, name), "utf8")).toBe(`content of ${name}`);
-    expect((await readdir(project.dir)).includes("pwned")).toBe(false);
-  });
+  // auto: the first sync into an empty dir streams a tar; rsync: the path of every later sync.
+  it.each([
+    ["auto", "tar"],
+    ["rsync", "rsync"],
+  ])(
+    "keeps hostile file names intact through sync and download (sync.tool %s: %s)",
+    async (setting, tool) => {
+      project = await makeProject();
+      await project.write("offload.yaml", `sync:\n  tool: ${setting}\n`);
+      const names = [
+        "with space.txt",
+        "it's.txt",
+        "$(touch pwned).txt",
+        "new\nline.txt",
+        "-rf",
+        "ünïcødé ✓.txt",
+        "back\\slash.txt",
+      ];
+      for (const name of names) await project.write(`data/${name}`, `content of ${name}`);
+      const result = await offload(project, [
+        "run",
+        "--host",
+        "local",
+        "--download",
+        "out/**",
+        "--",
+        "sh",
+        "-c",
+        "mkdir -p out && cp -R data/. out/",
+      ]);
+      expect(result.code).toBe(0);
+      const [id] = await project.runIds();
+      expect((await project.record(id ?? "")).sync?.tool).toBe(tool);
+      const artifacts = join(project.dir, ".offload/runs", id ?? "", "artifacts/out");
+      expect((await readdir(artifacts)).sort()).toEqual([...names].sort());
+      for (const name of names)
+        expect(await readFile(join(artifacts, name), "utf8")).toBe(`content of ${name}`);
+      expect((await readdir(project.dir)).includes("pwned")).toBe(false);
+    },
+  );
 
   it("refuses download paths that escape, and never follows a symlink out of the remote dir", async () => {
     project = await makeProject();
@@ -225,31 +234,47 @@ describe("offload run --host local", () => {
     expect(`${sum}\n`).toBe(result.stdout);
   });
 
-  it("uploads what the ignore rules keep and nothing they leave out, wildcard characters in names too", async () => {
-    project = await makeProject();
-    await project.write(".gitignore", "secret*\nbuild/\n");
-    for (const name of [
-      "keep.py",
-      "secret.key",
-      "secret[1].key",
-      "build/out.bin",
-      "[weird]*name?.txt",
-      "data/a.csv",
-    ])
-      await project.write(name, name);
-    await project.write(".offloadignore", "data/\n");
-    const result = await offload(project, [
-      "run",
-      "--host",
-      "local",
-      "--",
-      "sh",
-      "-c",
-      "find . -path ./.offload -prune -o -type f -print | sort",
-    ]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(
-      ["./.gitignore", "./.offloadignore", "./[weird]*name?.txt", "./keep.py", ""].join("\n"),
-    );
-  });
+  it.each([
+    ["auto", "tar"],
+    ["rsync", "rsync"],
+  ])(
+    "uploads what the ignore rules keep and nothing they leave out, wildcard characters in names too (sync.tool %s: %s)",
+    async (setting, tool) => {
+      project = await makeProject();
+      await project.write("offload.yaml", `sync:\n  tool: ${setting}\n`);
+      await project.write(".gitignore", "secret*\nbuild/\n");
+      for (const name of [
+        "keep.py",
+        "secret.key",
+        "secret[1].key",
+        "build/out.bin",
+        "[weird]*name?.txt",
+        "data/a.csv",
+      ])
+        await project.write(name, name);
+      await project.write(".offloadignore", "data/\n");
+      const result = await offload(project, [
+        "run",
+        "--host",
+        "local",
+        "--",
+        "sh",
+        "-c",
+        "find . -path ./.offload -prune -o -type f -print | sort",
+      ]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(
+        [
+          "./.gitignore",
+          "./.offloadignore",
+          "./[weird]*name?.txt",
+          "./keep.py",
+          "./offload.yaml",
+          "",
+        ].join("\n"),
+      );
+      const [id] = await project.runIds();
+      expect((await project.record(id ?? "")).sync?.tool).toBe(tool);
+    },
+  );
 });
