@@ -1,6 +1,7 @@
 // The run record (run.json): what was asked, where it ran, how each phase went and how it ended.
 import type { GpuInfo } from "../host/gpus.js";
 import type { HostFacts } from "../host/probe.js";
+import type { FetchedInput } from "../storage/transfer-events.js";
 import type { RecordedDownload } from "./record-schema.js";
 
 /**
@@ -108,14 +109,7 @@ export interface RunRecord {
   /** The latest checkpoint taken while the job ran (`every:`), how many so far, files held. */
   checkpoint?: { at: string; count: number; files: number };
   /** `inputs:` objects fetched by the remote machine before the job started (its ETag cache). */
-  inputs?: {
-    url: string;
-    dest: string;
-    etag: string;
-    size: number;
-    cached: boolean;
-    bytes: number;
-  }[];
+  inputs?: FetchedInput[];
   /** The cloud machine made for the run (`cloud:` targets) and what it cost. */
   machine?: {
     provider: string;

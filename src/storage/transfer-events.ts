@@ -7,16 +7,21 @@ export interface UploadedObject {
   sha256: string;
 }
 
+/** An `inputs:` object the remote program placed: as the run record keeps it (runs/record.ts). */
+export interface FetchedInput {
+  url: string;
+  dest: string;
+  etag: string;
+  size: number;
+  /** Found in the host's ETag cache: nothing was transferred. */
+  cached: boolean;
+  /** Bytes transferred. */
+  bytes: number;
+}
+
 export interface TransferReport {
   uploaded: UploadedObject[];
-  inputs: {
-    url: string;
-    dest: string;
-    etag: string;
-    size: number;
-    cached: boolean;
-    bytes: number;
-  }[];
+  inputs: FetchedInput[];
   /** Parts a resumed multipart upload found in the bucket already, by path. */
   skippedParts: Record<string, number[]>;
   failed: { what: string; error: string }[];
