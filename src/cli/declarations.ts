@@ -5,6 +5,23 @@ import { type Command, Option } from "commander";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** A flag given once a value (`--tag a=1 --tag b=2`), read into a list. */
+function repeatable(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(collect);
+}
+
+// Options and arguments several commands share, declared once so their words cannot drift apart.
+const sshConfig = () =>
+  new Option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config");
+const quiet = () => new Option("-q, --quiet", "only the log and the final line");
+const rebuildEnv = () =>
+  new Option(
+    "--rebuild-env",
+    "rebuild the cached Python env even if its requirements did not change",
+  );
+const RUN = "run id, a unique part of it, or a run name";
+const LATEST_RUN = `${RUN} (default: the latest run)`;
+
 function addTargetOptions(command: Command): Command {
   return command
     .option(
@@ -16,7 +33,7 @@ function addTargetOptions(command: Command): Command {
       "--remote-dir <dir>",
       "remote working directory (default ~/.offload/work/<project name>-<hash of its path>)",
     )
-    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .addOption(sshConfig())
     .option("--json", "print one JSON object a line instead of text");
 }
 
@@ -35,46 +52,30 @@ export function declareRun(program: Command): Command {
       .passThroughOptions(),
   )
     .addOption(
-      new Option(
-        "-e, --env <KEY=VALUE>",
-        "environment variable for the command (repeatable)",
-      ).argParser(collect),
+      repeatable("-e, --env <KEY=VALUE>", "environment variable for the command (repeatable)"),
     )
+    .addOption(repeatable("--upload <rule>", "extra upload: glob, or local|remote (repeatable)"))
     .addOption(
-      new Option("--upload <rule>", "extra upload: glob, or local|remote (repeatable)").argParser(
-        collect,
-      ),
-    )
-    .addOption(
-      new Option(
-        "--download <rule>",
-        "download after the run: glob, or remote|local (repeatable)",
-      ).argParser(collect),
+      repeatable("--download <rule>", "download after the run: glob, or remote|local (repeatable)"),
     )
     .option(
       "--results <url>",
       "put the download rules' matches into this bucket folder (s3://bucket/prefix/) from the host",
     )
     .option("--retries <n>", "run again up to n times after a failure or a lost host")
-    .option("-q, --quiet", "only the log and the final line")
+    .addOption(quiet())
     .option("--name <name>", "a name for the run, usable wherever a run id is (its latest run)")
     .addOption(
-      new Option(
-        "--tag <KEY=VALUE>",
-        "a tag recorded with the run, shown by ps (repeatable)",
-      ).argParser(collect),
+      repeatable("--tag <KEY=VALUE>", "a tag recorded with the run, shown by ps (repeatable)"),
     )
     .addOption(
-      new Option(
+      repeatable(
         "--secret <NAME[=@file]>",
         "secret for the command, from the local env var NAME or a file; never in argv, logs or records (repeatable)",
-      ).argParser(collect),
+      ),
     )
     .option("--gpus <n>", "use the n least busy GPUs (sets CUDA_VISIBLE_DEVICES); 0 hides them all")
-    .option(
-      "--rebuild-env",
-      "rebuild the cached Python env even if its requirements did not change",
-    )
+    .addOption(rebuildEnv())
     .option(
       "--no-wait",
       "start the run, print its id and return; `offload attach` follows it later",
@@ -88,8 +89,8 @@ export function declareAttach(program: Command): Command {
     program
       .command("attach")
       .summary("follow a run again from where this machine's log ends, then finish it as run would")
-      .argument("[run]", "run id, a unique part of it, or a run name (default: the latest run)"),
-  ).option("-q, --quiet", "only the log and the final line");
+      .argument("[run]", LATEST_RUN),
+  ).addOption(quiet());
 }
 
 export function declareStop(program: Command): Command {
@@ -99,10 +100,7 @@ export function declareStop(program: Command): Command {
       .summary(
         "stop a run: TERM to all its processes, KILL after a grace period, its shutdown commands, then its log and outputs home",
       )
-      .argument(
-        "[run]",
-        "run id, a unique part of it, or a run name (default: the latest running run)",
-      ),
+      .argument("[run]", `${RUN} (default: the latest running run)`),
   );
 }
 
@@ -164,7 +162,7 @@ export function declarePs(program: Command): Command {
     .summary("list this project's runs, asking the hosts of running ones how they stand")
     .option("--json", "print the run records as JSON")
     .option("--offline", "do not ask the hosts: show the records as this machine has them")
-    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config");
+    .addOption(sshConfig());
 }
 
 export function declareLogs(program: Command): Command {
@@ -173,7 +171,7 @@ export function declareLogs(program: Command): Command {
     .summary(
       "print a run's log (default: the latest run), fetching from the host what is not here yet",
     )
-    .argument("[run]", "run id, a unique part of it, or a run name")
+    .argument("[run]", RUN)
     .option(
       "-f, --follow",
       "keep printing until the run ends; Ctrl+C stops watching, the run goes on",
@@ -181,14 +179,14 @@ export function declareLogs(program: Command): Command {
     .option("--tail <lines>", "only the last lines")
     .option("--node <k>", "node K's log of a job across nodes (counted from 0)")
     .option("--host <host>", "where the run is, if not where it was started")
-    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config");
+    .addOption(sshConfig());
 }
 
 export function declarePull(program: Command): Command {
   return program
     .command("pull")
     .summary("bring the objects a run put into a bucket home (checksums checked)")
-    .argument("[run]", "run id, a unique part of it, or a run name (default: the latest run)")
+    .argument("[run]", LATEST_RUN)
     .option("--to <dir>", "where to put them (default .offload/runs/<id>/artifacts)")
     .option("--json", "print what was pulled as JSON");
 }
@@ -207,11 +205,7 @@ export function declareEvents(program: Command): Command {
     .command("events")
     .summary("show the progress and metrics offload reads from a log file")
     .argument("<file>", "a log file, e.g. .offload/runs/<id>/output.log")
-    .addOption(
-      new Option("--pattern <regex>", "your regex with named groups (repeatable)").argParser(
-        collect,
-      ),
-    )
+    .addOption(repeatable("--pattern <regex>", "your regex with named groups (repeatable)"))
     .option("--json", "print one JSON event a line");
 }
 
@@ -221,7 +215,7 @@ export function declareUi(program: Command): Command {
     .summary("a local web page over this project's runs: live logs and curves, compare, stop")
     .option("--port <port>", "port on 127.0.0.1 (default: any free port)")
     .option("--open", "open the page in a browser")
-    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config");
+    .addOption(sshConfig());
 }
 
 export function declareForward(program: Command): Command {
@@ -234,7 +228,7 @@ export function declareForward(program: Command): Command {
       "an optional run whose host to reach, then PORT[:LOCAL]: the host's port on its 127.0.0.1 and the local one",
     )
     .option("--host <host>", "the host to reach (default: the run's, or the project's host)")
-    .option("--ssh-config <file>", "ssh config file to use instead of ~/.ssh/config")
+    .addOption(sshConfig())
     .option("--open", "open each forwarded port in a browser");
 }
 
@@ -262,19 +256,12 @@ export function declareSweep(program: Command): Command {
       .usage("[options] --param NAME=V1,V2 -- <command...>")
       .passThroughOptions(),
   )
+    .addOption(repeatable("--param <NAME=V1,V2>", "a parameter and its values (repeatable)"))
     .addOption(
-      new Option("--param <NAME=V1,V2>", "a parameter and its values (repeatable)").argParser(
-        collect,
-      ),
-    )
-    .addOption(
-      new Option(
+      repeatable(
         "--secret <NAME[=@file]>",
         "secret for every run, from the local env var NAME or a file (repeatable)",
-      ).argParser(collect),
+      ),
     )
-    .option(
-      "--rebuild-env",
-      "rebuild the cached Python env even if its requirements did not change",
-    );
+    .addOption(rebuildEnv());
 }
