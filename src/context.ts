@@ -38,6 +38,8 @@ export interface RunSettings {
   slurm?: SlurmJobSpec | undefined;
   /** `results:`, `inputs:` and `storage:`: the run's buckets. */
   buckets?: BucketSettings;
+  /** `machine.every`: seconds between machine samples; 0 turns the sampler off (default 5). */
+  sampleSeconds?: number;
   /** `retry:`; absent: one attempt. */
   retry?: RetrySettings;
 }

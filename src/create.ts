@@ -52,6 +52,7 @@ export function toRunSettings(settings: EffectiveSettings): RunSettings {
     graceSeconds: settings.stop.grace,
     python: settings.python,
     gpus: settings.gpus,
+    sampleSeconds: settings.machineMetrics,
     progressPatterns: settings.progress.patterns,
     slurm: settings.slurm,
     buckets: { results: settings.results, inputs: settings.inputs, storage: settings.storage },

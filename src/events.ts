@@ -30,6 +30,15 @@ export type RunEvent =
   | { type: "env-output"; data: Uint8Array }
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
   | { type: "output"; data: Uint8Array }
+  /** A sample of the host's machine (remote/samples.ts); the status line shows it, --json does not. */
+  | {
+      type: "machine";
+      time: number;
+      cpuPercent?: number;
+      memoryUsedBytes?: number;
+      memoryTotalBytes?: number;
+      gpus: { index: number; utilizationPercent?: number; memoryUsedMiB?: number }[];
+    }
   | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }
   | { type: "reconnected"; attempt: number; offset: number }
   | { type: "downloading"; rules: number }

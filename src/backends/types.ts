@@ -31,6 +31,8 @@ export interface LogWriter {
 
 export interface FollowIo {
   sink: LogWriter;
+  /** The run's machine samples (machine.txt), resumed from its size as the log is; absent: not asked. */
+  samples?: LogWriter | undefined;
   /** Output, reconnect and state events. */
   report: Reporter;
   /** Aborting leaves the follow (E_INTERRUPTED or E_OUTPUT_CLOSED, by its reason); the job goes on. */

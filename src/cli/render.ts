@@ -129,6 +129,10 @@ export function createHumanReporter(
       status?.update(event);
       return;
     }
+    if (event.type === "machine") {
+      status?.machine(event);
+      return;
+    }
     // On a terminal the status line says how old the last checkpoint is; elsewhere it gets a line.
     if (event.type === "checkpoint" && status) {
       status.checkpoint(Date.parse(event.at));
@@ -197,7 +201,8 @@ export function createJsonReporter(out: Output): Reporter {
     out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
   return (event) => {
     // A bar's worth of updates would flood a program's input; `synced`/`downloaded` say the outcome.
-    if (event.type === "transfer") return;
+    // Machine samples live in the run folder (machine.txt): a line every few seconds is noise here.
+    if (event.type === "transfer" || event.type === "machine") return;
     if (event.type !== "output") {
       if (event.type === "finished" && pending !== "") {
         emit({ type: "output", line: pending });

@@ -2,7 +2,12 @@
 // scrolling log: throttled, cleared around every write, gone for good on close.
 import type { MetricEvent, ProgressEvent } from "../progress/types.js";
 import { colorsFor } from "./colors.js";
-import { applyStatusEvent, emptyStatus } from "./status-state.js";
+import {
+  applyStatusEvent,
+  emptyStatus,
+  type MachineLoad,
+  readMachineLoad,
+} from "./status-state.js";
 import { formatStatusLine } from "./status-text.js";
 
 export interface StatusLineOptions {
@@ -17,6 +22,8 @@ export interface StatusLineOptions {
 
 export interface StatusLine {
   update(event: ProgressEvent | MetricEvent): void;
+  /** The host's latest machine sample: the line shows GPU % where there are GPUs, else CPU %. */
+  machine(sample: MachineLoad): void;
   /** A checkpoint was taken at `at` (epoch ms): the line shows its age. */
   checkpoint(at: number): void;
   /** The log line still being written, which the caller holds back from the screen. */
@@ -86,6 +93,10 @@ export function createStatusLine(stream: TtyStream, options: StatusLineOptions =
   return {
     update(event) {
       applyStatusEvent(state, event, now());
+      request();
+    },
+    machine(sample) {
+      state.machine = readMachineLoad(sample);
       request();
     },
     checkpoint(at) {

@@ -12,6 +12,23 @@ export interface StatusState {
   timing: Timing;
   /** When the last checkpoint was taken (`every:`), for its age. */
   checkpointAt?: number;
+  /** The host's load from its latest machine sample. */
+  machine?: { gpuPercent?: number; cpuPercent?: number };
+}
+
+/** What the status line reads of a machine sample. */
+export interface MachineLoad {
+  cpuPercent?: number;
+  gpus: readonly { utilizationPercent?: number }[];
+}
+
+/** GPU % (the mean of the GPUs that report one) where the host has GPUs, else CPU %. */
+export function readMachineLoad(sample: MachineLoad): NonNullable<StatusState["machine"]> {
+  const utils = sample.gpus
+    .map((gpu) => gpu.utilizationPercent)
+    .filter((value): value is number => value !== undefined);
+  if (utils.length > 0) return { gpuPercent: utils.reduce((a, b) => a + b, 0) / utils.length };
+  return sample.cpuPercent === undefined ? {} : { cpuPercent: sample.cpuPercent };
 }
 
 export interface Timing {

@@ -92,6 +92,13 @@ function progressParts(p: NonNullable<StatusState["progress"]>, t: Timing): stri
   return parts;
 }
 
+/** `GPU 87%` on a host with GPUs, `CPU 45%` on one without; "" before the first sample says. */
+function machineText(load: StatusState["machine"]): string {
+  if (load?.gpuPercent !== undefined) return `GPU ${Math.round(load.gpuPercent)}%`;
+  if (load?.cpuPercent !== undefined) return `CPU ${Math.round(load.cpuPercent)}%`;
+  return "";
+}
+
 /**
  * The line as plain text, never wider than width - 1 (a full last column makes some terminals wrap).
  * Progress first; then the metrics in the log's order, each that fits.
@@ -102,6 +109,11 @@ export function formatStatusLine(state: StatusState, width: number): string {
   if (line === "" && state.metrics.size === 0) line = (state.partial ?? "").trim();
   for (const [name, { value }] of state.metrics) {
     const next = `${line}${line === "" ? "" : "  "}${name} ${formatNumber(value)}`;
+    if (next.length <= limit) line = next;
+  }
+  const load = machineText(state.machine);
+  if (load !== "") {
+    const next = `${line}${line === "" ? "" : "  "}${load}`;
     if (next.length <= limit) line = next;
   }
   if (state.checkpointAt !== undefined) {

@@ -75,6 +75,7 @@ export function describeSettings(
     system_site_packages: at("python.system_site_packages", s.python.systemSitePackages ?? false),
   };
   out.gpus = at("gpus", s.gpus);
+  out.machine_metrics = at("machine_metrics", s.machineMetrics);
   out.forward = at("forward", s.forward);
   out.progress = {
     patterns: s.progress.patterns.map((value, index) => at(`progress.patterns[${index}]`, value)),

@@ -6,6 +6,7 @@ import { mergeEnv, mergeLists, mergeNested, sourceOf } from "./merge-fields.js";
 import { mergeStorage } from "./merge-storage.js";
 import type { SettingsFile } from "./schema.js";
 import {
+  DEFAULT_MACHINE_METRICS_SECONDS,
   DEFAULT_RECONNECT_TIMEOUT_SECONDS,
   DEFAULT_RETRY,
   DEFAULT_STOP_GRACE_SECONDS,
@@ -80,6 +81,7 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     ssh: {},
     reconnect: { timeout: DEFAULT_RECONNECT_TIMEOUT_SECONDS },
     stop: { grace: DEFAULT_STOP_GRACE_SECONDS },
+    machineMetrics: DEFAULT_MACHINE_METRICS_SECONDS,
     python: {},
     progress: { patterns: [] },
     forward: [],
@@ -87,7 +89,15 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     storage: {},
     retry: { ...DEFAULT_RETRY, on: [...DEFAULT_RETRY.on] },
   };
-  for (const key of ["name", "host", "remote_dir", "reconnect.timeout", "stop.grace", "sync.tool"])
+  for (const key of [
+    "name",
+    "host",
+    "remote_dir",
+    "reconnect.timeout",
+    "stop.grace",
+    "sync.tool",
+    "machine_metrics",
+  ])
     sources[key] = { kind: "default" };
   sources.host = named === undefined ? { kind: "default" } : sourceOf(named, "host");
   let remoteDirRank = -1;
@@ -135,6 +145,10 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
     if (data.sweep !== undefined) {
       settings.sweep = toSweepSettings(data.sweep);
       sources.sweep = sourceOf(layer, "sweep");
+    }
+    if (data.machine_metrics !== undefined) {
+      settings.machineMetrics = data.machine_metrics === false ? 0 : data.machine_metrics;
+      sources.machine_metrics = sourceOf(layer, "machine_metrics");
     }
     if (data.gpus !== undefined) {
       settings.gpus = data.gpus;

@@ -229,6 +229,15 @@ const targetShape = {
       system_site_packages: z.boolean({ error: "expected true or false" }).optional(),
     })
     .optional(),
+  machine_metrics: z
+    .union([z.number().int().min(1).max(3600), z.literal(false)], {
+      error: "expected seconds between machine samples (1 to 3600), or false",
+    })
+    .optional()
+    .meta({
+      description:
+        "Seconds between samples of the host's CPU, memory, disk and GPUs while a job runs, or false for none (default 5)",
+    }),
   gpus: z
     .number({ error: "expected a number of GPUs" })
     .int({ error: "expected a whole number" })

@@ -51,6 +51,8 @@ export interface EffectiveSettings {
   stop: { grace: number };
   python: { requirements?: string; interpreter?: string; systemSitePackages?: boolean };
   gpus?: number;
+  /** `machine_metrics`: seconds between machine samples; 0: none. */
+  machineMetrics: number;
   /** `progress.patterns`: the user's regexes for log lines the built-in parsers miss. */
   progress: { patterns: string[] };
   /** `forward:` ports (PORT or PORT:LOCAL) forwarded while a run is followed. */
@@ -101,6 +103,8 @@ export interface LoadedSettings {
 
 export const DEFAULT_RECONNECT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_STOP_GRACE_SECONDS = 10;
+/** Seconds between machine samples (remote/sampler.ts says the same for callers without settings). */
+export const DEFAULT_MACHINE_METRICS_SECONDS = 5;
 
 /**
  * `~/.offload/work/<name>-<8 hex>`: the name for people, the hash of the project root's absolute path so

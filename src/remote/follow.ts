@@ -4,15 +4,21 @@
 import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK, remoteRunDir } from "./layout.js";
+import { buildSamplesStreamLines } from "./sampler.js";
 
 /**
  * Streams from `$R/output.log` (R, lp and lst set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with
  * inotify (a line shows up at once) and ends when the watcher sees `exit` or a dead launcher; elsewhere
  * a one-second poll does the same. The `exit` marker on stderr says the stream ended because the run did.
  */
-export function buildFollowBody(offset: number): string {
+export function buildFollowBody(offset: number, samplesOffset?: number): string {
+  // Machine samples ride along on stderr (sampler.ts) when the run records them: the watcher sends
+  // them each second, and all that is left once the run has ended, before the log's tail can end.
+  const samples = samplesOffset !== undefined;
+  const on = (line: string) => (samples ? line : ":");
   return `L="$R/output.log"
 off=${offset}
+${samples ? buildSamplesStreamLines(samplesOffset) : ""}
 if [ ! -f "$R/exit" ]; then
   # Ticks of 20 ms for the first 2 s (a short job ends soon after its launch), then 200 ms: the end of
   # a long run may show 0.2 s late, and an idle follow costs five sleeps a second, not fifty.
@@ -20,8 +26,10 @@ if [ ! -f "$R/exit" ]; then
     t=0
     while [ ! -f "$R/exit" ]; do
       offload_launcher_alive || break
-      if [ $t -lt 100 ]; then t=$((t + 1)); offload_sleep 0.02; else offload_sleep 0.2; fi
+      if [ $t -lt 100 ]; then t=$((t + 1)); offload_sleep 0.02; ${on("offload_samples_tick 20")}
+      else offload_sleep 0.2; ${on("offload_samples_tick 200")}; fi
     done
+    ${on("offload_samples_drain")}
   }
   offload_watch & w=$!
   case $(tail --version 2>/dev/null) in *GNU*) gnu=1 ;; *) gnu= ;; esac
@@ -37,6 +45,7 @@ if [ ! -f "$R/exit" ]; then
   fi
 else
   tail -c +$((off + 1)) "$L"
+  ${on("offload_samples_drain")}
 fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
 # A job that failed or vanished may have filled the disk: say how much is free.
@@ -49,7 +58,12 @@ printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 }
 
 /** A reconnect: the same stream, from where this machine's copy of the log ends. */
-export function buildFollowScript(remoteDir: string, runId: string, offset: number): string {
+export function buildFollowScript(
+  remoteDir: string,
+  runId: string,
+  offset: number,
+  samplesOffset?: number,
+): string {
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
@@ -62,6 +76,6 @@ export function buildFollowScript(remoteDir: string, runId: string, offset: numb
     `offload_read_launcher "$R"`,
     `if [ ! -f "$R/launcher.pid" ] && [ ! -f "$R/exit" ]; then printf '${MARK.exit} missing\\n' >&2; exit 0; fi`,
     `printf '${MARK.following}\\n' >&2`,
-    buildFollowBody(offset),
+    buildFollowBody(offset, samplesOffset),
   ].join("\n");
 }

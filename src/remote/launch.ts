@@ -7,6 +7,7 @@ import { buildFollowBody } from "./follow.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "./layout.js";
 import { buildCheckLockSteps } from "./lock.js";
 import { readMarkers } from "./markers.js";
+import { buildSamplerStartLines, buildSamplerStopLines, SAMPLES_FILE } from "./sampler.js";
 
 export interface LaunchPlan {
   runId: string;
@@ -26,6 +27,8 @@ export interface LaunchPlan {
   setupLines: readonly string[];
   /** Folder of the remote dir the command runs in (`a/b`: offload ran in `<root>/a/b`); "" the root. */
   workdir?: string;
+  /** Seconds between machine samples (sampler.ts); 0 or absent: no sampler. */
+  sampleSeconds?: number;
 }
 
 /** Epoch milliseconds on the host (GNU date; whole seconds where `%N` is not supported). */
@@ -97,6 +100,14 @@ export function buildLauncherScript(plan: LaunchPlan): string {
   ];
   const shutdown = plan.shutdown.map((command) => `( ${command}\n) || true`);
   const jobShell = buildJobShell(plan);
+  const every = plan.sampleSeconds ?? 0;
+  const sampler =
+    every > 0
+      ? {
+          start: buildSamplerStartLines({ everySeconds: every }),
+          stop: buildSamplerStopLines(),
+        }
+      : { start: [], stop: [] };
   return [
     `# offload launcher for run ${plan.runId}`,
     `cd ${quoteShell(plan.remoteDir)} || exit 1`,
@@ -116,7 +127,9 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `fi`,
     // The job's start and end by the host's clock: durations never depend on when someone followed.
     `jp=$!; ${NOW} > "$R/started"`,
+    ...sampler.start,
     `wait $jp; code=$?; ${NOW} > "$R/ended"`,
+    ...sampler.stop,
     ...shutdown,
     // On a full disk exit.tmp cannot be written: the status goes into exit.reserve, in place (1<>, no
     // truncation, padded to the bytes written at launch), which needs no free block.
@@ -174,7 +187,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // the status is recorded even then. A disk already full starts nothing and says so.
     `if ! { printf '%s\\n' "$offload_spec" > "$R/spec.json" &&`,
     `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" &&`,
-    `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"; } 2>/dev/null; then`,
+    `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"${plan.sampleSeconds ? ` && : >> "$R/${SAMPLES_FILE}"` : ""}; } 2>/dev/null; then`,
     `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
     `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
     `  rm -rf "$R"; offload_disk_free >&2; exit 5`,
@@ -189,7 +202,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // With its start time: a later liveness check must not take a reused pid for the launcher.
     `lp=$!; offload_ident "$lp"; lst=$offload_start; echo "$lp $lst" > "$R/launcher.pid"`,
     `printf '${MARK.launched} %s\\n' "$lp" >&2`,
-    plan.follow ? buildFollowBody(0) : "",
+    plan.follow ? buildFollowBody(0, plan.sampleSeconds ? 0 : undefined) : "",
   ].join("\n");
 }
 

@@ -31,6 +31,8 @@ export const MARK = {
   times: "offload-times",
   /** `offload logs --tail`: the log's size when its tail was read. */
   logSize: "offload-log-size",
+  /** A line of the run's machine samples (sampler.ts), sent beside the log while following. */
+  sample: "offload-sample",
 } as const;
 
 /** The last line of the launch round trip's stdin: without it the launch starts nothing. */

@@ -7,6 +7,8 @@ import { join } from "node:path";
 export const LOG_FILE = "output.log";
 export const METRICS_FILE = "metrics.jsonl";
 export const REPORT_FILE = "report.html";
+/** The host's machine samples, byte for byte as the sampler wrote them (src/remote/sampler.ts). */
+export const SAMPLES_FILE = "machine.txt";
 
 /**
  * Appends metrics to the run's metrics.jsonl, one JSON line each stamped with the time it was seen.

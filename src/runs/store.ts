@@ -6,13 +6,14 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
-import { LOG_FILE, METRICS_FILE, REPORT_FILE, readRunFile } from "./files.js";
+import { LOG_FILE, METRICS_FILE, REPORT_FILE, readRunFile, SAMPLES_FILE } from "./files.js";
 import { isRunId } from "./id.js";
 import type { RunRecord } from "./record.js";
 import { findRecordProblem } from "./record-schema.js";
@@ -49,6 +50,13 @@ export interface RunStore {
    * One offload at a time: another live one following the run is an E_LOCKED error.
    */
   openLog(id: string): LogSink;
+  /**
+   * Opens the run's machine.txt for appending, as the log (its size is where the samples resume); the
+   * caller holds the log, and with it the right to follow the run.
+   */
+  openSamples(id: string): LogSink;
+  /** The run's machine samples as text ("" when it has none). */
+  readSamples(id: string): Promise<string>;
   /** The pid of another live offload on this machine that follows the run (holds its log), if any. */
   followerOf(id: string): number | undefined;
   logSize(id: string): Promise<number>;
@@ -128,6 +136,52 @@ function liveFollower(dir: string): number | undefined {
     return undefined;
   }
   return isAlive(pid) ? pid : undefined;
+}
+
+/** A file opened for appending with synchronous writes (bytes stay in order); its size is the offset. */
+function openAppend(path: string, onClose: () => void): LogSink {
+  const fd = openSync(path, "a");
+  let size = fstatSync(fd).size;
+  let open = true;
+  return {
+    get size() {
+      return size;
+    },
+    write(chunk) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done);
+      size += chunk.length;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      onClose();
+    },
+  };
+}
+
+/** As openAppend, but the file is made by the first write: a run without samples gets no empty file. */
+function openLazily(path: string): LogSink {
+  let sink: LogSink | undefined;
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // not there yet
+  }
+  return {
+    get size() {
+      return sink?.size ?? size;
+    },
+    write(chunk) {
+      sink ??= openAppend(path, () => {});
+      sink.write(chunk);
+    },
+    close() {
+      sink?.close();
+    },
+  };
 }
 
 type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
@@ -255,38 +309,27 @@ export function openRunStore(projectDir: string): RunStore {
     openLog(id) {
       mkdirSync(runDir(id), { recursive: true });
       const release = claimFollower(runDir(id), id);
-      let fd: number;
       try {
-        fd = openSync(join(runDir(id), LOG_FILE), "a");
+        return openAppend(join(runDir(id), LOG_FILE), release);
       } catch (error) {
         release();
         throw error;
       }
-      let size = fstatSync(fd).size;
-      let open = true;
-      return {
-        get size() {
-          return size;
-        },
-        write(chunk) {
-          let done = 0;
-          while (done < chunk.length) done += writeSync(fd, chunk, done);
-          size += chunk.length;
-        },
-        close() {
-          if (!open) return;
-          open = false;
-          closeSync(fd);
-          release();
-        },
-      };
     },
+    openSamples(id) {
+      return openLazily(join(runDir(id), SAMPLES_FILE));
+    },
+    readSamples: async (id) => readRunFile(runDir(id), SAMPLES_FILE),
     async archiveLog(id, attempt) {
       const relative = `attempts/${attempt}.log`;
       await mkdir(join(runDir(id), "attempts"), { recursive: true });
-      await rename(join(runDir(id), "output.log"), join(runDir(id), relative)).catch((error) => {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      });
+      const move = (from: string, to: string) =>
+        rename(join(runDir(id), from), join(runDir(id), to)).catch((error) => {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        });
+      await move(LOG_FILE, relative);
+      // The next attempt's sampler starts a new file on the host, from byte 0: so does this copy.
+      await move(SAMPLES_FILE, `attempts/${attempt}.${SAMPLES_FILE}`);
       return relative;
     },
     followerOf(id) {

@@ -10,6 +10,7 @@ import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
 import { fetchOutputs } from "./fetch-outputs.js";
+import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
 
 export interface CompleteRequest {
@@ -55,6 +56,7 @@ export async function completeRun(
   const { transport, store, report, controls, clock } = context;
   const { record } = request;
   const sink = store.openLog(record.id);
+  const samples = openSamples(store, record.id, report);
   const stop = armStop(context, record);
 
   const runStart = clock.now();
@@ -62,7 +64,7 @@ export async function completeRun(
   try {
     end = await context.backend.follow(
       { runId: record.id, remoteDir: record.target.remoteDir },
-      { sink, report, signal: controls.detach },
+      { sink, samples, report, signal: controls.detach },
     );
   } catch (error) {
     record.logBytes = sink.size;
@@ -74,6 +76,7 @@ export async function completeRun(
     throw leftDuringStop(error, record, context.settings.graceSeconds);
   } finally {
     sink.close();
+    samples.close();
     stop.disarm();
   }
   record.logBytes = sink.size;

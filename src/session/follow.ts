@@ -5,6 +5,7 @@ import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
 import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remote/markers.js";
+import { createSampleSplitter, dropSampleLines } from "../remote/samples.js";
 import type { Transport } from "../transport/types.js";
 import { reconnectDelayMs, sleep } from "./backoff.js";
 import { requireRunId } from "./run-id.js";
@@ -22,6 +23,8 @@ export interface FollowRequest {
   remoteDir: string;
   runId: string;
   sink: LogWriter;
+  /** Where the run's machine samples go (machine.txt); absent: the follow does not ask for them. */
+  samples?: LogWriter | undefined;
   report: Reporter;
   /** How long to keep retrying a failed connection before giving up. */
   reconnectTimeoutMs: number;
@@ -66,34 +69,33 @@ export async function streamOnce(
   onFollowing?: () => void,
 ): Promise<StreamAttempt> {
   const { transport, sink, report } = request;
-  let stderrSoFar = "";
+  // Sample lines come on stderr beside the markers: they go to their file, the rest is read as before.
+  const stderr = createSampleSplitter((line) => request.samples?.write(Buffer.from(line)));
   const watchStderr = launch !== undefined || onFollowing !== undefined;
   const result = await transport.exec(script, {
     ...(launch === undefined ? {} : { stdin: launch.stdin }),
-    ...(watchStderr
-      ? {
-          onStderr: (chunk: Buffer) => {
-            const before = readMarkers(stderrSoFar);
-            stderrSoFar += chunk.toString("utf8");
-            const now = readMarkers(stderrSoFar);
-            if (launch && before.launchedPid === undefined && now.launchedPid !== undefined)
-              launch.onLaunched(now.launchedPid);
-            if (onFollowing && !before.following && now.following) onFollowing();
-          },
-        }
-      : {}),
+    onStderr: (chunk: Buffer) => {
+      const before = watchStderr ? readMarkers(stderr.rest) : undefined;
+      stderr.push(chunk.toString("utf8"));
+      if (before === undefined) return;
+      const now = readMarkers(stderr.rest);
+      if (launch && before.launchedPid === undefined && now.launchedPid !== undefined)
+        launch.onLaunched(now.launchedPid);
+      if (onFollowing && !before.following && now.following) onFollowing();
+    },
     ...(request.signal ? { signal: request.signal } : {}),
     onStdout: (chunk) => {
       sink.write(chunk);
       report({ type: "output", data: chunk });
     },
   });
-  const markers = readMarkers(result.stderr);
+  const said = dropSampleLines(result.stderr);
+  const markers = readMarkers(said);
   return {
     markers,
     failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined),
     connectionFailed: result.connectionFailed,
-    stderr: result.stderr,
+    stderr: said,
     code: result.code,
   };
 }
@@ -178,7 +180,7 @@ export async function followRun(
       const offset = request.sink.size;
       last = await streamOnce(
         request,
-        buildFollowScript(request.remoteDir, request.runId, offset),
+        buildFollowScript(request.remoteDir, request.runId, offset, request.samples?.size),
         undefined,
         () => request.report({ type: "reconnected", attempt, offset }),
       );
@@ -186,7 +188,7 @@ export async function followRun(
     }
     last = await streamOnce(
       request,
-      buildFollowScript(request.remoteDir, request.runId, request.sink.size),
+      buildFollowScript(request.remoteDir, request.runId, request.sink.size, request.samples?.size),
     );
   }
 }

@@ -51,6 +51,7 @@ export async function launchJob(
     remoteDir,
     runId: id,
     sink: io.sink,
+    samples: io.samples,
     report: io.report,
     reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
     signal: io.signal,

@@ -46,6 +46,7 @@ export class RunProtocolBackend implements Backend {
         remoteDir: job.remoteDir,
         runId: job.runId,
         sink: io.sink,
+        samples: io.samples,
         report: io.report,
         reconnectTimeoutMs: this.#reconnectTimeoutSeconds * 1000,
         signal: io.signal,

@@ -3,6 +3,7 @@
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
 import { STDIN_END } from "../remote/layout.js";
+import { DEFAULT_SAMPLE_SECONDS } from "../remote/sampler.js";
 import {
   buildSecretsReceiveLines,
   buildSecretsSourceLines,
@@ -240,6 +241,7 @@ async function runLocked(
     shutdown: settings.shutdown,
     graceSeconds: settings.graceSeconds,
     follow: !request.noWait,
+    sampleSeconds: settings.sampleSeconds ?? DEFAULT_SAMPLE_SECONDS,
     workdir: request.workdir ?? "",
     receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
     setupLines: [

@@ -3,6 +3,7 @@
 import type { JobLaunch, LaunchOutcome } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import type { RunRecord } from "../runs/record.js";
+import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
 
 /**
@@ -18,12 +19,14 @@ export async function launchRun(
 ): Promise<void> {
   const { store, report, clock } = context;
   const sink = store.openLog(record.id);
+  const samples = job.plan.sampleSeconds ? openSamples(store, record.id, report) : undefined;
   const launchStart = clock.now();
   let stop: ReturnType<typeof armStop> | undefined;
   let outcome: LaunchOutcome;
   try {
     outcome = await context.backend.launch(job, {
       sink,
+      samples,
       report,
       signal: context.controls.detach,
       onStarted: (started) => {
@@ -46,6 +49,7 @@ export async function launchRun(
     throw error;
   } finally {
     sink.close();
+    samples?.close();
     stop?.disarm();
   }
   record.logBytes = sink.size;
