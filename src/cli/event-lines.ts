@@ -78,6 +78,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case "failed":
     case "progress":
     case "metric":
+    case "machine":
       return undefined;
     default:
       return describeNotice(event);

@@ -38,6 +38,7 @@ const samples: Samples = {
     [{ type: "launched", runId: "r1", remoteDir: "~/x", ms: 10 }, "run r1 started in ~/x"],
   ],
   output: [[{ type: "output", data: Buffer.from("hi\n") }, undefined]],
+  machine: [[{ type: "machine", time: 1, cpuPercent: 12, gpus: [] }, undefined]],
   reconnecting: [
     [
       { type: "reconnecting", attempt: 1, delayMs: 1000, reason: "link down" },
@@ -266,10 +267,12 @@ describe("--json", () => {
       .split("\n")
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const types = new Set(lines.map((l) => l.type));
-    // A bar's updates never reach a program; every other type does, by its own name.
+    // A bar's updates never reach a program, nor machine samples (machine.txt has them); every
+    // other type does, by its own name.
     expect(types.has("transfer")).toBe(false);
+    expect(types.has("machine")).toBe(false);
     expect(types.has("notice")).toBe(false);
-    for (const type of Object.keys(samples).filter((t) => t !== "transfer"))
+    for (const type of Object.keys(samples).filter((t) => t !== "transfer" && t !== "machine"))
       expect(types, type).toContain(type);
     const retry = lines.find((l) => l.type === "retrying");
     expect(retry).toMatchObject({

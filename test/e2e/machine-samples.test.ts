@@ -101,9 +101,6 @@ describeWithHosts(2, "machine samples", (bed) => {
         memoryTotalMiB: 81559,
       });
       expect(gpus[3]).toEqual({ index: 3, memoryUsedMiB: 13, memoryTotalMiB: 81559 });
-      const report = await offload(p, ["report", id ?? ""]);
-      expect(report.code, report.stderr).toBe(0);
-      expect(report.stdout).toMatch(/GPU/);
     } finally {
       ssh(`rm -rf ${bin}`);
     }
