@@ -242,6 +242,9 @@ export function openRunStore(projectDir: string): RunStore {
     return { records, damaged };
   }
 
+  // The write of each run's run.json under way: the next save of that run waits for it (see save).
+  const writing = new Map<string, Promise<void>>();
+
   async function ensure(id: string): Promise<void> {
     await mkdir(runDir(id), { recursive: true });
     // `.offload/` ignores itself, so it never ends up in git or in a sync.
@@ -253,12 +256,24 @@ export function openRunStore(projectDir: string): RunStore {
     runDir,
     logPath: (id) => join(runDir(id), LOG_FILE),
     artifactsDir: (id) => join(runDir(id), "artifacts"),
-    async save(record) {
-      await ensure(record.id);
-      await writeFileAtomic(
-        join(runDir(record.id), "run.json"),
-        `${JSON.stringify(record, null, 2)}\n`,
-      );
+    // The record is read as it stands when save is called, and a run's saves are written in the order
+    // they were called: a save left running (a `void save`) can never rename an older state over a
+    // newer one, and a reader of run.json sees the states in order.
+    save(record) {
+      const { id } = record;
+      const text = `${JSON.stringify(record, null, 2)}\n`;
+      const write = (writing.get(id) ?? Promise.resolve())
+        .catch(() => {})
+        .then(async () => {
+          await ensure(id);
+          await writeFileAtomic(join(runDir(id), "run.json"), text);
+        });
+      writing.set(id, write);
+      const forget = () => {
+        if (writing.get(id) === write) writing.delete(id);
+      };
+      write.then(forget, forget);
+      return write;
     },
     async load(id) {
       const read = isRunId(id) ? await readRecord(runDir(id), id) : { missing: true as const };

@@ -1,0 +1,93 @@
+// One owner of a run's record: updates are applied in order and run.json always ends at the newest
+// state, even when a save is left running (a `void save`) while a newer one is made.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createRunId } from "../../src/runs/id.js";
+import type { RunRecord } from "../../src/runs/record.js";
+import { createRecordWriter } from "../../src/runs/record-writer.js";
+import { openRunStore } from "../../src/runs/store.js";
+
+let project = "";
+beforeEach(async () => {
+  project = await mkdtemp(join(tmpdir(), "offload-writer-"));
+});
+afterEach(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+function newRecord(): RunRecord {
+  return {
+    version: 1,
+    id: createRunId(),
+    command: ["true"],
+    target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
+    status: "launching",
+    exitCode: null,
+    startedAt: new Date().toISOString(),
+    phases: {},
+    envNames: [],
+    download: [],
+    artifacts: [],
+    mappedFiles: [],
+    logBytes: 0,
+  };
+}
+
+async function readSaved(dir: string): Promise<RunRecord> {
+  return JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunRecord;
+}
+
+/** Waits until a write of run.json has begun: its temp file is there. */
+async function writeBegun(dir: string): Promise<void> {
+  for (;;) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (names.some((name) => name.startsWith("run.json.tmp-"))) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe("the record writer", () => {
+  it("ends in the newest state when many updates are made without waiting for each save", async () => {
+    const store = openRunStore(project);
+    const writer = createRecordWriter(store, newRecord());
+    const saves: Promise<void>[] = [];
+    for (let offset = 1; offset <= 50; offset++) {
+      saves.push(writer.update({ status: "running", logBytes: offset }));
+      if (offset % 7 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    saves.push(writer.update({ status: "succeeded", exitCode: 0, logBytes: 51 }));
+    await Promise.all(saves);
+    const saved = await readSaved(store.runDir(writer.record.id));
+    expect(saved).toMatchObject({ status: "succeeded", exitCode: 0, logBytes: 51 });
+    expect(saved).toEqual(writer.record);
+  });
+
+  it("never lets a slower save started earlier put an older state over a newer one", async () => {
+    const store = openRunStore(project);
+    const record = newRecord();
+    const writer = createRecordWriter(store, record);
+    await writer.save();
+    const dir = store.runDir(record.id);
+    // A big state takes long to write; the next, small one is quick.
+    const late = writer.update({ command: ["x".repeat(16 * 1024 * 1024)], status: "running" });
+    await writeBegun(dir);
+    await writer.update({ command: ["true"], status: "succeeded", exitCode: 0 });
+    await late;
+    const saved = await readSaved(dir);
+    expect(saved.status).toBe("succeeded");
+    expect(saved.command).toEqual(["true"]);
+  });
+
+  it("removes a field set to undefined, and leaves the others as they were", async () => {
+    const store = openRunStore(project);
+    const writer = createRecordWriter(store, newRecord());
+    await writer.update({ error: { code: "E_DOWNLOAD", message: "not home" }, exitCode: 0 });
+    await writer.update({ error: undefined });
+    const saved = await readSaved(store.runDir(writer.record.id));
+    expect("error" in saved).toBe(false);
+    expect(saved.exitCode).toBe(0);
+    expect(writer.record.error).toBeUndefined();
+  });
+});
