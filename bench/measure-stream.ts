@@ -1,14 +1,121 @@
-// The live log: latency from a remote write to the local event, and offload's memory on a 1 GiB log.
+// The live log: throughput beside `ssh host cat`, latency from a remote write to the local event, and
+// offload's memory on a 1 GiB log.
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { BenchContext } from "./context.js";
+import { openBaselineMaster } from "./context.js";
 import { latestRecord, offloadArgv } from "./offload-cli.js";
 import type { Result } from "./result.js";
-import { mustTime, percentile, run } from "./tools.js";
+import { Samples } from "./result.js";
+import { alternate, median, mustTime, percentile, run } from "./tools.js";
 
 const LINES = 300;
+const STREAM_BYTES = 200_000_000;
+/**
+ * The two logs, each line different (numbers change as a training loop's do), made on the host with
+ * awk: digits cycling `0`…`9`, and training-looking lines of 80 bytes (numbers, `=`, words) that no
+ * parser claims but that a per-line parser would read through.
+ */
+const LOGS = {
+  2: `yes "$(printf '0\\n1\\n2\\n3\\n4\\n5\\n6\\n7\\n8\\n9')" | head -c ${STREAM_BYTES}`,
+  80: `awk 'BEGIN { for (i = 0; i < ${STREAM_BYTES / 80}; i++) printf "%-79s\\n", sprintf("epoch %03d step %07d loss=%8.6f lr=%8.6f training log line", i / 25000, i, 1 / (1 + i / 1000), 0.001) }'`,
+} as const;
+
+/** Reads the peak RSS (`%M`, KiB) that `/usr/bin/time -f %M` printed last on stderr, in MB. */
+function peakMb(stderr: string): number {
+  return (Number(stderr.trim().split("\n").at(-1)) * 1024) / 1e6;
+}
+
+/**
+ * A job that prints 200 MB as fast as it can (`cat` of a file made before the rounds) streamed by
+ * offload, beside `ssh host cat` of the same file: both write to /dev/null and read the same page cache.
+ * offload's time is its launch and run phases: from asking for the launch to the log's last byte here.
+ */
+async function measureLineSize(
+  ctx: BenchContext,
+  repeats: number,
+  bytes: keyof typeof LOGS,
+): Promise<Result> {
+  // Not `bench-*`: another bench's clean-up on the shared bed removes those, even mid-run.
+  const remote = `stream-${process.pid}-${bytes}`;
+  const project = join(ctx.scratch, remote);
+  mkdirSync(project);
+  const base = openBaselineMaster(ctx);
+  const ssh = ctx.ssh(base.dir);
+  const file = `/dev/shm/${remote}.txt`;
+  try {
+    return await compareStreams(ctx, repeats, bytes, { project, remote, file, ssh });
+  } finally {
+    run([...ssh, ctx.host, `rm -rf ${remote} ${file}`]);
+    base.close();
+  }
+}
+
+async function compareStreams(
+  ctx: BenchContext,
+  repeats: number,
+  bytes: number,
+  where: { project: string; remote: string; file: string; ssh: string[] },
+): Promise<Result> {
+  const { project, remote, file, ssh } = where;
+  run([...ssh, ctx.host, `${LOGS[bytes as keyof typeof LOGS]} > ${file}`]);
+  const size = Number(run([...ssh, ctx.host, `wc -c < ${file}`]).trim());
+  if (size !== STREAM_BYTES) throw new Error(`${file} has ${size} bytes, not ${STREAM_BYTES}`);
+  const argv = offloadArgv(ctx, { remote, command: ["cat", file] });
+  const mb = STREAM_BYTES / 1e6;
+  const s = new Samples();
+  // One round first, unmeasured: the remote dir's first sync and a cold page cache are not streaming.
+  for (let i = -1; i < repeats; i++) {
+    await alternate(
+      i + 1,
+      async () => {
+        const t = await mustTime(["/usr/bin/time", "-f", "%M", ...argv], {
+          cwd: project,
+          env: ctx.env,
+          discardStdout: true,
+        });
+        const record = latestRecord(project);
+        rmSync(join(project, ".offload"), { recursive: true, force: true });
+        if (record.logBytes !== STREAM_BYTES)
+          throw new Error(`offload streamed ${record.logBytes} of ${STREAM_BYTES} bytes`);
+        if (i < 0) return;
+        const ms = (record.phases.launch ?? 0) + (record.phases.run ?? Number.NaN);
+        s.add("offload", mb / (ms / 1000));
+        s.add("peak RSS (MB)", peakMb(t.stderr));
+        s.add("wall (ms)", t.ms);
+      },
+      async () => {
+        const t = await mustTime([...ssh, ctx.host, `cat ${file}`], { discardStdout: true });
+        if (i >= 0) s.add("baseline", mb / (t.ms / 1000));
+      },
+    );
+  }
+  const o = median(s.get("offload"));
+  const b = median(s.get("baseline"));
+  const rss = median(s.get("peak RSS (MB)"));
+  return {
+    measure: `log stream, ${bytes}-byte lines`,
+    unit: "MB/s",
+    offload: o,
+    baseline: b,
+    ratio: o / b,
+    target: "≥ 0.9×, RSS < 150 MB",
+    pass: o / b >= 0.9 && rss < 150,
+    what: {
+      offload: `200 MB of ${bytes}-byte lines ÷ (launch + run phases) of \`offload run -- cat FILE\`, stdout to /dev/null; peak RSS by \`/usr/bin/time -f %M\``,
+      baseline: "200 MB ÷ wall time of `ssh host cat FILE > /dev/null` over a warm master",
+    },
+    details: s.medians(["peak RSS (MB)", "wall (ms)"]),
+    samples: { offload: s.get("offload"), baseline: s.get("baseline") },
+  };
+}
+
+/** 200 MB of 2-byte lines (the per-line cost at its worst) and of 80-byte training-like lines. */
+export async function measureThroughput(ctx: BenchContext, repeats: number): Promise<Result[]> {
+  return [await measureLineSize(ctx, repeats, 2), await measureLineSize(ctx, repeats, 80)];
+}
 
 /** Each line carries the remote clock at print time (`date +%s%N`); the hosts share this clock. */
 export async function measureLatency(ctx: BenchContext): Promise<Result[]> {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { openContext, REPO } from "./context.js";
 import { measureDownload } from "./measure-download.js";
 import { measureStartup } from "./measure-startup.js";
-import { measureLatency, measureMemory } from "./measure-stream.js";
+import { measureLatency, measureMemory, measureThroughput } from "./measure-stream.js";
 import { measureSync } from "./measure-sync.js";
 import type { Result } from "./result.js";
 
@@ -60,6 +60,7 @@ try {
     ["startup", () => measureStartup(ctx, repeats)],
     ["sync", () => measureSync(ctx, repeats)],
     ["download", () => measureDownload(ctx, Math.min(repeats, 5))],
+    ["stream", () => measureThroughput(ctx, Math.min(repeats, 5))],
     ["latency", () => measureLatency(ctx)],
     ["memory", () => measureMemory(ctx)],
   ];

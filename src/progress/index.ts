@@ -3,7 +3,7 @@ export { parseEpochLine } from "./epoch.js";
 export { parseHfLine } from "./hf.js";
 export { OFFLOAD_MARKER, parseJsonLine } from "./json.js";
 export { createKerasParser } from "./keras.js";
-export { createLineSplitter, stripAnsi } from "./lines.js";
+export { stripAnsi } from "./lines.js";
 export { compilePatterns } from "./patterns.js";
 export { parseResultLine } from "./result.js";
 export type { LogParser, LogParserOptions } from "./stream.js";

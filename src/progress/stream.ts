@@ -1,10 +1,11 @@
 // The log parser a run feeds its output through: chunks in, typed progress and metric events out.
 import { parseColumnsLine } from "./columns.js";
 import { parseEpochLine } from "./epoch.js";
+import { findClaimableLines, toRanges } from "./gate.js";
 import { parseHfLine } from "./hf.js";
 import { OFFLOAD_MARKER, parseJsonLine } from "./json.js";
 import { createKerasParser } from "./keras.js";
-import { createLineSplitter } from "./lines.js";
+import { stripAnsi } from "./lines.js";
 import { compilePatterns } from "./patterns.js";
 import { createPytorchExampleParser } from "./pytorch.js";
 import { parseResultLine } from "./result.js";
@@ -17,7 +18,8 @@ export interface LogParserOptions {
 }
 
 export interface LogParser {
-  push(chunk: string): ParsedEvent[];
+  /** The log's next bytes (or text); the events of the lines they complete. */
+  push(chunk: string | Uint8Array): ParsedEvent[];
   end(): ParsedEvent[];
 }
 
@@ -27,7 +29,7 @@ export interface LogParser {
  * User patterns run on every line besides, and their events replace built-in ones of the same
  * name, so a pattern can add a number the built-ins miss without losing the bar's progress.
  */
-function createBuiltins(): LineParser[] {
+export function createBuiltins(): LineParser[] {
   return [
     parseJsonLine,
     parseHfLine,
@@ -41,30 +43,91 @@ function createBuiltins(): LineParser[] {
   ];
 }
 
-/**
- * Every event carries a number (digits, or NaN/Inf spelled out), and the only lines that set state
- * without one are YOLO's `Epoch GPU_mem …` and `Class Images …` headers: other lines cannot matter,
- * so they are never split out or parsed (a log of short lines streamed at a twentieth of the speed).
- */
-const MAY_CARRY_NUMBERS = /^[^\r\n]*(?:\d|nan|inf|epoch|class)[^\r\n]*/gim;
-/** The built-in parsers also need a word, `/`, `%` or `{` beside the number: a bare `12` is no one's. */
-const MAY_BE_BUILTIN = /^(?=[^\r\n]*[a-z/%{])(?=[^\r\n]*(?:\d|nan|inf|epoch|class))[^\r\n]*/gim;
+/** A user's pattern needs a value: a digit, or NaN/Inf spelled out. */
+const MAY_CARRY_NUMBERS = /^[^\r\n]*(?:\d|nan|inf)[^\r\n]*/gim;
+/** A line longer than this without a break is not a log line worth keeping whole (binary, a dump). */
+const MAX_LINE = 1 << 20;
 
-/** Throws OffloadError E_CONFIG_VALUE for an invalid user pattern. */
+/**
+ * The lines worth a parser's look in `bytes[start, end)` (whole lines): those a built-in could claim
+ * (gate.ts) and, with user patterns, those that hold a number.
+ */
+function findLines(bytes: Buffer, start: number, end: number, user: boolean): number[] {
+  const claimable = findClaimableLines(bytes, start, end);
+  if (!user) return claimable;
+  const starts = new Set<number>();
+  for (let i = 0; i < claimable.length; i += 2) starts.add((claimable[i] ?? start) - start);
+  for (const m of bytes.toString("latin1", start, end).matchAll(MAY_CARRY_NUMBERS))
+    starts.add(m.index);
+  return toRanges(bytes.subarray(start, end), [...starts], start);
+}
+
+/** Index of the first `\n` or `\r` at or after `from`, or -1. */
+function firstBreak(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] === 10 || bytes[i] === 13) return i;
+  return -1;
+}
+
+/** Index of the last `\n` or `\r`, or -1. */
+function lastBreak(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= 0; i--) if (bytes[i] === 10 || bytes[i] === 13) return i;
+  return -1;
+}
+
+/**
+ * Throws OffloadError E_CONFIG_VALUE for an invalid user pattern. Takes the log as bytes (or text):
+ * only the lines the gate finds are decoded and parsed, and the unfinished tail waits for the next chunk.
+ */
 export function createLogParser(options: LogParserOptions = {}): LogParser {
   const user = compilePatterns(options.patterns ?? []);
   const builtins = createBuiltins();
-  const splitter = createLineSplitter(user.length > 0 ? MAY_CARRY_NUMBERS : MAY_BE_BUILTIN);
-  const parseLines = (lines: string[]) => {
-    const events: ParsedEvent[] = [];
-    for (const line of lines)
+  let pending: Buffer = Buffer.alloc(0);
+  const parseRegion = (bytes: Buffer, start: number, end: number, events: ParsedEvent[]) => {
+    const lines = findLines(bytes, start, end, user.length > 0);
+    for (let i = 0; i < lines.length; i += 2) {
+      const line = stripAnsi(bytes.toString("utf8", lines[i], lines[i + 1]));
       for (const part of splitMarker(line)) events.push(...parseLine(part, builtins, user));
-    return events;
+    }
   };
   return {
-    push: (chunk) => parseLines(splitter.push(chunk)),
-    end: () => parseLines(splitter.end()),
+    push(chunk) {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : asBuffer(chunk);
+      const events: ParsedEvent[] = [];
+      const last = lastBreak(bytes);
+      if (last < 0) {
+        pending =
+          pending.length + bytes.length > MAX_LINE
+            ? Buffer.alloc(0)
+            : Buffer.concat([pending, bytes]);
+        return events;
+      }
+      let from = 0;
+      if (pending.length > 0) {
+        // The line the last chunk left unfinished ends in this one.
+        const first = firstBreak(bytes, 0);
+        const line = Buffer.concat([pending, bytes.subarray(0, first + 1)]);
+        parseRegion(line, 0, line.length, events);
+        from = first + 1;
+      }
+      parseRegion(bytes, from, last + 1, events);
+      const rest = bytes.length - last - 1;
+      pending = rest > MAX_LINE ? Buffer.alloc(0) : Buffer.from(bytes.subarray(last + 1));
+      return events;
+    },
+    end() {
+      const events: ParsedEvent[] = [];
+      if (pending.length > 0) parseRegion(pending, 0, pending.length, events);
+      pending = Buffer.alloc(0);
+      return events;
+    },
   };
+}
+
+/** A view of the same bytes: an output event's chunk is not copied to be read. */
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** Parses a whole log at once. */

@@ -14,6 +14,8 @@ const TQDM =
 // Ultralytics >= 8.3: `desc: 45% ━━━━━─────── 4/8 3.1it/s 1.2s<1.3s`
 const ULTRALYTICS =
   /^(.*?):\s+(\d{1,3})%\s+[━─╸]+\s+(\d+)\/(\d+)\s+(\S+\/s)\s+(\S+?)(?:<(\S+))?\s*$/;
+/** Both bar forms hold a count (`450/1000`, `5/?`): a cheap test that spares most lines the regexes. */
+const COUNT = /\d\/[\d?]/;
 /** Bars that are not training: validation, sanity checks, evaluation. Their steps are not progress. */
 const NOT_TRAINING = /valid|sanity|\btest|predict|\beval/i;
 /** Lightning shows the logger's version in the postfix; counters say where, not how well. */
@@ -29,7 +31,9 @@ export interface BarReading {
 
 /** Reads the bar itself; the description before it is left to the caller (YOLO rows live there). */
 export function readBar(line: string): BarReading | null {
-  const t = TQDM.exec(line);
+  if (!COUNT.test(line)) return null;
+  // TQDM's leading `(.*?)` tries every start on a line without the `[` that it needs.
+  const t = line.includes("[") ? TQDM.exec(line) : null;
   if (t !== null) {
     const [, desc = "", percent, n, total, , remaining = "", rate = "", postfix = "", closed] = t;
     // A cut line's last postfix entry may be cut too (`accuracy=50.0` of `50.00%`): leave it out.

@@ -1,6 +1,5 @@
 // Watches the log as it streams: parses training progress and metrics out of it (no change to the
 // user's script needed), reports them as events, and appends the metrics to the run's metrics.jsonl (runs/files.ts).
-import { StringDecoder } from "node:string_decoder";
 import type { Reporter } from "../events.js";
 import { createLogParser } from "../progress/index.js";
 import { appendMetrics } from "../runs/files.js";
@@ -24,11 +23,11 @@ export function trackProgress(
     patterns: (options.patterns ?? []).map((pattern) => ({ pattern })),
   });
   if (options.seen) parser.push(options.seen);
-  const decoder = new StringDecoder("utf8");
   return (event) => {
     report(event);
     if (event.type !== "output") return;
-    const events = parser.push(decoder.write(Buffer.from(event.data)));
+    // Bytes, not text: the parser decodes only the lines that may hold progress.
+    const events = parser.push(event.data);
     const metrics: object[] = [];
     for (const parsed of events) {
       report(parsed);
