@@ -28,6 +28,7 @@ import { addExamples } from "./help.js";
 import { settleOwedMachinesFirst } from "./owed-machines.js";
 import { settleWrites, watchOutputClosed } from "./pipes.js";
 import type { Output } from "./render.js";
+import { markTrace, printTrace } from "./trace.js";
 
 /** A command's code, loaded when the command is chosen: commander's arguments follow the output. */
 type CommandAction = (out: Output, ...args: never[]) => Promise<number>;
@@ -132,6 +133,7 @@ export async function main(
   argv: readonly string[],
   streams: Output = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  markTrace("main");
   blockOnPipes();
   const out: Output = { ...streams, closed: watchOutputClosed(streams.stdout, streams.stderr) };
   let code = 0;
@@ -151,6 +153,7 @@ export async function main(
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
+    printTrace(out);
     await settleWrites();
     return out.closed?.aborted ? EXIT_CODES.outputClosed : code;
   } catch (error) {

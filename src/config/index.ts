@@ -12,7 +12,7 @@ export {
   PROJECT_FILE,
 } from "./load.js";
 export { deriveProjectName, type MergeInput, mergeSettings } from "./merge.js";
-export { type ParsedSettingsFile, parseSettingsText, validateSettings } from "./parse-file.js";
+export { type ParsedSettingsFile, parseSettingsText } from "./parse-file.js";
 export {
   applySshResolved,
   type Connection,
@@ -35,3 +35,4 @@ export {
   type Source,
 } from "./settings.js";
 export { suggestKey } from "./suggest.js";
+export { validateSettings } from "./validate.js";

@@ -4,9 +4,9 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { OffloadError } from "../errors.js";
 import { mergeSettings } from "./merge.js";
-import { parseSettingsText, validateSettings } from "./parse-file.js";
 import type { Settings } from "./schema.js";
 import type { LoadedSettings, SettingsLayer } from "./settings.js";
+import { validateSettings } from "./validate.js";
 
 export const PROJECT_FILE = "offload.yaml";
 
@@ -56,6 +56,8 @@ async function readLayer(
 ): Promise<SettingsLayer | undefined> {
   const text = await readOptional(path, label);
   if (text === undefined) return undefined;
+  // The YAML parser is a quarter of the bundle: read only where there is a file to parse.
+  const { parseSettingsText } = await import("./parse-file.js");
   const { data, lines } = parseSettingsText(text, label);
   return { kind, data, lines, file: label, dir: dirname(path) };
 }

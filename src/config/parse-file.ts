@@ -112,19 +112,3 @@ export function parseSettingsText(text: string, label: string): ParsedSettingsFi
   collectLines(doc.contents, [], counter, lines);
   return { data: result.data, lines };
 }
-
-/** Validates settings that came from somewhere other than a file (the command line). */
-export function validateSettings(raw: unknown, label: string): SettingsFile {
-  const result = settingsFileSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = explainIssues(result.error.issues, raw, settingsFileSchema);
-  const [first] = problems;
-  const message = problems
-    .map((problem) => `${label}: ${formatKeyPath(problem.path)}: ${problem.message}`)
-    .join("\n");
-  throw new OffloadError(
-    first?.code ?? "E_CONFIG_VALUE",
-    message,
-    first?.hint === undefined ? {} : { hint: first.hint },
-  );
-}

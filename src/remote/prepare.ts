@@ -6,6 +6,7 @@ import { quoteRemotePath } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { MARK } from "./layout.js";
 import { buildTakeLockSteps, type LockRequest } from "./lock.js";
+import { buildSyncProofSteps, type SyncProofRequest } from "./sync-proof.js";
 
 export interface PreparedHost {
   /** The remote dir as an absolute path, `~` resolved. */
@@ -28,13 +29,23 @@ const EMPTY_STEPS = [
   `if [ $offload_empty = yes ]; then echo empty=yes; case $(tar --version 2>/dev/null) in *"GNU tar"*) echo tar=gnu ;; esac; fi`,
 ];
 
-/** With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr). */
-export function buildPrepareScript(remoteDir: string, lock?: LockRequest): string {
+/**
+ * With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr);
+ * then, for a run that syncs, proves its last sync unchanged or stamps this one (remote/sync-proof.ts).
+ */
+export function buildPrepareScript(
+  remoteDir: string,
+  lock?: LockRequest,
+  sync?: { proof?: SyncProofRequest | undefined },
+): string {
   return [
     ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
     `mkdir -p "$D" && cd "$D" || exit 1`,
     ...(lock === undefined ? [] : buildTakeLockSteps(lock)),
+    ...(lock === undefined || sync === undefined
+      ? []
+      : buildSyncProofSteps(lock.runId, sync.proof)),
     `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
     ...EMPTY_STEPS,
     `printf 'home=%s\\n' "$HOME"`,

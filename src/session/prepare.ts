@@ -4,11 +4,13 @@ import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
+import { readSyncProof, type SyncProofRequest } from "../remote/sync-proof.js";
 import type { UploadEntry } from "../sync/entries.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
 import { chooseUploadTool } from "../sync/first-sync.js";
 import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync/mirror.js";
 import { scanWorkspace } from "../sync/scan.js";
+import { matchesSyncState, type SyncState, writeSyncState } from "../sync/sync-state.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
@@ -24,6 +26,8 @@ export interface PreparedTarget {
   upload: SyncTool;
   /** The remote dir held nothing but offload's state: no deletions to mirror there. */
   empty: boolean;
+  /** The host proved the last sync's files unchanged (a `sync.proof` was asked for and held). */
+  unchanged: boolean;
 }
 
 /**
@@ -35,12 +39,15 @@ export async function prepareTarget(
   remoteDir: string,
   syncTool: "auto" | SyncTool,
   lock?: LockRequest & { report: Reporter },
+  /** A run that syncs: stamp the remote dir for its sync, or have the host prove `proof`. */
+  sync?: { proof?: SyncProofRequest | undefined },
 ): Promise<PreparedTarget> {
   // The first exec opens the ssh master itself: no separate connect round trip.
   const result = await transport.exec(
     buildPrepareScript(
       remoteDir,
       lock && { runId: lock.runId, force: lock.force, graceSeconds: lock.graceSeconds },
+      sync,
     ),
   );
   if (result.connectionFailed) throw transport.explain(result);
@@ -74,6 +81,7 @@ export async function prepareTarget(
     tool,
     upload,
     empty: prepared.empty,
+    unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
   };
 }
 
@@ -87,6 +95,8 @@ export interface ProjectScan {
   /** Files the globs add beyond the scan. */
   extra: string[];
   ignores(path: string): boolean;
+  /** The files are those the last sync sent, as it sent them (src/sync/sync-state.ts). */
+  asLastSynced: boolean;
 }
 
 /** Local work only, so a run does it while the connect round trip is under way. */
@@ -94,19 +104,24 @@ export async function scanProject(
   projectDir: string,
   ignore: readonly string[],
   upload: readonly UploadEntry[],
+  lastSync?: SyncState,
 ): Promise<ProjectScan> {
-  // Asked now, while the connect is under way: the upload reads it (rsync prints progress or not).
-  localRsyncShowsProgress().catch(() => {});
   const scan = await scanWorkspace(projectDir, ignore);
   const globbed = await expandUploadGlobs(projectDir, upload);
   const scanned = new Set(scan.files);
   const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
+  const files = [...scan.files, ...extra];
+  const asLastSynced = lastSync !== undefined && matchesSyncState(projectDir, files, lastSync);
+  // Asked now, while the connect is under way, where an upload is likely: it reads whether rsync prints
+  // progress. An unchanged workspace spares the process start.
+  if (!asLastSynced) localRsyncShowsProgress().catch(() => {});
   return {
-    files: [...scan.files, ...extra],
+    files,
     tree: [...scan.tree, ...extra],
     excluded: scan.excluded,
     extra,
     ignores: scan.ignores,
+    asLastSynced,
   };
 }
 
@@ -119,6 +134,8 @@ export interface SyncRequest {
   report: Reporter;
   /** The manifest of what was synced to this target's remote dir (src/sync/mirror.ts). */
   manifest: string;
+  /** This run's id and where what it sends is recorded for the next run (src/sync/sync-state.ts). */
+  state?: { runId: string; path: string } | undefined;
 }
 
 export interface SyncOutcome {
@@ -154,23 +171,35 @@ async function mirrorDeletions(request: SyncRequest): Promise<number> {
   return removed;
 }
 
-/** Uploads the scanned workspace, the extra upload globs, then the explicit mappings. */
+/**
+ * Uploads the scanned workspace, the extra upload globs, then the explicit mappings. The workspace is
+ * not sent when the host proved the last sync's files unchanged and the scan finds them as they were
+ * sent (same paths, sizes, mtimes, modes); otherwise what it sends is recorded for the next run.
+ */
 export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> {
-  const { transport, projectDir, prepared, report, scan } = request;
+  const { transport, projectDir, prepared, report, scan, state } = request;
   const started = performance.now();
   report({ type: "syncing", files: scan.files.length });
   const removed = await mirrorDeletions(request);
-  const sent = await uploadFiles({
-    transport,
-    root: projectDir,
-    remoteDir: prepared.remoteDir,
-    files: scan.files,
-    tree: scan.tree,
-    excluded: scan.excluded,
-    extra: scan.extra,
-    tool: prepared.upload,
-    onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
-  });
+  const unchanged = prepared.unchanged && scan.asLastSynced && removed === 0;
+  const sending = Date.now();
+  const sent = unchanged
+    ? { tool: prepared.upload, files: 0, bytes: 0 }
+    : await uploadFiles({
+        transport,
+        root: projectDir,
+        remoteDir: prepared.remoteDir,
+        files: scan.files,
+        tree: scan.tree,
+        excluded: scan.excluded,
+        extra: scan.extra,
+        tool: prepared.upload,
+        onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
+      });
+  if (!unchanged && state !== undefined) {
+    const synced = { syncedBy: state.runId, remoteDir: prepared.remoteDir, files: scan.files };
+    await writeSyncState(state.path, projectDir, synced, sending);
+  }
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);
   const outcome = {
     tool: sent.tool,

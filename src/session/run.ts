@@ -14,6 +14,7 @@ import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { manifestPath } from "../sync/mirror.js";
+import { readSyncState, syncStatePath } from "../sync/sync-state.js";
 import { runAttempts } from "./attempts.js";
 import { checkBucketAccess, fetchRunInputs } from "./bucket.js";
 import { checkRequirementsFile, chooseGpus, prepareEnvironment } from "./environment.js";
@@ -24,6 +25,7 @@ import {
   type PreparedTarget,
   type ProjectScan,
   prepareTarget,
+  type SyncRequest,
   scanProject,
   syncWorkspace,
 } from "./prepare.js";
@@ -72,7 +74,7 @@ async function runOnHost(
   request: RunRequest,
   { id, results }: { id: string; results: RunRecord["results"] },
 ): Promise<RunRecord> {
-  const { transport, store, settings, clock } = context;
+  const { transport, store, settings, clock, target } = context;
   const started = clock.now();
   const run: RunContext = {
     ...context,
@@ -85,15 +87,23 @@ async function runOnHost(
   // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
   // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
   report({ type: "connecting", target: transport.label });
+  // What the last sync there sent: the host proves it unchanged in this round trip, or the sync runs.
+  const statePath = syncStatePath(
+    context.projectDir,
+    [target.kind, target.user, target.host, target.port].join(":"),
+    settings.remoteDir,
+  );
+  const previous = readSyncState(statePath);
   // The lock is taken in this first round trip: a refused run has changed nothing over there.
-  const preparing = prepareTarget(transport, settings.remoteDir, settings.syncTool, {
-    runId: id,
-    force: request.force ?? false,
-    graceSeconds: settings.graceSeconds,
-    report,
-  });
+  const preparing = prepareTarget(
+    transport,
+    settings.remoteDir,
+    settings.syncTool,
+    { runId: id, force: request.force ?? false, graceSeconds: settings.graceSeconds, report },
+    { proof: previous },
+  );
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
-  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload);
+  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload, previous);
   scanning.catch(() => {});
   const gitState = readGitState(context.projectDir);
   const prepared = await preparing;
@@ -107,6 +117,7 @@ async function runOnHost(
       prepared,
       lock,
       results,
+      syncState: { runId: id, path: statePath },
     });
   } catch (error) {
     // Nothing launched (a failed launch says so): free the remote dir for the next run. Not after a
@@ -128,6 +139,7 @@ interface Started {
   /** Once launched, the launcher proves the lock's holder alive: no more heartbeat, no release. */
   lock: { launched: boolean; stopBeating: () => void };
   results: RunRecord["results"];
+  syncState: SyncRequest["state"];
 }
 
 /** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
@@ -155,6 +167,7 @@ async function runLocked(
     scan,
     upload: settings.upload,
     report,
+    state: state.syncState,
     manifest: manifestPath(
       context.projectDir,
       [target.kind, target.user, target.host, target.port].join(":"),

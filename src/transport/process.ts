@@ -51,6 +51,20 @@ function guardGroup(pid: number | undefined): () => void {
   };
 }
 
+/**
+ * OFFLOAD_TRACE=1: each child's life becomes a performance measure (spawn to close), which the CLI
+ * prints with the run's events at exit: where a run's time goes, without a profiler.
+ */
+function traceChild(argv: readonly string[]): () => void {
+  if (!process.env.OFFLOAD_TRACE) return () => {};
+  const start = performance.now();
+  const last = (argv.at(-1) ?? "").replace(/\s+/g, " ").slice(0, 60);
+  const name = `${argv[0]} … ${last}`;
+  return () => {
+    performance.measure(name, { start });
+  };
+}
+
 /** A local process takes what a remote script does, and where and with what environment it runs. */
 export interface ProcessOptions extends ExecOptions {
   cwd?: string;
@@ -95,6 +109,7 @@ export function runProcess(
       // and not the ssh clients that carry the log.
       detached: true,
     });
+    const traced = traceChild(argv);
     const release = guardGroup(child.pid);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -132,6 +147,7 @@ export function runProcess(
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       release();
+      traced();
       options.signal?.removeEventListener("abort", kill);
       resolve({
         code: exitStatus(code, signal),
@@ -161,6 +177,7 @@ export function runDaemonizing(
       stdio: ["ignore", "ignore", "pipe"],
       detached: true,
     });
+    const traced = traceChild(argv);
     const stderr: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     if (options.timeoutMs !== undefined)
@@ -170,6 +187,7 @@ export function runDaemonizing(
     child.on("error", (error) => reject(explainStartFailure(program, error)));
     child.on("exit", (code, signal) => {
       if (timer) clearTimeout(timer);
+      traced();
       // Give already-written stderr a moment to arrive, then stop listening so the daemon can't hold us.
       setImmediate(() => {
         child.stderr.destroy();
@@ -213,6 +231,7 @@ export function runPipeline(
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
+    const traced = [traceChild(producer), traceChild(consumer)];
     const releases = [guardGroup(left.pid), guardGroup(right.pid)];
     if (options.framed) left.stdout.pipe(createFrameStripper()).pipe(right.stdin);
     else left.stdout.pipe(right.stdin);
@@ -228,6 +247,7 @@ export function runPipeline(
       codes.push(exitStatus(code, signal));
       if (codes.length < 2) return;
       for (const release of releases) release();
+      for (const end of traced) end();
       resolve({
         code: codes.find((c) => c !== 0) ?? 0,
         stdout: "",

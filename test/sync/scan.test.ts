@@ -33,6 +33,14 @@ describe("scanWorkspace", () => {
     expect((await scanWorkspace(root)).files).toEqual(["train.py"]);
   });
 
+  it("leaves out a .offload/ that offload makes after the scan (its first run's sync manifest)", async () => {
+    await put("train.py");
+    const scan = await scanWorkspace(root);
+    expect(scan.excluded).toContain("/.offload/");
+    await put(".offload/runs/a/run.json");
+    expect((await scanWorkspace(root)).excluded).toEqual(["/.offload/"]);
+  });
+
   it("follows .gitignore at every level, with negation and anchoring as git does", async () => {
     await put(".gitignore", "*.ckpt\n/data/\n!keep.ckpt\nlogs/\n");
     await put("sub/.gitignore", "local.txt\n");

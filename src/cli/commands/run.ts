@@ -12,6 +12,7 @@ import { markOutputShown } from "../errors.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
 import { load, loadForRun, requireHost, type TargetFlags } from "../settings.js";
+import { markTrace, traceEvents } from "../trace.js";
 import { attachCommand } from "./attach.js";
 import { describeRunEnd } from "./run-end.js";
 import { exitCodeOf, reporterFor } from "./run-follow.js";
@@ -64,6 +65,7 @@ export async function runAction(
   const { projectDir, settings, sources } = await load(
     hosts ? { ...flags, host: hosts[0] ?? "" } : flags,
   );
+  markTrace("settings loaded");
   const nodes = hosts ?? settings.nodes;
   if (nodes !== undefined) {
     const each = await Promise.all(nodes.map((host) => load({ ...flags, host })));
@@ -103,6 +105,7 @@ export async function runCommand(
     if (e.type === "launched") hooks.onRunId?.(e.runId);
     reporter.report(e);
   });
+  const report = traceEvents(forwards.report);
   const controls =
     hooks.stop === undefined || interrupts.controls.stop === undefined
       ? interrupts.controls
@@ -111,7 +114,7 @@ export async function runCommand(
     projectDir,
     settings,
     transport,
-    report: forwards.report,
+    report,
     controls,
   });
   const { store } = context;
