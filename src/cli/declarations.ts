@@ -89,7 +89,10 @@ export function declareAttach(program: Command): Command {
     program
       .command("attach")
       .summary("follow a run again from where this machine's log ends, then finish it as run would")
-      .argument("[run]", LATEST_RUN),
+      .description(
+        "Ctrl+C stops watching; the run goes on. Given a sweep's id, shows the sweep's live table instead: a line each time one of its runs changes state, then the table of its runs. Each running run is followed to its end here (its log into its record), or watched while the `offload sweep` that started it still follows it; runs that sweep starts meanwhile join in. Exits 0 when every run of the sweep succeeded, else 1.",
+      )
+      .argument("[run]", `${RUN}, or a sweep id (default: the latest run)`),
   ).addOption(quiet());
 }
 
@@ -100,7 +103,10 @@ export function declareStop(program: Command): Command {
       .summary(
         "stop a run: TERM to all its processes, KILL after a grace period, its shutdown commands, then its log and outputs home",
       )
-      .argument("[run]", `${RUN} (default: the latest running run)`),
+      .description(
+        "A run of a job across nodes stops every node. A sweep's id stops every running run of the sweep at once, and its `offload sweep` starts no more of the grid.",
+      )
+      .argument("[run]", `${RUN}, or a sweep id (default: the latest running run)`),
   );
 }
 

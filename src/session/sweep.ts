@@ -9,6 +9,7 @@ import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
+import { isSweepStopRequested } from "../runs/sweep-stop.js";
 import { quoteShell } from "../shell/quote.js";
 import { readHostFacts } from "./host-facts.js";
 import type { NodeTarget } from "./nodes.js";
@@ -102,6 +103,8 @@ export interface SweepRequest {
 export interface SweepResult {
   sweepId: string;
   items: SweepItem[];
+  /** `offload stop SWEEP` asked for the end: the runs still queued then were never started. */
+  stopRequested: boolean;
 }
 
 /** A GPU no other job uses: under 1 GiB of its memory taken and under 10 % busy. */
@@ -145,12 +148,17 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   const queue = [...items];
   const stop = request.controls?.stop;
   const change = (item: SweepItem) => request.onChange?.(items, item);
+  let stopRequested = false;
 
   // One worker a slot (a free GPU of a host, or the host): it takes the next queued run until none
   // is left or a stop was asked.
   const work = async (host: NodeTarget, slot: Record<string, string>) => {
     for (;;) {
       if (stop?.aborted || request.controls?.detach?.aborted) return;
+      if (queue.length > 0 && isSweepStopRequested(host.store, sweepId)) {
+        stopRequested = true;
+        return;
+      }
       const item = queue.shift();
       if (item === undefined) return;
       item.state = "running";
@@ -189,7 +197,7 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   await Promise.all(
     request.hosts.flatMap((host, h) => (slots[h] ?? [{}]).map((slot) => work(host, slot))),
   );
-  return { sweepId, items };
+  return { sweepId, items, stopRequested };
 }
 
 /** The runs of sweep `id` (its full id or a unique start of it), in grid order. */

@@ -1,8 +1,10 @@
 // `offload attach [run]` (and `run --resume`): follow a run again from where this machine's log ends,
 // then finish it as `run` would.
 import type { EffectiveSettings } from "../../config/settings.js";
-import { createRunContext } from "../../create.js";
+import { createRunContext, createStore } from "../../create.js";
+import { findProjectDir } from "../../project.js";
 import { attachRun } from "../../session/attach.js";
+import { resolveRunSet } from "../../session/run-set.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
@@ -14,6 +16,14 @@ export async function attachAction(
   run: string | undefined,
   flags: TargetFlags & FollowFlags,
 ): Promise<number> {
+  // A sweep's id names its runs: its live table instead of one run's log.
+  if (run !== undefined) {
+    const set = await resolveRunSet(createStore(findProjectDir(process.cwd())), run);
+    if (set.kind === "sweep") {
+      const { attachSweep } = await import("./attach-sweep.js");
+      return attachSweep(out, set, flags);
+    }
+  }
   const { projectDir, settings, runId } = await loadForRun(run, flags);
   return attachCommand(projectDir, settings, runId, flags, out);
 }

@@ -5,6 +5,8 @@ import { createRunContext, createStore } from "../../create.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
+import { requestSweepStop } from "../../runs/sweep-stop.js";
+import { isLive, type RunSet, resolveRunSet } from "../../session/run-set.js";
 import { recordStoppedRun, signalRun } from "../../session/stop-run.js";
 import { createHumanReporter, type Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
@@ -22,7 +24,12 @@ export async function stopAction(
     if (live === undefined) return reportNothingRunning(records.at(-1), out, flags);
     named = live.id;
   }
-  const { projectDir, settings, runId } = await loadForRun(named, flags);
+  // A sweep's id, or a run of a job across nodes, names many runs: each live one is stopped.
+  const set = await resolveRunSet(createStore(findProjectDir(process.cwd())), named);
+  if (set.kind !== "run") {
+    return stopRunSet(out, set, flags);
+  }
+  const { projectDir, settings, runId } = await loadForRun(set.record.id, flags);
   return stopCommand(projectDir, settings, runId, out, flags);
 }
 
@@ -40,7 +47,7 @@ function reportNothingRunning(
   return 0;
 }
 
-async function stopCommand(
+export async function stopCommand(
   projectDir: string,
   settings: EffectiveSettings,
   runId: string,
@@ -87,4 +94,43 @@ async function stopCommand(
   } finally {
     reporter?.close();
   }
+}
+
+/**
+ * `offload stop SWEEP` and `offload stop RUN` of a job across nodes: every live run of the set is
+ * stopped at once, each as `offload stop RUN` would. A sweep is first told to start no more runs, so its
+ * `offload sweep`, if one still runs here, ends after these.
+ */
+async function stopRunSet(
+  out: Output,
+  set: Exclude<RunSet, { kind: "run" }>,
+  flags: TargetFlags,
+): Promise<number> {
+  const say = (text: string) => {
+    if (!flags.json) out.stderr.write(`${text}\n`);
+  };
+  if (set.kind === "sweep")
+    await requestSweepStop(createStore(findProjectDir(process.cwd())), set.sweepId);
+  const live = set.records.filter(isLive);
+  const what =
+    set.kind === "sweep"
+      ? `sweep ${set.sweepId}`
+      : `the job across ${set.records.length} nodes of run ${set.records[0]?.id ?? ""}`;
+  if (live.length === 0) {
+    if (flags.json) out.stdout.write(`${JSON.stringify({ outcome: "nothing-running" })}\n`);
+    say(
+      `no run of ${what} is running (${set.records.length} recorded); nothing was stopped${set.kind === "sweep" ? ", and it starts no more runs" : ""}.`,
+    );
+    return 0;
+  }
+  say(`stopping ${what}: ${live.length} running of ${set.records.length}`);
+  // Each run on its own host and remote dir, as its record says: a --host would send them all to one.
+  const { host: _ignored, ...perRun } = flags;
+  const codes = await Promise.all(
+    live.map(async (record) => {
+      const { projectDir, settings, runId } = await loadForRun(record.id, perRun);
+      return stopCommand(projectDir, settings, runId, out, flags);
+    }),
+  );
+  return Math.max(0, ...codes);
 }

@@ -53,7 +53,18 @@ export function formatSweepTable(items: readonly SweepItem[]): string {
   return formatTable(["#", ...names.map((n) => n.toUpperCase()), "STATE", "HOST", "RUN"], rows);
 }
 
-const FAILED: ReadonlySet<SweepState> = new Set(["failed", "stopped", "lost", "error"]);
+export const SWEEP_FAILED: ReadonlySet<SweepState> = new Set([
+  "failed",
+  "stopped",
+  "lost",
+  "error",
+]);
+
+/** The line that says a run's change: `[2/6] #1 lr=1e-3 bs=64: succeeded`. */
+export function describeSweepChange(all: readonly SweepItem[], item: SweepItem): string {
+  const done = all.filter((i) => i.state !== "queued" && i.state !== "running").length;
+  return `[${done}/${all.length}] #${item.index} ${describeParams(item.params)}: ${describeState(item)}${item.state === "running" ? ` on ${item.host}` : ""}${item.error ? `: ${item.error}` : ""}`;
+}
 
 export async function sweepAction(
   out: Output,
@@ -111,7 +122,7 @@ export async function sweepAction(
     };
   try {
     say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
-    const { sweepId, items } = await runSweep({
+    const { sweepId, items, stopRequested } = await runSweep({
       command: template,
       grid,
       secrets,
@@ -120,12 +131,7 @@ export async function sweepAction(
       reportFor,
       ...(inside.startsWith("..") ? {} : { workdir: inside.split(sep).join("/") }),
       controls: interrupts.controls,
-      onChange: (all, item) => {
-        const done = all.filter((i) => i.state !== "queued" && i.state !== "running").length;
-        say(
-          `[${done}/${all.length}] #${item.index} ${describeParams(item.params)}: ${describeState(item)}${item.state === "running" ? ` on ${item.host}` : ""}${item.error ? `: ${item.error}` : ""}`,
-        );
-      },
+      onChange: (all, item) => say(describeSweepChange(all, item)),
     });
     if (flags.json) {
       out.stdout.write(
@@ -133,9 +139,12 @@ export async function sweepAction(
       );
     } else {
       out.stdout.write(`${formatSweepTable(items)}\n`);
+      const queued = items.filter((item) => item.state === "queued").length;
+      if (stopRequested)
+        say(`sweep ${sweepId} was stopped by \`offload stop\`; ${queued} runs were never started`);
       say(`sweep ${sweepId}: compare with \`offload report ${sweepId}\``);
     }
-    const failed = items.filter((item) => FAILED.has(item.state) || item.state === "queued");
+    const failed = items.filter((item) => SWEEP_FAILED.has(item.state) || item.state === "queued");
     return failed.length === 0 ? 0 : 1;
   } finally {
     interrupts.release();

@@ -1,0 +1,156 @@
+// A sweep after its start, on 2 real SSH hosts of the test bed: `offload stop SWEEP` stops every live
+// run and the `offload sweep` starts no more; `offload attach SWEEP` watches the runs another offload
+// follows, and follows to their end the runs nobody follows any more.
+import { afterEach, expect, it } from "vitest";
+import { type CliOptions, runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts, processesInHost } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(ready: () => Promise<boolean> | boolean, tries = 600): Promise<void> {
+  for (let i = 0; i < tries && !(await ready()); i++) await sleep(100);
+}
+
+describeWithHosts(2, "stop and attach by sweep id", (bed) => {
+  const hosts = bed.hosts.slice(0, 2);
+  let serial = 0;
+  const remoteDir = () => {
+    serial += 1;
+    return `sweep-ctl-${process.pid}-${serial}`;
+  };
+  const offload = (p: TempProject, args: string[], extra: Partial<CliOptions> = {}) =>
+    runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
+      cwd: p.dir,
+      env: { HOME: p.home },
+      ...extra,
+    });
+  const jobProcesses = (marker: string) =>
+    hosts.flatMap((host) => processesInHost(host).filter((p) => p.cmdline.includes(marker)));
+  /** The records of the project once `count` runs have said they are up in their logs. */
+  const upRecords = async (p: TempProject, count: number) => {
+    let ids: string[] = [];
+    const isUp = async (id: string) =>
+      (await p.localLog(id).catch(() => Buffer.alloc(0))).toString().includes(" up\n");
+    await waitFor(async () => {
+      ids = await p.runIds();
+      return (await Promise.all(ids.map(isUp))).filter(Boolean).length >= count;
+    });
+    const records = await Promise.all(ids.map((id) => p.record(id)));
+    expect(records).toHaveLength(count);
+    return records;
+  };
+
+  it("stop SWEEP stops both running runs, the sweep starts none of its 2 queued ones, attach shows the table", async () => {
+    project = await makeProject();
+    const marker = `offload-sweep-stop-${process.pid}`;
+    const sweep = offload(project, [
+      "sweep",
+      "--host",
+      hosts.join(","),
+      "--remote-dir",
+      remoteDir(),
+      "--param",
+      "n=1,2,3,4",
+      "--",
+      "sh",
+      "-c",
+      `echo "run {n} up"; while :; do sleep 1; done # ${marker}`,
+    ]);
+    const records = await upRecords(project, 2);
+    const sweepId = records[0]?.tags?.sweep ?? "";
+    expect(sweepId).toMatch(/^\d{8}-\d{6}-\w{4}$/);
+
+    // Another terminal watches the sweep while its `offload sweep` still follows the runs.
+    let watched = "";
+    const attach = offload(project, ["attach", sweepId], {
+      onStderr: (text) => {
+        watched += text;
+      },
+    });
+    await waitFor(() => watched.includes("2 running"));
+
+    const stop = await offload(project, ["stop", sweepId]);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain(`stopping sweep ${sweepId}: 2 running of 2`);
+    for (const record of records) expect(stop.stderr).toContain(`run ${record?.id} stopped`);
+
+    const swept = await sweep;
+    expect(swept.code, swept.stderr).toBe(1);
+    expect(swept.stderr).toContain(
+      `sweep ${sweepId} was stopped by \`offload stop\`; 2 runs were never started`,
+    );
+    const ids = await project.runIds();
+    expect(ids).toHaveLength(2);
+    const ended = await Promise.all(ids.map((id) => project?.record(id)));
+    expect(ended.map((r) => r?.status)).toEqual(["stopped", "stopped"]);
+    expect(jobProcesses(marker)).toEqual([]);
+
+    const watchedEnd = await attach;
+    // Stopped runs are not successes: 1, as `offload sweep` says.
+    expect(watchedEnd.code, watchedEnd.stderr).toBe(1);
+    expect(watchedEnd.stderr).toMatch(/\[2\/2\] #\d n=\d: stopped/);
+    for (const id of ids) expect(watchedEnd.stdout).toMatch(new RegExp(`stopped .*${id}`));
+    // Watching left the ends the sweep recorded as they were.
+    const after = await Promise.all(ids.map((id) => project?.record(id)));
+    expect(after.map((r) => r?.status)).toEqual(["stopped", "stopped"]);
+
+    // Nothing is running any more: a second stop says so and stops nothing.
+    const again = await offload(project, ["stop", sweepId]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`no run of sweep ${sweepId} is running (2 recorded)`);
+  });
+
+  it("attach SWEEP follows to their end the runs of a sweep whose offload was killed", async () => {
+    project = await makeProject();
+    let pid = 0;
+    const sweep = offload(
+      project,
+      [
+        "sweep",
+        "--host",
+        hosts.join(","),
+        "--remote-dir",
+        remoteDir(),
+        "--param",
+        "n=1,2",
+        "--",
+        "sh",
+        "-c",
+        'echo "run {n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run {n} done"',
+      ],
+      {
+        onSpawn: (p) => {
+          pid = p;
+        },
+      },
+    );
+    const records = await upRecords(project, 2);
+    const sweepId = records[0]?.tags?.sweep ?? "";
+    // The offload that started the sweep dies; its runs go on on the hosts, followed by nobody.
+    process.kill(pid, "SIGKILL");
+    await sweep;
+    for (const record of records) {
+      const dir = record?.target.remoteDir ?? "";
+      const host = record?.target.label ?? "";
+      const { execFileSync } = await import("node:child_process");
+      execFileSync("ssh", ["-F", bed.sshConfig, host, `touch ${dir}/go`]);
+    }
+    const attached = await offload(project, ["attach", sweepId]);
+    expect(attached.code, attached.stderr).toBe(0);
+    expect(attached.stderr).toContain(`sweep ${sweepId}: 2 runs recorded, 2 running`);
+    const ended = await Promise.all((await project.runIds()).map((id) => project?.record(id)));
+    expect(ended.map((r) => `${r?.status} ${r?.exitCode}`)).toEqual(["succeeded 0", "succeeded 0"]);
+    for (const record of ended) {
+      const log = (await project.localLog(record?.id ?? "")).toString();
+      expect(log).toBe(`run ${record?.tags?.n} up\nrun ${record?.tags?.n} done\n`);
+      expect(attached.stdout).toMatch(new RegExp(`succeeded \\(exit 0\\) .*${record?.id}`));
+    }
+  });
+});
