@@ -12,6 +12,7 @@ import type { RunRecord } from "../../runs/record.js";
 import { attachRun } from "../../session/attach.js";
 import { isLive, type RunSet } from "../../session/run-set.js";
 import { findSweepRuns, SWEEP_TAG, type SweepItem } from "../../session/sweep.js";
+import { describeEvent, isNotice } from "../event-lines.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
@@ -47,7 +48,7 @@ export async function attachSweep(
   const reportFor =
     (item: SweepItem): Reporter =>
     (event) => {
-      if (event.type === "notice" && !flags.json) say(`  #${item.index}: ${event.message}`);
+      if (isNotice(event) && !flags.json) say(`  #${item.index}: ${describeEvent(event)}`);
     };
   const follow = async (item: SweepItem) => {
     const id = item.record?.id ?? "";
