@@ -9,6 +9,7 @@ import { createRunContext, createStore } from "../../create.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
+import type { RunStore } from "../../runs/store.js";
 import { attachRun } from "../../session/attach.js";
 import { isLive, type RunSet } from "../../session/run-set.js";
 import { findSweepRuns, SWEEP_TAG, type SweepItem } from "../../session/sweep.js";
@@ -20,6 +21,26 @@ import { describeSweepChange, formatSweepTable, SWEEP_FAILED } from "./sweep.js"
 
 /** How often a run another offload follows is looked at: its record is a local file. */
 const WATCH_MS = 1000;
+const UNFOLLOWED_LOOKS = 3;
+
+/**
+ * The end another offload recorded, once it stands: that offload may still correct it (a `failed` it
+ * learns was an `offload stop` becomes `stopped`), so the record must be left alone by its follower and
+ * unchanged over two looks.
+ */
+async function awaitFinalRecord(store: RunStore, id: string, first: RunRecord): Promise<RunRecord> {
+  let seen = JSON.stringify(first);
+  let stable = 0;
+  for (let look = 0; look < 15; look++) {
+    await sleep(WATCH_MS);
+    const record = await store.load(id);
+    const now = JSON.stringify(record);
+    stable = now === seen && store.followerOf(id) === undefined ? stable + 1 : 0;
+    if (stable >= 2) return record;
+    seen = now;
+  }
+  return store.load(id);
+}
 
 function toItem(record: RunRecord, index: number): SweepItem {
   const { [SWEEP_TAG]: _sweep, ...params } = record.tags ?? {};
@@ -52,10 +73,14 @@ export async function attachSweep(
     };
   const follow = async (item: SweepItem) => {
     const id = item.record?.id ?? "";
-    while (store.followerOf(id) !== undefined && !detach?.aborted) {
+    // A run's follower lets go of its log for a moment between the launch and the follow: only a run
+    // left unfollowed over several looks is nobody's, else two offloads would follow it at once.
+    for (let unfollowed = 0; unfollowed < UNFOLLOWED_LOOKS && !detach?.aborted; ) {
+      unfollowed = store.followerOf(id) === undefined ? unfollowed + 1 : 0;
       const record = await store.load(id);
-      if (!isLive(record)) return settle(item, record);
-      await sleep(WATCH_MS, undefined, { signal: detach }).catch(() => {});
+      if (!isLive(record)) return settle(item, await awaitFinalRecord(store, id, record));
+      if (unfollowed < UNFOLLOWED_LOOKS)
+        await sleep(WATCH_MS, undefined, { signal: detach }).catch(() => {});
     }
     if (detach?.aborted) return;
     // The follower may have just recorded the end and gone: that end stands.
