@@ -50,6 +50,25 @@ function summaryTable(runs: readonly RunSummary[]): string {
   return `<table class="summary"><thead><tr><th>metric</th><th>final</th><th>best</th><th>points</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+/** The host's load per sampled run: a table of mean and peak, and (drawn by the page) a chart. */
+function machineSection(runs: readonly RunSummary[]): string {
+  const sampled = runs.filter((run) => run.machine !== undefined);
+  if (sampled.length === 0) return "";
+  const percent = (value: number | null) => (value === null ? "-" : `${formatNumber(value)}%`);
+  const tables = sampled.map((run) => {
+    const machine = run.machine;
+    if (machine === undefined) return "";
+    const rows = machine.series
+      .map(
+        (s) =>
+          `<tr><td>${escapeHtml(s.label.replace(/ %$/, ""))}</td><td>${percent(s.mean)}</td><td>${percent(s.max)}</td></tr>`,
+      )
+      .join("");
+    return `<h3>${escapeHtml(run.id)} <small>${machine.samples} samples</small></h3><table class="machine-summary"><thead><tr><th>machine</th><th>mean</th><th>peak</th></tr></thead><tbody>${rows}</tbody></table><div class="machine-chart" data-run="${escapeHtml(run.id)}"></div>`;
+  });
+  return `<section id="machine"><h2>Machine</h2>${tables.join("")}</section>`;
+}
+
 export function renderReportHtml(
   data: ReportData,
   runs: readonly RunSummary[],
@@ -69,6 +88,7 @@ export function renderReportHtml(
 <p class="meta">generated ${escapeHtml(data.generatedAt)} by offload</p>
 ${summaryTable(runs)}
 <div id="charts"></div>
+${machineSection(runs)}
 <script>${embedRaw(assets.js, "script")}</script>
 <script>window.offloadReport = ${embedJson(data)};</script>
 <script>${PAGE_SCRIPT}</script>

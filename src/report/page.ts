@@ -7,6 +7,9 @@ h2 { font-size: 15px; margin: 24px 0 8px; }
 .meta, .cmd, small { color: #777; font-weight: normal; }
 .cmd { font-family: ui-monospace, monospace; font-size: 12px; }
 table.summary { border-collapse: collapse; margin: 16px 0; min-width: 50%; }
+table.machine-summary { border-collapse: collapse; margin: 8px 0; }
+table.machine-summary td, table.machine-summary th { padding: 2px 12px 2px 0; text-align: left; }
+h3 { font-size: 14px; margin: 16px 0 4px; }
 table.summary td, table.summary th { padding: 3px 12px 3px 0; text-align: left; vertical-align: top; }
 table.summary tr.run th { padding-top: 12px; border-bottom: 1px solid #ddd; }
 .status-succeeded { color: #1a7f37; } .status-failed, .status-error, .status-lost { color: #cf222e; }
@@ -53,8 +56,26 @@ export const PAGE_SCRIPT = `(function () {
     charts.push(new uPlot(opts, data, box));
   });
   window.offloadCharts = charts;
+  // The host's load (CPU, memory, GPUs in percent) over the run's seconds, one chart a sampled run.
+  var machine = [];
+  (report.machine || []).forEach(function (m) {
+    var box = document.querySelector('.machine-chart[data-run="' + m.run + '"]');
+    if (!box) return;
+    var series = [{ label: "s" }].concat(m.series.map(function (s, i) {
+      return { label: s.label, stroke: palette[i % palette.length], width: 2, spanGaps: true };
+    }));
+    var opts = {
+      width: width(),
+      height: 220,
+      scales: { x: { time: false }, y: { range: [0, 100] } },
+      axes: [{ label: "seconds" }, { label: "%" }],
+      series: series
+    };
+    machine.push(new uPlot(opts, [m.x].concat(m.series.map(function (s) { return s.y; })), box));
+  });
+  window.offloadMachineCharts = machine;
   window.addEventListener("resize", function () {
-    charts.forEach(function (u) { u.setSize({ width: width(), height: 260 }); });
+    charts.concat(machine).forEach(function (u) { u.setSize({ width: width(), height: u.height }); });
   });
 })();
 `;

@@ -19,11 +19,19 @@ export interface ReportChart {
   series: { run: string; y: (number | null)[] }[];
 }
 
+/** A run's host over the run's seconds: CPU, memory and GPU percents (report/machine.ts). */
+export interface ReportMachineChart {
+  run: string;
+  x: number[];
+  series: { label: string; y: (number | null)[] }[];
+}
+
 export interface ReportData {
   title: string;
   generatedAt: string;
   runs: ReportRun[];
   charts: ReportChart[];
+  machine: ReportMachineChart[];
 }
 
 export function buildReportData(runs: readonly RunSummary[], generatedAt: string): ReportData {
@@ -33,7 +41,7 @@ export function buildReportData(runs: readonly RunSummary[], generatedAt: string
         ? `offload run ${runs[0]?.id ?? ""}`
         : `offload: ${runs.length} runs compared`,
     generatedAt,
-    runs: runs.map((run) => ({
+    runs: runs.map(({ machine: _machine, ...run }) => ({
       id: run.id,
       status: run.status,
       exitCode: run.exitCode,
@@ -50,6 +58,17 @@ export function buildReportData(runs: readonly RunSummary[], generatedAt: string
       })),
     })),
     charts: buildCharts(runs),
+    machine: runs.flatMap((run) =>
+      run.machine
+        ? [
+            {
+              run: run.id,
+              x: run.machine.x,
+              series: run.machine.series.map(({ label, y }) => ({ label, y })),
+            },
+          ]
+        : [],
+    ),
   };
 }
 

@@ -1,5 +1,6 @@
 // What a run amounts to: its status and duration, and for each metric the final and the best value.
 import { jobDurationMs, type RunRecord } from "../runs/record.js";
+import { type MachineSampleInput, type MachineSummary, summarizeMachine } from "./machine.js";
 import { groupSeries, type MetricPoint, type MetricSeries } from "./metrics.js";
 
 export type Goal = "min" | "max";
@@ -27,6 +28,8 @@ export interface RunSummary {
   metrics: MetricSummary[];
   /** USD the cloud machine made for the run cost (`cloud:` targets with a known price). */
   costUsd?: number;
+  /** What the host did while the job ran (machine.txt), where it was sampled. */
+  machine?: MachineSummary;
 }
 
 const LOWER_IS_BETTER = /loss|err|perplexity|ppl|mse|mae/i;
@@ -71,7 +74,12 @@ export function runDuration(record: RunRecord): number | null {
   return Date.parse(record.finishedAt) - Date.parse(record.startedAt);
 }
 
-export function summarizeRun(record: RunRecord, points: readonly MetricPoint[]): RunSummary {
+export function summarizeRun(
+  record: RunRecord,
+  points: readonly MetricPoint[],
+  samples: readonly MachineSampleInput[] = [],
+): RunSummary {
+  const machine = summarizeMachine(samples);
   return {
     id: record.id,
     status: record.status,
@@ -82,5 +90,6 @@ export function summarizeRun(record: RunRecord, points: readonly MetricPoint[]):
     startedAt: record.startedAt,
     metrics: groupSeries(points).map(summarizeSeries),
     ...(record.machine?.costUsd === undefined ? {} : { costUsd: record.machine.costUsd }),
+    ...(machine === undefined ? {} : { machine }),
   };
 }

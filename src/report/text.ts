@@ -1,5 +1,6 @@
 // The report `offload report` prints: a heading a run, then a table of its metrics with a curve each.
 import { formatDuration, formatNumber } from "./format.js";
+import type { MachineSummary } from "./machine.js";
 import { drawSparkline } from "./sparkline.js";
 import type { RunSummary } from "./summary.js";
 
@@ -17,6 +18,11 @@ export function describeOutcome(run: RunSummary): string {
 
 export function formatRunReport(run: RunSummary, options: TextReportOptions = {}): string {
   const heading = `run ${run.id}  ${describeOutcome(run)}  on ${run.target}: ${run.command}`;
+  const machine = run.machine ? `\n${formatMachine(run.machine, options.curveWidth ?? 24)}` : "";
+  return `${formatMetrics(run, heading, options)}${machine}`;
+}
+
+function formatMetrics(run: RunSummary, heading: string, options: TextReportOptions): string {
   if (run.metrics.length === 0) return `${heading}\n  no metrics recorded`;
   const rows = run.metrics.map((m) => [
     m.name,
@@ -26,6 +32,36 @@ export function formatRunReport(run: RunSummary, options: TextReportOptions = {}
     drawSparkline(m.series.y, options.curveWidth ?? 24),
   ]);
   return `${heading}\n${formatTable(["METRIC", "FINAL", "BEST", "POINTS", "CURVE"], rows, "  ")}`;
+}
+
+/** The host's load while the job ran: mean and peak of each curve, and the memory at its peak. */
+function formatMachine(machine: MachineSummary, curveWidth: number): string {
+  const percent = (value: number | null) => (value === null ? "-" : `${formatNumber(value)}%`);
+  const rows = machine.series.map((s) => [
+    s.label.replace(/ %$/, ""),
+    percent(s.mean),
+    percent(s.max),
+    drawSparkline(
+      s.y.map((v) => v ?? Number.NaN),
+      curveWidth,
+    ),
+  ]);
+  const notes = [`${machine.samples} samples`];
+  if (machine.memoryPeakBytes !== undefined && machine.memoryTotalBytes !== undefined)
+    notes.push(`memory peak ${gib(machine.memoryPeakBytes)} of ${gib(machine.memoryTotalBytes)}`);
+  for (const gpu of machine.gpus)
+    if (gpu.memoryPeakMiB !== undefined && gpu.memoryTotalMiB !== undefined)
+      notes.push(
+        `gpu${gpu.index} memory peak ${gib(gpu.memoryPeakMiB * MIB)} of ${gib(gpu.memoryTotalMiB * MIB)}`,
+      );
+  const table = formatTable(["MACHINE", "MEAN", "PEAK", "CURVE"], rows, "  ");
+  return `${table}\n  ${notes.join(", ")}`;
+}
+
+const MIB = 1024 * 1024;
+
+function gib(bytes: number): string {
+  return `${(bytes / (1024 * MIB)).toFixed(1)} GiB`;
 }
 
 /** Columns padded to their widest cell; the last column is left as it is. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { createHumanReporter } from "../../src/cli/render.js";
 import { createStatusLine } from "../../src/cli/status-line.js";
-import { applyStatusEvent, emptyStatus } from "../../src/cli/status-state.js";
+import { applyStatusEvent, emptyStatus, readMachineLoad } from "../../src/cli/status-state.js";
 import { formatStatusLine } from "../../src/cli/status-text.js";
 import type { RunEvent } from "../../src/events.js";
 import { FakeTerminal } from "./fake-terminal.js";
@@ -41,6 +41,19 @@ describe("formatStatusLine", () => {
     expect(formatStatusLine(state, 200)).toBe(
       "epoch 2/10  step 450/1000  █████░░░░░░░ 45%  36.5 it/s  ETA 1:15  loss 0.1235  acc 0.875",
     );
+  });
+
+  it("shows the host's GPU % where it has GPUs, else its CPU %", () => {
+    const state = emptyStatus();
+    applyStatusEvent(state, { type: "metric", name: "loss", value: 1, source: "tqdm" });
+    state.machine = readMachineLoad({ cpuPercent: 41.6, gpus: [] });
+    expect(formatStatusLine(state, 80)).toBe("loss 1  CPU 42%");
+    // MIG GPUs report no utilisation: the mean of those that do.
+    state.machine = readMachineLoad({
+      cpuPercent: 12,
+      gpus: [{ utilizationPercent: 100 }, {}, { utilizationPercent: 70 }],
+    });
+    expect(formatStatusLine(state, 80)).toBe("loss 1  GPU 85%");
   });
 
   it("keeps only the latest state of a bar that reports many times a second", () => {

@@ -101,6 +101,12 @@ describeWithHosts(2, "machine samples", (bed) => {
         memoryTotalMiB: 81559,
       });
       expect(gpus[3]).toEqual({ index: 3, memoryUsedMiB: 13, memoryTotalMiB: 81559 });
+      // The report shows each GPU's load and its memory at its peak.
+      const report = await offload(p, ["report", id ?? ""]);
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toMatch(/^ {2}gpu0 +100% +100% /m);
+      expect(report.stdout).toMatch(/^ {2}gpu7 +- +- /m);
+      expect(report.stdout).toContain("gpu0 memory peak 73.5 GiB of 79.6 GiB");
     } finally {
       ssh(`rm -rf ${bin}`);
     }

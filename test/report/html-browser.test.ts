@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseSamples } from "../../src/remote/samples.js";
 import { formatNumber } from "../../src/report/format.js";
 import { parseMetricsJsonl } from "../../src/report/metrics.js";
 import { runCli } from "../support/cli.js";
@@ -120,5 +121,52 @@ describe.skipIf(!hasChromium)("offload report --html in a browser", () => {
 
     await mkdir(join(REPO, "test-results"), { recursive: true });
     await page.screenshot({ path: join(REPO, "test-results/report.png"), fullPage: true });
+  });
+
+  it("draws the host's machine samples: CPU and memory over the run's seconds", async () => {
+    const p = await makeProject();
+    const env = { HOME: p.home };
+    try {
+      await p.write("offload.yaml", "machine_metrics: 1\n");
+      const run = await runCli(["run", "--host", "local", "--", "sleep", "3"], { cwd: p.dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const [id] = await p.runIds();
+      if (!id) throw new Error("no run recorded");
+      const runDir = join(p.dir, ".offload/runs", id);
+      const samples = parseSamples(await readFile(join(runDir, "machine.txt"), "utf8"));
+      expect(samples.length).toBeGreaterThanOrEqual(2);
+      const report = await runCli(["report", "--html"], { cwd: p.dir, env });
+      expect(report.code, report.stderr).toBe(0);
+
+      if (!context) throw new Error("chromium did not start");
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(pathToFileURL(join(runDir, "report.html")).href);
+      await page.waitForFunction(() =>
+        Array.isArray((globalThis as { offloadMachineCharts?: unknown[] }).offloadMachineCharts),
+      );
+      expect(errors).toEqual([]);
+      expect(await page.locator(".machine-chart canvas").count()).toBe(1);
+      const drawn = await page.evaluate(
+        () =>
+          (globalThis as unknown as { offloadMachineCharts: { data: (number | null)[][] }[] })
+            .offloadMachineCharts[0]?.data,
+      );
+      // x (seconds), CPU %, memory %: one point a sample, as machine.txt has them.
+      expect(drawn?.length).toBe(3);
+      expect(drawn?.[0]).toHaveLength(samples.length);
+      expect(drawn?.[2]?.every((v) => typeof v === "number" && v > 0)).toBe(true);
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text keeps cells apart
+      const table = await page.locator("table.machine-summary").innerText();
+      expect(table).toMatch(/cpu\s/);
+      expect(table).toMatch(/memory\s/);
+      await page.screenshot({
+        path: join(REPO, "test-results/report-machine.png"),
+        fullPage: true,
+      });
+    } finally {
+      await p.remove();
+    }
   });
 });

@@ -4,7 +4,9 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createStore } from "../../create.js";
+import { parseSamples } from "../../remote/samples.js";
 import { renderReportHtml } from "../../report/html.js";
+import type { MachineSummary } from "../../report/machine.js";
 import { parseMetricsJsonl } from "../../report/metrics.js";
 import { addPatternMetrics } from "../../report/pattern-metrics.js";
 import { buildReportData } from "../../report/report-data.js";
@@ -37,7 +39,8 @@ async function loadSummaries(
     const record = await store.load(id);
     const points = parseMetricsJsonl(await store.readMetrics(id));
     const log = patterns.length === 0 ? "" : await store.readLog(id);
-    summaries.push(summarizeRun(record, addPatternMetrics(points, log, patterns)));
+    const samples = parseSamples(await store.readSamples(id));
+    summaries.push(summarizeRun(record, addPatternMetrics(points, log, patterns), samples));
   }
   return summaries;
 }
@@ -82,12 +85,18 @@ export async function reportCommand(
     const plain = runs.map((run) => ({
       ...run,
       metrics: run.metrics.map(({ series: _series, ...metric }) => metric),
+      ...(run.machine ? { machine: withoutCurves(run.machine) } : {}),
     }));
     out.stdout.write(plain.map((run) => `${JSON.stringify(run)}\n`).join(""));
     return 0;
   }
   out.stdout.write(`${formatReport(runs)}\n`);
   return 0;
+}
+
+/** A machine summary for --json: means and peaks, not the curves. */
+function withoutCurves({ x: _x, series, ...machine }: MachineSummary) {
+  return { ...machine, series: series.map(({ y: _y, ...s }) => s) };
 }
 
 export async function reportAction(
