@@ -11,14 +11,16 @@
  * - a digit, spaces, then `of`: `epoch 2 of 10`;
  * - ` set:` (any case): `Test set: Average loss…`;
  * - `RESULT_`, `GPU_mem`, `Class`, `Num Epochs`, `Total optimization steps`: RESULT lines, YOLO's
- *   headers, the Trainer's totals; `all` then spaces and a digit: a YOLO validation row.
+ *   headers, the Trainer's totals; `all` then spaces and a digit: a YOLO validation row, which the
+ *   parser reads only after a `Class Images …` header, so `all` is looked for only once `Class` was.
  * "Spaces" here are the bytes `\s` may stand for inside a line: tab, VT, FF, space, and any byte of a
  * multi-byte character (a no-break space). A line with none of these yields no event and sets no state.
  */
 const ALWAYS = [0x7b, 0x7c, 0x09, 0x1b, 0x08];
-const WORDS = ["RESULT_", "GPU_mem", "Class", "Num Epochs", "Total optimization steps"].map((w) =>
+const WORDS = ["RESULT_", "GPU_mem", "Num Epochs", "Total optimization steps"].map((w) =>
   Buffer.from(w, "latin1"),
 );
+const CLASS = Buffer.from("Class", "latin1");
 const ALL = Buffer.from("all", "latin1");
 const SLASH = 0x2f;
 const COLON = 0x3a;
@@ -64,35 +66,49 @@ function isCountOf(bytes: Uint8Array, at: number): boolean {
   return ((bytes[at - 1] ?? 0) | 0x20) === 0x6f && hasDigitBefore(bytes, at - 1);
 }
 
-/**
- * The lines in `bytes[start, end)` that a built-in parser could claim, as `[lineStart, lineEnd)`
- * pairs in order (a line ends before its `\n` or `\r`; `end` is just past a break or the text's end).
- */
-export function findClaimableLines(bytes: Buffer, start: number, end: number): number[] {
-  // A view of the region: a search for a byte it lacks must not read on to the buffer's end.
-  const view = bytes.subarray(start, end);
-  const starts = new Set<number>();
-  const everyLineWith = (needle: number | Buffer, accept?: (at: number) => boolean) => {
-    let at = view.indexOf(needle);
-    while (at >= 0) {
-      if (accept === undefined || accept(at)) {
-        let s = at;
-        while (s > 0 && !isBreak(view[s - 1])) s--;
-        starts.add(s);
-        // One hit marks the line: go on from its end.
-        while (at < view.length && !isBreak(view[at])) at++;
-      }
-      at = view.indexOf(needle, at + 1);
-    }
+export interface LineGate {
+  /**
+   * The lines in `bytes[start, end)` that a built-in parser could claim, as `[lineStart, lineEnd)`
+   * pairs in order (a line ends before its `\n` or `\r`; `end` is just past a break or the text's end).
+   */
+  find(bytes: Buffer, start: number, end: number): number[];
+}
+
+/** A gate for one log: stateful as the YOLO parser is, since its rows count only after its header. */
+export function createLineGate(): LineGate {
+  let afterClass = false;
+  return {
+    find(bytes, start, end) {
+      // A view of the region: a search for a byte it lacks must not read on to the buffer's end.
+      const view = bytes.subarray(start, end);
+      const starts = new Set<number>();
+      const everyLineWith = (needle: number | Buffer, accept?: (at: number) => boolean) => {
+        let found = false;
+        let at = view.indexOf(needle);
+        while (at >= 0) {
+          if (accept === undefined || accept(at)) {
+            found = true;
+            let s = at;
+            while (s > 0 && !isBreak(view[s - 1])) s--;
+            starts.add(s);
+            // One hit marks the line: go on from its end.
+            while (at < view.length && !isBreak(view[at])) at++;
+          }
+          at = view.indexOf(needle, at + 1);
+        }
+        return found;
+      };
+      for (const byte of ALWAYS) everyLineWith(byte);
+      for (const word of WORDS) everyLineWith(word);
+      if (everyLineWith(CLASS)) afterClass = true;
+      everyLineWith(SLASH, (at) => hasDigitBefore(view, at));
+      everyLineWith(0x66, (at) => isCountOf(view, at));
+      everyLineWith(0x46, (at) => isCountOf(view, at));
+      everyLineWith(COLON, (at) => isSetColon(view, at));
+      if (afterClass) everyLineWith(ALL, (at) => isValRow(view, at));
+      return toRanges(view, [...starts], start);
+    },
   };
-  for (const byte of ALWAYS) everyLineWith(byte);
-  for (const word of WORDS) everyLineWith(word);
-  everyLineWith(SLASH, (at) => hasDigitBefore(view, at));
-  everyLineWith(0x66, (at) => isCountOf(view, at));
-  everyLineWith(0x46, (at) => isCountOf(view, at));
-  everyLineWith(COLON, (at) => isSetColon(view, at));
-  everyLineWith(ALL, (at) => isValRow(view, at));
-  return toRanges(view, [...starts], start);
 }
 
 /** Line starts in `view` (any order, no duplicates) → `[start, end)` pairs in order, shifted by `offset`. */

@@ -1,7 +1,7 @@
 // The log parser a run feeds its output through: chunks in, typed progress and metric events out.
 import { parseColumnsLine } from "./columns.js";
 import { parseEpochLine } from "./epoch.js";
-import { findClaimableLines, toRanges } from "./gate.js";
+import { createLineGate, type LineGate, toRanges } from "./gate.js";
 import { parseHfLine } from "./hf.js";
 import { OFFLOAD_MARKER, parseJsonLine } from "./json.js";
 import { createKerasParser } from "./keras.js";
@@ -52,8 +52,14 @@ const MAX_LINE = 1 << 20;
  * The lines worth a parser's look in `bytes[start, end)` (whole lines): those a built-in could claim
  * (gate.ts) and, with user patterns, those that hold a number.
  */
-function findLines(bytes: Buffer, start: number, end: number, user: boolean): number[] {
-  const claimable = findClaimableLines(bytes, start, end);
+function findLines(
+  gate: LineGate,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  user: boolean,
+): number[] {
+  const claimable = gate.find(bytes, start, end);
   if (!user) return claimable;
   const starts = new Set<number>();
   for (let i = 0; i < claimable.length; i += 2) starts.add((claimable[i] ?? start) - start);
@@ -81,9 +87,10 @@ function lastBreak(bytes: Uint8Array): number {
 export function createLogParser(options: LogParserOptions = {}): LogParser {
   const user = compilePatterns(options.patterns ?? []);
   const builtins = createBuiltins();
+  const gate = createLineGate();
   let pending: Buffer = Buffer.alloc(0);
   const parseRegion = (bytes: Buffer, start: number, end: number, events: ParsedEvent[]) => {
-    const lines = findLines(bytes, start, end, user.length > 0);
+    const lines = findLines(gate, bytes, start, end, user.length > 0);
     for (let i = 0; i < lines.length; i += 2) {
       const line = stripAnsi(bytes.toString("utf8", lines[i], lines[i + 1]));
       for (const part of splitMarker(line)) events.push(...parseLine(part, builtins, user));

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { findClaimableLines } from "../../src/progress/gate.js";
+import { createLineGate } from "../../src/progress/gate.js";
 import { stripAnsi } from "../../src/progress/lines.js";
 import { createBuiltins, createLogParser, parseLogText } from "../../src/progress/stream.js";
 
@@ -39,14 +39,15 @@ const EDGES = [
   "  1/100  2.05G  1.234  2.345  1.456  32  640: 100% ━━━━━━━━━━━━ 8/8 3.1it/s 1.2s<1.3s",
 ];
 
-/** Each line as the parser sees it, and whether the gate, reading its raw bytes, lets it through. */
+/** Each line as the parser sees it, and whether one gate, reading each line's raw bytes in turn, lets it through. */
 function gatedLines(text: string): Array<{ raw: string; line: string; kept: boolean }> {
+  const gate = createLineGate();
   return text.split(/\r\n|\r|\n/).map((raw) => {
     const bytes = Buffer.from(raw, "utf8");
     return {
       raw,
       line: stripAnsi(raw).trimEnd(),
-      kept: findClaimableLines(bytes, 0, bytes.length).length > 0,
+      kept: gate.find(bytes, 0, bytes.length).length > 0,
     };
   });
 }
@@ -71,7 +72,7 @@ describe("the gate", () => {
       "epoch 1 step 123 loss=0.123456 lr=0.001 a moderately long training log line",
       "Downloading https://example.com/a/b/model.bin",
       "2026-12-01 12:00:00 INFO starting worker 3",
-      "all done",
+      "all 3 done, before any YOLO validation header",
       "the value of x",
     ];
     expect(gatedLines(noise.join("\n")).filter(({ kept }) => kept)).toEqual([]);
@@ -80,7 +81,7 @@ describe("the gate", () => {
   it("finds each kept line whole, in order, among lines it skips", () => {
     const text = "x\nEpoch 1/2\r\nnoise\r 5/10 [00:01<00:02, 2.00it/s]\nend";
     const bytes = Buffer.from(text);
-    const ranges = findClaimableLines(bytes, 0, bytes.length);
+    const ranges = createLineGate().find(bytes, 0, bytes.length);
     const lines = [];
     for (let i = 0; i < ranges.length; i += 2)
       lines.push(bytes.toString("utf8", ranges[i], ranges[i + 1]));
