@@ -17,6 +17,7 @@ import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
 import { type RunRequest, runJob } from "./run.js";
+import { recordStoppedRun, signalRun } from "./stop-run.js";
 
 /** What a node's runJob calls at the two barriers; `group` goes into its record. */
 export interface NodeHooks {
@@ -42,6 +43,8 @@ export interface NodesRequest {
   secrets?: RunRequest["secrets"];
   rebuildEnv?: boolean;
   controls?: RunControls;
+  /** Start every rank and return: nothing follows the job, `attach` of any node's run does later. */
+  noWait?: boolean;
 }
 
 export interface NodesResult {
@@ -141,6 +144,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
         ...(request.tags === undefined ? {} : { tags: request.tags }),
         ...(request.workdir === undefined ? {} : { workdir: request.workdir }),
         ...(request.force === undefined ? {} : { force: request.force }),
+        ...(request.noWait === undefined ? {} : { noWait: request.noWait }),
       });
       if (failedNode(record)) {
         if (first === undefined && !stopAll.signal.aborted)
@@ -170,6 +174,16 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
     }
   });
   const settled = await Promise.allSettled(runs);
+  // Without a follower nothing stops the ranks that did start when another failed to: stop them now.
+  if (request.noWait && first !== undefined)
+    await Promise.all(
+      settled.map(async (result, rank) => {
+        const node = nodes[rank];
+        if (result.status === "rejected" || node === undefined || failedNode(result.value)) return;
+        await signalRun(node, result.value).catch(() => undefined);
+        await recordStoppedRun(node, result.value.id).catch(() => undefined);
+      }),
+    );
   if (first?.error !== undefined) throw first.error;
   const records = settled.map((result) => {
     if (result.status === "rejected") throw result.reason;

@@ -295,4 +295,87 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     }
     expect(jobProcesses(marker)).toEqual([]);
   });
+
+  it("--no-wait starts every rank and returns; logs --node reads a live node; stop RUN stops all", async () => {
+    project = await makeProject();
+    const marker = `offload-nodes-nowait-${process.pid}`;
+    const started = await offload(project, [
+      "run",
+      "--no-wait",
+      "--host",
+      hosts.join(","),
+      "--remote-dir",
+      remoteDir(),
+      "--",
+      "sh",
+      "-c",
+      `echo "rank $NODE_RANK of $NNODES up"; while :; do sleep 1; done # ${marker}`,
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const ids = started.stdout.trim().split("\n");
+    expect(ids).toHaveLength(3);
+    expect(started.stderr).toContain(`offload stop ${ids[0]}`);
+    // Every rank runs on its host with nothing of offload following it here.
+    await waitFor(() => jobProcesses(marker).length >= 3);
+    for (const host of hosts)
+      expect(
+        processesInHost(host).filter((p) => p.cmdline.includes(marker)).length,
+      ).toBeGreaterThan(0);
+
+    const log = await offload(project, ["logs", "--node", "1", ids[0] ?? ""]);
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.stdout).toBe("rank 1 of 3 up\n");
+
+    // Any node's run names the whole job.
+    const stop = await offload(project, ["stop", ids[2] ?? ""]);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain("3 running of 3");
+    expect(jobProcesses(marker)).toEqual([]);
+    const records = await Promise.all(ids.map((id) => project?.record(id)));
+    expect(records.map((r) => `${r?.group?.node} ${r?.status}`)).toEqual([
+      "0 stopped",
+      "1 stopped",
+      "2 stopped",
+    ]);
+  });
+
+  it("attach of a --no-wait job follows every node; the rank that fails stops the others", async () => {
+    project = await makeProject();
+    const marker = `offload-nodes-attach-${process.pid}`;
+    const dir = remoteDir();
+    const started = await offload(project, [
+      "run",
+      "--no-wait",
+      "--host",
+      hosts.join(","),
+      "--remote-dir",
+      dir,
+      "--",
+      "sh",
+      "-c",
+      `echo "rank $NODE_RANK up"; while [ ! -f go ]; do sleep 0.2; done; [ $NODE_RANK = 1 ] && exit 3; while :; do sleep 1; done # ${marker}`,
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const ids = started.stdout.trim().split("\n");
+    let stdout = "";
+    const attached = offload(project, ["attach", ids[1] ?? ""], {
+      onStdout: (text) => {
+        stdout += text;
+      },
+    });
+    await waitFor(() => (stdout.match(/ up\n/g) ?? []).length === 3);
+    for (const host of hosts) onHost(host, `touch ${dir}/go`);
+    const result = await attached;
+    // The job's end is rank 1's: its exit code; the others were stopped because of it.
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/ended by node 1/);
+    for (const node of [0, 1, 2]) expect(stdout).toContain(`[n${node}] rank ${node} up\n`);
+    expect(jobProcesses(marker)).toEqual([]);
+    const records = await Promise.all(ids.map((id) => project?.record(id)));
+    expect(records.map((r) => `${r?.status} ${r?.exitCode}`)).toEqual([
+      "stopped 143",
+      "failed 3",
+      "stopped 143",
+    ]);
+  });
 });

@@ -16,13 +16,15 @@ export async function attachAction(
   run: string | undefined,
   flags: TargetFlags & FollowFlags,
 ): Promise<number> {
-  // A sweep's id names its runs: its live table instead of one run's log.
-  if (run !== undefined) {
-    const set = await resolveRunSet(createStore(findProjectDir(process.cwd())), run);
-    if (set.kind === "sweep") {
-      const { attachSweep } = await import("./attach-sweep.js");
-      return attachSweep(out, set, flags);
-    }
+  // A sweep's id names its runs: its live table instead of one run's log. A node's run names its job.
+  const set = await resolveRunSet(createStore(findProjectDir(process.cwd())), run);
+  if (set.kind === "sweep") {
+    const { attachSweep } = await import("./attach-sweep.js");
+    return attachSweep(out, set, flags);
+  }
+  if (set.kind === "nodes") {
+    const { attachNodesCommand } = await import("./attach-nodes.js");
+    return attachNodesCommand(out, set, flags);
   }
   const { projectDir, settings, runId } = await loadForRun(run, flags);
   return attachCommand(projectDir, settings, runId, flags, out);

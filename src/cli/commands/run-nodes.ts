@@ -32,7 +32,10 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
 }
 
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
-function prefixNode(report: HumanReporter, node: number): { report: Reporter; flush: () => void } {
+export function prefixNode(
+  report: HumanReporter,
+  node: number,
+): { report: Reporter; flush: () => void } {
   const tag = `[n${node}] `;
   let pending = "";
   const emit = (text: string) => report({ type: "output", data: Buffer.from(text) });
@@ -74,10 +77,6 @@ export async function runNodesCommand(
   out: Output,
   workdir = "",
 ): Promise<number> {
-  if (flags.wait === false)
-    throw new OffloadError("E_USAGE", "--no-wait is not supported for a job across nodes yet.", {
-      hint: "Run it in the foreground (or in tmux); Ctrl+C stops every node.",
-    });
   const secrets = resolveSecrets(flags.secret ?? [], process.env, (path) =>
     readFileSync(path, "utf8"),
   );
@@ -108,8 +107,10 @@ export async function runNodesCommand(
       workdir,
       force: flags.force ?? false,
       controls: interrupts.controls,
+      noWait: flags.wait === false,
     });
     for (const p of prefixed) p.flush();
+    if (flags.wait === false) return reportStarted(records, out, flags);
     const node = decisive.group?.node ?? 0;
     base({
       type: "nodes-ended",
@@ -128,4 +129,20 @@ export async function runNodesCommand(
     human?.close();
     interrupts.release();
   }
+}
+
+/** --no-wait: every rank started; the runs' ids and what follows, stops and reads them. */
+function reportStarted(records: readonly RunRecord[], out: Output, flags: RunFlags): number {
+  const id = records[0]?.id ?? "";
+  if (flags.json) {
+    out.stdout.write(
+      `${JSON.stringify({ started: records.map((r) => ({ node: r.group?.node ?? null, runId: r.id, target: r.target.label })) })}\n`,
+    );
+    return 0;
+  }
+  out.stdout.write(`${records.map((r) => r.id).join("\n")}\n`);
+  out.stderr.write(
+    `job started on ${records.length} nodes; nothing stops the others if one fails until \`offload attach ${id}\` follows them all; stop every node with \`offload stop ${id}\`; a node's log: \`offload logs --node K ${id}\`\n`,
+  );
+  return 0;
 }
