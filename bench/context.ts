@@ -104,12 +104,13 @@ export async function openContext(): Promise<BenchContext> {
   };
 }
 
-/** A project tree of `count` small files (about 1 KiB each) in 50 folders. */
-export function makeTree(root: string, count: number): void {
+/** A project tree of `count` small files (about `bytes` each, 1 KiB by default) in 50 folders. */
+export function makeTree(root: string, count: number, bytes = 1024): void {
+  const body = "x = 1\n".repeat(Math.max(0, Math.round((bytes - 12) / 6)));
   for (let i = 0; i < count; i++) {
     const path = join(root, `dir${i % 50}`, `file${i}.py`);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, `# file ${i}\n${"x = 1\n".repeat(170)}`);
+    writeFileSync(path, `# file ${i}\n${body}`);
   }
 }
 
