@@ -161,66 +161,79 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
   }
 
   const results: Result[] = [];
-  // 5,000 × 2 KB: the first sync, then the no-op and one-file syncs into the dir it made.
-  const small = join(ctx.scratch, "tree");
-  makeTree(small, FILES, 2048);
-  const s = new Samples();
-  await firstSyncs("small", small, repeats, s, async (i, remote) => {
-    const baseRemote = `${REMOTE_ROOT}/bench-tree-base-${i}`;
-    await mustTime(["rsync", "-a", "-e", rsh, `${small}/`, `${ctx.host}:${baseRemote}/`]);
-    for (const kind of INCREMENTAL) {
-      if (kind === "one") writeFileSync(join(small, "dir7", "file7.py"), `# changed ${i}\n`);
-      await rotate(i, [
-        async () => {
-          const outcome = await runOffload(ctx, small, { remote });
-          s.add(`${kind}.offload`, outcome.record.phases.sync);
-          addRun(s, `${kind}.`, outcome);
-        },
-        async () =>
-          s.add(
-            `${kind}.baseline`,
-            (await mustTime(["rsync", "-a", "-e", rsh, `${small}/`, `${ctx.host}:${baseRemote}/`]))
-              .ms,
-          ),
-      ]);
-    }
-    s.add("scan in a fresh node", scanCold(small));
-    clean(baseRemote);
-  });
-  results.push(compareFirst("small", "first sync, 5,000 × 2 KB", s));
-  for (const kind of INCREMENTAL)
-    results.push(
-      compareTimes({
-        measure: TITLES[kind],
-        offload: s.get(`${kind}.offload`),
-        baseline: s.get(`${kind}.baseline`),
-        limit: 1.1,
-        what: {
-          offload:
-            "offload's `phases.sync` from run.json (scan with ignore rules + rsync), master up; details: whole-command wall and the other phases",
-          baseline:
-            "`rsync -a tree/ host:dir/` over a warm master of its own (remote dirs on the host's tmpfs)",
-        },
-        details: s.medians([
-          ...phaseNames(`${kind}.`),
-          ...(kind === "noop" ? ["scan in a fresh node"] : []),
-        ]),
-      }),
-    );
-
-  // 20,000 files of 1–200 KB (~780 MB): fewer rounds, each copy removed as soon as it is timed. The tree
-  // lives on tmpfs: this machine's disk reads at a few MB/s once the page cache lets a tree go (seen: a
-  // baseline rsync stalled for minutes), which would measure the disk, not the tools.
+  // Both trees live on tmpfs: once the page cache lets a tree go, this machine's disk reads at a few
+  // MB/s (seen: a baseline rsync of the big tree stalled for minutes), and deleting 5,000 files on its
+  // ext4 (mounted with `discard`) took minutes: the bench would measure the disk, not the tools.
   const shm = mkdtempSync("/dev/shm/offload-bench-");
   try {
-    const mixed = join(shm, "mixed");
-    makeMixedTree(mixed);
-    const m = new Samples();
-    await firstSyncs("mixed", mixed, Math.min(repeats, 3), m);
-    results.push(compareFirst("mixed", "first sync, 20,000 files of 1–200 KB", m));
+    return await measureTrees(shm);
   } finally {
     rmSync(shm, { recursive: true, force: true });
     base.close();
   }
-  return results;
+
+  async function measureTrees(root: string): Promise<Result[]> {
+    // 5,000 × 2 KB: the first sync, then the no-op and one-file syncs into the dir it made.
+    const small = join(root, "tree");
+    makeTree(small, FILES, 2048);
+    const s = new Samples();
+    await firstSyncs("small", small, repeats, s, async (i, remote) => {
+      const baseRemote = `${REMOTE_ROOT}/bench-tree-base-${i}`;
+      await mustTime(["rsync", "-a", "-e", rsh, `${small}/`, `${ctx.host}:${baseRemote}/`]);
+      for (const kind of INCREMENTAL) {
+        if (kind === "one") writeFileSync(join(small, "dir7", "file7.py"), `# changed ${i}\n`);
+        await rotate(i, [
+          async () => {
+            const outcome = await runOffload(ctx, small, { remote });
+            s.add(`${kind}.offload`, outcome.record.phases.sync);
+            addRun(s, `${kind}.`, outcome);
+          },
+          async () =>
+            s.add(
+              `${kind}.baseline`,
+              (
+                await mustTime([
+                  "rsync",
+                  "-a",
+                  "-e",
+                  rsh,
+                  `${small}/`,
+                  `${ctx.host}:${baseRemote}/`,
+                ])
+              ).ms,
+            ),
+        ]);
+      }
+      s.add("scan in a fresh node", scanCold(small));
+      clean(baseRemote);
+    });
+    results.push(compareFirst("small", "first sync, 5,000 × 2 KB", s));
+    for (const kind of INCREMENTAL)
+      results.push(
+        compareTimes({
+          measure: TITLES[kind],
+          offload: s.get(`${kind}.offload`),
+          baseline: s.get(`${kind}.baseline`),
+          limit: 1.1,
+          what: {
+            offload:
+              "offload's `phases.sync` from run.json (scan with ignore rules + rsync), master up; details: whole-command wall and the other phases",
+            baseline:
+              "`rsync -a tree/ host:dir/` over a warm master of its own (remote dirs on the host's tmpfs)",
+          },
+          details: s.medians([
+            ...phaseNames(`${kind}.`),
+            ...(kind === "noop" ? ["scan in a fresh node"] : []),
+          ]),
+        }),
+      );
+
+    // 20,000 files of 1–200 KB (~780 MB): fewer rounds, each copy removed as soon as it is timed.
+    const mixed = join(root, "mixed");
+    makeMixedTree(mixed);
+    const m = new Samples();
+    await firstSyncs("mixed", mixed, Math.min(repeats, 3), m);
+    results.push(compareFirst("mixed", "first sync, 20,000 files of 1–200 KB", m));
+    return results;
+  }
 }
