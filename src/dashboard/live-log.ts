@@ -8,11 +8,14 @@ import type { MetricPoint } from "../report/metrics.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { type ShowLogRequest, showLog } from "../session/logs.js";
+import { feedSamples, type MachineSample } from "../session/samples.js";
 
 export interface LiveWatcher {
   /** New bytes: `at` is the offset of the chunk's first byte in the host's log. */
   onBytes(chunk: Buffer, at: number): void;
   onMetrics(points: MetricPoint[]): void;
+  /** New machine samples of the host (machine.txt). */
+  onMachine?(samples: MachineSample[]): void;
   onEnd(error?: string): void;
 }
 
@@ -25,6 +28,7 @@ export interface LiveLog {
   /** Bytes [from, size). */
   read(from: number): Buffer;
   readonly metrics: readonly MetricPoint[];
+  readonly machine: readonly MachineSample[];
   watch(watcher: LiveWatcher): () => void;
   close(): void;
 }
@@ -44,6 +48,7 @@ export function followLive(options: FollowOptions): LiveLog {
   let error: string | undefined;
   let endedAt = 0;
   const metrics: MetricPoint[] = [];
+  const machine: MachineSample[] = [];
   const watchers = new Set<LiveWatcher>();
   const parser = createLogParser({ patterns: options.patterns.map((pattern) => ({ pattern })) });
   const decoder = new StringDecoder("utf8");
@@ -74,6 +79,10 @@ export function followLive(options: FollowOptions): LiveLog {
     host: options.host,
     follow: true,
     write,
+    samples: feedSamples((samples) => {
+      machine.push(...samples);
+      for (const watcher of watchers) watcher.onMachine?.(samples);
+    }),
     report,
     signal: abort.signal,
   })
@@ -101,6 +110,9 @@ export function followLive(options: FollowOptions): LiveLog {
     },
     get metrics() {
       return metrics;
+    },
+    get machine() {
+      return machine;
     },
     read(from) {
       const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);

@@ -8,6 +8,7 @@ import type { RunRecord } from "../runs/record.js";
 import type { DamagedRun, RunStore } from "../runs/store.js";
 import type { ShowLogRequest } from "../session/logs.js";
 import { refreshRuns } from "../session/refresh.js";
+import { loadSamples, type MachineSample } from "../session/samples.js";
 import { followLive, type LiveLog } from "./live-log.js";
 
 export interface DashboardContext {
@@ -63,6 +64,8 @@ export interface RunsView {
   /** A run's points: from its live follow while the server follows it, else from metrics.jsonl. */
   metrics(record: RunRecord): Promise<MetricPoint[]>;
   summary(record: RunRecord): Promise<RunSummary>;
+  /** The host's machine samples: from the live follow while there is one, else machine.txt. */
+  machine(record: RunRecord): Promise<MachineSample[]>;
   /** The live follow of a run that has not ended (started on first need), or undefined. */
   live(record: RunRecord): LiveLog | undefined;
   logPath(id: string): string;
@@ -152,6 +155,10 @@ export function createRunsView(context: DashboardContext): RunsView {
     refresh: async () => askHosts((await store.survey()).records),
     metrics,
     summary,
+    machine: async (record) => {
+      const followed = follows.get(record.id);
+      return followed ? [...followed.machine] : loadSamples(store, record.id);
+    },
     live,
     close() {
       for (const log of follows.values()) log.close();

@@ -58,12 +58,14 @@ export async function streamRun(
   const live = view.live(record);
   if (live === undefined) {
     sendMetrics(response, await view.metrics(record), true);
+    send(response, "machine", { reset: true, samples: await view.machine(record) });
     await sendLocalLog(response, view, record, offset);
     send(response, "end", { status: record.status, exitCode: record.exitCode });
     response.end();
     return;
   }
   sendMetrics(response, live.metrics, true);
+  send(response, "machine", { reset: true, samples: live.machine });
   const flush = (complete: boolean) => {
     const bytes = live.read(offset);
     const cut = cutAtLine(bytes, complete);
@@ -77,6 +79,7 @@ export async function streamRun(
   const stop = live.watch({
     onBytes: () => flush(false),
     onMetrics: (points) => sendMetrics(response, points, false),
+    onMachine: (samples) => send(response, "machine", { reset: false, samples }),
     onEnd: () => {
       flush(true);
       clearInterval(keepalive);

@@ -22,6 +22,8 @@ export interface ShowLogRequest {
   /** Keep printing as the run writes, until it ends. */
   follow: boolean;
   write: (chunk: Uint8Array) => void;
+  /** The run's machine.txt bytes, this machine's first, then the host's as the follow brings them. */
+  samples?: ((chunk: Uint8Array) => void) | undefined;
   /** Reconnect notices while following. */
   report: Reporter;
   signal?: AbortSignal | undefined;
@@ -181,9 +183,20 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
     if (!request.follow || fetched.missing) return;
     offset = fetched.size ?? 0;
   }
+  let samples: LogWriter | undefined;
+  if (request.samples) {
+    const local = Buffer.from(await store.readSamples(record.id));
+    if (local.length > 0) request.samples(local);
+    samples = passThrough(local.length, request.samples);
+  }
   const end = await host.backend.follow(
     { runId: record.id, remoteDir: record.target.remoteDir },
-    { sink: passThrough(offset, request.write), report: request.report, signal: request.signal },
+    {
+      sink: passThrough(offset, request.write),
+      samples,
+      report: request.report,
+      signal: request.signal,
+    },
   );
   if (end.kind === "missing" && offset === 0)
     throw logMissing(

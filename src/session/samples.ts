@@ -1,7 +1,7 @@
 // The run's machine samples as a follow receives them: appended to machine.txt in the run folder, and
 // each one reported as a `machine` event (the status line, the dashboard) once its line is whole.
 import type { Reporter } from "../events.js";
-import { createSampleReader } from "../remote/samples.js";
+import { createSampleReader, type MachineSample, parseSamples } from "../remote/samples.js";
 import type { LogSink, RunStore } from "../runs/store.js";
 
 /** machine.txt of the run, opened for the follow that holds its log; samples are reported as they land. */
@@ -32,5 +32,26 @@ export function reportingSamples(file: LogSink, report: Reporter): LogSink {
     close() {
       file.close();
     },
+  };
+}
+
+export type { MachineSample };
+
+/** A run's machine samples as this machine has them (none for a run that was not sampled). */
+export async function loadSamples(store: RunStore, runId: string): Promise<MachineSample[]> {
+  return parseSamples(await store.readSamples(runId).catch(() => ""));
+}
+
+/** Turns machine.txt bytes, as they come, into samples handed on a whole line at a time. */
+export function feedSamples(onSamples: (samples: MachineSample[]) => void) {
+  const reader = createSampleReader();
+  let pending = "";
+  return (chunk: Uint8Array) => {
+    const lines = (pending + Buffer.from(chunk).toString("utf8")).split("\n");
+    pending = lines.pop() ?? "";
+    const samples = lines
+      .map((line) => reader.push(line))
+      .filter((sample): sample is MachineSample => sample !== undefined);
+    if (samples.length > 0) onSamples(samples);
   };
 }

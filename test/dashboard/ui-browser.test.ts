@@ -86,6 +86,7 @@ async function startUi(p: TempProject, sshConfig: string) {
 
 interface Shown {
   points: Record<string, unknown[]>;
+  machine?: { time: number; memoryTotalBytes?: number }[];
   logOffset: number;
   resumedFrom: number | null;
   ended: boolean;
@@ -112,6 +113,9 @@ describeWithHosts(4, "offload ui", (bed) => {
     async () => {
       project = await makeProject("quickstart");
       const p = project;
+      // A machine sample each second: the machine chart grows while the page looks.
+      const yaml = await readFile(join(p.dir, "offload.yaml"), "utf8");
+      await p.write("offload.yaml", `${yaml}machine_metrics: 1\n`);
       const shortRun = await offload(p, [
         "run",
         "--host",
@@ -237,6 +241,21 @@ describeWithHosts(4, "offload ui", (bed) => {
         lines1,
       );
       expect(await page.locator('section.chart[data-metric="loss"] canvas').count()).toBe(1);
+      // The host's machine chart is there and gains samples as the run streams.
+      await page.waitForFunction(
+        () =>
+          ((globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.machine ?? [])
+            .length >= 1,
+      );
+      const samples1 = (await shown(page)).machine?.length ?? 0;
+      await page.waitForFunction(
+        (before) =>
+          ((globalThis as unknown as { offloadDashboard: Shown }).offloadDashboard.machine ?? [])
+            .length > before,
+        samples1,
+      );
+      expect(await page.locator("section.chart[data-machine] canvas").count()).toBe(1);
+      expect((await shown(page)).machine?.[0]?.memoryTotalBytes).toBeGreaterThan(0);
       await page.screenshot({ path: join(REPO, "test-results/dashboard-run.png"), fullPage: true });
 
       // A reload keeps what it had and asks the stream only for what follows.
