@@ -99,6 +99,14 @@ export interface AcquiredHost {
   context: RunContext;
   /** Gives the host back (a machine made for the run is deleted); called on success, failure and Ctrl+C. */
   release(): Promise<void>;
+  /** A lost host is given back and a fresh one acquired for the next attempt (a cloud machine). */
+  freshOnLoss?: boolean;
+}
+
+/** What the run asks of its host beyond the context. */
+export interface AcquireNeeds {
+  /** `--no-wait`: nobody follows the run, so nobody gives the host back after it. */
+  noWait: boolean;
 }
 
 /**
@@ -106,7 +114,7 @@ export interface AcquiredHost {
  * Not the cloud `Provider` of src/providers/types.ts, which a HostSource for a cloud target uses.
  */
 export interface HostSource {
-  acquire(context: RunContext): Promise<AcquiredHost>;
+  acquire(context: RunContext, needs?: AcquireNeeds): Promise<AcquiredHost>;
 }
 
 /** The host the settings name, already there: nothing to make, nothing to give back. */

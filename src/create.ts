@@ -5,6 +5,7 @@ import type { EffectiveSettings } from "./config/settings.js";
 import {
   type Clock,
   existingHost,
+  type HostSource,
   type RunContext,
   type RunControls,
   type RunSettings,
@@ -101,10 +102,42 @@ export function createRunContext(options: ContextOptions): RunContext {
     target: toRunTarget(options.settings),
     transport,
     backend: createBackend(transport, settings),
-    hosts: existingHost,
+    hosts: hostSourceFor(options),
     store: options.store ?? createStore(options.projectDir),
     clock: options.clock ?? systemClock,
     report: options.report ?? silentReporter,
     controls: options.controls ?? {},
+  };
+}
+
+/**
+ * Where a run gets its host: the one the settings name, or (a `cloud:` target) a machine made for the
+ * run, whose context is these settings pointed at the machine. The providers load only for such a target.
+ */
+function hostSourceFor(options: ContextOptions): HostSource {
+  const { cloud, ...plain } = options.settings;
+  if (cloud === undefined) return existingHost;
+  return {
+    acquire: async (context, needs) => {
+      const { cloudMachine } = await import("./providers/host-source.js");
+      const source = cloudMachine({
+        targetName: plain.hostLabel,
+        target: cloud,
+        contextOn: (machine, base) =>
+          createRunContext({
+            projectDir: base.projectDir,
+            settings: {
+              ...plain,
+              host: { kind: "ssh", host: machine.alias, user: machine.user },
+              ssh: { ...plain.ssh, configFile: machine.sshConfigFile },
+            },
+            report: base.report,
+            controls: base.controls,
+            store: base.store,
+            clock: base.clock,
+          }),
+      });
+      return source.acquire(context, needs);
+    },
   };
 }

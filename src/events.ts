@@ -28,6 +28,9 @@ export type RunEvent =
     }
   | { type: "env"; phase: "checking" | "reused" | "built"; key: string; dir?: string; ms?: number }
   | { type: "env-output"; data: Uint8Array }
+  /** A machine made for the run (src/providers/host-source.ts): its estimate, waits, setup, cost. */
+  | { type: "machine"; message: string }
+  | { type: "machine-output"; data: Uint8Array }
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
   | { type: "output"; data: Uint8Array }
   /** A sample of the host's machine (remote/samples.ts); the status line shows it, --json does not. */

@@ -36,6 +36,14 @@ export const cloudShape = {
   max_duration: duration
     .optional()
     .meta({ description: "The machine goes after this long, whatever the run does" }),
+  create_timeout: duration.optional().meta({
+    description:
+      "How long a new machine may take to run with an address (default 15m); then it is deleted",
+  }),
+  ssh_timeout: duration.optional().meta({
+    description:
+      "How long a running machine's sshd may take to answer (default 5m); then it is deleted",
+  }),
   dead_man: z
     .strictObject({
       after: duration.optional(),
@@ -71,6 +79,9 @@ export interface CloudTarget {
   maxDurationSeconds?: number;
   deadManSeconds?: number;
   deadManCommand?: string;
+  /** Waits while the machine is made (create_timeout) and until its sshd answers (ssh_timeout). */
+  createTimeoutSeconds?: number;
+  sshTimeoutSeconds?: number;
   setup: string[];
   /** The provider's own section (`gcp:`, `lambda:`, `command:`). */
   providerOptions?: ProviderOptions;
@@ -101,6 +112,8 @@ export function toCloudTarget(fields: CloudFields): CloudTarget | undefined {
   if (fields.max_duration !== undefined) target.maxDurationSeconds = fields.max_duration;
   if (fields.dead_man?.after !== undefined) target.deadManSeconds = fields.dead_man.after;
   if (fields.dead_man?.command !== undefined) target.deadManCommand = fields.dead_man.command;
+  if (fields.create_timeout !== undefined) target.createTimeoutSeconds = fields.create_timeout;
+  if (fields.ssh_timeout !== undefined) target.sshTimeoutSeconds = fields.ssh_timeout;
   const options = providerOptionsOf(fields.cloud, fields);
   if (options !== undefined) target.providerOptions = options;
   return target;

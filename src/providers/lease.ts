@@ -276,6 +276,12 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
       // A host key accepted on first use (Lambda) is said, not hidden.
       ...(request.onNote === undefined ? {} : { onNotice: request.onNote }),
       ...(request.pollMs === undefined ? {} : { pollMs: request.pollMs }),
+      ...(target.createTimeoutSeconds === undefined
+        ? {}
+        : { runningTimeoutMs: target.createTimeoutSeconds * 1000 }),
+      ...(target.sshTimeoutSeconds === undefined
+        ? {}
+        : { sshTimeoutMs: target.sshTimeoutSeconds * 1000 }),
     }));
   const entry = await ledger.read(machine.tag);
   const createdAt = kept ? since : Date.parse(entry?.createdAt ?? "") || since;

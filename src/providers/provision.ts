@@ -293,7 +293,7 @@ export async function waitUntilRunning(
         "E_MACHINE_FAILED",
         `the machine ${id} was still ${now.rawState}${now.state === "running" ? " without an address" : ""} after the wait`,
         {
-          hint: "the cloud may be slow, or its network gives the machine no address offload can reach",
+          hint: "offload deleted it; the cloud may be slow (raise the target's `create_timeout`), or its network gives the machine no address offload can reach",
         },
       );
     }

@@ -82,7 +82,7 @@ export async function waitForSsh(endpoint: SshEndpoint, options: ReadyOptions = 
     "E_HOST_UNREACHABLE",
     `the machine at ${endpoint.address} did not answer ssh in time: ${last}`,
     {
-      hint: "check that the image runs cloud-init and that the security group allows port 22",
+      hint: "check that the image runs cloud-init and that the security group allows port 22 (a slow image: raise the target's `ssh_timeout`)",
     },
   );
 }

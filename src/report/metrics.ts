@@ -8,6 +8,8 @@ export interface MetricPoint {
   step?: number;
   epoch?: number;
   source: string;
+  /** The attempt of a retried run it came from (report/attempts.ts). */
+  attempt?: number;
 }
 
 /** What a series is plotted against: the training step, the epoch, or the order of the reports. */

@@ -1,5 +1,6 @@
 // What a run amounts to: its status and duration, and for each metric the final and the best value.
 import { jobDurationMs, type RunRecord } from "../runs/record.js";
+import { assignAttempts, joinAttempts } from "./attempts.js";
 import { type MachineSampleInput, type MachineSummary, summarizeMachine } from "./machine.js";
 import { groupSeries, type MetricPoint, type MetricSeries } from "./metrics.js";
 
@@ -30,6 +31,8 @@ export interface RunSummary {
   costUsd?: number;
   /** What the host did while the job ran (machine.txt), where it was sampled. */
   machine?: MachineSummary;
+  /** The attempt the run ended on, when it was retried. */
+  attempt?: number;
 }
 
 const LOWER_IS_BETTER = /loss|err|perplexity|ppl|mse|mae/i;
@@ -88,8 +91,9 @@ export function summarizeRun(
     target: record.target.label,
     command: record.command.join(" "),
     startedAt: record.startedAt,
-    metrics: groupSeries(points).map(summarizeSeries),
+    metrics: groupSeries(joinAttempts(assignAttempts(points, record))).map(summarizeSeries),
     ...(record.machine?.costUsd === undefined ? {} : { costUsd: record.machine.costUsd }),
     ...(machine === undefined ? {} : { machine }),
+    ...((record.attempt ?? 1) > 1 ? { attempt: record.attempt } : {}),
   };
 }

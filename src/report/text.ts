@@ -13,7 +13,8 @@ export function describeOutcome(run: RunSummary): string {
   const exit = run.exitCode === null ? "" : ` (exit ${run.exitCode})`;
   const took = run.durationMs === null ? "" : `, ${formatDuration(run.durationMs)}`;
   const cost = run.costUsd === undefined ? "" : `, machine $${run.costUsd.toFixed(2)}`;
-  return `${run.status}${exit}${took}${cost}`;
+  const attempt = run.attempt === undefined ? "" : `, attempt ${run.attempt}`;
+  return `${run.status}${exit}${took}${cost}${attempt}`;
 }
 
 export function formatRunReport(run: RunSummary, options: TextReportOptions = {}): string {

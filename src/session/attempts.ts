@@ -44,6 +44,20 @@ export interface AttemptsRequest {
   retry: RetrySettings;
   resultsEvery?: number | undefined;
   onLaunched: () => void;
+  /** The first attempt made here: above 1 on a fresh host after a lost one (its checkpoint goes back first). */
+  firstAttempt?: number;
+  /** A lost host is not retried here: the run moves to a fresh one (HostSource `freshOnLoss`). */
+  freshHostOnLoss?: boolean;
+}
+
+/** Thrown when an attempt lost its host and the next one goes to a fresh host: the record so far. */
+export class HostLost extends Error {
+  constructor(
+    readonly record: RunRecord,
+    readonly nextAttempt: number,
+  ) {
+    super(`attempt ${nextAttempt - 1} of run ${record.id} lost its host`);
+  }
 }
 
 type Outcome = { record: RunRecord } | { error: unknown; lost: boolean };
@@ -109,7 +123,9 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
 /** Launches, follows and, as `retry:` says, launches again; returns the record of the last attempt. */
 export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> {
   const { store, record, report, retry } = request;
-  for (let attempt = 1; ; attempt++) {
+  const first = request.firstAttempt ?? 1;
+  if (first > 1) await restoreCheckpoint(request);
+  for (let attempt = first; ; attempt++) {
     if (retry.attempts > 1) record.attempt = attempt;
     const outcome = await runOneAttempt(request, attempt);
     let why = retryReason(outcome, request);
@@ -152,6 +168,7 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
       await store.save(record);
       return record;
     }
+    if (why === "lost" && request.freshHostOnLoss) throw new HostLost(record, attempt + 1);
     await prepareNextAttempt(request, attempt);
   }
 }

@@ -15,7 +15,7 @@ import type { RunRecord } from "../runs/record.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { manifestPath } from "../sync/mirror.js";
 import { readSyncState, syncStatePath } from "../sync/sync-state.js";
-import { runAttempts } from "./attempts.js";
+import { HostLost, runAttempts } from "./attempts.js";
 import { checkBucketAccess, fetchRunInputs } from "./bucket.js";
 import { checkRequirementsFile, chooseGpus, prepareEnvironment } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
@@ -61,18 +61,34 @@ export async function runJob(context: RunContext, request: RunRequest): Promise<
   // Keys are read before connecting: a run whose bucket has none changes nothing anywhere.
   const results = settings.buckets ? checkBucketAccess(settings.buckets, id) : undefined;
   checkRequirementsFile(context.projectDir, settings.python);
-  const host = await context.hosts.acquire(context);
-  try {
-    return await runOnHost(host.context, request, { id, results });
-  } finally {
-    await host.release();
+  // A host lost mid-run is given back and the next attempt goes to a fresh one, where it can be.
+  let resumed: HostLost | undefined;
+  for (;;) {
+    const host = await context.hosts.acquire(context, { noWait: request.noWait ?? false });
+    try {
+      const fresh = { freshOnLoss: host.freshOnLoss ?? false, resumed };
+      return await runOnHost(host.context, request, { id, results, ...fresh });
+    } catch (error) {
+      if (!(error instanceof HostLost)) throw error;
+      resumed = error;
+    } finally {
+      await host.release();
+    }
   }
+}
+
+interface HostRun {
+  id: string;
+  results: RunRecord["results"];
+  freshOnLoss: boolean;
+  /** The run so far, when an attempt lost its last host. */
+  resumed: HostLost | undefined;
 }
 
 async function runOnHost(
   context: RunContext,
   request: RunRequest,
-  { id, results }: { id: string; results: RunRecord["results"] },
+  { id, results, freshOnLoss, resumed }: HostRun,
 ): Promise<RunRecord> {
   const { transport, store, settings, clock, target } = context;
   const started = clock.now();
@@ -118,6 +134,8 @@ async function runOnHost(
       lock,
       results,
       syncState: { runId: id, path: statePath },
+      freshOnLoss,
+      resumed,
     });
   } catch (error) {
     // Nothing launched (a failed launch says so): free the remote dir for the next run. Not after a
@@ -140,6 +158,8 @@ interface Started {
   lock: { launched: boolean; stopBeating: () => void };
   results: RunRecord["results"];
   syncState: SyncRequest["state"];
+  freshOnLoss: boolean;
+  resumed: HostLost | undefined;
 }
 
 /** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
@@ -222,6 +242,7 @@ async function runLocked(
     record.tags = request.tags;
   if (request.node) record.group = request.node.group;
   if (facts) record.host = facts;
+  if (state.resumed) carryOver(state.resumed.record, record);
   // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
   // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)
   // and ends during the run.
@@ -309,5 +330,15 @@ async function runLocked(
       lock.launched = true;
       lock.stopBeating();
     },
+    firstAttempt: state.resumed?.nextAttempt ?? 1,
+    freshHostOnLoss: state.freshOnLoss,
   });
+}
+
+/** What a run resumed on a fresh host keeps of its lost one: its attempts, checkpoints and cost. */
+function carryOver(before: RunRecord, record: RunRecord): void {
+  record.startedAt = before.startedAt;
+  for (const key of ["attempts", "results", "checkpoint", "machine"] as const) {
+    if (before[key] !== undefined) Object.assign(record, { [key]: before[key] });
+  }
 }

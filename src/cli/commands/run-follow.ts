@@ -21,6 +21,18 @@ export function reporterFor(
   return { report, close: report.close, showedToolOutput: report.showedToolOutput };
 }
 
+/**
+ * What a machine made for the run says (its estimate, waits, setup output, cost) goes to stderr as it
+ * always did, --json or not: stdout stays the log or the JSON events.
+ */
+export function sayMachineLines(out: Output, next: Reporter): Reporter {
+  return (event) => {
+    if (event.type === "machine") out.stderr.write(`${event.message}\n`);
+    else if (event.type === "machine-output") out.stderr.write(event.data);
+    else next(event);
+  };
+}
+
 export function exitCodeOf(record: RunRecord): number {
   if (record.status === "running") return 0;
   // A job that succeeded but whose outputs are not home is not a success for a script that uses them.

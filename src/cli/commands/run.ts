@@ -7,7 +7,6 @@ import { OffloadError } from "../../errors.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import { runJob } from "../../session/run.js";
-import type { Transport } from "../../transport/types.js";
 import { markOutputShown } from "../errors.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
@@ -15,7 +14,7 @@ import { load, loadForRun, requireHost, type TargetFlags } from "../settings.js"
 import { markTrace, traceEvents } from "../trace.js";
 import { attachCommand } from "./attach.js";
 import { describeRunEnd } from "./run-end.js";
-import { exitCodeOf, reporterFor } from "./run-follow.js";
+import { exitCodeOf, reporterFor, sayMachineLines } from "./run-follow.js";
 import { forwardOnLaunch } from "./run-forwards.js";
 import { runNodesCommand, splitNodeHosts } from "./run-nodes.js";
 
@@ -76,46 +75,29 @@ export async function runAction(
   return runCommand(projectDir, settings, command, flags, out);
 }
 
-/** What a cloud machine's run adds: a budget stop, and the run's id for its cost. */
-export interface RunHooks {
-  stop?: AbortSignal;
-  onRunId?: (id: string) => void;
-  /** The run's transport, so a kept machine's ssh master can be closed (an open one is not idle). */
-  onTransport?: (transport: Transport) => void;
-}
-
 export async function runCommand(
   projectDir: string,
   settings: EffectiveSettings,
   command: string[],
   flags: RunFlags,
   out: Output,
-  hooks: RunHooks = {},
 ): Promise<number> {
-  if (settings.cloud !== undefined) {
-    const { runOnCloudMachine } = await import("./run-cloud.js");
-    return runOnCloudMachine(projectDir, settings, command, flags, out, runCommand);
-  }
   const transport = createTransport(settings);
-  hooks.onTransport?.(transport);
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
   // Forwards live as long as this offload follows the run: none for --no-wait.
-  const forwards = forwardOnLaunch(transport, flags.wait === false ? [] : settings.forward, (e) => {
-    if (e.type === "launched") hooks.onRunId?.(e.runId);
-    reporter.report(e);
-  });
+  const forwards = forwardOnLaunch(
+    transport,
+    flags.wait === false ? [] : settings.forward,
+    sayMachineLines(out, reporter.report),
+  );
   const report = traceEvents(forwards.report);
-  const controls =
-    hooks.stop === undefined || interrupts.controls.stop === undefined
-      ? interrupts.controls
-      : { ...interrupts.controls, stop: AbortSignal.any([interrupts.controls.stop, hooks.stop]) };
   const context = createRunContext({
     projectDir,
     settings,
     transport,
     report,
-    controls,
+    controls: interrupts.controls,
   });
   const { store } = context;
   let endLine: string | undefined;

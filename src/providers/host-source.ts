@@ -1,0 +1,217 @@
+// A `cloud:` target's HostSource: the machine is made when the run acquires its host and deleted when
+// the run gives it back, on success, failure, Ctrl+C, SIGTERM, a lost connection or a budget stop. A
+// second Ctrl+C (or kill -9) leaves its deletion owed to the next offload command (providers/owed.ts).
+import type { CloudTarget } from "../config/cloud.js";
+import type { AcquiredHost, HostSource, RunContext } from "../context.js";
+import { EXIT_CODES, OffloadError } from "../errors.js";
+import { type LeaseRequest, leaseMachine, type MachineCost, type MachineLease } from "./lease.js";
+
+/** How the run reaches the machine: an ssh alias in an ssh config that pins its host key. */
+export interface MachineAddress {
+  alias: string;
+  user: string;
+  sshConfigFile: string;
+}
+
+export interface MachineSourceRequest {
+  targetName: string;
+  target: CloudTarget;
+  /** The run's context moved onto the machine (create.ts builds it: transport, target, backend). */
+  contextOn(machine: MachineAddress, base: RunContext): RunContext;
+  /** For tests: a provider or ledger made elsewhere. */
+  lease?: Partial<Pick<LeaseRequest, "provider" | "ledger" | "env" | "pollMs">>;
+}
+
+export function cloudMachine(request: MachineSourceRequest): HostSource {
+  return {
+    acquire: async (context, needs) => {
+      if (needs?.noWait && !request.target.keep) {
+        throw new OffloadError(
+          "E_USAGE",
+          "--no-wait on a cloud target would leave its machine with nobody to delete it",
+          { hint: "follow the run, or set `keep: true` (and `idle_stop:`) on the target" },
+        );
+      }
+      return acquireMachine(request, context);
+    },
+  };
+}
+
+async function acquireMachine(
+  request: MachineSourceRequest,
+  context: RunContext,
+): Promise<AcquiredHost> {
+  const say = (message: string) => context.report({ type: "machine", message });
+  const signals = trapSignals(context, say);
+  const stop = context.controls.stop;
+  let lease: MachineLease | undefined;
+  try {
+    lease = await leaseMachine({
+      ...request.lease,
+      targetName: request.targetName,
+      target: request.target,
+      ...(stop === undefined ? {} : { signal: stop }),
+      onWait: (what) => say(`waiting for ${what}`),
+      onNote: say,
+    });
+    const made = lease;
+    say(`machine: ${made.machine.tag} (${made.machine.id}) at ${made.machine.address}`);
+    signals.throwIfInterrupted();
+    const setup = await made
+      .setUp((text) => context.report({ type: "machine-output", data: Buffer.from(text) }), stop)
+      .catch((error: unknown) => {
+        signals.throwIfInterrupted();
+        throw error;
+      });
+    if (setup === "cached") say("machine: setup already done on this machine");
+    signals.throwIfInterrupted();
+  } catch (error) {
+    if (lease !== undefined) await releaseLoudly(lease, say).catch(() => {});
+    signals.release();
+    throw error;
+  }
+  return holdMachine(request, context, lease, signals, say);
+}
+
+/** The machine while the run uses it: its dead-man switch re-armed, its budget watched. */
+function holdMachine(
+  request: MachineSourceRequest,
+  context: RunContext,
+  lease: MachineLease,
+  signals: ReturnType<typeof trapSignals>,
+  say: (message: string) => void,
+): AcquiredHost {
+  const rearm = setInterval(() => void lease.keepAlive(), lease.rearmEveryMs);
+  const budget = new AbortController();
+  let stoppedBy: string | undefined;
+  const stopAt = lease.stopAt;
+  const budgetTimer =
+    stopAt === undefined
+      ? undefined
+      : setTimeout(
+          () => {
+            stoppedBy = "budget";
+            say(
+              `budget: stopping the run before the budget of $${request.target.budgetUsd} is spent`,
+            );
+            budget.abort();
+          },
+          Math.max(0, stopAt - Date.now()),
+        );
+  let runId: string | undefined;
+  const report: RunContext["report"] = (event) => {
+    if (event.type === "launched") runId = event.runId;
+    context.report(event);
+  };
+  const { stop } = context.controls;
+  const controls = {
+    ...context.controls,
+    stop: stop === undefined ? budget.signal : AbortSignal.any([stop, budget.signal]),
+  };
+  const onMachine = request.contextOn(
+    { alias: lease.hostAlias, user: lease.machine.user, sshConfigFile: lease.sshConfigFile },
+    { ...context, report, controls },
+  );
+  // The run's own Ctrl+C handling applies while it runs: the first stops the job, the second leaves.
+  signals.pause();
+  return {
+    context: onMachine,
+    freshOnLoss: !lease.keep,
+    release: async () => {
+      clearInterval(rearm);
+      clearTimeout(budgetTimer);
+      signals.resume();
+      try {
+        // Left with a second Ctrl+C (or a closed stdout): the job goes on, the deletion is owed.
+        if (context.controls.detach?.aborted && !lease.keep) {
+          say(
+            `machine ${lease.machine.tag} is left running: the next offload command deletes it (\`offload down ${lease.machine.tag}\` does it now)`,
+          );
+          return;
+        }
+        // A kept machine idles only once no ssh session is open: close this run's master now.
+        if (lease.keep) await onMachine.transport.close().catch(() => {});
+        const cost = await releaseLoudly(lease, say);
+        if (runId !== undefined) await recordCost(context, runId, cost, stoppedBy);
+      } finally {
+        signals.release();
+      }
+    },
+  };
+}
+
+/** Deletes (or keeps) the machine, saying what it cost; a teardown that did not finish goes up. */
+async function releaseLoudly(
+  lease: MachineLease,
+  say: (text: string) => void,
+): Promise<MachineCost> {
+  const { tag } = lease.machine;
+  if (!lease.keep) say(`machine: deleting ${tag}`);
+  const cost = await lease.release((what) => say(`waiting for ${what}`));
+  const spent = cost.costUsd === undefined ? "" : `; cost $${cost.costUsd.toFixed(2)}`;
+  say(lease.keep ? `machine: ${tag} kept${spent}` : `machine: ${tag} gone${spent}`);
+  return cost;
+}
+
+/** The machine's cost goes into the run record; a run retried on a fresh machine pays for both. */
+async function recordCost(
+  context: RunContext,
+  runId: string,
+  cost: MachineCost,
+  stoppedBy: string | undefined,
+): Promise<void> {
+  const record = await context.store.load(runId).catch(() => undefined);
+  if (record === undefined) return;
+  const before = record.machine;
+  const earlier = before !== undefined && before.tag !== cost.tag ? (before.costUsd ?? 0) : 0;
+  const costUsd =
+    cost.costUsd === undefined ? undefined : Math.round((cost.costUsd + earlier) * 10_000) / 10_000;
+  record.machine = {
+    ...cost,
+    ...(costUsd === undefined ? {} : { costUsd }),
+    ...(stoppedBy === undefined ? {} : { stoppedBy }),
+  };
+  await context.store.save(record);
+}
+
+/**
+ * While offload makes or deletes the machine: the first Ctrl+C (or SIGTERM) aborts the making and
+ * deletes it; the next one leaves at once, the deletion owed. Paused while the run has its own.
+ * SIGTERM is a Ctrl+C for as long as a machine is held: the run stops, outputs come home, it goes.
+ */
+function trapSignals(context: RunContext, say: (text: string) => void) {
+  const { stop, detach } = context.controls;
+  let paused = false;
+  const onStop = () => {
+    if (!paused)
+      say(
+        "interrupted: deleting the machine (Ctrl+C again leaves it for the next offload command)",
+      );
+  };
+  const onLeave = () => {
+    if (!paused) process.exit(EXIT_CODES.interrupted);
+  };
+  const onTerm = () => process.emit("SIGINT");
+  stop?.addEventListener("abort", onStop);
+  detach?.addEventListener("abort", onLeave);
+  process.on("SIGTERM", onTerm);
+  return {
+    throwIfInterrupted: () => {
+      if (stop?.aborted)
+        throw new OffloadError("E_INTERRUPTED", "interrupted before the run started", {
+          hint: "offload deletes the machine; nothing was run",
+        });
+    },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    release: () => {
+      stop?.removeEventListener("abort", onStop);
+      detach?.removeEventListener("abort", onLeave);
+      process.off("SIGTERM", onTerm);
+    },
+  };
+}
