@@ -28,9 +28,7 @@ export type RunEvent =
     }
   | { type: "env"; phase: "checking" | "reused" | "built"; key: string; dir?: string; ms?: number }
   | { type: "env-output"; data: Uint8Array }
-  /** A machine made for the run (src/providers/host-source.ts): its estimate, waits, setup, cost. */
-  | { type: "machine"; message: string }
-  | { type: "machine-output"; data: Uint8Array }
+  | MachineEvent
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
   | { type: "output"; data: Uint8Array }
   /** A sample of the host's machine (remote/samples.ts); the status line shows it, --json does not. */
@@ -131,6 +129,24 @@ export type NoticeEvent =
       nodes: { node: number | null; runId: string; status: string; exitCode: number | null }[];
       decisive: { node: number; target: string; runId: string };
     };
+
+/** A machine made for the run (src/providers/host-source.ts), from its estimate to its deletion. */
+export type MachineEvent =
+  /** What the provider says in its own words: the cost estimate, a kept machine reused, a first-use key. */
+  | { type: "machine-note"; text: string }
+  /** What offload waits for (the machine running with an address, ssh answering, the delete). */
+  | { type: "machine-wait"; what: string }
+  | { type: "machine-ready"; tag: string; id: string; address: string }
+  /** The target's `setup:` output as it runs; `machine-setup-cached`: this machine ran it already. */
+  | { type: "machine-output"; data: Uint8Array }
+  | { type: "machine-setup-cached"; tag: string }
+  /** The first Ctrl+C before the run started: the machine is being deleted. */
+  | { type: "machine-interrupted" }
+  | { type: "machine-budget-stop"; budgetUsd: number }
+  | { type: "machine-deleting"; tag: string }
+  | { type: "machine-released"; tag: string; kept: boolean; costUsd?: number }
+  /** Left with a second Ctrl+C: the next offload command deletes it. */
+  | { type: "machine-left"; tag: string };
 
 /** Receives events; every hook is optional so a reporter can listen to just what it shows. */
 export type Reporter = (event: RunEvent) => void;

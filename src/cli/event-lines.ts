@@ -68,7 +68,26 @@ export function describeEvent(event: RunEvent): string | undefined {
       return event.exitCode === 0
         ? `run ${event.runId} finished (exit 0) in ${seconds(event.ms)}`
         : `run ${event.runId} ${event.status}${event.exitCode === null ? "" : ` (exit ${event.exitCode})`} after ${seconds(event.ms)}`;
+    case "machine-note":
+      return event.text;
+    case "machine-wait":
+      return `waiting for ${event.what}`;
+    case "machine-ready":
+      return `machine: ${event.tag} (${event.id}) at ${event.address}`;
+    case "machine-setup-cached":
+      return "machine: setup already done on this machine";
+    case "machine-interrupted":
+      return "interrupted: deleting the machine (Ctrl+C again leaves it for the next offload command)";
+    case "machine-budget-stop":
+      return `budget: stopping the run before the budget of $${event.budgetUsd} is spent`;
+    case "machine-deleting":
+      return `machine: deleting ${event.tag}`;
+    case "machine-released":
+      return `machine: ${event.tag} ${event.kept ? "kept" : "gone"}${event.costUsd === undefined ? "" : `; cost $${event.costUsd.toFixed(2)}`}`;
+    case "machine-left":
+      return `machine ${event.tag} is left running: the next offload command deletes it (\`offload down ${event.tag}\` does it now)`;
     // Shown otherwise (the log, a bar, the status line, the error paragraph) or not at all.
+    case "machine-output":
     case "connecting":
     case "syncing":
     case "transfer":

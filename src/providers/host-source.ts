@@ -41,8 +41,8 @@ async function acquireMachine(
   request: MachineSourceRequest,
   context: RunContext,
 ): Promise<AcquiredHost> {
-  const say = (message: string) => context.report({ type: "machine", message });
-  const signals = trapSignals(context, say);
+  const { report } = context;
+  const signals = trapSignals(context);
   const stop = context.controls.stop;
   let lease: MachineLease | undefined;
   try {
@@ -51,26 +51,27 @@ async function acquireMachine(
       targetName: request.targetName,
       target: request.target,
       ...(stop === undefined ? {} : { signal: stop }),
-      onWait: (what) => say(`waiting for ${what}`),
-      onNote: say,
+      onWait: (what) => report({ type: "machine-wait", what }),
+      onNote: (text) => report({ type: "machine-note", text }),
     });
     const made = lease;
-    say(`machine: ${made.machine.tag} (${made.machine.id}) at ${made.machine.address}`);
+    const { tag, id, address } = made.machine;
+    report({ type: "machine-ready", tag, id, address });
     signals.throwIfInterrupted();
     const setup = await made
-      .setUp((text) => context.report({ type: "machine-output", data: Buffer.from(text) }), stop)
+      .setUp((text) => report({ type: "machine-output", data: Buffer.from(text) }), stop)
       .catch((error: unknown) => {
         signals.throwIfInterrupted();
         throw error;
       });
-    if (setup === "cached") say("machine: setup already done on this machine");
+    if (setup === "cached") report({ type: "machine-setup-cached", tag });
     signals.throwIfInterrupted();
   } catch (error) {
-    if (lease !== undefined) await releaseLoudly(lease, say).catch(() => {});
+    if (lease !== undefined) await releaseLoudly(lease, report).catch(() => {});
     signals.release();
     throw error;
   }
-  return holdMachine(request, context, lease, signals, say);
+  return holdMachine(request, context, lease, signals);
 }
 
 /** The machine while the run uses it: its dead-man switch re-armed, its budget watched. */
@@ -79,8 +80,8 @@ function holdMachine(
   context: RunContext,
   lease: MachineLease,
   signals: ReturnType<typeof trapSignals>,
-  say: (message: string) => void,
 ): AcquiredHost {
+  const say = context.report;
   const rearm = setInterval(() => void lease.keepAlive(), lease.rearmEveryMs);
   const budget = new AbortController();
   let stoppedBy: string | undefined;
@@ -91,9 +92,7 @@ function holdMachine(
       : setTimeout(
           () => {
             stoppedBy = "budget";
-            say(
-              `budget: stopping the run before the budget of $${request.target.budgetUsd} is spent`,
-            );
+            say({ type: "machine-budget-stop", budgetUsd: request.target.budgetUsd ?? 0 });
             budget.abort();
           },
           Math.max(0, stopAt - Date.now()),
@@ -124,9 +123,7 @@ function holdMachine(
       try {
         // Left with a second Ctrl+C (or a closed stdout): the job goes on, the deletion is owed.
         if (context.controls.detach?.aborted && !lease.keep) {
-          say(
-            `machine ${lease.machine.tag} is left running: the next offload command deletes it (\`offload down ${lease.machine.tag}\` does it now)`,
-          );
+          say({ type: "machine-left", tag: lease.machine.tag });
           return;
         }
         // A kept machine idles only once no ssh session is open: close this run's master now.
@@ -141,15 +138,16 @@ function holdMachine(
 }
 
 /** Deletes (or keeps) the machine, saying what it cost; a teardown that did not finish goes up. */
-async function releaseLoudly(
-  lease: MachineLease,
-  say: (text: string) => void,
-): Promise<MachineCost> {
+async function releaseLoudly(lease: MachineLease, say: RunContext["report"]): Promise<MachineCost> {
   const { tag } = lease.machine;
-  if (!lease.keep) say(`machine: deleting ${tag}`);
-  const cost = await lease.release((what) => say(`waiting for ${what}`));
-  const spent = cost.costUsd === undefined ? "" : `; cost $${cost.costUsd.toFixed(2)}`;
-  say(lease.keep ? `machine: ${tag} kept${spent}` : `machine: ${tag} gone${spent}`);
+  if (!lease.keep) say({ type: "machine-deleting", tag });
+  const cost = await lease.release((what) => say({ type: "machine-wait", what }));
+  say({
+    type: "machine-released",
+    tag,
+    kept: lease.keep,
+    ...(cost.costUsd === undefined ? {} : { costUsd: cost.costUsd }),
+  });
   return cost;
 }
 
@@ -179,14 +177,11 @@ async function recordCost(
  * deletes it; the next one leaves at once, the deletion owed. Paused while the run has its own.
  * SIGTERM is a Ctrl+C for as long as a machine is held: the run stops, outputs come home, it goes.
  */
-function trapSignals(context: RunContext, say: (text: string) => void) {
+function trapSignals(context: RunContext) {
   const { stop, detach } = context.controls;
   let paused = false;
   const onStop = () => {
-    if (!paused)
-      say(
-        "interrupted: deleting the machine (Ctrl+C again leaves it for the next offload command)",
-      );
+    if (!paused) context.report({ type: "machine-interrupted" });
   };
   const onLeave = () => {
     if (!paused) process.exit(EXIT_CODES.interrupted);

@@ -65,6 +65,56 @@ const samples: Samples = {
     ],
   ],
   failed: [[{ type: "failed", code: "E_SYNC", message: "no" }, undefined]],
+  "machine-note": [
+    [
+      { type: "machine-note", text: "machine: gpu.h100.1 at $2.49/h" },
+      "machine: gpu.h100.1 at $2.49/h",
+    ],
+  ],
+  "machine-wait": [
+    [{ type: "machine-wait", what: "ssh on 10.0.0.5" }, "waiting for ssh on 10.0.0.5"],
+  ],
+  "machine-ready": [
+    [
+      { type: "machine-ready", tag: "offload-ab12", id: "i-1", address: "10.0.0.5" },
+      "machine: offload-ab12 (i-1) at 10.0.0.5",
+    ],
+  ],
+  "machine-output": [[{ type: "machine-output", data: Buffer.from("apt\n") }, undefined]],
+  "machine-setup-cached": [
+    [
+      { type: "machine-setup-cached", tag: "offload-ab12" },
+      "machine: setup already done on this machine",
+    ],
+  ],
+  "machine-interrupted": [
+    [
+      { type: "machine-interrupted" },
+      "interrupted: deleting the machine (Ctrl+C again leaves it for the next offload command)",
+    ],
+  ],
+  "machine-budget-stop": [
+    [
+      { type: "machine-budget-stop", budgetUsd: 3 },
+      "budget: stopping the run before the budget of $3 is spent",
+    ],
+  ],
+  "machine-deleting": [
+    [{ type: "machine-deleting", tag: "offload-ab12" }, "machine: deleting offload-ab12"],
+  ],
+  "machine-released": [
+    [
+      { type: "machine-released", tag: "offload-ab12", kept: false, costUsd: 0.123 },
+      "machine: offload-ab12 gone; cost $0.12",
+    ],
+    [{ type: "machine-released", tag: "offload-ab12", kept: true }, "machine: offload-ab12 kept"],
+  ],
+  "machine-left": [
+    [
+      { type: "machine-left", tag: "offload-ab12" },
+      "machine offload-ab12 is left running: the next offload command deletes it (`offload down offload-ab12` does it now)",
+    ],
+  ],
   progress: [[{ type: "progress", epoch: 1, epochs: 2, source: "keras" }, undefined]],
   metric: [[{ type: "metric", name: "loss", value: 0.5, source: "keras" }, undefined]],
   "lock-reclaimed": [

@@ -47,7 +47,7 @@ describe("metrics across attempts", () => {
   });
 
   it("leaves a run of one attempt as it is", () => {
-    expect(assignAttempts(points, { attempt: undefined, attempts: undefined })).toEqual(points);
+    expect(assignAttempts(points, {})).toEqual(points);
   });
 
   it("joins the attempts into one curve: the steps a later attempt redid are its own", () => {

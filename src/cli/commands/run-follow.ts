@@ -3,6 +3,7 @@
 import { EXIT_CODES } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import type { RunRecord } from "../../runs/record.js";
+import { describeEvent } from "../event-lines.js";
 import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
 
 export interface FollowFlags {
@@ -27,8 +28,8 @@ export function reporterFor(
  */
 export function sayMachineLines(out: Output, next: Reporter): Reporter {
   return (event) => {
-    if (event.type === "machine") out.stderr.write(`${event.message}\n`);
-    else if (event.type === "machine-output") out.stderr.write(event.data);
+    if (event.type === "machine-output") out.stderr.write(event.data);
+    else if (event.type.startsWith("machine-")) out.stderr.write(`${describeEvent(event)}\n`);
     else next(event);
   };
 }
