@@ -4,7 +4,8 @@
 import type { CloudTarget } from "../config/cloud.js";
 import type { AcquiredHost, HostSource, RunContext } from "../context.js";
 import { EXIT_CODES, OffloadError } from "../errors.js";
-import { type LeaseRequest, leaseMachine, type MachineCost, type MachineLease } from "./lease.js";
+import { type LeaseRequest, leaseMachine } from "./lease.js";
+import type { MachineCost, MachineLease } from "./machine-lease.js";
 
 /** How the run reaches the machine: an ssh alias in an ssh config that pins its host key. */
 export interface MachineAddress {

@@ -7,9 +7,11 @@ import { OffloadError } from "../errors.js";
 import { pickAddress } from "./address.js";
 import { ensureLoginKey, knownHostsLine } from "./host-key.js";
 import type { Ledger } from "./ledger.js";
-import { type Machine, type WaitOptions, waitUntilRunning, withOptional } from "./provision.js";
+import type { Machine } from "./provision.js";
 import { waitForSsh } from "./ready.js";
+import { type WaitOptions, waitUntilRunning } from "./regions.js";
 import type { Provider } from "./types.js";
+import { withOptional } from "./waits.js";
 
 export interface StartOptions extends WaitOptions {
   sshConfig?: string;

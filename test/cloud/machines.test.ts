@@ -1,6 +1,6 @@
 // Machines from the fake OpenStack end to end: write-ahead ledger, regions on capacity, Retry-After,
 // pinned host keys checked by a real ssh, teardown confirmed, reconcile of what a dead offload left.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,13 +9,14 @@ import { isProviderError } from "../../src/providers/errors.js";
 import { currentOwner, Ledger, newTag } from "../../src/providers/ledger.js";
 import { readOpenStackCredentials } from "../../src/providers/openstack/credentials.js";
 import { OpenStackProvider } from "../../src/providers/openstack/nova.js";
-import { type Machine, provisionMachine } from "../../src/providers/provision.js";
+import { provisionMachine } from "../../src/providers/provision.js";
 import { reconcile } from "../../src/providers/reconcile.js";
 import { startMachine } from "../../src/providers/restart.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { slotOf } from "./fake/nova.js";
 import { DEMO_USER, FakeOpenStack } from "./fake/openstack.js";
+import { deadPid, sshPinned } from "./pinned-ssh.js";
 
 const REQUEST = {
   spec: { flavor: "gpu.h100.1", image: "Ubuntu-22.04", network: "auto" },
@@ -23,38 +24,6 @@ const REQUEST = {
   sshConfig: "/dev/null",
   pollMs: 50,
 };
-
-/** ssh as a user would after offload made the machine: only the pinned key is trusted. */
-function sshTrue(machine: Machine, knownHosts = machine.knownHostsFile) {
-  return spawnSync(
-    "ssh",
-    [
-      "-F",
-      "/dev/null",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "ConnectTimeout=5",
-      "-i",
-      machine.identityFile,
-      `${machine.user}@${machine.address}`,
-      "true",
-    ],
-    { encoding: "utf8", timeout: 30_000 },
-  );
-}
-
-/** The pid of a process that has exited: an offload killed with -9. */
-function deadPid(): number {
-  const child = spawnSync("true");
-  return child.pid ?? 999_999;
-}
 
 describeWithHosts(
   1,
@@ -103,7 +72,7 @@ describeWithHosts(
       expect(machine.region).toBe("RegionOne");
       expect((await ledger.read(machine.tag))?.state).toBe("created");
 
-      const ssh = sshTrue(machine);
+      const ssh = sshPinned(machine);
       expect(ssh.stderr).toBe("");
       expect(ssh.status).toBe(0);
       // The key the machine shows is the one offload generated and passed in user_data.
@@ -116,7 +85,7 @@ describeWithHosts(
       // Without the pin, strict checking refuses: the pin is what makes it trusted.
       const empty = join(stateDir, "empty_known_hosts");
       writeFileSync(empty, "");
-      const refused = sshTrue(machine, empty);
+      const refused = sshPinned(machine, "true", empty);
       expect(refused.status).toBe(255);
       expect(refused.stderr).toContain("Host key verification failed");
 
@@ -137,7 +106,7 @@ describeWithHosts(
       expect(machine.region).toBe("RegionTwo");
       expect(waits.join("\n")).toContain("RegionOne has no capacity (No valid host was found");
       expect(await cloud.liveMachines()).toBe(1);
-      expect(sshTrue(machine).status).toBe(0);
+      expect(sshPinned(machine).status).toBe(0);
       await tearDown(provider, ledger, machine.tag, { pollMs: 50 });
       expect(await cloud.liveMachines()).toBe(0);
     });
@@ -235,7 +204,7 @@ describeWithHosts(
       });
       expect(started.address).not.toBe(machine.address);
       expect((await ledger.read(machine.tag))?.address).toBe(started.address);
-      expect(sshTrue(started).status).toBe(0);
+      expect(sshPinned(started).status).toBe(0);
       expect(readFileSync(started.knownHostsFile, "utf8")).toMatch(
         new RegExp(`^${started.address.replaceAll(".", "\\.")} ssh-ed25519 `),
       );

@@ -2,7 +2,11 @@
 import { spawnSync } from "node:child_process";
 import type { Machine } from "../../src/providers/provision.js";
 
-export function sshPinned(machine: Machine, command = "true") {
+export function sshPinned(
+  machine: Machine,
+  command = "true",
+  knownHostsFile = machine.knownHostsFile,
+) {
   return spawnSync(
     "ssh",
     [
@@ -13,7 +17,7 @@ export function sshPinned(machine: Machine, command = "true") {
       "-o",
       "StrictHostKeyChecking=yes",
       "-o",
-      `UserKnownHostsFile=${machine.knownHostsFile}`,
+      `UserKnownHostsFile=${knownHostsFile}`,
       "-o",
       "GlobalKnownHostsFile=/dev/null",
       "-o",

@@ -95,7 +95,7 @@ describeWithHosts(
           "-e",
           `EPOCHS=${EPOCHS}`,
           "-e",
-          "EPOCH_PAUSE=3",
+          "EPOCH_PAUSE=4",
           "--",
           "/usr/bin/python3",
           "train.py",

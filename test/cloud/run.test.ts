@@ -1,7 +1,7 @@
 // `offload run` on a `cloud: openstack` target against the fake OpenStack, whose machines are real
 // test-bed hosts: the machine is made, the job runs as on any host, outputs come home, the machine goes.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
@@ -10,16 +10,9 @@ import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { powerOffCommand } from "./fake/hosts.js";
 import { slotOf } from "./fake/nova.js";
-import { DEMO_USER, FakeOpenStack } from "./fake/openstack.js";
+import { FakeOpenStack } from "./fake/openstack.js";
+import { hasTorch, ledgerFiles as ledgerFilesIn, openStackEnv } from "./fake/run-env.js";
 
-function hasTorch(): boolean {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const TORCH = hasTorch();
 
 /** offload.yaml with the cloud target `h100`; `extra` lines go inside the target. */
@@ -64,24 +57,10 @@ describeWithHosts(
       rmSync(stateDir, { recursive: true, force: true });
     });
 
-    const env = () => ({
-      HOME: project?.home ?? tmpdir(),
-      OFFLOAD_STATE_DIR: stateDir,
-      OS_AUTH_URL: cloud.authUrl,
-      OS_USERNAME: DEMO_USER.username,
-      OS_PASSWORD: DEMO_USER.password,
-      OS_PROJECT_NAME: DEMO_USER.project,
-      OS_REGION_NAME: "RegionOne",
-    });
+    const env = () => openStackEnv(cloud, project?.home ?? tmpdir(), stateDir);
     const offload = (args: string[], options: Partial<CliOptions> = {}): Promise<CliResult> =>
       runCli(args, { cwd: project?.dir ?? tmpdir(), env: env(), timeoutMs: 170_000, ...options });
-    const ledgerFiles = () => {
-      try {
-        return readdirSync(join(stateDir, "machines")).filter((f) => f.endsWith(".json"));
-      } catch {
-        return [];
-      }
-    };
+    const ledgerFiles = () => ledgerFilesIn(stateDir);
 
     async function newProject(extra: string[] = []): Promise<TempProject> {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));

@@ -1,17 +1,21 @@
 // The GCP provider: Compute Engine v1 instances (insert, get, aggregated list by offload's label, delete,
 // stop, start) over fetch; an insert's zone Operation says why a machine never appeared.
 import { randomUUID } from "node:crypto";
-import { findAddresses } from "../address.js";
 import { isProviderError, ProviderError } from "../errors.js";
 import { type HttpAnswer, type HttpRequest, requestJson } from "../http.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "../retry.js";
-import type { MachineDescription, MachineSpec, MachineState, Provider } from "../types.js";
+import type { MachineDescription, MachineSpec, Provider } from "../types.js";
 import { gcpError, operationError } from "./errors.js";
+import {
+  describeInstance,
+  type GcpInstance,
+  gone,
+  instanceBody,
+  isNotFound,
+  TAG_LABEL,
+} from "./instance.js";
 import type { GcpSettings } from "./settings.js";
 import type { GcpTokens } from "./token.js";
-
-/** The label every instance offload makes carries; its value is the machine's unique tag. */
-export const TAG_LABEL = "offload-tag";
 
 export interface GcpOptions {
   settings: GcpSettings;
@@ -53,7 +57,7 @@ export class GcpProvider implements Provider {
       () =>
         this.compute(
           `/zones/${zone}/instances?requestId=${requestId}`,
-          { method: "POST", body: this.instanceBody(spec, zone, name, tag) },
+          { method: "POST", body: instanceBody(spec, { zone, name, tag, ...this.bodyOptions() }) },
           `creating instance ${name} in ${zone}`,
           [200],
         ),
@@ -197,37 +201,9 @@ export class GcpProvider implements Provider {
     return zone === undefined ? [] : [zone];
   }
 
-  private instanceBody(spec: MachineSpec, zone: string, name: string, tag: string): unknown {
-    const metadata: { key: string; value: string }[] = [];
-    if (spec.login !== undefined) {
-      metadata.push({ key: "ssh-keys", value: `${spec.login.user}:${spec.login.publicKey}` });
-    }
-    if (spec.userData !== undefined) metadata.push({ key: "user-data", value: spec.userData });
-    const disk: Record<string, unknown> = {
-      sourceImage: imageUrl(spec.image, this.options.settings.project),
-    };
-    if (this.options.diskGb !== undefined) disk.diskSizeGb = String(this.options.diskGb);
-    const network =
-      spec.network === undefined || spec.network === "auto" ? "default" : spec.network;
-    return {
-      name,
-      machineType: spec.flavor.includes("/")
-        ? spec.flavor
-        : `zones/${zone}/machineTypes/${spec.flavor}`,
-      labels: { [TAG_LABEL]: tag },
-      metadata: { items: metadata },
-      disks: [{ boot: true, autoDelete: true, initializeParams: disk }],
-      networkInterfaces: [
-        {
-          network: network.includes("/") ? network : `global/networks/${network}`,
-          accessConfigs: [{ type: "ONE_TO_ONE_NAT", name: "External NAT" }],
-        },
-      ],
-      // GPUs cannot live-migrate: a host maintenance stops the machine instead.
-      ...(/^(a2|a3|g2)-/.test(spec.flavor)
-        ? { scheduling: { onHostMaintenance: "TERMINATE" } }
-        : {}),
-    };
+  private bodyOptions(): { project: string; diskGb?: number } {
+    const { settings, diskGb } = this.options;
+    return { project: settings.project, ...(diskGb === undefined ? {} : { diskGb }) };
   }
 
   private retrying<T>(call: () => Promise<T>): Promise<T> {
@@ -256,86 +232,4 @@ export class GcpProvider implements Provider {
     if (ok.includes(answer.status)) return answer;
     throw gcpError(answer, doing);
   }
-}
-
-interface GcpInstance {
-  name: string;
-  id?: string;
-  status?: string;
-  zone?: string;
-  labels?: Record<string, string>;
-  creationTimestamp?: string;
-  statusMessage?: string;
-}
-
-/** Compute Engine's status words as offload's; TERMINATED is GCP's word for stopped, not deleted. */
-export function stateOf(status: string): MachineState {
-  switch (status) {
-    case "PROVISIONING":
-    case "STAGING":
-    case "REPAIRING":
-    case "PENDING_STOP":
-      return "pending";
-    case "RUNNING":
-      return "running";
-    case "STOPPING":
-    case "SUSPENDING":
-    case "SUSPENDED":
-    case "TERMINATED":
-    case "STOPPED":
-      return "stopped";
-    default:
-      return "error";
-  }
-}
-
-export function describeInstance(instance: GcpInstance): MachineDescription {
-  const rawState = instance.status ?? "UNKNOWN";
-  const description: MachineDescription = {
-    id: instance.name,
-    state: stateOf(rawState),
-    rawState,
-    addresses: findAddresses(instance),
-  };
-  const tag = instance.labels?.[TAG_LABEL];
-  if (tag !== undefined) description.tag = tag;
-  if (instance.zone !== undefined)
-    description.region = instance.zone.split("/").at(-1) ?? instance.zone;
-  if (instance.creationTimestamp !== undefined) description.created = instance.creationTimestamp;
-  if (description.state === "error" && instance.statusMessage !== undefined) {
-    description.fault = instance.statusMessage;
-  }
-  return description;
-}
-
-/**
- * An image as Compute wants it: a URL or `projects/…` path as given; `PROJECT/family/FAMILY` and
- * `PROJECT/IMAGE` (gcloud's --image-project + --image-family/--image); a bare name in the own project.
- */
-export function imageUrl(image: string, project: string): string {
-  if (
-    image.startsWith("projects/") ||
-    image.startsWith("https://") ||
-    image.startsWith("global/")
-  ) {
-    return image;
-  }
-  const parts = image.split("/");
-  if (parts.length === 3 && parts[1] === "family")
-    return `projects/${parts[0]}/global/images/family/${parts[2]}`;
-  if (parts.length === 2) return `projects/${parts[0]}/global/images/${parts[1]}`;
-  return `projects/${project}/global/images/${image}`;
-}
-
-function isNotFound(answer: HttpAnswer): boolean {
-  const error = (answer.json as { error?: { errors?: { reason?: string }[]; message?: string } })
-    ?.error;
-  return (
-    (error?.errors ?? []).some((e) => e.reason === "notFound") ||
-    /was not found/.test(error?.message ?? "")
-  );
-}
-
-function gone(id: string): MachineDescription {
-  return { id, state: "gone", rawState: "not found", addresses: { public: [], private: [] } };
 }
