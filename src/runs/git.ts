@@ -16,9 +16,20 @@ function mayBeInRepository(dir: string): boolean {
   }
 }
 
-export async function readGitState(
-  projectDir: string,
-): Promise<{ commit: string | null; branch: string | null; dirty: boolean } | undefined> {
+type GitState = { commit: string | null; branch: string | null; dirty: boolean };
+
+/** The reads under way, by project: a job across 16 nodes asks 16 times at once, and one git answers. */
+const reading = new Map<string, Promise<GitState | undefined>>();
+
+export function readGitState(projectDir: string): Promise<GitState | undefined> {
+  const pending = reading.get(projectDir);
+  if (pending !== undefined) return pending;
+  const read = readGitStateNow(projectDir).finally(() => reading.delete(projectDir));
+  reading.set(projectDir, read);
+  return read;
+}
+
+async function readGitStateNow(projectDir: string): Promise<GitState | undefined> {
   if (!mayBeInRepository(projectDir)) return undefined;
   const status = await runProcess(
     ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=normal"],
