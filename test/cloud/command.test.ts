@@ -19,7 +19,7 @@ import type { Provider } from "../../src/providers/types.js";
 import { runCli } from "../support/cli.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, GCP_PROJECT, GCP_TOKEN, noGcpFaults } from "./fake/gcp.js";
-import { sshPinned } from "./pinned-ssh.js";
+import { sshPinned, tearDownLeftovers } from "./pinned-ssh.js";
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/cloud", name), "utf8"));
@@ -92,8 +92,7 @@ describeWithHosts(
     });
     afterEach(async () => {
       cloud.faults = noGcpFaults();
-      for (const entry of await ledger.list())
-        await tearDown(provider, ledger, entry.tag, { pollMs: 50 });
+      await tearDownLeftovers(provider, ledger);
     });
     afterAll(async () => {
       await cloud?.close();

@@ -20,7 +20,7 @@ import { startMachine } from "../../src/providers/restart.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, GCP_PROJECT, GCP_TOKEN, noGcpFaults } from "./fake/gcp.js";
-import { deadPid, sshPinned } from "./pinned-ssh.js";
+import { deadPid, sshPinned, tearDownLeftovers } from "./pinned-ssh.js";
 
 const FAST_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 200 };
 const REQUEST = {
@@ -245,8 +245,7 @@ describeWithHosts(
     });
     afterEach(async () => {
       cloud.faults = noGcpFaults();
-      for (const entry of await ledger.list())
-        await tearDown(provider, ledger, entry.tag, { pollMs: 50 });
+      await tearDownLeftovers(provider, ledger);
     });
     afterAll(async () => {
       await cloud?.close();

@@ -15,7 +15,7 @@ import { reconcile } from "../../src/providers/reconcile.js";
 import { tearDown } from "../../src/providers/teardown.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeLambda, LAMBDA_KEY, LAMBDA_REGIONS, noLambdaFaults } from "./fake/lambda.js";
-import { deadPid, sshPinned } from "./pinned-ssh.js";
+import { deadPid, sshPinned, tearDownLeftovers } from "./pinned-ssh.js";
 
 const FAST_RETRY = { attempts: 5, baseDelayMs: 50, maxDelayMs: 200 };
 const REQUEST = {
@@ -103,8 +103,7 @@ describeWithHosts(
     });
     afterEach(async () => {
       cloud.faults = noLambdaFaults();
-      for (const entry of await ledger.list())
-        await tearDown(provider, ledger, entry.tag, { pollMs: 50 });
+      await tearDownLeftovers(provider, ledger);
     });
     afterAll(async () => {
       await cloud?.close();

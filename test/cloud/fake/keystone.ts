@@ -43,18 +43,7 @@ export class FakeKeystone {
         },
       };
     }
-    if (!this.accepts(body)) {
-      return {
-        status: 401,
-        body: {
-          error: {
-            code: 401,
-            message: "The request you have made requires authentication.",
-            title: "Unauthorized",
-          },
-        },
-      };
-    }
+    if (!this.accepts(body)) return unauthorized();
     const token = `gAAAAA${randomBytes(24).toString("hex")}`;
     this.tokens.add(token);
     const expires = new Date(Date.now() + 3600_000).toISOString();
@@ -112,4 +101,18 @@ export class FakeKeystone {
           user?.domain?.name === (u.domain ?? "Default")),
     );
   }
+}
+
+/** Keystone's answer to a request without valid credentials or token (Nova's too, behind it). */
+export function unauthorized(): { status: 401; body: unknown } {
+  return {
+    status: 401,
+    body: {
+      error: {
+        code: 401,
+        message: "The request you have made requires authentication.",
+        title: "Unauthorized",
+      },
+    },
+  };
 }

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloudHosts } from "./hosts.js";
-import { type FakeAppCredential, FakeKeystone, type FakeUser } from "./keystone.js";
+import { type FakeAppCredential, FakeKeystone, type FakeUser, unauthorized } from "./keystone.js";
 import { type Answer, type FakeFaults, FakeNova } from "./nova.js";
 
 export interface FakeOpenStackOptions {
@@ -125,18 +125,7 @@ export class FakeOpenStack {
     if (parts.join("/") === "identity/v3/auth/tokens" && method === "POST")
       return this.keystone.issue(body);
     const token = req.headers["x-auth-token"];
-    if (typeof token !== "string" || !this.keystone.tokens.has(token)) {
-      return {
-        status: 401,
-        body: {
-          error: {
-            code: 401,
-            message: "The request you have made requires authentication.",
-            title: "Unauthorized",
-          },
-        },
-      };
-    }
+    if (typeof token !== "string" || !this.keystone.tokens.has(token)) return unauthorized();
     const [service, region, ...rest] = parts;
     if (region === undefined || !this.regions.includes(region))
       return { status: 404, body: { message: "no such endpoint" } };
