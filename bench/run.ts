@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openContext, REPO } from "./context.js";
 import { measureDownload } from "./measure-download.js";
+import { measureSampler } from "./measure-sampler.js";
 import { measureStartup } from "./measure-startup.js";
 import { measureLatency, measureMemory, measureThroughput } from "./measure-stream.js";
 import { measureSync } from "./measure-sync.js";
@@ -63,6 +64,7 @@ try {
     ["stream", () => measureThroughput(ctx, Math.min(repeats, 5))],
     ["latency", () => measureLatency(ctx)],
     ["memory", () => measureMemory(ctx)],
+    ["sampler", () => measureSampler(ctx, Math.min(repeats, 3))],
   ];
   for (const [name, step] of steps) {
     if (only && !only.includes(name)) continue;
