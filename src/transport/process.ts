@@ -227,8 +227,8 @@ export function runPipeline(
       detached: true,
     });
     // Unframed, the consumer reads the producer's pipe itself: no byte passes through this process (a
-    // first sync's tar of 750 MB cost node a core; measured), and this process closes its end of the
-    // pipe, so a consumer that dies gives the producer EPIPE.
+    // first sync's tar can be hundreds of MB, each chunk a turn of the event loop on a shared core), and
+    // this process closes its end of the pipe, so a consumer that dies gives the producer EPIPE.
     const direct = !options.framed;
     const right = spawn(c0, cArgs, {
       cwd: options.consumerCwd,
