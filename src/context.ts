@@ -34,7 +34,7 @@ export interface RunSettings {
   gpus?: number | undefined;
   /** `progress.patterns`: the user's regexes, read from the log beside the built-in parsers. */
   progressPatterns?: readonly string[];
-  /** `slurm:`: the target is a Slurm login node; the job is submitted there (session/slurm.ts). */
+  /** `slurm:`: the target is a Slurm login node; the job is submitted there (backends/slurm/). */
   slurm?: SlurmJobSpec | undefined;
   /** `results:`, `inputs:` and `storage:`: the run's buckets. */
   buckets?: BucketSettings;

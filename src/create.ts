@@ -1,5 +1,6 @@
 // The composition root: builds the RunContext (transport, backend, host source, run store) from the
 // effective settings and hands it down whole.
+import { SlurmBackend } from "./backends/slurm/backend.js";
 import type { Backend } from "./backends/types.js";
 import type { EffectiveSettings } from "./config/settings.js";
 import {
@@ -74,11 +75,18 @@ export function toRunTarget(settings: EffectiveSettings): RunTarget {
   };
 }
 
-/** How jobs run on a target: the run protocol (the Slurm backend plugs in here). */
+/** How jobs run on a target: submitted to Slurm where it has `slurm:`, else the run protocol. */
 export function createBackend(transport: Transport, settings: RunSettings): Backend {
-  return new RunProtocolBackend(transport, {
-    reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
-  });
+  const { reconnectTimeoutSeconds } = settings;
+  if (settings.slurm) {
+    return new SlurmBackend(transport, { slurm: settings.slurm, reconnectTimeoutSeconds });
+  }
+  return new RunProtocolBackend(transport, { reconnectTimeoutSeconds });
+}
+
+/** The backend of the target the settings name, on a transport of its own (`ps`). */
+export function createBackendFor(settings: EffectiveSettings): Backend {
+  return createBackend(createTransport(settings), toRunSettings(settings));
 }
 
 export interface ContextOptions {

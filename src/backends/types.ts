@@ -1,17 +1,45 @@
 // The Backend seam: how a job is started, followed, stopped and asked about on a target that offload
 // has prepared (remote dir resolved and locked, workspace synced, env built). The run protocol of
 // remote/ (a detached launcher over a Transport) is the first implementation
-// (src/session/protocol-backend.ts); Slurm (src/backends/slurm/) is the next. Sessions only see this.
+// (src/session/protocol-backend.ts); Slurm (src/backends/slurm/) is the next. Sessions only see this;
+// `createBackend` (src/create.ts) picks one from the settings.
 import type { Reporter } from "../events.js";
 import type { LaunchPlan } from "../remote/launch.js";
 import type { HostTimes } from "../remote/markers.js";
 
-/** Which job: enough to find it again from another offload (the run record keeps both). */
-export interface JobRef {
+/**
+ * What the run record keeps of a job to find it again and to show how it stands, each backend under its
+ * own key of run.json: the run protocol's launcher pid (`remote`), which proves the job's processes;
+ * Slurm's job id and what Slurm said of it last (`slurm`: PENDING with its reason, RUNNING on nodes,
+ * COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY). Sessions copy it into the record as it comes;
+ * a new backend adds its key here and in runs/record.ts, nothing in session/.
+ */
+export interface JobRecord {
+  remote?: { launcherPid?: number };
+  slurm?: { jobId: string; state?: string; reason?: string; nodes?: string };
+}
+
+/** Which job: enough to find it again from another offload (all of it is in the run record). */
+export interface JobRef extends JobRecord {
   runId: string;
   /** Absolute remote dir of the run. */
   remoteDir: string;
 }
+
+/** The JobRef of a recorded run. */
+export function jobRefOf(
+  record: { id: string; target: { remoteDir: string } } & JobRecord,
+): JobRef {
+  return {
+    runId: record.id,
+    remoteDir: record.target.remoteDir,
+    ...(record.remote === undefined ? {} : { remote: record.remote }),
+    ...(record.slurm === undefined ? {} : { slurm: record.slurm }),
+  };
+}
+
+/** Why a follow was left (the abort reason of its signal): a Ctrl+C, or a stdout nobody reads any more. */
+export const LEFT_BY = { interrupt: "interrupt", outputClosed: "output-closed" } as const;
 
 /**
  * How a followed job ended. `diskFull`: the remote dir's file system had (next to) no space left;
@@ -37,16 +65,13 @@ export interface FollowIo {
   report: Reporter;
   /** Aborting leaves the follow (E_INTERRUPTED or E_OUTPUT_CLOSED, by its reason); the job goes on. */
   signal?: AbortSignal | undefined;
-}
-
-/** What the record keeps of a started job to prove its processes later (`remote` in run.json). */
-export interface StartedJob {
-  launcherPid?: number;
+  /** What the backend learned of the job while following (a new scheduler state): for the record. */
+  onJob?: ((job: JobRecord) => void) | undefined;
 }
 
 export interface LaunchIo extends FollowIo {
   /** The job has started (once, before `launch` settles): from here a stop request must stop it. */
-  onStarted(job: StartedJob): void;
+  onStarted(job: JobRecord): void;
 }
 
 export interface JobLaunch {
@@ -60,13 +85,43 @@ export type StopOutcome = "stopped" | "already-ended" | "pending";
 
 /** A launch that started nothing (`not-started`, with why) lets the run's record go. */
 export type LaunchOutcome =
-  | { kind: "started"; job: StartedJob }
+  | { kind: "started"; job: JobRecord }
   | { kind: "not-started"; error: Error };
 
 /** What the host says of a job whose launch offload did not see end (a record left `launching`). */
-export type JobStatus = { state: "started"; job: StartedJob } | { state: "not-started" };
+export type JobStatus = { state: "started"; job: JobRecord } | { state: "not-started" };
+
+/** How a job recorded as running stands now (`ps`); `job`: a newer state of it for the record. */
+export type JobSurvey =
+  | { state: "running"; job?: JobRecord }
+  | {
+      state: "ended";
+      code: number | null;
+      times?: HostTimes;
+      /** The run whose `run --force` took the remote dir and stopped this one. */
+      displacedBy?: string;
+      job?: JobRecord;
+    }
+  | { state: "lost"; job?: JobRecord }
+  /** The host or scheduler could not tell (the run dir is gone, the job forgotten), with why. */
+  | { state: "unknown"; why: string };
+
+export interface StopOptions {
+  graceSeconds: number;
+  /** Stops waiting once the stop is under way on the host; the stop goes on there. */
+  signal?: AbortSignal | undefined;
+  /** Where the backend says how it stops the job (TERM then KILL, or scancel). */
+  report?: Reporter | undefined;
+}
 
 export interface Backend {
+  /**
+   * Once started, the job keeps the remote dir's lock alive itself (the run protocol's launcher). Where
+   * false (a Slurm job may wait in the queue), offload beats for the lock as long as it follows the job.
+   */
+  readonly startedJobKeepsLock: boolean;
+  /** Refuses, before anything moves, what this backend cannot run (secrets, retries), with why. */
+  checkRun(run: { secretNames: readonly string[]; retries: number }): void;
   /**
    * Starts the job; a backend may stream its log in the same round trip (the next `follow` of the run
    * goes on from there). Where nothing started (the lock taken, no room, a refusal) the outcome says
@@ -76,7 +131,12 @@ export interface Backend {
   /** Streams the job's log from `io.sink.size` until the job has ended, reconnecting as configured. */
   follow(job: JobRef, io: FollowIo): Promise<RunEnd & { times?: HostTimes }>;
   /** Stops the job (TERM, KILL after `graceSeconds`); `signal` stops waiting, the stop goes on. */
-  stop(job: JobRef, options: { graceSeconds: number; signal?: AbortSignal }): Promise<StopOutcome>;
+  stop(job: JobRef, options: StopOptions): Promise<StopOutcome>;
   /** Whether a launch that offload did not see end started the job. */
   status(job: JobRef): Promise<JobStatus>;
+  /**
+   * How each job stands now, by run id (jobs of one host, asked together: one round trip where the
+   * backend can). Throws when the host gave no answer at all.
+   */
+  survey(jobs: readonly JobRef[], options: { timeoutMs: number }): Promise<Map<string, JobSurvey>>;
 }

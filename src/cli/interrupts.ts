@@ -2,8 +2,9 @@
 // grace period) and waits for it; the second leaves at once while the stop goes on on the host. In
 // `attach` and `logs -f` Ctrl+C only stops watching: the job goes on. A closed stdout (`| head`) leaves
 // like a Ctrl+C that only stops watching.
+
+import { LEFT_BY } from "../backends/types.js";
 import type { RunControls } from "../context.js";
-import { LEFT_BY } from "../session/follow.js";
 
 export function captureInterrupts(
   mode: "stop-then-leave" | "leave",

@@ -103,7 +103,7 @@ export function createRunsView(context: DashboardContext): RunsView {
     asking = refreshRuns({
       store,
       records,
-      transportFor: async (record) => (await context.contextFor(record)).transport,
+      backendFor: async (record) => (await context.contextFor(record)).backend,
       timeoutMs: context.hostTimeoutMs,
     }).finally(() => {
       lastAsk = Date.now();

@@ -2,7 +2,7 @@
 // grace period), then, unless an offload already follows the run, its log and outputs brought home and
 // its end recorded as stopped.
 
-import type { StopOutcome } from "../backends/types.js";
+import { jobRefOf, type StopOutcome } from "../backends/types.js";
 import type { RunRecord } from "../runs/record.js";
 import { attachRun } from "../session/attach.js";
 import type { DashboardContext } from "./runs.js";
@@ -12,10 +12,9 @@ export async function stopFromPage(
   record: RunRecord,
 ): Promise<StopOutcome> {
   const host = await context.contextFor(record);
-  const outcome = await host.backend.stop(
-    { runId: record.id, remoteDir: record.target.remoteDir },
-    { graceSeconds: host.settings.graceSeconds },
-  );
+  const outcome = await host.backend.stop(jobRefOf(record), {
+    graceSeconds: host.settings.graceSeconds,
+  });
   if (outcome === "pending" || record.status !== "running") return outcome;
   // In the background: the page learns the end from the log stream and the list. An offload that
   // follows the run (E_LOCKED here) records the end itself.

@@ -1,5 +1,6 @@
 // `offload attach` as a library call: resume a run's log from the last byte this machine has, then
 // finish it as `run` would (exit code, downloads, run record).
+import { jobRefOf } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
@@ -7,7 +8,6 @@ import { completeRun } from "./complete.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 import { requireRunId } from "./run-id.js";
-import { completeSlurmRun } from "./slurm.js";
 
 /** Enough of the log's end to hold the last header a framework printed (they repeat each epoch). */
 const PRIME_BYTES = 256 * 1024;
@@ -35,18 +35,6 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
   report({ type: "connected", target: transport.label, ms: msSince(clock, started) });
-  if (record.slurm !== undefined) {
-    report({
-      type: "attached",
-      runId: record.id,
-      offset: await store.logSize(record.id),
-      stopping: false,
-      slurmJobId: record.slurm.jobId,
-    });
-    record.status = "running";
-    if (request.stopRequested) record.stopRequested = true;
-    return completeSlurmRun(run, { record, tool: prepared.tool, started });
-  }
   if (record.status === "launching") await settleLaunching(run, record);
   const offset = await store.logSize(record.id);
   report({ type: "attached", runId: record.id, offset, stopping: request.stopRequested === true });
@@ -62,12 +50,9 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
  */
 async function settleLaunching(context: RunContext, record: RunRecord): Promise<void> {
   const { store, transport } = context;
-  const status = await context.backend.status({
-    runId: record.id,
-    remoteDir: record.target.remoteDir,
-  });
+  const status = await context.backend.status(jobRefOf(record));
   if (status.state === "started") {
-    record.remote = { ...record.remote, ...status.job };
+    Object.assign(record, status.job);
     record.status = "running";
     await store.save(record);
     return;

@@ -10,8 +10,8 @@ import type { RunStore } from "../runs/store.js";
 import { downloadArtifacts } from "../sync/download.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
+import { sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
-import { sleep } from "./backoff.js";
 import { listRuleMatches, pushResults } from "./bucket.js";
 
 type FileStat = { size: number; mtimeNs: number };

@@ -1,6 +1,7 @@
 // The second half of a run, shared by `run` and `attach`: follow the log to the end (stopping the job
 // on request), download the outputs, and record how it ended.
 
+import { jobRefOf } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import { outputsFailed } from "../events.js";
@@ -62,10 +63,16 @@ export async function completeRun(
   const runStart = clock.now();
   let end: Awaited<ReturnType<RunContext["backend"]["follow"]>>;
   try {
-    end = await context.backend.follow(
-      { runId: record.id, remoteDir: record.target.remoteDir },
-      { sink, samples, report, signal: controls.detach },
-    );
+    end = await context.backend.follow(jobRefOf(record), {
+      sink,
+      samples,
+      report,
+      signal: controls.detach,
+      onJob: (job) => {
+        Object.assign(record, job);
+        void store.save(record).catch(() => {});
+      },
+    });
   } catch (error) {
     record.logBytes = sink.size;
     // Leaving on purpose is no error of the run's: it goes on over there.

@@ -3,7 +3,7 @@
 import { isOffloadError, OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { type DownloadRequest, type DownloadResult, downloadArtifacts } from "../sync/download.js";
-import { reconnectDelayMs, sleep } from "./backoff.js";
+import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 
 export interface FetchRetry {
   report: Reporter;

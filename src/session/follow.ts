@@ -1,20 +1,17 @@
 // Streams a run's log into the local copy until the run has ended, reconnecting with backoff from the
 // last byte received when the connection fails: nothing lost, nothing repeated.
-import type { LogWriter, RunEnd } from "../backends/types.js";
+import { LEFT_BY, type LogWriter, type RunEnd } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildFollowScript } from "../remote/follow.js";
 import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remote/markers.js";
 import { createSampleSplitter, dropSampleLines } from "../remote/samples.js";
+import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
-import { reconnectDelayMs, sleep } from "./backoff.js";
 import { requireRunId } from "./run-id.js";
 
 /** Below this many KiB free, a failed run's file system counts as full. */
 const DISK_FULL_KIB = 100;
-
-/** Why a follow was left (the abort reason of its signal): a Ctrl+C, or a stdout nobody reads any more. */
-export const LEFT_BY = { interrupt: "interrupt", outputClosed: "output-closed" } as const;
 
 export type { HostTimes };
 

@@ -4,8 +4,8 @@ import type { JobLaunch, JobRef, JobStatus, LaunchIo, LaunchOutcome } from "../b
 import { OffloadError } from "../errors.js";
 import { buildLaunchScript, buildLaunchStatusScript, readLaunchStatus } from "../remote/launch.js";
 import { readMarkers } from "../remote/markers.js";
+import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
-import { reconnectDelayMs, sleep } from "./backoff.js";
 import { describeFailure, type FollowRequest, type StreamAttempt, streamOnce } from "./follow.js";
 import { lockedError } from "./lock.js";
 
@@ -58,7 +58,7 @@ export async function launchJob(
   };
   const first = await streamOnce(follow, buildLaunchScript(job.plan), {
     stdin: job.stdin,
-    onLaunched: (pid) => io.onStarted({ launcherPid: pid }),
+    onLaunched: (pid) => io.onStarted({ remote: { launcherPid: pid } }),
   });
   let notStarted = false;
   const unsure = first.markers.launchedPid === undefined && first.markers.locked === undefined;
@@ -68,7 +68,7 @@ export async function launchJob(
     if (pid === undefined) notStarted = true;
     else {
       first.markers.launchedPid = pid;
-      io.onStarted({ launcherPid: pid });
+      io.onStarted({ remote: { launcherPid: pid } });
     }
   }
   const { markers } = first;
@@ -85,7 +85,10 @@ export async function launchJob(
           : launchError(transport, first.stderr, first.failed);
     return { outcome: { kind: "not-started", error }, first };
   }
-  return { outcome: { kind: "started", job: { launcherPid: markers.launchedPid } }, first };
+  return {
+    outcome: { kind: "started", job: { remote: { launcherPid: markers.launchedPid } } },
+    first,
+  };
 }
 
 /**
@@ -129,6 +132,6 @@ export async function askLaunchStatus(transport: Transport, job: JobRef): Promis
   if (result.connectionFailed) throw transport.explain(result);
   const status = readLaunchStatus(result.stderr);
   return typeof status === "object"
-    ? { state: "started", job: { launcherPid: status.pid } }
+    ? { state: "started", job: { remote: { launcherPid: status.pid } } }
     : { state: "not-started" };
 }

@@ -3,7 +3,7 @@
 // Nothing here writes the run store or takes the follower mark: any number of readers may watch a run.
 import { closeSync, openSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { LogWriter } from "../backends/types.js";
+import { jobRefOf, type LogWriter } from "../backends/types.js";
 import type { RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
@@ -189,15 +189,12 @@ export async function showLog(request: ShowLogRequest): Promise<void> {
     if (local.length > 0) request.samples(local);
     samples = passThrough(local.length, request.samples);
   }
-  const end = await host.backend.follow(
-    { runId: record.id, remoteDir: record.target.remoteDir },
-    {
-      sink: passThrough(offset, request.write),
-      samples,
-      report: request.report,
-      signal: request.signal,
-    },
-  );
+  const end = await host.backend.follow(jobRefOf(record), {
+    sink: passThrough(offset, request.write),
+    samples,
+    report: request.report,
+    signal: request.signal,
+  });
   if (end.kind === "missing" && offset === 0)
     throw logMissing(
       record,

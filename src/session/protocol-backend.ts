@@ -6,16 +6,21 @@ import type {
   JobLaunch,
   JobRef,
   JobStatus,
+  JobSurvey,
   LaunchIo,
   LaunchOutcome,
+  StopOptions,
   StopOutcome,
 } from "../backends/types.js";
 import type { Transport } from "../transport/types.js";
 import { followRun, type StreamAttempt } from "./follow.js";
 import { askLaunchStatus, launchJob } from "./launch.js";
+import { surveyRuns } from "./protocol-survey.js";
 import { stopRemoteRun } from "./stop.js";
 
 export class RunProtocolBackend implements Backend {
+  /** The launcher proves the lock's holder alive from its start on. */
+  readonly startedJobKeepsLock = true;
   readonly #transport: Transport;
   readonly #reconnectTimeoutSeconds: number;
   /** The launch round trip's stream attempt, by run id, until the run's follow takes it. */
@@ -25,6 +30,9 @@ export class RunProtocolBackend implements Backend {
     this.#transport = transport;
     this.#reconnectTimeoutSeconds = options.reconnectTimeoutSeconds;
   }
+
+  /** The launcher reads secrets from a 0600 file and `attempts.ts` retries: it can run anything asked. */
+  checkRun(): void {}
 
   async launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome> {
     const { outcome, first } = await launchJob({
@@ -55,7 +63,8 @@ export class RunProtocolBackend implements Backend {
     );
   }
 
-  stop(job: JobRef, options: { graceSeconds: number; signal?: AbortSignal }): Promise<StopOutcome> {
+  stop(job: JobRef, options: StopOptions): Promise<StopOutcome> {
+    options.report?.({ type: "stopping", runId: job.runId, graceSeconds: options.graceSeconds });
     return stopRemoteRun(
       this.#transport,
       job.remoteDir,
@@ -67,5 +76,9 @@ export class RunProtocolBackend implements Backend {
 
   status(job: JobRef): Promise<JobStatus> {
     return askLaunchStatus(this.#transport, job);
+  }
+
+  survey(jobs: readonly JobRef[], options: { timeoutMs: number }): Promise<Map<string, JobSurvey>> {
+    return surveyRuns(this.#transport, jobs, options.timeoutMs);
   }
 }

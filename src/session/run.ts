@@ -30,7 +30,6 @@ import {
   syncWorkspace,
 } from "./prepare.js";
 import { trackProgress } from "./progress.js";
-import { checkSlurmRun, completeSlurmRun, submitSlurmJob } from "./slurm.js";
 
 /** What `run` adds to the context: the command and what only the command line gives. */
 export interface RunRequest {
@@ -57,7 +56,10 @@ export async function runJob(context: RunContext, request: RunRequest): Promise<
   const { settings } = context;
   const id = createRunId();
   planDownloads(settings.download); // refuse bad rules before anything moves
-  if (settings.slurm) checkSlurmRun(Object.keys(request.secrets ?? {}), context.transport.label);
+  context.backend.checkRun({
+    secretNames: Object.keys(request.secrets ?? {}),
+    retries: settings.retry?.attempts ?? 1,
+  });
   // Keys are read before connecting: a run whose bucket has none changes nothing anywhere.
   const results = settings.buckets ? checkBucketAccess(settings.buckets, id) : undefined;
   checkRequirementsFile(context.projectDir, settings.python);
@@ -154,7 +156,7 @@ interface Started {
   scanning: Promise<ProjectScan>;
   gitState: ReturnType<typeof readGitState>;
   prepared: PreparedTarget;
-  /** Once launched, the launcher proves the lock's holder alive: no more heartbeat, no release. */
+  /** Once launched, no release; the heartbeat stops where the started job keeps the lock alive itself. */
   lock: { launched: boolean; stopBeating: () => void };
   results: RunRecord["results"];
   syncState: SyncRequest["state"];
@@ -291,21 +293,6 @@ async function runLocked(
     target: target.label,
     createdAt: record.startedAt,
   });
-  if (settings.slurm) {
-    await submitSlurmJob(context, record, {
-      command: request.command,
-      env: plan.env,
-      workdir: plan.workdir,
-      startup: settings.startup,
-      shutdown: settings.shutdown,
-      activate: environment.activate,
-      slurm: settings.slurm,
-    });
-    lock.launched = true; // the job beats for the lock itself once it runs; offload while it follows
-    await described;
-    if (request.noWait) return record;
-    return completeSlurmRun(context, { record, tool: prepared.tool, started });
-  }
   await described;
   return runAttempts({
     context,
@@ -328,7 +315,8 @@ async function runLocked(
     resultsEvery: settings.buckets?.results?.every,
     onLaunched: () => {
       lock.launched = true;
-      lock.stopBeating();
+      // A job that may wait in a queue first (Slurm) has offload beat for it while it follows.
+      if (context.backend.startedJobKeepsLock) lock.stopBeating();
     },
     firstAttempt: state.resumed?.nextAttempt ?? 1,
     freshHostOnLoss: state.freshOnLoss,

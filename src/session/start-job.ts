@@ -30,7 +30,7 @@ export async function launchRun(
       report,
       signal: context.controls.detach,
       onStarted: (started) => {
-        record.remote = started;
+        Object.assign(record, started);
         record.phases.launch = msSince(clock, launchStart);
         onStarted();
         report({

@@ -1,5 +1,6 @@
 // A stop asked for while offload follows a run (the first Ctrl+C): the job is stopped through the
 // backend while the log keeps streaming, during the launch round trip as during the follow.
+import { jobRefOf } from "../backends/types.js";
 import type { RunContext } from "../context.js";
 import type { RunRecord } from "../runs/record.js";
 
@@ -21,15 +22,13 @@ export function armStop(
   const onStop = () => {
     if (record.stopRequested) return;
     record.stopRequested = true;
-    report({ type: "stopping", runId: record.id, graceSeconds });
-    const job = { runId: record.id, remoteDir: record.target.remoteDir };
-    const leave = controls.detach;
+    // The backend says how it stops the job (TERM then KILL, scancel).
     stopping = backend
-      .stop(job, { graceSeconds, ...(leave ? { signal: leave } : {}) })
+      .stop(jobRefOf(record), { graceSeconds, signal: controls.detach, report })
       .catch((error: unknown) => {
         report({
           type: "stop-failed",
-          runId: job.runId,
+          runId: record.id,
           reason: error instanceof Error ? error.message : String(error),
         });
       })

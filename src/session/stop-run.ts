@@ -1,20 +1,15 @@
 // `offload stop` as library calls: signal the run on its host, then bring its log and outputs home and
 // record its end here, unless another offload on this machine follows the run and does that itself.
-import type { StopOutcome } from "../backends/types.js";
+import { jobRefOf, type StopOutcome } from "../backends/types.js";
 import type { RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
 import { attachRun } from "./attach.js";
-import { stopSlurmRun } from "./slurm.js";
 
-/** TERM to the run's processes, KILL after the grace period (a Slurm job: scancel). */
+/** TERM to the run's processes, KILL after the grace period (as the backend stops a job: scancel). */
 export async function signalRun(context: RunContext, record: RunRecord): Promise<StopOutcome> {
-  if (record.slurm) return stopSlurmRun(context.transport, record);
   const { graceSeconds } = context.settings;
-  return context.backend.stop(
-    { runId: record.id, remoteDir: record.target.remoteDir },
-    { graceSeconds },
-  );
+  return context.backend.stop(jobRefOf(record), { graceSeconds });
 }
 
 export type StoppedEnd =

@@ -1,11 +1,11 @@
-// SlurmBackend against a real Slurm cluster (slurmctld, slurmd on two compute hosts, munge) reached
+// SlurmClient against a real Slurm cluster (slurmctld, slurmd on two compute hosts, munge) reached
 // over real ssh at its login node: submit, follow by byte offset, exit codes and states, scancel,
 // PENDING with its reason, srun across nodes with a gloo all_reduce.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SlurmBackend } from "../../src/backends/slurm/backend.js";
+import { SlurmClient } from "../../src/backends/slurm/client.js";
 import { exitCodeOf } from "../../src/backends/slurm/parse.js";
 import type { SlurmJobStatus, SlurmPlan } from "../../src/backends/slurm/types.js";
 import { SshTransport } from "../../src/transport/ssh.js";
@@ -38,7 +38,7 @@ function processesWith(marker: string): number[] {
 describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
   let controlDir: string;
   let transport: SshTransport;
-  let backend: SlurmBackend;
+  let backend: SlurmClient;
 
   beforeAll(() => {
     controlDir = mkdtempSync(join(tmpdir(), "osl-"));
@@ -48,7 +48,7 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
       configFile: cluster().sshConfig,
       controlDir,
     });
-    backend = new SlurmBackend(transport);
+    backend = new SlurmClient(transport);
   });
   afterAll(async () => {
     await transport?.close();
@@ -232,7 +232,7 @@ describeWithSlurm("Slurm backend on a real cluster", (cluster) => {
       controlDir: otherDir,
     });
     try {
-      const later = new SlurmBackend(other);
+      const later = new SlurmClient(other);
       const found = await later.find(p.remoteDir, p.runId);
       expect(found).toEqual(submitted);
       const chunks: Buffer[] = [];

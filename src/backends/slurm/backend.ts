@@ -1,202 +1,260 @@
-// SlurmBackend: a run as a Slurm batch job submitted at a login node over a Transport. The caller has
-// synced the workspace to the login node's shared file system; this submits, follows the job's output
-// file by byte offset, cancels and asks Slurm how the job ended.
-import { OffloadError } from "../../errors.js";
-import type { ExecResult, Transport } from "../../transport/types.js";
-import { JOB_ID_PATTERN } from "./markers.js";
-import { lastStatus, parseMarker, parseMarkers, type SlurmMarker } from "./parse.js";
+// SlurmBackend: a run on a Slurm cluster (a target with `slurm:`) through the Backend seam. offload has
+// connected, synced and built the env at the login node, whose file system the compute nodes share, as
+// for any run; the job is then submitted with sbatch instead of started, its output followed by byte
+// offset while Slurm queues and runs it (PENDING with its reason, RUNNING on its nodes), cancelled with
+// scancel, and its end read from Slurm itself. SlurmClient (client.ts) does the talking.
+import { isOffloadError, OffloadError } from "../../errors.js";
+import type { RunEvent } from "../../events.js";
+import { reconnectDelayMs, sleep } from "../../transport/backoff.js";
+import type { Transport } from "../../transport/types.js";
 import {
-  buildCancelScript,
-  buildEndScript,
-  buildFindScript,
-  buildFollowScript,
-  buildStatusScript,
-  buildSubmitScript,
-} from "./scripts.js";
-import type { SlurmJobRef, SlurmJobStatus, SlurmPlan } from "./types.js";
+  type Backend,
+  type FollowIo,
+  type JobLaunch,
+  type JobRecord,
+  type JobRef,
+  type JobStatus,
+  type JobSurvey,
+  type LaunchIo,
+  type LaunchOutcome,
+  LEFT_BY,
+  type RunEnd,
+  type StopOptions,
+  type StopOutcome,
+} from "../types.js";
+import { SlurmClient } from "./client.js";
+import { exitCodeOf } from "./parse.js";
+import {
+  isActiveState,
+  type SlurmJobRef,
+  type SlurmJobSpec,
+  type SlurmJobStatus,
+} from "./types.js";
 
-export interface SlurmFollowOptions {
-  /** Log bytes as they come, from the offset on. */
-  onOutput?: (chunk: Buffer) => void;
-  /** Each new state while the job is queued or running (PENDING with its reason, RUNNING with nodes). */
-  onState?: (status: SlurmJobStatus) => void;
-  /** squeue failed (the controller did not answer); the follow keeps waiting. */
-  onUnreachable?: (message: string) => void;
-  /** Aborting leaves the follow (the job goes on); the result then has no `final`. */
-  signal?: AbortSignal;
-}
+/** How long a stop waits for the job to leave the queue (Slurm sends KILL after its KillWait). */
+const CANCEL_WAIT_SECONDS = 120;
 
-export interface SlurmFollowResult {
-  /** The byte offset the next follow starts from: the one given plus the bytes delivered. */
-  offset: number;
-  /** How the job ended; undefined when the follow was left before that. */
-  final?: SlurmJobStatus;
-}
+/** Errors of a connection (not of Slurm): the follow reconnects and resumes from the bytes it has. */
+const CONNECTION_CODES = new Set(["E_HOST_UNREACHABLE", "E_SSH", "E_DISCONNECTED"]);
 
-export class SlurmBackend {
+export class SlurmBackend implements Backend {
+  /** A job may wait in the queue for long: offload beats for the lock while it follows the job. */
+  readonly startedJobKeepsLock = false;
   readonly #transport: Transport;
+  readonly #client: SlurmClient;
+  readonly #spec: SlurmJobSpec;
+  readonly #reconnectTimeoutSeconds: number;
 
-  constructor(transport: Transport) {
+  constructor(
+    transport: Transport,
+    options: { slurm: SlurmJobSpec; reconnectTimeoutSeconds: number },
+  ) {
     this.#transport = transport;
-  }
-
-  /** Submits the run's batch script with `sbatch --parsable`; the job id is also kept in the run dir. */
-  async launch(plan: SlurmPlan): Promise<SlurmJobRef> {
-    const { script, stdin } = buildSubmitScript(plan);
-    const result = await this.#exec(script, { stdin });
-    const markers = parseMarkers("", result.stderr);
-    const jobId = markers.flatMap((m) => (m.kind === "job" ? [m.jobId] : [])).at(-1);
-    if (result.code === 0 && jobId !== undefined && JOB_ID_PATTERN.test(jobId)) {
-      return { jobId, remoteDir: plan.remoteDir, runId: plan.runId };
-    }
-    throw submitError(this.#transport.label, result, markers);
+    this.#client = new SlurmClient(transport);
+    this.#spec = options.slurm;
+    this.#reconnectTimeoutSeconds = options.reconnectTimeoutSeconds;
   }
 
   /**
-   * The job a run submitted, read from its run dir on the login node (an earlier offload may have
-   * submitted it); undefined when the run dir holds no job id.
+   * Secrets reach a job through a 0600 file the launcher reads; a batch job has no such launcher yet.
+   * A retry would submit into the same run dir, whose output file the next attempt would stream again.
    */
-  async find(remoteDir: string, runId: string): Promise<SlurmJobRef | undefined> {
-    const result = await this.#exec(buildFindScript(remoteDir, runId));
-    if (result.code !== 0) throw missingRunDir({ jobId: "(unknown)", remoteDir, runId }, result);
-    const jobId = parseMarkers("", result.stderr)
-      .flatMap((m) => (m.kind === "job" ? [m.jobId] : []))
-      .at(-1);
-    return jobId !== undefined && JOB_ID_PATTERN.test(jobId)
-      ? { jobId, remoteDir, runId }
-      : undefined;
+  checkRun(run: { secretNames: readonly string[]; retries: number }): void {
+    const label = this.#transport.label;
+    if (run.secretNames.length > 0)
+      throw new OffloadError(
+        "E_USAGE",
+        `--secret is not supported on the Slurm target ${label}: nothing was submitted.`,
+        {
+          hint: "Give the job its credentials through the cluster's own means (a file in your home there), or run on an SSH host.",
+        },
+      );
+    if (run.retries > 1)
+      throw new OffloadError(
+        "E_USAGE",
+        `retry: is not supported on the Slurm target ${label}: nothing was submitted.`,
+        {
+          hint: "Slurm requeues a job itself: add `--requeue` to the target's `slurm: args:`, and leave `retry:` out for this target.",
+        },
+      );
   }
 
-  /** Streams the job's output from `offset` until the job has ended and its file is drained. */
-  async follow(
-    ref: SlurmJobRef,
-    offset: number,
-    options: SlurmFollowOptions = {},
-  ): Promise<SlurmFollowResult> {
-    let delivered = offset;
-    const markers: SlurmMarker[] = [];
-    const lines = splitLines((line) => {
-      const marker = parseMarker(ref.jobId, line);
-      if (marker === undefined) return;
-      markers.push(marker);
-      if (marker.kind === "status" && marker.status.source === "squeue") {
-        options.onState?.(marker.status);
+  /** Submits the batch script; the job id is the started job's handle. */
+  async launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome> {
+    const { plan } = job;
+    let ref: SlurmJobRef;
+    try {
+      ref = await this.#client.launch({
+        runId: plan.runId,
+        remoteDir: plan.remoteDir,
+        command: plan.command,
+        env: plan.env,
+        workdir: plan.workdir ?? "",
+        // A failing startup command ends the batch script with its code, as it skips the job elsewhere.
+        setupLines: [
+          ...(plan.startup.length > 0 ? ["set -e", ...plan.startup, "set +e"] : []),
+          ...plan.setupLines,
+        ],
+        shutdownLines: plan.shutdown.map((command) => `( ${command}\n) || true`),
+        slurm: this.#spec,
+      });
+    } catch (error) {
+      // Slurm refused it (or the script never arrived whole): nothing runs. A lost connection is
+      // thrown, and the record kept: the job may have been submitted.
+      if (isOffloadError(error) && error.code === "E_LAUNCH") return { kind: "not-started", error };
+      throw error;
+    }
+    const started: JobRecord = { slurm: { jobId: ref.jobId } };
+    io.onStarted(started);
+    io.report({ type: "slurm-submitted", jobId: ref.jobId });
+    return { kind: "started", job: started };
+  }
+
+  /** Follows the job's output until Slurm says it ended; the end mark then frees the remote dir. */
+  async follow(job: JobRef, io: FollowIo): Promise<RunEnd> {
+    const ref = await this.#find(job);
+    const final = await this.#followToEnd(ref, io);
+    const code = exitCodeOf(final);
+    io.onJob?.({ slurm: recordOf(final) });
+    // Frees the remote dir's lock where the batch script never got to its end (cancel, time limit, OOM).
+    if (code !== undefined) await this.#client.markEnded(ref, code);
+    io.report(stateEvent(final));
+    return code === undefined ? { kind: "lost" } : { kind: "exit", code };
+  }
+
+  /** scancel; Slurm sends TERM, then KILL after its own KillWait (not offload's grace period). */
+  async stop(job: JobRef, options: StopOptions): Promise<StopOutcome> {
+    const { jobId } = await this.#find(job);
+    options.report?.({ type: "slurm-cancelling", jobId });
+    const status = await this.#client.cancel(jobId, CANCEL_WAIT_SECONDS, options.signal);
+    if (status === undefined || isActiveState(status.state)) return "pending";
+    return status.state === "CANCELLED" ? "stopped" : "already-ended";
+  }
+
+  /** Submitted or not: the submit keeps the job id in the run dir once sbatch took it. */
+  async status(job: JobRef): Promise<JobStatus> {
+    if (job.slurm) return { state: "started", job: { slurm: job.slurm } };
+    const found = await this.#client.find(job.remoteDir, job.runId);
+    return found === undefined
+      ? { state: "not-started" }
+      : { state: "started", job: { slurm: { jobId: found.jobId } } };
+  }
+
+  /** `ps`: Slurm, not a launcher, knows how each job stands (squeue, then scontrol or sacct). */
+  async survey(jobs: readonly JobRef[]): Promise<Map<string, JobSurvey>> {
+    const answers = await Promise.all(
+      jobs.map(async (job): Promise<[string, JobSurvey]> => [job.runId, await this.#ask(job)]),
+    );
+    return new Map(answers);
+  }
+
+  async #ask(job: JobRef): Promise<JobSurvey> {
+    const jobId = job.slurm?.jobId;
+    if (jobId === undefined)
+      return { state: "unknown", why: "no Slurm job is recorded for it (it was being submitted)" };
+    let status: SlurmJobStatus;
+    try {
+      status = await this.#client.status(jobId);
+    } catch (error) {
+      return { state: "unknown", why: error instanceof Error ? error.message : String(error) };
+    }
+    if (status.state === "UNKNOWN")
+      return {
+        state: "unknown",
+        why: `Slurm no longer knows job ${jobId} (its accounting kept no end)`,
+      };
+    const recorded = { slurm: recordOf(status) };
+    if (isActiveState(status.state)) return { state: "running", job: recorded };
+    return { state: "ended", code: exitCodeOf(status) ?? null, job: recorded };
+  }
+
+  /** The job of a run: its recorded id, else the one its submit kept in the run dir. */
+  async #find(job: JobRef): Promise<SlurmJobRef> {
+    const { runId, remoteDir } = job;
+    const jobId = job.slurm?.jobId ?? (await this.#client.find(remoteDir, runId))?.jobId;
+    if (jobId !== undefined) return { jobId, remoteDir, runId };
+    throw new OffloadError(
+      "E_RUN_NOT_FOUND",
+      `Run ${runId} has no Slurm job in ${remoteDir} on ${this.#transport.label}: nothing was submitted for it.`,
+      { hint: "Run the command again." },
+    );
+  }
+
+  /**
+   * Follows the job's output from the bytes this machine has until Slurm says it ended, reconnecting
+   * after a lost connection (each outage gets the reconnect timeout); returns the final status.
+   */
+  async #followToEnd(ref: SlurmJobRef, io: FollowIo): Promise<SlurmJobStatus> {
+    const { sink, report, signal: detach } = io;
+    const timeoutSeconds = this.#reconnectTimeoutSeconds;
+    let outage: { attempt: number; deadline: number } | undefined;
+    for (;;) {
+      if (detach?.aborted) throw leftError(ref, detach);
+      const from = sink.size;
+      try {
+        const result = await this.#client.follow(ref, from, {
+          onOutput: (chunk) => {
+            sink.write(chunk);
+            report({ type: "output", data: chunk });
+          },
+          onState: (status) => {
+            io.onJob?.({ slurm: recordOf(status) });
+            report(stateEvent(status));
+          },
+          onUnreachable: (message) => report({ type: "slurm-unreachable", reason: message }),
+          ...(detach === undefined ? {} : { signal: detach }),
+        });
+        if (outage !== undefined)
+          report({ type: "reconnected", attempt: outage.attempt, offset: from });
+        if (result.final !== undefined) return result.final;
+        if (detach?.aborted) throw leftError(ref, detach);
+        throw new OffloadError("E_SLURM", `The follow of Slurm job ${ref.jobId} ended early.`);
+      } catch (error) {
+        if (!isOffloadError(error) || !CONNECTION_CODES.has(error.code)) throw error;
+        outage ??= { attempt: 0, deadline: Date.now() + timeoutSeconds * 1000 };
+        outage.attempt += 1;
+        if (Date.now() > outage.deadline)
+          throw new OffloadError(
+            "E_DISCONNECTED",
+            `Lost the connection to ${this.#transport.label} and could not get it back within ${timeoutSeconds} s.`,
+            {
+              hint: `Slurm job ${ref.jobId} goes on. \`offload attach ${ref.runId}\` resumes its log from byte ${sink.size}.`,
+            },
+          );
+        const delayMs = reconnectDelayMs(outage.attempt);
+        report({ type: "reconnecting", attempt: outage.attempt, delayMs, reason: error.message });
+        await sleep(delayMs, detach);
       }
-      if (marker.kind === "unreachable") options.onUnreachable?.(marker.message);
-    });
-    const result = await this.#exec(buildFollowScript(ref, offset), {
-      onStdout: (chunk) => {
-        delivered += chunk.length;
-        options.onOutput?.(chunk);
-      },
-      onStderr: lines,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    lines(Buffer.from("\n"));
-    if (options.signal?.aborted) return { offset: delivered };
-    if (result.code !== 0) throw missingRunDir(ref, result);
-    const final = lastStatus(
-      markers.filter((m) => m.kind !== "status" || m.status.source !== "squeue"),
-    );
-    return final === undefined ? { offset: delivered } : { offset: delivered, final };
-  }
-
-  /** `scancel`, then waits (up to `waitSeconds`) for the job to leave the queue; returns its state. */
-  async stop(jobId: string, waitSeconds = 120): Promise<SlurmJobStatus> {
-    const result = await this.#exec(buildCancelScript(jobId, waitSeconds));
-    const status = lastStatus(parseMarkers(jobId, result.stderr));
-    if (result.code === 0 && status !== undefined) return status;
-    throw new OffloadError(
-      "E_STOP_REFUSED",
-      `Slurm refused to cancel job ${jobId} on ${this.#transport.label}: ${firstLine(result.stderr)}`,
-      {
-        hint: `Check the job with \`squeue -j ${jobId}\` on the login node; cancel it there with \`scancel ${jobId}\`.`,
-      },
-    );
-  }
-
-  /** Marks the run ended in its run dir (see buildEndScript); best effort, the record is what counts. */
-  async markEnded(ref: SlurmJobRef, code: number): Promise<void> {
-    await this.#transport.exec(buildEndScript(ref, code), { timeoutMs: 30_000 }).catch(() => {});
-  }
-
-  /** What Slurm says of the job now: queued/running from squeue, or how it ended. */
-  async status(jobId: string): Promise<SlurmJobStatus> {
-    const result = await this.#exec(buildStatusScript(jobId));
-    const markers = parseMarkers(jobId, result.stderr);
-    const status = lastStatus(markers);
-    if (result.code === 0 && status !== undefined) return status;
-    const unreachable = markers.find((m) => m.kind === "unreachable");
-    throw new OffloadError(
-      "E_SLURM",
-      `Slurm on ${this.#transport.label} did not answer about job ${jobId}: ${unreachable?.kind === "unreachable" ? unreachable.message : firstLine(result.stderr)}`,
-      {
-        hint: "The controller may be down or restarting: try again in a minute (`sinfo` on the login node shows it).",
-      },
-    );
-  }
-
-  async #exec(script: string, options: Parameters<Transport["exec"]>[1] = {}): Promise<ExecResult> {
-    const result = await this.#transport.exec(script, options);
-    if (result.connectionFailed && !options.signal?.aborted) throw this.#transport.explain(result);
-    return result;
+    }
   }
 }
 
-function submitError(label: string, result: ExecResult, markers: SlurmMarker[]): OffloadError {
-  if (markers.some((m) => m.kind === "aborted")) {
+function leftError(ref: SlurmJobRef, signal: AbortSignal): OffloadError {
+  const hint = `\`offload attach ${ref.runId}\` follows it again; \`offload stop ${ref.runId}\` cancels it.`;
+  if (signal.reason === LEFT_BY.outputClosed)
     return new OffloadError(
-      "E_LAUNCH",
-      `The batch script did not reach ${label} whole; nothing was submitted.`,
-      {
-        hint: "Run again: the connection dropped during the submit.",
-      },
+      "E_OUTPUT_CLOSED",
+      `Standard output was closed: stopped following run ${ref.runId} (Slurm job ${ref.jobId}), which goes on.`,
+      { hint },
     );
-  }
-  const said = sbatchError(result.stderr);
-  if (result.code === 127 || /sbatch: (command )?not found/.test(result.stderr)) {
-    return new OffloadError("E_LAUNCH", `${label} has no sbatch on its PATH: ${said}`, {
-      hint: "Point the target at the cluster's login node, or add Slurm's bin dir to the PATH of its login shell.",
-    });
-  }
-  return new OffloadError("E_LAUNCH", `Slurm refused the job on ${label}: ${said}`, {
-    hint: "Check the target's `slurm:` settings (partition, account, nodes, time) against `sinfo` on the login node.",
-  });
-}
-
-/** sbatch's own error lines (`sbatch: error: …`), else the first line of stderr. */
-function sbatchError(stderr: string): string {
-  const errors = stderr
-    .split("\n")
-    .filter((line) => /^sbatch: error:/.test(line))
-    .map((line) => line.replace(/^sbatch: error:\s*/, ""));
-  return errors.length > 0 ? errors.join("; ") : firstLine(stderr);
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .find((line) => line.trim() !== "")
-      ?.trim() ?? "(no message)"
-  );
-}
-
-function missingRunDir(ref: SlurmJobRef, result: ExecResult): OffloadError {
   return new OffloadError(
-    "E_RUN_NOT_FOUND",
-    `The remote dir ${ref.remoteDir} of Slurm job ${ref.jobId} is gone: ${firstLine(result.stderr)}`,
-    { hint: `The job may go on: \`squeue -j ${ref.jobId}\` on the login node.` },
+    "E_INTERRUPTED",
+    `Stopped following run ${ref.runId} (Slurm job ${ref.jobId}), which goes on.`,
+    { hint },
   );
 }
 
-/** Calls `onLine` for each complete line of a stream of chunks; a final "\n" flushes the rest. */
-function splitLines(onLine: (line: string) => void): (chunk: Buffer) => void {
-  let pending = "";
-  return (chunk) => {
-    pending += chunk.toString("utf8");
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const line of parts) onLine(line.replace(/\r$/, ""));
+/** What the run record keeps of what Slurm said (run.json `slurm`). */
+function recordOf(status: SlurmJobStatus): NonNullable<JobRecord["slurm"]> {
+  return {
+    jobId: status.jobId,
+    state: status.state,
+    ...(status.reason === undefined ? {} : { reason: status.reason }),
+    ...(status.nodes === undefined ? {} : { nodes: status.nodes }),
   };
+}
+
+/** A job's state as reported: `PENDING` with its reason, `RUNNING` with its nodes. */
+function stateEvent(status: SlurmJobStatus): RunEvent {
+  return { type: "slurm-state", ...recordOf(status), state: status.state };
 }

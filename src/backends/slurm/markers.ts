@@ -14,6 +14,8 @@ export const SLURM_MARK = {
   unknown: "offload-slurm-unknown",
   /** squeue failed for another reason than an unknown job (the controller is down): still waiting. */
   unreachable: "offload-slurm-unreachable",
+  /** scancel has been sent: a stop may leave from here on, the job is on its way out. */
+  cancelSent: "offload-slurm-cancel-sent",
   /** The submit round trip's stdin ended early: nothing was submitted. */
   aborted: "offload-slurm-aborted",
 } as const;

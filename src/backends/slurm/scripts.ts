@@ -112,6 +112,7 @@ export function buildCancelScript(jobId: string, waitSeconds = 120): string {
     SLURM_FUNCTIONS,
     `J=${checkJobId(jobId)}`,
     `msg=$(scancel "$J" 2>&1) || case $msg in *"Invalid job id"*) ;; *) printf '%s\\n' "$msg" >&2; exit 5 ;; esac`,
+    `printf '${SLURM_MARK.cancelSent}\\n' >&2`,
     `t=0; while [ "$t" -lt ${Math.max(1, Math.round(waitSeconds * 5))} ]; do`,
     `  if offload_squeue && ! offload_active; then break; fi`,
     `  sleep 0.2; t=$((t + 1))`,

@@ -1,12 +1,12 @@
 // `offload ps`: reads the local run store, first asking the hosts of runs recorded as running how they
 // stand (unless --offline).
-import { createStore, createTransport } from "../../create.js";
+import type { Backend } from "../../backends/types.js";
+import { createBackendFor, createStore } from "../../create.js";
 import { findProjectDir } from "../../project.js";
 import { formatDuration, formatMinutes } from "../../report/format.js";
 import { jobDurationMs, type RunRecord } from "../../runs/record.js";
 import type { DamagedRun, RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
-import type { Transport } from "../../transport/types.js";
 import type { Output } from "../render.js";
 import { load } from "../settings.js";
 
@@ -96,12 +96,12 @@ export async function listRuns(
   store: RunStore,
   out: Output,
   options: { json?: boolean; offline?: boolean },
-  transportFor: (record: RunRecord) => Promise<Transport>,
+  backendFor: (record: RunRecord) => Promise<Backend>,
 ): Promise<number> {
   const { records, damaged } = await store.survey();
   const unknown = options.offline
     ? new Map<string, string>()
-    : await refreshRuns({ store, records, transportFor, timeoutMs: PS_HOST_TIMEOUT_MS });
+    : await refreshRuns({ store, records, backendFor, timeoutMs: PS_HOST_TIMEOUT_MS });
   if (options.json) {
     // Unknown is what ps saw, not what the record says: shown, never saved.
     const shown = records.map((r) => {
@@ -135,13 +135,13 @@ export async function psAction(
   out: Output,
   flags: { json?: boolean; offline?: boolean; sshConfig?: string },
 ): Promise<number> {
-  const transportFor = async (record: { target: { label: string } }) => {
+  const backendFor = async (record: { target: { label: string } }) => {
     const { settings } = await load({
       host: record.target.label,
       ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
     });
-    return createTransport(settings);
+    return createBackendFor(settings);
   };
   const store = createStore(findProjectDir(process.cwd()));
-  return listRuns(store, out, flags, transportFor);
+  return listRuns(store, out, flags, backendFor);
 }

@@ -1,4 +1,5 @@
-// Waiting between tries, shared by every phase that reconnects (follow, launch, download, Slurm, retries).
+// Waiting between tries, shared by every phase that reconnects (follow, launch, download, a Slurm
+// follow, retries): here, below both the sessions and the backends that reconnect.
 
 /** Waits `ms`, or less when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,80 @@
+// Slurm behind the Backend seam: what a Slurm target refuses before anything moves, and a run whose
+// record never learned its job id (offload ended mid-submit) found again from its run dir on attach.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithSlurm } from "./cluster/describe.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+describe("a Slurm target refuses what a batch job cannot do, before connecting", () => {
+  // No such login node: a refusal that came after a connect would say the host is unreachable.
+  const yaml = "host: slurm-login.invalid\nremote_dir: /tmp/offload-never\nslurm:\n  nodes: 1\n";
+
+  it("--secret: usage error 2, no run recorded", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", yaml);
+    const result = await runCli(["run", "--secret", "TOKEN", "--", "true"], {
+      cwd: project.dir,
+      env: { HOME: project.home, TOKEN: "s3cr3t" },
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain("--secret is not supported on the Slurm target");
+    expect(result.stderr).not.toContain("s3cr3t");
+    expect(await project.runIds()).toEqual([]);
+  });
+
+  it("retry: usage error 2 naming Slurm's own requeue, no run recorded", async () => {
+    project = await makeProject();
+    await project.write("offload.yaml", `${yaml}retry: { attempts: 2, on: [failed] }\n`);
+    const result = await runCli(["run", "--", "true"], {
+      cwd: project.dir,
+      env: { HOME: project.home },
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain("retry: is not supported on the Slurm target");
+    expect(result.stderr).toContain("--requeue");
+    expect(await project.runIds()).toEqual([]);
+  });
+});
+
+describeWithSlurm("attach to a Slurm run left launching", (cluster) => {
+  it("finds the job its submit kept in the run dir and follows it to Slurm's end", async () => {
+    project = await makeProject();
+    const remoteDir = join(cluster().workDir, `seam-${process.pid}`);
+    await project.write(
+      "offload.yaml",
+      `host: ${cluster().login}\nremote_dir: ${remoteDir}\nreconnect:\n  timeout: 30\nslurm:\n  nodes: 1\n`,
+    );
+    const offload = (args: string[]) =>
+      runCli([args[0] ?? "", "--ssh-config", cluster().sshConfig, ...args.slice(1)], {
+        cwd: project?.dir ?? "",
+        env: { HOME: project?.home ?? "" },
+      });
+    const started = await offload(["run", "--no-wait", "--", "sh", "-c", "echo one; exit 3"]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    // As if offload had been killed between saving the record and learning the job id.
+    const path = join(project.dir, ".offload/runs", id, "run.json");
+    const record = JSON.parse(readFileSync(path, "utf8"));
+    const jobId = record.slurm.jobId;
+    delete record.slurm;
+    record.status = "launching";
+    writeFileSync(path, JSON.stringify(record));
+
+    const attached = await offload(["attach", id]);
+    expect(attached.code, attached.stderr).toBe(3);
+    expect(attached.stdout).toMatch(/^one\n/);
+    expect(await project.record(id)).toMatchObject({
+      status: "failed",
+      exitCode: 3,
+      slurm: { jobId, state: "FAILED" },
+    });
+  });
+});
