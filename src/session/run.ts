@@ -1,7 +1,9 @@
 // `offload run` as a library call: connect, sync, launch detached, follow the log, download outputs,
 // keeping the run record current at every step so nothing is lost when any of them fails.
+import type { JobLaunch } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
+import type { LaunchPlan } from "../remote/launch.js";
 import { STDIN_END } from "../remote/layout.js";
 import { DEFAULT_SAMPLE_SECONDS } from "../remote/sampler.js";
 import {
@@ -87,12 +89,13 @@ interface HostRun {
   resumed: HostLost | undefined;
 }
 
+/** On the acquired host: connect and lock, then the locked phases; a run that launched nothing frees the lock. */
 async function runOnHost(
   context: RunContext,
   request: RunRequest,
   { id, results, freshOnLoss, resumed }: HostRun,
 ): Promise<RunRecord> {
-  const { transport, store, settings, clock, target } = context;
+  const { transport, store, settings, clock } = context;
   const started = clock.now();
   const run: RunContext = {
     ...context,
@@ -100,31 +103,7 @@ async function runOnHost(
       patterns: settings.progressPatterns ?? [],
     }),
   };
-  const { report } = run;
-
-  // Local work (the workspace scan, starting `git status`) runs while the connect round trip is under
-  // way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
-  report({ type: "connecting", target: transport.label });
-  // What the last sync there sent: the host proves it unchanged in this round trip, or the sync runs.
-  const statePath = syncStatePath(
-    context.projectDir,
-    [target.kind, target.user, target.host, target.port].join(":"),
-    settings.remoteDir,
-  );
-  const previous = readSyncState(statePath);
-  // The lock is taken in this first round trip: a refused run has changed nothing over there.
-  const preparing = prepareTarget(
-    transport,
-    settings.remoteDir,
-    settings.syncTool,
-    { runId: id, force: request.force ?? false, graceSeconds: settings.graceSeconds, report },
-    { proof: previous },
-  );
-  preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
-  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload, previous);
-  scanning.catch(() => {});
-  const gitState = readGitState(context.projectDir);
-  const prepared = await preparing;
+  const { scanning, gitState, prepared, statePath } = await connect(run, request, id);
   const lock = { launched: false, stopBeating: keepLock(transport, prepared.remoteDir, id) };
   try {
     return await runLocked(run, request, {
@@ -150,6 +129,35 @@ async function runOnHost(
   }
 }
 
+/**
+ * Connects and takes the remote dir's lock in one round trip (a refused run has changed nothing over
+ * there). Local work (the workspace scan, starting `git status`) runs while the round trip is under
+ * way; ssh is spawned first, since each spawn blocks this thread for 10-25 ms (measured).
+ */
+async function connect(context: RunContext, request: RunRequest, id: string) {
+  const { transport, settings, report, target } = context;
+  report({ type: "connecting", target: transport.label });
+  // What the last sync there sent: the host proves it unchanged in this round trip, or the sync runs.
+  const statePath = syncStatePath(
+    context.projectDir,
+    [target.kind, target.user, target.host, target.port].join(":"),
+    settings.remoteDir,
+  );
+  const previous = readSyncState(statePath);
+  const preparing = prepareTarget(
+    transport,
+    settings.remoteDir,
+    settings.syncTool,
+    { runId: id, force: request.force ?? false, graceSeconds: settings.graceSeconds, report },
+    { proof: previous },
+  );
+  preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
+  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload, previous);
+  scanning.catch(() => {});
+  const gitState = readGitState(context.projectDir);
+  return { scanning, gitState, statePath, prepared: await preparing };
+}
+
 interface Started {
   id: string;
   started: number;
@@ -164,19 +172,58 @@ interface Started {
   resumed: HostLost | undefined;
 }
 
+/** What the host is ready with once the workspace is synced: the sync, the GPUs, the env, the inputs. */
+interface ReadyHost {
+  synced: Awaited<ReturnType<typeof syncWorkspace>>;
+  facts: Awaited<ReturnType<typeof readHostFacts>>;
+  gpus: ReturnType<typeof chooseGpus>;
+  environment: Awaited<ReturnType<typeof prepareEnvironment>>;
+  inputs: RunRecord["inputs"];
+}
+
 /** The run once it holds the remote dir's lock: sync, environment, launch, then follow it through. */
 async function runLocked(
   context: RunContext,
   request: RunRequest,
   state: Started,
 ): Promise<RunRecord> {
-  const { transport, store, settings, report, clock, target } = context;
-  const { id, started, gitState, prepared, lock } = state;
+  const { transport, report, clock } = context;
   const scan = await state.scanning;
   // Every node holds its lock before any node's bytes change: one refused node refuses the whole job.
   await request.node?.locked();
-  const connectMs = msSince(clock, started);
+  const connectMs = msSince(clock, state.started);
   report({ type: "connected", target: transport.label, ms: connectMs });
+  const host = await readyHost(context, request, state, scan);
+  // The torchrun contract needs every node's address: known once all are synced and ready.
+  const contract = (await request.node?.ready()) ?? {};
+  const record = buildRecord(context, request, state, host, connectMs);
+  const described = describeHostLater(context, record, host.facts);
+  const secrets = request.secrets ?? {};
+  const secretsText = record.secretNames ? encodeSecretsFile(secrets) : "";
+  const git = await state.gitState;
+  if (git) record.git = git;
+  await context.store.save(record);
+  const job = planLaunch(context, request, record, {
+    env: { ...host.gpus.env, ...contract },
+    activate: host.environment.activate,
+    secretsText,
+  });
+  await described;
+  return launchAndFollow(context, request, state, record, job);
+}
+
+/**
+ * Syncs the workspace, picks the GPUs from a probe made beside the sync, builds the Python env and
+ * fetches the inputs: the host as the job needs it.
+ */
+async function readyHost(
+  context: RunContext,
+  request: RunRequest,
+  state: Started,
+  scan: ProjectScan,
+): Promise<ReadyHost> {
+  const { transport, settings, report, target } = context;
+  const { prepared } = state;
   // A GPU pick needs the GPUs as they are now, before the launch: a fresh probe beside the sync.
   const picking =
     settings.gpus === undefined
@@ -211,14 +258,24 @@ async function runLocked(
     settings.buckets && settings.buckets.inputs.length > 0
       ? await fetchRunInputs(transport, prepared.remoteDir, settings.buckets, report)
       : undefined;
+  return { synced, facts, gpus, environment, inputs };
+}
 
-  // The torchrun contract needs every node's address: known once all are synced and ready.
-  const contract = (await request.node?.ready()) ?? {};
+/** The run's record as it is saved before the launch (`launching`). */
+function buildRecord(
+  context: RunContext,
+  request: RunRequest,
+  state: Started,
+  host: ReadyHost,
+  connectMs: number,
+): RunRecord {
+  const { settings, clock, target } = context;
+  const { synced, facts, gpus, environment, inputs } = host;
   const record: RunRecord = {
     version: 1,
-    id,
+    id: state.id,
     command: request.command,
-    target: { ...target, remoteDir: prepared.remoteDir },
+    target: { ...target, remoteDir: state.prepared.remoteDir },
     status: "launching",
     exitCode: null,
     startedAt: clock.date().toISOString(),
@@ -245,34 +302,48 @@ async function runLocked(
   if (request.node) record.group = request.node.group;
   if (facts) record.host = facts;
   if (state.resumed) carryOver(state.resumed.record, record);
-  // Otherwise the record's facts are a recent probe's, or come from a probe that starts after the sync
-  // (never slowing the upload: on the test bed, where both share two cores, it cost a first sync 20%)
-  // and ends during the run.
-  const described = facts
-    ? Promise.resolve()
-    : readHostFacts(transport, prepared.remoteDir, { fresh: false })
-        .then((found) => {
-          if (found) record.host = found;
-        })
-        .catch(() => {});
   if (environment.envDir !== undefined && environment.status !== undefined) {
     record.phases.env = environment.ms;
     record.environment = { dir: environment.envDir, status: environment.status };
   }
   if (settings.gpus !== undefined) record.gpus = gpus.gpus;
-  const secrets = request.secrets ?? {};
-  const secretNames = Object.keys(secrets).sort();
+  const secretNames = Object.keys(request.secrets ?? {}).sort();
   if (secretNames.length > 0) record.secretNames = secretNames;
-  const secretsText = secretNames.length > 0 ? encodeSecretsFile(secrets) : "";
-  const git = await gitState;
-  if (git) record.git = git;
-  await store.save(record);
+  return record;
+}
 
-  const plan = {
-    runId: id,
-    remoteDir: prepared.remoteDir,
+/**
+ * Without a fresh probe, the record's facts are a recent probe's, or come from a probe that starts
+ * after the sync (never slowing the upload: on the test bed, where both share two cores, it cost a
+ * first sync 20%) and ends during the run.
+ */
+function describeHostLater(
+  context: RunContext,
+  record: RunRecord,
+  facts: ReadyHost["facts"],
+): Promise<void> {
+  if (facts) return Promise.resolve();
+  return readHostFacts(context.transport, record.target.remoteDir, { fresh: false })
+    .then((found) => {
+      if (found) record.host = found;
+    })
+    .catch(() => {});
+}
+
+/** What the backend launches: the plan, and the bytes for its stdin (the secrets file, spec.json). */
+function planLaunch(
+  context: RunContext,
+  request: RunRequest,
+  record: RunRecord,
+  parts: { env: Record<string, string>; activate: readonly string[]; secretsText: string },
+): JobLaunch {
+  const { settings, target } = context;
+  const { secretsText } = parts;
+  const plan: LaunchPlan = {
+    runId: record.id,
+    remoteDir: record.target.remoteDir,
     command: request.command,
-    env: { ...settings.env, ...gpus.env, ...contract },
+    env: { ...settings.env, ...parts.env },
     startup: settings.startup,
     shutdown: settings.shutdown,
     graceSeconds: settings.graceSeconds,
@@ -280,34 +351,43 @@ async function runLocked(
     sampleSeconds: settings.sampleSeconds ?? DEFAULT_SAMPLE_SECONDS,
     workdir: request.workdir ?? "",
     receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
-    setupLines: [
-      ...environment.activate,
-      ...(secretsText === "" ? [] : buildSecretsSourceLines("R")),
-    ],
+    setupLines: [...parts.activate, ...(secretsText === "" ? [] : buildSecretsSourceLines("R"))],
   };
   const spec = JSON.stringify({
-    id,
+    id: record.id,
     command: request.command,
     envNames: record.envNames,
     git: record.git ?? null,
     target: target.label,
     createdAt: record.startedAt,
   });
-  await described;
+  return { plan, stdin: `${secretsText}${spec}\n${STDIN_END}\n` };
+}
+
+/** Launches the job through the backend and follows it to its end (retrying as `retry:` says). */
+function launchAndFollow(
+  context: RunContext,
+  request: RunRequest,
+  state: Started,
+  record: RunRecord,
+  job: JobLaunch,
+): Promise<RunRecord> {
+  const { settings } = context;
+  const { lock } = state;
   return runAttempts({
     context,
-    transport,
-    store,
+    transport: context.transport,
+    store: context.store,
     record,
-    plan,
-    stdin: `${secretsText}${spec}\n${STDIN_END}\n`,
-    report,
+    plan: job.plan,
+    stdin: job.stdin,
+    report: context.report,
     projectDir: context.projectDir,
-    tool: prepared.tool,
+    tool: state.prepared.tool,
     reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds,
     graceSeconds: settings.graceSeconds,
     controls: context.controls,
-    started,
+    started: state.started,
     noWait: request.noWait ?? false,
     // One node of a multi-host job is not retried alone: its peers' rendezvous has gone.
     retry:
