@@ -1,35 +1,16 @@
 // The local run store: `.offload/runs/<id>/` in the project, one folder a run, written atomically.
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
 import { LOG_FILE, METRICS_FILE, REPORT_FILE, readRunFile, SAMPLES_FILE } from "./files.js";
 import { isRunId } from "./id.js";
+import { claimFollower, type LogSink, liveFollower, openAppend, openLazily } from "./log-sinks.js";
 import type { RunRecord } from "./record.js";
-import { findRecordProblem } from "./record-schema.js";
+import { type DamagedRun, damagedError, listIds, readRecord, surveyRuns } from "./record-read.js";
 
-export interface LogSink {
-  /** Bytes in the file: where the next stream resumes. */
-  readonly size: number;
-  write(chunk: Uint8Array): void;
-  close(): void;
-}
-
-/** A run folder whose run.json cannot be trusted: listed, never used. */
-export interface DamagedRun {
-  id: string;
-  problem: string;
-}
+export type { LogSink } from "./log-sinks.js";
+export type { DamagedRun } from "./record-read.js";
 
 export interface RunStore {
   readonly root: string;
@@ -82,143 +63,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await rename(temp, path);
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Marks this process as the one appending to a run's log (`follower.pid`): two followers, a `run` and
- * an `attach` in two terminals, would each append the same bytes. A mark whose process is gone (a
- * killed offload) is taken over. Returns the release.
- */
-function claimFollower(dir: string, id: string): () => void {
-  const path = join(dir, "follower.pid");
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(path, "utf8").trim());
-    } catch {
-      // removed meanwhile: try again
-    }
-    if (isAlive(holder)) {
-      throw new OffloadError(
-        "E_LOCKED",
-        `Run ${id} is being followed by another offload on this machine (pid ${holder}).`,
-        {
-          hint: `That one records the run's end; \`offload logs ${id}\` shows the log so far. Two followers would write the log twice.`,
-        },
-      );
-    }
-    rmSync(path, { force: true });
-  }
-  throw new OffloadError("E_LOCKED", `Could not mark run ${id} as followed by this offload.`, {
-    hint: "Another offload keeps taking the run: try again once it is done.",
-  });
-}
-
-function liveFollower(dir: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(dir, "follower.pid"), "utf8").trim());
-  } catch {
-    return undefined;
-  }
-  return isAlive(pid) ? pid : undefined;
-}
-
-/** A file opened for appending with synchronous writes (bytes stay in order); its size is the offset. */
-function openAppend(path: string, onClose: () => void): LogSink {
-  const fd = openSync(path, "a");
-  let size = fstatSync(fd).size;
-  let open = true;
-  return {
-    get size() {
-      return size;
-    },
-    write(chunk) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done);
-      size += chunk.length;
-    },
-    close() {
-      if (!open) return;
-      open = false;
-      closeSync(fd);
-      onClose();
-    },
-  };
-}
-
-/** As openAppend, but the file is made by the first write: a run without samples gets no empty file. */
-function openLazily(path: string): LogSink {
-  let sink: LogSink | undefined;
-  let size = 0;
-  try {
-    size = statSync(path).size;
-  } catch {
-    // not there yet
-  }
-  return {
-    get size() {
-      return sink?.size ?? size;
-    },
-    write(chunk) {
-      sink ??= openAppend(path, () => {});
-      sink.write(chunk);
-    },
-    close() {
-      sink?.close();
-    },
-  };
-}
-
-type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
-
-/** Reads and checks one run.json: a record only when its shape and its id are right. */
-async function readRecord(dir: string, id: string): Promise<RecordRead> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, "run.json"), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { missing: true };
-    return { problem: `run.json cannot be read (${(error as Error).message})` };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    return { problem: `run.json is not valid JSON (${(error as Error).message})` };
-  }
-  const problem = findRecordProblem(data);
-  if (problem !== undefined) return { problem: `run.json is not a run record (${problem})` };
-  const record = data as RunRecord;
-  if (record.id !== id) return { problem: `run.json names run ${record.id}, not ${id}` };
-  return { record };
-}
-
-function damagedError(id: string, problem: string, dir: string): OffloadError {
-  return new OffloadError("E_RUN_DAMAGED", `The record of run ${id} is damaged: ${problem}.`, {
-    hint: `offload cannot trust it; look at ${join(dir, "run.json")}, or remove ${dir} if the run no longer matters.`,
-  });
-}
-
-/** Folder names under runs/ that are run ids; anything else there is not offload's and is never used. */
-async function listIds(root: string): Promise<string[]> {
-  return (await readdir(root).catch(() => [] as string[])).filter(isRunId).sort();
-}
-
 export function openRunStore(projectDir: string): RunStore {
   const state = join(projectDir, ".offload");
   const root = join(state, "runs");
@@ -231,16 +75,7 @@ export function openRunStore(projectDir: string): RunStore {
     return join(root, id);
   };
 
-  async function survey(): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }> {
-    const records: RunRecord[] = [];
-    const damaged: DamagedRun[] = [];
-    for (const id of await listIds(root)) {
-      const read = await readRecord(runDir(id), id);
-      if ("record" in read) records.push(read.record);
-      else if ("problem" in read) damaged.push({ id, problem: read.problem });
-    }
-    return { records, damaged };
-  }
+  const survey = async () => surveyRuns(root, join(state, "survey.json"));
 
   // The write of each run's run.json under way: the next save of that run waits for it (see save).
   const writing = new Map<string, Promise<void>>();

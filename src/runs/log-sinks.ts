@@ -1,0 +1,123 @@
+// A run's append-only local files (output.log, machine.txt) and the mark of the one offload that
+// follows the run and appends to them.
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { OffloadError } from "../errors.js";
+
+export interface LogSink {
+  /** Bytes in the file: where the next stream resumes. */
+  readonly size: number;
+  write(chunk: Uint8Array): void;
+  close(): void;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Marks this process as the one appending to a run's log (`follower.pid`): two followers, a `run` and
+ * an `attach` in two terminals, would each append the same bytes. A mark whose process is gone (a
+ * killed offload) is taken over. Returns the release.
+ */
+export function claimFollower(dir: string, id: string): () => void {
+  const path = join(dir, "follower.pid");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(path, "utf8").trim());
+    } catch {
+      // removed meanwhile: try again
+    }
+    if (isAlive(holder)) {
+      throw new OffloadError(
+        "E_LOCKED",
+        `Run ${id} is being followed by another offload on this machine (pid ${holder}).`,
+        {
+          hint: `That one records the run's end; \`offload logs ${id}\` shows the log so far. Two followers would write the log twice.`,
+        },
+      );
+    }
+    rmSync(path, { force: true });
+  }
+  throw new OffloadError("E_LOCKED", `Could not mark run ${id} as followed by this offload.`, {
+    hint: "Another offload keeps taking the run: try again once it is done.",
+  });
+}
+
+export function liveFollower(dir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, "follower.pid"), "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  return isAlive(pid) ? pid : undefined;
+}
+
+/** A file opened for appending with synchronous writes (bytes stay in order); its size is the offset. */
+export function openAppend(path: string, onClose: () => void): LogSink {
+  const fd = openSync(path, "a");
+  let size = fstatSync(fd).size;
+  let open = true;
+  return {
+    get size() {
+      return size;
+    },
+    write(chunk) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done);
+      size += chunk.length;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      onClose();
+    },
+  };
+}
+
+/** As openAppend, but the file is made by the first write: a run without samples gets no empty file. */
+export function openLazily(path: string): LogSink {
+  let sink: LogSink | undefined;
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // not there yet
+  }
+  return {
+    get size() {
+      return sink?.size ?? size;
+    },
+    write(chunk) {
+      sink ??= openAppend(path, () => {});
+      sink.write(chunk);
+    },
+    close() {
+      sink?.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Reading run records back: one run.json checked (shape and id), and the survey of every run folder
+// that `ps`, `report` and the dashboard list, kept fast for stores of thousands of runs by a cache of
+// the records already checked (`.offload/survey.json`), keyed by each run.json's inode, size and mtime.
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { OffloadError } from "../errors.js";
+import { isRunId } from "./id.js";
+import type { RunRecord } from "./record.js";
+import { findRecordProblem } from "./record-schema.js";
+
+/** A run folder whose run.json cannot be trusted: listed, never used. */
+export interface DamagedRun {
+  id: string;
+  problem: string;
+}
+
+export type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
+
+/** Checks one run.json's text: a record only when its shape and its id are right. */
+function checkRecord(text: string, id: string): RecordRead {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { problem: `run.json is not valid JSON (${(error as Error).message})` };
+  }
+  const problem = findRecordProblem(data);
+  if (problem !== undefined) return { problem: `run.json is not a run record (${problem})` };
+  const record = data as RunRecord;
+  if (record.id !== id) return { problem: `run.json names run ${record.id}, not ${id}` };
+  return { record };
+}
+
+function unreadable(error: unknown): RecordRead {
+  if ((error as NodeJS.ErrnoException).code === "ENOENT") return { missing: true };
+  return { problem: `run.json cannot be read (${(error as Error).message})` };
+}
+
+/** Reads and checks one run.json. */
+export async function readRecord(dir: string, id: string): Promise<RecordRead> {
+  try {
+    return checkRecord(await readFile(join(dir, "run.json"), "utf8"), id);
+  } catch (error) {
+    return unreadable(error);
+  }
+}
+
+export function damagedError(id: string, problem: string, dir: string): OffloadError {
+  return new OffloadError("E_RUN_DAMAGED", `The record of run ${id} is damaged: ${problem}.`, {
+    hint: `offload cannot trust it; look at ${join(dir, "run.json")}, or remove ${dir} if the run no longer matters.`,
+  });
+}
+
+/** Folder names under runs/ that are run ids; anything else there is not offload's and is never used. */
+export async function listIds(root: string): Promise<string[]> {
+  return (await readdir(root).catch(() => [] as string[])).filter(isRunId).sort();
+}
+
+type SurveyCache = Record<string, { key: string; record: RunRecord }>;
+
+/** What the cache remembers; undefined when it is absent or not what this code wrote. */
+function readCache(path: string): SurveyCache {
+  try {
+    const data = JSON.parse(readFileSync(path, "utf8")) as { version?: number; runs?: SurveyCache };
+    return data.version === 1 && typeof data.runs === "object" && data.runs !== null
+      ? data.runs
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Best effort, whole or not at all: a cache that cannot be written costs the next survey reads. */
+function writeCache(path: string, runs: SurveyCache): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify({ version: 1, runs }));
+    renameSync(temp, path);
+  } catch {
+    // read-only project, full disk: the survey still answered
+  }
+}
+
+/**
+ * Every run folder: the records that read well, and those whose run.json is damaged. A run.json whose
+ * inode, size and mtime are those of a record checked before is that record (a save renames a new file
+ * into place: a new inode); any other is read and checked, as is a damaged one every time. Adding a run
+ * costs its save nothing; the survey pays one stat a run, and a read for each one changed since.
+ */
+export function surveyRuns(
+  root: string,
+  cachePath: string,
+): { records: RunRecord[]; damaged: DamagedRun[] } {
+  let ids: string[];
+  try {
+    ids = readdirSync(root).filter(isRunId).sort();
+  } catch {
+    ids = [];
+  }
+  const cached = readCache(cachePath);
+  const fresh: SurveyCache = {};
+  let changed = Object.keys(cached).length !== ids.length;
+  const records: RunRecord[] = [];
+  const damaged: DamagedRun[] = [];
+  // Synchronous calls: a thousand small reads through the thread pool cost ten times as much.
+  for (const id of ids) {
+    const path = join(root, id, "run.json");
+    let read: RecordRead;
+    let key = "";
+    try {
+      const stat = statSync(path);
+      key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      const hit = cached[id];
+      if (hit !== undefined && hit.key === key) read = { record: hit.record };
+      else {
+        read = checkRecord(readFileSync(path, "utf8"), id);
+        changed = true;
+      }
+    } catch (error) {
+      read = unreadable(error);
+    }
+    if ("record" in read) {
+      records.push(read.record);
+      fresh[id] = { key, record: read.record };
+    } else if ("problem" in read) damaged.push({ id, problem: read.problem });
+  }
+  if (changed) writeCache(cachePath, fresh);
+  return { records, damaged };
+}

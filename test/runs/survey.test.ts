@@ -1,0 +1,84 @@
+// The survey `ps`, `report` and the dashboard list from: records checked once are remembered by their
+// run.json's inode, size and mtime, and anything that changed since is read and checked again, so a
+// damaged record is reported as damaged whatever was remembered.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createRunId } from "../../src/runs/id.js";
+import type { RunRecord } from "../../src/runs/record.js";
+import { openRunStore } from "../../src/runs/store.js";
+
+let project = "";
+beforeEach(async () => {
+  project = await mkdtemp(join(tmpdir(), "offload-survey-"));
+});
+afterEach(async () => {
+  await rm(project, { recursive: true, force: true });
+});
+
+function newRecord(id: string, status: RunRecord["status"] = "succeeded"): RunRecord {
+  return {
+    version: 1,
+    id,
+    command: ["true"],
+    target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
+    status,
+    exitCode: 0,
+    startedAt: new Date().toISOString(),
+    phases: {},
+    envNames: [],
+    download: [],
+    artifacts: [],
+    mappedFiles: [],
+    logBytes: 0,
+  };
+}
+
+const ids = ["20261201-100000-aaaa", "20261201-100001-bbbb", "20261201-100002-cccc"];
+
+describe("the survey of the run store", () => {
+  it("sees each save, a damaged record and a new run after a survey was remembered", async () => {
+    const store = openRunStore(project);
+    for (const id of ids) await store.save(newRecord(id, "running"));
+    const first = await store.survey();
+    expect(first.records.map((r) => [r.id, r.status])).toEqual(ids.map((id) => [id, "running"]));
+
+    await store.save(newRecord(ids[0] as string, "succeeded"));
+    await writeFile(join(store.runDir(ids[1] as string), "run.json"), "{ not json");
+    const added = createRunId();
+    await store.save(newRecord(added));
+    const second = await store.survey();
+    expect(second.records.map((r) => [r.id, r.status])).toEqual([
+      [ids[0], "succeeded"],
+      [ids[2], "running"],
+      [added, "succeeded"],
+    ]);
+    expect(second.damaged).toEqual([
+      { id: ids[1], problem: expect.stringContaining("run.json is not valid JSON") },
+    ]);
+    // Reported damaged every time, never remembered as a record.
+    expect((await store.survey()).damaged.map((d) => d.id)).toEqual([ids[1]]);
+  });
+
+  it("reads every record again when what it remembered is unreadable or lies about a file", async () => {
+    const store = openRunStore(project);
+    for (const id of ids) await store.save(newRecord(id));
+    await store.survey();
+    const cache = join(project, ".offload", "survey.json");
+    const remembered = JSON.parse(await readFile(cache, "utf8"));
+    // A remembered record under a key no run.json has now is never used.
+    remembered.runs[ids[2] as string].key = "0:0:0";
+    remembered.runs[ids[2] as string].record.status = "failed";
+    await writeFile(cache, JSON.stringify(remembered));
+    expect((await store.survey()).records.map((r) => r.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+    await writeFile(cache, "garbage");
+    expect((await store.survey()).records).toHaveLength(3);
+    await rm(store.runDir(ids[0] as string), { recursive: true });
+    expect((await store.survey()).records.map((r) => r.id)).toEqual(ids.slice(1));
+  });
+});
