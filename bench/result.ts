@@ -69,3 +69,60 @@ export function compareTimes(options: {
     samples: { offload: options.offload, baseline: options.baseline },
   };
 }
+
+/**
+ * A time against Node's own start-up plus a multiple of a baseline (issue 17): pass when offload ≤
+ * floor + limit × baseline, all three medians of the same run. The ratio shown is (offload − floor) ÷
+ * baseline, which the limit bounds.
+ */
+export function compareAboveFloor(options: {
+  measure: string;
+  offload: number[];
+  baseline: number[];
+  floor: number[];
+  limit: number;
+  what: { offload: string; baseline: string };
+  details?: Record<string, number>;
+}): Result {
+  const o = median(options.offload);
+  const b = median(options.baseline);
+  const f = median(options.floor);
+  const allowed = f + options.limit * b;
+  return {
+    measure: options.measure,
+    unit: "ms",
+    offload: o,
+    baseline: b,
+    ratio: (o - f) / b,
+    target: `≤ node + ${options.limit}× (${allowed.toFixed(0)} ms)`,
+    pass: o <= allowed,
+    what: options.what,
+    details: { ...options.details, "node -e ''": f, allowed: Math.round(allowed) },
+    samples: { offload: options.offload, baseline: options.baseline },
+  };
+}
+
+/** A time against Node's own start-up plus a fixed allowance: pass when offload ≤ floor + `plusMs`. */
+export function comparePlusFloor(options: {
+  measure: string;
+  offload: number[];
+  floor: number[];
+  plusMs: number;
+  what: { offload: string; baseline: string };
+  details?: Record<string, number>;
+}): Result {
+  const o = median(options.offload);
+  const f = median(options.floor);
+  return {
+    measure: options.measure,
+    unit: "ms",
+    offload: o,
+    baseline: f,
+    ratio: o / f,
+    target: `≤ node + ${options.plusMs} ms`,
+    pass: o <= f + options.plusMs,
+    what: options.what,
+    details: { ...options.details, "offload − node": Math.round(o - f) },
+    samples: { offload: options.offload, baseline: options.floor },
+  };
+}

@@ -8,6 +8,7 @@ import { openContext, REPO } from "./context.js";
 import { measureDownload } from "./measure-download.js";
 import { measureSampler } from "./measure-sampler.js";
 import { measureStartup } from "./measure-startup.js";
+import { measureStore } from "./measure-store.js";
 import { measureLatency, measureMemory, measureThroughput } from "./measure-stream.js";
 import { measureSync } from "./measure-sync.js";
 import type { Result } from "./result.js";
@@ -59,6 +60,7 @@ const results: Result[] = [];
 try {
   const steps: [string, () => Promise<Result[]>][] = [
     ["startup", () => measureStartup(ctx, repeats)],
+    ["store", () => measureStore(ctx, repeats)],
     ["sync", () => measureSync(ctx, repeats)],
     ["download", () => measureDownload(ctx, Math.min(repeats, 5))],
     ["stream", () => measureThroughput(ctx, Math.min(repeats, 5))],

@@ -40,6 +40,7 @@ export async function runAction(
   command: string[],
   flags: TargetFlags & RunFlags & { resume?: boolean },
 ): Promise<number> {
+  markTrace("run command loaded");
   if (flags.resume) {
     if (command.length > 0)
       throw new OffloadError(
