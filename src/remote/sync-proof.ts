@@ -45,9 +45,8 @@ export function quoteProofFiles(files: readonly string[], limit = 96 * 1024): st
  */
 export function buildSyncProofSteps(runId: string, proof: SyncProofRequest | undefined): string[] {
   if (!RUN_ID_PATTERN.test(runId)) throw new Error(`not a run id: ${JSON.stringify(runId)}`);
-  const stamp = [
-    `printf '%s\\n' ${runId} > ${SYNC_STAMP}.tmp && mv -f ${SYNC_STAMP}.tmp ${SYNC_STAMP} || exit 1`,
-  ];
+  // Written in place (a builtin, no process): a torn stamp names no run, and proves nothing.
+  const stamp = [`printf '%s\\n' ${runId} > ${SYNC_STAMP} || exit 1`];
   if (proof === undefined || proof.files.length === 0 || !RUN_ID_PATTERN.test(proof.syncedBy))
     return stamp;
   const quoted = quoteProofFiles(proof.files);
