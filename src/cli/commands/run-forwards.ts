@@ -9,14 +9,16 @@ export interface RunForwards {
   close(): Promise<void>;
 }
 
+/** `hostTransport` gives the transport of the host the run acquired (a cloud machine's, once made). */
 export function forwardOnLaunch(
-  transport: Transport,
+  hostTransport: () => Transport,
   ports: readonly string[],
   report: Reporter,
 ): RunForwards {
   if (ports.length === 0) return { report, close: async () => {} };
   let opening: Promise<{ close(): Promise<void> } | undefined> | undefined;
   const open = async () => {
+    const transport = hostTransport();
     // Loaded only by runs that forward.
     const { openForwards } = await import("../../session/forward.js");
     try {

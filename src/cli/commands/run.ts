@@ -87,8 +87,10 @@ export async function runCommand(
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
   const reporter = reporterFor(flags, out);
   // Forwards live as long as this offload follows the run: none for --no-wait.
+  // The run may acquire another host than the settings name (a cloud machine): forwards go there.
+  let hostTransport = transport;
   const forwards = forwardOnLaunch(
-    transport,
+    () => hostTransport,
     flags.wait === false ? [] : settings.forward,
     sayMachineLines(out, reporter.report),
   );
@@ -100,10 +102,20 @@ export async function runCommand(
     report,
     controls: interrupts.controls,
   });
-  const { store } = context;
+  const { store, hosts } = context;
+  const onHost: typeof context = {
+    ...context,
+    hosts: {
+      acquire: async (base, needs) => {
+        const host = await hosts.acquire(base, needs);
+        hostTransport = host.context.transport;
+        return host;
+      },
+    },
+  };
   let endLine: string | undefined;
   try {
-    const record = await runJob(context, {
+    const record = await runJob(onHost, {
       command,
       ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
       tags: parseRunTags(flags.tag ?? []),
