@@ -120,6 +120,11 @@ export interface Backend {
    * false (a Slurm job may wait in the queue), offload beats for the lock as long as it follows the job.
    */
   readonly startedJobKeepsLock: boolean;
+  /**
+   * The backend has a scheduler of its own (Slurm): a sweep hands it every run at once and the
+   * scheduler decides where and when each runs; false: a sweep runs one job a free GPU of the host.
+   */
+  readonly schedules: boolean;
   /** Refuses, before anything moves, what this backend cannot run (secrets, retries), with why. */
   checkRun(run: { secretNames: readonly string[]; retries: number }): void;
   /**

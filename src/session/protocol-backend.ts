@@ -21,6 +21,7 @@ import { stopRemoteRun } from "./stop.js";
 export class RunProtocolBackend implements Backend {
   /** The launcher proves the lock's holder alive from its start on. */
   readonly startedJobKeepsLock = true;
+  readonly schedules = false;
   readonly #transport: Transport;
   readonly #reconnectTimeoutSeconds: number;
   /** The launch round trip's stream attempt, by run id, until the run's follow takes it. */

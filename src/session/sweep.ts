@@ -125,8 +125,12 @@ export function planSlots(
   return free.length === 0 ? [{}] : free.map((gpu) => buildGpuEnv([gpu]));
 }
 
-/** A worker a slot: the host's free GPUs as nvidia-smi reports them now. */
-async function slotsOf(host: NodeTarget): Promise<Record<string, string>[]> {
+/**
+ * A worker a slot: the host's free GPUs as nvidia-smi reports them now; a scheduler (Slurm) gets one
+ * a run, since it queues and places the runs itself.
+ */
+async function slotsOf(host: NodeTarget, runs: number): Promise<Record<string, string>[]> {
+  if (host.backend.schedules) return Array.from({ length: runs }, () => ({}));
   const facts = await readHostFacts(host.transport, host.settings.remoteDir, { fresh: true }).catch(
     () => undefined,
   );
@@ -193,7 +197,7 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
       change(item);
     }
   };
-  const slots = await Promise.all(request.hosts.map(slotsOf));
+  const slots = await Promise.all(request.hosts.map((host) => slotsOf(host, items.length)));
   await Promise.all(
     request.hosts.flatMap((host, h) => (slots[h] ?? [{}]).map((slot) => work(host, slot))),
   );

@@ -1,6 +1,7 @@
-// Slurm behind the Backend seam: what a Slurm target refuses before anything moves, and a run whose
-// record never learned its job id (offload ended mid-submit) found again from its run dir on attach.
-import { readFileSync, writeFileSync } from "node:fs";
+// Slurm behind the Backend seam: what a Slurm target refuses before anything moves, a run whose record
+// never learned its job id (offload ended mid-submit) found again from its run dir on attach, and a
+// sweep whose runs Slurm gets all at once (it queues and places them, not offload).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -44,7 +45,7 @@ describe("a Slurm target refuses what a batch job cannot do, before connecting",
   });
 });
 
-describeWithSlurm("attach to a Slurm run left launching", (cluster) => {
+describeWithSlurm("Slurm through the Backend seam", (cluster) => {
   it("finds the job its submit kept in the run dir and follows it to Slurm's end", async () => {
     project = await makeProject();
     const remoteDir = join(cluster().workDir, `seam-${process.pid}`);
@@ -77,5 +78,44 @@ describeWithSlurm("attach to a Slurm run left launching", (cluster) => {
       exitCode: 3,
       slurm: { jobId, state: "FAILED" },
     });
+  });
+
+  it("a sweep submits its runs to Slurm at once: two runs that each wait for the other both finish", async () => {
+    project = await makeProject();
+    const remoteDir = join(cluster().workDir, `sweep-${process.pid}`);
+    // On the shared file system: each run leaves its mark, then waits (bounded) for the other's. Run
+    // one after the other, the first would give up (exit 7); side by side, both meet.
+    const gate = join(cluster().workDir, `gate-${process.pid}`);
+    mkdirSync(gate, { recursive: true });
+    await project.write(
+      "offload.yaml",
+      `host: ${cluster().login}\nremote_dir: ${remoteDir}\nslurm:\n  nodes: 1\n`,
+    );
+    const result = await runCli(
+      [
+        "sweep",
+        "--ssh-config",
+        cluster().sshConfig,
+        "--param",
+        "i=0,1",
+        "--",
+        `touch ${gate}/{i}; n=0; while [ ! -f ${gate}/0 ] || [ ! -f ${gate}/1 ]; do n=$((n + 1)); [ $n -lt 600 ] || exit 7; sleep 0.2; done; echo met {i}`,
+      ],
+      { cwd: project.dir, env: { HOME: project.home } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const ids = await project.runIds();
+    expect(ids).toHaveLength(2);
+    const records = await Promise.all(ids.map((id) => project?.record(id)));
+    for (const record of records)
+      expect(record).toMatchObject({
+        status: "succeeded",
+        exitCode: 0,
+        slurm: { jobId: expect.stringMatching(/^\d+$/), state: "COMPLETED" },
+      });
+    const logs = await Promise.all(
+      ids.map(async (id) => (await project?.localLog(id))?.toString()),
+    );
+    expect(logs.sort()).toEqual(["met 0\n", "met 1\n"]);
   });
 });

@@ -40,6 +40,8 @@ const CONNECTION_CODES = new Set(["E_HOST_UNREACHABLE", "E_SSH", "E_DISCONNECTED
 export class SlurmBackend implements Backend {
   /** A job may wait in the queue for long: offload beats for the lock while it follows the job. */
   readonly startedJobKeepsLock = false;
+  /** Slurm queues the jobs and places them on its nodes: a sweep submits all of its runs at once. */
+  readonly schedules = true;
   readonly #transport: Transport;
   readonly #client: SlurmClient;
   readonly #spec: SlurmJobSpec;
