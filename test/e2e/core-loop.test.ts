@@ -39,7 +39,8 @@ interface Target {
   /** The remote dir a run with `host(dir)` records. */
   remoteDir(p: TempProject, dir: string | undefined): string;
   example: { name: "quickstart" | "pytorch"; python: string; artifacts: string[]; model: string };
-  syncTool?: "rsync";
+  /** The tool the first sync takes: a fresh remote dir gets a tar stream (sync/first-sync.ts). */
+  syncTool?: "rsync" | "tar";
 }
 
 const bed = useTestbed();
@@ -84,7 +85,7 @@ const TARGETS: Target[] = [
       artifacts: ["outputs/model.pt", "outputs/metrics.json"],
       model: "outputs/model.pt",
     },
-    syncTool: "rsync",
+    syncTool: "tar",
   },
 ];
 
