@@ -10,8 +10,11 @@ export type RecordFields = {
 };
 
 export interface RecordWriter {
-  /** The record as it stands: read it here, change it only through update(). */
-  readonly record: Readonly<RunRecord>;
+  /**
+   * The record as it stands. A phase that assembles its part field by field (the end of a follow)
+   * sets them here and then calls save(); whatever runs beside another phase uses update().
+   */
+  readonly record: RunRecord;
   /** Applies the fields to the record now, and saves it. */
   update(fields: RecordFields): Promise<void>;
   /** Saves the record as it stands (after changes made by a phase that owns a part of it). */

@@ -4,6 +4,7 @@ import { jobRefOf } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
+import { createRecordWriter, type RecordWriter } from "../runs/record-writer.js";
 import { completeRun } from "./complete.js";
 import { prepareTarget } from "./prepare.js";
 import { trackProgress } from "./progress.js";
@@ -23,6 +24,7 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   const started = clock.now();
   const record = await store.load(request.runId);
   requireRunId(record.id);
+  const writer = createRecordWriter(store, record);
   // The log so far primes the parsers (a YOLO header, a Keras epoch) without reporting it again.
   const run: RunContext = {
     ...context,
@@ -35,12 +37,13 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   report({ type: "connecting", target: transport.label });
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
   report({ type: "connected", target: transport.label, ms: msSince(clock, started) });
-  if (record.status === "launching") await settleLaunching(run, record);
+  if (record.status === "launching") await settleLaunching(run, writer);
   const offset = await store.logSize(record.id);
   report({ type: "attached", runId: record.id, offset, stopping: request.stopRequested === true });
+  // Saved with the follow's first save: an attach that fails before it leaves the record as it was.
   record.status = "running";
   if (request.stopRequested) record.stopRequested = true;
-  return completeRun(run, { record, tool: prepared.tool, started });
+  return completeRun(run, { writer, tool: prepared.tool, started });
 }
 
 /**
@@ -48,19 +51,19 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
  * asks the host whether the job started. Started: the record is `running` again and can be followed.
  * Not started: the host has freed the lock, the record says so (status `error`) and E_LAUNCH explains.
  */
-async function settleLaunching(context: RunContext, record: RunRecord): Promise<void> {
-  const { store, transport } = context;
+async function settleLaunching(context: RunContext, writer: RecordWriter): Promise<void> {
+  const { transport } = context;
+  const { record } = writer;
   const status = await context.backend.status(jobRefOf(record));
   if (status.state === "started") {
-    Object.assign(record, status.job);
-    record.status = "running";
-    await store.save(record);
+    await writer.update({ ...status.job, status: "running" });
     return;
   }
   const message = `Run ${record.id} never started: offload ended while launching it, and ${transport.label} confirms that nothing was started.`;
-  record.status = "error";
-  record.error = { code: "E_LAUNCH", message };
-  record.finishedAt = context.clock.date().toISOString();
-  await store.save(record);
+  await writer.update({
+    status: "error",
+    error: { code: "E_LAUNCH", message },
+    finishedAt: context.clock.date().toISOString(),
+  });
   throw new OffloadError("E_LAUNCH", message, { hint: "Run the command again." });
 }

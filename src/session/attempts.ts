@@ -12,6 +12,7 @@ import type { LaunchPlan } from "../remote/launch.js";
 import { readMarkers } from "../remote/markers.js";
 import { buildPutFileScript, buildRetryScript, buildStopRequestedScript } from "../remote/retry.js";
 import type { RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { buildRsyncFilesArgv } from "../sync/rsync.js";
@@ -30,7 +31,8 @@ export interface AttemptsRequest {
   context: RunContext;
   transport: Transport;
   store: RunStore;
-  record: RunRecord;
+  /** The run's record and its one writer: every save of the run goes through it. */
+  writer: RecordWriter;
   plan: LaunchPlan;
   stdin: string;
   report: Reporter;
@@ -64,7 +66,8 @@ type Outcome = { record: RunRecord } | { error: unknown; lost: boolean };
 
 /** Why this attempt would be retried ("failed", "lost"), or undefined when it ends the run. */
 function retryReason(outcome: Outcome, request: AttemptsRequest): "failed" | "lost" | undefined {
-  const { record, controls } = request;
+  const { controls } = request;
+  const { record } = request.writer;
   if (
     record.stopRequested ||
     record.displacedBy ||
@@ -79,7 +82,7 @@ function retryReason(outcome: Outcome, request: AttemptsRequest): "failed" | "lo
 }
 
 async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise<Outcome> {
-  const { store, record } = request;
+  const { record } = request.writer;
   const retrying = request.retry.attempts > 1;
   const env = retrying
     ? {
@@ -100,12 +103,13 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
       { plan: { ...request.plan, env }, stdin: request.stdin },
       request.onLaunched,
     );
-    record.status = "running";
-    record.phases.run = msSince(clock, launchStart) - (record.phases.launch ?? 0);
-    await store.save(record);
+    await request.writer.update({
+      status: "running",
+      phases: { ...record.phases, run: msSince(clock, launchStart) - (record.phases.launch ?? 0) },
+    });
     if (request.noWait) return { record };
     const done = await completeRun(request.context, {
-      record,
+      writer: request.writer,
       tool: request.tool,
       started: request.started,
     });
@@ -122,7 +126,8 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
 
 /** Launches, follows and, as `retry:` says, launches again; returns the record of the last attempt. */
 export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> {
-  const { store, record, report, retry } = request;
+  const { store, report, retry } = request;
+  const { record } = request.writer;
   const first = request.firstAttempt ?? 1;
   if (first > 1) await restoreCheckpoint(request);
   for (let attempt = first; ; attempt++) {
@@ -153,7 +158,7 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
       },
     ];
     resetForAttempt(record);
-    await store.save(record);
+    await request.writer.save();
     report({
       type: "retrying",
       attempt,
@@ -164,8 +169,7 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
     });
     await sleep(retry.backoffSeconds * 1000, request.controls.stop);
     if (request.controls.stop?.aborted) {
-      record.status = "stopped";
-      await store.save(record);
+      await request.writer.update({ status: "stopped" });
       return record;
     }
     if (why === "lost" && request.freshHostOnLoss) throw new HostLost(record, attempt + 1);
@@ -175,12 +179,14 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
 
 /** `offload stop` from another terminal left its mark on the host: the job's end is a stop. */
 async function wasStopped(request: AttemptsRequest): Promise<boolean> {
-  const { transport, record } = request;
+  const { transport } = request;
+  const { record } = request.writer;
   const result = await transport.exec(buildStopRequestedScript(record.target.remoteDir, record.id));
   if (result.code !== 0 || result.connectionFailed) return false;
-  record.stopRequested = true;
-  if (record.status === "failed") record.status = "stopped";
-  await request.store.save(record);
+  await request.writer.update({
+    stopRequested: true,
+    ...(record.status === "failed" ? { status: "stopped" as const } : {}),
+  });
   return true;
 }
 
@@ -200,7 +206,8 @@ function resetForAttempt(record: RunRecord): void {
  * puts the last checkpoint back where the job wrote it (from home, or from the bucket).
  */
 async function prepareNextAttempt(request: AttemptsRequest, attempt: number): Promise<void> {
-  const { transport, record } = request;
+  const { transport } = request;
+  const { record } = request.writer;
   const remoteDir = record.target.remoteDir;
   const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
   for (let tries = 1; ; tries++) {
@@ -227,7 +234,8 @@ async function prepareNextAttempt(request: AttemptsRequest, attempt: number): Pr
 
 /** Files the checkpoint rules brought home (or put in the bucket) go back to where the job wrote them. */
 async function restoreCheckpoint(request: AttemptsRequest): Promise<void> {
-  const { transport, store, record, report } = request;
+  const { transport, store, report } = request;
+  const { record } = request.writer;
   const rules = record.download.filter((rule) => rule.every || request.resultsEvery);
   if (rules.length === 0) return;
   const plan = planDownloads(rules);

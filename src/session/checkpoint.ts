@@ -6,6 +6,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
 import { downloadArtifacts } from "../sync/download.js";
 import { planDownloads } from "../sync/download-plan.js";
@@ -19,7 +20,7 @@ type FileStat = { size: number; mtimeNs: number };
 export interface CheckpointRequest {
   transport: Transport;
   store: RunStore;
-  record: RunRecord;
+  writer: RecordWriter;
   report: Reporter;
   projectDir: string;
   tool: SyncTool;
@@ -45,7 +46,8 @@ export function checkpointInterval(
 
 /** Copies the files home through a staging dir, so the artifacts dir only ever holds whole copies. */
 async function fetchHome(request: CheckpointRequest, paths: string[]): Promise<void> {
-  const { record, store, transport } = request;
+  const { store, transport } = request;
+  const { record } = request.writer;
   const staging = join(store.runDir(record.id), `.checkpoint-${process.pid}`);
   try {
     await downloadArtifacts({
@@ -71,7 +73,8 @@ async function takeCheckpoint(
   request: CheckpointRequest,
   taken: Map<string, FileStat>,
 ): Promise<number> {
-  const { transport, record } = request;
+  const { transport } = request;
+  const { record } = request.writer;
   // With `results:` checkpoints go where the outputs go: the bucket. `results.every` takes every rule.
   const toBucket = record.results !== undefined;
   const onlyEvery = request.resultsEvery === undefined;
@@ -108,9 +111,10 @@ async function takeCheckpoint(
 export function startCheckpoints(
   request: CheckpointRequest,
 ): { stop: () => Promise<void> } | undefined {
-  const interval = checkpointInterval(request.record, request.resultsEvery);
+  const interval = checkpointInterval(request.writer.record, request.resultsEvery);
   if (interval === undefined) return undefined;
-  const { record, store, report } = request;
+  const { report } = request;
+  const { record } = request.writer;
   const ended = new AbortController();
   const taken = new Map<string, FileStat>();
   const loop = (async () => {
@@ -121,8 +125,9 @@ export function startCheckpoints(
         const files = await takeCheckpoint(request, taken);
         if (files === 0 || ended.signal.aborted) continue;
         const at = new Date().toISOString();
-        record.checkpoint = { at, count: (record.checkpoint?.count ?? 0) + 1, files: taken.size };
-        await store.save(record);
+        await request.writer.update({
+          checkpoint: { at, count: (record.checkpoint?.count ?? 0) + 1, files: taken.size },
+        });
         report({ type: "checkpoint", files, at, to: record.results ? "bucket" : "home" });
       } catch {
         // The follow reports a dropped link; this checkpoint is skipped, the next one tries again.

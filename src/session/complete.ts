@@ -7,6 +7,7 @@ import { isOffloadError, OffloadError } from "../errors.js";
 import { outputsFailed } from "../events.js";
 import type { HostTimes } from "../remote/markers.js";
 import { jobDurationMs, type RunRecord, statusForExit } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
@@ -15,7 +16,8 @@ import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
 
 export interface CompleteRequest {
-  record: RunRecord;
+  /** The run's record and its one writer. */
+  writer: RecordWriter;
   tool: SyncTool;
   /** When the whole operation started (`context.clock.now()`), for the total time. */
   started: number;
@@ -55,7 +57,8 @@ export async function completeRun(
   request: CompleteRequest,
 ): Promise<RunRecord> {
   const { transport, store, report, controls, clock } = context;
-  const { record } = request;
+  const { writer } = request;
+  const { record } = writer;
   const sink = store.openLog(record.id);
   const samples = openSamples(store, record.id, report);
   const stop = armStop(context, record);
@@ -68,9 +71,9 @@ export async function completeRun(
       samples,
       report,
       signal: controls.detach,
+      // The scheduler's word arrives while the follow runs: saved through the writer, in order.
       onJob: (job) => {
-        Object.assign(record, job);
-        void store.save(record).catch(() => {});
+        void writer.update(job).catch(() => {});
       },
     });
   } catch (error) {
@@ -78,7 +81,7 @@ export async function completeRun(
     // Leaving on purpose is no error of the run's: it goes on over there.
     const left = controls.detach?.aborted === true;
     if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
-    await store.save(record);
+    await writer.save();
     if (left) await stop.settled();
     throw leftDuringStop(error, record, context.settings.graceSeconds);
   } finally {
@@ -119,7 +122,7 @@ export async function completeRun(
   if (record.results) await deliverResults(transport, record, report);
   else await downloadOutputs(context, request);
   record.phases.total = msSince(clock, request.started);
-  await store.save(record);
+  await writer.save();
   report({
     type: "finished",
     runId: record.id,
@@ -140,7 +143,8 @@ export async function downloadOutputs(
   request: CompleteRequest,
 ): Promise<void> {
   const { report, transport, store, clock } = context;
-  const { record } = request;
+  const { writer } = request;
+  const { record } = writer;
   const plan = planDownloads(record.download);
   if (plan.globs.length + plan.mapped.length === 0) return;
   const started = clock.now();

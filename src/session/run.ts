@@ -14,6 +14,7 @@ import {
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
+import { createRecordWriter, type RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { manifestPath } from "../sync/mirror.js";
 import { readSyncState, syncStatePath } from "../sync/sync-state.js";
@@ -197,19 +198,20 @@ async function runLocked(
   // The torchrun contract needs every node's address: known once all are synced and ready.
   const contract = (await request.node?.ready()) ?? {};
   const record = buildRecord(context, request, state, host, connectMs);
-  const described = describeHostLater(context, record, host.facts);
+  // From here the record has one owner: every change made beside another phase, and every save.
+  const writer = createRecordWriter(context.store, record);
+  const described = describeHostLater(context, writer, host.facts);
   const secrets = request.secrets ?? {};
   const secretsText = record.secretNames ? encodeSecretsFile(secrets) : "";
   const git = await state.gitState;
-  if (git) record.git = git;
-  await context.store.save(record);
+  await writer.update(git ? { git } : {});
   const job = planLaunch(context, request, record, {
     env: { ...host.gpus.env, ...contract },
     activate: host.environment.activate,
     secretsText,
   });
   await described;
-  return launchAndFollow(context, request, state, record, job);
+  return launchAndFollow(context, request, state, writer, job);
 }
 
 /**
@@ -319,14 +321,12 @@ function buildRecord(
  */
 function describeHostLater(
   context: RunContext,
-  record: RunRecord,
+  writer: RecordWriter,
   facts: ReadyHost["facts"],
 ): Promise<void> {
   if (facts) return Promise.resolve();
-  return readHostFacts(context.transport, record.target.remoteDir, { fresh: false })
-    .then((found) => {
-      if (found) record.host = found;
-    })
+  return readHostFacts(context.transport, writer.record.target.remoteDir, { fresh: false })
+    .then((found) => (found ? writer.update({ host: found }) : undefined))
     .catch(() => {});
 }
 
@@ -369,7 +369,7 @@ function launchAndFollow(
   context: RunContext,
   request: RunRequest,
   state: Started,
-  record: RunRecord,
+  writer: RecordWriter,
   job: JobLaunch,
 ): Promise<RunRecord> {
   const { settings } = context;
@@ -378,7 +378,7 @@ function launchAndFollow(
     context,
     transport: context.transport,
     store: context.store,
-    record,
+    writer,
     plan: job.plan,
     stdin: job.stdin,
     report: context.report,
