@@ -22,6 +22,7 @@ export async function launchRun(
   const samples = job.plan.sampleSeconds ? openSamples(store, record.id, report) : undefined;
   const launchStart = clock.now();
   let stop: ReturnType<typeof armStop> | undefined;
+  let savedStart: Promise<void> | undefined;
   let outcome: LaunchOutcome;
   try {
     outcome = await context.backend.launch(job, {
@@ -31,7 +32,13 @@ export async function launchRun(
       signal: context.controls.detach,
       onStarted: (started) => {
         Object.assign(record, started);
+        record.status = "running";
         record.phases.launch = msSince(clock, launchStart);
+        // Saved now, not when the launch's stream ends (on a steady link: the job's end): an offload
+        // killed mid-follow must leave a record `ps`, `stop` and `attach` treat as running.
+        savedStart = store.save(record);
+        // Awaited below; this only keeps a failed save from going unhandled if the launch throws first.
+        savedStart.catch(() => undefined);
         onStarted();
         report({
           type: "launched",
@@ -52,6 +59,7 @@ export async function launchRun(
     samples?.close();
     stop?.disarm();
   }
+  await savedStart;
   record.logBytes = sink.size;
   if (outcome.kind === "not-started") {
     await store.remove(record.id);

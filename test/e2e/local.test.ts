@@ -277,4 +277,39 @@ describe("offload run --host local", () => {
       expect((await project.record(id ?? "")).sync?.tool).toBe(tool);
     },
   );
+
+  it("records a started run as running while it streams, so `stop` after a killed offload brings it home", async () => {
+    project = await makeProject();
+    const current = project;
+    let pid = 0;
+    let started!: () => void;
+    const printed = new Promise<void>((resolve) => (started = resolve));
+    const running = runCli(["run", "--host", "local", "--", "echo up; exec sleep 300"], {
+      cwd: current.dir,
+      env: { HOME: current.home },
+      onSpawn: (p) => (pid = p),
+      onStdout: (text) => text.includes("up") && started(),
+    });
+    await printed;
+    const [id = ""] = await current.runIds();
+    let stopped: Awaited<ReturnType<typeof offload>>;
+    try {
+      // The host confirmed the start (its log is streaming): the record says so, not only at the end.
+      let status = "launching";
+      for (let i = 0; i < 2000 && status === "launching"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        status = (await current.record(id)).status;
+      }
+      expect(status).toBe("running");
+    } finally {
+      process.kill(pid, "SIGKILL");
+      await running;
+      // Also when the check above failed: the job must not outlive the test.
+      stopped = await offload(current, ["stop", id]);
+    }
+    expect(stopped.code).toBe(0);
+    expect(await current.record(id)).toMatchObject({ status: "stopped" });
+    // The log came home (the job's shell may add its own "Terminated" line after ours).
+    expect((await current.localLog(id)).toString()).toMatch(/^up\n/);
+  });
 });
