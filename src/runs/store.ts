@@ -135,7 +135,10 @@ export function openRunStore(projectDir: string): RunStore {
           });
         return latest;
       }
-      const matches = ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
+      // An empty argument (`"$RUN"` unset) names no run: as a prefix it would match them all, and
+      // pick the only one without a word.
+      const matches =
+        partial === "" ? [] : ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
       if (matches.length === 1 && matches[0]) return matches[0];
       // Ids win; a name that matches no id is the latest run of that name. By startedAt, not by id:
       // ids only order by the second, and two runs of one name can start within one.

@@ -51,4 +51,26 @@ describe("run folder files", () => {
     await expect(store.readLog("x/../y")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
     expect(() => store.reportPath("..")).toThrow(/not a run id/);
   });
+
+  it("resolves an empty run argument to no run, even when the project has only one", async () => {
+    const store = openRunStore(project);
+    const id = createRunId();
+    await store.save({
+      version: 1,
+      id,
+      command: ["true"],
+      target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
+      status: "running",
+      exitCode: null,
+      startedAt: new Date().toISOString(),
+      phases: {},
+      envNames: [],
+      download: [],
+      artifacts: [],
+      mappedFiles: [],
+      logBytes: 0,
+    });
+    expect(await store.resolveId(id.slice(0, 10))).toBe(id);
+    await expect(store.resolveId("")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
+  });
 });
