@@ -6,7 +6,7 @@ import type { RunContext, RunControls } from "../context.js";
 import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
 import { attachRun } from "./attach.js";
-import type { NodesResult, NodeTarget } from "./nodes.js";
+import { type NodesResult, type NodeTarget, settleNodes } from "./nodes.js";
 import { isLive } from "./run-set.js";
 
 export interface AttachNodesRequest {
@@ -63,12 +63,5 @@ export async function attachNodes(request: AttachNodesRequest): Promise<NodesRes
     }
   });
   const settled = await Promise.allSettled(runs);
-  if (first?.error !== undefined) throw first.error;
-  const records = settled.map((result) => {
-    if (result.status === "rejected") throw result.reason;
-    return result.value;
-  });
-  const decisive = first?.record ?? records[0];
-  if (decisive === undefined) throw new Error("a job across nodes needs at least one node");
-  return { records, decisive };
+  return settleNodes(settled, first);
 }

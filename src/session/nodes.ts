@@ -11,7 +11,7 @@ import {
 } from "../backends/nodes/contract.js";
 import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
-import type { Reporter } from "../events.js";
+import type { Reporter, RunEvent } from "../events.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
@@ -184,6 +184,14 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
         await recordStoppedRun(node, result.value.id).catch(() => undefined);
       }),
     );
+  return settleNodes(settled, first);
+}
+
+/** The job's end from every node's: the first failure's error or record, else node 0's. */
+export function settleNodes(
+  settled: readonly PromiseSettledResult<RunRecord>[],
+  first: { record?: RunRecord; error?: unknown } | undefined,
+): NodesResult {
   if (first?.error !== undefined) throw first.error;
   const records = settled.map((result) => {
     if (result.status === "rejected") throw result.reason;
@@ -192,6 +200,25 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
   const decisive = first?.record ?? records[0];
   if (decisive === undefined) throw new Error("a job across nodes needs at least one node");
   return { records, decisive };
+}
+
+/** The `nodes-ended` event of a job whose nodes have all ended. */
+export function describeNodesEnd({ records, decisive }: NodesResult): RunEvent {
+  return {
+    type: "nodes-ended",
+    succeeded: decisive.status === "succeeded",
+    nodes: records.map((r) => ({
+      node: r.group?.node ?? null,
+      runId: r.id,
+      status: r.status,
+      exitCode: r.exitCode,
+    })),
+    decisive: {
+      node: decisive.group?.node ?? 0,
+      target: decisive.target.label,
+      runId: decisive.id,
+    },
+  };
 }
 
 /** The address this machine reached `transport`'s host at. */

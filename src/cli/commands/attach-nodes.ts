@@ -6,6 +6,7 @@ import { EXIT_CODES } from "../../errors.js";
 import type { Reporter, RunEvent } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
+import { describeNodesEnd } from "../../session/nodes.js";
 import { attachNodes } from "../../session/nodes-attach.js";
 import type { RunSet } from "../../session/run-set.js";
 import { captureInterrupts } from "../interrupts.js";
@@ -55,18 +56,7 @@ export async function attachNodesCommand(
     });
     for (const p of prefixed) p.flush();
     if (interrupts.controls.detach?.aborted) return 0;
-    const node = decisive.group?.node ?? 0;
-    base({
-      type: "nodes-ended",
-      succeeded: decisive.status === "succeeded",
-      nodes: records.map((r) => ({
-        node: r.group?.node ?? null,
-        runId: r.id,
-        status: r.status,
-        exitCode: r.exitCode,
-      })),
-      decisive: { node, target: decisive.target.label, runId: decisive.id },
-    });
+    base(describeNodesEnd({ records, decisive }));
     return exitCodeOf(decisive);
   } finally {
     for (const p of prefixed) p.flush();

@@ -9,7 +9,7 @@ import type { Reporter, RunEvent } from "../../events.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
-import { type NodeTarget, runOnNodes } from "../../session/nodes.js";
+import { describeNodesEnd, type NodeTarget, runOnNodes } from "../../session/nodes.js";
 import { captureInterrupts } from "../interrupts.js";
 import {
   createHumanReporter,
@@ -111,18 +111,7 @@ export async function runNodesCommand(
     });
     for (const p of prefixed) p.flush();
     if (flags.wait === false) return reportStarted(records, out, flags);
-    const node = decisive.group?.node ?? 0;
-    base({
-      type: "nodes-ended",
-      succeeded: decisive.status === "succeeded",
-      nodes: records.map((r) => ({
-        node: r.group?.node ?? null,
-        runId: r.id,
-        status: r.status,
-        exitCode: r.exitCode,
-      })),
-      decisive: { node, target: decisive.target.label, runId: decisive.id },
-    });
+    base(describeNodesEnd({ records, decisive }));
     return exitCodeOf(decisive);
   } finally {
     for (const p of prefixed) p.flush();
