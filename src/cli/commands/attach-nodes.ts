@@ -3,17 +3,16 @@
 // others. Watching otherwise: Ctrl+C leaves the job going (`offload stop RUN` stops every node).
 import { createRunContext, createStore } from "../../create.js";
 import { EXIT_CODES } from "../../errors.js";
-import type { Reporter, RunEvent } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
 import { describeNodesEnd } from "../../session/nodes.js";
 import { attachNodes } from "../../session/nodes-attach.js";
 import type { RunSet } from "../../session/run-set.js";
 import { captureInterrupts } from "../interrupts.js";
-import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
+import type { Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";
 import type { FollowFlags } from "./run-follow.js";
-import { prefixNode } from "./run-nodes.js";
+import { createNodeReporters } from "./run-nodes.js";
 
 function exitCodeOf(record: RunRecord): number {
   if (record.status === "running") return 0;
@@ -37,16 +36,7 @@ export async function attachNodesCommand(
     }),
   );
   const interrupts = captureInterrupts("leave", out.closed);
-  const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
-  const base: Reporter = human ?? createJsonReporter(out);
-  const prefixed = set.records.map((_, node) =>
-    human === undefined
-      ? {
-          report: (event: RunEvent) => base({ ...event, node } as unknown as RunEvent),
-          flush: () => {},
-        }
-      : prefixNode(human, node),
-  );
+  const { human, base, prefixed } = createNodeReporters(out, flags, set.records.length);
   try {
     const { records, decisive } = await attachNodes({
       nodes,

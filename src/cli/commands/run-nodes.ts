@@ -32,6 +32,25 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
 }
 
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
+/** One reporter a node: `[nK]`-prefixed lines for people, or JSON lines carrying `node`. */
+export function createNodeReporters(
+  out: Output,
+  flags: { json?: boolean; quiet?: boolean },
+  count: number,
+) {
+  const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
+  const base: Reporter = human ?? createJsonReporter(out);
+  const prefixed = Array.from({ length: count }, (_, node) =>
+    human === undefined
+      ? {
+          report: (event: RunEvent) => base({ ...event, node } as unknown as RunEvent),
+          flush: () => {},
+        }
+      : prefixNode(human, node),
+  );
+  return { human, base, prefixed };
+}
+
 export function prefixNode(
   report: HumanReporter,
   node: number,
@@ -85,16 +104,7 @@ export async function runNodesCommand(
     createRunContext({ projectDir, settings, store }),
   );
   const interrupts = captureInterrupts("stop-then-leave", out.closed);
-  const human = flags.json ? undefined : createHumanReporter(out, { quiet: flags.quiet ?? false });
-  const base: Reporter = human ?? createJsonReporter(out);
-  const prefixed = nodes.map((_, node) =>
-    human === undefined
-      ? {
-          report: (event: RunEvent) => base({ ...event, node } as unknown as RunEvent),
-          flush: () => {},
-        }
-      : prefixNode(human, node),
-  );
+  const { human, base, prefixed } = createNodeReporters(out, flags, nodes.length);
   try {
     const { records, decisive } = await runOnNodes({
       command,
