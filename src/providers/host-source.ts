@@ -5,7 +5,9 @@ import type { CloudTarget } from "../config/cloud.js";
 import type { AcquiredHost, HostSource, RunContext } from "../context.js";
 import { EXIT_CODES, OffloadError } from "../errors.js";
 import { type LeaseRequest, leaseMachine } from "./lease.js";
+import { Ledger } from "./ledger.js";
 import type { MachineCost, MachineLease } from "./machine-lease.js";
+import { leaveMachinesOwed } from "./owed.js";
 
 /** How the run reaches the machine: an ssh alias in an ssh config that pins its host key. */
 export interface MachineAddress {
@@ -43,12 +45,14 @@ async function acquireMachine(
   context: RunContext,
 ): Promise<AcquiredHost> {
   const { report } = context;
-  const signals = trapSignals(context);
+  const ledger = request.lease?.ledger ?? new Ledger();
+  const signals = trapSignals(context, ledger);
   const stop = context.controls.stop;
   let lease: MachineLease | undefined;
   try {
     lease = await leaseMachine({
       ...request.lease,
+      ledger,
       targetName: request.targetName,
       target: request.target,
       ...(stop === undefined ? {} : { signal: stop }),
@@ -124,6 +128,7 @@ function holdMachine(
       try {
         // Left with a second Ctrl+C (or a closed stdout): the job goes on, the deletion is owed.
         if (context.controls.detach?.aborted && !lease.keep) {
+          await leaveMachinesOwed(lease.ledger, [lease.machine.tag]).catch(() => []);
           say({ type: "machine-left", tag: lease.machine.tag });
           return;
         }
@@ -175,17 +180,23 @@ async function recordCost(
 
 /**
  * While offload makes or deletes the machine: the first Ctrl+C (or SIGTERM) aborts the making and
- * deletes it; the next one leaves at once, the deletion owed. Paused while the run has its own.
- * SIGTERM is a Ctrl+C for as long as a machine is held: the run stops, outputs come home, it goes.
+ * deletes it; the next one leaves at once (exit 130), the deletion owed in the ledger and said. Paused
+ * while the run has its own. SIGTERM is a Ctrl+C for as long as a machine is held: the run stops,
+ * outputs come home, it goes.
  */
-function trapSignals(context: RunContext) {
+function trapSignals(context: RunContext, ledger: Ledger) {
   const { stop, detach } = context.controls;
   let paused = false;
   const onStop = () => {
     if (!paused) context.report({ type: "machine-interrupted" });
   };
+  const leave = async () => {
+    for (const tag of await leaveMachinesOwed(ledger).catch(() => []))
+      context.report({ type: "machine-left", tag });
+    process.exit(EXIT_CODES.interrupted);
+  };
   const onLeave = () => {
-    if (!paused) process.exit(EXIT_CODES.interrupted);
+    if (!paused) void leave();
   };
   const onTerm = () => process.emit("SIGINT");
   stop?.addEventListener("abort", onStop);

@@ -2,7 +2,7 @@
 // (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
 import { readdirSync } from "node:fs";
 import { type OpenProvider, optionsOf } from "./inventory.js";
-import { isOwnerAlive, Ledger, ledgerDir } from "./ledger.js";
+import { currentOwner, isOwnerAlive, Ledger, ledgerDir } from "./ledger.js";
 import { reconcile } from "./reconcile.js";
 import type { TeardownOptions } from "./teardown.js";
 
@@ -51,4 +51,35 @@ export async function settleOwedMachines(
     }
   }
   return report;
+}
+
+/** Why a machine left behind by a second Ctrl+C is owed, as `offload machines` shows it. */
+const LEFT_BY_CTRL_C = "offload was left with a second Ctrl+C before the machine was deleted";
+
+/**
+ * A second Ctrl+C: offload leaves at once. Each machine this offload holds (all, or those `tags` name;
+ * kept ones aside: they are meant to stay) is marked owed first, so `offload machines` shows it and the
+ * next command deletes it. Returns the tags marked.
+ */
+export async function leaveMachinesOwed(
+  ledger: Ledger,
+  tags?: readonly string[],
+): Promise<string[]> {
+  const me = currentOwner();
+  const mine = (await ledger.list()).filter(
+    (e) =>
+      e.owner.pid === me.pid &&
+      e.owner.host === me.host &&
+      !e.keep &&
+      (tags === undefined || tags.includes(e.tag)),
+  );
+  const marked: string[] = [];
+  for (const entry of mine) {
+    // The teardown under way may have confirmed it gone and removed it meanwhile: nothing is owed then.
+    const owed = await ledger
+      .update(entry.tag, { state: "teardown-owed", lastError: LEFT_BY_CTRL_C })
+      .catch(() => undefined);
+    if (owed !== undefined) marked.push(entry.tag);
+  }
+  return marked;
 }

@@ -124,6 +124,56 @@ describeWithHosts(
       expect(ledgerFiles(stateDir)).toEqual([]);
     });
 
+    /**
+     * Ctrl+C once `first` shows on stderr, again once offload says it is deleting (each delete fails, so
+     * it still is): offload leaves at once, says the deletion is owed, and the next command settles it.
+     */
+    async function leaveTwice(first: string, command: string[]) {
+      cloud.nova.faults.failDeletes = 1_000;
+      let pid = 0;
+      let sent = 0;
+      let seen = "";
+      const result = await offload(["run", "--host", "box", "--", ...command], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStderr: (text) => {
+          seen += text;
+          if (sent === 0 && seen.includes(first)) {
+            sent = 1;
+            process.kill(pid, "SIGINT");
+          } else if (sent === 1 && seen.includes("Ctrl+C again leaves it")) {
+            sent = 2;
+            process.kill(pid, "SIGINT");
+          }
+        },
+      });
+      expect(sent, result.stderr).toBe(2);
+      expect(result.code, result.stderr).toBe(130);
+      const [entry] = ledgerEntries(stateDir);
+      expect(entry).toMatchObject({ state: "teardown-owed" });
+      expect(result.stderr).toContain(
+        `machine ${entry?.tag} is left running: the next offload command deletes it`,
+      );
+      expect(await cloud.liveMachines()).toBe(1);
+      cloud.nova.faults = noFaults();
+      const next = await offload(["ps"]);
+      expect(next.code).toBe(0);
+      expect(next.stderr).toContain(`deleted machine ${entry?.tag}, left behind`);
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    }
+
+    it("a second Ctrl+C while the machine is made leaves its deletion owed; the next command does it", async () => {
+      await newProject(OPENSTACK);
+      await leaveTwice("to run with an address", ["echo", "ran"]);
+    });
+
+    it("a second Ctrl+C while the machine is deleted leaves its deletion owed; the next command does it", async () => {
+      await newProject(OPENSTACK);
+      await leaveTwice("machine: deleting", ["echo", "ran"]);
+    });
+
     it("gcp: kill -9 while the machine is being made leaves it in the ledger; the next command deletes it", async () => {
       await newProject([
         "cloud: gcp",
