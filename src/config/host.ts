@@ -18,11 +18,14 @@ const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9._%+-]*$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/;
 const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.@+-]*$/;
 
-function refuse(text: string, why: string): never {
+function refuse(text: string, why: string, hint = HOST_GRAMMAR): never {
   throw new OffloadError("E_HOST_SYNTAX", `Invalid host ${JSON.stringify(text)}: ${why}.`, {
-    hint: HOST_GRAMMAR,
+    hint,
   });
 }
+
+const OPTION_HINT =
+  "ssh reads a word starting with `-` as one of its options (`-oProxyCommand=…` runs a command), so offload never passes one as a host. Put ssh options in ~/.ssh/config under a `Host` alias and give the alias, or give another config file with `--ssh-config <file>` (`ssh: config_file:` in offload.yaml).";
 
 function describeChar(char: string): string {
   if (WHITESPACE.test(char)) return "whitespace";
@@ -64,7 +67,8 @@ function splitHostPort(text: string, hostPort: string): { host: string; port?: n
   if (colons > 1) refuse(text, "an IPv6 address must be written in brackets, like `[::1]:22`");
   const [host = "", port] = hostPort.split(":");
   if (host === "") refuse(text, "the host name is empty");
-  if (host.startsWith("-")) refuse(text, "a host name may not start with `-`");
+  if (host.startsWith("-"))
+    refuse(text, "the host name starts with `-`, like an ssh option", OPTION_HINT);
   if (!HOST_NAME.test(host)) refuse(text, `\`${host}\` is not a host name`);
   return port === undefined ? { host } : { host, port: parsePort(text, port) };
 }
@@ -75,9 +79,10 @@ function splitHostPort(text: string, hostPort: string): { host: string; port?: n
  */
 export function parseHost(text: string): HostTarget {
   if (text.trim() === "") refuse(text, "it is empty");
+  // First, before its characters: `-oProxyCommand=…` is refused as the ssh option it is, whatever it holds.
+  if (text.startsWith("-")) refuse(text, "it starts with `-`, like an ssh option", OPTION_HINT);
   checkCharacters(text);
   if (text === "local") return { kind: "local" };
-  if (text.startsWith("-")) refuse(text, "a host may not start with `-`");
   const slash = text.indexOf("/");
   const authority = slash < 0 ? text : text.slice(0, slash);
   const path = slash < 0 ? undefined : text.slice(slash + 1);

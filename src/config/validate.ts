@@ -13,9 +13,7 @@ export function validateSettings(raw: unknown, label: string): SettingsFile {
   const message = problems
     .map((problem) => `${label}: ${formatKeyPath(problem.path)}: ${problem.message}`)
     .join("\n");
-  throw new OffloadError(
-    first?.code ?? "E_CONFIG_VALUE",
-    message,
-    first?.hint === undefined ? {} : { hint: first.hint },
-  );
+  // A bad value typed on the command line is a usage error (exit 2), as a bad flag is; the same value
+  // in a file is a config error.
+  throw new OffloadError("E_USAGE", message, first?.hint === undefined ? {} : { hint: first.hint });
 }

@@ -39,7 +39,7 @@ export function runOnMachine(
   script: string,
   options: { timeoutMs?: number; onStderr?: (chunk: Buffer) => void; signal?: AbortSignal } = {},
 ): Promise<MachineScriptResult> {
-  return runProcess(["ssh", "-F", sshConfig, tag, "sh -s"], {
+  return runProcess(["ssh", "-F", sshConfig, "--", tag, "sh -s"], {
     stdin: `${script}\n`,
     timeoutMs: options.timeoutMs ?? 60_000,
     ...(options.onStderr === undefined ? {} : { onStderr: options.onStderr }),

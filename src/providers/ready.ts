@@ -56,6 +56,8 @@ export async function waitForSsh(endpoint: SshEndpoint, options: ReadyOptions = 
       ...pinnedSshOptions(endpoint),
       "-o",
       "ConnectTimeout=5",
+      // `--`: the user and address come from settings and a cloud's reply, never read as an option.
+      "--",
       `${endpoint.user}@${endpoint.address}`,
       "true",
     ];

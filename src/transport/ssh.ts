@@ -82,6 +82,15 @@ export class SshTransport implements Transport {
   #answered = false;
 
   constructor(options: SshTransportOptions) {
+    // The last guard before argv (the host string's parser refuses these first, with a fuller hint): a
+    // host that starts with `-` would be read by ssh, and by rsync through `-e ssh`, as an option.
+    if (options.host === "" || options.host.startsWith("-")) {
+      throw new OffloadError(
+        "E_HOST_SYNTAX",
+        `Refusing host ${JSON.stringify(options.host)}: ssh would read it as an option.`,
+        { hint: "Give a host name, an IP address or an alias from your ssh config." },
+      );
+    }
     this.label = options.label;
     this.#options = options;
     // Named by offload, not ssh's %C, so that whether a master is there can be seen without a spawn.
@@ -129,7 +138,7 @@ export class SshTransport implements Transport {
 
   async #startMaster(signal?: AbortSignal): Promise<void> {
     const check = await runProcess(
-      ["ssh", ...this.baseArgs(), "-O", "check", this.#options.host],
+      ["ssh", ...this.baseArgs(), "-O", "check", "--", this.#options.host],
       signal ? { signal } : {},
     );
     if (check.code === 0) return;
@@ -144,6 +153,7 @@ export class SshTransport implements Transport {
         `ControlPersist=${persist}`,
         "-f",
         "-N",
+        "--",
         this.#options.host,
       ],
       // ConnectTimeout bounds TCP and the banner; this bounds a handshake that stalls after them, with room
@@ -171,7 +181,7 @@ export class SshTransport implements Transport {
 
   async #giveUpUnanswered(result: ExecResult): Promise<ExecResult> {
     // `-O stop`, not `exit`: sessions still running over the master (another offload's) keep going.
-    await runProcess(["ssh", ...this.baseArgs(), "-O", "stop", this.#options.host]);
+    await runProcess(["ssh", ...this.baseArgs(), "-O", "stop", "--", this.#options.host]);
     return {
       ...result,
       code: 255,
@@ -192,6 +202,7 @@ export class SshTransport implements Transport {
       "-o",
       `ControlPersist=${this.#options.persistSeconds ?? 600}`,
       "-T",
+      "--",
       this.#options.host,
     ];
     if (options.stdoutFd !== undefined) {
@@ -251,7 +262,7 @@ export class SshTransport implements Transport {
     return {
       rsh: quoteArgv(sshArgv),
       remotePath: (path) => `${host}:${path}`,
-      shellArgv: (command) => [...sshArgv, host, command],
+      shellArgv: (command) => [...sshArgv, "--", host, command],
     };
   }
 
@@ -280,6 +291,7 @@ export class SshTransport implements Transport {
       op,
       "-L",
       spec,
+      "--",
       this.#options.host,
     ]);
     return { ...result, connectionFailed: false };
@@ -287,6 +299,6 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.#connected = undefined;
-    await runProcess(["ssh", ...this.baseArgs(), "-O", "exit", this.#options.host]);
+    await runProcess(["ssh", ...this.baseArgs(), "-O", "exit", "--", this.#options.host]);
   }
 }

@@ -44,6 +44,21 @@ describe("usage errors", () => {
     expect(result.stderr).toContain("usage: offload run [options] -- <command...>");
     expect(result.stderr).toContain("`offload run --help`");
   });
+
+  it.each([
+    ["a b", "it contains whitespace", "[user@]host[:port][/path]"],
+    ["", "it is empty", "[user@]host[:port][/path]"],
+    ["-oFoo", "starts with `-`, like an ssh option", "~/.ssh/config"],
+    ["-oProxyCommand=touch /tmp/x", "starts with `-`, like an ssh option", "~/.ssh/config"],
+    ["a,-oFoo", "starts with `-`, like an ssh option", "~/.ssh/config"],
+  ])("a bad --host %j exits 2 with E_USAGE and a hint", async (host, why, hint) => {
+    const result = await runCli(["run", "--host", host, "--", "true"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error E_USAGE: command line: host: Invalid host");
+    expect(result.stderr).toContain(why);
+    expect(result.stderr).toContain("usage: offload run [options] -- <command...>");
+    expect(result.stderr).toMatch(new RegExp(`hint: .*${hint.replace(/[[\]/.~]/g, "\\$&")}`));
+  });
 });
 
 describe("--json", () => {

@@ -53,10 +53,6 @@ const invalid: [string, RegExp][] = [
   ["host:-1", /not a number/],
   ["host:+22", /not a number/],
   ["host/", /path after `\/` is empty/],
-  ["-oProxyCommand=touch /tmp/pwned", /./],
-  ["-host", /may not start with `-`/],
-  ["user@-oProxyCommand=x", /may not start with `-`/],
-  ["-l@host", /start with `-`/],
   ["a(b@host", /`\(`/],
   ["host name", /whitespace/],
   ["host\tx", /whitespace/],
@@ -117,6 +113,29 @@ describe("parseHost", () => {
     expect(caught.code).toBe("E_HOST_SYNTAX");
     expect(caught.message).toMatch(reason);
     expect(caught.hint).toContain("[user@]host[:port][/path]");
+  });
+
+  // Refused as the ssh option it is, before any character in it: the hint says where ssh options go.
+  it.each([
+    ["-oProxyCommand=touch /tmp/pwned", /starts with `-`, like an ssh option/],
+    ["-oProxyCommand=$(id)", /starts with `-`, like an ssh option/],
+    ["-host", /starts with `-`, like an ssh option/],
+    ["-l@host", /starts with `-`, like an ssh option/],
+    ["user@-oProxyCommand=x", /host name starts with `-`, like an ssh option/],
+    ["user@-x:22/dir", /host name starts with `-`, like an ssh option/],
+  ])("refuses %j as an ssh option", (text, reason) => {
+    let caught: unknown;
+    try {
+      parseHost(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isOffloadError(caught)).toBe(true);
+    if (!isOffloadError(caught)) return;
+    expect(caught.code).toBe("E_HOST_SYNTAX");
+    expect(caught.message).toMatch(reason);
+    expect(caught.hint).toContain("~/.ssh/config");
+    expect(caught.hint).toContain("--ssh-config");
   });
 
   it("never returns a host or user that ssh could read as an option", () => {

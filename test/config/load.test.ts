@@ -332,7 +332,8 @@ describe("loadSettings", () => {
 
   it("validates CLI values with the same rules", async () => {
     const error = await loadError({ host: "-oProxyCommand=id" });
-    expect(error.code).toBe("E_CONFIG_VALUE");
+    // Typed on the command line, a bad value is a usage error (exit 2).
+    expect(error.code).toBe("E_USAGE");
     expect(error.message).toMatch(/^command line: host: Invalid host/);
   });
 });
