@@ -1,7 +1,98 @@
 #!/usr/bin/env node
 // Entry point: runs the bundled CLI (npm install builds it through the `prepare` script).
-import { main } from "../dist/offload.mjs";
+//
+// Node 20 caches no compiled code between runs, and compiling the bundle was most of a warm run's
+// start-up (profiled: more than the run's two round trips). So the CLI also comes as one CommonJS file
+// (dist/offload.cjs), compiled here through vm.Script with V8's code cache: the first successful run of a
+// command writes the code it compiled to the user's cache dir, later runs of that command read it back.
+// A cache V8 refuses (another bundle or node) is rewritten; any failure to read or write one is silent
+// and costs only the time; without dist/offload.cjs the ES module bundle runs as before.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import vm from "node:vm";
 
-main(process.argv.slice(2)).then((code) => {
+const argv = process.argv.slice(2);
+const bundle = fileURLToPath(new URL("../dist/offload.cjs", import.meta.url));
+
+function readBundle() {
+  try {
+    return readFileSync(bundle, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** One cache a command (each compiles other code), a node version and an install (a hash of its path). */
+function cachePath() {
+  const command = /^[a-z][a-z-]{0,30}$/.test(argv[0] ?? "") ? argv[0] : "main";
+  let hash = 0;
+  for (const char of bundle) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) | 0;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const name = `${command}-${process.version}-${(hash >>> 0).toString(36)}.v8`;
+  return join(base, "offload", name);
+}
+
+function readCache(path) {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole (a temp file renamed over it), so a concurrent run reads an old cache or the new one. */
+function writeCache(path, data) {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, data, { mode: 0o600 });
+    renameSync(temp, path);
+  } catch {
+    // No cache dir to write: the next run compiles again.
+  }
+}
+
+async function runCommonJs(source) {
+  const cache = cachePath();
+  const cachedData = readCache(cache);
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname, offloadBundleUrl) {${source}\n})`,
+    {
+      filename: bundle,
+      cachedData,
+      // The bundle's import() of optional dependencies (the SigV4 signer, cli-progress).
+      importModuleDynamically:
+        vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
+    },
+  );
+  // OFFLOAD_TRACE's time line shows whether V8 took the cache.
+  const verdict =
+    cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted";
+  performance.mark(`code cache ${verdict}`);
+  const module = { exports: {} };
+  script.runInThisContext()(
+    module.exports,
+    createRequire(bundle),
+    module,
+    bundle,
+    dirname(bundle),
+    pathToFileURL(bundle).href,
+  );
+  const code = await module.exports.main(argv);
+  // After a run that went well, the cache holds what this command compiled (lazily compiled code too).
+  if (code === 0 && (cachedData === undefined || script.cachedDataRejected))
+    writeCache(cache, script.createCachedData());
+  return code;
+}
+
+const source = readBundle();
+const running =
+  source === undefined
+    ? import("../dist/offload.mjs").then((cli) => cli.main(argv))
+    : runCommonJs(source);
+running.then((code) => {
   process.exitCode = code;
 });

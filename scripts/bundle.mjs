@@ -31,3 +31,19 @@ await build({
     js: "import { createRequire as offloadCreateRequire } from 'node:module'; const require = offloadCreateRequire(import.meta.url);",
   },
 });
+
+// The same CLI as one CommonJS file, which bin/offload.js compiles with V8's code cache (Node 20 has
+// none for ES modules). Nothing in it runs before it is needed: esbuild keeps each lazily imported
+// module's top level in a function called on first use. `import.meta.url` becomes the file's URL,
+// passed in by bin/offload.js.
+await build({
+  entryPoints: ["dist/cli/main.js"],
+  outfile: "dist/offload.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  external: ["@smithy/*", "cli-progress"],
+  define: { "import.meta.url": "offloadBundleUrl" },
+});
