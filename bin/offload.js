@@ -7,6 +7,7 @@
 // command writes the code it compiled to the user's cache dir, later runs of that command read it back.
 // A cache V8 refuses (another bundle or node) is rewritten; any failure to read or write one is silent
 // and costs only the time; without dist/offload.cjs the ES module bundle runs as before.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
@@ -35,9 +36,19 @@ function cachePath() {
   return join(base, "offload", name);
 }
 
-function readCache(path) {
+// V8 checks a cache only against the source's length: a rebuilt bundle of the same length would run
+// the old build's code (tried on Node 20). So each cache file starts with the digest of the source it
+// was made from, and one that does not match is not handed to V8 at all.
+const DIGEST_BYTES = 20;
+
+function digestOf(source) {
+  return createHash("sha1").update(source).digest();
+}
+
+function readCache(path, digest) {
   try {
-    return readFileSync(path);
+    const file = readFileSync(path);
+    return file.subarray(0, DIGEST_BYTES).equals(digest) ? file.subarray(DIGEST_BYTES) : undefined;
   } catch {
     return undefined;
   }
@@ -57,7 +68,8 @@ function writeCache(path, data) {
 
 async function runCommonJs(source) {
   const cache = cachePath();
-  const cachedData = readCache(cache);
+  const digest = digestOf(source);
+  const cachedData = readCache(cache, digest);
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname, offloadBundleUrl) {${source}\n})`,
     {
@@ -84,7 +96,7 @@ async function runCommonJs(source) {
   const code = await module.exports.main(argv);
   // After a run that went well, the cache holds what this command compiled (lazily compiled code too).
   if (code === 0 && (cachedData === undefined || script.cachedDataRejected))
-    writeCache(cache, script.createCachedData());
+    writeCache(cache, Buffer.concat([digest, script.createCachedData()]));
   return code;
 }
 

@@ -1,7 +1,16 @@
 // bin/offload.js compiles the CommonJS bundle with V8's code cache: written after a command that went
 // well, taken by the next run of that command, rewritten when V8 refuses it, and never in the way.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,8 +30,11 @@ afterEach(() => {
 });
 
 /** `offload completion bash` with the cache under `cacheHome`: its output and the cache's verdict. */
-async function completion(cacheHome: string): Promise<{ stdout: string; verdict: string }> {
-  const { stdout, stderr } = await run(process.execPath, [BIN, "completion", "bash"], {
+async function completion(
+  cacheHome: string,
+  bin = BIN,
+): Promise<{ stdout: string; verdict: string }> {
+  const { stdout, stderr } = await run(process.execPath, [bin, "completion", "bash"], {
     env: { ...process.env, XDG_CACHE_HOME: cacheHome, OFFLOAD_TRACE: "1" },
   });
   const verdict = /code cache (\w+)/.exec(stderr)?.[1] ?? "no mark";
@@ -30,7 +42,7 @@ async function completion(cacheHome: string): Promise<{ stdout: string; verdict:
 }
 
 describe.skipIf(!built)("the code cache of bin/offload.js", () => {
-  it("is written by a first run, taken by the next, and rewritten when refused", async () => {
+  it("is written by a first run, taken by the next, and replaced when damaged", async () => {
     scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
     const first = await completion(scratch);
     expect(first.verdict).toBe("none");
@@ -38,11 +50,36 @@ describe.skipIf(!built)("the code cache of bin/offload.js", () => {
     expect(files).toEqual([expect.stringMatching(/^completion-v\d+\.\d+\.\d+-[a-z0-9]+\.v8$/)]);
     const second = await completion(scratch);
     expect(second).toEqual({ stdout: first.stdout, verdict: "accepted" });
-    // A damaged cache (or one of another build) is refused, the command still works, and it is replaced.
+    // A damaged cache is not handed to V8, the command still works, and the cache is replaced.
     writeFileSync(join(scratch, "offload", files[0] ?? ""), "not a code cache");
     const damaged = await completion(scratch);
-    expect(damaged).toEqual({ stdout: first.stdout, verdict: "rejected" });
+    expect(damaged).toEqual({ stdout: first.stdout, verdict: "none" });
     expect((await completion(scratch)).verdict).toBe("accepted");
+  });
+
+  it("never runs the code of another build of the same length", async () => {
+    // V8 alone would take this cache: it checks only the source's length.
+    scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
+    const install = join(scratch, "install");
+    mkdirSync(join(install, "bin"), { recursive: true });
+    mkdirSync(join(install, "dist"));
+    copyFileSync(BIN, join(install, "bin", "offload.js"));
+    const bundle = readFileSync(join(REPO, "dist", "offload.cjs"), "utf8");
+    writeFileSync(join(install, "dist", "offload.cjs"), bundle);
+    const bin = join(install, "bin", "offload.js");
+    const cacheHome = join(scratch, "cache");
+    const before = await completion(cacheHome, bin);
+    expect(before.stdout).toContain("offload completion for bash");
+    expect((await completion(cacheHome, bin)).verdict).toBe("accepted");
+    // The rebuilt bundle names its completion function otherwise, in as many characters.
+    const rebuilt = bundle.replaceAll("offload completion for bash", "offload completion for bazh");
+    expect(rebuilt.length).toBe(bundle.length);
+    writeFileSync(join(install, "dist", "offload.cjs"), rebuilt);
+    const after = await completion(cacheHome, bin);
+    expect(after.verdict).toBe("none");
+    expect(after.stdout).toContain("offload completion for bazh");
+    expect(after.stdout).not.toContain("offload completion for bash");
+    expect((await completion(cacheHome, bin)).verdict).toBe("accepted");
   });
 
   it("runs the command where no cache can be written", async () => {
