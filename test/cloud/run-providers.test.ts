@@ -123,6 +123,58 @@ describeWithHosts(
       expect(ledger).toEqual([]);
     });
 
+    it("gcp: forward: reaches a server the job started on the machine's own loopback", async () => {
+      stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
+      project = await makeProject();
+      const port = 23000 + (process.pid % 1000);
+      const word = `machine-served-${process.pid}`;
+      await project.write("hello.txt", `${word}\n`);
+      const target = [
+        "cloud: gcp",
+        "flavor: e2-small",
+        "image: debian-cloud/family/debian-12",
+        "region: [europe-west1-b]",
+        "price_per_hour: 0.02",
+        `gcp: { project: ${GCP_PROJECT} }`,
+      ];
+      await project.write("offload.yaml", `forward:\n  - ${port}\n${offloadYaml(target)}`);
+      // Serves one request on the machine's loopback (unreachable from here but by the forward), then ends.
+      const serve = `import http.server as h; h.HTTPServer(("127.0.0.1", ${port}), h.SimpleHTTPRequestHandler).handle_request()`;
+      let errors = "";
+      const done = runCli(["run", "--host", "box", "--", "python3", "-c", serve], {
+        cwd: project.dir,
+        env: {
+          HOME: project.home,
+          OFFLOAD_STATE_DIR: stateDir,
+          CLOUDSDK_CONFIG: join(stateDir, "gcloud"),
+          GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN,
+          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gcp.endpoint,
+        },
+        timeoutMs: 170_000,
+        onStderr: (text) => {
+          errors += text;
+        },
+      });
+      const notice = /forwarding http:\/\/127\.0\.0\.1:([0-9]+)\/ -> (\S+):([0-9]+)/;
+      for (let i = 0; i < 1200 && !notice.test(errors); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const match = notice.exec(errors);
+      expect(match?.slice(2), errors).toEqual(["box", String(port)]);
+      // The server starts with the job: the forward may be there before it listens.
+      let text = "";
+      for (let i = 0; i < 300 && text === ""; i++) {
+        text = await fetch(`http://127.0.0.1:${match?.[1]}/hello.txt`).then(
+          (r) => (r.ok ? r.text() : ""),
+          () => "",
+        );
+        if (text === "") await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(text.trim()).toBe(word);
+      const result = await done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(await gcp.liveMachines()).toBe(0);
+    });
+
     it("command: runs on a machine made by the user's commands (curl + jq on Compute Engine's API)", async () => {
       const auth = `printf 'Authorization: Bearer %s\\n' "$GCP_TOKEN" | curl -sSf -H @-`;
       const api = `$GCP_API/projects/${GCP_PROJECT}`;
