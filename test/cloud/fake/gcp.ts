@@ -19,6 +19,8 @@ export interface GcpFaults {
   retryAfterSeconds: number;
   /** The next N inserts make the instance and then answer 500. */
   insertsAnswer500: number;
+  /** Inserts make the instance at once and answer this much later (a kill lands before the id is heard). */
+  insertAnswerDelayMs: number;
   /** New instances stay PROVISIONING (their Operation RUNNING) for ever. */
   stuckProvisioning: boolean;
   /** A RUNNING instance shows no natIP for its first N reads. */
@@ -37,6 +39,7 @@ export function noGcpFaults(): GcpFaults {
     rateLimitInserts: 0,
     retryAfterSeconds: 1,
     insertsAnswer500: 0,
+    insertAnswerDelayMs: 0,
     stuckProvisioning: false,
     noAddressForReads: 0,
     newAddressOnStart: false,
@@ -148,7 +151,7 @@ export class FakeGcp {
     await this.http.close();
   }
 
-  private route(request: FakeRequest): Answer {
+  private route(request: FakeRequest): Answer | Promise<Answer> {
     const { method, url } = request;
     if (url.pathname === "/token" && method === "POST") return this.issueToken(request.body);
     const auth = String(request.headers.authorization ?? "");
@@ -187,7 +190,11 @@ export class FakeGcp {
         : { status: 200, body: this.operationView(op) };
     }
     if (collection !== "instances") return googleError(404, "notFound", "Not Found");
-    if (name === undefined && method === "POST") return this.insert(zone, request.body);
+    if (name === undefined && method === "POST") {
+      const answer = this.insert(zone, request.body);
+      const delay = this.faults.insertAnswerDelayMs;
+      return delay > 0 ? sleep(delay).then(() => answer) : answer;
+    }
     const instance = name === undefined ? undefined : this.instances.get(`${zone}/${name}`);
     if (instance === undefined) {
       return googleError(

@@ -18,6 +18,8 @@ export interface LambdaFaults {
   retryAfterSeconds: number;
   /** The next N launches make the instance and then answer 500. */
   launchesAnswer500: number;
+  /** Launches make the instance at once and answer this much later (a kill lands before the id is heard). */
+  launchAnswerDelayMs: number;
   /** New instances stay booting for ever. */
   stuckBooting: boolean;
   /** An active instance shows no ip for its first N reads. */
@@ -35,6 +37,7 @@ export function noLambdaFaults(): LambdaFaults {
     rateLimitLaunches: 0,
     retryAfterSeconds: 1,
     launchesAnswer500: 0,
+    launchAnswerDelayMs: 0,
     stuckBooting: false,
     noAddressForReads: 0,
     failTerminates: 0,
@@ -135,7 +138,7 @@ export class FakeLambda {
     await this.http.close();
   }
 
-  private route(request: FakeRequest): Answer {
+  private route(request: FakeRequest): Answer | Promise<Answer> {
     const auth = String(request.headers.authorization ?? "");
     const basic = auth.startsWith("Basic ")
       ? Buffer.from(auth.slice(6), "base64").toString().replace(/:$/, "")
@@ -163,8 +166,11 @@ export class FakeLambda {
         ? lambdaError(404, "global/object-does-not-exist", "Specified instance does not exist.")
         : { status: 200, body: { data: this.view(instance, true) } };
     }
-    if (path === "/instance-operations/launch" && method === "POST")
-      return this.launch(request.body);
+    if (path === "/instance-operations/launch" && method === "POST") {
+      const answer = this.launch(request.body);
+      const delay = this.faults.launchAnswerDelayMs;
+      return delay > 0 ? sleep(delay).then(() => answer) : answer;
+    }
     if (path === "/instance-operations/terminate" && method === "POST")
       return this.terminate(request.body);
     if (path === "/ssh-keys" && method === "GET")
