@@ -11,6 +11,8 @@ import { readUnproven, STOP_MARK } from "./stop.js";
 export const LOCK_HEARTBEAT_SECONDS = 15;
 /** A lock with no launcher whose holder has not said so for this long belongs to an offload that died. */
 export const LOCK_STALE_SECONDS = 60;
+/** MARK.locked's third field, for a holder that has not launched its job (see readUnlaunchedSeconds). */
+const UNLAUNCHED = "unlaunched:";
 
 export interface LockRequest {
   runId: string;
@@ -52,7 +54,10 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
       ? `  else { [ -d "$HR" ] && printf '%s\\n' ${id} > "$HR/displaced"; }; offload_stop "$HR" ${Math.max(0, Math.round(lock.graceSeconds))}
     if [ $? = 3 ]; then rm -f "$HR/displaced"; printf '${STOP_MARK} unproven %s\\n' "$offload_why" >&2; printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3; fi
     printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`
-      : `  else printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3`,
+      : // A holder with no launcher (and no Slurm job) has not started its job: say how long it has
+        // been silent, by the host's clock, so a user can tell an offload killed mid-sync from a live one.
+        `  else quiet=; [ -f "$HR/launcher.pid" ] || [ -n "$job" ] || quiet=" ${UNLAUNCHED}$(($(date +%s) - beat))"
+    printf '${MARK.locked} %s %s%s\\n' "$holder" "$since" "$quiet" >&2; exit 3`,
     `  fi`,
     `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
     `fi`,
@@ -93,6 +98,17 @@ export function buildReleaseLockScript(remoteDir: string, runId: string): string
     `if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`,
     `rm -rf ${run}`,
   ].join("\n");
+}
+
+/**
+ * Seconds since the lock's holder last showed life (took the lock or beat), where the holder has not
+ * launched its job: its offload is syncing or building the env, or died before its launch. Read from
+ * the MARK.locked text `<run id> <epoch> unlaunched:<seconds>`; undefined for a launched holder.
+ */
+export function readUnlaunchedSeconds(locked: string): number | undefined {
+  const field = locked.split(" ").find((word) => word.startsWith(UNLAUNCHED));
+  const seconds = field?.slice(UNLAUNCHED.length);
+  return seconds !== undefined && /^[0-9]+$/.test(seconds) ? Number(seconds) : undefined;
 }
 
 /** What the lock step of a prepare said: each `<run id> <epoch seconds>` of a holder, where it named one. */

@@ -5,6 +5,8 @@ import {
   buildHeartbeatScript,
   buildReleaseLockScript,
   LOCK_HEARTBEAT_SECONDS,
+  LOCK_STALE_SECONDS,
+  readUnlaunchedSeconds,
 } from "../remote/lock.js";
 import type { Transport } from "../transport/types.js";
 
@@ -60,11 +62,35 @@ export function lockedError(
   const what = lost
     ? "this run lost the lock while it synced (it was stalled too long) and started nothing"
     : "nothing was changed there";
+  const quiet = lost ? undefined : readUnlaunchedSeconds(holder);
+  if (quiet !== undefined) return unlaunchedHolderError(transport, remoteDir, holder, quiet);
   return new OffloadError(
     "E_LOCKED",
     `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}; ${what}.`,
     {
       hint: `Wait for it, follow it with \`offload attach ${holder.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
+    },
+  );
+}
+
+/**
+ * E_LOCKED for a holder that never launched its job: an offload still syncing (it beats every
+ * LOCK_HEARTBEAT_SECONDS), or one killed before its launch, which leaves no job to attach to and, often,
+ * no record here. Says which, as far as the host can tell, and how the lock is freed.
+ */
+function unlaunchedHolderError(
+  transport: Transport,
+  remoteDir: string,
+  holder: string,
+  quietSeconds: number,
+): OffloadError {
+  const id = holder.split(" ")[0];
+  const left = Math.max(0, LOCK_STALE_SECONDS - quietSeconds);
+  return new OffloadError(
+    "E_LOCKED",
+    `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}, which has not started its job: its offload is still syncing or building the environment, or was killed before the launch (last sign of life ${quietSeconds} s ago); nothing was changed there.`,
+    {
+      hint: `If no offload is running ${id} any more, its lock frees itself after ${LOCK_STALE_SECONDS} s without a sign of life (in about ${left} s): run again then, or now with \`offload run --force\` (it stops nothing, as that run started no job). There is no job to \`attach\` to.`,
     },
   );
 }
