@@ -17,6 +17,11 @@ const FILES = 5000;
  * same rsync), which would turn each round's clean-up into noise in the next round's first sync.
  */
 const REMOTE_ROOT = "/dev/shm";
+/**
+ * Not `bench-*`: the bed's hosts share this machine's file system, and another bench's clean-up removes
+ * `/dev/shm/bench-*` (seen: a baseline rsync failing mid-copy as its dir went); this one cleans its own.
+ */
+const PREFIX = `${REMOTE_ROOT}/sync-${process.pid}`;
 const INCREMENTAL = ["noop", "one"] as const;
 const TITLES = {
   noop: "no-op sync, 5,000 files",
@@ -117,10 +122,10 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
     s: Samples,
     onRound?: (round: number, remote: string) => Promise<void>,
   ): Promise<void> {
-    await runOffload(ctx, tree, { remote: `${REMOTE_ROOT}/bench-${name}-warmup` }); // page cache, master
-    clean(`${REMOTE_ROOT}/bench-${name}-warmup`);
+    await runOffload(ctx, tree, { remote: `${PREFIX}-${name}-warmup` }); // page cache, master
+    clean(`${PREFIX}-${name}-warmup`);
     for (let i = 0; i < rounds; i++) {
-      const remote = `${REMOTE_ROOT}/bench-${name}-${i}`;
+      const remote = `${PREFIX}-${name}-${i}`;
       await rotate(i, [
         async () => {
           const outcome = await runOffload(ctx, tree, { remote });
@@ -131,7 +136,7 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
           clean(remote);
         },
         ...FIRST_BASELINES.map((baseline, b) => async () => {
-          const dest = `${REMOTE_ROOT}/bench-${name}-base${b}-${i}`;
+          const dest = `${PREFIX}-${name}-base${b}-${i}`;
           s.add(`${name}.${baseline}`, await baselines[baseline](tree, dest));
           clean(dest);
         }),
@@ -169,6 +174,7 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
     return await measureTrees(shm);
   } finally {
     rmSync(shm, { recursive: true, force: true });
+    clean(`${PREFIX}-*`);
     base.close();
   }
 
@@ -178,7 +184,7 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
     makeTree(small, FILES, 2048);
     const s = new Samples();
     await firstSyncs("small", small, repeats, s, async (i, remote) => {
-      const baseRemote = `${REMOTE_ROOT}/bench-tree-base-${i}`;
+      const baseRemote = `${PREFIX}-tree-base-${i}`;
       await mustTime(["rsync", "-a", "-e", rsh, `${small}/`, `${ctx.host}:${baseRemote}/`]);
       for (const kind of INCREMENTAL) {
         if (kind === "one") writeFileSync(join(small, "dir7", "file7.py"), `# changed ${i}\n`);

@@ -9,9 +9,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { quoteShell } from "../shell/quote.js";
 import type { Transport } from "../transport/types.js";
-import { decodeName, encodePath } from "./raw-names.js";
-
-const NUL = Buffer.from([0]);
+import { decodeNulList, encodeNulList, encodePath } from "./raw-names.js";
 
 /** Where the manifest of what was synced to `remoteDir` on the target named by `target` lives. */
 export function manifestPath(projectDir: string, target: string, remoteDir: string): string {
@@ -22,15 +20,7 @@ export function manifestPath(projectDir: string, target: string, remoteDir: stri
 /** The paths last synced there, or undefined when nothing was (or the manifest is unreadable). */
 export async function readManifest(path: string): Promise<string[] | undefined> {
   try {
-    const raw = await readFile(path);
-    const entries: string[] = [];
-    for (let start = 0; start < raw.length; ) {
-      const end = raw.indexOf(0, start);
-      const stop = end < 0 ? raw.length : end;
-      if (stop > start) entries.push(decodeName(raw.subarray(start, stop)));
-      start = stop + 1;
-    }
-    return entries;
+    return decodeNulList(await readFile(path));
   } catch {
     return undefined;
   }
@@ -45,7 +35,7 @@ export async function writeManifest(path: string, files: readonly string[]): Pro
   );
   const temp = `${path}.${process.pid}.tmp`;
   // Bytes, not text: a name that is not UTF-8 is kept as the scan gives it (raw-names.ts).
-  await writeFile(temp, Buffer.concat(files.flatMap((file) => [encodePath(file), NUL])));
+  await writeFile(temp, encodeNulList(files));
   await rename(temp, path);
 }
 

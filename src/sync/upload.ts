@@ -8,7 +8,7 @@ import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import { localTarIsGnu } from "../transport/tar-version.js";
 import type { Transport } from "../transport/types.js";
 import { buildTarCreateArgv, buildTarExtractCommand } from "./first-sync.js";
-import { encodePath } from "./raw-names.js";
+import { encodeNulList } from "./raw-names.js";
 import {
   buildRsyncFilesArgv,
   buildRsyncTreeArgv,
@@ -40,12 +40,6 @@ export interface UploadRequest {
   onProgress?: (progress: TransferProgress) => void;
 }
 
-/** NUL-terminated paths, each as the bytes that name it on disk (not-UTF-8 names too: raw-names.ts). */
-function nulList(paths: readonly string[]): Buffer {
-  const nul = Buffer.from([0]);
-  return Buffer.concat(paths.flatMap((path) => [encodePath(path), nul]));
-}
-
 export async function uploadFiles(
   request: UploadRequest,
 ): Promise<TransferStats & { tool: SyncTool }> {
@@ -59,7 +53,7 @@ export async function uploadFiles(
     const stdout: Buffer[] = [];
     const result = await runProcess(argv, {
       cwd: root,
-      stdin: nulList(request.excluded),
+      stdin: encodeNulList(request.excluded),
       ...(progress && onProgress
         ? {
             onStdout: (chunk: Buffer) => {
@@ -77,7 +71,7 @@ export async function uploadFiles(
     if (request.extra.length > 0) {
       const more = await runProcess(buildRsyncFilesArgv(shell, ".", shell.remotePath(remoteDir)), {
         cwd: root,
-        stdin: nulList(request.extra),
+        stdin: encodeNulList(request.extra),
       });
       if (more.code !== 0) throw syncError(transport, more.code, more.stderr);
       const extraStats = parseRsyncStats(more.stdout);
@@ -91,7 +85,7 @@ export async function uploadFiles(
   const result = await runPipeline(
     buildTarCreateArgv(await localTarIsGnu()),
     shell.shellArgv(`sh -c ${quoteShell(extract)}`),
-    { stdin: nulList([".", ...request.tree]), producerCwd: root },
+    { stdin: encodeNulList([".", ...request.tree]), producerCwd: root },
   );
   if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
   return { files: files.length, bytes: 0, tool };
