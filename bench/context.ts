@@ -1,6 +1,7 @@
 // The bench's world: the built CLI (rebuilt when stale), the test bed, a scratch dir, the argv of
 // offload and of the bare tools it is compared with.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,6 +24,11 @@ export interface BenchContext {
   offload: string[];
   /** ssh argv for baselines: a master of their own in `controlDir`, or none with `undefined`. */
   ssh(controlDir: string | undefined): string[];
+  /**
+   * A remote dir name of this bench run's own (`bench-<pid>-<random>-<name>`): the clean-up removes
+   * these and nothing else, so two benches on the shared bed never delete each other's dirs mid-run.
+   */
+  remote(name: string): string;
   cleanup(): void;
 }
 
@@ -69,12 +75,31 @@ export function offloadControlPath(controlDir: string): string {
   return join(controlDir, `offload-${process.getuid?.() ?? 0}`);
 }
 
+/** `bench-<pid>-<random>`: the names of this bench run's remote dirs start with it (ctx.remote). */
+export function newBenchPrefix(): string {
+  return `bench-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * Removes this bench run's remote dirs, also after a failed measure: `~/<prefix>-*` and
+ * `/dev/shm/<prefix>-*`, nothing else, so another bench's dirs on the shared bed survive its clean-up.
+ */
+export function removeBenchDirs(sshConfig: string, host: string, prefix: string): void {
+  if (!/^bench-[0-9]+-[0-9a-f]+$/.test(prefix)) throw new Error(`not a bench prefix: ${prefix}`);
+  spawnSync(
+    "ssh",
+    [...sshArgv(sshConfig, undefined).slice(1), host, `rm -rf ${prefix}-* /dev/shm/${prefix}-*`],
+    { stdio: "ignore", timeout: 30_000 },
+  );
+}
+
 export async function openContext(): Promise<BenchContext> {
   buildIfStale();
   const bed = await acquireBed();
   const info = bed.info;
   const host = info.hosts[0] ?? "offload-h1";
   const scratch = mkdtempSync(join(tmpdir(), "offload-bench-"));
+  const prefix = newBenchPrefix();
   const controlDir = join(scratch, "ctl");
   const config = join(scratch, "xdg");
   mkdirSync(controlDir, { mode: 0o700 });
@@ -87,16 +112,9 @@ export async function openContext(): Promise<BenchContext> {
     controlDir,
     offload: [process.execPath, join(REPO, "bin/offload.js")],
     ssh: (dir) => sshArgv(info.sshConfig, dir),
+    remote: (name) => `${prefix}-${name}`,
     cleanup: () => {
-      // Also after a failed measure: every remote dir the bench makes is `~/bench-*` or `/dev/shm/bench-*`.
-      spawnSync(
-        "ssh",
-        [...sshArgv(info.sshConfig, undefined).slice(1), host, "rm -rf bench-* /dev/shm/bench-*"],
-        {
-          stdio: "ignore",
-          timeout: 30_000,
-        },
-      );
+      removeBenchDirs(info.sshConfig, host, prefix);
       exitMaster(info.sshConfig, host, offloadControlPath(controlDir));
       rmSync(scratch, { recursive: true, force: true });
       bed.release();

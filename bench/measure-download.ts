@@ -8,7 +8,6 @@ import type { Result } from "./result.js";
 import { Samples } from "./result.js";
 import { alternate, median, mustTime, run } from "./tools.js";
 
-const REMOTE = "bench-dl";
 const MIB = 1024;
 
 /**
@@ -17,11 +16,12 @@ const MIB = 1024;
  * the gigabyte, and both sides read it from the same warm page cache and write the same local disk.
  */
 export async function measureDownload(ctx: BenchContext, repeats: number): Promise<Result[]> {
+  const remote = ctx.remote("dl");
   const project = join(ctx.scratch, "dl");
   mkdirSync(project);
   const base = openBaselineMaster(ctx);
   const ssh = ctx.ssh(base.dir);
-  run([...ssh, ctx.host, `mkdir -p ${REMOTE} && head -c ${MIB}M /dev/urandom > ${REMOTE}/big.bin`]);
+  run([...ssh, ctx.host, `mkdir -p ${remote} && head -c ${MIB}M /dev/urandom > ${remote}/big.bin`]);
   const local = join(ctx.scratch, "big.bin");
   const s = new Samples();
   for (let i = 0; i < repeats; i++) {
@@ -29,7 +29,7 @@ export async function measureDownload(ctx: BenchContext, repeats: number): Promi
       i,
       async () => {
         const outcome = await runOffload(ctx, project, {
-          remote: REMOTE,
+          remote,
           flags: ["--download", "big.bin"],
         });
         const ms = outcome.record.phases.download;
@@ -43,7 +43,7 @@ export async function measureDownload(ctx: BenchContext, repeats: number): Promi
         const t = await mustTime([
           "sh",
           "-c",
-          `${ssh.join(" ")} ${ctx.host} cat ${REMOTE}/big.bin > ${local}`,
+          `${ssh.join(" ")} ${ctx.host} cat ${remote}/big.bin > ${local}`,
         ]);
         s.add("baseline", MIB / (t.ms / 1000));
         rmSync(local, { force: true });
@@ -54,13 +54,13 @@ export async function measureDownload(ctx: BenchContext, repeats: number): Promi
       "-a",
       "-e",
       ssh.join(" "),
-      `${ctx.host}:${REMOTE}/big.bin`,
+      `${ctx.host}:${remote}/big.bin`,
       local,
     ]);
     s.add("rsync -a (MiB/s)", MIB / (r.ms / 1000));
     rmSync(local, { force: true });
   }
-  run([...ssh, ctx.host, `rm -rf ${REMOTE}`]);
+  run([...ssh, ctx.host, `rm -rf ${remote}`]);
   base.close();
   const o = median(s.get("offload"));
   const b = median(s.get("baseline"));

@@ -38,7 +38,7 @@ async function measureLineSize(
   repeats: number,
   bytes: keyof typeof LOGS,
 ): Promise<Result> {
-  // Not `bench-*`: another bench's clean-up on the shared bed removes those, even mid-run.
+  // Its own name, made unique by the pid (ctx.remote's are too): another bench never removes it.
   const remote = `stream-${process.pid}-${bytes}`;
   const project = join(ctx.scratch, remote);
   mkdirSync(project);
@@ -126,7 +126,7 @@ export async function measureLatency(ctx: BenchContext): Promise<Result[]> {
     join(project, "tick.sh"),
     `i=0; while [ $i -lt ${LINES} ]; do date +%s%N; i=$((i + 1)); sleep $(printf '0.%03d' $(( (i % 10) * 10 + 10 ))); done\n`,
   );
-  const argv = offloadArgv(ctx, { remote: "bench-latency", command: ["sh", "tick.sh"] });
+  const argv = offloadArgv(ctx, { remote: ctx.remote("latency"), command: ["sh", "tick.sh"] });
   argv.splice(argv.indexOf("--quiet"), 1, "--json");
   const child = spawn(argv[0] ?? "node", argv.slice(1), {
     cwd: project,
@@ -140,7 +140,7 @@ export async function measureLatency(ctx: BenchContext): Promise<Result[]> {
     if (event.type === "output" && event.line && /^[0-9]+$/.test(event.line))
       delays.push(received - Number(event.line) / 1e6);
   }
-  run([...ctx.ssh(undefined), ctx.host, "rm -rf bench-latency"]);
+  run([...ctx.ssh(undefined), ctx.host, `rm -rf ${ctx.remote("latency")}`]);
   const p95 = percentile(delays, 95);
   if (delays.length !== LINES) throw new Error(`latency: ${delays.length} of ${LINES} lines seen`);
   return [
@@ -168,7 +168,7 @@ export async function measureMemory(ctx: BenchContext): Promise<Result[]> {
   mkdirSync(project);
   const line = "epoch 1 step 123 loss=0.123456 lr=0.001 a moderately long training log line";
   const argv = offloadArgv(ctx, {
-    remote: "bench-rss",
+    remote: ctx.remote("rss"),
     command: ["sh", "-c", `yes '${line}' | head -c 1073741824`],
   });
   const t = await mustTime(["/usr/bin/time", "-f", "%M", ...argv], {
@@ -179,7 +179,7 @@ export async function measureMemory(ctx: BenchContext): Promise<Result[]> {
   const kib = Number(t.stderr.trim().split("\n").at(-1));
   const record = latestRecord(project);
   rmSync(join(project, ".offload"), { recursive: true, force: true });
-  run([...ctx.ssh(undefined), ctx.host, "rm -rf bench-rss"]);
+  run([...ctx.ssh(undefined), ctx.host, `rm -rf ${ctx.remote("rss")}`]);
   const mb = (kib * 1024) / 1e6;
   return [
     {

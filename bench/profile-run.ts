@@ -14,7 +14,7 @@ try {
   const project = join(ctx.scratch, "small");
   makeTree(project, 10);
   const nodeArgs = process.env.PROFILE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const call = { remote: "bench-profile" };
+  const call = { remote: ctx.remote("profile") };
   await mustTime(offloadArgv(ctx, call), { cwd: project, env: ctx.env });
   for (let i = 0; i < rounds; i++) {
     const fresh = cold ? mkdtempSync(join(ctx.scratch, "cold-")) : undefined;
