@@ -4,6 +4,7 @@
 import type { CloudTarget } from "../config/cloud.js";
 import type { AcquiredHost, HostSource, RunContext } from "../context.js";
 import { EXIT_CODES, OffloadError } from "../errors.js";
+import { amendRecord } from "../runs/record-writer.js";
 import { type LeaseRequest, leaseMachine } from "./lease.js";
 import { Ledger } from "./ledger.js";
 import type { MachineCost, MachineLease } from "./machine-lease.js";
@@ -164,18 +165,27 @@ async function recordCost(
   cost: MachineCost,
   stoppedBy: string | undefined,
 ): Promise<void> {
-  const record = await context.store.load(runId).catch(() => undefined);
-  if (record === undefined) return;
-  const before = record.machine;
-  const earlier = before !== undefined && before.tag !== cost.tag ? (before.costUsd ?? 0) : 0;
-  const costUsd =
-    cost.costUsd === undefined ? undefined : Math.round((cost.costUsd + earlier) * 10_000) / 10_000;
-  record.machine = {
-    ...cost,
-    ...(costUsd === undefined ? {} : { costUsd }),
-    ...(stoppedBy === undefined ? {} : { stoppedBy }),
-  };
-  await context.store.save(record);
+  // No record (the run never launched, its folder removed): nothing to write the cost into.
+  const found = await context.store.load(runId).then(
+    () => true,
+    () => false,
+  );
+  if (!found) return;
+  await amendRecord(context.store, runId, (record) => {
+    const before = record.machine;
+    const earlier = before !== undefined && before.tag !== cost.tag ? (before.costUsd ?? 0) : 0;
+    const costUsd =
+      cost.costUsd === undefined
+        ? undefined
+        : Math.round((cost.costUsd + earlier) * 10_000) / 10_000;
+    return {
+      machine: {
+        ...cost,
+        ...(costUsd === undefined ? {} : { costUsd }),
+        ...(stoppedBy === undefined ? {} : { stoppedBy }),
+      },
+    };
+  });
 }
 
 /**

@@ -129,6 +129,21 @@ export interface RunRecord {
   error?: { code: string; message: string };
 }
 
+/** A value no code can change: arrays and objects readonly all the way down. */
+export type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * A run record as its readers see it: changed only through its RecordWriter (record-writer.ts). The
+ * download rules stay a readonly list of plain rules: sync's planner takes them as they are.
+ */
+export type RecordView = DeepReadonly<Omit<RunRecord, "download">> & {
+  readonly download: readonly RecordedDownload[];
+};
+
 /** How long the job ran, by the host's stamps; undefined where a stamp is missing. */
 export function jobDurationMs(record: Pick<RunRecord, "job">): number | undefined {
   const started = record.job?.startedAt;

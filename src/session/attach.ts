@@ -22,9 +22,9 @@ export interface AttachRequest {
 export async function attachRun(context: RunContext, request: AttachRequest): Promise<RunRecord> {
   const { transport, store, clock } = context;
   const started = clock.now();
-  const record = await store.load(request.runId);
+  const writer = createRecordWriter(store, await store.load(request.runId));
+  const { record } = writer;
   requireRunId(record.id);
-  const writer = createRecordWriter(store, record);
   // The log so far primes the parsers (a YOLO header, a Keras epoch) without reporting it again.
   const run: RunContext = {
     ...context,
@@ -41,8 +41,7 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   const offset = await store.logSize(record.id);
   report({ type: "attached", runId: record.id, offset, stopping: request.stopRequested === true });
   // Saved with the follow's first save: an attach that fails before it leaves the record as it was.
-  record.status = "running";
-  if (request.stopRequested) record.stopRequested = true;
+  writer.set({ status: "running", ...(request.stopRequested ? { stopRequested: true } : {}) });
   return completeRun(run, { writer, tool: prepared.tool, started });
 }
 

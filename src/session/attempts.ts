@@ -11,8 +11,8 @@ import type { Reporter } from "../events.js";
 import type { LaunchPlan } from "../remote/launch.js";
 import { readMarkers } from "../remote/markers.js";
 import { buildPutFileScript, buildRetryScript, buildStopRequestedScript } from "../remote/retry.js";
-import type { RunRecord } from "../runs/record.js";
-import type { RecordWriter } from "../runs/record-writer.js";
+import type { RecordView, RunRecord } from "../runs/record.js";
+import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { buildRsyncFilesArgv } from "../sync/rsync.js";
@@ -99,7 +99,7 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
     const launchStart = clock.now();
     await launchRun(
       request.context,
-      record,
+      request.writer,
       { plan: { ...request.plan, env }, stdin: request.stdin },
       request.onLaunched,
     );
@@ -107,7 +107,7 @@ async function runOneAttempt(request: AttemptsRequest, attempt: number): Promise
       status: "running",
       phases: { ...record.phases, run: msSince(clock, launchStart) - (record.phases.launch ?? 0) },
     });
-    if (request.noWait) return { record };
+    if (request.noWait) return { record: request.writer.snapshot() };
     const done = await completeRun(request.context, {
       writer: request.writer,
       tool: request.tool,
@@ -131,7 +131,8 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
   const first = request.firstAttempt ?? 1;
   if (first > 1) await restoreCheckpoint(request);
   for (let attempt = first; ; attempt++) {
-    if (retry.attempts > 1) record.attempt = attempt;
+    // Saved with the attempt's launch.
+    if (retry.attempts > 1) request.writer.set({ attempt });
     const outcome = await runOneAttempt(request, attempt);
     let why = retryReason(outcome, request);
     if (why === "failed" && (await wasStopped(request))) why = undefined;
@@ -141,24 +142,13 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
     }
     const message =
       "error" in outcome && outcome.error instanceof Error ? outcome.error.message : undefined;
-    if (why === "lost") {
-      record.status = "lost";
-      record.finishedAt = new Date().toISOString();
-    }
+    if (why === "lost")
+      request.writer.set({ status: "lost", finishedAt: new Date().toISOString() });
     const log = await store.archiveLog(record.id, attempt);
-    record.attempts = [
-      ...(record.attempts ?? []),
-      {
-        attempt,
-        status: record.status,
-        exitCode: record.exitCode,
-        finishedAt: record.finishedAt ?? new Date().toISOString(),
-        log,
-        ...(message ? { error: { code: "E_DISCONNECTED", message } } : {}),
-      },
-    ];
-    resetForAttempt(record);
-    await request.writer.save();
+    await request.writer.update({
+      attempts: [...(record.attempts ?? []), attemptEntry(record, attempt, log, message)],
+      ...FRESH_ATTEMPT,
+    });
     report({
       type: "retrying",
       attempt,
@@ -170,9 +160,10 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
     await sleep(retry.backoffSeconds * 1000, request.controls.stop);
     if (request.controls.stop?.aborted) {
       await request.writer.update({ status: "stopped" });
-      return record;
+      return request.writer.snapshot();
     }
-    if (why === "lost" && request.freshHostOnLoss) throw new HostLost(record, attempt + 1);
+    if (why === "lost" && request.freshHostOnLoss)
+      throw new HostLost(request.writer.snapshot(), attempt + 1);
     await prepareNextAttempt(request, attempt);
   }
 }
@@ -190,16 +181,33 @@ async function wasStopped(request: AttemptsRequest): Promise<boolean> {
   return true;
 }
 
-/** The record as a fresh attempt starts: the last one's end is in `attempts`. */
-function resetForAttempt(record: RunRecord): void {
-  record.status = "launching";
-  record.exitCode = null;
-  record.logBytes = 0;
-  delete record.error;
-  delete record.finishedAt;
-  delete record.job;
-  delete record.remote;
+/** How an attempt ended, as the record keeps it once the next one starts. */
+function attemptEntry(
+  record: RecordView,
+  attempt: number,
+  log: string,
+  message: string | undefined,
+): NonNullable<RunRecord["attempts"]>[number] {
+  return {
+    attempt,
+    status: record.status,
+    exitCode: record.exitCode,
+    finishedAt: record.finishedAt ?? new Date().toISOString(),
+    log,
+    ...(message ? { error: { code: "E_DISCONNECTED", message } } : {}),
+  };
 }
+
+/** The record as a fresh attempt starts: the last one's end is in `attempts`. */
+const FRESH_ATTEMPT: RecordFields = {
+  status: "launching",
+  exitCode: null,
+  logBytes: 0,
+  error: undefined,
+  finishedAt: undefined,
+  job: undefined,
+  remote: undefined,
+};
 
 /**
  * On the host: stops what is left of the last attempt, keeps its run dir aside, takes the lock again; then

@@ -3,7 +3,8 @@
 import type { BucketSettings } from "../context.js";
 import { OffloadError } from "../errors.js";
 import { outputsFailed, type Reporter } from "../events.js";
-import type { RunRecord } from "../runs/record.js";
+import type { RecordView, RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import {
   type BucketUrl,
   buildFetchInputsScript,
@@ -30,13 +31,16 @@ import type { Transport } from "../transport/types.js";
 /** What run.json keeps of the inputs: where each landed and whether the host's cache had it. */
 export type RecordedInput = NonNullable<RunRecord["inputs"]>[number];
 
-type Results = NonNullable<RunRecord["results"]>;
+type Results = NonNullable<RecordView["results"]>;
 
 /**
  * Reads the keys of every bucket the run names before anything connects, so a missing key fails the run
  * having changed nothing; returns the record's `results` (no objects yet) when there is a results URL.
  */
-export function checkBucketAccess(settings: BucketSettings, runId: string): Results | undefined {
+export function checkBucketAccess(
+  settings: BucketSettings,
+  runId: string,
+): RunRecord["results"] | undefined {
   const options = { endpoint: settings.storage.endpoint, region: settings.storage.region };
   for (const input of settings.inputs)
     resolveStorageAccess(parseObjectUrl(input.url).bucket, options);
@@ -129,7 +133,7 @@ export async function fetchRunInputs(
 /** Fetches recorded result objects back onto the host at their paths (a checkpoint put back). */
 export async function fetchObjectsToHost(
   transport: Transport,
-  record: RunRecord,
+  record: Pick<RecordView, "id" | "results" | "target">,
   objects: readonly { path: string; key: string }[],
 ): Promise<void> {
   const results = record.results;
@@ -158,7 +162,7 @@ export async function fetchObjectsToHost(
 /** The files the download rules match now below the remote dir, with their size and mtime. */
 export async function listRuleMatches(
   transport: Transport,
-  record: Pick<RunRecord, "download" | "target">,
+  record: Pick<RecordView, "download" | "target">,
   onlyEvery = false,
 ): Promise<Map<string, { size: number; mtimeNs: number }>> {
   const remoteDir = record.target.remoteDir;
@@ -185,9 +189,10 @@ export async function listRuleMatches(
  */
 export async function pushResults(
   transport: Transport,
-  record: RunRecord,
+  writer: RecordWriter,
   files: readonly ResultFile[],
 ): Promise<{ sent: number; bytes: number }> {
+  const { record } = writer;
   const results = record.results;
   if (!results || files.length === 0) return { sent: 0, bytes: 0 };
   const { bucket, presign } = await openResults(results, record.id);
@@ -201,7 +206,13 @@ export async function pushResults(
   const parsed = parseTransferReport(result.stdout);
   const uploaded = new Map(results.objects.map((object) => [object.path, object]));
   for (const object of parsed.uploaded) uploaded.set(object.path, object);
-  results.objects = [...uploaded.values()].sort((a, b) => a.path.localeCompare(b.path));
+  // Saved with the run's next save (the checkpoint's count, the end of the run).
+  writer.set({
+    results: {
+      ...results,
+      objects: [...uploaded.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    },
+  });
   const failed = parsed.failed[0];
   if (result.code !== 0 || failed) {
     throw new OffloadError(
@@ -221,14 +232,17 @@ export async function pushResults(
 /** The end-of-run push: every match of the download rules goes to the bucket, not through this machine. */
 export async function pushAllResults(
   transport: Transport,
-  record: RunRecord,
+  writer: RecordWriter,
   report: Reporter,
 ): Promise<void> {
+  const { record } = writer;
   const started = performance.now();
   const matches = await listRuleMatches(transport, record);
   const files = [...matches].map(([path, stat]) => ({ path, size: stat.size }));
-  const { sent, bytes } = await pushResults(transport, record, files);
-  record.phases.download = Math.round(performance.now() - started);
+  const { sent, bytes } = await pushResults(transport, writer, files);
+  writer.set({
+    phases: { ...record.phases, download: Math.round(performance.now() - started) },
+  });
   report({
     type: "results-pushed",
     runId: record.id,
@@ -245,15 +259,15 @@ export async function pushAllResults(
  */
 export async function deliverResults(
   transport: Transport,
-  record: RunRecord,
+  writer: RecordWriter,
   report: Reporter,
 ): Promise<void> {
-  if (record.status === "lost") return;
+  if (writer.record.status === "lost") return;
   try {
-    await pushAllResults(transport, record, report);
+    await pushAllResults(transport, writer, report);
   } catch (error) {
     if (!(error instanceof OffloadError)) throw error;
-    record.error = { code: "E_DOWNLOAD", message: error.message };
+    writer.set({ error: { code: "E_DOWNLOAD", message: error.message } });
     report(outputsFailed(error));
   }
 }

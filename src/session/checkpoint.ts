@@ -5,7 +5,7 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Reporter } from "../events.js";
-import type { RunRecord } from "../runs/record.js";
+import type { RecordView } from "../runs/record.js";
 import type { RecordWriter } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
 import { downloadArtifacts } from "../sync/download.js";
@@ -36,7 +36,7 @@ const same = (a: FileStat | undefined, b: FileStat | undefined) =>
 
 /** The interval of the checkpoints in seconds, or undefined when no rule asks for them. */
 export function checkpointInterval(
-  record: Pick<RunRecord, "download" | "results">,
+  record: Pick<RecordView, "download" | "results">,
   resultsEvery?: number,
 ): number | undefined {
   const everies = record.download.flatMap((rule) => (rule.every ? [rule.every] : []));
@@ -89,7 +89,7 @@ async function takeCheckpoint(
   if (toBucket)
     await pushResults(
       transport,
-      record,
+      request.writer,
       still.map(([path, s]) => ({ path, size: s.size })),
     );
   else await fetchHome(request, paths);

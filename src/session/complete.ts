@@ -6,8 +6,8 @@ import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import { outputsFailed } from "../events.js";
 import type { HostTimes } from "../remote/markers.js";
-import { jobDurationMs, type RunRecord, statusForExit } from "../runs/record.js";
-import type { RecordWriter } from "../runs/record-writer.js";
+import { jobDurationMs, type RecordView, type RunRecord, statusForExit } from "../runs/record.js";
+import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
@@ -24,7 +24,7 @@ export interface CompleteRequest {
 }
 
 /** A follow left with a stop under way says that the stop goes on: the job gets KILL if it outlives TERM. */
-function leftDuringStop(error: unknown, record: RunRecord, graceSeconds: number): unknown {
+function leftDuringStop(error: unknown, record: RecordView, graceSeconds: number): unknown {
   if (!record.stopRequested || !isOffloadError(error) || error.code !== "E_INTERRUPTED")
     return error;
   return new OffloadError(
@@ -37,20 +37,42 @@ function leftDuringStop(error: unknown, record: RunRecord, graceSeconds: number)
 }
 
 /** The record's times from the host's stamps; without them (an older launcher) the end is when we saw it. */
-export function recordTimes(record: RunRecord, times: HostTimes | undefined): void {
+export function recordTimes(
+  record: Pick<RecordView, "job" | "finishedAt">,
+  times: HostTimes | undefined,
+): Pick<RunRecord, "job" | "finishedAt"> {
   const iso = (ms: number | undefined) =>
     ms === undefined ? undefined : new Date(ms).toISOString();
   const started = iso(times?.startedMs);
   const ended = iso(times?.endedMs);
-  if (started !== undefined || ended !== undefined)
-    record.job = {
-      ...record.job,
-      ...(started === undefined ? {} : { startedAt: started }),
-      ...(ended === undefined ? {} : { endedAt: ended }),
-    };
-  // Attaching again to a run that has ended must not move its end.
-  record.finishedAt = ended ?? record.finishedAt ?? new Date().toISOString();
+  const job =
+    started !== undefined || ended !== undefined
+      ? {
+          ...record.job,
+          ...(started === undefined ? {} : { startedAt: started }),
+          ...(ended === undefined ? {} : { endedAt: ended }),
+        }
+      : record.job;
+  return {
+    ...(job === undefined ? {} : { job }),
+    // Attaching again to a run that has ended must not move its end.
+    finishedAt: ended ?? record.finishedAt ?? new Date().toISOString(),
+  };
 }
+
+/** How the follow's end reads in the record: exit code, status, who displaced the run. */
+function endFields(record: RecordView, end: Exclude<FollowEnd, { kind: "missing" }>): RecordFields {
+  if (end.kind !== "exit") return { status: "lost" };
+  const displacedBy = end.displacedBy ? end.displacedBy : record.displacedBy;
+  const stopped = record.stopRequested || displacedBy !== undefined;
+  return {
+    exitCode: end.code,
+    ...(end.displacedBy ? { displacedBy: end.displacedBy } : {}),
+    status: stopped && end.code !== 0 ? "stopped" : statusForExit(end.code),
+  };
+}
+
+type FollowEnd = Awaited<ReturnType<RunContext["backend"]["follow"]>>;
 
 export async function completeRun(
   context: RunContext,
@@ -61,26 +83,29 @@ export async function completeRun(
   const { record } = writer;
   const sink = store.openLog(record.id);
   const samples = openSamples(store, record.id, report);
-  const stop = armStop(context, record);
+  const stop = armStop(context, writer);
 
   const runStart = clock.now();
-  let end: Awaited<ReturnType<RunContext["backend"]["follow"]>>;
+  // The scheduler's word arrives while the follow runs: saved through the writer, in order; the last
+  // one is awaited (saves are written in order, so it ends after every earlier one).
+  let jobSaved: Promise<void> = Promise.resolve();
+  let end: FollowEnd;
   try {
     end = await context.backend.follow(jobRefOf(record), {
       sink,
       samples,
       report,
       signal: controls.detach,
-      // The scheduler's word arrives while the follow runs: saved through the writer, in order.
       onJob: (job) => {
-        void writer.update(job).catch(() => {});
+        jobSaved = writer.update(job).catch(() => {});
       },
     });
   } catch (error) {
-    record.logBytes = sink.size;
     // Leaving on purpose is no error of the run's: it goes on over there.
     const left = controls.detach?.aborted === true;
-    if (isOffloadError(error) && !left) record.error = { code: error.code, message: error.message };
+    writer.set({ logBytes: sink.size });
+    if (isOffloadError(error) && !left)
+      writer.set({ error: { code: error.code, message: error.message } });
     await writer.save();
     if (left) await stop.settled();
     throw leftDuringStop(error, record, context.settings.graceSeconds);
@@ -88,8 +113,9 @@ export async function completeRun(
     sink.close();
     samples.close();
     stop.disarm();
+    await jobSaved;
   }
-  record.logBytes = sink.size;
+  writer.set({ logBytes: sink.size });
   if (end.kind === "missing") {
     throw new OffloadError(
       "E_RUN_NOT_FOUND",
@@ -99,29 +125,23 @@ export async function completeRun(
       },
     );
   }
-  record.phases.run = (record.phases.run ?? 0) + msSince(clock, runStart);
-  if (end.kind === "exit") {
-    record.exitCode = end.code;
-    if (end.displacedBy) {
-      record.displacedBy = end.displacedBy;
-      report({ type: "displaced", runId: record.id, by: end.displacedBy });
-    }
-    const stopped = record.stopRequested || record.displacedBy !== undefined;
-    record.status = stopped && end.code !== 0 ? "stopped" : statusForExit(end.code);
-  } else {
-    record.status = "lost";
-  }
-  recordTimes(record, end.times);
-  delete record.error;
+  writer.set({
+    phases: { ...record.phases, run: (record.phases.run ?? 0) + msSince(clock, runStart) },
+  });
+  if (end.kind === "exit" && end.displacedBy)
+    report({ type: "displaced", runId: record.id, by: end.displacedBy });
+  writer.set({ ...endFields(record, end), error: undefined });
+  writer.set(recordTimes(record, end.times));
   if (end.diskFull) {
     const message = `The file system of ${record.target.remoteDir} on ${transport.label} is full: the job's output, files and status may be cut short.`;
-    record.error = { code: "E_DISK_FULL", message };
+    writer.set({ error: { code: "E_DISK_FULL", message } });
     report({ type: "disk-full", remoteDir: record.target.remoteDir, target: transport.label });
   }
   // With `results:` the outputs go from the host to the bucket, not through this machine.
-  if (record.results) await deliverResults(transport, record, report);
+  if (record.results) await deliverResults(transport, writer, report);
   else await downloadOutputs(context, request);
-  record.phases.total = msSince(clock, request.started);
+  const total = msSince(clock, request.started);
+  writer.set({ phases: { ...record.phases, total } });
   await writer.save();
   report({
     type: "finished",
@@ -129,9 +149,9 @@ export async function completeRun(
     exitCode: record.exitCode,
     status: record.status,
     // The job's own time by the host's clock; the total (with sync) where the host has no stamps.
-    ms: jobDurationMs(record) ?? record.phases.total,
+    ms: jobDurationMs(record) ?? total,
   });
-  return record;
+  return writer.snapshot();
 }
 
 /**
@@ -167,20 +187,23 @@ export async function downloadOutputs(
         signal: context.controls.detach,
       },
     );
-    record.artifacts = result.artifacts;
-    record.mappedFiles = result.mappedFiles;
-    record.phases.download = msSince(clock, started);
+    const ms = msSince(clock, started);
+    writer.set({
+      artifacts: result.artifacts,
+      mappedFiles: result.mappedFiles,
+      phases: { ...record.phases, download: ms },
+    });
     report({
       type: "downloaded",
       files: result.artifacts.length,
       missing: result.missing,
       skipped: result.skipped,
-      ms: record.phases.download,
+      ms,
     });
   } catch (error) {
     if (!isOffloadError(error)) throw error;
     // Whatever failed, the outputs are not home: recorded as a download failure for ps and exit codes.
-    record.error = { code: "E_DOWNLOAD", message: error.message };
+    writer.set({ error: { code: "E_DOWNLOAD", message: error.message } });
     report(outputsFailed(error));
   }
 }

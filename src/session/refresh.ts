@@ -3,7 +3,8 @@
 // ended while no offload followed them (--no-wait, --force, a second Ctrl+C, a crash).
 import { type Backend, type JobSurvey, jobRefOf } from "../backends/types.js";
 import { RUN_ID_PATTERN } from "../remote/layout.js";
-import { type RunRecord, statusForExit } from "../runs/record.js";
+import { type RecordView, type RunRecord, statusForExit } from "../runs/record.js";
+import { amendRecord, type RecordFields } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
 import { recordTimes } from "./complete.js";
 
@@ -68,26 +69,39 @@ async function settle(
   survey: Exclude<JobSurvey, { state: "unknown" }>,
 ): Promise<void> {
   if (survey.state === "running" && survey.job === undefined) return;
-  const record = await store.load(shown.id);
-  if (record.status !== "running" && record.status !== "launching") {
-    Object.assign(shown, record);
-    return;
-  }
-  if (survey.job) Object.assign(record, survey.job);
-  if (survey.state === "lost") record.status = "lost";
-  else if (survey.state === "ended") {
-    record.exitCode = survey.code;
-    if (survey.displacedBy !== undefined && RUN_ID_PATTERN.test(survey.displacedBy))
-      record.displacedBy = survey.displacedBy;
-    const stopped = record.stopRequested || record.displacedBy !== undefined;
-    record.status =
-      survey.code === null
-        ? "lost"
-        : stopped && survey.code !== 0
-          ? "stopped"
-          : statusForExit(survey.code);
-    recordTimes(record, survey.times);
-  }
-  await store.save(record);
+  const record = await amendRecord(store, shown.id, (stored) =>
+    stored.status === "running" || stored.status === "launching"
+      ? settledFields(stored, survey)
+      : undefined,
+  );
+  // The caller's list shows the record as it now stands.
   Object.assign(shown, record);
+}
+
+/** What the host's word changes in a record still running: its job, and how it ended. */
+function settledFields(
+  record: RecordView,
+  survey: Exclude<JobSurvey, { state: "unknown" }>,
+): RecordFields {
+  const job = survey.job ?? {};
+  if (survey.state === "lost") return { ...job, status: "lost" };
+  if (survey.state !== "ended") return job;
+  const displacedBy =
+    survey.displacedBy !== undefined && RUN_ID_PATTERN.test(survey.displacedBy)
+      ? survey.displacedBy
+      : undefined;
+  const stopped = record.stopRequested || (displacedBy ?? record.displacedBy) !== undefined;
+  const status =
+    survey.code === null
+      ? "lost"
+      : stopped && survey.code !== 0
+        ? "stopped"
+        : statusForExit(survey.code);
+  return {
+    ...job,
+    exitCode: survey.code,
+    ...(displacedBy === undefined ? {} : { displacedBy }),
+    status,
+    ...recordTimes(record, survey.times),
+  };
 }

@@ -273,7 +273,9 @@ function buildRecord(
 ): RunRecord {
   const { settings, clock, target } = context;
   const { synced, facts, gpus, environment, inputs } = host;
-  const record: RunRecord = {
+  const secretNames = Object.keys(request.secrets ?? {}).sort();
+  const built = environment.envDir !== undefined && environment.status !== undefined;
+  return {
     version: 1,
     id: state.id,
     command: request.command,
@@ -281,7 +283,7 @@ function buildRecord(
     status: "launching",
     exitCode: null,
     startedAt: clock.date().toISOString(),
-    phases: { connect: connectMs, sync: synced.ms },
+    phases: { connect: connectMs, sync: synced.ms, ...(built ? { env: environment.ms } : {}) },
     sync: {
       tool: synced.tool,
       scanned: synced.scanned,
@@ -294,24 +296,22 @@ function buildRecord(
     artifacts: [],
     mappedFiles: [],
     logBytes: 0,
+    ...(request.workdir ? { workdir: request.workdir } : {}),
+    ...(state.results ? { results: state.results } : {}),
+    ...(inputs ? { inputs } : {}),
+    ...(request.name !== undefined ? { name: request.name } : {}),
+    ...(request.tags !== undefined && Object.keys(request.tags).length > 0
+      ? { tags: request.tags }
+      : {}),
+    ...(request.node ? { group: request.node.group } : {}),
+    ...(facts ? { host: facts } : {}),
+    ...(state.resumed ? carriedOver(state.resumed.record) : {}),
+    ...(environment.envDir !== undefined && environment.status !== undefined
+      ? { environment: { dir: environment.envDir, status: environment.status } }
+      : {}),
+    ...(settings.gpus !== undefined ? { gpus: gpus.gpus } : {}),
+    ...(secretNames.length > 0 ? { secretNames } : {}),
   };
-  if (request.workdir) record.workdir = request.workdir;
-  if (state.results) record.results = state.results;
-  if (inputs) record.inputs = inputs;
-  if (request.name !== undefined) record.name = request.name;
-  if (request.tags !== undefined && Object.keys(request.tags).length > 0)
-    record.tags = request.tags;
-  if (request.node) record.group = request.node.group;
-  if (facts) record.host = facts;
-  if (state.resumed) carryOver(state.resumed.record, record);
-  if (environment.envDir !== undefined && environment.status !== undefined) {
-    record.phases.env = environment.ms;
-    record.environment = { dir: environment.envDir, status: environment.status };
-  }
-  if (settings.gpus !== undefined) record.gpus = gpus.gpus;
-  const secretNames = Object.keys(request.secrets ?? {}).sort();
-  if (secretNames.length > 0) record.secretNames = secretNames;
-  return record;
 }
 
 /**
@@ -404,9 +404,10 @@ function launchAndFollow(
 }
 
 /** What a run resumed on a fresh host keeps of its lost one: its attempts, checkpoints and cost. */
-function carryOver(before: RunRecord, record: RunRecord): void {
-  record.startedAt = before.startedAt;
+function carriedOver(before: RunRecord): Partial<RunRecord> {
+  const kept: Partial<RunRecord> = { startedAt: before.startedAt };
   for (const key of ["attempts", "results", "checkpoint", "machine"] as const) {
-    if (before[key] !== undefined) Object.assign(record, { [key]: before[key] });
+    if (before[key] !== undefined) Object.assign(kept, { [key]: before[key] });
   }
+  return kept;
 }

@@ -2,7 +2,7 @@
 // the record learns the start (its launcher, the launch time) and a stop request is armed from then on.
 import type { JobLaunch, LaunchOutcome } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
-import type { RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
 
@@ -13,11 +13,12 @@ import { armStop } from "./stop-on-request.js";
  */
 export async function launchRun(
   context: RunContext,
-  record: RunRecord,
+  writer: RecordWriter,
   job: JobLaunch,
   onStarted: () => void,
 ): Promise<void> {
   const { store, report, clock } = context;
+  const { record } = writer;
   const sink = store.openLog(record.id);
   const samples = job.plan.sampleSeconds ? openSamples(store, record.id, report) : undefined;
   const launchStart = clock.now();
@@ -31,12 +32,14 @@ export async function launchRun(
       report,
       signal: context.controls.detach,
       onStarted: (started) => {
-        Object.assign(record, started);
-        record.status = "running";
-        record.phases.launch = msSince(clock, launchStart);
+        const ms = msSince(clock, launchStart);
         // Saved now, not when the launch's stream ends (on a steady link: the job's end): an offload
         // killed mid-follow must leave a record `ps`, `stop` and `attach` treat as running.
-        savedStart = store.save(record);
+        savedStart = writer.update({
+          ...started,
+          status: "running",
+          phases: { ...record.phases, launch: ms },
+        });
         // Awaited below; this only keeps a failed save from going unhandled if the launch throws first.
         savedStart.catch(() => undefined);
         onStarted();
@@ -44,15 +47,17 @@ export async function launchRun(
           type: "launched",
           runId: record.id,
           remoteDir: record.target.remoteDir,
-          ms: record.phases.launch,
+          ms,
         });
         // The launch round trip streams the log too: a Ctrl+C from here on stops the job.
-        stop = armStop(context, record);
+        stop = armStop(context, writer);
       },
     });
   } catch (error) {
     // Leaving while a stop is under way: not before the host has it, or it dies with its ssh.
     if (context.controls.detach?.aborted) await stop?.settled();
+    // The start, if the host confirmed one, is on disk before the error goes up.
+    await savedStart?.catch(() => undefined);
     throw error;
   } finally {
     sink.close();
@@ -60,7 +65,8 @@ export async function launchRun(
     stop?.disarm();
   }
   await savedStart;
-  record.logBytes = sink.size;
+  // Saved with the attempt's next update (its run phase).
+  writer.set({ logBytes: sink.size });
   if (outcome.kind === "not-started") {
     await store.remove(record.id);
     throw outcome.error;

@@ -2,7 +2,7 @@
 // backend while the log keeps streaming, during the launch round trip as during the follow.
 import { jobRefOf } from "../backends/types.js";
 import type { RunContext } from "../context.js";
-import type { RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 
 /**
  * Stops the remote job once `controls.stop` aborts (the first Ctrl+C), while the log keeps streaming to
@@ -13,15 +13,17 @@ import type { RunRecord } from "../runs/record.js";
  */
 export function armStop(
   context: RunContext,
-  record: RunRecord,
+  writer: RecordWriter,
 ): { disarm: () => void; settled: () => Promise<void> } {
   const { backend, report, controls } = context;
   const { graceSeconds } = context.settings;
+  const { record } = writer;
   const signal = controls.stop;
   let stopping: Promise<void> = Promise.resolve();
   const onStop = () => {
     if (record.stopRequested) return;
-    record.stopRequested = true;
+    // Saved with the run's next save (the end of its follow), as any change made while it follows.
+    writer.set({ stopRequested: true });
     // The backend says how it stops the job (TERM then KILL, scancel).
     stopping = backend
       .stop(jobRefOf(record), { graceSeconds, signal: controls.detach, report })

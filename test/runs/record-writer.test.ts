@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRunId } from "../../src/runs/id.js";
 import type { RunRecord } from "../../src/runs/record.js";
-import { createRecordWriter } from "../../src/runs/record-writer.js";
+import { amendRecord, createRecordWriter } from "../../src/runs/record-writer.js";
 import { openRunStore } from "../../src/runs/store.js";
 
 let project = "";
@@ -89,5 +89,61 @@ describe("the record writer", () => {
     expect("error" in saved).toBe(false);
     expect(saved.exitCode).toBe(0);
     expect(writer.record.error).toBeUndefined();
+  });
+});
+
+describe("the record's one owner", () => {
+  it("shows a record the compiler keeps from being changed but through the writer", async () => {
+    const store = openRunStore(project);
+    const writer = createRecordWriter(store, newRecord());
+    // @ts-expect-error the record a writer shows is readonly
+    writer.record.status = "running";
+    // @ts-expect-error and so is what it holds (deep-readonly)
+    writer.record.phases.run = 1;
+    writer.set({ status: "succeeded" });
+    expect(writer.record.status).toBe("succeeded");
+    // A snapshot is a copy: changing it changes nothing the writer saves.
+    const copy = writer.snapshot();
+    copy.status = "failed";
+    await writer.save();
+    expect((await readSaved(store.runDir(writer.record.id))).status).toBe("succeeded");
+  });
+
+  it("set() waits for the next save; amendRecord changes a stored record or leaves it", async () => {
+    const store = openRunStore(project);
+    const record = newRecord();
+    const writer = createRecordWriter(store, record);
+    await writer.save();
+    writer.set({ stopRequested: true });
+    expect((await readSaved(store.runDir(record.id))).stopRequested).toBeUndefined();
+    await writer.update({ logBytes: 7 });
+    expect(await readSaved(store.runDir(record.id))).toMatchObject({
+      stopRequested: true,
+      logBytes: 7,
+    });
+    const left = await amendRecord(store, record.id, () => undefined);
+    expect(left.logBytes).toBe(7);
+    const amended = await amendRecord(store, record.id, (stored) => ({
+      logBytes: stored.logBytes + 1,
+      stopRequested: undefined,
+    }));
+    const saved = await readSaved(store.runDir(record.id));
+    expect(saved.logBytes).toBe(8);
+    expect("stopRequested" in saved).toBe(false);
+    expect(amended).toEqual(saved);
+  });
+
+  it("is the only way code outside src/runs/ saves a record", async () => {
+    const src = join(import.meta.dirname, "..", "..", "src");
+    const entries = await readdir(src, { recursive: true, withFileTypes: true });
+    const saving: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+      const path = join(entry.parentPath, entry.name);
+      if (path.startsWith(join(src, "runs"))) continue;
+      const text = await readFile(path, "utf8");
+      if (/\bstore\s*\)?\s*\.save\s*\(/.test(text)) saving.push(path.slice(src.length + 1));
+    }
+    expect(saving).toEqual([]);
   });
 });
