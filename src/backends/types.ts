@@ -43,11 +43,12 @@ export const LEFT_BY = { interrupt: "interrupt", outputClosed: "output-closed" }
 
 /**
  * How a followed job ended. `diskFull`: the remote dir's file system had (next to) no space left;
- * `displacedBy`: `run --force` of that run took the remote dir and stopped this one; `missing`: the
- * run is no longer in its remote dir.
+ * `displacedBy`: `run --force` of that run took the remote dir and stopped this one; `cancelled`: the
+ * scheduler says the job was cancelled (a stop from any terminal); `missing`: the run is no longer in
+ * its remote dir.
  */
 export type RunEnd =
-  | { kind: "exit"; code: number; diskFull?: boolean; displacedBy?: string }
+  | { kind: "exit"; code: number; diskFull?: boolean; displacedBy?: string; cancelled?: boolean }
   | { kind: "lost"; diskFull?: boolean }
   | { kind: "missing" };
 
@@ -87,6 +88,13 @@ export type StopOutcome = "stopped" | "already-ended" | "pending";
 export type LaunchOutcome =
   | { kind: "started"; job: JobRecord }
   | { kind: "not-started"; error: Error };
+
+/** One run of a job array: its task id (the sweep's grid index), its launch and where it reports. */
+export interface ArrayTask {
+  index: number;
+  job: JobLaunch;
+  io: LaunchIo;
+}
 
 /** What the host says of a job whose launch offload did not see end (a record left `launching`). */
 export type JobStatus = { state: "started"; job: JobRecord } | { state: "not-started" };
@@ -133,6 +141,12 @@ export interface Backend {
    * so; a launch that cannot tell whether the job started throws (E_DISCONNECTED), and the record stays.
    */
   launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome>;
+  /**
+   * A scheduler's job array (Slurm): a sweep's runs submitted as one job named `name`, each run one
+   * task of it, all started or none (outcomes in the order of `tasks`); throws as `launch` does.
+   * Absent where the backend has no such thing: each run is then launched on its own.
+   */
+  launchArray?(name: string, tasks: readonly ArrayTask[]): Promise<LaunchOutcome[]>;
   /** Streams the job's log from `io.sink.size` until the job has ended, reconnecting as configured. */
   follow(job: JobRef, io: FollowIo): Promise<RunEnd & { times?: HostTimes }>;
   /** Stops the job (TERM, KILL after `graceSeconds`); `signal` stops waiting, the stop goes on. */

@@ -64,7 +64,7 @@ export function recordTimes(
 function endFields(record: RecordView, end: Exclude<FollowEnd, { kind: "missing" }>): RecordFields {
   if (end.kind !== "exit") return { status: "lost" };
   const displacedBy = end.displacedBy ? end.displacedBy : record.displacedBy;
-  const stopped = record.stopRequested || displacedBy !== undefined;
+  const stopped = record.stopRequested || end.cancelled || displacedBy !== undefined;
   return {
     exitCode: end.code,
     ...(end.displacedBy ? { displacedBy: end.displacedBy } : {}),

@@ -14,6 +14,7 @@ import { quoteShell } from "../shell/quote.js";
 import { readHostFacts } from "./host-facts.js";
 import type { NodeTarget } from "./nodes.js";
 import { type RunRequest, runJob } from "./run.js";
+import { ArraySubmission, arrayBackendOf } from "./sweep-array.js";
 
 /** The tag that names a run's sweep: `offload report SWEEP` and `ps` find the runs by it. */
 export const SWEEP_TAG = "sweep";
@@ -154,17 +155,27 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   const change = (item: SweepItem) => request.onChange?.(items, item);
   let stopRequested = false;
 
+  // A scheduler with job arrays (Slurm) gets the runs its slots take as one array.
+  const arrays = new Map<NodeTarget, ArraySubmission>();
+  for (const host of request.hosts) {
+    const backend = arrayBackendOf(host.backend);
+    if (backend) arrays.set(host, new ArraySubmission(backend, sweepId, stop));
+  }
+
   // One worker a slot (a free GPU of a host, or the host): it takes the next queued run until none
   // is left or a stop was asked.
   const work = async (host: NodeTarget, slot: Record<string, string>) => {
+    const array = arrays.get(host);
     for (;;) {
       if (stop?.aborted || request.controls?.detach?.aborted) return;
       if (queue.length > 0 && isSweepStopRequested(host.store, sweepId)) {
         stopRequested = true;
         return;
       }
-      const item = queue.shift();
+      // An array's slots take their runs at once, before any is submitted: one run each.
+      const item = array?.taken ? undefined : queue.shift();
       if (item === undefined) return;
+      array?.expect(item.index);
       item.state = "running";
       item.host =
         host.transport.label +
@@ -181,6 +192,7 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
           },
           report: request.reportFor(item.index),
           controls: request.controls ?? {},
+          ...(array ? { backend: array.backendFor(item.index) } : {}),
         };
         item.record = await runJob(context, {
           command: fillCommand(request.command, item.params),
@@ -193,14 +205,19 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
       } catch (error) {
         item.state = "error";
         item.error = error instanceof Error ? error.message : String(error);
+      } finally {
+        array?.withdraw(item.index);
       }
       change(item);
     }
   };
   const slots = await Promise.all(request.hosts.map((host) => slotsOf(host, items.length)));
-  await Promise.all(
+  const working = Promise.all(
     request.hosts.flatMap((host, h) => (slots[h] ?? [{}]).map((slot) => work(host, slot))),
   );
+  // Every slot has taken its run by now (a worker takes one before its first wait).
+  for (const array of arrays.values()) array.close();
+  await working;
   return { sweepId, items, stopRequested };
 }
 

@@ -111,7 +111,7 @@ describeWithSlurm("Slurm through the Backend seam", (cluster) => {
       expect(record).toMatchObject({
         status: "succeeded",
         exitCode: 0,
-        slurm: { jobId: expect.stringMatching(/^\d+$/), state: "COMPLETED" },
+        slurm: { jobId: expect.stringMatching(/^\d+_[01]$/), state: "COMPLETED" },
       });
     const logs = await Promise.all(
       ids.map(async (id) => (await project?.localLog(id))?.toString()),

@@ -8,6 +8,7 @@ import type { RunEvent } from "../../events.js";
 import { reconnectDelayMs, sleep } from "../../transport/backoff.js";
 import type { Transport } from "../../transport/types.js";
 import {
+  type ArrayTask,
   type Backend,
   type FollowIo,
   type JobLaunch,
@@ -29,6 +30,7 @@ import {
   type SlurmJobRef,
   type SlurmJobSpec,
   type SlurmJobStatus,
+  type SlurmPlan,
 } from "./types.js";
 
 /** How long a stop waits for the job to leave the queue (Slurm sends KILL after its KillWait). */
@@ -83,33 +85,33 @@ export class SlurmBackend implements Backend {
 
   /** Submits the batch script; the job id is the started job's handle. */
   async launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome> {
-    const { plan } = job;
     let ref: SlurmJobRef;
     try {
-      ref = await this.#client.launch({
-        runId: plan.runId,
-        remoteDir: plan.remoteDir,
-        command: plan.command,
-        env: plan.env,
-        workdir: plan.workdir ?? "",
-        // A failing startup command ends the batch script with its code, as it skips the job elsewhere.
-        setupLines: [
-          ...(plan.startup.length > 0 ? ["set -e", ...plan.startup, "set +e"] : []),
-          ...plan.setupLines,
-        ],
-        shutdownLines: plan.shutdown.map((command) => `( ${command}\n) || true`),
-        slurm: this.#spec,
-      });
+      ref = await this.#client.launch(planOf(job, this.#spec));
     } catch (error) {
       // Slurm refused it (or the script never arrived whole): nothing runs. A lost connection is
       // thrown, and the record kept: the job may have been submitted.
       if (isOffloadError(error) && error.code === "E_LAUNCH") return { kind: "not-started", error };
       throw error;
     }
-    const started: JobRecord = { slurm: { jobId: ref.jobId } };
-    io.onStarted(started);
-    io.report({ type: "slurm-submitted", jobId: ref.jobId });
-    return { kind: "started", job: started };
+    return started(ref.jobId, io);
+  }
+
+  /** One `sbatch --array` for a sweep's runs; each run's job id is its task's, `<array>_<index>`. */
+  async launchArray(name: string, tasks: readonly ArrayTask[]): Promise<LaunchOutcome[]> {
+    let refs: Map<number, SlurmJobRef>;
+    try {
+      refs = await this.#client.launchArray(
+        name,
+        this.#spec,
+        tasks.map(({ index, job }) => ({ index, plan: planOf(job, this.#spec) })),
+      );
+    } catch (error) {
+      if (isOffloadError(error) && error.code === "E_LAUNCH")
+        return tasks.map(() => ({ kind: "not-started", error }));
+      throw error;
+    }
+    return tasks.map(({ index, io }) => started(refs.get(index)?.jobId ?? "", io));
   }
 
   /** Follows the job's output until Slurm says it ended; the end mark then frees the remote dir. */
@@ -121,7 +123,11 @@ export class SlurmBackend implements Backend {
     // Frees the remote dir's lock where the batch script never got to its end (cancel, time limit, OOM).
     if (code !== undefined) await this.#client.markEnded(ref, code);
     io.report(stateEvent(final));
-    return code === undefined ? { kind: "lost" } : { kind: "exit", code };
+    if (code === undefined) return { kind: "lost" };
+    // Cancelled by a stop from another terminal (or by hand): a stop, not a failure of the job.
+    return final.state === "CANCELLED"
+      ? { kind: "exit", code, cancelled: true }
+      : { kind: "exit", code };
   }
 
   /** scancel; Slurm sends TERM, then KILL after its own KillWait (not offload's grace period). */
@@ -229,6 +235,33 @@ export class SlurmBackend implements Backend {
       }
     }
   }
+}
+
+/** The Slurm plan of a run's launch. */
+function planOf(job: JobLaunch, spec: SlurmJobSpec): SlurmPlan {
+  const { plan } = job;
+  return {
+    runId: plan.runId,
+    remoteDir: plan.remoteDir,
+    command: plan.command,
+    env: plan.env,
+    workdir: plan.workdir ?? "",
+    // A failing startup command ends the batch script with its code, as it skips the job elsewhere.
+    setupLines: [
+      ...(plan.startup.length > 0 ? ["set -e", ...plan.startup, "set +e"] : []),
+      ...plan.setupLines,
+    ],
+    shutdownLines: plan.shutdown.map((command) => `( ${command}\n) || true`),
+    slurm: spec,
+  };
+}
+
+/** A submitted job's handle, told to the run (its record, its reporter). */
+function started(jobId: string, io: LaunchIo): LaunchOutcome {
+  const job: JobRecord = { slurm: { jobId } };
+  io.onStarted(job);
+  io.report({ type: "slurm-submitted", jobId });
+  return { kind: "started", job };
 }
 
 function leftError(ref: SlurmJobRef, signal: AbortSignal): OffloadError {

@@ -60,6 +60,16 @@ function badValue(name: string, value: string, why: string): OffloadError {
 }
 
 export function buildBatchScript(plan: SlurmPlan): string {
+  return [
+    "#!/bin/sh",
+    ...buildDirectives(plan.runId, plan.slurm),
+    ...buildBatchBody(plan),
+    "",
+  ].join("\n");
+}
+
+/** The batch script's lines after its `#SBATCH` lines: what one job (or one task of an array) runs. */
+export function buildBatchBody(plan: SlurmPlan): string[] {
   const env = Object.entries(plan.env).map(([key, value]) => {
     // Names are checked where settings are read; a name is a shell word here, so check again.
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not a variable name: ${key}`);
@@ -67,8 +77,6 @@ export function buildBatchScript(plan: SlurmPlan): string {
   });
   const nproc = plan.slurm.gpusPerNode ?? 1;
   return [
-    "#!/bin/sh",
-    ...buildDirectives(plan.runId, plan.slurm),
     `# offload: Slurm batch script of run ${plan.runId}`,
     `cd ${quoteRemotePath(plan.remoteDir)} || exit 1`,
     `export OFFLOAD_RUN_ID=${quoteShell(plan.runId)} OFFLOAD_RUN_DIR="$PWD/${remoteRunDir(plan.runId)}"`,
@@ -99,6 +107,5 @@ export function buildBatchScript(plan: SlurmPlan): string {
     // The run protocol's end mark: the lock is free again, `ps` and `logs` read the code as for any run.
     `printf '%s\\n' "$offload_code" > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"`,
     `exit "$offload_code"`,
-    "",
-  ].join("\n");
+  ];
 }

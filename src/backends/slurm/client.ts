@@ -4,6 +4,7 @@
 // seen through the Backend seam on top of it.
 import { OffloadError } from "../../errors.js";
 import type { ExecResult, Transport } from "../../transport/types.js";
+import { type ArrayTaskPlan, buildArraySubmitScript } from "./array.js";
 import { JOB_ID_PATTERN, SLURM_MARK } from "./markers.js";
 import { lastStatus, parseMarker, parseMarkers, type SlurmMarker } from "./parse.js";
 import {
@@ -50,6 +51,26 @@ export class SlurmClient {
     if (result.code === 0 && jobId !== undefined && JOB_ID_PATTERN.test(jobId)) {
       return { jobId, remoteDir: plan.remoteDir, runId: plan.runId };
     }
+    throw submitError(this.#transport.label, result, markers);
+  }
+
+  /** Submits a sweep's runs as one job array; task i's job id is `<array>_<i>`. */
+  async launchArray(
+    name: string,
+    spec: SlurmPlan["slurm"],
+    tasks: readonly ArrayTaskPlan[],
+  ): Promise<Map<number, SlurmJobRef>> {
+    const { script, stdin } = buildArraySubmitScript(name, spec, tasks);
+    const result = await this.#exec(script, { stdin });
+    const markers = parseMarkers("", result.stderr);
+    const arrayId = markers.flatMap((m) => (m.kind === "job" ? [m.jobId] : [])).at(-1);
+    if (result.code === 0 && arrayId !== undefined && /^[0-9]+$/.test(arrayId))
+      return new Map(
+        tasks.map(({ index, plan }) => [
+          index,
+          { jobId: `${arrayId}_${index}`, remoteDir: plan.remoteDir, runId: plan.runId },
+        ]),
+      );
     throw submitError(this.#transport.label, result, markers);
   }
 
