@@ -264,12 +264,22 @@ const targetShape = {
     }),
   slurm: slurmSchema.optional(),
   nodes: z
-    .array(hostString, { error: "expected a list of hosts" })
-    .min(2, { error: "a job across nodes needs 2 or more hosts" })
+    .union(
+      [
+        z
+          .array(hostString, { error: "expected a list of hosts" })
+          .min(2, { error: "a job across nodes needs 2 or more hosts" }),
+        // On a cloud target: that many machines, made and deleted together.
+        z
+          .int({ error: "expected a list of hosts, or a number of machines" })
+          .min(2, { error: "a job across nodes needs 2 or more machines" }),
+      ],
+      { error: "expected a list of hosts, or (on a cloud target) a number of machines" },
+    )
     .optional()
     .meta({
       description:
-        "Run one job across these hosts (targets, aliases or host strings), one rank per node with torchrun's env",
+        "Run one job across these hosts (targets, aliases or host strings), or N machines of a cloud target, one rank per node with torchrun's env",
     }),
 };
 

@@ -65,8 +65,8 @@ export interface EffectiveSettings {
   inputs: InputSpec[];
   storage: { endpoint?: string; region?: string };
   retry: RetrySettings;
-  /** `nodes:`: one job across these hosts (session/nodes.ts). */
-  nodes?: string[];
+  /** `nodes:`: one job across these hosts, or N machines of a cloud target (session/nodes.ts). */
+  nodes?: string[] | number;
   /** `sweep:`: `offload sweep`'s grid, hosts and command when its flags don't give them (top layer's block wins whole). */
   sweep?: SweepSettings;
 }

@@ -1,6 +1,6 @@
 // Host keys offload makes for the machines it creates (passed in cloud-init's ssh_keys, then pinned:
 // no trust on first use), and the login key offload registers with them.
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, link, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -30,18 +30,56 @@ export async function generateKeyPair(comment: string): Promise<KeyPair> {
   }
 }
 
+/** The login key being read or made, per state dir: the N machines of one job ask at the same time. */
+const pendingLoginKeys = new Map<string, Promise<{ path: string; publicKey: string }>>();
+
 /** offload's own login key for machines it makes (`<state dir>/keys/id_ed25519`), made once. */
-export async function ensureLoginKey(
-  stateDir: string,
-): Promise<{ path: string; publicKey: string }> {
+export function ensureLoginKey(stateDir: string): Promise<{ path: string; publicKey: string }> {
+  let key = pendingLoginKeys.get(stateDir);
+  if (key === undefined) {
+    key = readOrMakeLoginKey(stateDir);
+    pendingLoginKeys.set(stateDir, key);
+    const forget = () => pendingLoginKeys.delete(stateDir);
+    key.then(forget, forget);
+  }
+  return key;
+}
+
+async function readOrMakeLoginKey(stateDir: string): Promise<{ path: string; publicKey: string }> {
   const dir = join(stateDir, "keys");
   const path = join(dir, "id_ed25519");
+  const read = async () => ({ path, publicKey: (await readFile(`${path}.pub`, "utf8")).trim() });
   try {
-    return { path, publicKey: (await readFile(`${path}.pub`, "utf8")).trim() };
+    return await read();
   } catch {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await keygen(path, "offload-login");
-    return { path, publicKey: (await readFile(`${path}.pub`, "utf8")).trim() };
+    // Made aside and linked into place: another offload making it at the same time never sees half.
+    const aside = await mkdtemp(join(dir, ".new-"));
+    try {
+      await keygen(join(aside, "key"), "offload-login");
+      try {
+        await link(join(aside, "key"), path);
+        await rename(join(aside, "key.pub"), `${path}.pub`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        await waitForFile(`${path}.pub`);
+      }
+      return await read();
+    } finally {
+      await rm(aside, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The other offload that linked the private key renames its public key next: a moment at most. */
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await access(path);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 

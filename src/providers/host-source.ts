@@ -188,6 +188,10 @@ async function recordCost(
   });
 }
 
+/** A job across N machines traps N times: one SIGTERM must still be one Ctrl+C, and one leave one exit. */
+const shared = { termTraps: 0, leaving: false };
+const forwardTerm = () => process.emit("SIGINT");
+
 /**
  * While offload makes or deletes the machine: the first Ctrl+C (or SIGTERM) aborts the making and
  * deletes it; the next one leaves at once (exit 130), the deletion owed in the ledger and said. Paused
@@ -206,12 +210,14 @@ function trapSignals(context: RunContext, ledger: Ledger) {
     process.exit(EXIT_CODES.interrupted);
   };
   const onLeave = () => {
-    if (!paused) void leave();
+    if (paused || shared.leaving) return;
+    shared.leaving = true;
+    void leave();
   };
-  const onTerm = () => process.emit("SIGINT");
   stop?.addEventListener("abort", onStop);
   detach?.addEventListener("abort", onLeave);
-  process.on("SIGTERM", onTerm);
+  if (shared.termTraps++ === 0) process.on("SIGTERM", forwardTerm);
+  let released = false;
   return {
     throwIfInterrupted: () => {
       if (stop?.aborted)
@@ -226,9 +232,11 @@ function trapSignals(context: RunContext, ledger: Ledger) {
       paused = false;
     },
     release: () => {
+      if (released) return;
+      released = true;
       stop?.removeEventListener("abort", onStop);
       detach?.removeEventListener("abort", onLeave);
-      process.off("SIGTERM", onTerm);
+      if (--shared.termTraps === 0) process.off("SIGTERM", forwardTerm);
     },
   };
 }

@@ -22,8 +22,11 @@ import { recordStoppedRun, signalRun } from "./stop-run.js";
 /** What a node's runJob calls at the two barriers; `group` goes into its record. */
 export interface NodeHooks {
   group: { id: string; node: number; nodes: string[] };
-  /** The node holds its lock; resolves once every node does (rejects when one was refused). */
-  locked: () => Promise<void>;
+  /**
+   * The node holds its lock on the host reached by `transport` (a cloud machine's, made for this node);
+   * resolves once every node does (rejects when one was refused).
+   */
+  locked: (transport: Transport) => Promise<void>;
   /** The node is synced and its env built; resolves with its torchrun contract once all are. */
   ready: () => Promise<Record<string, string>>;
 }
@@ -109,9 +112,11 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       `node ${node} (${labels[node]}) failed before the job started; nothing was started on any node`,
     );
   // Node 0's address toward the others and a free port there: asked once, when all are locked.
+  // Asked on the hosts the nodes reached: a cloud target's node is a machine made for it.
+  const reachedBy: Transport[] = [];
   let layout: Promise<Record<string, string>[]> | undefined;
   const contract = (addresses: string[]) => {
-    layout ??= readLayout(nodes, addresses).then((found) =>
+    layout ??= readLayout(nodes, reachedBy, addresses).then((found) =>
       nodes.map((_, rank) => buildNodeEnv(found, rank)),
     );
     return layout;
@@ -121,8 +126,9 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
     let addresses: string[] = [];
     const hooks: NodeHooks = {
       group: { id: groupId, node: rank, nodes: labels },
-      locked: async () => {
-        addresses = await locked.arrive(rank, await readReached(node.transport));
+      locked: async (transport) => {
+        reachedBy[rank] = transport;
+        addresses = await locked.arrive(rank, await readReached(transport));
       },
       ready: async () => {
         await ready.arrive(rank, undefined);
@@ -229,16 +235,21 @@ async function readReached(transport: Transport): Promise<string> {
 }
 
 /** Asks node 0 for its address toward node 1 and a free port; the others' addresses are as reached. */
-async function readLayout(nodes: readonly NodeTarget[], reached: string[]) {
+async function readLayout(
+  nodes: readonly NodeTarget[],
+  transports: readonly Transport[],
+  reached: string[],
+) {
   const [master] = nodes;
-  if (master === undefined) throw new Error("no node");
-  const result = await master.transport.exec(buildMasterScript(reached[1]), { timeoutMs: 30_000 });
-  if (result.connectionFailed) throw master.transport.explain(result);
+  const [transport] = transports;
+  if (master === undefined || transport === undefined) throw new Error("no node");
+  const result = await transport.exec(buildMasterScript(reached[1]), { timeoutMs: 30_000 });
+  if (result.connectionFailed) throw transport.explain(result);
   const port = readNodeMark(result.stderr, NODE_MARK.port);
   if (port === undefined || !/^[0-9]+$/.test(port))
     throw new OffloadError(
       "E_LAUNCH",
-      `Could not find a free port on ${master.transport.label} for the job's rendezvous: ${result.stderr.trim() || "no answer"}`,
+      `Could not find a free port on ${transport.label} for the job's rendezvous: ${result.stderr.trim() || "no answer"}`,
       { hint: "Set MASTER_PORT with `-e MASTER_PORT=29500` (a port free on the first node)." },
     );
   const source = readNodeMark(result.stderr, NODE_MARK.source);

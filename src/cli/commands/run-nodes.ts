@@ -31,6 +31,19 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
   return hosts;
 }
 
+/** `nodes: N` on a cloud target: N nodes of the same target, each a machine made for the job. */
+export function cloudNodeSettings(settings: EffectiveSettings, count: number): EffectiveSettings[] {
+  if (settings.cloud === undefined)
+    throw new OffloadError(
+      "E_CONFIG_VALUE",
+      `\`nodes: ${count}\` makes ${count} machines, which only a target with \`cloud:\` can; ${settings.hostLabel} is a host`,
+      {
+        hint: "Name the hosts (`nodes: [gpu1, gpu2]` or `--host gpu1,gpu2`), or run on a target with `cloud:`.",
+      },
+    );
+  return Array.from({ length: count }, () => settings);
+}
+
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
 /** One reporter a node: `[nK]`-prefixed lines for people, or JSON lines carrying `node`. */
 export function createNodeReporters(

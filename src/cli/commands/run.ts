@@ -16,7 +16,7 @@ import { attachCommand } from "./attach.js";
 import { describeRunEnd } from "./run-end.js";
 import { exitCodeOf, reporterFor, sayMachineLines } from "./run-follow.js";
 import { forwardOnLaunch } from "./run-forwards.js";
-import { runNodesCommand, splitNodeHosts } from "./run-nodes.js";
+import { cloudNodeSettings, runNodesCommand, splitNodeHosts } from "./run-nodes.js";
 
 export interface RunFlags {
   secret?: string[];
@@ -68,8 +68,10 @@ export async function runAction(
   markTrace("settings loaded");
   const nodes = hosts ?? settings.nodes;
   if (nodes !== undefined) {
-    const each = await Promise.all(nodes.map((host) => load({ ...flags, host })));
-    const nodeSettings = each.map((node) => node.settings);
+    const nodeSettings =
+      typeof nodes === "number"
+        ? cloudNodeSettings(settings, nodes)
+        : (await Promise.all(nodes.map((host) => load({ ...flags, host })))).map((n) => n.settings);
     return runNodesCommand(projectDir, nodeSettings, command, flags, out, subfolderOf(projectDir));
   }
   requireHost(sources);
