@@ -235,6 +235,8 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
       );
 
     // 20,000 files of 1–200 KB (~780 MB): fewer rounds, each copy removed as soon as it is timed.
+    // BENCH_SYNC_SMALL=1 leaves it out (a minute or more a round on a loaded machine).
+    if (process.env.BENCH_SYNC_SMALL) return results;
     const mixed = join(root, "mixed");
     makeMixedTree(mixed);
     const m = new Samples();

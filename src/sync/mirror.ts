@@ -4,8 +4,7 @@
 // path the ignore rules leave out. The same for rsync and the tar fallback: an explicit list, not
 // rsync's --delete.
 import { createHash } from "node:crypto";
-import { lstatSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { quoteShell } from "../shell/quote.js";
 import type { Transport } from "../transport/types.js";
@@ -17,10 +16,14 @@ export function manifestPath(projectDir: string, target: string, remoteDir: stri
   return join(projectDir, ".offload", "synced", key);
 }
 
-/** The paths last synced there, or undefined when nothing was (or the manifest is unreadable). */
+/**
+ * The paths last synced there, or undefined when nothing was (or the manifest is unreadable). Here and in
+ * `writeManifest`, synchronous calls: each run's sync waits on them, and each asynchronous one is a
+ * thread-pool round trip (read + write of 5,000 names at load 15: 21-25 ms async, ~1 ms sync; measured).
+ */
 export async function readManifest(path: string): Promise<string[] | undefined> {
   try {
-    return decodeNulList(await readFile(path));
+    return decodeNulList(readFileSync(path));
   } catch {
     return undefined;
   }
@@ -28,15 +31,17 @@ export async function readManifest(path: string): Promise<string[] | undefined> 
 
 /** Written whole or not at all (temp file + rename): a torn manifest could name files never synced. */
 export async function writeManifest(path: string, files: readonly string[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   // `.offload/` ignores itself (as the run store makes it), also when a manifest comes first.
-  await writeFile(join(dirname(dirname(path)), ".gitignore"), "*\n", { flag: "wx" }).catch(
-    () => {},
-  );
+  try {
+    writeFileSync(join(dirname(dirname(path)), ".gitignore"), "*\n", { flag: "wx" });
+  } catch {
+    // there already
+  }
   const temp = `${path}.${process.pid}.tmp`;
   // Bytes, not text: a name that is not UTF-8 is kept as the scan gives it (raw-names.ts).
-  await writeFile(temp, encodeNulList(files));
-  await rename(temp, path);
+  writeFileSync(temp, encodeNulList(files));
+  renameSync(temp, path);
 }
 
 export interface Removals {

@@ -3,8 +3,7 @@
 // (`.offload/synced/<key>.state`). A run whose scan finds the same files with the same stats, and whose
 // host proves that nothing it received changed since (remote/sync-proof.ts), sends nothing.
 import { createHash } from "node:crypto";
-import { lstatSync, readFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { encodePath } from "./raw-names.js";
 
@@ -72,7 +71,8 @@ export function matchesSyncState(
  * Records what a sync that started at `startedMs` sent. A file whose status changed after that (less a
  * second for coarse clocks) may have changed after the sync read it: then no state is kept, and the
  * next run syncs. Names that are not UTF-8 and large workspaces keep none either. Written whole or not at
- * all (temp file + rename).
+ * all (temp file + rename), with synchronous calls: the sync phase waits on them, and each asynchronous
+ * one is a thread-pool round trip (several ms apiece on a loaded machine; src/sync/mirror.ts).
  */
 export async function writeSyncState(
   path: string,
@@ -90,11 +90,11 @@ export async function writeSyncState(
       return stat !== undefined;
     });
   if (!provable) {
-    await rm(path, { force: true });
+    rmSync(path, { force: true });
     return;
   }
-  await mkdir(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify({ ...state, stats }));
-  await rename(temp, path);
+  writeFileSync(temp, JSON.stringify({ ...state, stats }));
+  renameSync(temp, path);
 }
