@@ -22,19 +22,21 @@ ${samples ? buildSamplesStreamLines(samplesOffset) : ""}
 if [ ! -f "$R/exit" ]; then
   case $(tail --version 2>/dev/null) in *GNU*) gnu=1 ;; *) gnu= ;; esac
   if [ -n "$gnu" ] && command -v timeout >/dev/null 2>&1; then waiter=1; else waiter=; fi
-  # With GNU tail, one process a second waits for the launcher to end (tail --pid checks it every 20 ms
-  # and starts nothing), so the end shows at once and a fast log's host spends no CPU on sleeps; the
+  # With GNU tail, one process a second waits for the launcher to end (tail --pid checks it every 20 ms,
+  # every 5 ms in the first second, where a short job ends: 0.4% of a core for that second only, and
+  # starts nothing), so the end shows at once and a fast log's host spends no CPU on sleeps; the
   # checks around it still prove the launcher (a zombie or a reused pid only waits out its second).
   # Elsewhere ticks of 20 ms for the first 2 s (a short job ends soon after its launch), then 200 ms:
   # the end of a long run may show 0.2 s late, and an idle follow costs five sleeps a second, not fifty.
   offload_watch() {
-    t=0
+    t=0; tick=0.005
     while [ ! -f "$R/exit" ]; do
       offload_launcher_alive || break
       if [ -n "$waiter" ]; then
-        timeout 1 tail --pid="$lp" -s 0.02 -f /dev/null 2>/dev/null
+        timeout 1 tail --pid="$lp" -s $tick -f /dev/null 2>/dev/null
         # 0: the launcher ended; 124: a second passed. Anything else: back to ticks, never a busy loop.
         case $? in 0 | 124) ;; *) waiter= ;; esac
+        tick=0.02
         ${on("offload_samples_tick 1000")}
       elif [ $t -lt 100 ]; then t=$((t + 1)); offload_sleep 0.02; ${on("offload_samples_tick 20")}
       else offload_sleep 0.2; ${on("offload_samples_tick 200")}; fi

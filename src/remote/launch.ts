@@ -127,7 +127,7 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `fi`,
     // The job's start and end by the host's clock: durations never depend on when someone followed.
     `jp=$!; ${NOW} > "$R/started"`,
-    ...sampler.start,
+    ...startUnlessEnded(sampler.start),
     `wait $jp; code=$?; ${NOW} > "$R/ended"`,
     ...sampler.stop,
     ...shutdown,
@@ -135,11 +135,28 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     // truncation, padded to the bytes written at launch), which needs no free block.
     `if printf '%s\\n' "$code" 2>/dev/null > "$R/exit.tmp"; then mv -f "$R/exit.tmp" "$R/exit"`,
     `else printf '%-3s\\n' "$code" 1<> "$R/exit.reserve" && mv -f "$R/exit.reserve" "$R/exit"; fi`,
-    `rm -f "$R/exit.reserve" "$R/exit.tmp"`,
-    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${quoteShell(plan.runId)} ]; then rm -f ${LOCK_FILE}; fi`,
+    // One rm for the leftovers and the lock (if still this run's): each process here delays the end.
+    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null; lock=`,
+    `if [ "$holder" = ${quoteShell(plan.runId)} ]; then lock=${LOCK_FILE}; fi`,
+    `rm -f "$R/exit.reserve" "$R/exit.tmp" $lock`,
     "",
   ].join("\n");
+}
+
+/**
+ * Launcher lines that start a helper beside the job (`$jp`) only while the job runs: a job that has
+ * already ended would only wait for the helper's process starts, and a short job's end would show that
+ * much later. Ended: a zombie, or gone from /proc (the shell reaps a child while it waits for another,
+ * here the `date` of the start stamp). Read with builtins; without /proc the helper starts.
+ */
+export function startUnlessEnded(lines: readonly string[]): string[] {
+  if (lines.length === 0) return [];
+  return [
+    `js=; if [ -r /proc/self/stat ]; then js=Z; { read -r js < "/proc/$jp/stat"; } 2>/dev/null; js=\${js##*) }; fi`,
+    `case $js in Z*) sp= ;; *)`,
+    ...lines.map((line) => `  ${line}`),
+    `;; esac`,
+  ];
 }
 
 /** The job's shell: `$$` and its start time (field 22 of /proc/$$/stat) into pid, then the job. */

@@ -26,13 +26,15 @@ export interface SamplerOptions {
  * the launcher does (the launcher ends it after the job; a launcher killed outright is noticed within a
  * sample), reads /proc with builtins only (a sample forks date, df and nvidia-smi, nothing else), and
  * writes each line with one printf, so a reader never sees half a line but at the very end of a file.
- * A TERM ends the sleep too, and waits for it: once the launcher's `wait` returns, nothing is left.
+ * A TERM ends the sleep too, and waits for it: once the launcher's `wait` returns, nothing is left. The
+ * sleep gets a KILL: a TERM that reaches it between its fork and its exec is taken by the shell's own
+ * handler there and lost, and the launcher then waited out the whole sleep (5 s, seen on short jobs).
  */
 export function buildSamplerScript(options: SamplerOptions): string {
   const every = Math.max(1, Math.round(options.everySeconds));
   const proc = quoteShell(options.procDir ?? "/proc");
   return `M="$1/${SAMPLES_FILE}"; lp=$2; s=
-trap 'if [ -n "$s" ]; then kill "$s" 2>/dev/null; wait "$s"; fi; exit 0' TERM HUP INT
+trap 'if [ -n "$s" ]; then kill -KILL "$s" 2>/dev/null; wait "$s"; fi; exit 0' TERM HUP INT
 gpu=; command -v nvidia-smi >/dev/null 2>&1 && gpu=1
 while kill -0 "$lp" 2>/dev/null; do
   t=$(date +%s%N 2>/dev/null); case $t in *[!0-9]* | "") t=$(date +%s)000000000 ;; esac
@@ -89,7 +91,7 @@ offload_samples_send() {
   c=0; while IFS= read -r l; do printf '${SAMPLE_MARK} %s\\n' "$l" >&2; c=$((c + \${#l} + 1)); done; echo "$c"
 }
 offload_samples_drain() {
-  [ -f "$S" ] || return 0
+  [ -s "$S" ] || return 0
   n=$(tail -c +$((soff + 1)) "$S" | offload_samples_send); soff=$((soff + \${n:-0}))
 }
 offload_samples_tick() { sk=$((sk + $1)); if [ $sk -ge 1000 ]; then sk=0; offload_samples_drain; fi; }`;

@@ -14,7 +14,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { buildSamplerScript, SAMPLES_FILE } from "../../src/remote/sampler.js";
+import {
+  buildSamplerScript,
+  buildSamplerStartLines,
+  buildSamplerStopLines,
+  SAMPLES_FILE,
+} from "../../src/remote/sampler.js";
 import { parseSamples } from "../../src/remote/samples.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/machine");
@@ -91,3 +96,42 @@ it("reads recorded /proc and nvidia-smi into lines, and ends once its launcher i
   // of one moment have counters that did not move, hence no CPU %.
   expect(samples.map((s) => s.cpuPercent).filter((p) => p !== undefined)).toEqual([100]);
 });
+
+it("ends at once when the launcher stops it right as it starts a sleep, a hundred times over", async () => {
+  dir = mkdtempSync(join(tmpdir(), "offload-sampler-"));
+  // The launcher's own lines, with the stop sent the moment the first sample is written: the sampler
+  // is then forking its sleep, where a TERM can be lost (it was in ~5% of stops, which then waited the
+  // whole sleep). Each sampler's pid goes to a file, for the clean-up of a failed run.
+  const script = [
+    `R=${JSON.stringify(dir)}; n=0`,
+    "while [ $n -lt 100 ]; do",
+    '  n=$((n + 1)); rm -f "$R/machine.txt"',
+    ...buildSamplerStartLines({ everySeconds: 600 }),
+    '  echo "$sp" >> "$R/samplers"',
+    '  while [ ! -s "$R/machine.txt" ]; do :; done',
+    ...buildSamplerStopLines(),
+    "done",
+    'echo "stopped $n"',
+  ].join("\n");
+  const child = spawn("timeout", ["60", "sh", "-c", script], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  children.push(child);
+  let stdout = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  try {
+    expect({ code, stdout }).toEqual({ code: 0, stdout: "stopped 100\n" });
+  } finally {
+    // A sampler left waiting out its sleep: its process group (setsid made it) ends here.
+    for (const pid of readFileSync(join(dir, "samplers"), "utf8").split("\n").filter(Boolean)) {
+      try {
+        process.kill(-Number(pid), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}, 90_000);
