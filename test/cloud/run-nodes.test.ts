@@ -9,8 +9,9 @@ import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { powerOffCommand } from "./fake/hosts.js";
+import { noFaults } from "./fake/nova.js";
 import { FakeOpenStack } from "./fake/openstack.js";
-import { ledgerFiles, openStackEnv } from "./fake/run-env.js";
+import { ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
 
 const NODES = 3;
 
@@ -82,12 +83,14 @@ describeWithHosts(
     let project: TempProject | undefined;
 
     beforeAll(async () => {
-      cloud = await new FakeOpenStack({ buildDelayMs: 300 }).start();
+      // Builds slow enough that a signal lands while every node's machine is still being made.
+      cloud = await new FakeOpenStack({ buildDelayMs: 1_500 }).start();
     });
     afterAll(async () => {
       await cloud?.close();
     });
     afterEach(async () => {
+      cloud.nova.faults = noFaults();
       await project?.remove();
       project = undefined;
       rmSync(stateDir, { recursive: true, force: true });
@@ -157,6 +160,68 @@ describeWithHosts(
       );
       expect(sent, result.stderr).toBe(true);
       expect(result.code, result.stderr).toBe(143);
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    });
+
+    /** Sends `signal` to offload each time the next of `marks` has shown on stderr. */
+    function signalsOn(marks: { text: RegExp; count: number; signal: NodeJS.Signals }[]) {
+      let pid = 0;
+      let seen = "";
+      let sent = 0;
+      return {
+        sent: () => sent,
+        options: {
+          onSpawn: (p: number) => {
+            pid = p;
+          },
+          onStderr: (text: string) => {
+            seen += text;
+            const next = marks[sent];
+            if (next === undefined) return;
+            const flags = next.text.flags.includes("g") ? next.text.flags : `${next.text.flags}g`;
+            if ((seen.match(new RegExp(next.text.source, flags))?.length ?? 0) < next.count) return;
+            sent += 1;
+            process.kill(pid, next.signal);
+          },
+        },
+      };
+    }
+
+    it("one SIGTERM while the N machines are made is one Ctrl+C: all N are deleted before offload ends", async () => {
+      const signals = signalsOn([
+        { text: /to run with an address \(BUILD\)/, count: NODES, signal: "SIGTERM" },
+      ]);
+      const result = await runJob({}, signals.options);
+      expect(signals.sent(), result.stderr).toBe(1);
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).not.toContain("is left running");
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    });
+
+    it("a second Ctrl+C while the N machines are deleted leaves all N owed; the next command deletes them", async () => {
+      cloud.nova.faults.failDeletes = 1_000;
+      const signals = signalsOn([
+        { text: /machine: deleting/, count: 1, signal: "SIGINT" },
+        { text: /Ctrl\+C again leaves it/, count: 1, signal: "SIGINT" },
+      ]);
+      const result = await runJob({}, signals.options);
+      expect(signals.sent(), result.stderr).toBe(2);
+      expect(result.code, result.stderr).toBe(130);
+      const owed = ledgerEntries(stateDir);
+      expect(owed.map((e) => e.state)).toEqual(Array(NODES).fill("teardown-owed"));
+      for (const { tag } of owed) expect(result.stderr).toContain(`machine ${tag} is left running`);
+      expect(await cloud.liveMachines()).toBe(NODES);
+      cloud.nova.faults = noFaults();
+      const next = await runCli(["ps"], {
+        cwd: project?.dir ?? tmpdir(),
+        env: openStackEnv(cloud, project?.home ?? tmpdir(), stateDir),
+        timeoutMs: 170_000,
+      });
+      expect(next.code).toBe(0);
+      for (const { tag } of owed)
+        expect(next.stderr).toContain(`deleted machine ${tag}, left behind`);
       expect(await cloud.liveMachines()).toBe(0);
       expect(ledgerFiles(stateDir)).toEqual([]);
     });
