@@ -8,21 +8,22 @@ import type { RecordWriter } from "../runs/record-writer.js";
 import {
   type BucketUrl,
   buildFetchInputsScript,
-  buildStatScript,
+  buildListedStatScript,
   buildUploadScript,
   createPresigner,
+  type FileStat,
   formatObjectUrl,
   type InputEntry,
   NO_PYTHON_EXIT,
   type Presign,
   parseBucketUrl,
-  parseFileStats,
   parseObjectUrl,
   parseTransferReport,
   planInputs,
   planResultsUpload,
   type ResultFile,
   resolveStorageAccess,
+  splitListedStats,
 } from "../storage/index.js";
 import { buildListingScript, parseListing } from "../sync/download-listing.js";
 import { planDownloads } from "../sync/download-plan.js";
@@ -159,28 +160,41 @@ export async function fetchObjectsToHost(
     );
 }
 
-/** The files the download rules match now below the remote dir, with their size and mtime. */
+/**
+ * The files the download rules match now below the remote dir, with their size, mtime and inode: the
+ * listing and the stats in one round trip (a checkpoint looks three times; each look was two).
+ */
 export async function listRuleMatches(
   transport: Transport,
   record: Pick<RecordView, "download" | "target">,
   onlyEvery = false,
-): Promise<Map<string, { size: number; mtimeNs: number }>> {
+): Promise<Map<string, FileStat>> {
   const remoteDir = record.target.remoteDir;
   const rules = onlyEvery ? record.download.filter((rule) => rule.every) : record.download;
   const plan = planDownloads(rules);
-  const listed = await transport.exec(buildListingScript(remoteDir, plan));
+  const listed = await transport.exec(
+    buildListedStatScript(remoteDir, buildListingScript(remoteDir, plan)),
+  );
   if (listed.connectionFailed) throw transport.explain(listed);
-  const listing = parseListing(listed.stdout, plan);
+  const { records, stats } = splitListedStats(listed.stdout);
+  const listing = parseListing(records, plan);
   const paths = new Set(listing.files);
   for (const remotePath of listing.mapped.values())
     if (remotePath.startsWith(`${remoteDir}/`)) paths.add(remotePath.slice(remoteDir.length + 1));
   if (paths.size === 0) return new Map();
-  const stat = await transport.exec(buildStatScript(remoteDir), {
-    stdin: [...paths].map((path) => `${path}\0`).join(""),
-  });
-  if (stat.connectionFailed) throw transport.explain(stat);
-  if (stat.code === NO_PYTHON_EXIT) throw pythonMissing(transport, "list the results");
-  return parseFileStats(stat.stdout);
+  if (listed.code === NO_PYTHON_EXIT) throw pythonMissing(transport, "list the results");
+  // The stats are keyed as the listing printed each path: `./x` for a glob's match, absolute for a
+  // mapped rule's file.
+  const found = new Map<string, FileStat>();
+  for (const [printed, stat] of stats) {
+    const path = printed.startsWith("./")
+      ? printed.slice(2)
+      : printed.startsWith(`${remoteDir}/`)
+        ? printed.slice(remoteDir.length + 1)
+        : undefined;
+    if (path !== undefined && paths.has(path)) found.set(path, stat);
+  }
+  return found;
 }
 
 /**

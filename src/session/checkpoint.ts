@@ -1,7 +1,10 @@
 // Checkpoints while the job runs (`every:` on download rules and on `results`): files the rules match are
 // fetched home (or put into the bucket) only when changed, and only once they hold still: the same size
 // and mtime in two looks a moment apart, then the same again after the copy (a file rewritten during the
-// copy is taken at the next checkpoint instead). A framework's write-then-rename passes at once.
+// copy is taken at the next checkpoint instead). A file whose inode changed between looks was replaced
+// by rename (write-then-rename, as frameworks save): each version is whole once it has its name, so it
+// need not hold still, and a copy of it counts even when the next version arrived meanwhile. A job that
+// renames a new checkpoint in every second would otherwise never hold still for the two looks.
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Reporter } from "../events.js";
@@ -15,7 +18,7 @@ import { sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
 import { listRuleMatches, pushResults } from "./bucket.js";
 
-type FileStat = { size: number; mtimeNs: number };
+type FileStat = { size: number; mtimeNs: number; ino?: number };
 
 export interface CheckpointRequest {
   transport: Transport;
@@ -32,7 +35,19 @@ export interface CheckpointRequest {
 const SETTLE_MS = 1000;
 
 const same = (a: FileStat | undefined, b: FileStat | undefined) =>
-  a !== undefined && b !== undefined && a.size === b.size && a.mtimeNs === b.mtimeNs;
+  a !== undefined &&
+  b !== undefined &&
+  a.size === b.size &&
+  a.mtimeNs === b.mtimeNs &&
+  a.ino === b.ino;
+
+/** `later` is another file put in `earlier`'s place by rename: a new inode under the same name. */
+const renamedOver = (earlier: FileStat | undefined, later: FileStat | undefined) =>
+  earlier?.ino !== undefined && later?.ino !== undefined && earlier.ino !== later.ino;
+
+/** Whole to copy now: it held still between the looks, or arrived whole by rename between them. */
+const settled = (first: FileStat, second: FileStat | undefined) =>
+  same(first, second) || renamedOver(first, second);
 
 /** The interval of the checkpoints in seconds, or undefined when no rule asks for them. */
 export function checkpointInterval(
@@ -83,7 +98,11 @@ async function takeCheckpoint(
   if (changed.length === 0) return 0;
   await sleep(SETTLE_MS);
   const second = await listRuleMatches(transport, record, onlyEvery);
-  const still = changed.filter(([path, stat]) => same(second.get(path), stat));
+  // Each with its stat at the second look: what the copy that follows starts from.
+  const still = changed.flatMap(([path, stat]): [string, FileStat][] => {
+    const now = second.get(path);
+    return now !== undefined && settled(stat, now) ? [[path, now]] : [];
+  });
   if (still.length === 0) return 0;
   const paths = still.map(([path]) => path);
   if (toBucket)
@@ -93,11 +112,13 @@ async function takeCheckpoint(
       still.map(([path, s]) => ({ path, size: s.size })),
     );
   else await fetchHome(request, paths);
-  // A file rewritten while it was copied is not counted: the next checkpoint takes it again.
+  // A file rewritten in place while it was copied is not counted: the next checkpoint takes it again.
+  // One renamed over meanwhile is: the copy read one whole version or the other.
   const after = await listRuleMatches(transport, record, onlyEvery);
   let count = 0;
   for (const [path, stat] of still) {
-    if (!same(after.get(path), stat)) continue;
+    const now = after.get(path);
+    if (!same(now, stat) && !renamedOver(stat, now)) continue;
     taken.set(path, stat);
     count += 1;
   }

@@ -11,11 +11,11 @@ export { createPresigner, type Presign, type PresignRequest } from "./presign.js
 export { type PulledObject, pullObjects, pullResults, type StoredResults } from "./pull.js";
 export {
   buildFetchInputsScript,
-  buildStatScript,
+  buildListedStatScript,
   buildUploadScript,
   NO_PYTHON_EXIT,
 } from "./scripts.js";
-export { parseFileStats } from "./stat-program.js";
+export { type FileStat, parseFileStats, splitListedStats } from "./stat-program.js";
 export {
   parseTransferReport,
   type TransferReport,

@@ -1,7 +1,7 @@
 // Remote scripts of the bucket transfers (pure): run a Python program from the remote dir, plan on stdin.
 import { quoteRemotePath, quoteShell } from "../shell/quote.js";
 import { INPUTS_PROGRAM } from "./inputs-program.js";
-import { STAT_PROGRAM } from "./stat-program.js";
+import { LISTED_STAT_PROGRAM } from "./stat-program.js";
 import { UPLOAD_PROGRAM } from "./upload-program.js";
 
 /** Exit status of the scripts when the host has no Python to run them. */
@@ -25,7 +25,16 @@ export function buildFetchInputsScript(remoteDir: string): string {
   return buildPythonScript(remoteDir, INPUTS_PROGRAM);
 }
 
-/** Says size and mtime of the files named on stdin (NUL-separated, relative to `remoteDir`). */
-export function buildStatScript(remoteDir: string): string {
-  return buildPythonScript(remoteDir, STAT_PROGRAM);
+/**
+ * Runs `listing` (a script whose stdout is NUL-separated records, as sync's download listing) and says
+ * the size, mtime and inode of the files it names, in one round trip (LISTED_STAT_PROGRAM). Without
+ * python3 the listing still comes, and the script exits NO_PYTHON_EXIT.
+ */
+export function buildListedStatScript(remoteDir: string, listing: string): string {
+  const list = `(\n${listing}\n)`;
+  return [
+    `cd ${quoteRemotePath(remoteDir)} || exit 3`,
+    `PY=$(command -v python3 || command -v /usr/bin/python3) || { ${list}; echo 'offload: no python3 on this machine' >&2; exit ${NO_PYTHON_EXIT}; }`,
+    `${list} | "$PY" -c ${quoteShell(LISTED_STAT_PROGRAM)}`,
+  ].join("\n");
 }
