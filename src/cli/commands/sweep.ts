@@ -11,6 +11,7 @@ import { formatTable } from "../../report/text.js";
 import type { NodeTarget } from "../../session/nodes.js";
 import {
   expandGrid,
+  fillCommand,
   mergeParams,
   parseParam,
   runSweep,
@@ -22,6 +23,19 @@ import { captureInterrupts } from "../interrupts.js";
 import { eventJson, type Output } from "../render.js";
 import { load, requireHost, type TargetFlags } from "../settings.js";
 import { splitNodeHosts } from "./run-nodes.js";
+
+/** `--param a=1 --param a=2` would silently keep the last: refused, with the one-flag spelling. */
+function refuseRepeatedParams(params: ReadonlyArray<[string, string[]]>): void {
+  const seen = new Map<string, string[]>();
+  for (const [name, values] of params) {
+    const before = seen.get(name);
+    if (before !== undefined)
+      throw new OffloadError("E_USAGE", `--param ${name} is given twice.`, {
+        hint: `Give all its values in one flag: \`--param ${name}=${[...before, ...values].join(",")}\`.`,
+      });
+    seen.set(name, values);
+  }
+}
 
 export interface SweepFlags extends TargetFlags {
   param?: string[];
@@ -80,12 +94,17 @@ export async function sweepAction(
     throw new OffloadError("E_USAGE", "`offload sweep` needs a command to run.", {
       hint: "For example `offload sweep --host a,b --param lr=1e-3,1e-4 -- python train.py --lr {lr}`, or `command:` under `sweep:` in offload.yaml.",
     });
-  const params = mergeParams(block?.params ?? [], (flags.param ?? []).map(parseParam));
+  const flagParams = (flags.param ?? []).map(parseParam);
+  refuseRepeatedParams(flagParams);
+  const params = mergeParams(block?.params ?? [], flagParams);
   if (params.length === 0)
     throw new OffloadError("E_USAGE", "`offload sweep` needs at least one --param NAME=V1,V2.", {
       hint: "For example `--param lr=1e-3,1e-4 --param bs=32,64`, used as {lr} and {bs} in the command, or `params:` under `sweep:` in offload.yaml.",
     });
   const grid = expandGrid(params);
+  // Every point names the same parameters: a `{name}` none sets is refused here, before any host is
+  // reached, rather than as an error in every run of the table.
+  fillCommand(template, grid[0] ?? {});
   const hostNames =
     splitNodeHosts(hostFlag) ?? (hostFlag === undefined ? (block?.hosts ?? []) : [hostFlag]);
   if (hostNames.length === 0) requireHost(base.sources);
@@ -121,7 +140,9 @@ export async function sweepAction(
       if (isNotice(event)) say(`  #${index}: ${describeEvent(event)}`);
     };
   try {
-    say(`sweep of ${grid.length} runs over ${hosts.map((h) => h.transport.label).join(", ")}`);
+    say(
+      `sweep of ${grid.length} ${grid.length === 1 ? "run" : "runs"} over ${hosts.map((h) => h.transport.label).join(", ")}`,
+    );
     const { sweepId, items, stopRequested } = await runSweep({
       command: template,
       grid,
