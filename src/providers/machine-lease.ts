@@ -8,6 +8,7 @@ import {
   buildSetupScript,
   DEFAULT_POWER_OFF,
 } from "../remote/machine.js";
+import type { RecordedMachine } from "../runs/record.js";
 import { type CostPlan, costSoFar } from "./cost.js";
 import type { Ledger } from "./ledger.js";
 import { runOnMachine } from "./machine-ssh.js";
@@ -16,18 +17,8 @@ import type { Machine } from "./provision.js";
 import { tearDown } from "./teardown.js";
 import type { Provider } from "./types.js";
 
-export interface MachineCost {
-  provider: string;
-  tag: string;
-  id: string;
-  region?: string;
-  flavor: string;
-  usdPerHour?: number;
-  priceSource?: string;
-  /** USD from when the machine was asked for (or this run took a kept one) until now or its deletion. */
-  costUsd?: number;
-  kept: boolean;
-}
+/** What a machine cost so far: the record's shape (runs/record.ts), less why the run was stopped. */
+export type MachineCost = Omit<RecordedMachine, "stoppedBy">;
 
 /** How long the dead-man switch waits after offload last followed (re-armed at a third of it). */
 const DEFAULT_DEAD_MAN_SECONDS = 30 * 60;

@@ -111,19 +111,7 @@ export interface RunRecord {
   /** `inputs:` objects fetched by the remote machine before the job started (its ETag cache). */
   inputs?: FetchedInput[];
   /** The cloud machine made for the run (`cloud:` targets) and what it cost. */
-  machine?: {
-    provider: string;
-    tag: string;
-    id: string;
-    region?: string;
-    flavor: string;
-    usdPerHour?: number;
-    priceSource?: string;
-    costUsd?: number;
-    kept: boolean;
-    /** `budget`: the run was stopped so the budget would not be spent. */
-    stoppedBy?: string;
-  };
+  machine?: RecordedMachine;
   /** Bytes of output.log this machine holds: the resume cursor for `attach`. */
   logBytes: number;
   error?: { code: string; message: string };
@@ -143,6 +131,22 @@ export type DeepReadonly<T> = T extends readonly (infer U)[]
 export type RecordView = DeepReadonly<Omit<RunRecord, "download">> & {
   readonly download: readonly RecordedDownload[];
 };
+
+/** A cloud machine as a run record keeps it (providers/ reports its cost in this shape). */
+export interface RecordedMachine {
+  provider: string;
+  tag: string;
+  id: string;
+  region?: string;
+  flavor: string;
+  usdPerHour?: number;
+  priceSource?: string;
+  /** USD from when the machine was asked for (or this run took a kept one) until now or its deletion. */
+  costUsd?: number;
+  kept: boolean;
+  /** `budget`: the run was stopped so the budget would not be spent. */
+  stoppedBy?: string;
+}
 
 /** How long the job ran, by the host's stamps; undefined where a stamp is missing. */
 export function jobDurationMs(record: Pick<RunRecord, "job">): number | undefined {
