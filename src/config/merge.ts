@@ -120,42 +120,43 @@ export function mergeSettings(input: MergeInput): LoadedSettings {
   const mistyped = target === undefined ? suggestTarget(hostText, base) : undefined;
 
   for (const [rank, layer] of layers.entries()) {
-    const data = layer.data;
-    if (data.name !== undefined) {
-      settings.name = data.name;
-      sources.name = sourceOf(layer, "name");
-    }
-    if (data.remote_dir !== undefined) {
-      settings.remoteDir = data.remote_dir;
-      sources.remote_dir = sourceOf(layer, "remote_dir");
+    // Keys a higher layer replaces whole: the file's value, read as the setting it fills.
+    const take = <K extends keyof SettingsFile>(
+      key: K,
+      apply: (value: NonNullable<SettingsFile[K]>) => void,
+    ) => {
+      const value = layer.data[key];
+      if (value === undefined) return;
+      apply(value as NonNullable<SettingsFile[K]>);
+      sources[key] = sourceOf(layer, key);
+    };
+    take("name", (name) => {
+      settings.name = name;
+    });
+    take("remote_dir", (dir) => {
+      settings.remoteDir = dir;
       remoteDirRank = rank;
-    }
-    if (data.forward !== undefined) {
-      settings.forward = data.forward;
-      sources.forward = sourceOf(layer, "forward");
-    }
-    if (data.nodes !== undefined) {
-      settings.nodes = data.nodes;
-      sources.nodes = sourceOf(layer, "nodes");
-    }
-    if (data.slurm !== undefined) {
-      settings.slurm = toSlurmSettings(data.slurm);
-      sources.slurm = sourceOf(layer, "slurm");
-    }
-    if (data.sweep !== undefined) {
-      settings.sweep = toSweepSettings(data.sweep);
-      sources.sweep = sourceOf(layer, "sweep");
-    }
-    if (data.machine_metrics !== undefined) {
-      settings.machineMetrics = data.machine_metrics === false ? 0 : data.machine_metrics;
-      sources.machine_metrics = sourceOf(layer, "machine_metrics");
-    }
-    if (data.gpus !== undefined) {
-      settings.gpus = data.gpus;
-      sources.gpus = sourceOf(layer, "gpus");
-    }
+    });
+    take("forward", (forward) => {
+      settings.forward = forward;
+    });
+    take("nodes", (nodes) => {
+      settings.nodes = nodes;
+    });
+    take("slurm", (slurm) => {
+      settings.slurm = toSlurmSettings(slurm);
+    });
+    take("sweep", (sweep) => {
+      settings.sweep = toSweepSettings(sweep);
+    });
+    take("machine_metrics", (every) => {
+      settings.machineMetrics = every === false ? 0 : every;
+    });
+    take("gpus", (gpus) => {
+      settings.gpus = gpus;
+    });
     // The user's patterns and the project's both apply: each teaches a format once.
-    (data.progress?.patterns ?? []).forEach((pattern, index) => {
+    (layer.data.progress?.patterns ?? []).forEach((pattern, index) => {
       const at = `progress.patterns[${settings.progress.patterns.length}]`;
       sources[at] = sourceOf(layer, `progress.patterns[${index}]`);
       settings.progress.patterns.push(pattern);

@@ -3,13 +3,19 @@
 // failing node's.
 import { readFileSync } from "node:fs";
 import type { EffectiveSettings } from "../../config/settings.js";
+import type { RunControls } from "../../context.js";
 import { createRunContext, createStore } from "../../create.js";
 import { EXIT_CODES, OffloadError } from "../../errors.js";
 import type { Reporter, RunEvent } from "../../events.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
-import { describeNodesEnd, type NodeTarget, runOnNodes } from "../../session/nodes.js";
+import {
+  describeNodesEnd,
+  type NodesResult,
+  type NodeTarget,
+  runOnNodes,
+} from "../../session/nodes.js";
 import { captureInterrupts } from "../interrupts.js";
 import {
   createHumanReporter,
@@ -44,7 +50,6 @@ export function cloudNodeSettings(settings: EffectiveSettings, count: number): E
   return Array.from({ length: count }, () => settings);
 }
 
-/** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
 /** One reporter a node: `[nK]`-prefixed lines for people, or JSON lines carrying `node`. */
 export function createNodeReporters(
   out: Output,
@@ -64,6 +69,7 @@ export function createNodeReporters(
   return { human, base, prefixed };
 }
 
+/** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
 export function prefixNode(
   report: HumanReporter,
   node: number,
@@ -97,8 +103,38 @@ export function prefixNode(
 }
 
 function exitCodeOf(record: RunRecord): number {
+  if (record.status === "running") return 0;
   if (record.exitCode === 0 && record.error?.code === "E_DOWNLOAD") return EXIT_CODES.download;
   return record.exitCode ?? EXIT_CODES.lost;
+}
+
+/**
+ * A job across nodes followed by this terminal (`run`, `attach`): one reporter a node, Ctrl+C taken as
+ * `mode` says, every node's last partial line shown; then, unless `early` answers first (--no-wait, a
+ * leave), the job's end said once and its exit code (the decisive node's).
+ */
+export async function followNodes(
+  out: Output,
+  flags: { json?: boolean; quiet?: boolean },
+  count: number,
+  mode: Parameters<typeof captureInterrupts>[0],
+  work: (reportFor: (node: number) => Reporter, controls: RunControls) => Promise<NodesResult>,
+  early: (ended: NodesResult, controls: RunControls) => number | undefined = () => undefined,
+): Promise<number> {
+  const interrupts = captureInterrupts(mode, out.closed);
+  const { human, base, prefixed } = createNodeReporters(out, flags, count);
+  try {
+    const ended = await work((node) => prefixed[node]?.report ?? base, interrupts.controls);
+    for (const p of prefixed) p.flush();
+    const code = early(ended, interrupts.controls);
+    if (code !== undefined) return code;
+    base(describeNodesEnd(ended));
+    return exitCodeOf(ended.decisive);
+  } finally {
+    for (const p of prefixed) p.flush();
+    human?.close();
+    interrupts.release();
+  }
 }
 
 export async function runNodesCommand(
@@ -116,31 +152,27 @@ export async function runNodesCommand(
   const nodes: NodeTarget[] = nodeSettings.map((settings) =>
     createRunContext({ projectDir, settings, store }),
   );
-  const interrupts = captureInterrupts("stop-then-leave", out.closed);
-  const { human, base, prefixed } = createNodeReporters(out, flags, nodes.length);
-  try {
-    const { records, decisive } = await runOnNodes({
-      command,
-      secrets,
-      rebuildEnv: flags.rebuildEnv ?? false,
-      nodes,
-      reportFor: (node) => prefixed[node]?.report ?? base,
-      ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
-      tags: parseRunTags(flags.tag ?? []),
-      workdir,
-      force: flags.force ?? false,
-      controls: interrupts.controls,
-      noWait: flags.wait === false,
-    });
-    for (const p of prefixed) p.flush();
-    if (flags.wait === false) return reportStarted(records, out, flags);
-    base(describeNodesEnd({ records, decisive }));
-    return exitCodeOf(decisive);
-  } finally {
-    for (const p of prefixed) p.flush();
-    human?.close();
-    interrupts.release();
-  }
+  return followNodes(
+    out,
+    flags,
+    nodes.length,
+    "stop-then-leave",
+    (reportFor, controls) =>
+      runOnNodes({
+        command,
+        secrets,
+        rebuildEnv: flags.rebuildEnv ?? false,
+        nodes,
+        reportFor,
+        ...(flags.name !== undefined ? { name: checkRunName(flags.name) } : {}),
+        tags: parseRunTags(flags.tag ?? []),
+        workdir,
+        force: flags.force ?? false,
+        controls,
+        noWait: flags.wait === false,
+      }),
+    ({ records }) => (flags.wait === false ? reportStarted(records, out, flags) : undefined),
+  );
 }
 
 /** --no-wait: every rank started; the runs' ids and what follows, stops and reads them. */
