@@ -96,22 +96,35 @@ describeWithHosts(
       rmSync(stateDir, { recursive: true, force: true });
     });
 
-    async function runJob(env: Record<string, string>, options: Partial<CliOptions> = {}) {
+    /** A new project whose target is `yaml`, and the rendezvous job run on it. */
+    async function runJob(
+      env: Record<string, string>,
+      options: Partial<CliOptions> = {},
+      yaml = offloadYaml(),
+    ) {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject();
-      await project.write("offload.yaml", offloadYaml());
       await project.write("rendezvous.py", RENDEZVOUS);
       // The job's own variables reach it through `env:` of offload.yaml, as a user would pass them.
       const envYaml = Object.entries(env).map(([k, v]) => `  ${k}: "${v}"`);
-      if (envYaml.length > 0)
-        await project.write("offload.yaml", `env:\n${envYaml.join("\n")}\n${offloadYaml()}`);
-      return runCli(["run", "--host", "pod", "--", "python3", "rendezvous.py"], {
-        cwd: project.dir,
-        env: openStackEnv(cloud, project.home, stateDir),
+      await project.write(
+        "offload.yaml",
+        envYaml.length > 0 ? `env:\n${envYaml.join("\n")}\n${yaml}` : yaml,
+      );
+      return runAgain(options);
+    }
+
+    /** `offload COMMAND` (default the rendezvous job) in the current project. */
+    const runAgain = (
+      options: Partial<CliOptions> = {},
+      args = ["run", "--host", "pod", "--", "python3", "rendezvous.py"],
+    ) =>
+      runCli(args, {
+        cwd: project?.dir ?? tmpdir(),
+        env: openStackEnv(cloud, project?.home ?? tmpdir(), stateDir),
         timeoutMs: 170_000,
         ...options,
       });
-    }
 
     const madeMachines = () =>
       cloud.requests.filter((r) => r.method === "POST" && r.path.endsWith("/servers"));
@@ -188,6 +201,25 @@ describeWithHosts(
       };
     }
 
+    it("keep: true keeps all N machines, and the next job takes each of them once", async () => {
+      const kept = await runJob(
+        {},
+        {},
+        offloadYaml().replace("    nodes:", "    keep: true\n    nodes:"),
+      );
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(await cloud.liveMachines()).toBe(NODES);
+      const made = madeMachines().length;
+      const again = await runAgain();
+      expect(again.code, again.stderr).toBe(0);
+      const reused = again.stderr.match(/reusing the kept machine offload-[0-9a-f]+/g) ?? [];
+      expect(new Set(reused).size, again.stderr).toBe(NODES);
+      expect(madeMachines().length).toBe(made);
+      const down = await runAgain({}, ["down", "--all"]);
+      expect(down.code, down.stderr).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
     it("one SIGTERM while the N machines are made is one Ctrl+C: all N are deleted before offload ends", async () => {
       const signals = signalsOn([
         { text: /to run with an address \(BUILD\)/, count: NODES, signal: "SIGTERM" },
@@ -214,11 +246,7 @@ describeWithHosts(
       for (const { tag } of owed) expect(result.stderr).toContain(`machine ${tag} is left running`);
       expect(await cloud.liveMachines()).toBe(NODES);
       cloud.nova.faults = noFaults();
-      const next = await runCli(["ps"], {
-        cwd: project?.dir ?? tmpdir(),
-        env: openStackEnv(cloud, project?.home ?? tmpdir(), stateDir),
-        timeoutMs: 170_000,
-      });
+      const next = await runAgain({}, ["ps"]);
       expect(next.code).toBe(0);
       for (const { tag } of owed)
         expect(next.stderr).toContain(`deleted machine ${tag}, left behind`);
