@@ -26,6 +26,11 @@ export function encodePath(path: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Whether a path names its file by UTF-8 text alone (no escaped bytes): it can go to fs calls as is. */
+export function isPlainName(path: string): boolean {
+  return !ESCAPED.test(path);
+}
+
 /** Whether a lossy UTF-8 listing may have mangled a name (then the directory is read as bytes). */
 export function mayBeMangled(name: string): boolean {
   return name.includes("\ufffd");

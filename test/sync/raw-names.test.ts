@@ -1,7 +1,7 @@
 // NUL-separated name lists (tar's `-T -`, rsync's lists, the sync manifest): the fast path for UTF-8
 // names and the per-name path for names that are not UTF-8 give the same bytes, and read back whole.
 import { describe, expect, it } from "vitest";
-import { decodeNulList, encodeNulList, encodePath } from "../../src/sync/raw-names.js";
+import { decodeNulList, encodeNulList, encodePath, isPlainName } from "../../src/sync/raw-names.js";
 
 /** The list as one Buffer per name would make it: what the fast path must equal byte for byte. */
 function slowList(paths: readonly string[]): Buffer {
@@ -31,5 +31,10 @@ describe("NUL lists", () => {
       "x",
       "\udcff",
     ]);
+  });
+
+  it("tells a name that is its UTF-8 text from one carrying escaped bytes", () => {
+    for (const name of UTF8) expect(isPlainName(name)).toBe(true);
+    expect(isPlainName("caf\udce9.txt")).toBe(false);
   });
 });
