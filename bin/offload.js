@@ -7,8 +7,15 @@
 // command writes the code it compiled to the user's cache dir, later runs of that command read it back.
 // A cache V8 refuses (another bundle or node) is rewritten; any failure to read or write one is silent
 // and costs only the time; without dist/offload.cjs the ES module bundle runs as before.
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,11 +25,21 @@ import vm from "node:vm";
 const argv = process.argv.slice(2);
 const bundle = fileURLToPath(new URL("../dist/offload.cjs", import.meta.url));
 
+/**
+ * The bundle's text and what identifies this very file: inode, size, mtime and ctime, read from the
+ * same open file (ctime changes with any write, rename or chmod, and no tool can set it back).
+ */
 function readBundle() {
+  let fd;
   try {
-    return readFileSync(bundle, "utf8");
+    fd = openSync(bundle, "r");
+    const stat = fstatSync(fd, { bigint: true });
+    const identity = `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    return { source: readFileSync(fd, "utf8"), identity };
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -37,18 +54,15 @@ function cachePath() {
 }
 
 // V8 checks a cache only against the source's length: a rebuilt bundle of the same length would run
-// the old build's code (tried on Node 20). So each cache file starts with the digest of the source it
-// was made from, and one that does not match is not handed to V8 at all.
-const DIGEST_BYTES = 20;
-
-function digestOf(source) {
-  return createHash("sha1").update(source).digest();
-}
-
-function readCache(path, digest) {
+// the old build's code (tried on Node 20). So each cache file starts with a line naming the bundle file
+// it was made from (its identity above: a stat, where hashing the 1.4 MB cost ~5 ms a command), and
+// one that does not match is not handed to V8 at all.
+function readCache(path, header) {
   try {
     const file = readFileSync(path);
-    return file.subarray(0, DIGEST_BYTES).equals(digest) ? file.subarray(DIGEST_BYTES) : undefined;
+    return file.subarray(0, header.length).equals(header)
+      ? file.subarray(header.length)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -66,10 +80,10 @@ function writeCache(path, data) {
   }
 }
 
-async function runCommonJs(source) {
+async function runCommonJs({ source, identity }) {
   const cache = cachePath();
-  const digest = digestOf(source);
-  const cachedData = readCache(cache, digest);
+  const header = Buffer.from(`offload-bundle ${identity}\n`);
+  const cachedData = readCache(cache, header);
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname, offloadBundleUrl) {${source}\n})`,
     {
@@ -96,15 +110,15 @@ async function runCommonJs(source) {
   const code = await module.exports.main(argv);
   // After a run that went well, the cache holds what this command compiled (lazily compiled code too).
   if (code === 0 && (cachedData === undefined || script.cachedDataRejected))
-    writeCache(cache, Buffer.concat([digest, script.createCachedData()]));
+    writeCache(cache, Buffer.concat([header, script.createCachedData()]));
   return code;
 }
 
-const source = readBundle();
+const read = readBundle();
 const running =
-  source === undefined
+  read === undefined
     ? import("../dist/offload.mjs").then((cli) => cli.main(argv))
-    : runCommonJs(source);
+    : runCommonJs(read);
 running.then((code) => {
   process.exitCode = code;
 });

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { OffloadError } from "../errors.js";
 import { isRunId } from "./id.js";
 import type { RunRecord } from "./record.js";
-import { findRecordProblem } from "./record-schema.js";
 
 /** A run folder whose run.json cannot be trusted: listed, never used. */
 export interface DamagedRun {
@@ -17,8 +16,18 @@ export interface DamagedRun {
 
 export type RecordRead = { record: RunRecord } | { problem: string } | { missing: true };
 
+type FindProblem = typeof import("./record-schema.js").findRecordProblem;
+
+/**
+ * The record schema (zod), loaded on the first record to check: building its schemas is most of the
+ * CPU of a `ps` whose records all come from the survey's cache.
+ */
+async function loadChecker(): Promise<FindProblem> {
+  return (await import("./record-schema.js")).findRecordProblem;
+}
+
 /** Checks one run.json's text: a record only when its shape and its id are right. */
-function checkRecord(text: string, id: string): RecordRead {
+function checkRecord(text: string, id: string, findRecordProblem: FindProblem): RecordRead {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -40,7 +49,8 @@ function unreadable(error: unknown): RecordRead {
 /** Reads and checks one run.json. */
 export async function readRecord(dir: string, id: string): Promise<RecordRead> {
   try {
-    return checkRecord(await readFile(join(dir, "run.json"), "utf8"), id);
+    const text = await readFile(join(dir, "run.json"), "utf8");
+    return checkRecord(text, id, await loadChecker());
   } catch (error) {
     return unreadable(error);
   }
@@ -88,10 +98,10 @@ function writeCache(path: string, runs: SurveyCache): void {
  * into place: a new inode); any other is read and checked, as is a damaged one every time. Adding a run
  * costs its save nothing; the survey pays one stat a run, and a read for each one changed since.
  */
-export function surveyRuns(
+export async function surveyRuns(
   root: string,
   cachePath: string,
-): { records: RunRecord[]; damaged: DamagedRun[] } {
+): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }> {
   let ids: string[];
   try {
     ids = readdirSync(root).filter(isRunId).sort();
@@ -103,6 +113,7 @@ export function surveyRuns(
   let changed = Object.keys(cached).length !== ids.length;
   const records: RunRecord[] = [];
   const damaged: DamagedRun[] = [];
+  let check: FindProblem | undefined;
   // Synchronous calls: a thousand small reads through the thread pool cost ten times as much.
   for (const id of ids) {
     const path = join(root, id, "run.json");
@@ -114,7 +125,8 @@ export function surveyRuns(
       const hit = cached[id];
       if (hit !== undefined && hit.key === key) read = { record: hit.record };
       else {
-        read = checkRecord(readFileSync(path, "utf8"), id);
+        const text = readFileSync(path, "utf8");
+        read = checkRecord(text, id, (check ??= await loadChecker()));
         changed = true;
       }
     } catch (error) {

@@ -1,14 +1,12 @@
 // `offload ps`: reads the local run store, first asking the hosts of runs recorded as running how they
 // stand (unless --offline).
 import type { Backend } from "../../backends/types.js";
-import { createBackendFor, createStore } from "../../create.js";
 import { findProjectDir } from "../../project.js";
 import { formatDuration, formatMinutes } from "../../report/format.js";
 import { jobDurationMs, type RunRecord } from "../../runs/record.js";
-import type { DamagedRun, RunStore } from "../../runs/store.js";
+import { type DamagedRun, openRunStore, type RunStore } from "../../runs/store.js";
 import { refreshRuns, type Unknown } from "../../session/refresh.js";
 import type { Output } from "../render.js";
-import { load } from "../settings.js";
 
 function duration(record: RunRecord): string {
   // The host's stamps where the record has them: when someone followed the run does not matter.
@@ -135,13 +133,19 @@ export async function psAction(
   out: Output,
   flags: { json?: boolean; offline?: boolean; sshConfig?: string },
 ): Promise<number> {
+  // Settings and backends (config schemas, every transport) are loaded only for a run that is still
+  // running: a store of finished runs is listed without them.
   const backendFor = async (record: { target: { label: string } }) => {
+    const [{ load }, { createBackendFor }] = await Promise.all([
+      import("../settings.js"),
+      import("../../create.js"),
+    ]);
     const { settings } = await load({
       host: record.target.label,
       ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
     });
     return createBackendFor(settings);
   };
-  const store = createStore(findProjectDir(process.cwd()));
+  const store = openRunStore(findProjectDir(process.cwd()));
   return listRuns(store, out, flags, backendFor);
 }
