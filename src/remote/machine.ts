@@ -104,7 +104,8 @@ export function buildSetupScript(commands: readonly string[]): string {
   return [
     `d=${DIR}; mkdir -p "$d"`,
     `if [ -e ${mark} ]; then echo offload-setup-cached >&2; exit 0; fi`,
-    ...commands.map((command) => `( ${command}\n) || exit $?`),
+    // stdout joins stderr, which streams home as it comes: a long apt-get is seen while it runs.
+    ...commands.map((command) => `( ${command}\n) 1>&2 || exit $?`),
     `: >${mark}`,
   ].join("\n");
 }

@@ -159,7 +159,8 @@ describeWithHosts(
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject();
       const { lines, env: targetEnv } = targetOf(kind);
-      const setup = phase === "setup" ? ['setup: ["echo setting-up-now >&2; sleep 30"]'] : [];
+      // On stdout: what setup prints is shown while it runs, so the signal lands in the setup.
+      const setup = phase === "setup" ? ['setup: ["echo setting-up-now; sleep 30"]'] : [];
       await project.write("offload.yaml", offloadYaml([...lines, ...setup]));
       const env = {
         HOME: project.home,
