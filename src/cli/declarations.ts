@@ -202,7 +202,10 @@ export function declareReport(program: Command): Command {
     .command("report")
     .summary("summarize runs' metrics with curves, or write a self-contained HTML report (--html)")
     .argument("[runs...]", "run ids, unique parts of them, or run names (default: the latest run)")
-    .option("--html [file]", "write an HTML report (default .offload/runs/<id>/report.html)")
+    .option(
+      "--html [file.html]",
+      "write an HTML report (default .offload/runs/<id>/report.html); a word not ending in .html is a run",
+    )
     .option("--json", "print the summaries as JSON");
 }
 

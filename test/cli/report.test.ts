@@ -1,5 +1,5 @@
 // `offload report` in a project whose run store holds two finished runs (written as a run leaves them).
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +90,22 @@ describe("offload report", () => {
         { run: IDS[1], y: [3, 2.5, null, null] },
       ],
     });
+  });
+
+  it("reads `--html RUN` as the run, and `--html FILE.html` as the file", async () => {
+    const before = await readdir(dir);
+    const result = await runCli(["report", "--html", "aaaa"], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const path = join(dir, ".offload", "runs", IDS[0] ?? "", "report.html");
+    expect(result.stdout.trim()).toBe(path);
+    expect(await readFile(path, "utf8")).toContain(IDS[0]);
+    // No file named after the run in the working dir.
+    expect(await readdir(dir)).toEqual(before);
+    const named = await runCli(["report", "--html", "mine.html", "aaaa"], { cwd: dir });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout.trim()).toBe("mine.html");
+    expect(await readFile(join(dir, "mine.html"), "utf8")).toContain(IDS[0]);
+    await rm(join(dir, "mine.html"));
   });
 
   it("says so when a run id matches nothing", async () => {

@@ -99,11 +99,29 @@ function withoutCurves({ x: _x, series, ...machine }: MachineSummary) {
   return { ...machine, series: series.map(({ y: _y, ...s }) => s) };
 }
 
+/**
+ * `--html [file]` takes the next word when it can: in `report --html RUN` that is the run, and the page
+ * was written to a file named like the run, for the latest run. A file is one that ends in `.html`
+ * (or `.htm`); any other word is a run.
+ */
+export function separateHtmlFile(
+  runs: readonly string[],
+  html: ReportFlags["html"],
+): { runs: string[]; html: ReportFlags["html"] } {
+  if (typeof html !== "string" || /\.html?$/i.test(html)) return { runs: [...runs], html };
+  return { runs: [html, ...runs], html: true };
+}
+
 export async function reportAction(
   out: Output,
-  runs: string[],
-  flags: ReportFlags,
+  given: string[],
+  givenFlags: ReportFlags,
 ): Promise<number> {
+  const separated = separateHtmlFile(given, givenFlags.html);
+  const runs = separated.runs;
+  const { html: _html, ...rest } = givenFlags;
+  const flags: ReportFlags =
+    separated.html === undefined ? rest : { ...rest, html: separated.html };
   const { projectDir, settings } = await load({});
   const patterns = settings.progress.patterns;
   const store = createStore(projectDir);
