@@ -220,6 +220,19 @@ describeWithHosts(
       expect(await cloud.liveMachines()).toBe(0);
     });
 
+    it("a budget is the job's: each of the N machines gets its share, and the job stops before it is spent", async () => {
+      // $360/h is 10 cents a second: $9 over 3 machines buys each 30 s, and the job stops 20% before.
+      const yaml = offloadYaml()
+        .replace("price_per_hour: 2.49", "price_per_hour: 360")
+        .replace("    nodes:", "    budget: { usd: 9 }\n    nodes:");
+      const result = await runJob({ LINGER: "300" }, {}, yaml);
+      const shares = result.stderr.match(/budget \$3\.00 buys 30 s: the run stops after 24 s/g);
+      expect(shares?.length, result.stderr).toBe(NODES);
+      expect(result.code, result.stderr).toBe(143);
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    });
+
     it("one SIGTERM while the N machines are made is one Ctrl+C: all N are deleted before offload ends", async () => {
       const signals = signalsOn([
         { text: /to run with an address \(BUILD\)/, count: NODES, signal: "SIGTERM" },

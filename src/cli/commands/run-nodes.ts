@@ -37,9 +37,13 @@ export function splitNodeHosts(host: string | undefined): string[] | undefined {
   return hosts;
 }
 
-/** `nodes: N` on a cloud target: N nodes of the same target, each a machine made for the job. */
+/**
+ * `nodes: N` on a cloud target: N nodes of the same target, each a machine made for the job. The
+ * budget is the job's: each machine gets its share, so N machines never spend N budgets.
+ */
 export function cloudNodeSettings(settings: EffectiveSettings, count: number): EffectiveSettings[] {
-  if (settings.cloud === undefined)
+  const { cloud } = settings;
+  if (cloud === undefined)
     throw new OffloadError(
       "E_CONFIG_VALUE",
       `\`nodes: ${count}\` makes ${count} machines, which only a target with \`cloud:\` can; ${settings.hostLabel} is a host`,
@@ -47,7 +51,11 @@ export function cloudNodeSettings(settings: EffectiveSettings, count: number): E
         hint: "Name the hosts (`nodes: [gpu1, gpu2]` or `--host gpu1,gpu2`), or run on a target with `cloud:`.",
       },
     );
-  return Array.from({ length: count }, () => settings);
+  const share =
+    cloud.budgetUsd === undefined
+      ? settings
+      : { ...settings, cloud: { ...cloud, budgetUsd: cloud.budgetUsd / count } };
+  return Array.from({ length: count }, () => share);
 }
 
 /** One reporter a node: `[nK]`-prefixed lines for people, or JSON lines carrying `node`. */
