@@ -147,7 +147,14 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
   function compareFirst(name: string, title: string, s: Samples): Result {
     const medians = FIRST_BASELINES.map((b) => median(s.get(`${name}.${b}`)));
     const best = FIRST_BASELINES[medians.indexOf(Math.min(...medians))] ?? "rsync -a";
-    return compareTimes({
+    // Each round's offload ÷ best baseline, taken minutes apart at most: on a loaded machine a median
+    // of these moves less than the ratio of the medians (rounds at load 15 ran 0.3× to 1.7×).
+    const base = s.get(`${name}.${best}`);
+    const paired = s.get(`${name}.offload`).flatMap((ms, i) => {
+      const b = base[i];
+      return b === undefined ? [] : [ms / b];
+    });
+    const result = compareTimes({
       measure: title,
       offload: s.get(`${name}.offload`),
       baseline: s.get(`${name}.${best}`),
@@ -163,6 +170,9 @@ export async function measureSync(ctx: BenchContext, repeats: number): Promise<R
         ...phaseNames(`${name}.`),
       ]),
     });
+    if (paired.length > 0)
+      result.details[`${name}.ratio, median of rounds`] = Math.round(median(paired) * 100) / 100;
+    return result;
   }
 
   const results: Result[] = [];
