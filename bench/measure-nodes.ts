@@ -27,7 +27,7 @@ try {
   mkdirSync(join(project, "src"));
   for (let i = 0; i < 10; i++) writeFileSync(join(project, "src", `f${i}.py`), `x = ${i}\n`);
   const env = { ...process.env, HOME: project, XDG_CONFIG_HOME: join(project, ".config") };
-  const run = (hosts: readonly string[], round: number) =>
+  const run = (hosts: readonly string[], round: number, trace = false) =>
     mustTime(
       [
         process.execPath,
@@ -43,7 +43,7 @@ try {
         "--",
         "true",
       ],
-      { cwd: project, env, discardStdout: true },
+      { cwd: project, env: trace ? { ...env, OFFLOAD_TRACE: "1" } : env, discardStdout: true },
     );
   const one: number[] = [];
   const many: number[] = [];
@@ -55,6 +55,9 @@ try {
       if (round > 0) (side === "one" ? one : many).push(timed.ms);
     }
   }
+  // NODES_TRACE=1: one more run across all hosts, with OFFLOAD_TRACE's time line (where it went).
+  if (process.env.NODES_TRACE === "1")
+    process.stdout.write((await run(info.hosts, ROUNDS + 1, true)).stderr);
   const ratio = median(many) / median(one);
   process.stdout.write(
     `${[

@@ -18,6 +18,11 @@ export interface PreparedHost {
   empty: boolean;
   /** The host's tar is GNU tar (asked only when the dir is empty). */
   gnuTar: boolean;
+  /**
+   * The address this ssh connection reached the host at (`$SSH_CONNECTION`'s third field; "" for a
+   * local shell): a job across nodes learns each node's address here, with no round trip of its own.
+   */
+  reached: string;
 }
 
 /**
@@ -49,6 +54,8 @@ export function buildPrepareScript(
     `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
     ...EMPTY_STEPS,
     `printf 'home=%s\\n' "$HOME"`,
+    // Last, as it replaces the positional parameters.
+    `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
   ].join("\n");
 }
@@ -60,11 +67,13 @@ export function parsePrepareOutput(stdout: string): PreparedHost | undefined {
   const remoteDir = stdout.slice(at + marker.length).replace(/\n$/, "");
   const head = stdout.slice(0, at);
   const home = /^home=(.*)$/m.exec(head)?.[1] ?? "";
+  const reached = /^reached=(.*)$/m.exec(head)?.[1] ?? "";
   return {
     remoteDir,
     rsync: /^rsync=yes$/m.test(head),
     home,
     empty: /^empty=yes$/m.test(head),
     gnuTar: /^tar=gnu$/m.test(head),
+    reached,
   };
 }

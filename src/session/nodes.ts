@@ -5,7 +5,7 @@
 import {
   buildMasterScript,
   buildNodeEnv,
-  buildReachedScript,
+  isNodeAddress,
   NODE_MARK,
   readNodeMark,
 } from "../backends/nodes/contract.js";
@@ -23,10 +23,11 @@ import { recordStoppedRun, signalRun } from "./stop-run.js";
 export interface NodeHooks {
   group: { id: string; node: number; nodes: string[] };
   /**
-   * The node holds its lock on the host reached by `transport` (a cloud machine's, made for this node);
-   * resolves once every node does (rejects when one was refused).
+   * The node holds its lock on the host reached by `transport` (a cloud machine's, made for this node)
+   * at address `reached` (its prepare said which); resolves once every node does (rejects when one
+   * was refused).
    */
-  locked: (transport: Transport) => Promise<void>;
+  locked: (transport: Transport, reached: string) => Promise<void>;
   /** The node is synced and its env built; resolves with its torchrun contract once all are. */
   ready: () => Promise<Record<string, string>>;
 }
@@ -126,9 +127,9 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
     let addresses: string[] = [];
     const hooks: NodeHooks = {
       group: { id: groupId, node: rank, nodes: labels },
-      locked: async (transport) => {
+      locked: async (transport, reached) => {
         reachedBy[rank] = transport;
-        addresses = await locked.arrive(rank, await readReached(transport));
+        addresses = await locked.arrive(rank, readReached(reached));
       },
       ready: async () => {
         await ready.arrive(rank, undefined);
@@ -227,11 +228,9 @@ export function describeNodesEnd({ records, decisive }: NodesResult): RunEvent {
   };
 }
 
-/** The address this machine reached `transport`'s host at. */
-async function readReached(transport: Transport): Promise<string> {
-  const result = await transport.exec(buildReachedScript(), { timeoutMs: 30_000 });
-  if (result.connectionFailed) throw transport.explain(result);
-  return readNodeMark(result.stderr, NODE_MARK.reached) ?? "127.0.0.1";
+/** The address this machine reached a node's host at, as its prepare said: a local shell's is loopback. */
+function readReached(reached: string): string {
+  return isNodeAddress(reached) ? reached : "127.0.0.1";
 }
 
 /** Asks node 0 for its address toward node 1 and a free port; the others' addresses are as reached. */

@@ -26,6 +26,8 @@ export interface PreparedTarget {
   upload: SyncTool;
   /** The remote dir held nothing but offload's state: no deletions to mirror there. */
   empty: boolean;
+  /** The address this connection reached the host at ("" for a local shell): `PreparedHost.reached`. */
+  reached: string;
   /** The host proved the last sync's files unchanged (a `sync.proof` was asked for and held). */
   unchanged: boolean;
 }
@@ -81,6 +83,7 @@ export async function prepareTarget(
     tool,
     upload,
     empty: prepared.empty,
+    reached: prepared.reached,
     unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
   };
 }

@@ -1,7 +1,9 @@
 // The pure parts of sweeps and jobs across nodes: the grid, the command's {name} fill, the torchrun
 // contract of each node, and the master script run by a real sh.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   buildMasterScript,
@@ -10,6 +12,7 @@ import {
   readNodeMark,
 } from "../../src/backends/nodes/contract.js";
 import { parseGpuQuery } from "../../src/host/gpus.js";
+import { buildPrepareScript, parsePrepareOutput } from "../../src/remote/prepare.js";
 import {
   expandGrid,
   fillCommand,
@@ -115,5 +118,25 @@ describe("torchrun's contract across nodes", () => {
     expect(readNodeMark(stderr, NODE_MARK.source)).toBe("127.0.0.1");
     // A peer that is no address never reaches the shell.
     expect(buildMasterScript("x; reboot")).not.toContain("reboot");
+  });
+
+  it("the prepare round trip says at which address the connection reached the host: no round trip of its own", () => {
+    const dir = mkdtempSync(join(tmpdir(), "offload-reached-"));
+    try {
+      const prepare = (connection: string | undefined) => {
+        const { SSH_CONNECTION: _none, ...env } = process.env;
+        const run = spawnSync("sh", ["-c", buildPrepareScript(dir)], {
+          encoding: "utf8",
+          env: connection === undefined ? env : { ...env, SSH_CONNECTION: connection },
+        });
+        expect(run.status, run.stderr).toBe(0);
+        return parsePrepareOutput(run.stdout);
+      };
+      expect(prepare("10.0.0.9 51022 10.0.0.2 22")).toMatchObject({ reached: "10.0.0.2" });
+      // A local shell has no ssh connection: the node's address is then loopback.
+      expect(prepare(undefined)).toMatchObject({ reached: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

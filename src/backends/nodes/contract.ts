@@ -3,8 +3,6 @@
 import { quoteShell } from "../../shell/quote.js";
 
 export const NODE_MARK = {
-  /** The address this ssh connection reached the host at (`$SSH_CONNECTION`'s third field). */
-  reached: "offload-node-reached",
   /** Node 0's address toward the other nodes, as its routing table picks it. */
   source: "offload-node-source",
   /** A TCP port nothing listens on at node 0. */
@@ -14,12 +12,9 @@ export const NODE_MARK = {
 /** An IPv4 or IPv6 address and nothing else: what may go into a script unquoted or an env value. */
 const ADDRESS = /^[0-9A-Fa-f.:]+$/;
 
-/** Says at which address this connection reached the host (127.0.0.1 for a local shell). */
-export function buildReachedScript(): string {
-  return [
-    `set -- $SSH_CONNECTION`,
-    `printf '${NODE_MARK.reached} %s\\n' "\${3:-127.0.0.1}" >&2`,
-  ].join("\n");
+/** Whether `text` is an address a node's env and scripts may carry (not a word of a shell). */
+export function isNodeAddress(text: string): boolean {
+  return ADDRESS.test(text);
 }
 
 /**
