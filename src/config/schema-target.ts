@@ -21,6 +21,11 @@ import {
 import { slurmSchema } from "./slurm.js";
 import { z } from "./zod.js";
 
+// One sentence for every wrong value (0 too): zod's own "Too small: expected number to be >=1" says less.
+const MACHINE_METRICS = {
+  error: "expected seconds between machine samples (1 to 3600), or false",
+} as const;
+
 /** Everything a target may set; the top level adds `name` and `targets`. */
 export const targetShape = {
   host: hostString.optional(),
@@ -105,9 +110,12 @@ export const targetShape = {
     })
     .optional(),
   machine_metrics: z
-    .union([z.number().int().min(1).max(3600), z.literal(false)], {
-      error: "expected seconds between machine samples (1 to 3600), or false",
-    })
+    .union(
+      [z.number().int().min(1, MACHINE_METRICS).max(3600, MACHINE_METRICS), z.literal(false)],
+      {
+        error: MACHINE_METRICS.error,
+      },
+    )
     .optional()
     .meta({
       description:

@@ -302,6 +302,19 @@ describe("loadSettings", () => {
     );
   });
 
+  it.each(["0", "3601", "-1", "1.5", "true"])(
+    "refuses machine_metrics: %s in one sentence that gives the range",
+    async (value) => {
+      writeProject(`machine_metrics: ${value}\n`);
+      const error = await loadError();
+      expect(error.code).toBe("E_CONFIG_VALUE");
+      expect(error.message).toContain(
+        "machine_metrics: expected seconds between machine samples (1 to 3600), or false",
+      );
+      expect(error.message).not.toContain("Too ");
+    },
+  );
+
   it("reports YAML syntax errors with their line", async () => {
     writeProject("host: box\nenv: [A=1\nname: x\n");
     const error = await loadError();
