@@ -59,6 +59,16 @@ describe("usage errors", () => {
     expect(result.stderr).toContain("usage: offload run [options] -- <command...>");
     expect(result.stderr).toMatch(new RegExp(`hint: .*${hint.replace(/[[\]/.~]/g, "\\$&")}`));
   });
+
+  it("refuses two nodes of one job on the same host and remote dir, before connecting", async () => {
+    const result = await runCli(["run", "--host", "local,local", "--", "true"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "error E_USAGE: Nodes 0 and 1 are the same host and remote dir (local,",
+    );
+    expect(result.stderr).toContain("they would share its files and its lock");
+    expect(result.stderr).not.toContain("E_LOCKED");
+  });
 });
 
 describe("--json", () => {

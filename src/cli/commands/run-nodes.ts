@@ -77,6 +77,33 @@ export function createNodeReporters(
   return { human, base, prefixed };
 }
 
+/**
+ * Two nodes on one host with one remote dir would share its files and its lock: the second node was
+ * refused as locked by its own sibling, with a hint to `--force` it. Refused before anything connects.
+ * (Two aliases of one machine are not seen here; the lock still keeps them apart.)
+ */
+export function refuseSharedRemoteDirs(nodes: readonly EffectiveSettings[]): void {
+  const seen = new Map<string, number>();
+  nodes.forEach((settings, index) => {
+    const h = settings.host;
+    const key = JSON.stringify(
+      h.kind === "local"
+        ? ["local", settings.remoteDir]
+        : [h.user, h.host, h.port, settings.remoteDir],
+    );
+    const first = seen.get(key);
+    if (first !== undefined)
+      throw new OffloadError(
+        "E_USAGE",
+        `Nodes ${first} and ${index} are the same host and remote dir (${settings.hostLabel}, ${settings.remoteDir}): they would share its files and its lock.`,
+        {
+          hint: "Give each node a host of its own, or a remote dir of its own (`--host gpu1/a,gpu1/b`).",
+        },
+      );
+    seen.set(key, index);
+  });
+}
+
 /** Node `node`'s events for people: its log lines prefixed, its other lines as `[nK] …` notices. */
 export function prefixNode(
   report: HumanReporter,

@@ -16,7 +16,12 @@ import { attachCommand } from "./attach.js";
 import { describeRunEnd } from "./run-end.js";
 import { exitCodeOf, reporterFor, sayMachineLines } from "./run-follow.js";
 import { forwardOnLaunch } from "./run-forwards.js";
-import { cloudNodeSettings, runNodesCommand, splitNodeHosts } from "./run-nodes.js";
+import {
+  cloudNodeSettings,
+  refuseSharedRemoteDirs,
+  runNodesCommand,
+  splitNodeHosts,
+} from "./run-nodes.js";
 
 export interface RunFlags {
   secret?: string[];
@@ -72,6 +77,7 @@ export async function runAction(
       typeof nodes === "number"
         ? cloudNodeSettings(settings, nodes)
         : (await Promise.all(nodes.map((host) => load({ ...flags, host })))).map((n) => n.settings);
+    if (typeof nodes !== "number") refuseSharedRemoteDirs(nodeSettings);
     return runNodesCommand(projectDir, nodeSettings, command, flags, out, subfolderOf(projectDir));
   }
   requireHost(sources);
