@@ -9,6 +9,7 @@ import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { type ShowLogRequest, showLog } from "../session/logs.js";
 import { feedSamples, type MachineSample } from "../session/samples.js";
+import { followEvent, type PageEvent } from "./run-events.js";
 
 export interface LiveWatcher {
   /** New bytes: `at` is the offset of the chunk's first byte in the host's log. */
@@ -16,6 +17,8 @@ export interface LiveWatcher {
   onMetrics(points: MetricPoint[]): void;
   /** New machine samples of the host (machine.txt). */
   onMachine?(samples: MachineSample[]): void;
+  /** An event of the follow itself worth a line on the page (a reconnect). */
+  onEvent?(event: PageEvent): void;
   onEnd(error?: string): void;
 }
 
@@ -29,6 +32,8 @@ export interface LiveLog {
   read(from: number): Buffer;
   readonly metrics: readonly MetricPoint[];
   readonly machine: readonly MachineSample[];
+  /** The follow's own events so far (its reconnects). */
+  readonly events: readonly PageEvent[];
   watch(watcher: LiveWatcher): () => void;
   close(): void;
 }
@@ -49,6 +54,7 @@ export function followLive(options: FollowOptions): LiveLog {
   let endedAt = 0;
   const metrics: MetricPoint[] = [];
   const machine: MachineSample[] = [];
+  const events: PageEvent[] = [];
   const watchers = new Set<LiveWatcher>();
   const parser = createLogParser({ patterns: options.patterns.map((pattern) => ({ pattern })) });
   const decoder = new StringDecoder("utf8");
@@ -71,8 +77,13 @@ export function followLive(options: FollowOptions): LiveLog {
       if (points.length > 0) watcher.onMetrics(points);
     }
   };
-  // Reconnects are the follow's business; the page only sees the bytes.
-  const report: Reporter = () => {};
+  // The page lists the follow's reconnects; the rest of its events are the terminal's business.
+  const report: Reporter = (event) => {
+    const shown = followEvent(event);
+    if (shown === undefined) return;
+    events.push(shown);
+    for (const watcher of watchers) watcher.onEvent?.(shown);
+  };
   void showLog({
     store: options.store,
     record: options.record,
@@ -113,6 +124,9 @@ export function followLive(options: FollowOptions): LiveLog {
     },
     get machine() {
       return machine;
+    },
+    get events() {
+      return events;
     },
     read(from) {
       const whole = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);

@@ -7,9 +7,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MetricPoint } from "../report/metrics.js";
 import type { RunRecord } from "../runs/record.js";
 import type { LiveLog } from "./live-log.js";
-import type { RunsView } from "./runs.js";
+import { recordChanges } from "./run-events.js";
+import { isLive, type RunsView } from "./runs.js";
 
 const KEEPALIVE_MS = 15_000;
+/** How often a live run's record is read for its events (the offload that owns it saves it). */
+const RECORD_POLL_MS = 1000;
+/**
+ * After the log's end, how long the record is watched for the owner's last save (outputs downloaded,
+ * the end recorded), so the page hears how the run ended.
+ */
+const RECORD_SETTLE_MS = 30_000;
 
 /** Where the reader is: Last-Event-ID (a reconnect) wins over `?from=` (a reload). */
 export function readOffset(request: IncomingMessage, url: URL): number {
@@ -56,6 +64,7 @@ export async function streamRun(
   });
   let offset = readOffset(request, url);
   const live = view.live(record);
+  const records = watchRecord(response, view, record);
   if (live === undefined) {
     sendMetrics(response, await view.metrics(record), true);
     send(response, "machine", { reset: true, samples: await view.machine(record) });
@@ -66,6 +75,7 @@ export async function streamRun(
   }
   sendMetrics(response, live.metrics, true);
   send(response, "machine", { reset: true, samples: live.machine });
+  for (const event of live.events) send(response, "run-event", event);
   const flush = (complete: boolean) => {
     const bytes = live.read(offset);
     const cut = cutAtLine(bytes, complete);
@@ -74,28 +84,67 @@ export async function streamRun(
     send(response, "log", bytes.subarray(0, cut).toString("utf8"), offset);
   };
   flush(live.ended);
-  if (live.ended) return finish(response, live);
   const keepalive = setInterval(() => response.write(": keepalive\n\n"), KEEPALIVE_MS);
-  const stop = live.watch({
+  const polling = setInterval(() => void records.look(), RECORD_POLL_MS);
+  let stop = () => {};
+  const leave = () => {
+    clearInterval(keepalive);
+    clearInterval(polling);
+    stop();
+  };
+  request.on("close", leave);
+  const ended = () => {
+    flush(true);
+    leave();
+    void records.settle().then(() => finish(response, live));
+  };
+  if (live.ended) return ended();
+  stop = live.watch({
     onBytes: () => flush(false),
     onMetrics: (points) => sendMetrics(response, points, false),
     onMachine: (samples) => send(response, "machine", { reset: false, samples }),
-    onEnd: () => {
-      flush(true);
-      clearInterval(keepalive);
-      stop();
-      finish(response, live);
-    },
-  });
-  request.on("close", () => {
-    clearInterval(keepalive);
-    stop();
+    onEvent: (event) => send(response, "run-event", event),
+    onEnd: ended,
   });
 }
 
 function finish(response: ServerResponse, live: LiveLog): void {
   send(response, "end", { error: live.error ?? null });
   response.end();
+}
+
+/**
+ * The run's record as events: what it says on the first look, then what each later look finds
+ * changed. `settle` looks until the record says the run has ended (or a while has passed).
+ */
+function watchRecord(response: ServerResponse, view: RunsView, first: RunRecord) {
+  let last: RunRecord | undefined;
+  const show = (record: RunRecord) => {
+    for (const event of recordChanges(last, record)) send(response, "run-event", event);
+    last = record;
+  };
+  show(first);
+  let looking: Promise<void> | undefined;
+  const look = () => {
+    looking ??= view
+      .record(first.id)
+      .then(show, () => {})
+      .finally(() => {
+        looking = undefined;
+      });
+    return looking;
+  };
+  return {
+    look,
+    async settle() {
+      const until = Date.now() + RECORD_SETTLE_MS;
+      for (;;) {
+        await look();
+        if ((last && !isLive(last)) || Date.now() > until || response.destroyed) return;
+        await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS / 2));
+      }
+    },
+  };
 }
 
 async function sendLocalLog(

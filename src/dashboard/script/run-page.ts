@@ -14,6 +14,10 @@ export const RUN_SCRIPT = `  function showRun(id) {
     var machine = el("div", { id: "machine", className: "charts" }, [el("p", { className: "muted", text: "no machine samples yet" })]);
     main.appendChild(el("h2", { text: "machine" }));
     main.appendChild(machine);
+    // What the run went through (phases, retries, stops, reconnects), as the stream tells it.
+    var events = el("ul", { id: "events" });
+    main.appendChild(el("h2", { text: "events" }));
+    main.appendChild(events);
     main.appendChild(el("h2", { text: "log" }));
     main.appendChild(log);
     main.appendChild(details);
@@ -96,6 +100,8 @@ export const RUN_SCRIPT = `  function showRun(id) {
     function connect() {
     source = new EventSource("/api/runs/" + encodeURIComponent(id) + "/stream?from=" + state.logOffset + "&token=" + encodeURIComponent(token));
     state.source = source;
+    // Each stream (re)opened tells the run's events from its start: the list is told afresh.
+    source.addEventListener("open", function () { events.textContent = ""; });
     source.addEventListener("log", function (e) {
       var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
       note.textContent = "";
@@ -106,6 +112,10 @@ export const RUN_SCRIPT = `  function showRun(id) {
       if (text.length < 4000000) {
         try { sessionStorage.setItem(key, JSON.stringify({ offset: state.logOffset, text: text })); } catch (err) { sessionStorage.removeItem(key); }
       } else sessionStorage.removeItem(key);
+    });
+    source.addEventListener("run-event", function (e) {
+      var body = JSON.parse(e.data);
+      events.appendChild(el("li", { className: "event event-" + body.kind, text: body.text }));
     });
     source.addEventListener("metrics", function (e) {
       var body = JSON.parse(e.data);
