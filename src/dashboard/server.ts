@@ -58,7 +58,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         403,
         "Forbidden: open the URL `offload ui` printed (it holds the token).",
       );
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const parts = decodePath(url.pathname);
+    if (parts === undefined) return refuse(response, 400, "Bad request: a malformed %-escape.");
     if (request.method === "POST") {
       if (!mayAct(request, options.token, port))
         return refuse(response, 403, "Forbidden: actions come from the dashboard page only.");
@@ -157,6 +158,15 @@ async function stop(
     json(response, 200, { outcome: await stopFromPage(context, record) });
   } catch (error) {
     json(response, 502, { error: describe(error) });
+  }
+}
+
+/** The path's parts, decoded; undefined for a malformed `%` escape (a 400, not a 500). */
+function decodePath(pathname: string): string[] | undefined {
+  try {
+    return pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
   }
 }
 
