@@ -259,7 +259,7 @@ export function declareSweep(program: Command): Command {
       .command("sweep")
       .summary("run a grid of parameters as separate runs, queued over one or more hosts")
       .description(
-        "Each combination of the --param values is a run of its own (own remote dir, own record tagged with its parameters and the sweep's id), with {name} in the command replaced by its value. Runs are queued over the hosts given as --host a,b (one at a time on each); a failed run does not stop the others; Ctrl+C stops the running ones and starts no more. Exits 0 when every run succeeded, else 1. A `sweep:` block in offload.yaml (params, hosts, command) gives what the flags leave out; a --param replaces only its own parameter. `offload report SWEEP` compares the runs, `offload attach SWEEP` shows the live table again, `offload stop SWEEP` stops them all.",
+        "Each combination of the --param values is a run of its own (own remote dir, own record tagged with its parameters and the sweep's id), with {name} in the command replaced by its value. Runs are queued over the hosts given as --host a,b (one at a time on each; on a Slurm target the grid is one job array, a task a run); a failed run does not stop the others; Ctrl+C stops the running ones and starts no more. Exits 0 when every run succeeded, else 1. A `sweep:` block in offload.yaml (params, hosts, command) gives what the flags leave out; a --param replaces only its own parameter. `offload report SWEEP` compares the runs, `offload attach SWEEP` shows the live table again, `offload stop SWEEP` stops them all.",
       )
       .argument("[command...]", "the command to run, after --; {name} is a parameter's value")
       .usage("[options] --param NAME=V1,V2 -- <command...>")
