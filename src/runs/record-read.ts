@@ -126,7 +126,8 @@ export async function surveyRuns(
       if (hit !== undefined && hit.key === key) read = { record: hit.record };
       else {
         const text = readFileSync(path, "utf8");
-        read = checkRecord(text, id, (check ??= await loadChecker()));
+        check ??= await loadChecker();
+        read = checkRecord(text, id, check);
         changed = true;
       }
     } catch (error) {
