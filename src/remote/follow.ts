@@ -7,6 +7,18 @@ import { MARK, remoteRunDir } from "./layout.js";
 import { buildSamplesStreamLines } from "./sampler.js";
 
 /**
+ * offload_tail: tail with a 1 MiB output buffer where coreutils' stdbuf is there. Into a pipe (sshd)
+ * tail writes stdio's 4 KiB at a time: 50,000 writes, and as many wake-ups of sshd, for 200 MB of log,
+ * twice the CPU of a block copy (measured). It still flushes after each read of the file, following
+ * or polling, so a line shows as soon as before. stdbuf exits 125 only when it could not start tail.
+ */
+const TAIL_IN_BLOCKS = `if command -v stdbuf >/dev/null 2>&1; then
+  offload_tail() { stdbuf -o1M tail "$@"; offload_ts=$?; [ "$offload_ts" -eq 125 ] || return "$offload_ts"; tail "$@"; }
+else
+  offload_tail() { tail "$@"; }
+fi`;
+
+/**
  * Streams from `$R/output.log` (R, lp and lst set by the caller, PROTOCOL_FUNCTIONS defined) starting at byte `offset`. GNU tail follows with
  * inotify (a line shows up at once) and ends when the watcher sees `exit` or a dead launcher; elsewhere
  * a one-second poll does the same. The `exit` marker on stderr says the stream ended because the run did.
@@ -19,6 +31,7 @@ export function buildFollowBody(offset: number, samplesOffset?: number): string 
   return `L="$R/output.log"
 off=${offset}
 ${samples ? buildSamplesStreamLines(samplesOffset) : ""}
+${TAIL_IN_BLOCKS}
 if [ ! -f "$R/exit" ]; then
   case $(tail --version 2>/dev/null) in *GNU*) gnu=1 ;; *) gnu= ;; esac
   if [ -n "$gnu" ] && command -v timeout >/dev/null 2>&1; then waiter=1; else waiter=; fi
@@ -45,7 +58,7 @@ if [ ! -f "$R/exit" ]; then
   }
   offload_watch & w=$!
   if [ -n "$gnu" ]; then
-    tail -c +$((off + 1)) -s 0.02 --pid="$w" -f "$L"
+    offload_tail -c +$((off + 1)) -s 0.02 --pid="$w" -f "$L"
   else
     offload_drain() {
       size=$(wc -c < "$L"); size=$((size + 0))
@@ -55,7 +68,7 @@ if [ ! -f "$R/exit" ]; then
     offload_drain
   fi
 else
-  tail -c +$((off + 1)) "$L"
+  offload_tail -c +$((off + 1)) "$L"
   ${on("offload_samples_drain")}
 fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
