@@ -49,7 +49,8 @@ offload_group_alive() {
   if ps -eo pgid=,stat= >/dev/null 2>&1; then
     ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
   else
-    kill -0 -- "-$1" 2>/dev/null
+    # -s 0: dash reads "kill -0 -- -PGID" as an illegal number, and the group would look gone.
+    kill -s 0 -- "-$1" 2>/dev/null
   fi
 }
 # offload_disk_free: the KiB free where the remote dir is, as a marker (a full disk explains a failure).

@@ -71,7 +71,9 @@ export function buildSamplerStartLines(options: SamplerOptions): string[] {
 /** Launcher lines after the job's `wait`: the sampler (and its sleep) end before the exit is written. */
 export function buildSamplerStopLines(): string[] {
   return [
-    `if [ -n "$sp" ]; then kill -TERM -- "-$sp" 2>/dev/null || kill -TERM "$sp" 2>/dev/null; wait "$sp" 2>/dev/null; fi`,
+    // `-s TERM`: dash (Debian's sh) reads `kill -TERM -- -PGID` as an illegal number and signals nothing;
+    // the sampler alone then got the TERM, which waits on a hung nvidia-smi, and so did the launcher.
+    `if [ -n "$sp" ]; then kill -s TERM -- "-$sp" 2>/dev/null || kill -s TERM "$sp" 2>/dev/null; wait "$sp" 2>/dev/null; fi`,
   ];
 }
 
