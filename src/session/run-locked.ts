@@ -41,21 +41,14 @@ export async function runLocked(
     activate: host.environment.activate,
     secretsText,
   });
-  // The probe's round trip runs beside the launch and the job (it was awaited first, which put a cold
-  // run's probe on its critical path); the run ends only once its facts are in the record.
-  const finished = await launchAndFollow(context, request, state, writer, job).finally(
-    () => described,
-  );
-  const facts = writer.snapshot().host;
-  return finished.host === undefined && facts !== undefined
-    ? { ...finished, host: facts }
-    : finished;
+  await described;
+  return launchAndFollow(context, request, state, writer, job);
 }
 
 /**
  * Without a fresh probe, the record's facts are a recent probe's, or come from a probe that starts
  * after the sync (never slowing the upload: on the test bed, where both share two cores, it cost a
- * first sync 20%) and ends during the launch or the run.
+ * first sync 20%) and ends during the run.
  */
 function describeHostLater(
   context: RunContext,
