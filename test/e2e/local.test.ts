@@ -87,8 +87,8 @@ describe("offload run --host local", () => {
       "--",
       "true",
     ]);
-    expect(refused.code).toBe(200);
-    expect(refused.stderr).toContain("E_CONFIG_VALUE");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("E_USAGE");
     expect(refused.stderr).toMatch(/\.\./);
     expect(await project.runIds()).toEqual([]);
 
