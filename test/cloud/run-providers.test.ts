@@ -1,6 +1,7 @@
 // `offload run` on `cloud: gcp`, `cloud: lambda` and `cloud: command` targets, each against its fake
 // cloud whose machines are real test-bed hosts: the same path as OpenStack (lease, dead-man switch,
-// outputs home, the machine deleted), a tiny real job each.
+// outputs home, the machine deleted), each a real PyTorch training (Debian's torch on CPU) where the
+// machine has torch, else a shell job that writes the same output.
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,12 +12,18 @@ import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, GCP_PROJECT, GCP_TOKEN } from "./fake/gcp.js";
 import { powerOffCommand } from "./fake/hosts.js";
 import { FakeLambda, LAMBDA_KEY } from "./fake/lambda.js";
+import { hasTorch } from "./fake/run-env.js";
 
-const JOB = [
-  "sh",
-  "-c",
-  "mkdir -p outputs && echo '{\"loss\": 0.5}' > outputs/metrics.json && echo trained",
-];
+const TORCH = hasTorch();
+if (!TORCH)
+  process.stderr.write("[cloud] python3-torch missing: a shell job stands in for training\n");
+const JOB = TORCH
+  ? ["/usr/bin/python3", "train.py", "--epochs", "2"]
+  : [
+      "sh",
+      "-c",
+      "mkdir -p outputs && echo '{\"loss\": 0.5}' > outputs/metrics.json && echo Epoch 2/2",
+    ];
 
 function offloadYaml(target: string[]): string {
   return [
@@ -56,7 +63,7 @@ describeWithHosts(
 
     async function runOn(target: string[], env: Record<string, string>) {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
-      project = await makeProject();
+      project = await makeProject(TORCH ? "pytorch" : undefined);
       await project.write("offload.yaml", offloadYaml(target));
       const result = await runCli(["run", "--host", "box", "--", ...JOB], {
         cwd: project.dir,
@@ -91,7 +98,7 @@ describeWithHosts(
       );
       expect(result.stderr).toContain("finished (exit 0)");
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain("trained");
+      expect(result.stdout).toMatch(/Epoch 2\/2/);
       expect(record).toMatchObject({
         status: "succeeded",
         machine: { provider: "gcp", flavor: "e2-small" },
@@ -115,6 +122,8 @@ describeWithHosts(
       expect(result.code).toBe(0);
       expect(result.stderr).toContain("$0.75/h (lambda live price)");
       expect(result.stderr).toMatch(/accepted the host key ssh-ed25519 .* on first use/);
+      expect(result.stdout).toMatch(/Epoch 2\/2/);
+      expect(record?.artifacts).toEqual(["outputs/metrics.json"]);
       expect(record).toMatchObject({
         status: "succeeded",
         machine: { provider: "lambda", usdPerHour: 0.75 },
@@ -206,7 +215,9 @@ describeWithHosts(
       );
       expect(result.stderr).toContain("finished (exit 0)");
       expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Epoch 2\/2/);
       expect(record).toMatchObject({ status: "succeeded", machine: { provider: "command" } });
+      expect(record?.artifacts).toEqual(["outputs/metrics.json"]);
       expect(await gcp.liveMachines()).toBe(0);
       expect(ledger).toEqual([]);
     });
