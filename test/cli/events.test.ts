@@ -82,8 +82,11 @@ describe("offload events", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("E_USAGE");
     const bad = await runCli(["events", fixture("epoch.txt"), "--pattern", "(?<x>"], { cwd });
-    expect(bad.code).toBe(200);
-    expect(bad.stderr).toContain("E_CONFIG_VALUE");
+    // Typed on the command line, a bad pattern is a usage error; the same one in offload.yaml is not.
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("E_USAGE");
+    expect(bad.stderr).toContain("--pattern is not a valid regular expression: (?<x>");
+    expect(bad.stderr).toContain("hint: Use JavaScript regex syntax");
   });
 
   it("finds the same events line by line as the whole-text parser, on every fixture", () => {

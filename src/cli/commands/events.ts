@@ -1,7 +1,8 @@
 // `offload events FILE`: runs a log file through the same parsers a live run uses and prints what they
 // found, line by line, so a user can see what offload reads from their log and test a --pattern.
 import { readFile } from "node:fs/promises";
-import { OffloadError } from "../../errors.js";
+import { isOffloadError, OffloadError } from "../../errors.js";
+import { compilePatterns } from "../../progress/patterns.js";
 import { parseLogLines } from "../../progress/stream.js";
 import type { ParsedEvent } from "../../progress/types.js";
 import { formatClock, formatNumber, formatRate } from "../../report/format.js";
@@ -50,6 +51,7 @@ export async function eventsCommand(
       cause,
     });
   });
+  checkTypedPatterns(flags.pattern ?? []);
   const patterns = [...(flags.configPatterns ?? []), ...(flags.pattern ?? [])].map((pattern) => ({
     pattern,
   }));
@@ -84,4 +86,17 @@ export async function eventsCommand(
 export async function eventsAction(out: Output, file: string, flags: EventsFlags): Promise<number> {
   const { settings } = await load({});
   return eventsCommand(file, { ...flags, configPatterns: settings.progress.patterns }, out);
+}
+
+/** A --pattern typed on the command line that cannot be used is a usage error (exit 2), as any bad flag. */
+function checkTypedPatterns(typed: readonly string[]): void {
+  try {
+    compilePatterns(typed.map((pattern) => ({ pattern })));
+  } catch (error) {
+    if (!isOffloadError(error)) throw error;
+    throw new OffloadError("E_USAGE", error.message.replace(/^progress pattern \d+/, "--pattern"), {
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      cause: error,
+    });
+  }
 }
