@@ -206,8 +206,12 @@ export class SshTransport implements Transport {
       this.#options.host,
     ];
     if (options.stdoutFd !== undefined) {
-      // Bytes go straight to the file: the caller frames them (by length, see sync/download.ts).
-      const result = await runProcess([...argv, `sh -c ${quoteShell(script)}`], options);
+      // Bytes go straight to the file: the caller frames them (by length, see sync/download.ts). Never
+      // as the master: a master this ssh opened would keep the file as its stdout after the transfer,
+      // and go on writing it after a kill -9 of offload (seen in downloads.test.ts); with no master up,
+      // this ssh connects on its own.
+      const direct = argv.map((arg) => (arg === "ControlMaster=auto" ? "ControlMaster=no" : arg));
+      const result = await runProcess([...direct, `sh -c ${quoteShell(script)}`], options);
       return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
     }
     // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
