@@ -193,25 +193,17 @@ export class SshTransport implements Transport {
   async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     // The remote login shell parses the command line; `sh -c` with one quoted word makes that parse trivial.
     // ControlMaster=auto: the first exec becomes the master (ControlPersist detaches it from our pipes),
-    // so a cold run pays one handshake and no separate `ssh -O check` / `ssh -f -N` step.
-    const argv = [
-      "ssh",
-      ...this.baseArgs(),
-      "-o",
-      "ControlMaster=auto",
-      "-o",
-      `ControlPersist=${this.#options.persistSeconds ?? 600}`,
-      "-T",
-      "--",
-      this.#options.host,
-    ];
-    if (options.stdoutFd !== undefined) {
-      // Bytes go straight to the file: the caller frames them (by length, see sync/download.ts). Never
-      // as the master: a master this ssh opened would keep the file as its stdout after the transfer,
-      // and go on writing it after a kill -9 of offload (seen in downloads.test.ts); with no master up,
-      // this ssh connects on its own.
-      const direct = argv.map((arg) => (arg === "ControlMaster=auto" ? "ControlMaster=no" : arg));
-      const result = await runProcess([...direct, `sh -c ${quoteShell(script)}`], options);
+    // so a cold run pays one handshake and no separate `ssh -O check` / `ssh -f -N` step. Bytes that go
+    // straight to a file never open the master: one opened so would keep the file as its stdout after
+    // the transfer, and go on writing it after a kill -9 of offload (seen in downloads.test.ts).
+    const toFile = options.stdoutFd !== undefined;
+    const master = toFile
+      ? ["-o", "ControlMaster=no"]
+      : ["-o", "ControlMaster=auto", "-o", `ControlPersist=${this.#options.persistSeconds ?? 600}`];
+    const argv = ["ssh", ...this.baseArgs(), ...master, "-T", "--", this.#options.host];
+    if (toFile) {
+      // The caller frames the bytes (by length, see sync/download.ts).
+      const result = await runProcess([...argv, `sh -c ${quoteShell(script)}`], options);
       return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
     }
     // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
