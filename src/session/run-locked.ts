@@ -41,14 +41,23 @@ export async function runLocked(
     activate: host.environment.activate,
     secretsText,
   });
-  await described;
-  return launchAndFollow(context, request, state, writer, job);
+  // A --no-wait run returns at its launch: its probe goes first, or the command would return only after
+  // it, with the job already that far along (b30f697). Otherwise the probe's round trip runs beside the
+  // launch and the job, off a cold run's critical path; the run ends once its facts are in the record.
+  if (request.noWait) await described;
+  const finished = await launchAndFollow(context, request, state, writer, job).finally(
+    () => described,
+  );
+  const facts = writer.snapshot().host;
+  return finished.host === undefined && facts !== undefined
+    ? { ...finished, host: facts }
+    : finished;
 }
 
 /**
  * Without a fresh probe, the record's facts are a recent probe's, or come from a probe that starts
  * after the sync (never slowing the upload: on the test bed, where both share two cores, it cost a
- * first sync 20%) and ends during the run.
+ * first sync 20%) and ends during the launch or the run (before the launch for --no-wait).
  */
 function describeHostLater(
   context: RunContext,

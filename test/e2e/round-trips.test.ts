@@ -1,0 +1,77 @@
+// The round trips of a run's start on a real OpenSSH host, read from OFFLOAD_TRACE's time line (each
+// child process from its spawn to its end, each event the run reported): which ones a run makes, and
+// which of them wait for which.
+import { mkdirSync } from "node:fs";
+import { afterEach, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { makeProject, type TempProject } from "../support/project.js";
+import { describeWithHosts, execInHost } from "../testbed/index.js";
+
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
+
+interface Span {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The children of a traced command (`trace  1232 →  1367 (135 ms)  ssh … sh -c '…`) and its marks. */
+function readTrace(stderr: string): { spans: Span[]; marks: Map<string, number> } {
+  const spans: Span[] = [];
+  const marks = new Map<string, number>();
+  for (const line of stderr.split("\n")) {
+    const span = /^trace\s+(\d+)\s+→\s*(\d+)\s+\(\d+ ms\)\s+(.*)$/.exec(line);
+    if (span) {
+      spans.push({ start: Number(span[1]), end: Number(span[2]), name: span[3] ?? "" });
+      continue;
+    }
+    const mark = /^trace\s+(\d+)\s+(\S.*)$/.exec(line);
+    if (mark) marks.set(mark[2] ?? "", Number(mark[1]));
+  }
+  return { spans, marks };
+}
+
+describeWithHosts(1, "a run's round trips", (bed) => {
+  const host = bed.hosts[0] ?? "offload-h1";
+  const unique = `${process.pid}-${Date.now()}`;
+  const run = (p: TempProject, dir: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runCli(["run", "--ssh-config", bed.sshConfig, "--host", `${host}/${dir}`, ...args], {
+      cwd: p.dir,
+      env: { HOME: p.home, XDG_CONFIG_HOME: `${p.home}/config`, OFFLOAD_TRACE: "1", ...env },
+    });
+
+  it("a run without recent host facts probes the host beside its launch, not before it", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('hi')\n");
+    const dir = `round-trips-probe-${unique}`;
+    // A control dir of its own: no facts cached from an earlier run, as on a cold run.
+    const env = { OFFLOAD_CONTROL_DIR: `${project.home}/control` };
+    mkdirSync(env.OFFLOAD_CONTROL_DIR, { recursive: true });
+    try {
+      const result = await run(project, dir, ["--", "sleep", "0.5"], env);
+      expect(result.code, result.stderr).toBe(0);
+      const { spans, marks } = readTrace(result.stderr);
+      const launched = marks.get("event launched");
+      expect(launched, result.stderr).toBeDefined();
+      const at = launched ?? 0;
+      // The probe is the one script that starts with the remote dir (`D=…`); the launch's ssh is the
+      // one under way when the job was reported launched.
+      const probe = spans.find((span) => span.name.startsWith("ssh") && / D=/.test(span.name));
+      const launch = spans.find((s) => s.name.startsWith("ssh") && s.start <= at && s.end >= at);
+      expect(probe, result.stderr).toBeDefined();
+      expect(launch, result.stderr).toBeDefined();
+      // Beside: the launch's ssh started while the probe's was still out (before, it waited for it).
+      expect(launch?.start).toBeGreaterThanOrEqual(probe?.start ?? Number.NaN);
+      expect(launch?.start).toBeLessThan(probe?.end ?? Number.NaN);
+      // And the run still ends with the host's facts in its record.
+      const [id] = await project.runIds();
+      expect((await project.record(id ?? "")).host).toMatchObject({ os: "Linux" });
+    } finally {
+      await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
+    }
+  });
+});
