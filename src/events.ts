@@ -66,8 +66,11 @@ export type RunEvent =
 export type NoticeEvent =
   /** The remote dir's lock was held by a run no longer running (`since`: ISO time it was taken). */
   | { type: "lock-reclaimed"; holder: string; since?: string }
-  /** `--force`: the run holding the remote dir was stopped and its lock taken over. */
-  | { type: "lock-forced"; holder: string; since?: string }
+  /**
+   * `--force`: the run holding the remote dir was stopped and its lock taken over; `unlaunched`: that
+   * run had not started its job (its offload died or was still syncing), so nothing was stopped.
+   */
+  | { type: "lock-forced"; holder: string; since?: string; unlaunched?: true }
   /** This run was stopped by another run that took the remote dir over with --force. */
   | { type: "displaced"; runId: string; by: string }
   | {

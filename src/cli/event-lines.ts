@@ -109,7 +109,9 @@ function describeNotice(event: NoticeEvent): string {
     case "lock-reclaimed":
       return `reclaimed the remote dir's lock from ${describeLockHolder(event)}, which is no longer running`;
     case "lock-forced":
-      return `--force: stopped ${describeLockHolder(event)} and took over the remote dir`;
+      return event.unlaunched
+        ? `--force: took over the remote dir's lock from ${describeLockHolder(event)}, which had not started its job (nothing was stopped)`
+        : `--force: stopped ${describeLockHolder(event)} and took over the remote dir`;
     case "displaced":
       return `run ${event.by} took over the remote dir with --force and stopped this run`;
     case "attached":

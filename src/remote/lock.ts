@@ -11,7 +11,10 @@ import { readUnproven, STOP_MARK } from "./stop.js";
 export const LOCK_HEARTBEAT_SECONDS = 15;
 /** A lock with no launcher whose holder has not said so for this long belongs to an offload that died. */
 export const LOCK_STALE_SECONDS = 60;
-/** MARK.locked's third field, for a holder that has not launched its job (see readUnlaunchedSeconds). */
+/**
+ * MARK.locked's third field, for a holder that has not launched its job (see readUnlaunchedSeconds);
+ * MARK.forced carries it bare when --force took the lock of such a holder, which had nothing to stop.
+ */
 const UNLAUNCHED = "unlaunched:";
 
 export interface LockRequest {
@@ -53,7 +56,8 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     lock.force
       ? `  else { [ -d "$HR" ] && printf '%s\\n' ${id} > "$HR/displaced"; }; offload_stop "$HR" ${Math.max(0, Math.round(lock.graceSeconds))}
     if [ $? = 3 ]; then rm -f "$HR/displaced"; printf '${STOP_MARK} unproven %s\\n' "$offload_why" >&2; printf '${MARK.locked} %s %s\\n' "$holder" "$since" >&2; exit 3; fi
-    printf '${MARK.forced} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`
+    started=; [ -f "$HR/launcher.pid" ] || [ -n "$job" ] || started=" ${UNLAUNCHED}"
+    printf '${MARK.forced} %s %s%s\\n' "$holder" "$since" "$started" >&2; rm -f ${LOCK_FILE}`
       : // A holder with no launcher (and no Slurm job) has not started its job: say how long it has
         // been silent, by the host's clock, so a user can tell an offload killed mid-sync from a live one.
         `  else quiet=; [ -f "$HR/launcher.pid" ] || [ -n "$job" ] || quiet=" ${UNLAUNCHED}$(($(date +%s) - beat))"
@@ -109,6 +113,11 @@ export function readUnlaunchedSeconds(locked: string): number | undefined {
   const field = locked.split(" ").find((word) => word.startsWith(UNLAUNCHED));
   const seconds = field?.slice(UNLAUNCHED.length);
   return seconds !== undefined && /^[0-9]+$/.test(seconds) ? Number(seconds) : undefined;
+}
+
+/** A MARK.forced text whose holder had not launched its job: --force stopped nothing. */
+export function isUnlaunchedHolder(forced: string): boolean {
+  return forced.split(" ").some((word) => word.startsWith(UNLAUNCHED));
 }
 
 /** What the lock step of a prepare said: each `<run id> <epoch seconds>` of a holder, where it named one. */

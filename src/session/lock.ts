@@ -52,6 +52,17 @@ export function formatAgo(ms: number): string {
   return `${Math.floor(h / 24)} days ago`;
 }
 
+/** E_LOCKED, naming the holder's run id: a job across nodes tells its own sibling from another run. */
+export class RemoteDirLocked extends OffloadError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly holderId: string,
+  ) {
+    super("E_LOCKED", message, { hint });
+  }
+}
+
 /** E_LOCKED; `lost`: this run held the lock and lost it between its sync and its launch. */
 export function lockedError(
   transport: Transport,
@@ -64,12 +75,11 @@ export function lockedError(
     : "nothing was changed there";
   const quiet = lost ? undefined : readUnlaunchedSeconds(holder);
   if (quiet !== undefined) return unlaunchedHolderError(transport, remoteDir, holder, quiet);
-  return new OffloadError(
-    "E_LOCKED",
+  const id = parseHolder(holder).holder;
+  return new RemoteDirLocked(
     `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}; ${what}.`,
-    {
-      hint: `Wait for it, follow it with \`offload attach ${holder.split(" ")[0]}\`, or stop it and take over with \`offload run --force\`.`,
-    },
+    `Wait for it, follow it with \`offload attach ${id}\`, or stop it and take over with \`offload run --force\`.`,
+    id,
   );
 }
 
@@ -84,14 +94,12 @@ function unlaunchedHolderError(
   holder: string,
   quietSeconds: number,
 ): OffloadError {
-  const id = holder.split(" ")[0];
+  const id = parseHolder(holder).holder;
   const left = Math.max(0, LOCK_STALE_SECONDS - quietSeconds);
-  return new OffloadError(
-    "E_LOCKED",
+  return new RemoteDirLocked(
     `${remoteDir} on ${transport.label} is in use by ${describeHolder(holder)}, which has not started its job: its offload is still syncing or building the environment, or was killed before the launch (last sign of life ${quietSeconds} s ago); nothing was changed there.`,
-    {
-      hint: `If no offload is running ${id} any more, its lock frees itself after ${LOCK_STALE_SECONDS} s without a sign of life (in about ${left} s): run again then, or now with \`offload run --force\` (it stops nothing, as that run started no job). There is no job to \`attach\` to.`,
-    },
+    `If no offload is running ${id} any more, its lock frees itself after ${LOCK_STALE_SECONDS} s without a sign of life (in about ${left} s): run again then, or now with \`offload run --force\` (it stops nothing, as that run started no job). There is no job to \`attach\` to.`,
+    id,
   );
 }
 

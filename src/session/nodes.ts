@@ -16,12 +16,15 @@ import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
+import { RemoteDirLocked } from "./lock.js";
 import { type RunRequest, runJob } from "./run.js";
 import { recordStoppedRun, signalRun } from "./stop-run.js";
 
 /** What a node's runJob calls at the two barriers; `group` goes into its record. */
 export interface NodeHooks {
   group: { id: string; node: number; nodes: string[] };
+  /** The node's run id, chosen here so a lock held by a sibling node is told from another run's. */
+  runId: string;
   /**
    * The node holds its lock on the host reached by `transport` (a cloud machine's, made for this node)
    * at address `reached` (its prepare said which); resolves once every node does (rejects when one
@@ -99,6 +102,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
   const count = nodes.length;
   const labels = nodes.map((node) => node.transport.label);
   const groupId = createRunId();
+  const runIds = nodes.map(() => createRunId());
   const stopAll = new AbortController();
   const userStop = request.controls?.stop;
   if (userStop?.aborted) stopAll.abort();
@@ -127,6 +131,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
     let addresses: string[] = [];
     const hooks: NodeHooks = {
       group: { id: groupId, node: rank, nodes: labels },
+      runId: runIds[rank] ?? createRunId(),
       locked: async (transport, reached) => {
         reachedBy[rank] = transport;
         addresses = await locked.arrive(rank, readReached(reached));
@@ -164,7 +169,8 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
         stopAll.abort();
       }
       return record;
-    } catch (error) {
+    } catch (caught) {
+      const error = explainSiblingLock(caught, rank, runIds, labels);
       if (!(error instanceof NodeAbandoned)) {
         if (first === undefined && !stopAll.signal.aborted)
           request.reportFor(rank)({
@@ -192,6 +198,30 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       }),
     );
   return settleNodes(settled, first);
+}
+
+/**
+ * A node refused by the lock of another node of this same job: two host names (ssh aliases, a name and
+ * its address) reach one machine and one remote dir. Waiting or `--force` cannot help; each node needs a
+ * remote dir of its own there.
+ */
+function explainSiblingLock(
+  error: unknown,
+  rank: number,
+  runIds: readonly string[],
+  labels: readonly string[],
+): unknown {
+  if (!(error instanceof RemoteDirLocked)) return error;
+  const sibling = runIds.indexOf(error.holderId);
+  if (sibling < 0 || sibling === rank) return error;
+  const [a, b] = [Math.min(rank, sibling), Math.max(rank, sibling)];
+  return new OffloadError(
+    "E_USAGE",
+    `Nodes ${a} (${labels[a]}) and ${b} (${labels[b]}) are one machine: both reached the same remote dir, which node ${sibling} holds; nothing was started on any node.`,
+    {
+      hint: `Give each node a remote dir of its own (\`--host ${labels[a]}/a,${labels[b]}/b\`) or a machine of its own; waiting or \`--force\` would not help.`,
+    },
+  );
 }
 
 /** The job's end from every node's: the first failure's error or record, else node 0's. */

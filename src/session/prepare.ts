@@ -2,7 +2,7 @@
 import { msSince, systemClock } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { type LockRequest, readLockReply } from "../remote/lock.js";
+import { isUnlaunchedHolder, type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { readSyncProof, type SyncProofRequest } from "../remote/sync-proof.js";
 import type { UploadEntry } from "../sync/entries.js";
@@ -62,7 +62,12 @@ export async function prepareTarget(
   }
   if (markers.reclaimed)
     lock?.report({ type: "lock-reclaimed", ...parseHolder(markers.reclaimed) });
-  if (markers.forced) lock?.report({ type: "lock-forced", ...parseHolder(markers.forced) });
+  if (markers.forced)
+    lock?.report({
+      type: "lock-forced",
+      ...parseHolder(markers.forced),
+      ...(isUnlaunchedHolder(markers.forced) ? { unlaunched: true } : {}),
+    });
   const prepared = parsePrepareOutput(result.stdout);
   if (result.code !== 0 || prepared === undefined) {
     throw new OffloadError(

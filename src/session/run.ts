@@ -22,7 +22,7 @@ export type { RunRequest } from "./run-request.js";
 /** Acquires the run's host (an existing one: as it is), runs there, and gives the host back. */
 export async function runJob(context: RunContext, request: RunRequest): Promise<RunRecord> {
   const { settings } = context;
-  const id = createRunId();
+  const id = request.node?.runId ?? createRunId();
   planDownloads(settings.download); // refuse bad rules before anything moves
   context.backend.checkRun({
     secretNames: Object.keys(request.secrets ?? {}),

@@ -128,6 +128,10 @@ const samples: Samples = {
       { type: "lock-forced", holder: "r0", since },
       "--force: stopped run r0 (since TIME, 2 min ago) and took over the remote dir",
     ],
+    [
+      { type: "lock-forced", holder: "r0", since, unlaunched: true },
+      "--force: took over the remote dir's lock from run r0 (since TIME, 2 min ago), which had not started its job (nothing was stopped)",
+    ],
   ],
   displaced: [
     [

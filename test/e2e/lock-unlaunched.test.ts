@@ -68,5 +68,10 @@ describe("a lock held by a run that never launched", () => {
     ]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toBe("mine now\n");
+    // The holder had no job: --force stopped nothing and says so, not "stopped run …".
+    expect(forced.stderr).toMatch(
+      /--force: took over the remote dir's lock from run \S+ .*which had not started its job \(nothing was stopped\)/,
+    );
+    expect(forced.stderr).not.toContain("--force: stopped");
   });
 });

@@ -80,7 +80,7 @@ export function createNodeReporters(
 /**
  * Two nodes on one host with one remote dir would share its files and its lock: the second node was
  * refused as locked by its own sibling, with a hint to `--force` it. Refused before anything connects.
- * (Two aliases of one machine are not seen here; the lock still keeps them apart.)
+ * (Two aliases of one machine are not seen here: the lock refuses them, and session/nodes.ts says why.)
  */
 export function refuseSharedRemoteDirs(nodes: readonly EffectiveSettings[]): void {
   const seen = new Map<string, number>();
