@@ -2,28 +2,22 @@
 // settings retry that), wait the backoff, put the last checkpoint back on the host and launch again with
 // OFFLOAD_ATTEMPT and OFFLOAD_RESUME=1. Each attempt's log is kept; a stop (Ctrl+C, `offload stop`,
 // --force by another run) is never retried.
-import { mkdir, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { RetrySettings } from "../config/settings.js";
 import { msSince, type RunContext, type RunControls } from "../context.js";
-import { isOffloadError, OffloadError } from "../errors.js";
+import { isOffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import type { LaunchPlan } from "../remote/launch.js";
-import { readMarkers } from "../remote/markers.js";
-import { buildPutFileScript, buildRetryScript, buildStopRequestedScript } from "../remote/retry.js";
-import type { RecordView, RunRecord } from "../runs/record.js";
-import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
+import type { RunRecord } from "../runs/record.js";
+import type { RecordWriter } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
-import { planDownloads } from "../sync/download-plan.js";
-import { buildRsyncFilesArgv } from "../sync/rsync.js";
 import type { SyncTool } from "../sync/upload.js";
 import { sleep } from "../transport/backoff.js";
-import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
-import { fetchObjectsToHost } from "./bucket.js";
+import { attemptEntry, FRESH_ATTEMPT } from "./attempt-entry.js";
 import { startCheckpoints } from "./checkpoint.js";
 import { completeRun } from "./complete.js";
-import { lockedError } from "./lock.js";
+import { restoreCheckpoint } from "./restore-checkpoint.js";
+import { prepareNextAttempt, wasStopped } from "./retry-host.js";
 import { launchRun } from "./start-job.js";
 
 export interface AttemptsRequest {
@@ -166,141 +160,4 @@ export async function runAttempts(request: AttemptsRequest): Promise<RunRecord> 
       throw new HostLost(request.writer.snapshot(), attempt + 1);
     await prepareNextAttempt(request, attempt);
   }
-}
-
-/** `offload stop` from another terminal left its mark on the host: the job's end is a stop. */
-async function wasStopped(request: AttemptsRequest): Promise<boolean> {
-  const { transport } = request;
-  const { record } = request.writer;
-  const result = await transport.exec(buildStopRequestedScript(record.target.remoteDir, record.id));
-  if (result.code !== 0 || result.connectionFailed) return false;
-  await request.writer.update({
-    stopRequested: true,
-    ...(record.status === "failed" ? { status: "stopped" as const } : {}),
-  });
-  return true;
-}
-
-/** How an attempt ended, as the record keeps it once the next one starts. */
-function attemptEntry(
-  record: RecordView,
-  attempt: number,
-  log: string,
-  message: string | undefined,
-): NonNullable<RunRecord["attempts"]>[number] {
-  return {
-    attempt,
-    status: record.status,
-    exitCode: record.exitCode,
-    finishedAt: record.finishedAt ?? new Date().toISOString(),
-    log,
-    ...(message ? { error: { code: "E_DISCONNECTED", message } } : {}),
-  };
-}
-
-/** The record as a fresh attempt starts: the last one's end is in `attempts`. */
-const FRESH_ATTEMPT: RecordFields = {
-  status: "launching",
-  exitCode: null,
-  logBytes: 0,
-  error: undefined,
-  finishedAt: undefined,
-  job: undefined,
-  remote: undefined,
-};
-
-/**
- * On the host: stops what is left of the last attempt, keeps its run dir aside, takes the lock again; then
- * puts the last checkpoint back where the job wrote it (from home, or from the bucket).
- */
-async function prepareNextAttempt(request: AttemptsRequest, attempt: number): Promise<void> {
-  const { transport } = request;
-  const { record } = request.writer;
-  const remoteDir = record.target.remoteDir;
-  const deadline = Date.now() + request.reconnectTimeoutSeconds * 1000;
-  for (let tries = 1; ; tries++) {
-    const result = await transport.exec(
-      buildRetryScript(remoteDir, record.id, attempt, request.graceSeconds),
-    );
-    if (!result.connectionFailed) {
-      const markers = readMarkers(result.stderr);
-      if (markers.locked !== undefined) throw lockedError(transport, remoteDir, markers.locked);
-      if (result.code !== 0)
-        throw new OffloadError(
-          "E_LAUNCH",
-          `Could not prepare attempt ${attempt + 1} of run ${record.id} on ${transport.label}: ${result.stderr.trim()}`,
-          { hint: "Check the remote dir is writable; `offload logs` shows the last attempt." },
-        );
-      break;
-    }
-    if (Date.now() > deadline) throw transport.explain(result);
-    request.report({ type: "reconnecting", attempt: tries, delayMs: 2000, reason: "retry" });
-    await sleep(2000, request.controls.stop);
-  }
-  await restoreCheckpoint(request);
-}
-
-/** Files the checkpoint rules brought home (or put in the bucket) go back to where the job wrote them. */
-async function restoreCheckpoint(request: AttemptsRequest): Promise<void> {
-  const { transport, store, report } = request;
-  const { record } = request.writer;
-  const rules = record.download.filter((rule) => rule.every || request.resultsEvery);
-  if (rules.length === 0) return;
-  const plan = planDownloads(rules);
-  if (record.results) {
-    const objects = record.results.objects.filter((o) => plan.globs.some((g) => g.match(o.path)));
-    if (objects.length === 0) return;
-    await fetchObjectsToHost(transport, record, objects);
-    report({
-      type: "checkpoint-restored",
-      files: objects.length,
-      from: "bucket",
-      target: transport.label,
-    });
-    return;
-  }
-  const root = store.artifactsDir(record.id);
-  const files = (await listArtifacts(root)).filter((path) => plan.globs.some((g) => g.match(path)));
-  if (files.length === 0) return;
-  await mkdir(root, { recursive: true });
-  if (request.tool === "rsync") {
-    const shell = transport.remoteShell();
-    const argv = buildRsyncFilesArgv(shell, ".", shell.remotePath(record.target.remoteDir));
-    const result = await runProcess(argv, {
-      cwd: root,
-      stdin: files.map((file) => `${file}\0`).join(""),
-    });
-    if (result.code !== 0) throw restoreError(transport, result.stderr);
-  } else {
-    // Without rsync each file goes as its bytes on stdin, into a temp file renamed into place.
-    for (const file of files) {
-      const result = await transport.exec(buildPutFileScript(record.target.remoteDir, file), {
-        stdin: await readFile(join(root, file)),
-      });
-      if (result.code !== 0) throw restoreError(transport, result.stderr);
-    }
-  }
-  report({
-    type: "checkpoint-restored",
-    files: files.length,
-    from: "home",
-    target: transport.label,
-  });
-}
-
-function restoreError(transport: Transport, stderr: string): OffloadError {
-  return new OffloadError(
-    "E_SYNC",
-    `Could not put the checkpoint back on ${transport.label}: ${stderr.trim()}`,
-    {
-      hint: "The last attempt's files are in .offload/runs/<id>/artifacts; check the host's disk.",
-    },
-  );
-}
-
-async function listArtifacts(root: string): Promise<string[]> {
-  const names = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return names
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1));
 }
