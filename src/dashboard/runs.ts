@@ -7,7 +7,7 @@ import { pickMainMetric, type RunSummary, runDuration, summarizeRun } from "../r
 import type { RunRecord } from "../runs/record.js";
 import type { DamagedRun, RunStore } from "../runs/store.js";
 import type { ShowLogRequest } from "../session/logs.js";
-import { refreshRuns } from "../session/refresh.js";
+import { type Refreshed, refreshRuns } from "../session/refresh.js";
 import { loadSamples, type MachineSample } from "../session/samples.js";
 import { followLive, type LiveLog } from "./live-log.js";
 
@@ -79,7 +79,7 @@ export function createRunsView(context: DashboardContext): RunsView {
   const { store } = context;
   const follows = new Map<string, LiveLog>();
   let lastAsk = 0;
-  let asking: Promise<Map<string, string>> | undefined;
+  let asking: Promise<Refreshed> | undefined;
   let unknown = new Map<string, string>();
 
   const live = (record: RunRecord): LiveLog | undefined => {
@@ -96,10 +96,13 @@ export function createRunsView(context: DashboardContext): RunsView {
     return log;
   };
 
-  /** Asks the hosts at most every few seconds, however many pages poll. */
-  const askHosts = async (records: RunRecord[]) => {
-    if (asking) return asking;
-    if (Date.now() - lastAsk < 3000) return unknown;
+  /**
+   * Asks the hosts at most every few seconds, however many pages poll: the records as they now stand (a
+   * refresh settles ended runs) and the runs the hosts could not tell.
+   */
+  const askHosts = async (records: RunRecord[]): Promise<Refreshed> => {
+    if (asking) return { records, unknown: (await asking).unknown };
+    if (Date.now() - lastAsk < 3000) return { records, unknown };
     asking = refreshRuns({
       store,
       records,
@@ -109,8 +112,9 @@ export function createRunsView(context: DashboardContext): RunsView {
       lastAsk = Date.now();
       asking = undefined;
     });
-    unknown = await asking;
-    return unknown;
+    const refreshed = await asking;
+    unknown = refreshed.unknown;
+    return refreshed;
   };
 
   const metrics = async (record: RunRecord): Promise<MetricPoint[]> => {
@@ -124,8 +128,9 @@ export function createRunsView(context: DashboardContext): RunsView {
 
   return {
     async list() {
-      const { records, damaged } = await store.survey();
-      const why = await askHosts(records);
+      const surveyed = await store.survey();
+      const { damaged } = surveyed;
+      const { records, unknown: why } = await askHosts(surveyed.records);
       const rows = await Promise.all(
         records.map(async (record): Promise<RunRow> => {
           // Following every live run keeps their pages current with no terminal open.
@@ -152,7 +157,7 @@ export function createRunsView(context: DashboardContext): RunsView {
     record: (id) => store.load(id),
     logPath: (id) => store.logPath(id),
     artifactsDir: (id) => store.artifactsDir(id),
-    refresh: async () => askHosts((await store.survey()).records),
+    refresh: async () => (await askHosts((await store.survey()).records)).unknown,
     metrics,
     summary,
     machine: async (record) => {

@@ -19,9 +19,16 @@ export interface RefreshRequest {
 /** Runs whose state the host could not tell, with why, by run id. */
 export type Unknown = Map<string, string>;
 
-/** Asks the hosts and saves what they say; returns the runs that stay unknown. */
-export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
+export interface Refreshed {
+  /** The request's records in its order, each settled one as it now stands. */
+  records: RunRecord[];
+  unknown: Unknown;
+}
+
+/** Asks the hosts and saves what they say; returns the records as they now stand, and those unknown. */
+export async function refreshRuns(request: RefreshRequest): Promise<Refreshed> {
   const unknown: Unknown = new Map();
+  const settled = new Map<string, RunRecord>();
   const byHost = new Map<string, RunRecord[]>();
   for (const record of request.records) {
     if (record.status !== "running" && record.status !== "launching") continue;
@@ -34,19 +41,19 @@ export async function refreshRuns(request: RefreshRequest): Promise<Unknown> {
   }
   await Promise.all(
     [...byHost.values()].map(async (records) => {
-      const why = await askHost(request, records, unknown).catch((error: unknown) =>
+      const why = await askHost(request, records, { unknown, settled }).catch((error: unknown) =>
         error instanceof Error ? error.message : String(error),
       );
       if (typeof why === "string") for (const record of records) unknown.set(record.id, why);
     }),
   );
-  return unknown;
+  return { records: request.records.map((r) => settled.get(r.id) ?? r), unknown };
 }
 
 async function askHost(
   request: RefreshRequest,
   records: RunRecord[],
-  unknown: Unknown,
+  found: { unknown: Unknown; settled: Map<string, RunRecord> },
 ): Promise<void> {
   const [first] = records;
   if (first === undefined) return;
@@ -54,28 +61,27 @@ async function askHost(
   const surveyed = await backend.survey(records.map(jobRefOf), { timeoutMs: request.timeoutMs });
   for (const record of records) {
     const survey = surveyed.get(record.id);
-    if (survey?.state === "unknown") unknown.set(record.id, survey.why);
-    else if (survey) await settle(request.store, record, survey);
+    if (survey?.state === "unknown") found.unknown.set(record.id, survey.why);
+    else if (survey) found.settled.set(record.id, await settle(request.store, record, survey));
   }
 }
 
 /**
  * Records what the host says of a run recorded as running. Re-read first: an offload following the run
- * may have just recorded its end (with downloads), which must not be overwritten.
+ * may have just recorded its end (with downloads), which must not be overwritten. Returns the record as
+ * it now stands.
  */
 async function settle(
   store: RunStore,
   shown: RunRecord,
   survey: Exclude<JobSurvey, { state: "unknown" }>,
-): Promise<void> {
-  if (survey.state === "running" && survey.job === undefined) return;
-  const record = await amendRecord(store, shown.id, (stored) =>
+): Promise<RunRecord> {
+  if (survey.state === "running" && survey.job === undefined) return shown;
+  return amendRecord(store, shown.id, (stored) =>
     stored.status === "running" || stored.status === "launching"
       ? settledFields(stored, survey)
       : undefined,
   );
-  // The caller's list shows the record as it now stands.
-  Object.assign(shown, record);
 }
 
 /** What the host's word changes in a record still running: its job, and how it ended. */

@@ -96,10 +96,16 @@ export async function listRuns(
   options: { json?: boolean; offline?: boolean },
   backendFor: (record: RunRecord) => Promise<Backend>,
 ): Promise<number> {
-  const { records, damaged } = await store.survey();
-  const unknown = options.offline
-    ? new Map<string, string>()
-    : await refreshRuns({ store, records, backendFor, timeoutMs: PS_HOST_TIMEOUT_MS });
+  const surveyed = await store.survey();
+  const { damaged } = surveyed;
+  const { records, unknown } = options.offline
+    ? { records: surveyed.records, unknown: new Map<string, string>() }
+    : await refreshRuns({
+        store,
+        records: surveyed.records,
+        backendFor,
+        timeoutMs: PS_HOST_TIMEOUT_MS,
+      });
   if (options.json) {
     // Unknown is what ps saw, not what the record says: shown, never saved.
     const shown = records.map((r) => {
