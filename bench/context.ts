@@ -10,7 +10,7 @@ import type { TestbedInfo } from "../test/testbed/types.js";
 import { acquireBed } from "./bed.js";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
-const BUNDLE = join(REPO, "dist", "offload.mjs");
+const BUNDLE = join(REPO, "dist", "offload.cjs");
 
 export interface BenchContext {
   bed: TestbedInfo;

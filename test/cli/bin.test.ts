@@ -1,6 +1,7 @@
 // The installed entry point (bin/offload.js → the esbuild bundle), as the README's first command uses it.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,14 +9,16 @@ import { makeProject, REPO, type TempProject } from "../support/project.js";
 
 const run = promisify(execFile);
 const BIN = join(REPO, "bin", "offload.js");
-const built = existsSync(join(REPO, "dist", "offload.mjs"));
+const built = existsSync(join(REPO, "dist", "offload.cjs"));
 if (!built)
-  process.stderr.write("[bin] skipping: dist/offload.mjs is missing (npm run build makes it)\n");
+  process.stderr.write("[bin] skipping: dist/offload.cjs is missing (npm run build makes it)\n");
 
 let project: TempProject | undefined;
+let scratch: string | undefined;
 afterEach(async () => {
   await project?.remove();
-  project = undefined;
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  project = scratch = undefined;
 });
 
 describe.skipIf(!built)("bin/offload.js", () => {
@@ -37,5 +40,26 @@ describe.skipIf(!built)("bin/offload.js", () => {
     );
     expect(stdout).toContain("Epoch 2/2");
     expect(stderr).toContain("finished (exit 0)");
+  });
+
+  it("starts from an ASCII-only bundle, which it reads as latin1", () => {
+    const bytes = readFileSync(join(REPO, "dist", "offload.cjs"));
+    const firstOther = bytes.findIndex((byte) => byte >= 0x80);
+    expect(firstOther).toBe(-1);
+  });
+
+  it("says how to build the CLI when the bundle is missing", async () => {
+    scratch = mkdtempSync(join(tmpdir(), "offload-bin-"));
+    mkdirSync(join(scratch, "bin"));
+    for (const file of ["offload.js", "package.json"])
+      copyFileSync(join(REPO, "bin", file), join(scratch, "bin", file));
+    const failed = await run(process.execPath, [join(scratch, "bin", "offload.js"), "ps"]).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(200);
+    expect(failed?.stderr).toContain("error E_NOT_BUILT");
+    expect(failed?.stderr).toContain(join(scratch, "dist", "offload.cjs"));
+    expect(failed?.stderr).toContain("hint: run `npm run build`");
   });
 });

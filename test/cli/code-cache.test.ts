@@ -64,6 +64,7 @@ describe.skipIf(!built)("the code cache of bin/offload.js", () => {
     mkdirSync(join(install, "bin"), { recursive: true });
     mkdirSync(join(install, "dist"));
     copyFileSync(BIN, join(install, "bin", "offload.js"));
+    copyFileSync(join(REPO, "bin", "package.json"), join(install, "bin", "package.json"));
     const bundle = readFileSync(join(REPO, "dist", "offload.cjs"), "utf8");
     writeFileSync(join(install, "dist", "offload.cjs"), bundle);
     const bin = join(install, "bin", "offload.js");

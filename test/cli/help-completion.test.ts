@@ -11,7 +11,7 @@ import { REPO } from "../support/project.js";
 
 const run = promisify(execFile);
 const BIN = join(REPO, "bin", "offload.js");
-const built = existsSync(join(REPO, "dist", "offload.mjs"));
+const built = existsSync(join(REPO, "dist", "offload.cjs"));
 const COMMANDS = [
   ["run"],
   ["attach"],

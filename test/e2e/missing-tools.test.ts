@@ -11,9 +11,9 @@ import { makeProject, REPO, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 
 const BIN = join(REPO, "bin", "offload.js");
-const built = existsSync(join(REPO, "dist", "offload.mjs"));
+const built = existsSync(join(REPO, "dist", "offload.cjs"));
 if (!built)
-  process.stderr.write("[missing-tools] skipping: dist/offload.mjs is missing (npm run build)\n");
+  process.stderr.write("[missing-tools] skipping: dist/offload.cjs is missing (npm run build)\n");
 const isRoot = process.getuid?.() === 0;
 
 let project: TempProject | undefined;
