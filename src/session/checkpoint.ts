@@ -59,11 +59,16 @@ export function checkpointInterval(
   return everies.length === 0 ? undefined : Math.min(...everies);
 }
 
-/** Copies the files home through a staging dir, so the artifacts dir only ever holds whole copies. */
-async function fetchHome(request: CheckpointRequest, paths: string[]): Promise<void> {
+/**
+ * Copies the files into a staging dir beside the artifacts; `place` moves the named ones into the
+ * artifacts dir only once the after-copy look proved them whole, so a copy torn by a rewrite never
+ * replaces the last good one. `discard` removes what was not placed.
+ */
+async function stageHome(request: CheckpointRequest, paths: string[]) {
   const { store, transport } = request;
   const { record } = request.writer;
   const staging = join(store.runDir(record.id), `.checkpoint-${process.pid}`);
+  const discard = () => rm(staging, { recursive: true, force: true });
   try {
     await downloadArtifacts({
       transport,
@@ -73,14 +78,18 @@ async function fetchHome(request: CheckpointRequest, paths: string[]): Promise<v
       projectDir: request.projectDir,
       tool: request.tool,
     });
-    for (const path of paths) {
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+  const place = async (whole: readonly string[]) => {
+    for (const path of whole) {
       const target = join(store.artifactsDir(record.id), path);
       await mkdir(dirname(target), { recursive: true });
       await rename(join(staging, path), target).catch(() => {});
     }
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  };
+  return { place, discard };
 }
 
 /** One checkpoint: what changed since the last one and holds still goes home or to the bucket. */
@@ -111,18 +120,22 @@ async function takeCheckpoint(
       request.writer,
       still.map(([path, s]) => ({ path, size: s.size })),
     );
-  else await fetchHome(request, paths);
-  // A file rewritten in place while it was copied is not counted: the next checkpoint takes it again.
-  // One renamed over meanwhile is: the copy read one whole version or the other.
-  const after = await listRuleMatches(transport, record, onlyEvery);
-  let count = 0;
-  for (const [path, stat] of still) {
-    const now = after.get(path);
-    if (!same(now, stat) && !renamedOver(stat, now)) continue;
-    taken.set(path, stat);
-    count += 1;
+  const staged = toBucket ? undefined : await stageHome(request, paths);
+  try {
+    // A file rewritten in place while it was copied is not counted (nor put home: the last good copy
+    // stays); the next checkpoint takes it again. One renamed over meanwhile is: the copy read one
+    // whole version or the other.
+    const after = await listRuleMatches(transport, record, onlyEvery);
+    const whole = still.filter(([path, stat]) => {
+      const now = after.get(path);
+      return same(now, stat) || renamedOver(stat, now);
+    });
+    await staged?.place(whole.map(([path]) => path));
+    for (const [path, stat] of whole) taken.set(path, stat);
+    return whole.length;
+  } finally {
+    await staged?.discard();
   }
-  return count;
 }
 
 /**
