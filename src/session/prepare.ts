@@ -105,32 +105,50 @@ export interface ProjectScan {
   ignores(path: string): boolean;
   /** The files are those the last sync sent, as it sent them (src/sync/sync-state.ts). */
   asLastSynced: boolean;
+  /** A tar upload's archive made once for several hosts (undefined: too big, each host streams its own). */
+  archive?: () => Promise<Uint8Array | undefined>;
 }
 
-/** Local work only, so a run does it while the connect round trip is under way. */
+/** What the workspace holds, before any host's last sync is compared: the same for every node of a job. */
+export type ProjectListing = Omit<ProjectScan, "asLastSynced">;
+
+/** Walks the workspace with the ignore rules and adds the extra upload globs. */
+export async function listProject(
+  projectDir: string,
+  ignore: readonly string[],
+  upload: readonly UploadEntry[],
+): Promise<ProjectListing> {
+  const scan = await scanWorkspace(projectDir, ignore);
+  const globbed = await expandUploadGlobs(projectDir, upload);
+  const scanned = new Set(scan.files);
+  const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
+  return {
+    files: [...scan.files, ...extra],
+    tree: [...scan.tree, ...extra],
+    excluded: scan.excluded,
+    extra,
+    ignores: scan.ignores,
+  };
+}
+
+/**
+ * Local work only, so a run does it while the connect round trip is under way. `listing` is one made
+ * already (a job across nodes lists the workspace once for all of them).
+ */
 export async function scanProject(
   projectDir: string,
   ignore: readonly string[],
   upload: readonly UploadEntry[],
   lastSync?: SyncState,
+  listing: Promise<ProjectListing> = listProject(projectDir, ignore, upload),
 ): Promise<ProjectScan> {
-  const scan = await scanWorkspace(projectDir, ignore);
-  const globbed = await expandUploadGlobs(projectDir, upload);
-  const scanned = new Set(scan.files);
-  const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
-  const files = [...scan.files, ...extra];
+  const listed = await listing;
+  const files = listed.files;
   const asLastSynced = lastSync !== undefined && matchesSyncState(projectDir, files, lastSync);
   // Asked now, while the connect is under way, where an upload is likely: it reads whether rsync prints
   // progress. An unchanged workspace spares the process start.
   if (!asLastSynced) localRsyncShowsProgress().catch(() => {});
-  return {
-    files,
-    tree: [...scan.tree, ...extra],
-    excluded: scan.excluded,
-    extra,
-    ignores: scan.ignores,
-    asLastSynced,
-  };
+  return { ...listed, asLastSynced };
 }
 
 export interface SyncRequest {
@@ -202,6 +220,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
         excluded: scan.excluded,
         extra: scan.extra,
         tool: prepared.upload,
+        ...(scan.archive ? { archive: scan.archive } : {}),
         onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
       });
   if (!unchanged && state !== undefined) {

@@ -118,8 +118,17 @@ async function connect(context: RunContext, request: RunRequest, id: string) {
     { proof: previous },
   );
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
-  const scanning = scanProject(context.projectDir, settings.ignore, settings.upload, previous);
+  // A node of a job across hosts lists the workspace and reads git once with the others.
+  const share = request.node?.share;
+  const listing = share?.listProject(context.projectDir, settings.ignore, settings.upload);
+  const scanning = scanProject(
+    context.projectDir,
+    settings.ignore,
+    settings.upload,
+    previous,
+    listing,
+  );
   scanning.catch(() => {});
-  const gitState = readGitState(context.projectDir);
+  const gitState = (share?.readGitState ?? readGitState)(context.projectDir);
   return { scanning, gitState, statePath, prepared: await preparing };
 }

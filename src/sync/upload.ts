@@ -36,6 +36,8 @@ export interface UploadRequest {
   /** rsync only: files outside what the recursion covers (upload globs reaching ignored paths). */
   extra: readonly string[];
   tool: SyncTool;
+  /** tar only: the archive of `tree`, made once for several hosts (sync/tar-archive.ts); undefined: stream one. */
+  archive?: () => Promise<Uint8Array | undefined>;
   /** Called as rsync reports how far the copy is (where this machine's rsync can say). */
   onProgress?: (progress: TransferProgress) => void;
 }
@@ -82,11 +84,14 @@ export async function uploadFiles(
   }
   // "." first: the remote dir takes the root's mode, as with rsync. The prepare round trip made it.
   const extract = buildTarExtractCommand(quoteShell(remoteDir));
-  const result = await runPipeline(
-    buildTarCreateArgv(await localTarIsGnu()),
-    shell.shellArgv(`sh -c ${quoteShell(extract)}`),
-    { stdin: encodeNulList([".", ...request.tree]), producerCwd: root },
-  );
+  const unpack = shell.shellArgv(`sh -c ${quoteShell(extract)}`);
+  const archive = await request.archive?.();
+  const result = archive
+    ? await runProcess(unpack, { stdin: archive })
+    : await runPipeline(buildTarCreateArgv(await localTarIsGnu()), unpack, {
+        stdin: encodeNulList([".", ...request.tree]),
+        producerCwd: root,
+      });
   if (result.code !== 0) throw syncError(transport, result.code, result.stderr);
   return { files: files.length, bytes: 0, tool };
 }

@@ -173,6 +173,31 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     }
   }, 160_000);
 
+  it("a first sync to every node packs the workspace once: one local tar, the same files on every host", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('train')\n");
+    await project.write("data/a.txt", "alpha\n");
+    await project.write("data/deep/b.txt", "beta\n");
+    const dir = remoteDir();
+    const result = await offload(
+      project,
+      ["run", "--host", hosts.join(","), "--remote-dir", dir, "--", "cat", "data/deep/b.txt"],
+      { env: { HOME: project.home, OFFLOAD_TRACE: "1" } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    // OFFLOAD_TRACE's time line lists every local process: one tar made the archive all nodes got.
+    expect(result.stderr.match(/ tar … -$/gm) ?? []).toHaveLength(1);
+    expect(result.stdout.trim().split("\n").sort()).toEqual([
+      "[n0] beta",
+      "[n1] beta",
+      "[n2] beta",
+    ]);
+    for (const host of hosts)
+      expect(onHost(host, `cd ${dir} && cat train.py data/a.txt data/deep/b.txt`), host).toBe(
+        "print('train')\nalpha\nbeta\n",
+      );
+  });
+
   it("one rank killed stops the others: exit code the killed rank's, no process left on any host", async () => {
     project = await makeProject();
     const marker = `offload-nodes-kill-${process.pid}`;
