@@ -4,7 +4,8 @@
 import type { Output } from "./render.js";
 
 export async function settleOwedMachinesFirst(out: Output): Promise<void> {
-  const { hasLedgerEntries } = await import("../providers/owed.js");
+  // The question alone: the ledger's code loads only when there is something to settle.
+  const { hasLedgerEntries } = await import("../providers/ledger-dir.js");
   if (!hasLedgerEntries()) return;
   const [{ settleOwedMachines }, { openProvider }] = await Promise.all([
     import("../providers/owed.js"),

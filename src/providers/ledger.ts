@@ -2,9 +2,12 @@
 // cloud is asked and kept until the machine is confirmed gone, so no crash can forget a machine.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { homedir, hostname } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
+import { ledgerDir } from "./ledger-dir.js";
 import type { CloudOptions } from "./open.js";
+
+export { ledgerDir } from "./ledger-dir.js";
 
 /**
  * intent: recorded before create (the machine may exist even without an id: "answered 500 but
@@ -40,14 +43,6 @@ export interface LedgerEntry {
   options?: CloudOptions;
   /** Why the last teardown did not finish. */
   lastError?: string;
-}
-
-/** $OFFLOAD_STATE_DIR, else $XDG_STATE_HOME/offload, else ~/.local/state/offload; machines/ below it. */
-export function ledgerDir(env: NodeJS.ProcessEnv = process.env): string {
-  const state =
-    env.OFFLOAD_STATE_DIR ||
-    join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state"), "offload");
-  return join(state, "machines");
 }
 
 /** A tag no other machine carries: the identity a machine is found by when its id was never heard. */

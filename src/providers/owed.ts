@@ -1,19 +1,11 @@
 // What every offload command does first when the ledger has entries: settle the machines a dead offload
 // (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
-import { readdirSync } from "node:fs";
 import { type OpenProvider, optionsOf } from "./inventory.js";
-import { currentOwner, isOwnerAlive, Ledger, ledgerDir } from "./ledger.js";
+import { currentOwner, isOwnerAlive, Ledger } from "./ledger.js";
 import { reconcile } from "./reconcile.js";
 import type { TeardownOptions } from "./teardown.js";
 
-/** Cheap: one readdir. Whether the ledger holds any machine at all. */
-export function hasLedgerEntries(env: NodeJS.ProcessEnv = process.env): boolean {
-  try {
-    return readdirSync(ledgerDir(env)).some((name) => name.endsWith(".json"));
-  } catch {
-    return false;
-  }
-}
+export { hasLedgerEntries } from "./ledger-dir.js";
 
 export interface SettleReport {
   deleted: string[];

@@ -116,7 +116,9 @@ export async function surveyRuns(
   let check: FindProblem | undefined;
   // Synchronous calls: a thousand small reads through the thread pool cost ten times as much.
   for (const id of ids) {
-    const path = join(root, id, "run.json");
+    // Not path.join: a thousand of them cost ~7 ms of a `ps` (interpreted, cold); the root is already
+    // normal and an id is a plain folder name.
+    const path = `${root}/${id}/run.json`;
     let read: RecordRead;
     let key = "";
     try {
