@@ -26,6 +26,8 @@ export interface PreparedTarget {
   upload: SyncTool;
   /** The remote dir held nothing but offload's state: no deletions to mirror there. */
   empty: boolean;
+  /** The remote dir was empty and its host's tar is GNU tar (sync/first-sync.ts). */
+  gnuTar: boolean;
   /** The address this connection reached the host at ("" for a local shell): `PreparedHost.reached`. */
   reached: string;
   /** The host proved the last sync's files unchanged (a `sync.proof` was asked for and held). */
@@ -88,6 +90,7 @@ export async function prepareTarget(
     tool,
     upload,
     empty: prepared.empty,
+    gnuTar: prepared.gnuTar,
     reached: prepared.reached,
     unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
   };
@@ -221,6 +224,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
         extra: scan.extra,
         tool: prepared.upload,
         ...(scan.archive ? { archive: scan.archive } : {}),
+        remoteGnuTar: prepared.gnuTar,
         onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
       });
   if (!unchanged && state !== undefined) {

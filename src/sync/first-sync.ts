@@ -28,16 +28,22 @@ export async function chooseUploadTool(
 }
 
 /**
+ * tar's record: 256 blocks of 512 bytes (128 KiB) at both ends instead of tar's 10 KiB. Creating, fewer
+ * writes into the pipe to ssh (5,000 × 2 KB: ~20% less time by hand, 6 rounds at load 12; noisy).
+ * Extracting, the remote tar reads and writes 128 KiB at a time: 12,000 reads and 26,000 writes instead of
+ * 80,000 and 96,000 for the 20,000-file bench tree (strace -c), ~30% less system time in that tar.
+ */
+const RECORD_BLOCKS = "256";
+
+/**
  * tar's create argv: names NUL-separated on stdin, each as given (no recursion: the list is the scan's,
- * directories included, each before what it holds). 128 KiB records instead of 10 KiB: fewer writes into
- * the pipe to ssh (5,000 × 2 KB: ~20% less time by hand, 6 rounds at load 12; noisy); tar -x reads any
- * record size from a pipe.
+ * directories included, each before what it holds).
  */
 export function buildTarCreateArgv(gnu: boolean): string[] {
   return [
     "tar",
     "-b",
-    "256",
+    RECORD_BLOCKS,
     "-cf",
     "-",
     "--format=pax",
@@ -49,7 +55,12 @@ export function buildTarCreateArgv(gnu: boolean): string[] {
   ];
 }
 
-/** The remote side: unpack into the remote dir with the archive's modes (`-p`: not the umask's). */
-export function buildTarExtractCommand(quotedDir: string): string {
-  return `cd ${quotedDir} && exec tar -xpf -`;
+/**
+ * The remote side: unpack into the remote dir with the archive's modes (`-p`: not the umask's). A GNU tar
+ * there reads in the records the archive was made with (reading `-`, it reads on until a record is whole,
+ * whatever pieces ssh hands over, and takes a shorter last one); another (busybox) may not know `-b`, and
+ * reads any record size anyway.
+ */
+export function buildTarExtractCommand(quotedDir: string, remoteGnu: boolean): string {
+  return `cd ${quotedDir} && exec tar -xpf -${remoteGnu ? ` -b ${RECORD_BLOCKS}` : ""}`;
 }

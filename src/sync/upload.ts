@@ -38,6 +38,8 @@ export interface UploadRequest {
   tool: SyncTool;
   /** tar only: the archive of `tree`, made once for several hosts (sync/tar-archive.ts); undefined: stream one. */
   archive?: () => Promise<Uint8Array | undefined>;
+  /** tar only: the remote tar is GNU tar (the prepare round trip says so of an empty dir). */
+  remoteGnuTar?: boolean;
   /** Called as rsync reports how far the copy is (where this machine's rsync can say). */
   onProgress?: (progress: TransferProgress) => void;
 }
@@ -83,7 +85,7 @@ export async function uploadFiles(
     return { ...stats, tool };
   }
   // "." first: the remote dir takes the root's mode, as with rsync. The prepare round trip made it.
-  const extract = buildTarExtractCommand(quoteShell(remoteDir));
+  const extract = buildTarExtractCommand(quoteShell(remoteDir), request.remoteGnuTar === true);
   const unpack = shell.shellArgv(`sh -c ${quoteShell(extract)}`);
   const archive = await request.archive?.();
   const result = archive
