@@ -7,14 +7,33 @@
 // every run): `ps` as fast, `report` a third faster, a warm run faster; one build, one way to start.
 // The library (dist/index.js and its types) is tsc's output, not this bundle.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { build } from "esbuild";
 
 // The ES module chunks of earlier builds (dist/offload.mjs, dist/offload-<hash>.mjs) are no longer made.
 for (const name of readdirSync("dist"))
   if (/^offload(-[A-Z0-9]+)?\.mjs$/.test(name)) rmSync(`dist/${name}`);
 
+/**
+ * zod's index initialises all of its ~40 error-message locales (400 kB, a fifth of the bundle) for
+ * its `locales` namespace, the first time any schema module loads: on every run, since the command
+ * line's settings are checked by zod. offload speaks English only and uses zod's default (English)
+ * messages, which zod imports from locales/en.js directly: the namespace keeps only `en`.
+ */
+const englishOnlyZod = {
+  name: "english-only-zod",
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      resolveDir: dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+
 await build({
   entryPoints: ["dist/cli/main.js"],
+  plugins: [englishOnlyZod],
   outfile: "dist/offload.cjs",
   bundle: true,
   platform: "node",

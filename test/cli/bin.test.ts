@@ -1,6 +1,14 @@
 // The installed entry point (bin/offload.js → the esbuild bundle), as the README's first command uses it.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -46,6 +54,17 @@ describe.skipIf(!built)("bin/offload.js", () => {
     const bytes = readFileSync(join(REPO, "dist", "offload.cjs"));
     const firstOther = bytes.findIndex((byte) => byte >= 0x80);
     expect(firstOther).toBe(-1);
+  });
+
+  it("keeps zod's English messages (the build keeps only that locale)", async () => {
+    project = await makeProject("quickstart");
+    writeFileSync(join(project.dir, "offload.yaml"), "retry: banana\n");
+    const failed = await run(process.execPath, [BIN, "config"], { cwd: project.dir }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(200);
+    expect(failed?.stderr).toContain("retry: Invalid input: expected object, received string");
   });
 
   it("says how to build the CLI when the bundle is missing", async () => {
