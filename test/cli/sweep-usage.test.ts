@@ -9,61 +9,52 @@ afterEach(async () => {
   project = undefined;
 });
 
-describe("offload sweep usage", () => {
-  it("refuses a {name} no --param sets with exit 2, before any run", async () => {
-    project = await makeProject();
-    const result = await runInProject(project, [
-      "sweep",
-      "--host",
-      "local",
-      "--param",
-      "a=1,2",
-      "--",
-      "echo",
-      "{zz}",
-    ]);
-    expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain(
+interface UsageCase {
+  name: string;
+  /** What follows `offload sweep --host local`. */
+  args: string[];
+  code: number;
+  says: string[];
+  never?: string[];
+  /** A refusal records no run. */
+  noRuns?: boolean;
+}
+
+const cases: UsageCase[] = [
+  {
+    name: "refuses a {name} no --param sets with exit 2, before any run",
+    args: ["--param", "a=1,2", "--", "echo", "{zz}"],
+    code: 2,
+    says: [
       "error E_USAGE: The command names {zz}, which no --param sets.",
-    );
-    expect(result.stderr).toContain("hint: Add `--param zz=…`");
-    expect(result.stderr).not.toContain("sweep of");
-    expect(await project.runIds()).toEqual([]);
-  });
+      "hint: Add `--param zz=…`",
+    ],
+    never: ["sweep of"],
+    noRuns: true,
+  },
+  {
+    name: "refuses a --param given twice instead of keeping the last silently",
+    args: ["--param", "a=1", "--param", "a=2", "--", "echo", "{a}"],
+    code: 2,
+    says: ["error E_USAGE: --param a is given twice.", "`--param a=1,2`"],
+    noRuns: true,
+  },
+  {
+    name: "says `1 run`, not `1 runs`",
+    args: ["--param", "a=1", "--", "echo", "{a}"],
+    code: 0,
+    says: ["sweep of 1 run over local"],
+  },
+];
 
-  it("refuses a --param given twice instead of keeping the last silently", async () => {
-    project = await makeProject();
-    const result = await runInProject(project, [
-      "sweep",
-      "--host",
-      "local",
-      "--param",
-      "a=1",
-      "--param",
-      "a=2",
-      "--",
-      "echo",
-      "{a}",
-    ]);
-    expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain("error E_USAGE: --param a is given twice.");
-    expect(result.stderr).toContain("`--param a=1,2`");
-    expect(await project.runIds()).toEqual([]);
-  });
-
-  it("says `1 run`, not `1 runs`", async () => {
-    project = await makeProject();
-    const result = await runInProject(project, [
-      "sweep",
-      "--host",
-      "local",
-      "--param",
-      "a=1",
-      "--",
-      "echo",
-      "{a}",
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain("sweep of 1 run over local");
-  });
+describe("offload sweep usage", () => {
+  for (const { name, args, code, says, never = [], noRuns } of cases)
+    it(name, async () => {
+      project = await makeProject();
+      const result = await runInProject(project, ["sweep", "--host", "local", ...args]);
+      expect(result.code, result.stderr).toBe(code);
+      for (const text of says) expect(result.stderr).toContain(text);
+      for (const text of never) expect(result.stderr).not.toContain(text);
+      if (noRuns) expect(await project.runIds()).toEqual([]);
+    });
 });

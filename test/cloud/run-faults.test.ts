@@ -9,23 +9,11 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
-import { FakeGcp, GCP_PROJECT, GCP_TOKEN } from "./fake/gcp.js";
-import { powerOffCommand } from "./fake/hosts.js";
+import { FakeGcp } from "./fake/gcp.js";
 import { noFaults } from "./fake/nova.js";
 import { FakeOpenStack } from "./fake/openstack.js";
 import { ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
-
-function offloadYaml(target: string[]): string {
-  return [
-    "targets:",
-    "  box:",
-    ...target.map((line) => `    ${line}`),
-    "    user: root",
-    "    price_per_hour: 2.49",
-    `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
-    "",
-  ].join("\n");
-}
+import { cloudRunEnv, cloudYaml, gcpTarget } from "./fake/targets.js";
 
 const OPENSTACK = [
   "cloud: openstack",
@@ -33,6 +21,7 @@ const OPENSTACK = [
   "image: Ubuntu-22.04",
   "network: auto",
   "region: [RegionOne]",
+  "price_per_hour: 2.49",
 ];
 
 describeWithHosts(
@@ -63,7 +52,7 @@ describeWithHosts(
     async function newProject(target: string[]): Promise<TempProject> {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject();
-      await project.write("offload.yaml", offloadYaml(target));
+      await project.write("offload.yaml", cloudYaml(target));
       return project;
     }
     const offload = (args: string[], options: Partial<CliOptions> = {}) =>
@@ -175,20 +164,9 @@ describeWithHosts(
     });
 
     it("gcp: kill -9 while the machine is being made leaves it in the ledger; the next command deletes it", async () => {
-      await newProject([
-        "cloud: gcp",
-        "flavor: e2-small",
-        "image: debian-cloud/family/debian-12",
-        "region: [europe-west1-b]",
-        `gcp: { project: ${GCP_PROJECT} }`,
-      ]);
-      const env = {
-        HOME: project?.home ?? tmpdir(),
-        OFFLOAD_STATE_DIR: stateDir,
-        CLOUDSDK_CONFIG: join(stateDir, "gcloud"),
-        GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN,
-        CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gcp.endpoint,
-      };
+      const target = gcpTarget(gcp);
+      await newProject([...target.lines, "price_per_hour: 2.49"]);
+      const env = cloudRunEnv(project?.home ?? tmpdir(), stateDir, target.env);
       let pid = 0;
       let killed = false;
       const result = await offload(["run", "--host", "box", "--", "echo", "ran"], {

@@ -10,10 +10,17 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
-import { FakeGcp, GCP_PROJECT, GCP_TOKEN, noGcpFaults } from "./fake/gcp.js";
-import { powerOffCommand } from "./fake/hosts.js";
-import { FakeLambda, LAMBDA_KEY, noLambdaFaults } from "./fake/lambda.js";
+import { FakeGcp, noGcpFaults } from "./fake/gcp.js";
+import { FakeLambda, noLambdaFaults } from "./fake/lambda.js";
 import { ledgerFiles } from "./fake/run-env.js";
+import {
+  type CloudTarget,
+  cloudRunEnv,
+  cloudYaml,
+  commandTarget,
+  gcpTarget,
+  lambdaTarget,
+} from "./fake/targets.js";
 
 type Phase = "create" | "wait" | "setup" | "teardown";
 type Kind = "gcp" | "lambda" | "command";
@@ -31,19 +38,6 @@ const MATRIX: [Kind, Phase][] = [
  * succeeded leaves the exit code the job's while the deletion goes on.
  */
 const EXPECTED_CTRL_C: Record<Phase, number> = { create: 130, wait: 130, setup: 130, teardown: 0 };
-
-/** offload.yaml with the target `box`; `extra` lines go inside the target. */
-function offloadYaml(target: string[]): string {
-  return [
-    "targets:",
-    "  box:",
-    ...target.map((line) => `    ${line}`),
-    "    user: root",
-    "    price_per_hour: 0.5",
-    `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
-    "",
-  ].join("\n");
-}
 
 describeWithHosts(
   1,
@@ -72,62 +66,10 @@ describeWithHosts(
     });
 
     /** The target's lines and the user's environment for it; the command one drives the fake gcp. */
-    function targetOf(kind: Kind): { lines: string[]; env: Record<string, string> } {
-      const gcpEnv = {
-        GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN,
-        CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gcp.endpoint,
-      };
-      if (kind === "gcp")
-        return {
-          lines: [
-            "cloud: gcp",
-            "flavor: e2-small",
-            "image: debian-cloud/family/debian-12",
-            "region: [europe-west1-b]",
-            `gcp: { project: ${GCP_PROJECT} }`,
-          ],
-          env: gcpEnv,
-        };
-      if (kind === "lambda")
-        return {
-          lines: [
-            "cloud: lambda",
-            "flavor: gpu_1x_a10",
-            "region: [us-east-1]",
-            `lambda: { base_url: "${lambda.baseUrl}" }`,
-          ],
-          env: { LAMBDA_API_KEY: LAMBDA_KEY },
-        };
-      const auth = `printf 'Authorization: Bearer %s\\n' "$GCP_TOKEN" | curl -sSf -H @-`;
-      const api = `$GCP_API/projects/${GCP_PROJECT}`;
-      const create = [
-        `jq -n --arg name "$OFFLOAD_TAG" --arg type "$OFFLOAD_FLAVOR" --arg zone "$OFFLOAD_REGION" --arg keys "$OFFLOAD_USER:$OFFLOAD_PUBLIC_KEY" --rawfile ud "$OFFLOAD_USER_DATA_FILE" '{name: $name, machineType: ("zones/" + $zone + "/machineTypes/" + $type), labels: {"offload-tag": $name}, metadata: {items: [{key: "ssh-keys", value: $keys}, {key: "user-data", value: $ud}]}, networkInterfaces: [{accessConfigs: [{type: "ONE_TO_ONE_NAT"}]}]}' > "$OFFLOAD_USER_DATA_FILE.json"`,
-        `${auth} -H 'content-type: application/json' --data-binary @"$OFFLOAD_USER_DATA_FILE.json" "${api}/zones/$OFFLOAD_REGION/instances" > /dev/null`,
-        // The cloud made the machine; its CLI has not printed the id yet.
-        `sleep "$CREATE_PAUSE"`,
-        `jq -n --arg id "$OFFLOAD_TAG" '{id: $id}'`,
-      ].join(" && ");
-      return {
-        lines: [
-          "cloud: command",
-          "flavor: e2-small",
-          "image: debian-12",
-          "region: [europe-west1-b]",
-          "command:",
-          `  create: ${JSON.stringify(create)}`,
-          `  describe: ${JSON.stringify(`${auth} "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`)}`,
-          `  delete: ${JSON.stringify(`${auth} -X DELETE "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`)}`,
-          `  list: ${JSON.stringify(`${auth} -G --data-urlencode 'filter=labels.offload-tag:*' "${api}/aggregated/instances"`)}`,
-          "  id_field: name",
-          "  states: { TERMINATED: stopped }",
-        ],
-        env: {
-          GCP_TOKEN,
-          GCP_API: gcp.endpoint.replace(/\/$/, ""),
-          CREATE_PAUSE: "0",
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-        },
-      };
+    function targetOf(kind: Kind): CloudTarget {
+      if (kind === "gcp") return gcpTarget(gcp);
+      if (kind === "lambda") return lambdaTarget(lambda);
+      return commandTarget(gcp);
     }
 
     const cloudOf = (kind: Kind) => (kind === "lambda" ? lambda : gcp);
@@ -161,13 +103,8 @@ describeWithHosts(
       const { lines, env: targetEnv } = targetOf(kind);
       // On stdout: what setup prints is shown while it runs, so the signal lands in the setup.
       const setup = phase === "setup" ? ['setup: ["echo setting-up-now; sleep 30"]'] : [];
-      await project.write("offload.yaml", offloadYaml([...lines, ...setup]));
-      const env = {
-        HOME: project.home,
-        OFFLOAD_STATE_DIR: stateDir,
-        CLOUDSDK_CONFIG: join(stateDir, "gcloud"),
-        ...targetEnv,
-      };
+      await project.write("offload.yaml", cloudYaml([...lines, "price_per_hour: 0.5", ...setup]));
+      const env = cloudRunEnv(project.home, stateDir, targetEnv);
       const begun = stage(kind, phase, env);
       let pid = 0;
       let sent = false;

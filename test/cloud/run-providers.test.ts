@@ -9,10 +9,17 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
-import { FakeGcp, GCP_PROJECT, GCP_TOKEN } from "./fake/gcp.js";
-import { powerOffCommand } from "./fake/hosts.js";
-import { FakeLambda, LAMBDA_KEY } from "./fake/lambda.js";
+import { FakeGcp } from "./fake/gcp.js";
+import { FakeLambda } from "./fake/lambda.js";
 import { hasTorch } from "./fake/run-env.js";
+import {
+  type CloudTarget,
+  cloudRunEnv,
+  cloudYaml,
+  commandTarget,
+  gcpTarget,
+  lambdaTarget,
+} from "./fake/targets.js";
 
 const TORCH = hasTorch();
 if (!TORCH)
@@ -25,18 +32,13 @@ const JOB = TORCH
       "mkdir -p outputs && echo '{\"loss\": 0.5}' > outputs/metrics.json && echo Epoch 2/2",
     ];
 
-function offloadYaml(target: string[]): string {
-  return [
-    "download:",
-    "  - outputs/metrics.json",
-    "targets:",
-    "  box:",
-    ...target.map((line) => `    ${line}`),
-    "    user: root",
-    `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
-    "",
-  ].join("\n");
-}
+const DOWNLOAD = ["download:", "  - outputs/metrics.json"];
+
+/** A fixed price: gcp and command have no live one. */
+const priced = (target: CloudTarget): CloudTarget => ({
+  ...target,
+  lines: [...target.lines, "price_per_hour: 0.02"],
+});
 
 describeWithHosts(
   1,
@@ -61,18 +63,13 @@ describeWithHosts(
       rmSync(stateDir, { recursive: true, force: true });
     });
 
-    async function runOn(target: string[], env: Record<string, string>) {
+    async function runOn({ lines: target, env }: CloudTarget) {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject(TORCH ? "pytorch" : undefined);
-      await project.write("offload.yaml", offloadYaml(target));
+      await project.write("offload.yaml", cloudYaml(target, { top: DOWNLOAD }));
       const result = await runCli(["run", "--host", "box", "--", ...JOB], {
         cwd: project.dir,
-        env: {
-          HOME: project.home,
-          OFFLOAD_STATE_DIR: stateDir,
-          CLOUDSDK_CONFIG: join(stateDir, "gcloud"),
-          ...env,
-        },
+        env: cloudRunEnv(project.home, stateDir, env),
         timeoutMs: 170_000,
       });
       const [id] = await project.runIds();
@@ -82,20 +79,7 @@ describeWithHosts(
     }
 
     it("gcp: runs on a Compute Engine machine it makes and deletes it", async () => {
-      const { result, record, ledger } = await runOn(
-        [
-          "cloud: gcp",
-          "flavor: e2-small",
-          "image: debian-cloud/family/debian-12",
-          "region: [europe-west1-b]",
-          "price_per_hour: 0.02",
-          `gcp: { project: ${GCP_PROJECT} }`,
-        ],
-        {
-          GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN,
-          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gcp.endpoint,
-        },
-      );
+      const { result, record, ledger } = await runOn(priced(gcpTarget(gcp)));
       expect(result.stderr).toContain("finished (exit 0)");
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Epoch 2\/2/);
@@ -109,15 +93,7 @@ describeWithHosts(
     });
 
     it("lambda: priced live, the first host key accepted and said, the machine deleted", async () => {
-      const { result, record, ledger } = await runOn(
-        [
-          "cloud: lambda",
-          "flavor: gpu_1x_a10",
-          "region: [us-east-1]",
-          `lambda: { base_url: "${lambda.baseUrl}" }`,
-        ],
-        { LAMBDA_API_KEY: LAMBDA_KEY },
-      );
+      const { result, record, ledger } = await runOn(lambdaTarget(lambda));
       expect(result.stderr).toContain("finished (exit 0)");
       expect(result.code).toBe(0);
       expect(result.stderr).toContain("$0.75/h (lambda live price)");
@@ -138,27 +114,17 @@ describeWithHosts(
       const port = 23000 + (process.pid % 1000);
       const word = `machine-served-${process.pid}`;
       await project.write("hello.txt", `${word}\n`);
-      const target = [
-        "cloud: gcp",
-        "flavor: e2-small",
-        "image: debian-cloud/family/debian-12",
-        "region: [europe-west1-b]",
-        "price_per_hour: 0.02",
-        `gcp: { project: ${GCP_PROJECT} }`,
-      ];
-      await project.write("offload.yaml", `forward:\n  - ${port}\n${offloadYaml(target)}`);
+      const target = priced(gcpTarget(gcp));
+      await project.write(
+        "offload.yaml",
+        cloudYaml(target.lines, { top: ["forward:", `  - ${port}`, ...DOWNLOAD] }),
+      );
       // Serves one request on the machine's loopback (unreachable from here but by the forward), then ends.
       const serve = `import http.server as h; h.HTTPServer(("127.0.0.1", ${port}), h.SimpleHTTPRequestHandler).handle_request()`;
       let errors = "";
       const done = runCli(["run", "--host", "box", "--", "python3", "-c", serve], {
         cwd: project.dir,
-        env: {
-          HOME: project.home,
-          OFFLOAD_STATE_DIR: stateDir,
-          CLOUDSDK_CONFIG: join(stateDir, "gcloud"),
-          GOOGLE_OAUTH_ACCESS_TOKEN: GCP_TOKEN,
-          CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: gcp.endpoint,
-        },
+        env: cloudRunEnv(project.home, stateDir, target.env),
         timeoutMs: 170_000,
         onStderr: (text) => {
           errors += text;
@@ -185,34 +151,7 @@ describeWithHosts(
     });
 
     it("command: runs on a machine made by the user's commands (curl + jq on Compute Engine's API)", async () => {
-      const auth = `printf 'Authorization: Bearer %s\\n' "$GCP_TOKEN" | curl -sSf -H @-`;
-      const api = `$GCP_API/projects/${GCP_PROJECT}`;
-      const create = [
-        `jq -n --arg name "$OFFLOAD_TAG" --arg type "$OFFLOAD_FLAVOR" --arg zone "$OFFLOAD_REGION" --arg keys "$OFFLOAD_USER:$OFFLOAD_PUBLIC_KEY" --rawfile ud "$OFFLOAD_USER_DATA_FILE" '{name: $name, machineType: ("zones/" + $zone + "/machineTypes/" + $type), labels: {"offload-tag": $name}, metadata: {items: [{key: "ssh-keys", value: $keys}, {key: "user-data", value: $ud}]}, networkInterfaces: [{accessConfigs: [{type: "ONE_TO_ONE_NAT"}]}]}' > "$OFFLOAD_USER_DATA_FILE.json"`,
-        `${auth} -H 'content-type: application/json' --data-binary @"$OFFLOAD_USER_DATA_FILE.json" "${api}/zones/$OFFLOAD_REGION/instances" > /dev/null`,
-        `jq -n --arg id "$OFFLOAD_TAG" '{id: $id}'`,
-      ].join(" && ");
-      const { result, record, ledger } = await runOn(
-        [
-          "cloud: command",
-          "flavor: e2-small",
-          "image: debian-12",
-          "region: [europe-west1-b]",
-          "price_per_hour: 0.02",
-          "command:",
-          `  create: ${JSON.stringify(create)}`,
-          `  describe: ${JSON.stringify(`${auth} "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`)}`,
-          `  delete: ${JSON.stringify(`${auth} -X DELETE "${api}/zones/$OFFLOAD_REGION/instances/$OFFLOAD_ID"`)}`,
-          `  list: ${JSON.stringify(`${auth} -G --data-urlencode 'filter=labels.offload-tag:*' "${api}/aggregated/instances"`)}`,
-          "  id_field: name",
-          "  states: { TERMINATED: stopped }",
-        ],
-        {
-          GCP_TOKEN,
-          GCP_API: gcp.endpoint.replace(/\/$/, ""),
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-        },
-      );
+      const { result, record, ledger } = await runOn(priced(commandTarget(gcp)));
       expect(result.stderr).toContain("finished (exit 0)");
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Epoch 2\/2/);
