@@ -1,7 +1,7 @@
 // SlurmClient against a real Slurm cluster (slurmctld, slurmd on two compute hosts, munge) reached
 // over real ssh at its login node: submit, follow by byte offset, exit codes and states, scancel,
 // PENDING with its reason, srun across nodes with a gloo all_reduce.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { SlurmClient } from "../../src/backends/slurm/client.js";
 import { exitCodeOf } from "../../src/backends/slurm/parse.js";
 import type { SlurmJobStatus, SlurmPlan } from "../../src/backends/slurm/types.js";
 import { SshTransport } from "../../src/transport/ssh.js";
-import { isGone } from "../testbed/procfs.js";
+import { processesWith } from "../testbed/procfs.js";
 import { startController, stopController } from "./cluster/cluster.js";
 import { describeWithSlurm } from "./cluster/describe.js";
 
@@ -18,21 +18,6 @@ let serial = 0;
 function nextRunId(): string {
   serial += 1;
   return `20261201-000000-t${String(serial).padStart(3, "0")}`;
-}
-
-/** Live processes on this machine (one PID space with the hosts) whose command line holds `marker`. */
-function processesWith(marker: string): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number)
-    .filter((pid) => !isGone(pid));
 }
 
 describeWithSlurm("Slurm backend on a real cluster", (cluster) => {

@@ -1,41 +1,21 @@
 // `offload run` on a target with `slurm:` against a real Slurm cluster (slurmctld, two slurmd, munge)
 // reached over real ssh at its login node: sync there, submit, stream the job's output while Slurm
 // queues and runs it, exit code and state from Slurm, scancel on Ctrl+C, attach to an earlier job.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { type CliOptions, type CliResult, jsonLines, runCli } from "../support/cli.js";
-import { makeProject, type TempProject } from "../support/project.js";
-import { isGone } from "../testbed/procfs.js";
+import { type CliResult, jsonLines } from "../support/cli.js";
+import type { TempProject } from "../support/project.js";
+import { sleep, waitFor } from "../support/wait.js";
+import { processesWith } from "../testbed/procfs.js";
 import { describeWithSlurm } from "./cluster/describe.js";
+import { slurmProjects } from "./cluster/project.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
   await project?.remove();
   project = undefined;
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls (bounded) until `ready` says yes; the test's own assertion then says what was wrong. */
-async function waitFor(ready: () => boolean, tries = 600): Promise<void> {
-  for (let i = 0; i < tries && !ready(); i++) await sleep(100);
-}
-
-/** Live processes on this machine (one PID space with the hosts) whose command line holds `marker`. */
-function processesWith(marker: string): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number)
-    .filter((pid) => !isGone(pid));
-}
 
 const ALLREDUCE = [
   "import datetime, os, socket, torch, torch.distributed as dist",
@@ -49,26 +29,11 @@ const ALLREDUCE = [
 ].join("\n");
 
 describeWithSlurm("offload run on a Slurm target", (cluster) => {
-  let serial = 0;
-
-  /** A project whose offload.yaml points at the login node, with its own remote dir on the shared fs. */
-  async function slurmProject(slurm: string): Promise<TempProject> {
-    serial += 1;
-    const p = await makeProject();
-    const remoteDir = join(cluster().workDir, `run-${process.pid}-${serial}`);
-    await p.write(
-      "offload.yaml",
-      `host: ${cluster().login}\nremote_dir: ${remoteDir}\nreconnect:\n  timeout: 30\nslurm:\n${slurm}`,
-    );
-    return p;
-  }
-
-  const offload = (p: TempProject, args: string[], extra: Partial<CliOptions> = {}) =>
-    runCli([...args.slice(0, 1), "--ssh-config", cluster().sshConfig, ...args.slice(1)], {
-      cwd: p.dir,
-      env: { HOME: p.home },
-      ...extra,
-    });
+  const projects = slurmProjects(cluster, "run");
+  /** A project on the cluster with `slurm` as its `slurm:` block. */
+  const slurmProject = (slurm: string) =>
+    projects.make(`reconnect:\n  timeout: 30\nslurm:\n${slurm}`);
+  const { offload } = projects;
 
   async function onlyRecord(p: TempProject) {
     const ids = await p.runIds();

@@ -3,13 +3,15 @@
 // file, record and job id `<array>_<task>`; a failing task leaves the others; Ctrl+C and `offload stop
 // SWEEP` cancel every task with no process left; `offload attach SWEEP` finishes a left sweep.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { type CliOptions, runCli } from "../support/cli.js";
-import { makeProject, type TempProject } from "../support/project.js";
-import { isGone } from "../testbed/procfs.js";
+import { runCli } from "../support/cli.js";
+import type { TempProject } from "../support/project.js";
+import { waitFor } from "../support/wait.js";
+import { isGone, processesWith } from "../testbed/procfs.js";
 import { describeWithSlurm } from "./cluster/describe.js";
+import { slurmProjects } from "./cluster/project.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -17,48 +19,10 @@ afterEach(async () => {
   project = undefined;
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls (bounded) until `ready` says yes; the test's own assertion then says what was wrong. */
-async function waitFor(ready: () => boolean | Promise<boolean>, tries = 600): Promise<void> {
-  for (let i = 0; i < tries && !(await ready()); i++) await sleep(100);
-}
-
-/** Live processes on this machine (one PID space with the nodes) whose command line holds `marker`. */
-function processesWith(marker: string): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number)
-    .filter((pid) => !isGone(pid));
-}
-
 describeWithSlurm("offload sweep on a Slurm target: one job array", (cluster) => {
-  let serial = 0;
-
-  async function slurmProject(): Promise<TempProject> {
-    serial += 1;
-    const p = await makeProject();
-    const remoteDir = join(cluster().workDir, `array-${process.pid}-${serial}`);
-    await p.write(
-      "offload.yaml",
-      `host: ${cluster().login}\nremote_dir: ${remoteDir}\nslurm:\n  nodes: 1\n`,
-    );
-    return p;
-  }
-
-  const offload = (p: TempProject, args: string[], extra: Partial<CliOptions> = {}) =>
-    runCli([...args.slice(0, 1), "--ssh-config", cluster().sshConfig, ...args.slice(1)], {
-      cwd: p.dir,
-      env: { HOME: p.home },
-      ...extra,
-    });
+  const projects = slurmProjects(cluster, "array");
+  const slurmProject = () => projects.make("slurm:\n  nodes: 1\n");
+  const { offload } = projects;
 
   /** The controller's view of every task of array `arrayId` (it keeps ended jobs MinJobAge = 600 s). */
   function arrayTasks(arrayId: string): string[] {

@@ -1,4 +1,4 @@
-// Owns reading /proc: which processes live in a network namespace, and whether a pid is gone.
+// Owns reading /proc: which processes live in a network namespace or hold a marker, and whether a pid is gone.
 
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import type { HostProcess } from "./types.js";
@@ -103,4 +103,19 @@ function parentOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Live processes on this machine (one pid space with the hosts) whose command line holds `marker`. */
+export function processesWith(marker: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter((pid) => !isGone(pid));
 }
