@@ -2,7 +2,14 @@
 // own phases as any run (lock, sync, env, record) and, at its launch, waits for the others; once every
 // run of the host has reached its launch or failed before it, one submit starts them all, each run
 // getting its task's job id. From there each run is followed, stopped and attached as any run.
-import type { ArrayTask, Backend, LaunchOutcome } from "../backends/types.js";
+import type {
+  ArrayTask,
+  Backend,
+  JobRef,
+  LaunchOutcome,
+  StopOptions,
+  StopOutcome,
+} from "../backends/types.js";
 import { OffloadError } from "../errors.js";
 
 interface Waiting extends ArrayTask {
@@ -18,6 +25,8 @@ export class ArraySubmission {
   readonly #arrived: Waiting[] = [];
   #closed = false;
   #submitted = false;
+  /** The one cancel of the whole array a Ctrl+C of the sweep sends. */
+  #cancelling: Promise<StopOutcome> | undefined;
 
   constructor(
     backend: Backend & Required<Pick<Backend, "launchArray">>,
@@ -70,10 +79,26 @@ export class ArraySubmission {
           this.#submitIfReady();
         }),
       follow: (job, io) => inner.follow(job, io),
-      stop: (job, options) => inner.stop(job, options),
+      stop: (job, options) => this.#stopTask(job, options),
       status: (job) => inner.status(job),
       survey: (jobs, options) => inner.survey(jobs, options),
     };
+  }
+
+  /**
+   * A Ctrl+C of the sweep stops every task: one `scancel` of the array for all of them (each run's
+   * stop would otherwise send its own, one round trip and one controller request per task); each
+   * run's follow then sees its own task end CANCELLED. A stop of one run alone stays its task's.
+   */
+  #stopTask(job: JobRef, options: StopOptions): Promise<StopOutcome> {
+    const arrayId = job.slurm?.jobId.split("_")[0];
+    if (!this.#stop?.aborted || job.slurm === undefined || arrayId === undefined)
+      return this.#backend.stop(job, options);
+    this.#cancelling ??= this.#backend.stop(
+      { ...job, slurm: { ...job.slurm, jobId: arrayId } },
+      options,
+    );
+    return this.#cancelling;
   }
 
   #submitIfReady(): void {

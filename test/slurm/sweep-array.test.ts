@@ -140,7 +140,11 @@ describeWithSlurm("offload sweep on a Slurm target: one job array", (cluster) =>
         status: "stopped",
         slurm: { state: "CANCELLED" },
       });
-    expect(new Set(all.map((r) => r.slurm?.jobId.split("_")[0])).size).toBe(1);
+    const arrays = new Set(all.map((r) => r.slurm?.jobId.split("_")[0]));
+    expect(arrays.size).toBe(1);
+    // One scancel of the array for all its tasks, not one per task.
+    expect(result.stderr).toContain(`cancelling Slurm job ${[...arrays][0]} (`);
+    expect(result.stderr).not.toMatch(/cancelling Slurm job [0-9]+_/);
     expect(processesWith(marker)).toEqual([]);
     expect(squeue()).toEqual([]);
   });
