@@ -110,6 +110,8 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
     await lease.release(request.onWait).catch(() => {});
     throw error;
   }
+  // Watched from now on: a kept machine left by this offload stays kept (ledger.ts: unarmed).
+  if (entry?.unarmed) await ledger.update(machine.tag, { unarmed: undefined });
   return lease;
 }
 

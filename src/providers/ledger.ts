@@ -24,8 +24,14 @@ export interface LedgerEntry {
   region?: string;
   id?: string;
   state: LedgerState;
-  /** true: reused for the next run; reconcile leaves it alone. */
+  /** true: reused for the next run; reconcile leaves it alone once its watcher is armed. */
   keep: boolean;
+  /**
+   * A kept machine whose watcher (dead-man deadline, idle rule) is not armed yet: it is being made or
+   * readied. Left so (a second Ctrl+C, kill -9), nothing would ever stop it, and no run had used it:
+   * it is owed like a machine that is not kept (isKeptIdle).
+   */
+  unarmed?: true;
   /** ISO time of the intent. */
   createdAt: string;
   /** The offload process that holds the machine now: reconcile leaves a live owner's machine alone. */
@@ -129,6 +135,11 @@ export class Ledger {
     if (!/^[A-Za-z0-9._-]+$/.test(tag)) throw new Error(`ledger: bad tag ${JSON.stringify(tag)}`);
     return join(this.dir, `${tag}.json`);
   }
+}
+
+/** A kept machine waiting for its next run, its watcher armed: reconcile and a second Ctrl+C leave it. */
+export function isKeptIdle(entry: LedgerEntry): boolean {
+  return entry.keep && entry.state === "created" && entry.unarmed !== true;
 }
 
 /** Whether the process that owns `entry` still runs here (then its machine is in use, not orphaned). */

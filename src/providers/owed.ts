@@ -1,7 +1,7 @@
 // What every offload command does first when the ledger has entries: settle the machines a dead offload
 // (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
 import { type OpenProvider, optionsOf } from "./inventory.js";
-import { currentOwner, isOwnerAlive, Ledger } from "./ledger.js";
+import { currentOwner, isKeptIdle, isOwnerAlive, Ledger } from "./ledger.js";
 import { reconcile } from "./reconcile.js";
 import type { TeardownOptions } from "./teardown.js";
 
@@ -21,9 +21,7 @@ export async function settleOwedMachines(
 ): Promise<SettleReport> {
   const ledger = options.ledger ?? new Ledger();
   const report: SettleReport = { deleted: [], owed: [], problems: [] };
-  const entries = (await ledger.list()).filter(
-    (e) => !isOwnerAlive(e) && !(e.keep && e.state === "created"),
-  );
+  const entries = (await ledger.list()).filter((e) => !isOwnerAlive(e) && !isKeptIdle(e));
   for (const kind of new Set(entries.map((e) => e.provider))) {
     const regions = [
       ...new Set(
@@ -51,7 +49,8 @@ const LEFT_BY_CTRL_C = "offload was left with a second Ctrl+C before the machine
 /**
  * A second Ctrl+C: offload leaves at once. Each machine this offload holds (all, or those `tags` name;
  * kept ones aside: they are meant to stay) is marked owed first, so `offload machines` shows it and the
- * next command deletes it. Returns the tags marked.
+ * next command deletes it (a kept one too while its watcher is not armed: nothing would stop it).
+ * Returns the tags marked.
  */
 export async function leaveMachinesOwed(
   ledger: Ledger,
@@ -62,7 +61,7 @@ export async function leaveMachinesOwed(
     (e) =>
       e.owner.pid === me.pid &&
       e.owner.host === me.host &&
-      !e.keep &&
+      !isKeptIdle(e) &&
       (tags === undefined || tags.includes(e.tag)),
   );
   const marked: string[] = [];

@@ -76,6 +76,7 @@ export async function provisionMachine(
     ...(request.options === undefined ? {} : { options: request.options }),
     state: "intent",
     keep: request.keep ?? false,
+    ...(request.keep ? { unarmed: true as const } : {}),
     createdAt: new Date().toISOString(),
     owner: currentOwner(),
     user: request.user,

@@ -1,6 +1,6 @@
 // Reconciling the ledger with the cloud: machines whose offload died (kill -9, a second Ctrl+C, a lost
 // laptop) are deleted, including "answered 500 but created" ones found only by their tag.
-import { isOwnerAlive, type Ledger, type LedgerEntry } from "./ledger.js";
+import { isKeptIdle, isOwnerAlive, type Ledger, type LedgerEntry } from "./ledger.js";
 import { type TeardownOptions, tearDown } from "./teardown.js";
 import type { MachineDescription, Provider } from "./types.js";
 
@@ -27,7 +27,7 @@ export async function reconcile(
   const known = new Set(entries.map((e) => e.tag));
   result.unknown = live.filter((m) => m.tag !== undefined && !known.has(m.tag));
   for (const entry of entries) {
-    if (isOwnerAlive(entry) || (entry.keep && entry.state === "created")) continue;
+    if (isOwnerAlive(entry) || isKeptIdle(entry)) continue;
     const machines = live.filter((m) => m.tag === entry.tag);
     if (machines.length === 0 && !(await stillExists(provider, entry))) {
       await ledger.remove(entry.tag);

@@ -12,7 +12,7 @@ import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, noGcpFaults } from "./fake/gcp.js";
 import { FakeLambda, noLambdaFaults } from "./fake/lambda.js";
-import { ledgerFiles } from "./fake/run-env.js";
+import { ledgerEntries, ledgerFiles } from "./fake/run-env.js";
 import {
   type CloudTarget,
   cloudRunEnv,
@@ -97,13 +97,21 @@ describeWithHosts(
     }
 
     /** Runs a tiny job on `kind`'s target and sends `signal` to offload once `phase` has begun. */
-    async function signalIn(kind: Kind, phase: Phase, signal: NodeJS.Signals) {
+    async function signalIn(
+      kind: Kind,
+      phase: Phase,
+      signal: NodeJS.Signals,
+      extra: string[] = [],
+    ) {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject();
       const { lines, env: targetEnv } = targetOf(kind);
       // On stdout: what setup prints is shown while it runs, so the signal lands in the setup.
       const setup = phase === "setup" ? ['setup: ["echo setting-up-now; sleep 30"]'] : [];
-      await project.write("offload.yaml", cloudYaml([...lines, "price_per_hour: 0.5", ...setup]));
+      await project.write(
+        "offload.yaml",
+        cloudYaml([...lines, "price_per_hour: 0.5", ...setup, ...extra]),
+      );
       const env = cloudRunEnv(project.home, stateDir, targetEnv);
       const begun = stage(kind, phase, env);
       let pid = 0;
@@ -138,8 +146,40 @@ describeWithHosts(
       const result = await running;
       expect(sent, `${phase} never began:\n${result.stderr}`).toBe(true);
       const next = () => runCli(["ps"], { cwd: project?.dir ?? tmpdir(), env, timeoutMs: 170_000 });
-      return { result, next };
+      return { result, next, env };
     }
+
+    // A kept machine has no watcher until its lease arms it: one left before that would run for ever,
+    // unused (it was kept as such, and no run reused it without an address).
+    it("gcp, keep: true: kill -9 while waiting for a running machine leaves it owed; the next command deletes it", async () => {
+      const { result, next } = await signalIn("gcp", "wait", "SIGKILL", ["keep: true"]);
+      expect(result.code).toBe(137);
+      expect(await gcp.liveMachines()).toBe(1);
+      expect(ledgerFiles(stateDir)).toHaveLength(1);
+      const settled = await next();
+      expect(settled.code, settled.stderr).toBe(0);
+      expect(settled.stderr).toMatch(/deleted machine offload-[0-9a-f]+, left behind/);
+      expect(await gcp.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    });
+
+    it("gcp, keep: true: kill -9 in the setup, its watcher armed, leaves the machine kept for the next run", async () => {
+      const { result, next, env } = await signalIn("gcp", "setup", "SIGKILL", ["keep: true"]);
+      expect(result.code).toBe(137);
+      const [entry] = ledgerEntries(stateDir);
+      expect(entry).toMatchObject({ keep: true, state: "created" });
+      expect(entry).not.toHaveProperty("unarmed");
+      const settled = await next();
+      expect(settled.code, settled.stderr).toBe(0);
+      expect(await gcp.liveMachines()).toBe(1);
+      const down = await runCli(["down", "--all"], {
+        cwd: project?.dir ?? tmpdir(),
+        env,
+        timeoutMs: 170_000,
+      });
+      expect(down.code, down.stderr).toBe(0);
+      expect(await gcp.liveMachines()).toBe(0);
+    });
 
     for (const [kind, phase] of MATRIX) {
       it(`${kind}: Ctrl+C while ${phase === "wait" ? "waiting for a running machine" : phase} ends with the machine deleted`, async () => {
