@@ -223,6 +223,26 @@ export function buildLaunchScript(plan: LaunchPlan): string {
   ].join("\n");
 }
 
+/** The line a held prepare waits for before it launches (see buildHeldLaunchSteps). */
+export const HELD_GO = "launch";
+
+/**
+ * Steps that end a prepare round trip which proved the last sync unchanged (remote/sync-proof.ts):
+ * instead of exiting, it says MARK.held and waits for one line on its stdin. `launch` runs the launch
+ * round trip (`launchScript`, whose own stdin follows that line) in the same connection, under the lock
+ * this shell just took; anything else (offload syncs first, or launches otherwise), or a stdin that
+ * ends, exits having started nothing. A prepare that did not prove the sync unchanged exits as before.
+ */
+export function buildHeldLaunchSteps(launchScript: string): string[] {
+  return [
+    `[ "$offload_unchanged" = yes ] || exit 0`,
+    `printf '${MARK.held}\\n' >&2`,
+    `offload_go=; IFS= read -r offload_go`,
+    `[ "$offload_go" = ${HELD_GO} ] || exit 0`,
+    launchScript,
+  ];
+}
+
 /**
  * After a launch round trip failed without the launched marker: did the job start? Waits (up to a
  * minute) while the launching shell still lives without a launcher, then answers with the launched

@@ -25,6 +25,8 @@ export const MARK = {
   notLaunched: "offload-not-launched",
   /** KiB free on the remote dir's file system (after a failure, or when the launch could not write). */
   diskFree: "offload-disk-free",
+  /** The prepare proved the last sync unchanged and waits on its stdin to launch (launch.ts). */
+  held: "offload-held",
   /** A follow script got past its checks: the host was reached. */
   following: "offload-following",
   /** `<start ms> <end ms>` of the job by the host's clock (`-` for a missing stamp). */

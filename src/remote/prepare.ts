@@ -4,6 +4,7 @@
 
 import { quoteRemotePath } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
+import { buildHeldLaunchSteps } from "./launch.js";
 import { MARK } from "./layout.js";
 import { buildTakeLockSteps, type LockRequest } from "./lock.js";
 import { buildSyncProofSteps, type SyncProofRequest } from "./sync-proof.js";
@@ -37,12 +38,14 @@ const EMPTY_STEPS = [
 /**
  * With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr);
  * then, for a run that syncs, proves its last sync unchanged or stamps this one (remote/sync-proof.ts).
+ * With `held` (a launch script) as well, a proven prepare waits to run it (buildHeldLaunchSteps).
  */
 export function buildPrepareScript(
   remoteDir: string,
   lock?: LockRequest,
-  sync?: { proof?: SyncProofRequest | undefined },
+  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined },
 ): string {
+  const held = lock !== undefined && sync?.proof !== undefined ? sync.held : undefined;
   return [
     ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
@@ -57,6 +60,7 @@ export function buildPrepareScript(
     // Last, as it replaces the positional parameters.
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
+    ...(held === undefined ? [] : buildHeldLaunchSteps(held)),
   ].join("\n");
 }
 

@@ -47,16 +47,19 @@ export function buildSyncProofSteps(runId: string, proof: SyncProofRequest | und
   if (!RUN_ID_PATTERN.test(runId)) throw new Error(`not a run id: ${JSON.stringify(runId)}`);
   // Written in place (a builtin, no process): a torn stamp names no run, and proves nothing.
   const stamp = [`printf '%s\\n' ${runId} > ${SYNC_STAMP} || exit 1`];
+  // Set only where the host proved the last sync unchanged (a held launch goes on only then).
+  const unproven = "offload_unchanged=";
   if (proof === undefined || proof.files.length === 0 || !RUN_ID_PATTERN.test(proof.syncedBy))
-    return stamp;
+    return [unproven, ...stamp];
   const quoted = quoteProofFiles(proof.files);
-  if (quoted === undefined) return stamp;
+  if (quoted === undefined) return [unproven, ...stamp];
   return [
+    unproven,
     `offload_by=; { read -r offload_by < ${SYNC_STAMP}; } 2>/dev/null`,
     `if [ "$offload_by" = ${proof.syncedBy} ] && [ "$PWD" = ${quoteShell(proof.remoteDir)} ] &&`,
     `  offload_changed=$(find ${quoted} -prune \\( -type d -o -cnewer ${SYNC_STAMP} \\) -print 2>/dev/null) &&`,
     `  [ -z "$offload_changed" ]; then`,
-    `  printf '${UNCHANGED_MARK}\\n' >&2`,
+    `  offload_unchanged=yes; printf '${UNCHANGED_MARK}\\n' >&2`,
     "else",
     ...stamp.map((line) => `  ${line}`),
     "fi",

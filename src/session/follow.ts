@@ -8,6 +8,7 @@ import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remo
 import { createSampleSplitter, dropSampleLines } from "../remote/samples.js";
 import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
+import type { HeldLaunch } from "./held-launch.js";
 import { requireRunId } from "./run-id.js";
 
 /** Below this many KiB free, a failed run's file system counts as full. */
@@ -64,13 +65,14 @@ export async function streamOnce(
   script: string,
   launch?: { stdin: string; onLaunched: (pid: number) => void },
   onFollowing?: () => void,
+  /** A launch goes down the run's held prepare connection instead of a new one (held-launch.ts). */
+  held?: HeldLaunch,
 ): Promise<StreamAttempt> {
   const { transport, sink, report } = request;
   // Sample lines come on stderr beside the markers: they go to their file, the rest is read as before.
   const stderr = createSampleSplitter((line) => request.samples?.write(Buffer.from(line)));
   const watchStderr = launch !== undefined || onFollowing !== undefined;
-  const result = await transport.exec(script, {
-    ...(launch === undefined ? {} : { stdin: launch.stdin }),
+  const options = {
     onStderr: (chunk: Buffer) => {
       const before = watchStderr ? readMarkers(stderr.rest) : undefined;
       stderr.push(chunk.toString("utf8"));
@@ -81,11 +83,18 @@ export async function streamOnce(
       if (onFollowing && !before.following && now.following) onFollowing();
     },
     ...(request.signal ? { signal: request.signal } : {}),
-    onStdout: (chunk) => {
+    onStdout: (chunk: Buffer) => {
       sink.write(chunk);
       report({ type: "output", data: chunk });
     },
-  });
+  };
+  const result =
+    held && launch
+      ? await held.run(launch.stdin, options)
+      : await transport.exec(script, {
+          ...(launch === undefined ? {} : { stdin: launch.stdin }),
+          ...options,
+        });
   const said = dropSampleLines(result.stderr);
   const markers = readMarkers(said);
   return {

@@ -7,6 +7,7 @@ import { readMarkers } from "../remote/markers.js";
 import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
 import { describeFailure, type FollowRequest, type StreamAttempt, streamOnce } from "./follow.js";
+import type { HeldLaunch } from "./held-launch.js";
 import { lockedError } from "./lock.js";
 
 export interface LaunchRequest {
@@ -14,6 +15,8 @@ export interface LaunchRequest {
   job: JobLaunch;
   io: LaunchIo;
   reconnectTimeoutSeconds: number;
+  /** The run's prepare connection, where the host holds it for this launch (held-launch.ts). */
+  held?: HeldLaunch | undefined;
 }
 
 function launchError(transport: Transport, stderr: string, failed: boolean): Error {
@@ -56,10 +59,17 @@ export async function launchJob(
     reconnectTimeoutMs: request.reconnectTimeoutSeconds * 1000,
     signal: io.signal,
   };
-  const first = await streamOnce(follow, buildLaunchScript(job.plan), {
-    stdin: job.stdin,
-    onLaunched: (pid) => io.onStarted({ remote: { launcherPid: pid } }),
-  });
+  const script = buildLaunchScript(job.plan);
+  // Down the held connection only where the host waits to run this very script; else it is let go.
+  const held = request.held?.accepts(script) ? request.held : undefined;
+  if (held === undefined) void request.held?.decline();
+  const first = await streamOnce(
+    follow,
+    script,
+    { stdin: job.stdin, onLaunched: (pid) => io.onStarted({ remote: { launcherPid: pid } }) },
+    undefined,
+    held,
+  );
   let notStarted = false;
   const unsure = first.markers.launchedPid === undefined && first.markers.locked === undefined;
   if (first.connectionFailed && unsure) {

@@ -2,11 +2,16 @@
 // then spec.json, then the end mark the launch waits for).
 import type { JobLaunch } from "../backends/types.js";
 import type { RunContext } from "../context.js";
-import type { LaunchPlan } from "../remote/launch.js";
+import { buildLaunchScript, type LaunchPlan } from "../remote/launch.js";
 import { STDIN_END } from "../remote/layout.js";
 import { DEFAULT_SAMPLE_SECONDS } from "../remote/sampler.js";
-import { buildSecretsReceiveLines, buildSecretsSourceLines } from "../remote/secrets.js";
+import {
+  buildSecretsReceiveLines,
+  buildSecretsSourceLines,
+  encodeSecretsFile,
+} from "../remote/secrets.js";
 import type { RecordView } from "../runs/record.js";
+import { RunProtocolBackend } from "./protocol-backend.js";
 import type { RunRequest } from "./run-request.js";
 
 /** What the backend launches: the plan, and the bytes for its stdin (the secrets file, spec.json). */
@@ -16,11 +21,53 @@ export function planLaunch(
   record: RecordView,
   parts: { env: Record<string, string>; activate: readonly string[]; secretsText: string },
 ): JobLaunch {
-  const { settings, target } = context;
+  const { target } = context;
   const { secretsText } = parts;
-  const plan: LaunchPlan = {
-    runId: record.id,
-    remoteDir: record.target.remoteDir,
+  const plan = buildLaunchPlan(context, request, record.id, record.target.remoteDir, parts);
+  const spec = JSON.stringify({
+    id: record.id,
+    command: request.command,
+    envNames: record.envNames,
+    git: record.git ?? null,
+    target: target.label,
+    createdAt: record.startedAt,
+  });
+  return { plan, stdin: `${secretsText}${spec}\n${STDIN_END}\n` };
+}
+
+/**
+ * The launch script a run's prepare may hold its connection for (held-launch.ts), planned before the
+ * record exists: only where the launch does not depend on what the host says (no GPU pick, no Python
+ * env, no node of a job across hosts) and the run protocol launches. The launch itself compares its
+ * script with this one, and launches down the held connection only when they are the same.
+ */
+export function planHeldLaunch(
+  context: RunContext,
+  request: RunRequest,
+  runId: string,
+  remoteDir: string,
+): string | undefined {
+  const { settings } = context;
+  if (!(context.backend instanceof RunProtocolBackend) || request.node) return undefined;
+  if (settings.gpus !== undefined || settings.python.requirements !== undefined) return undefined;
+  const secrets = request.secrets ?? {};
+  const secretsText = Object.keys(secrets).length > 0 ? encodeSecretsFile(secrets) : "";
+  const parts = { env: {}, activate: [], secretsText };
+  return buildLaunchScript(buildLaunchPlan(context, request, runId, remoteDir, parts));
+}
+
+function buildLaunchPlan(
+  context: RunContext,
+  request: RunRequest,
+  runId: string,
+  remoteDir: string,
+  parts: { env: Record<string, string>; activate: readonly string[]; secretsText: string },
+): LaunchPlan {
+  const { settings } = context;
+  const { secretsText } = parts;
+  return {
+    runId,
+    remoteDir,
     command: request.command,
     env: { ...settings.env, ...parts.env },
     startup: settings.startup,
@@ -32,13 +79,4 @@ export function planLaunch(
     receiveLines: buildSecretsReceiveLines("R", Buffer.byteLength(secretsText)),
     setupLines: [...parts.activate, ...(secretsText === "" ? [] : buildSecretsSourceLines("R"))],
   };
-  const spec = JSON.stringify({
-    id: record.id,
-    command: request.command,
-    envNames: record.envNames,
-    git: record.git ?? null,
-    target: target.label,
-    createdAt: record.startedAt,
-  });
-  return { plan, stdin: `${secretsText}${spec}\n${STDIN_END}\n` };
 }

@@ -5,6 +5,7 @@ import type { Reporter } from "../events.js";
 import { isUnlaunchedHolder, type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { readSyncProof, type SyncProofRequest } from "../remote/sync-proof.js";
+import { quoteShell } from "../shell/quote.js";
 import type { UploadEntry } from "../sync/entries.js";
 import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
 import { chooseUploadTool } from "../sync/first-sync.js";
@@ -15,6 +16,7 @@ import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
+import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
 
 export interface PreparedTarget {
@@ -32,6 +34,8 @@ export interface PreparedTarget {
   reached: string;
   /** The host proved the last sync's files unchanged (a `sync.proof` was asked for and held). */
   unchanged: boolean;
+  /** The prepare's connection, kept by the host for the launch it was given (held-launch.ts). */
+  held?: HeldLaunch | undefined;
 }
 
 /**
@@ -43,17 +47,47 @@ export async function prepareTarget(
   remoteDir: string,
   syncTool: "auto" | SyncTool,
   lock?: LockRequest & { report: Reporter },
-  /** A run that syncs: stamp the remote dir for its sync, or have the host prove `proof`. */
-  sync?: { proof?: SyncProofRequest | undefined },
+  /**
+   * A run that syncs: stamp the remote dir for its sync, or have the host prove `proof`; with `held`
+   * (a launch script), a host that proves it keeps the connection for that launch.
+   */
+  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined },
 ): Promise<PreparedTarget> {
+  const lockRequest = lock && {
+    runId: lock.runId,
+    force: lock.force,
+    graceSeconds: lock.graceSeconds,
+  };
+  const holding = sync?.held && buildPrepareScript(remoteDir, lockRequest, sync);
+  // The script reaches the remote shell as one quoted argument (at most 128 KiB on Linux): a launch
+  // that would not fit beside the proof is not held.
+  const fits = holding && Buffer.byteLength(quoteShell(holding)) <= HELD_SCRIPT_LIMIT;
+  const script = fits
+    ? holding
+    : buildPrepareScript(remoteDir, lockRequest, sync && { proof: sync.proof });
   // The first exec opens the ssh master itself: no separate connect round trip.
-  const result = await transport.exec(
-    buildPrepareScript(
-      remoteDir,
-      lock && { runId: lock.runId, force: lock.force, graceSeconds: lock.graceSeconds },
-      sync,
-    ),
-  );
+  const reply = await execPrepare(transport, script, fits ? sync?.held : undefined);
+  try {
+    return await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
+  } catch (error) {
+    await reply.held?.decline();
+    throw error;
+  }
+}
+
+/** Bytes of a quoted prepare script that also carries a launch, with room for ssh's own words. */
+const HELD_SCRIPT_LIMIT = 120 * 1024;
+
+async function readPrepared(
+  transport: Transport,
+  remoteDir: string,
+  syncTool: "auto" | SyncTool,
+  { result, held }: PrepareReply,
+  {
+    lock,
+    sync,
+  }: { lock?: { report: Reporter } | undefined; sync?: { proof?: unknown } | undefined },
+): Promise<PreparedTarget> {
   if (result.connectionFailed) throw transport.explain(result);
   const markers = readLockReply(result.stderr);
   if (markers.locked !== undefined) {
@@ -93,6 +127,7 @@ export async function prepareTarget(
     gnuTar: prepared.gnuTar,
     reached: prepared.reached,
     unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
+    held,
   };
 }
 
@@ -211,6 +246,8 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
   report({ type: "syncing", files: scan.files.length });
   const removed = await mirrorDeletions(request);
   const unchanged = prepared.unchanged && scan.asLastSynced && removed === 0;
+  // A launch held for an unchanged workspace cannot follow a sync: let the host's shell go now.
+  if (!unchanged) void prepared.held?.decline();
   const sending = Date.now();
   const sent = unchanged
     ? { tool: prepared.upload, files: 0, bytes: 0 }

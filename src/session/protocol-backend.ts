@@ -14,6 +14,7 @@ import type {
 } from "../backends/types.js";
 import type { Transport } from "../transport/types.js";
 import { followRun, type StreamAttempt } from "./follow.js";
+import type { HeldLaunch } from "./held-launch.js";
 import { askLaunchStatus, launchJob } from "./launch.js";
 import { surveyRuns } from "./protocol-survey.js";
 import { stopRemoteRun } from "./stop.js";
@@ -26,6 +27,8 @@ export class RunProtocolBackend implements Backend {
   readonly #reconnectTimeoutSeconds: number;
   /** The launch round trip's stream attempt, by run id, until the run's follow takes it. */
   readonly #streamed = new Map<string, StreamAttempt>();
+  /** A run's prepare connection held for its launch (held-launch.ts), until its launch takes it. */
+  readonly #held = new Map<string, HeldLaunch>();
 
   constructor(transport: Transport, options: { reconnectTimeoutSeconds: number }) {
     this.#transport = transport;
@@ -35,12 +38,20 @@ export class RunProtocolBackend implements Backend {
   /** The launcher reads secrets from a 0600 file and `attempts.ts` retries: it can run anything asked. */
   checkRun(): void {}
 
+  /** The next launch of `runId` may go down `held` (it checks that the host holds that very launch). */
+  holdLaunch(runId: string, held: HeldLaunch): void {
+    this.#held.set(runId, held);
+  }
+
   async launch(job: JobLaunch, io: LaunchIo): Promise<LaunchOutcome> {
+    const held = this.#held.get(job.plan.runId);
+    this.#held.delete(job.plan.runId);
     const { outcome, first } = await launchJob({
       transport: this.#transport,
       job,
       io,
       reconnectTimeoutSeconds: this.#reconnectTimeoutSeconds,
+      held,
     });
     if (outcome.kind === "started") this.#streamed.set(job.plan.runId, first);
     return outcome;

@@ -12,8 +12,10 @@ import { HostLost } from "./attempts.js";
 import { checkBucketAccess } from "./bucket.js";
 import { checkRequirementsFile } from "./environment.js";
 import { keepLock, releaseLock } from "./lock.js";
+import { planHeldLaunch } from "./plan-launch.js";
 import { prepareTarget, scanProject } from "./prepare.js";
 import { trackProgress } from "./progress.js";
+import { RunProtocolBackend } from "./protocol-backend.js";
 import { runLocked } from "./run-locked.js";
 import type { RunRequest } from "./run-request.js";
 
@@ -71,6 +73,8 @@ async function runOnHost(
   };
   const { scanning, gitState, prepared, statePath } = await connect(run, request, id);
   const lock = { launched: false, stopBeating: keepLock(transport, prepared.remoteDir, id) };
+  if (prepared.held && context.backend instanceof RunProtocolBackend)
+    context.backend.holdLaunch(id, prepared.held);
   try {
     return await runLocked(run, request, {
       id,
@@ -88,10 +92,13 @@ async function runOnHost(
     // Nothing launched (a failed launch says so): free the remote dir for the next run. Not after a
     // connection lost mid-launch, where the job may be starting over there.
     const unsure = isOffloadError(error) && error.code === "E_DISCONNECTED";
+    await prepared.held?.decline();
     if (!lock.launched && !unsure) await releaseLock(transport, prepared.remoteDir, id);
     throw error;
   } finally {
     lock.stopBeating();
+    // A held connection the launch did not use ends here (a no-op where it launched).
+    await prepared.held?.decline();
   }
 }
 
@@ -110,12 +117,14 @@ async function connect(context: RunContext, request: RunRequest, id: string) {
     settings.remoteDir,
   );
   const previous = readSyncState(statePath);
+  // Where the host may prove the sync unnecessary, the launch can go down this same connection.
+  const held = previous && planHeldLaunch(context, request, id, previous.remoteDir);
   const preparing = prepareTarget(
     transport,
     settings.remoteDir,
     settings.syncTool,
     { runId: id, force: request.force ?? false, graceSeconds: settings.graceSeconds, report },
-    { proof: previous },
+    { proof: previous, held },
   );
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
   // A node of a job across hosts lists the workspace and reads git once with the others.

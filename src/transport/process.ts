@@ -157,7 +157,9 @@ export function runProcess(
     });
     // A child that exits before reading its stdin makes the write fail with EPIPE: that is its business.
     child.stdin?.on("error", () => {});
-    child.stdin?.end(options.stdin ?? "");
+    const input = options.stdin ?? "";
+    if (child.stdin && typeof input === "object" && "pipe" in input) input.pipe(child.stdin);
+    else child.stdin?.end(input);
   });
 }
 

@@ -1,8 +1,11 @@
 // The Transport interface: how the rest of offload reaches a target, whether over OpenSSH or on this machine.
 
 export interface ExecOptions {
-  /** Bytes written to the script's standard input, then closed. Default: empty stdin. */
-  stdin?: string | Uint8Array;
+  /**
+   * Bytes written to the script's standard input, then closed; or a stream piped into it as its bytes
+   * come (the script waits on it meanwhile). Default: empty stdin.
+   */
+  stdin?: string | Uint8Array | NodeJS.ReadableStream;
   /** Called with each chunk of stdout as it arrives (stdout is then not buffered in the result). */
   onStdout?: (chunk: Buffer) => void;
   /** Send stdout straight into this open file descriptor instead (no copy through offload: a download at native speed). */

@@ -74,4 +74,55 @@ describeWithHosts(1, "a run's round trips", (bed) => {
       await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
     }
   });
+
+  /** The ssh clients a traced run started up to its job's launch, and whether it started rsync. */
+  const children = (stderr: string) => {
+    const { spans, marks } = readTrace(stderr);
+    const launched = marks.get("event launched") ?? Number.NaN;
+    return {
+      ssh: spans.filter((span) => span.name.startsWith("ssh") && span.start <= launched).length,
+      rsync: spans.some((span) => span.name.startsWith("rsync")),
+    };
+  };
+
+  it("launches an unchanged workspace's run down its prepare connection: one ssh, secrets intact", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('hi')\n");
+    const dir = `round-trips-held-${unique}`;
+    try {
+      // The first run syncs, the second finds the first's writes newer than its stamp and syncs again;
+      // from the third on the host proves the workspace unchanged.
+      for (let i = 0; i < 2; i++) expect((await run(project, dir, ["--", "true"])).code).toBe(0);
+      const job = 'printf "%s|%s\\n" "$(cat train.py)" "$TOK"; exit 7';
+      const third = await run(project, dir, ["--secret", "TOK", "--", job], { TOK: "s3cr3t v" });
+      expect(third.code, third.stderr).toBe(7);
+      expect(third.stdout).toBe("print('hi')|s3cr3t v\n");
+      // Prepare, lock, proof and launch in one connection; before, a second ssh carried the launch.
+      expect(children(third.stderr)).toEqual({ ssh: 1, rsync: false });
+      const [, , id] = await project.runIds();
+      expect(await project.record(id ?? "")).toMatchObject({ status: "failed", exitCode: 7 });
+      // Nothing was left holding the remote dir: the next run takes the lock at once.
+      const fourth = await run(project, dir, ["--no-wait", "--", "true"]);
+      expect(fourth.code, fourth.stderr).toBe(0);
+    } finally {
+      await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
+    }
+  });
+
+  it("lets the held connection go when the workspace changed here, then syncs and launches as before", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('v1')\n");
+    const dir = `round-trips-changed-${unique}`;
+    try {
+      for (let i = 0; i < 3; i++) expect((await run(project, dir, ["--", "true"])).code).toBe(0);
+      // The host still proves its copy unchanged; this machine's copy is not, so the run must sync.
+      await project.write("train.py", "print('v2')\n");
+      const changed = await run(project, dir, ["--", "cat", "train.py"]);
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(changed.stdout).toBe("print('v2')\n");
+      expect(children(changed.stderr)).toEqual({ ssh: 2, rsync: true });
+    } finally {
+      await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
+    }
+  });
 });
