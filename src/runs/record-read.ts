@@ -1,12 +1,14 @@
 // Reading run records back: one run.json checked (shape and id), and the survey of every run folder
-// that `ps`, `report` and the dashboard list, kept fast for stores of thousands of runs by a cache of
-// the records already checked (`.offload/survey.json`), keyed by each run.json's inode, size and mtime.
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+// that `ps`, `report` and the dashboard list, kept fast for stores of thousands of runs by a journal of
+// the records already checked (`.offload/survey.journal`), keyed by each run.json's inode, size and
+// mtime.
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
 import { isRunId } from "./id.js";
 import type { RunRecord } from "./record.js";
+import { type JournalEntry, readJournal, updateJournal } from "./survey-journal.js";
 
 /** A run folder whose run.json cannot be trusted: listed, never used. */
 export interface DamagedRun {
@@ -67,40 +69,16 @@ export async function listIds(root: string): Promise<string[]> {
   return (await readdir(root).catch(() => [] as string[])).filter(isRunId).sort();
 }
 
-type SurveyCache = Record<string, { key: string; record: RunRecord }>;
-
-/** What the cache remembers; undefined when it is absent or not what this code wrote. */
-function readCache(path: string): SurveyCache {
-  try {
-    const data = JSON.parse(readFileSync(path, "utf8")) as { version?: number; runs?: SurveyCache };
-    return data.version === 1 && typeof data.runs === "object" && data.runs !== null
-      ? data.runs
-      : {};
-  } catch {
-    return {};
-  }
-}
-
-/** Best effort, whole or not at all: a cache that cannot be written costs the next survey reads. */
-function writeCache(path: string, runs: SurveyCache): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify({ version: 1, runs }));
-    renameSync(temp, path);
-  } catch {
-    // read-only project, full disk: the survey still answered
-  }
-}
-
 /**
  * Every run folder: the records that read well, and those whose run.json is damaged. A run.json whose
  * inode, size and mtime are those of a record checked before is that record (a save renames a new file
  * into place: a new inode); any other is read and checked, as is a damaged one every time. Adding a run
- * costs its save nothing; the survey pays one stat a run, and a read for each one changed since.
+ * costs its save nothing; the survey pays one stat a run, a read for each one changed since, and one
+ * appended entry in its journal for each of those (survey-journal.ts).
  */
 export async function surveyRuns(
   root: string,
-  cachePath: string,
+  journalPath: string,
 ): Promise<{ records: RunRecord[]; damaged: DamagedRun[] }> {
   let ids: string[];
   try {
@@ -108,9 +86,9 @@ export async function surveyRuns(
   } catch {
     ids = [];
   }
-  const cached = readCache(cachePath);
-  const fresh: SurveyCache = {};
-  let changed = Object.keys(cached).length !== ids.length;
+  const journal = readJournal(journalPath);
+  const live = new Map<string, JournalEntry>();
+  const added: JournalEntry[] = [];
   const records: RunRecord[] = [];
   const damaged: DamagedRun[] = [];
   let check: FindProblem | undefined;
@@ -121,25 +99,28 @@ export async function surveyRuns(
     const path = `${root}/${id}/run.json`;
     let read: RecordRead;
     let key = "";
+    let hit: JournalEntry | undefined;
     try {
       const stat = statSync(path);
       key = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-      const hit = cached[id];
+      hit = journal.entries.get(id);
       if (hit !== undefined && hit.key === key) read = { record: hit.record };
       else {
+        hit = undefined;
         const text = readFileSync(path, "utf8");
         check ??= await loadChecker();
         read = checkRecord(text, id, check);
-        changed = true;
       }
     } catch (error) {
       read = unreadable(error);
     }
     if ("record" in read) {
       records.push(read.record);
-      fresh[id] = { key, record: read.record };
+      const entry = hit ?? { id, key, record: read.record };
+      live.set(id, entry);
+      if (hit === undefined) added.push(entry);
     } else if ("problem" in read) damaged.push({ id, problem: read.problem });
   }
-  if (changed) writeCache(cachePath, fresh);
+  updateJournal(journalPath, journal, live, added);
   return { records, damaged };
 }

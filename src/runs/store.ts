@@ -75,7 +75,7 @@ export function openRunStore(projectDir: string): RunStore {
     return join(root, id);
   };
 
-  const survey = async () => surveyRuns(root, join(state, "survey.json"));
+  const survey = async () => surveyRuns(root, join(state, "survey.journal"));
 
   // The write of each run's run.json under way: the next save of that run waits for it (see save).
   const writing = new Map<string, Promise<void>>();
