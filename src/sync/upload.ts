@@ -106,6 +106,16 @@ function syncError(transport: Transport, code: number, stderr: string): OffloadE
       `Uploading the workspace to ${transport.label} failed: the remote shell is not clean (status ${code}):\n${detail}`,
       { hint: SHELL_NOISE_HINT },
     );
+  // tar says "Cannot write: No space left on device", or only "Wrote only N of M bytes" (a short write)
+  // when the file it wrote was the last; rsync "write failed on …: No space left on device (28)".
+  if (/No space left on device|Disk quota exceeded|Wrote only [0-9]+ of [0-9]+ bytes/.test(stderr))
+    return new OffloadError(
+      "E_DISK_FULL",
+      `Uploading the workspace to ${transport.label} failed: the remote dir's file system is full (status ${code}); nothing was started:\n${detail}`,
+      {
+        hint: "Free space there (`df -h` in the remote dir shows it) or pick another remote dir (`--remote-dir`); the next run sends again what did not arrive.",
+      },
+    );
   return new OffloadError(
     "E_SYNC",
     `Uploading the workspace to ${transport.label} failed (status ${code}):\n${detail}`,
