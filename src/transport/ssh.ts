@@ -8,6 +8,7 @@ import { quoteArgv, quoteShell } from "../shell/quote.js";
 import { type AnswerWatch, watchForAnswer } from "./answer-watch.js";
 import { createStdoutFrame, frameScript } from "./frame.js";
 import { runDaemonizing, runProcess } from "./process.js";
+import { cipherOptions } from "./ssh-ciphers.js";
 import { classifySshFailure, isSshFailure, NO_ANSWER } from "./ssh-errors.js";
 import type { ExecOptions, ExecResult, PortForward, RemoteShell, Transport } from "./types.js";
 
@@ -119,6 +120,7 @@ export class SshTransport implements Transport {
       "ServerAliveCountMax=3",
       "-o",
       `ConnectTimeout=${this.#connectTimeout()}`,
+      ...cipherOptions(o.configFile),
     );
     return args;
   }
