@@ -106,6 +106,19 @@ function syncError(transport: Transport, code: number, stderr: string): OffloadE
       `Uploading the workspace to ${transport.label} failed: the remote shell is not clean (status ${code}):\n${detail}`,
       { hint: SHELL_NOISE_HINT },
     );
+  // dash says "sh: 1: exec: tar: not found", bash "tar: command not found"; rsync's server the same.
+  const missing = /\b(tar|rsync): (command )?not found/.exec(stderr)?.[1];
+  if (missing !== undefined)
+    return new OffloadError(
+      "E_SYNC",
+      `Uploading the workspace to ${transport.label} failed: the host has no \`${missing}\` on its PATH (status ${code}); nothing was started.`,
+      {
+        hint:
+          missing === "tar"
+            ? "Install rsync or tar on the host (Debian/Ubuntu: `sudo apt install rsync`): offload copies files with one of them."
+            : "Install rsync on the host (Debian/Ubuntu: `sudo apt install rsync`), or set `sync: { tool: tar }` in offload.yaml.",
+      },
+    );
   // tar says "Cannot write: No space left on device", or only "Wrote only N of M bytes" (a short write)
   // when the file it wrote was the last; rsync "write failed on …: No space left on device (28)".
   if (/No space left on device|Disk quota exceeded|Wrote only [0-9]+ of [0-9]+ bytes/.test(stderr))
