@@ -1,5 +1,6 @@
 // The bucket phases of a run (`results:`, `inputs:`): keys are read and URLs signed on this machine, the
-// remote machine moves the bytes with the Python programs of storage/ and never sees a key.
+// remote machine moves the bytes with the Python programs of storage/ and never sees a key. Here: the
+// keys checked first, and the results pushed from the host; bucket-fetch.ts brings objects onto the host.
 import type { BucketSettings } from "../context.js";
 import { OffloadError } from "../errors.js";
 import { outputsFailed, type Reporter } from "../events.js";
@@ -7,19 +8,15 @@ import type { RecordView, RunRecord } from "../runs/record.js";
 import type { RecordWriter } from "../runs/record-writer.js";
 import {
   type BucketUrl,
-  buildFetchInputsScript,
   buildListedStatScript,
   buildUploadScript,
   createPresigner,
   type FileStat,
   formatObjectUrl,
-  type InputEntry,
   NO_PYTHON_EXIT,
-  type Presign,
   parseBucketUrl,
   parseObjectUrl,
   parseTransferReport,
-  planInputs,
   planResultsUpload,
   type ResultFile,
   resolveStorageAccess,
@@ -28,9 +25,6 @@ import {
 import { buildListingScript, parseListing } from "../sync/download-listing.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { Transport } from "../transport/types.js";
-
-/** What run.json keeps of the inputs: where each landed and whether the host's cache had it. */
-export type RecordedInput = NonNullable<RunRecord["inputs"]>[number];
 
 type Results = NonNullable<RecordView["results"]>;
 
@@ -57,7 +51,7 @@ export function checkBucketAccess(
 }
 
 /** The signer of the record's results bucket, and the bucket as configured (the run id taken off). */
-async function openResults(results: Results, runId: string) {
+export async function openResults(results: Results, runId: string) {
   const parsed = parseBucketUrl(results.url);
   const suffix = `${runId}/`;
   if (!parsed.prefix.endsWith(suffix))
@@ -76,88 +70,10 @@ async function openResults(results: Results, runId: string) {
   return { bucket, presign: await createPresigner(access) };
 }
 
-function pythonMissing(transport: Transport, what: string): OffloadError {
+export function pythonMissing(transport: Transport, what: string): OffloadError {
   return new OffloadError("E_STORAGE", `${transport.label} has no python3 to ${what}.`, {
     hint: "Bucket transfers run Python's standard library on the remote machine: install python3 there.",
   });
-}
-
-/** Fetches the inputs through the host's ETag cache into the remote dir, before the job starts. */
-export async function fetchRunInputs(
-  transport: Transport,
-  remoteDir: string,
-  settings: BucketSettings,
-  report: Reporter,
-): Promise<RecordedInput[]> {
-  const options = { endpoint: settings.storage.endpoint, region: settings.storage.region };
-  const entries: InputEntry[] = settings.inputs.map((input) => {
-    const { bucket, key } = parseObjectUrl(input.url);
-    return { url: input.url, bucket, key, to: input.to };
-  });
-  const signers = new Map<string, Promise<Presign>>();
-  const presignFor = (bucket: BucketUrl) => {
-    const name = `${bucket.scheme}://${bucket.bucket}`;
-    let signer = signers.get(name);
-    if (!signer) {
-      signer = createPresigner(resolveStorageAccess(bucket, options));
-      signers.set(name, signer);
-    }
-    return signer;
-  };
-  const plan = await planInputs(presignFor, entries);
-  const result = await transport.exec(buildFetchInputsScript(remoteDir), {
-    stdin: JSON.stringify(plan),
-  });
-  if (result.connectionFailed) throw transport.explain(result);
-  if (result.code === NO_PYTHON_EXIT) throw pythonMissing(transport, "fetch the inputs");
-  const parsed = parseTransferReport(result.stdout);
-  const failed = parsed.failed[0];
-  if (result.code !== 0 || failed) {
-    throw new OffloadError(
-      "E_STORAGE",
-      `Could not fetch input ${failed?.what ?? "(unknown)"} on ${transport.label}: ${failed?.error ?? result.stderr.trim()}.`,
-      { hint: "Check the object exists and the keys here may read it; nothing was started." },
-    );
-  }
-  for (const { url, dest, etag, cached, bytes } of parsed.inputs)
-    report({ type: "input-fetched", url, dest, etag, cached, bytes });
-  return parsed.inputs.map(({ url, dest, etag, size, cached, bytes }) => ({
-    url,
-    dest,
-    etag,
-    size,
-    cached,
-    bytes,
-  }));
-}
-
-/** Fetches recorded result objects back onto the host at their paths (a checkpoint put back). */
-export async function fetchObjectsToHost(
-  transport: Transport,
-  record: Pick<RecordView, "id" | "results" | "target">,
-  objects: readonly { path: string; key: string }[],
-): Promise<void> {
-  const results = record.results;
-  if (!results) return;
-  const { bucket, presign } = await openResults(results, record.id);
-  const entries: InputEntry[] = objects.map((object) => ({
-    url: formatObjectUrl(bucket, object.key),
-    bucket: { ...bucket, prefix: "" },
-    key: object.key,
-    to: object.path,
-  }));
-  const plan = await planInputs(async () => presign, entries);
-  const result = await transport.exec(buildFetchInputsScript(record.target.remoteDir), {
-    stdin: JSON.stringify(plan),
-  });
-  if (result.connectionFailed) throw transport.explain(result);
-  const failed = parseTransferReport(result.stdout).failed[0];
-  if (result.code !== 0 || failed)
-    throw new OffloadError(
-      "E_STORAGE",
-      `Could not put ${failed?.what ?? "the checkpoint"} back on ${transport.label}: ${failed?.error ?? result.stderr.trim()}.`,
-      { hint: "Check the objects are still in the bucket (`offload pull` reads them too)." },
-    );
 }
 
 /**

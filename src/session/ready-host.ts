@@ -3,7 +3,7 @@
 import type { RunContext } from "../context.js";
 import type { RunRecord } from "../runs/record.js";
 import { manifestPath } from "../sync/mirror.js";
-import { fetchRunInputs } from "./bucket.js";
+import { fetchRunInputs } from "./bucket-fetch.js";
 import { chooseGpus, prepareEnvironment } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
 import { type ProjectScan, syncWorkspace } from "./prepare.js";

@@ -12,7 +12,7 @@ import { buildRsyncFilesArgv } from "../sync/rsync.js";
 import type { SyncTool } from "../sync/upload.js";
 import { runProcess } from "../transport/process.js";
 import type { Transport } from "../transport/types.js";
-import { fetchObjectsToHost } from "./bucket.js";
+import { fetchObjectsToHost } from "./bucket-fetch.js";
 
 export interface RestoreRequest {
   transport: Transport;
