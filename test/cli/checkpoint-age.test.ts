@@ -4,23 +4,18 @@ import { formatRunTable } from "../../src/cli/commands/ps.js";
 import { applyStatusEvent, emptyStatus } from "../../src/cli/status-state.js";
 import { formatStatusLine } from "../../src/cli/status-text.js";
 import type { RunRecord } from "../../src/runs/record.js";
+import { makeRecord } from "../support/record.js";
 
-const record = (id: string, checkpoint?: RunRecord["checkpoint"]): RunRecord => ({
-  version: 1,
-  id,
-  command: ["python", "train.py"],
-  target: { label: "gpu", kind: "ssh", host: "gpu", remoteDir: "/w" },
-  status: "running",
-  exitCode: null,
-  startedAt: "2026-12-01T10:00:00.000Z",
-  phases: {},
-  envNames: [],
-  download: [],
-  artifacts: [],
-  mappedFiles: [],
-  logBytes: 0,
-  ...(checkpoint ? { checkpoint } : {}),
-});
+const record = (id: string, checkpoint?: RunRecord["checkpoint"]): RunRecord =>
+  makeRecord({
+    id,
+    command: ["python", "train.py"],
+    target: { label: "gpu", kind: "ssh", host: "gpu", remoteDir: "/w" },
+    status: "running",
+    exitCode: null,
+    startedAt: "2026-12-01T10:00:00.000Z",
+    ...(checkpoint ? { checkpoint } : {}),
+  });
 
 describe("checkpoint age", () => {
   it("ends the status line with the last checkpoint's age", () => {

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunRecord } from "../../src/runs/record.js";
 import { jsonLines, runCli } from "../support/cli.js";
+import { makeRecord } from "../support/record.js";
 
 let dir = "";
 const IDS = ["20240101-120000-aaaa", "20240102-120000-bbbb"];
@@ -12,8 +12,7 @@ const IDS = ["20240101-120000-aaaa", "20240102-120000-bbbb"];
 async function writeRun(id: string, losses: number[], exitCode: number) {
   const runDir = join(dir, ".offload/runs", id);
   await mkdir(runDir, { recursive: true });
-  const record: RunRecord = {
-    version: 1,
+  const record = makeRecord({
     id,
     command: ["python3", "train.py"],
     target: { label: "gpu", kind: "ssh", remoteDir: "/w" },
@@ -22,12 +21,7 @@ async function writeRun(id: string, losses: number[], exitCode: number) {
     startedAt: "2024-01-01T12:00:00.000Z",
     finishedAt: "2024-01-01T12:02:05.000Z",
     phases: { total: 125_000 },
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
-  };
+  });
   await writeFile(join(runDir, "run.json"), JSON.stringify(record));
   const lines = losses.flatMap((loss, i) => [
     { time: "", name: "loss", value: loss, step: (i + 1) * 100, source: "tqdm" },

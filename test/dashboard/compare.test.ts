@@ -2,24 +2,17 @@
 import { expect, it } from "vitest";
 import { findDifferences } from "../../src/dashboard/compare.js";
 import type { RunRecord } from "../../src/runs/record.js";
+import { makeRecord } from "../support/record.js";
 
 function record(id: string, command: string[], extra: Partial<RunRecord> = {}): RunRecord {
-  return {
-    version: 1,
+  return makeRecord({
     id,
     command,
     target: { label: "gpu-box", kind: "ssh", remoteDir: "/w" },
-    status: "succeeded",
-    exitCode: 0,
     startedAt: "2026-12-01T00:00:00Z",
-    phases: {},
     envNames: ["PYTHONUNBUFFERED"],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
     ...extra,
-  };
+  });
 }
 
 it("lines options up by name, whatever their order, and leaves out what is the same", () => {

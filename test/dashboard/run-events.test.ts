@@ -6,6 +6,7 @@ import { followEvent, recordChanges } from "../../src/dashboard/run-events.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { makeRecord } from "../support/record.js";
 import { describeWithHosts } from "../testbed/index.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -16,8 +17,7 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function record(fields: Partial<RunRecord> = {}): RunRecord {
-  return {
-    version: 1,
+  return makeRecord({
     id: "20261202-031500-abcd",
     command: ["python", "train.py"],
     target: { label: "gpu", kind: "ssh", remoteDir: "/w" },
@@ -25,13 +25,8 @@ function record(fields: Partial<RunRecord> = {}): RunRecord {
     exitCode: null,
     startedAt: "2026-12-02T03:15:00.000Z",
     phases: { connect: 120, sync: 300 },
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
     ...fields,
-  };
+  });
 }
 
 describe("a run's events from its record", () => {

@@ -4,24 +4,16 @@ import { renderReportHtml } from "../../src/report/html.js";
 import { parseMetricsJsonl } from "../../src/report/metrics.js";
 import { buildReportData } from "../../src/report/report-data.js";
 import { summarizeRun } from "../../src/report/summary.js";
-import type { RunRecord } from "../../src/runs/record.js";
+import { makeRecord } from "../support/record.js";
 
 function run(id: string, command: string[], rows: object[]) {
-  const record: RunRecord = {
-    version: 1,
+  const record = makeRecord({
     id,
     command,
     target: { label: "local", kind: "local", remoteDir: "/w" },
-    status: "succeeded",
-    exitCode: 0,
     startedAt: "2024-01-01T00:00:00.000Z",
     phases: { total: 1000 },
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
-  };
+  });
   return summarizeRun(record, parseMetricsJsonl(rows.map((r) => JSON.stringify(r)).join("\n")));
 }
 

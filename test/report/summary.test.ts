@@ -6,25 +6,17 @@ import { drawSparkline, resample } from "../../src/report/sparkline.js";
 import { goalOf, pickBest, summarizeRun } from "../../src/report/summary.js";
 import { formatRunReport } from "../../src/report/text.js";
 import type { RunRecord } from "../../src/runs/record.js";
+import { makeRecord } from "../support/record.js";
 
 function record(overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    version: 1,
+  return makeRecord({
     id: "20240101-120000-abcd",
     command: ["python3", "train.py"],
     target: { label: "gpu", kind: "ssh", remoteDir: "/work" },
-    status: "succeeded",
-    exitCode: 0,
     startedAt: "2024-01-01T12:00:00.000Z",
     finishedAt: "2024-01-01T12:01:30.000Z",
-    phases: {},
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
     ...overrides,
-  };
+  });
 }
 
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join("\n");

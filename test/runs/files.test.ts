@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendMetrics } from "../../src/runs/files.js";
 import { createRunId } from "../../src/runs/id.js";
 import { openRunStore } from "../../src/runs/store.js";
+import { makeRecord } from "../support/record.js";
 
 let project = "";
 beforeEach(async () => {
@@ -15,25 +16,14 @@ afterEach(async () => {
   await rm(project, { recursive: true, force: true });
 });
 
+const runningRecord = (id: string) =>
+  makeRecord({ id, status: "running", exitCode: null, startedAt: new Date().toISOString() });
+
 describe("run folder files", () => {
   it("reads back the metrics appended to a run, and nothing for a run that reported none", async () => {
     const store = openRunStore(project);
     const id = createRunId();
-    await store.save({
-      version: 1,
-      id,
-      command: ["true"],
-      target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
-      status: "running",
-      exitCode: null,
-      startedAt: new Date().toISOString(),
-      phases: {},
-      envNames: [],
-      download: [],
-      artifacts: [],
-      mappedFiles: [],
-      logBytes: 0,
-    });
+    await store.save(runningRecord(id));
     expect(await store.readMetrics(id)).toBe("");
     expect(await store.readLog(id)).toBe("");
     appendMetrics(store.runDir(id), [{ name: "loss", value: 0.5, step: 1 }]);
@@ -55,21 +45,7 @@ describe("run folder files", () => {
   it("resolves an empty run argument to no run, even when the project has only one", async () => {
     const store = openRunStore(project);
     const id = createRunId();
-    await store.save({
-      version: 1,
-      id,
-      command: ["true"],
-      target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
-      status: "running",
-      exitCode: null,
-      startedAt: new Date().toISOString(),
-      phases: {},
-      envNames: [],
-      download: [],
-      artifacts: [],
-      mappedFiles: [],
-      logBytes: 0,
-    });
+    await store.save(runningRecord(id));
     expect(await store.resolveId(id.slice(0, 10))).toBe(id);
     await expect(store.resolveId("")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
   });

@@ -8,6 +8,7 @@ import { createRunId } from "../../src/runs/id.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { amendRecord, createRecordWriter } from "../../src/runs/record-writer.js";
 import { openRunStore } from "../../src/runs/store.js";
+import { makeRecord } from "../support/record.js";
 
 let project = "";
 beforeEach(async () => {
@@ -18,21 +19,12 @@ afterEach(async () => {
 });
 
 function newRecord(): RunRecord {
-  return {
-    version: 1,
+  return makeRecord({
     id: createRunId(),
-    command: ["true"],
-    target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
     status: "launching",
     exitCode: null,
     startedAt: new Date().toISOString(),
-    phases: {},
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
-  };
+  });
 }
 
 async function readSaved(dir: string): Promise<RunRecord> {

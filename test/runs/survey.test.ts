@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRunId } from "../../src/runs/id.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { openRunStore } from "../../src/runs/store.js";
+import { makeRecord } from "../support/record.js";
 
 let project = "";
 beforeEach(async () => {
@@ -18,21 +19,7 @@ afterEach(async () => {
 });
 
 function newRecord(id: string, status: RunRecord["status"] = "succeeded"): RunRecord {
-  return {
-    version: 1,
-    id,
-    command: ["true"],
-    target: { label: "local", kind: "local", remoteDir: "/tmp/x" },
-    status,
-    exitCode: 0,
-    startedAt: new Date().toISOString(),
-    phases: {},
-    envNames: [],
-    download: [],
-    artifacts: [],
-    mappedFiles: [],
-    logBytes: 0,
-  };
+  return makeRecord({ id, status, startedAt: new Date().toISOString() });
 }
 
 const ids = ["20261201-100000-aaaa", "20261201-100001-bbbb", "20261201-100002-cccc"];
