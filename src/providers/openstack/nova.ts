@@ -1,17 +1,15 @@
 // The OpenStack provider: Nova v2.1 servers (create, show, list by offload's metadata tag, delete,
 // os-stop/os-start) through an authenticated Keystone session.
-import { findAddresses } from "../address.js";
 import { isProviderError, ProviderError } from "../errors.js";
 import type { HttpAnswer } from "../http.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "../retry.js";
 import type { MachineDescription, MachineSpec, MachineState, Provider } from "../types.js";
 import type { OpenStackCredentials } from "./credentials.js";
-import { isCapacityText, openStackError } from "./errors.js";
+import { openStackError } from "./errors.js";
 import { resolveFlavor, resolveImage, resolveNetworks } from "./resolve.js";
+import { describeServer, type NovaServer, TAG_KEY } from "./server.js";
 import { OpenStackSession } from "./session.js";
 
-/** The metadata key every server offload makes carries; its value is the machine's unique tag. */
-export const TAG_KEY = "offload-tag";
 /** 2.37 gives `networks: "auto"`; everything else used here is in 2.1. */
 const MICROVERSION = {
   "openstack-api-version": "compute 2.37",
@@ -190,67 +188,6 @@ export class OpenStackProvider implements Provider {
     if (ok.includes(answer.status)) return answer;
     throw openStackError(answer, doing);
   }
-}
-
-interface NovaServer {
-  id: string;
-  status?: string;
-  created?: string;
-  metadata?: Record<string, string>;
-  fault?: { code?: number; message?: string; details?: string };
-  "OS-EXT-STS:task_state"?: string | null;
-}
-
-/** Nova's status words as offload's states; a server being deleted is terminating whatever its status. */
-export function stateOf(status: string, taskState: string | null | undefined): MachineState {
-  if (taskState === "deleting") return "terminating";
-  switch (status) {
-    case "ACTIVE":
-      return "running";
-    case "BUILD":
-    case "REBUILD":
-    case "REBOOT":
-    case "HARD_REBOOT":
-    case "MIGRATING":
-    case "RESIZE":
-    case "VERIFY_RESIZE":
-    case "REVERT_RESIZE":
-    case "PASSWORD":
-      return "pending";
-    case "SHUTOFF":
-    case "STOPPED":
-    case "SUSPENDED":
-    case "PAUSED":
-    case "SHELVED":
-    case "SHELVED_OFFLOADED":
-      return "stopped";
-    case "SOFT_DELETED":
-      return "terminating";
-    case "DELETED":
-      return "gone";
-    default:
-      return "error";
-  }
-}
-
-export function describeServer(server: NovaServer, region: string | undefined): MachineDescription {
-  const rawState = server.status ?? "UNKNOWN";
-  const description: MachineDescription = {
-    id: server.id,
-    state: stateOf(rawState, server["OS-EXT-STS:task_state"]),
-    rawState,
-    addresses: findAddresses(server),
-  };
-  const fault = server.fault?.message;
-  if (fault !== undefined && description.state === "error") {
-    description.fault = fault;
-    description.faultIsCapacity = isCapacityText(`${fault} ${server.fault?.details ?? ""}`);
-  }
-  const tag = server.metadata?.[TAG_KEY];
-  if (tag !== undefined) description.tag = tag;
-  if (region !== undefined) description.region = region;
-  if (server.created !== undefined) description.created = server.created;
-  return description;
 }
 
 /** Nova's `servers_links` next href, as a path below the compute endpoint. */
