@@ -108,9 +108,10 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
   const groupId = createRunId();
   const runIds = nodes.map(() => createRunId());
   const stopAll = new AbortController();
-  // Every node's phases listen on this one signal: 16 nodes passed Node's leak warning's 10 listeners
-  // (printed on the terminal), though none leaks.
-  setMaxListeners(0, stopAll.signal);
+  const detach = relayDetach(request.controls?.detach);
+  // Every node's phases listen on these signals (a follow each, the whole run long): 16 nodes passed
+  // Node's leak warning's 10 listeners, printed on the terminal, though none leaks.
+  setMaxListeners(0, stopAll.signal, detach.signal);
   const userStop = request.controls?.stop;
   if (userStop?.aborted) stopAll.abort();
   else userStop?.addEventListener("abort", () => stopAll.abort(), { once: true });
@@ -156,7 +157,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       const context: RunContext = {
         ...node,
         report: request.reportFor(rank),
-        controls: { stop: stopAll.signal, detach: request.controls?.detach },
+        controls: { stop: stopAll.signal, detach: detach.signal },
       };
       const record = await runJob(context, {
         command: request.command,
@@ -233,6 +234,14 @@ function explainSiblingLock(
       hint: `Give each node a remote dir of its own (\`--host ${labels[a]}/a,${labels[b]}/b\`) or a machine of its own; waiting or \`--force\` would not help.`,
     },
   );
+}
+
+/** The caller's leave signal (a second Ctrl+C, a closed stdout) relayed, reason and all, to one of the job's. */
+function relayDetach(leave: AbortSignal | undefined): AbortController {
+  const detach = new AbortController();
+  if (leave?.aborted) detach.abort(leave.reason);
+  else leave?.addEventListener("abort", () => detach.abort(leave.reason), { once: true });
+  return detach;
 }
 
 /** The job's end from every node's: the first failure's error or record, else node 0's. */
