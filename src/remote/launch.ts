@@ -178,6 +178,26 @@ const PATH_FALLBACK = `for offload_tool in sh mv rm; do
 done`;
 
 /**
+ * Launch round-trip lines before the follow: a job that ends within 50 ms (`true`, a failed import) has
+ * ended before the follow starts, which then sends its whole log and its exit at once; no tail, no
+ * watcher, and none of their polls between the job's end and the reply. The launcher is this shell's
+ * child, so `wait` returns as it ends, or when a trapped USR1 from the helper says the time is up (a
+ * trapped signal ends a `wait`). A signal that came before the `wait` began is seen in the flag, and
+ * the helper repeats it every 200 ms for the instant between the two, only while this shell is the one
+ * it started beside (its start time: a pid proves nothing alone); the trap stays, so a late one does
+ * nothing. Where sleep takes no fractions the helper signals at once. A longer job's log starts 50 ms
+ * later.
+ */
+const AWAIT_SHORT_JOB = [
+  "offload_up=; trap offload_up=1 USR1",
+  `( offload_me=; offload_ident $$ && offload_me=$offload_start; sleep 0.05 2>/dev/null
+  while { [ -z "$offload_me" ] || { offload_ident $$ && [ "$offload_start" = "$offload_me" ]; }; } && kill -s USR1 $$; do
+    sleep 0.2 || exit 0
+  done ) </dev/null >/dev/null 2>&1 &`,
+  `offload_timer=$!; [ -n "$offload_up" ] || wait "$lp" 2>/dev/null; kill "$offload_timer" 2>/dev/null`,
+];
+
+/**
  * The launch round trip: check that the run still holds the lock, write spec.json (from stdin) and launch.sh (the job inside), start the
  * launcher detached with every fd redirected (nothing may hold the ssh channel open), then (unless
  * --no-wait) stream the log from byte 0 in the same connection.
@@ -219,6 +239,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // With its start time: a later liveness check must not take a reused pid for the launcher.
     `lp=$!; offload_ident "$lp"; lst=$offload_start; echo "$lp $lst" > "$R/launcher.pid"`,
     `printf '${MARK.launched} %s\\n' "$lp" >&2`,
+    ...(plan.follow ? AWAIT_SHORT_JOB : []),
     plan.follow ? buildFollowBody(0, plan.sampleSeconds ? 0 : undefined) : "",
   ].join("\n");
 }
