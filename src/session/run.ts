@@ -6,6 +6,7 @@ import { isOffloadError } from "../errors.js";
 import { readGitState } from "../runs/git.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
+import { amendRecord } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import { readSyncState, syncStatePath } from "../sync/sync-state.js";
 import { HostLost } from "./attempts.js";
@@ -36,7 +37,12 @@ export async function runJob(context: RunContext, request: RunRequest): Promise<
   // A host lost mid-run is given back and the next attempt goes to a fresh one, where it can be.
   let resumed: HostLost | undefined;
   for (;;) {
-    const host = await context.hosts.acquire(context, { noWait: request.noWait ?? false });
+    const host = await context.hosts
+      .acquire(context, { noWait: request.noWait ?? false })
+      .catch(async (error: unknown) => {
+        if (resumed !== undefined) await endUnhosted(context, id, error);
+        throw error;
+      });
     try {
       const fresh = { freshOnLoss: host.freshOnLoss ?? false, resumed };
       return await runOnHost(host.context, request, { id, results, ...fresh });
@@ -47,6 +53,27 @@ export async function runJob(context: RunContext, request: RunRequest): Promise<
       await host.release();
     }
   }
+}
+
+/**
+ * The next attempt got no host (a Ctrl+C while its fresh machine was made, the cloud refusing): the
+ * record, left `launching` for that attempt, ends here, stopped or in error, its earlier attempts kept.
+ */
+async function endUnhosted(context: RunContext, id: string, error: unknown): Promise<void> {
+  const interrupted = isOffloadError(error) && error.code === "E_INTERRUPTED";
+  const finishedAt = new Date().toISOString();
+  await amendRecord(context.store, id, () =>
+    interrupted
+      ? { status: "stopped", finishedAt }
+      : {
+          status: "error",
+          finishedAt,
+          error: {
+            code: isOffloadError(error) ? error.code : "E_LAUNCH",
+            message: error instanceof Error ? error.message : String(error),
+          },
+        },
+  ).catch(() => undefined);
 }
 
 interface HostRun {
