@@ -26,6 +26,9 @@ describeWithHosts(
   (bed) => {
     const host = bed.hosts[0] ?? "offload-h1";
     const remoteDir = `/root/offload-bucket-run-${process.pid}`;
+    // Files written since this mark are the ones a run could have leaked into: grepping all of /root
+    // and /tmp took minutes on a machine whose /root held caches of many gigabytes.
+    const mark = `/root/offload-bucket-run-${process.pid}.mark`;
     const skip = noServer !== undefined;
     let server: S3Server;
     let presign: Presign;
@@ -35,6 +38,7 @@ describeWithHosts(
     beforeAll(async () => {
       if (skip) return;
       server = await startS3Server(BRIDGE);
+      await execInHost(host, ["touch", mark]);
       const access: StorageAccess = {
         bucket: parseBucketUrl("s3://offload-bucket-run/"),
         credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
@@ -67,7 +71,7 @@ describeWithHosts(
 
     afterAll(async () => {
       if (skip) return;
-      await execInHost(host, ["rm", "-rf", remoteDir, "/root/.cache/offload/inputs"]).catch(
+      await execInHost(host, ["rm", "-rf", remoteDir, mark, "/root/.cache/offload/inputs"]).catch(
         () => {},
       );
       await project?.remove();
@@ -94,7 +98,7 @@ describeWithHosts(
         "head -c 3000000 /dev/urandom > out/model.bin",
         "env > out/env.txt",
         "ps -eo args > out/ps.txt",
-        `grep -rlF -e offload-test-""secret- -e X-Amz-""Signature /root /tmp > out/grep.txt || true`,
+        `find /root /tmp -xdev -type f -newer ${mark} -print0 2>/dev/null | xargs -0 -r grep -lF -e offload-test-""secret- -e X-Amz-""Signature > out/grep.txt || true`,
       ].join(" && ");
     const dataGets = () =>
       server
