@@ -8,7 +8,6 @@ import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remo
 import { createSampleSplitter, dropSampleLines } from "../remote/samples.js";
 import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
-import { readAppends } from "./follow-file.js";
 import type { HeldLaunch } from "./held-launch.js";
 import { requireRunId } from "./run-id.js";
 
@@ -73,12 +72,6 @@ export async function streamOnce(
   // Sample lines come on stderr beside the markers: they go to their file, the rest is read as before.
   const stderr = createSampleSplitter((line) => request.samples?.write(Buffer.from(line)));
   const watchStderr = launch !== undefined || onFollowing !== undefined;
-  // Where the host's stdout is known clean, ssh appends the log to the file itself (follow-file.ts);
-  // a launch down the held prepare connection has that connection's pipe as its stdout.
-  const viaHeld = held !== undefined && launch !== undefined;
-  const direct = !viaHeld && transport.cleanStdout === true ? sink.direct : undefined;
-  const output = (chunk: Buffer) => report({ type: "output", data: chunk });
-  const appends = direct && readAppends(sink, direct, output);
   const options = {
     onStderr: (chunk: Buffer) => {
       const before = watchStderr ? readMarkers(stderr.rest) : undefined;
@@ -90,23 +83,18 @@ export async function streamOnce(
       if (onFollowing && !before.following && now.following) onFollowing();
     },
     ...(request.signal ? { signal: request.signal } : {}),
-  };
-  const piped = {
-    ...options,
     onStdout: (chunk: Buffer) => {
       sink.write(chunk);
-      output(chunk);
+      report({ type: "output", data: chunk });
     },
   };
-  const result = await (held && launch
-    ? held.run(launch.stdin, piped)
-    : transport.exec(script, {
-        ...(launch === undefined ? {} : { stdin: launch.stdin }),
-        ...(direct ? { ...options, stdoutFd: direct.fd } : piped),
-      })
-  ).finally(() => appends?.stop());
-  // ssh has ended: what it appended last is in the file now.
-  appends?.drain();
+  const result =
+    held && launch
+      ? await held.run(launch.stdin, options)
+      : await transport.exec(script, {
+          ...(launch === undefined ? {} : { stdin: launch.stdin }),
+          ...options,
+        });
   const said = dropSampleLines(result.stderr);
   const markers = readMarkers(said);
   return {

@@ -81,12 +81,6 @@ export class SshTransport implements Transport {
   #connected: Promise<void> | undefined;
   /** Set once the host has run a script of ours: from then on a dead link is the keepalive's to notice. */
   #answered = false;
-  /** What framed round trips showed of the login shell's stdout: clean until one shows it printing. */
-  #stdout: "unknown" | "clean" | "noisy" = "unknown";
-
-  get cleanStdout(): boolean {
-    return this.#stdout === "clean";
-  }
 
   constructor(options: SshTransportOptions) {
     // The last guard before argv (the host string's parser refuses these first, with a fuller hint): a
@@ -232,7 +226,6 @@ export class SshTransport implements Transport {
         else kept.push(payload);
       },
     }).finally(() => watch?.dispose());
-    if (frame.started && this.#stdout !== "noisy") this.#stdout = frame.noisy ? "noisy" : "clean";
     const framed: ExecResult = {
       ...result,
       stdout: Buffer.concat(kept).toString("utf8"),
