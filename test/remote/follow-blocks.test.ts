@@ -18,6 +18,7 @@ import { buildLaunchScript, type LaunchPlan } from "../../src/remote/launch.js";
 import { MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
 
 // An id of this file's own: a tail of another test's run must not be taken for this one's.
 const ID = "20261202-030000-blks";
@@ -32,18 +33,7 @@ afterEach(() => {
 });
 
 function plan(command: string[]): LaunchPlan {
-  return {
-    runId: ID,
-    remoteDir: dir,
-    command,
-    env: {},
-    startup: [],
-    shutdown: [],
-    graceSeconds: 1,
-    follow: true,
-    receiveLines: [],
-    setupLines: [],
-  };
+  return makeLaunchPlan({ runId: ID, remoteDir: dir, command });
 }
 
 /** Launches `command` and follows it in the same round trip, as `offload run` does. */

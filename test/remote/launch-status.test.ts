@@ -15,6 +15,7 @@ import {
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
 
 const ID = "20261125-120000-abcd";
 let dir: string;
@@ -27,19 +28,13 @@ afterEach(() => {
 });
 
 function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
-  return {
+  return makeLaunchPlan({
     runId: ID,
     remoteDir: dir,
     command: ["sh", "-c", "echo ran > ran.txt"],
-    env: {},
-    startup: [],
-    shutdown: [],
-    graceSeconds: 1,
     follow: false,
-    receiveLines: [],
-    setupLines: [],
     ...overrides,
-  };
+  });
 }
 
 const transport = new LocalTransport();

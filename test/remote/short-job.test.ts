@@ -9,6 +9,7 @@ import { buildLaunchScript, type LaunchPlan } from "../../src/remote/launch.js";
 import { MARK, STDIN_END } from "../../src/remote/layout.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
 
 const transport = new LocalTransport();
 let dir: string;
@@ -38,19 +39,7 @@ afterEach(() => {
 });
 
 function plan(runId: string, command: string[]): LaunchPlan {
-  return {
-    runId,
-    remoteDir: dir,
-    command,
-    env: {},
-    startup: [],
-    shutdown: [],
-    graceSeconds: 1,
-    follow: true,
-    receiveLines: [],
-    setupLines: [],
-    sampleSeconds: 5,
-  };
+  return makeLaunchPlan({ runId, remoteDir: dir, command, sampleSeconds: 5 });
 }
 
 /** Prepare and launch `command` with its follow, as `offload run` does; tail.log says what tail did. */

@@ -14,6 +14,7 @@ import { buildRunStatusScript, parseRunStatus } from "../../src/remote/status.js
 import { buildStopScript } from "../../src/remote/stop.js";
 import { stopRemoteRun } from "../../src/session/stop.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
 import { startTimeOf as startTime } from "../support/proc.js";
 
 const ID = "20261125-120000-abcd";
@@ -63,19 +64,13 @@ function startUnrelated(): number {
 }
 
 function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
-  return {
+  return makeLaunchPlan({
     runId: ID,
     remoteDir: dir,
     command: ["sleep", "60"],
-    env: {},
-    startup: [],
-    shutdown: [],
-    graceSeconds: 1,
     follow: false,
-    receiveLines: [],
-    setupLines: [],
     ...overrides,
-  };
+  });
 }
 
 /** The prepare round trip: takes the lock (with --force: from a live holder too). */

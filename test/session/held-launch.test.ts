@@ -11,6 +11,7 @@ import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { SYNC_STAMP, type SyncProofRequest } from "../../src/remote/sync-proof.js";
 import { execPrepare } from "../../src/session/held-launch.js";
 import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
 
 const SYNCED_BY = "20261201-120000-sync";
 const RUN = "20261201-120005-held";
@@ -33,19 +34,7 @@ function synced(): SyncProofRequest {
 }
 
 function plan(command: string[]): LaunchPlan {
-  return {
-    runId: RUN,
-    remoteDir: dir,
-    command,
-    env: {},
-    startup: [],
-    shutdown: [],
-    graceSeconds: 1,
-    follow: true,
-    receiveLines: [],
-    setupLines: [],
-    sampleSeconds: 0,
-  };
+  return makeLaunchPlan({ runId: RUN, remoteDir: dir, command, sampleSeconds: 0 });
 }
 
 function prepareHolding(proof: SyncProofRequest | undefined, launch: string) {
