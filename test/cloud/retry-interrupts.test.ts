@@ -8,25 +8,11 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
-import { powerOffCommand } from "./fake/hosts.js";
 import { FakeOpenStack } from "./fake/openstack.js";
 import { ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
+import { openStackRetryYaml } from "./fake/targets.js";
 
-const YAML = [
-  "retry: { attempts: 2, on: [lost], backoff: 1s }",
-  "reconnect: { timeout: 3 }",
-  "ssh: { keepalive: 1 }",
-  "targets:",
-  "  h100:",
-  "    cloud: openstack",
-  "    flavor: gpu.h100.1",
-  "    image: Ubuntu-22.04",
-  "    user: root",
-  "    network: auto",
-  "    price_per_hour: 2.49",
-  `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
-  "",
-].join("\n");
+const YAML = openStackRetryYaml();
 
 describeWithHosts(
   1,

@@ -13,9 +13,9 @@ import { type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-serve
 import { type CliResult, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
-import { powerOffCommand } from "./fake/hosts.js";
 import { FakeOpenStack } from "./fake/openstack.js";
 import { hasTorch, ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
+import { openStackRetryYaml } from "./fake/targets.js";
 
 const TORCH = hasTorch();
 const BRIDGE = "10.200.1.1";
@@ -24,26 +24,6 @@ const noServer = whyNoS3Server();
 if (noServer) process.stderr.write(`[cloud retry] skipping the bucket restore test: ${noServer}\n`);
 const finalLine = (log: string) => log.split("\n").find((line) => line.startsWith("final epochs="));
 const EPOCHS = "8";
-
-/** offload.yaml: the cloud target, a checkpoint every second, one retry of a lost attempt. */
-function offloadYaml(checkpoints: string[]): string {
-  return [
-    ...checkpoints,
-    "retry: { attempts: 2, on: [lost], backoff: 1s }",
-    "reconnect: { timeout: 3 }",
-    "ssh: { keepalive: 1 }",
-    "targets:",
-    "  h100:",
-    "    cloud: openstack",
-    "    flavor: gpu.h100.1",
-    "    image: Ubuntu-22.04",
-    "    user: root",
-    "    network: auto",
-    "    price_per_hour: 2.49",
-    `    dead_man: { after: 60s, command: ${JSON.stringify(powerOffCommand())} }`,
-    "",
-  ].join("\n");
-}
 
 describeWithHosts(
   1,
@@ -159,7 +139,7 @@ describeWithHosts(
         project = await makeProject("resume");
         await project.write(
           "offload.yaml",
-          offloadYaml(["download:", "  - { path: ckpt/last.pt, every: 1s }"]),
+          openStackRetryYaml(["download:", "  - { path: ckpt/last.pt, every: 1s }"]),
         );
         const since = Date.now();
         const result = await runAndLoseMachine();
@@ -195,7 +175,7 @@ describeWithHosts(
           project = await makeProject("resume");
           await project.write(
             "offload.yaml",
-            offloadYaml([
+            openStackRetryYaml([
               `results: { url: s3://${BUCKET}/runs/, every: 1s }`,
               "storage:",
               `  endpoint: ${server.endpoint}`,

@@ -30,6 +30,28 @@ export function cloudYaml(
   ].join("\n");
 }
 
+/** offload.yaml's `h100` on the fake OpenStack, one lost attempt retried on a fresh machine; `top` lines first. */
+export function openStackRetryYaml(top: string[] = []): string {
+  return cloudYaml(
+    [
+      "cloud: openstack",
+      "flavor: gpu.h100.1",
+      "image: Ubuntu-22.04",
+      "network: auto",
+      "price_per_hour: 2.49",
+    ],
+    {
+      name: "h100",
+      top: [
+        ...top,
+        "retry: { attempts: 2, on: [lost], backoff: 1s }",
+        "reconnect: { timeout: 3 }",
+        "ssh: { keepalive: 1 }",
+      ],
+    },
+  );
+}
+
 /** offload's environment for a cloud run: its own home and state dir, gcloud's config kept in it. */
 export function cloudRunEnv(
   home: string,
