@@ -39,7 +39,7 @@ describeWithHosts(1, "the bar of a long copy on a terminal", (bed) => {
           "--download",
           "out/*",
           "--",
-          "sh -c 'mkdir -p out && head -c 100000000 /dev/urandom > out/big.bin && echo made'",
+          "sh -c 'mkdir -p out && head -c 400000000 /dev/urandom > out/big.bin && echo made'",
         ],
         (seen) => {
           for (const line of seen.split("\n"))
