@@ -61,7 +61,7 @@ export function describeSettings(
   for (const key of ["upload", "download", "ignore", "startup", "shutdown"] as const)
     out[key] = list(key);
   out.sync = { tool: at("sync.tool", s.sync.tool) };
-  // The values SshTransport uses when nothing sets them (transport/ssh.ts), shown rather than null.
+  // The values SshTransport uses when nothing sets them (transport/ssh-args.ts), shown rather than null.
   out.ssh = {
     config_file: at("ssh.config_file", s.ssh.configFile),
     connect_timeout: at("ssh.connect_timeout", s.ssh.connectTimeout ?? 10),

@@ -1,0 +1,64 @@
+// One script over ssh: quoted into `sh -c`, its stdout framed so what a login shell prints is dropped.
+import { quoteShell } from "../shell/quote.js";
+import type { AnswerWatch } from "./answer-watch.js";
+import { createStdoutFrame, frameScript } from "./frame.js";
+import { runProcess } from "./process.js";
+import { isSshFailure } from "./ssh-errors.js";
+import type { ExecOptions, ExecResult } from "./types.js";
+
+/**
+ * Bytes that go straight to a file: the caller frames them (by length, see sync/download.ts). The
+ * remote login shell parses the command line; `sh -c` with one quoted word makes that parse trivial.
+ */
+export async function execToFile(
+  argv: string[],
+  script: string,
+  options: ExecOptions,
+): Promise<ExecResult> {
+  const result = await runProcess([...argv, `sh -c ${quoteShell(script)}`], options);
+  return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
+}
+
+/** A framed exec's result, and whether our script's output began (the host answered). */
+export interface FramedResult {
+  result: ExecResult;
+  started: boolean;
+}
+
+/**
+ * Runs `script` framed. With a `watch`, the exec is given up when the host has not answered when it
+ * expires; `onAnswer` is called as soon as it has (while the script may still run for hours).
+ */
+export async function execFramed(
+  argv: string[],
+  script: string,
+  options: ExecOptions,
+  watch: AnswerWatch | undefined,
+  onAnswer: () => void,
+): Promise<FramedResult> {
+  // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
+  const frame = createStdoutFrame();
+  const kept: Buffer[] = [];
+  const result = await runProcess([...argv, `sh -c ${quoteShell(frameScript(script))}`], {
+    ...options,
+    ...(watch ? { signal: watch.signal } : {}),
+    onStdout: (chunk) => {
+      const payload = frame.push(chunk);
+      if (frame.started && watch) {
+        onAnswer();
+        watch.answered();
+      }
+      if (payload.length === 0) return;
+      if (options.onStdout) options.onStdout(payload);
+      else kept.push(payload);
+    },
+  }).finally(() => watch?.dispose());
+  return {
+    result: {
+      ...result,
+      stdout: Buffer.concat(kept).toString("utf8"),
+      connectionFailed: isSshFailure(result.code, result.stderr),
+    },
+    started: frame.started,
+  };
+}
