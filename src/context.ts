@@ -107,6 +107,11 @@ export interface AcquiredHost {
 export interface AcquireNeeds {
   /** `--no-wait`: nobody follows the run, so nobody gives the host back after it. */
   noWait: boolean;
+  /**
+   * The run the host is for: a machine made for it names it in the ledger, so the command that deletes
+   * the machine of a dead offload also ends the run's record (providers/orphan-runs.ts).
+   */
+  runId?: string;
 }
 
 /**

@@ -21,6 +21,8 @@ export async function settleOwedMachinesFirst(out: Output): Promise<void> {
     );
     for (const tag of report.deleted)
       out.stderr.write(`offload: deleted machine ${tag}, left behind by an offload that ended\n`);
+    for (const run of report.runs)
+      out.stderr.write(`offload: run ${run.id} recorded lost: ${run.why}\n`);
     for (const { tag, error } of report.owed)
       out.stderr.write(`offload: machine ${tag} is still owed a teardown: ${error}\n`);
     for (const problem of report.problems)

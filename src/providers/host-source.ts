@@ -6,7 +6,7 @@ import type { AcquiredHost, HostSource, RunContext } from "../context.js";
 import { EXIT_CODES, OffloadError } from "../errors.js";
 import { amendRecord } from "../runs/record-writer.js";
 import { type LeaseRequest, leaseMachine } from "./lease.js";
-import { Ledger } from "./ledger.js";
+import { Ledger, type LedgerRun } from "./ledger.js";
 import type { MachineCost, MachineLease } from "./machine-lease.js";
 import { leaveMachinesOwed } from "./owed.js";
 
@@ -36,7 +36,8 @@ export function cloudMachine(request: MachineSourceRequest): HostSource {
           { hint: "follow the run, or set `keep: true` (and `idle_stop:`) on the target" },
         );
       }
-      return acquireMachine(request, context);
+      const run = needs?.runId && { id: needs.runId, projectDir: context.projectDir };
+      return acquireMachine(request, context, run || undefined);
     },
   };
 }
@@ -44,6 +45,7 @@ export function cloudMachine(request: MachineSourceRequest): HostSource {
 async function acquireMachine(
   request: MachineSourceRequest,
   context: RunContext,
+  run: LedgerRun | undefined,
 ): Promise<AcquiredHost> {
   const { report } = context;
   const ledger = request.lease?.ledger ?? new Ledger();
@@ -56,6 +58,7 @@ async function acquireMachine(
       ledger,
       targetName: request.targetName,
       target: request.target,
+      ...(run === undefined ? {} : { run }),
       ...(stop === undefined ? {} : { signal: stop }),
       onWait: (what) => report({ type: "machine-wait", what }),
       onNote: (text) => report({ type: "machine-note", text }),

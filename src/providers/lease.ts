@@ -5,7 +5,7 @@ import type { CloudTarget } from "../config/cloud.js";
 import { OffloadError } from "../errors.js";
 import { planCost } from "./cost.js";
 import { takeKeptMachine } from "./kept.js";
-import { Ledger } from "./ledger.js";
+import { Ledger, type LedgerRun } from "./ledger.js";
 import { MachineLease } from "./machine-lease.js";
 import { writeMachineSshConfig } from "./machine-ssh.js";
 import { openProvider } from "./open.js";
@@ -16,6 +16,8 @@ import type { Provider } from "./types.js";
 export interface LeaseRequest {
   targetName: string;
   target: CloudTarget;
+  /** The run the machine is made for, named in its ledger entry. */
+  run?: LedgerRun;
   ledger?: Ledger;
   env?: NodeJS.ProcessEnv;
   /** Aborts creating and waiting (a Ctrl+C): the machine is deleted and E_INTERRUPTED goes up. */
@@ -74,6 +76,7 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
       },
       user: target.user,
       target: request.targetName,
+      ...(request.run === undefined ? {} : { run: request.run }),
       ...(target.providerOptions === undefined ? {} : { options: target.providerOptions }),
       keep: target.keep,
       // The probe trusts only the pinned key with offload's own login key: the user's config is not needed.

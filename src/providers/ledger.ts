@@ -15,12 +15,20 @@ export { ledgerDir } from "./ledger-dir.js";
  */
 export type LedgerState = "intent" | "created" | "teardown-owed";
 
+/** The run a machine was made for: its record, in that project's run store. */
+export interface LedgerRun {
+  id: string;
+  projectDir: string;
+}
+
 export interface LedgerEntry {
   tag: string;
   /** The provider kind (`openstack`…). */
   provider: string;
   /** The target name of offload.yaml it was made for. */
   target?: string;
+  /** The run it was made for: ended truthfully by the command that deletes it after its owner died. */
+  run?: LedgerRun;
   region?: string;
   id?: string;
   state: LedgerState;

@@ -2,6 +2,7 @@
 // (kill -9, a second Ctrl+C, a lost laptop) left owed, so none is forgotten for longer than one command.
 import { type OpenProvider, optionsOf } from "./inventory.js";
 import { currentOwner, isKeptIdle, isOwnerAlive, Ledger } from "./ledger.js";
+import { type EndedRun, endRunOfDeletedMachine } from "./orphan-runs.js";
 import { reconcile } from "./reconcile.js";
 import type { TeardownOptions } from "./teardown.js";
 
@@ -12,6 +13,8 @@ export interface SettleReport {
   owed: { tag: string; error: string }[];
   /** Clouds that could not be asked (credentials missing here, the cloud down). */
   problems: string[];
+  /** Runs of the deleted machines that were still recorded live, now ended `lost`. */
+  runs: EndedRun[];
 }
 
 /** Reconciles each cloud that has an entry whose owner is gone (kept idle machines stay as they are). */
@@ -20,7 +23,7 @@ export async function settleOwedMachines(
   options: TeardownOptions & { ledger?: Ledger } = {},
 ): Promise<SettleReport> {
   const ledger = options.ledger ?? new Ledger();
-  const report: SettleReport = { deleted: [], owed: [], problems: [] };
+  const report: SettleReport = { deleted: [], owed: [], problems: [], runs: [] };
   const entries = (await ledger.list()).filter((e) => !isOwnerAlive(e) && !isKeptIdle(e));
   for (const kind of new Set(entries.map((e) => e.provider))) {
     const regions = [
@@ -36,6 +39,11 @@ export async function settleOwedMachines(
       const result = await reconcile(open(kind, regions, optionsOf(mine)), ledger, options);
       report.deleted.push(...result.deleted);
       report.owed.push(...result.owed);
+      const gone = new Set([...result.deleted, ...result.forgotten]);
+      for (const entry of mine.filter((e) => gone.has(e.tag))) {
+        const ended = await endRunOfDeletedMachine(entry);
+        if (ended !== undefined) report.runs.push(ended);
+      }
     } catch (error) {
       report.problems.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -12,7 +12,7 @@ import {
   knownHostsLine,
   publicKeyBody,
 } from "./host-key.js";
-import { currentOwner, type Ledger, newTag } from "./ledger.js";
+import { currentOwner, type Ledger, type LedgerRun, newTag } from "./ledger.js";
 import type { CloudOptions } from "./open.js";
 import { waitForSsh } from "./ready.js";
 import { createInSomeRegion } from "./regions.js";
@@ -26,6 +26,8 @@ export interface ProvisionRequest {
   /** The image's login user. */
   user: string;
   target?: string;
+  /** The run the machine is made for (ledger.ts: LedgerEntry.run). */
+  run?: LedgerRun;
   /** The target's provider section, recorded in the ledger so a later command reaches the machine. */
   options?: CloudOptions;
   keep?: boolean;
@@ -73,6 +75,7 @@ export async function provisionMachine(
     tag,
     provider: provider.kind,
     ...(request.target === undefined ? {} : { target: request.target }),
+    ...(request.run === undefined ? {} : { run: request.run }),
     ...(request.options === undefined ? {} : { options: request.options }),
     state: "intent",
     keep: request.keep ?? false,

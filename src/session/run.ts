@@ -38,7 +38,7 @@ export async function runJob(context: RunContext, request: RunRequest): Promise<
   let resumed: HostLost | undefined;
   for (;;) {
     const host = await context.hosts
-      .acquire(context, { noWait: request.noWait ?? false })
+      .acquire(context, { noWait: request.noWait ?? false, runId: id })
       .catch(async (error: unknown) => {
         if (resumed !== undefined) await endUnhosted(context, id, error);
         throw error;

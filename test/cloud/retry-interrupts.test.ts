@@ -98,6 +98,18 @@ describeWithHosts(
       expect(settled.code, settled.stderr).toBe(0);
       expect(await cloud.liveMachines()).toBe(0);
       expect(ledgerFiles(stateDir)).toEqual([]);
+      // The run whose offload died while its fresh machine was made ends truthful, not `launching`.
+      const [id = ""] = (await project?.runIds()) ?? [];
+      const record = await project?.record(id);
+      expect(record?.status).toBe("lost");
+      expect(record?.finishedAt).toBeDefined();
+      expect(record?.error?.code).toBe("E_RUN_LOST");
+      expect(record?.error?.message).toMatch(
+        /offload that ran it \(pid \d+\) ended before the run did; a later command deleted its machine/,
+      );
+      expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 1, status: "lost" })]);
+      expect(settled.stdout).toMatch(new RegExp(`${id} .* lost `));
+      expect(settled.stderr).toContain(`run ${id} recorded lost`);
     });
   },
   { netns: true },

@@ -233,6 +233,14 @@ describeWithHosts(
       const next = await offload(["ps"]);
       expect(next.stderr).toMatch(/deleted machine offload-[0-9a-f]+, left behind/);
       expect(await cloud.liveMachines()).toBe(0);
+      // Its job went with the machine: the record ends lost, with why, not `running` for ever.
+      const [run = ""] = (await project?.runIds()) ?? [];
+      const record = await project?.record(run);
+      expect(record?.status).toBe("lost");
+      expect(record?.error?.message).toMatch(
+        /offload that ran it \(pid \d+\) ended before the run did; a later command deleted its machine/,
+      );
+      expect(next.stdout).toMatch(new RegExp(`${run} .* lost `));
     });
 
     it("the dead-man switch does not fire while offload follows: re-armed, a run outlives its window", async () => {
