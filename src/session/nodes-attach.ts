@@ -6,7 +6,8 @@ import type { RunContext, RunControls } from "../context.js";
 import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
 import { attachRun } from "./attach.js";
-import { type NodesResult, type NodeTarget, settleNodes } from "./nodes.js";
+import type { NodeTarget } from "./nodes.js";
+import { type NodesResult, settleNodes } from "./nodes-end.js";
 import { isLive } from "./run-set.js";
 
 export interface AttachNodesRequest {

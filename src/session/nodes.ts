@@ -3,21 +3,17 @@
 // before any byte changes; every node ready before any starts) and by one stop: the first node to
 // fail, to be lost or to be stopped stops all the others. The job's end is the first failure's.
 import { setMaxListeners } from "node:events";
-import {
-  buildMasterScript,
-  buildNodeEnv,
-  isNodeAddress,
-  NODE_MARK,
-  readNodeMark,
-} from "../backends/nodes/contract.js";
+import { buildNodeEnv } from "../backends/nodes/contract.js";
 import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
-import type { Reporter, RunEvent } from "../events.js";
+import type { Reporter } from "../events.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
-import { RemoteDirLocked } from "./lock.js";
+import { Barrier } from "./nodes-barrier.js";
+import { failedNode, type NodesResult, settleNodes } from "./nodes-end.js";
+import { readLayout, readReached } from "./nodes-layout.js";
+import { explainSiblingLock } from "./nodes-refusal.js";
 import { createNodesShare, type NodesShare } from "./nodes-share.js";
 import { type RunRequest, runJob } from "./run.js";
 import { recordStoppedRun, signalRun } from "./stop-run.js";
@@ -58,47 +54,8 @@ export interface NodesRequest {
   noWait?: boolean;
 }
 
-export interface NodesResult {
-  /** Every node's record, by rank. */
-  records: RunRecord[];
-  /** The record whose end is the job's: the first node to fail, else node 0. */
-  decisive: RunRecord;
-}
-
 /** Another node failed first: this node's own error is only a consequence. */
 class NodeAbandoned extends OffloadError {}
-
-/** Waits until all `size` parties arrived, each with a value; fails every waiter at the first failure. */
-class Barrier<T> {
-  readonly #values: T[] = [];
-  #arrived = 0;
-  readonly #done: Promise<T[]>;
-  #resolve!: (values: T[]) => void;
-  #reject!: (error: Error) => void;
-
-  constructor(readonly size: number) {
-    this.#done = new Promise<T[]>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.#done.catch(() => {});
-  }
-
-  arrive(index: number, value: T): Promise<T[]> {
-    this.#values[index] = value;
-    this.#arrived += 1;
-    if (this.#arrived === this.size) this.#resolve([...this.#values]);
-    return this.#done;
-  }
-
-  fail(error: Error): void {
-    this.#reject(error);
-  }
-}
-
-function failedNode(record: RunRecord): boolean {
-  return record.status !== "succeeded" && record.status !== "running";
-}
 
 /** Runs the command once per node with torchrun's contract; returns when every node has ended. */
 export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
@@ -212,118 +169,10 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
   return settleNodes(settled, first);
 }
 
-/**
- * A node refused by the lock of another node of this same job: two host names (ssh aliases, a name and
- * its address) reach one machine and one remote dir. Waiting or `--force` cannot help; each node needs a
- * remote dir of its own there.
- */
-function explainSiblingLock(
-  error: unknown,
-  rank: number,
-  runIds: readonly string[],
-  labels: readonly string[],
-): unknown {
-  if (!(error instanceof RemoteDirLocked)) return error;
-  const sibling = runIds.indexOf(error.holderId);
-  if (sibling < 0 || sibling === rank) return error;
-  const [a, b] = [Math.min(rank, sibling), Math.max(rank, sibling)];
-  return new OffloadError(
-    "E_USAGE",
-    `Nodes ${a} (${labels[a]}) and ${b} (${labels[b]}) are one machine: both reached the same remote dir, which node ${sibling} holds; nothing was started on any node.`,
-    {
-      hint: `Give each node a remote dir of its own (\`--host ${labels[a]}/a,${labels[b]}/b\`) or a machine of its own; waiting or \`--force\` would not help.`,
-    },
-  );
-}
-
 /** The caller's leave signal (a second Ctrl+C, a closed stdout) relayed, reason and all, to one of the job's. */
 function relayDetach(leave: AbortSignal | undefined): AbortController {
   const detach = new AbortController();
   if (leave?.aborted) detach.abort(leave.reason);
   else leave?.addEventListener("abort", () => detach.abort(leave.reason), { once: true });
   return detach;
-}
-
-/** The job's end from every node's: the first failure's error or record, else node 0's. */
-export function settleNodes(
-  settled: readonly PromiseSettledResult<RunRecord>[],
-  first: { record?: RunRecord; error?: unknown } | undefined,
-): NodesResult {
-  if (first?.error !== undefined) throw first.error;
-  const records = settled.map((result) => {
-    if (result.status === "rejected") throw result.reason;
-    return result.value;
-  });
-  const decisive = first?.record ?? records[0];
-  if (decisive === undefined) throw new Error("a job across nodes needs at least one node");
-  return { records, decisive };
-}
-
-/** The `nodes-ended` event of a job whose nodes have all ended. */
-export function describeNodesEnd({ records, decisive }: NodesResult): RunEvent {
-  return {
-    type: "nodes-ended",
-    succeeded: decisive.status === "succeeded",
-    nodes: records.map((r) => ({
-      node: r.group?.node ?? null,
-      runId: r.id,
-      status: r.status,
-      exitCode: r.exitCode,
-    })),
-    decisive: {
-      node: decisive.group?.node ?? 0,
-      target: decisive.target.label,
-      runId: decisive.id,
-    },
-  };
-}
-
-/** The address this machine reached a node's host at, as its prepare said: a local shell's is loopback. */
-function readReached(reached: string): string {
-  return isNodeAddress(reached) ? reached : "127.0.0.1";
-}
-
-/** Asks node 0 for its address toward node 1 and a free port; the others' addresses are as reached. */
-async function readLayout(
-  nodes: readonly NodeTarget[],
-  transports: readonly Transport[],
-  reached: string[],
-) {
-  const [master] = nodes;
-  const [transport] = transports;
-  if (master === undefined || transport === undefined) throw new Error("no node");
-  const result = await transport.exec(buildMasterScript(reached[1]), { timeoutMs: 30_000 });
-  if (result.connectionFailed) throw transport.explain(result);
-  const port = readNodeMark(result.stderr, NODE_MARK.port);
-  if (port === undefined || !/^[0-9]+$/.test(port))
-    throw new OffloadError(
-      "E_LAUNCH",
-      `Could not find a free port on ${transport.label} for the job's rendezvous: ${result.stderr.trim() || "no answer"}`,
-      { hint: "Set MASTER_PORT with `-e MASTER_PORT=29500` (a port free on the first node)." },
-    );
-  const source = readNodeMark(result.stderr, NODE_MARK.source);
-  const addresses = [source ?? reached[0] ?? "127.0.0.1", ...reached.slice(1)];
-  const procsPerNode = master.settings.gpus && master.settings.gpus > 0 ? master.settings.gpus : 1;
-  return { addresses, masterPort: Number(port), procsPerNode };
-}
-
-/** The record of node `node` of the job `record` belongs to (`logs --node K`). */
-export async function findNodeRecord(
-  store: RunStore,
-  record: RunRecord,
-  node: number,
-): Promise<RunRecord> {
-  const group = record.group;
-  if (group === undefined)
-    throw new OffloadError("E_USAGE", `Run ${record.id} ran on one host: it has no node ${node}.`, {
-      hint: `\`offload logs ${record.id}\` prints its log.`,
-    });
-  const found = (await store.list()).find((r) => r.group?.id === group.id && r.group.node === node);
-  if (found === undefined)
-    throw new OffloadError(
-      "E_RUN_NOT_FOUND",
-      `The job of run ${record.id} has no node ${node} recorded here (nodes 0 to ${group.nodes.length - 1}).`,
-      { hint: "`offload ps` lists the runs of this project." },
-    );
-  return found;
 }

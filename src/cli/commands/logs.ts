@@ -6,7 +6,7 @@ import { OffloadError } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import { findProjectDir } from "../../project.js";
 import { showLog } from "../../session/logs.js";
-import { findNodeRecord } from "../../session/nodes.js";
+import { findNodeRecord } from "../../session/nodes-end.js";
 import { captureInterrupts } from "../interrupts.js";
 import { describeEvent, type Output } from "../render.js";
 import { loadForRun, type TargetFlags } from "../settings.js";

@@ -10,12 +10,8 @@ import type { Reporter, RunEvent } from "../../events.js";
 import { resolveSecrets } from "../../remote/secrets.js";
 import { checkRunName, parseRunTags } from "../../runs/labels.js";
 import type { RunRecord } from "../../runs/record.js";
-import {
-  describeNodesEnd,
-  type NodesResult,
-  type NodeTarget,
-  runOnNodes,
-} from "../../session/nodes.js";
+import { type NodeTarget, runOnNodes } from "../../session/nodes.js";
+import { describeNodesEnd, type NodesResult } from "../../session/nodes-end.js";
 import { captureInterrupts } from "../interrupts.js";
 import {
   createHumanReporter,
