@@ -43,6 +43,10 @@ await build({
   // The SigV4 signer is imported only by bucket transfers, and cli-progress only when a terminal shows a
   // long copy: left out, they cost a run without either nothing.
   external: ["@smithy/*", "cli-progress"],
+  // ...and loaded with require(), not import(): Node 20 loses vm.Script's importModuleDynamically once
+  // the code comes from a code cache another process wrote, and every import() then throws
+  // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING (a bucket run ended as a bug, exit 250). Both are CommonJS.
+  supported: { "dynamic-import": false },
   // `import.meta.url` becomes the file's URL, passed in by bin/offload.js.
   define: { "import.meta.url": "offloadBundleUrl" },
   // ASCII only (the rest below): bin/offload.js reads an ASCII file as latin1, a third of UTF-8's cost,

@@ -15,7 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { REPO } from "../support/project.js";
+import { createPresigner } from "../../src/storage/presign.js";
+import { startS3Server, whyNoS3Server } from "../storage/s3-server.js";
+import { makeProject, REPO } from "../support/project.js";
 
 const run = promisify(execFile);
 const BIN = join(REPO, "bin", "offload.js");
@@ -82,6 +84,66 @@ describe.skipIf(!built)("the code cache of bin/offload.js", () => {
     expect(after.stdout).not.toContain("offload completion for bash");
     expect((await completion(cacheHome, bin)).verdict).toBe("accepted");
   });
+
+  const noS3 = whyNoS3Server();
+  it.skipIf(noS3 !== undefined)(
+    "loads what the bundle imports on demand when the code came from the cache",
+    async () => {
+      // Node 20 drops vm.Script's importModuleDynamically for code read from a cache another process
+      // wrote: an import() in the bundle then threw, and a bucket run after any earlier run ended as a
+      // bug (exit 250). The SigV4 signer is such an on-demand module.
+      scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
+      const project = await makeProject();
+      const server = await startS3Server("127.0.0.1");
+      try {
+        const bucket = "offload-cache-test";
+        const presign = await createPresigner({
+          bucket: { scheme: "s3", bucket, prefix: "" },
+          credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+          region: "us-east-1",
+          origin: server.endpoint,
+          pathStyle: true,
+        });
+        const made = await fetch(await presign({ method: "PUT", key: "", expiresIn: 60 }), {
+          method: "PUT",
+        });
+        expect(made.status).toBe(200);
+        await project.write(
+          "offload.yaml",
+          `storage: { endpoint: "${server.endpoint}" }\ndownload: [out/*]\n`,
+        );
+        const env = {
+          ...process.env,
+          HOME: project.home,
+          XDG_CACHE_HOME: scratch,
+          OFFLOAD_TRACE: "1",
+          AWS_ACCESS_KEY_ID: server.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+          AWS_REGION: "us-east-1",
+        };
+        const offload = (args: string[]) =>
+          run(process.execPath, [BIN, "run", "--host", "local", "--quiet", ...args], {
+            cwd: project.dir,
+            env,
+          });
+        // The first run writes the `run` command's cache without ever loading the signer.
+        await offload(["--", "true"]);
+        const second = await offload([
+          "--results",
+          `s3://${bucket}/runs/`,
+          "--",
+          "mkdir -p out && echo trained > out/model.txt",
+        ]);
+        expect(/code cache (\w+)/.exec(second.stderr)?.[1]).toBe("accepted");
+        const [, id] = await project.runIds();
+        expect(server.requests()).toContain(`PUT /${bucket}/runs/${id}/out/model.txt? 200`);
+      } finally {
+        await server.stop();
+        await project.remove();
+      }
+    },
+    60_000,
+  );
 
   it("runs the command where no cache can be written", async () => {
     scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
