@@ -19,6 +19,8 @@ export const MARK = {
   /** This run was stopped by `run --force` of the run named after it. */
   displaced: "offload-displaced",
   dir: "offload-dir",
+  /** `<path>`: offload could not write there (read-only, permission); the OS's word is on stderr above it. */
+  unwritable: "offload-unwritable",
   /** The launch round trip's stdin ended early: nothing was started. */
   aborted: "offload-launch-aborted",
   /** A launch status check found no launcher: nothing was started. */

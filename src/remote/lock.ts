@@ -36,7 +36,10 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
   const take = `( set -C; printf '%s %s\\n' ${id} "$(date +%s)" > ${LOCK_FILE} ) 2>/dev/null`;
   return [
     // An existing .offload means a dir that may be locked: leave it untouched (and spare a process).
-    `[ -d .offload ] || mkdir .offload || exit 1`,
+    // A .offload that offload cannot write (a read-only mount, another user's) is said as such: the
+    // failed lock take read as a lock held by nobody (E_LOCKED, no run). The mkdir shows the OS's reason.
+    `[ -d .offload ] || mkdir .offload || { ${unwritable("$PWD/.offload")}; }`,
+    `if [ ! -w .offload ]; then mkdir .offload/.write-check && rmdir .offload/.write-check || { ${unwritable("$PWD/.offload")}; }; fi`,
     `if ! ${take}; then`,
     `  holder=$(sed -n '1s/ .*//p' ${LOCK_FILE} 2>/dev/null); since=$(sed -n '1s/^[^ ]* //p' ${LOCK_FILE} 2>/dev/null)`,
     `  case "$holder" in *[!a-z0-9-]* | "") holder=unknown ;; esac`,
@@ -65,8 +68,13 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     `  fi`,
     `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
     `fi`,
-    `mkdir -p ${run}`,
+    `mkdir -p ${run} || { rm -f ${LOCK_FILE}; ${unwritable(`$PWD/${remoteRunDir(lock.runId)}`)}; }`,
   ];
+}
+
+/** Says which path could not be written (MARK.unwritable) and ends the script with status 1. */
+function unwritable(path: string): string {
+  return `printf '${MARK.unwritable} %s\\n' "${path}" >&2; exit 1`;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Markers {
   diskFreeKiB?: number;
   /** The run whose `--force` stopped this one. */
   displaced?: string;
+  /** The path a prepare could not write (the remote dir, its `.offload`). */
+  unwritable?: string;
   /** The follow script started on the host: the connection was up. */
   following?: boolean;
   times?: HostTimes;
@@ -38,7 +40,7 @@ export function readMarkers(stderr: string): Markers {
   for (const line of stderr.split("\n")) {
     const launched = after(line, MARK.launched);
     if (launched !== undefined) found.launchedPid = Number(launched);
-    for (const key of ["locked", "reclaimed", "forced", "displaced"] as const) {
+    for (const key of ["locked", "reclaimed", "forced", "displaced", "unwritable"] as const) {
       const text = after(line, MARK[key]);
       if (text !== undefined) found[key] = text;
     }

@@ -49,7 +49,8 @@ export function buildPrepareScript(
   return [
     ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
-    `mkdir -p "$D" && cd "$D" || exit 1`,
+    `mkdir -p "$D" || { printf '${MARK.unwritable} %s\\n' "$D" >&2; exit 1; }`,
+    `cd "$D" || exit 1`,
     ...(lock === undefined ? [] : buildTakeLockSteps(lock)),
     ...(lock === undefined || sync === undefined
       ? []

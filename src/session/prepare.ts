@@ -1,6 +1,5 @@
 // The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
 import { msSince, systemClock } from "../context.js";
-import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { isUnlaunchedHolder, type LockRequest, readLockReply } from "../remote/lock.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
@@ -18,6 +17,7 @@ import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
 import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
+import { remoteDirError } from "./remote-dir-error.js";
 
 export interface PreparedTarget {
   remoteDir: string;
@@ -105,15 +105,8 @@ async function readPrepared(
       ...(isUnlaunchedHolder(markers.forced) ? { unlaunched: true } : {}),
     });
   const prepared = parsePrepareOutput(result.stdout);
-  if (result.code !== 0 || prepared === undefined) {
-    throw new OffloadError(
-      "E_SYNC",
-      `Could not create the remote dir ${remoteDir} on ${transport.label}: ${result.stderr.trim()}`,
-      {
-        hint: "Choose a writable location with `remote_dir:` in offload.yaml or `--host host/path`.",
-      },
-    );
-  }
+  if (result.code !== 0 || prepared === undefined)
+    throw remoteDirError(transport, remoteDir, result.stderr);
   // rsync runs at both ends: "auto" takes it only where this machine has it too, and tar otherwise.
   const bothHaveRsync = prepared.rsync && hasLocalProgram("rsync");
   const tool = syncTool === "auto" ? (bothHaveRsync ? "rsync" : "tar") : syncTool;
