@@ -1,5 +1,5 @@
 // Spawning local processes (ssh, rsync, tar, sh, git): the one place offload starts a child process.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { createFrameStripper } from "./frame.js";
@@ -161,6 +161,32 @@ export function runProcess(
     if (child.stdin && typeof input === "object" && "pipe" in input) input.pipe(child.stdin);
     else child.stdin?.end(input);
   });
+}
+
+/**
+ * Runs a short query (`ssh -G`) to completion, blocking: for an answer a synchronous caller needs before
+ * its first spawn. `timeoutMs` kills it; its status is then 128+9. Never throws; a program that cannot
+ * start gives status 127.
+ */
+export function runProcessSync(argv: readonly string[], timeoutMs: number): ProcessResult {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error("runProcessSync: empty argv");
+  const traced = traceChild(argv);
+  const result = spawnSync(program, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+  });
+  traced();
+  return {
+    code:
+      result.error && result.status === null && result.signal === null
+        ? 127
+        : exitStatus(result.status, result.signal),
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+  };
 }
 
 /**

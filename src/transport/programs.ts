@@ -5,11 +5,16 @@ import { OffloadError } from "../errors.js";
 
 /** True where `name` is an executable file in one of PATH's directories, as a shell would find it. */
 export function hasLocalProgram(name: string, path = process.env.PATH ?? ""): boolean {
+  return findLocalProgram(name, path) !== undefined;
+}
+
+/** The file a shell would run for `name`: the first executable file of that name in PATH's directories. */
+export function findLocalProgram(name: string, path = process.env.PATH ?? ""): string | undefined {
   return path
     .split(delimiter)
     .filter((dir) => dir !== "")
-    .some((dir) => {
-      const file = join(dir, name);
+    .map((dir) => join(dir, name))
+    .find((file) => {
       try {
         accessSync(file, constants.X_OK);
         return statSync(file).isFile();

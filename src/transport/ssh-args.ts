@@ -48,6 +48,11 @@ export function factsPathBeside(
   return join(dirname(controlPath), `facts-${destinationKey(options, [remoteDir])}.json`);
 }
 
+/** Beside the control socket: what ssh said about the ciphers for this destination (ssh-ciphers.ts). */
+export function ciphersPathBeside(controlPath: string, options: SshTransportOptions): string {
+  return join(dirname(controlPath), `ciphers-${destinationKey(options)}.json`);
+}
+
 /** Options every ssh invocation shares. Host keys are always checked: no option here can relax that. */
 export function sshBaseArgs(o: SshTransportOptions, controlPath: string): string[] {
   const args: string[] = [];
@@ -67,7 +72,7 @@ export function sshBaseArgs(o: SshTransportOptions, controlPath: string): string
     "ServerAliveCountMax=3",
     "-o",
     `ConnectTimeout=${connectTimeoutOf(o)}`,
-    ...cipherOptions(o.configFile),
+    ...cipherOptions(o, ciphersPathBeside(controlPath, o)),
   );
   return args;
 }

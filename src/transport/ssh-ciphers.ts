@@ -2,77 +2,32 @@
 // download and a log at both ends, on the same CPUs as the job; OpenSSH prefers chacha20-poly1305, which
 // costs about twice the CPU of AES-GCM on a CPU with AES instructions (a 780 MB tar through the master:
 // 1.7-2.1 s of the master's CPU with chacha20, 1.2-1.3 s with aes128-gcm; measured). So where this CPU has
-// them, the connection lists the same ciphers OpenSSH enables by default, AES-GCM first. A user who names
-// ciphers in an ssh config file (or an Include of one, as crypto-policies does) keeps theirs: offload then
-// passes nothing, since a command-line option would win over the file.
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+// them, the connection lists the same ciphers OpenSSH enables by default, AES-GCM first. A user whose ssh
+// config (or an Include of it, as crypto-policies does) gives this host other ciphers than ssh's default
+// keeps theirs: offload then passes nothing, since a command-line option would win over the file.
+// ssh itself says which ciphers apply (`ssh -G`); its answer is kept beside the control socket and
+// asked again only when a config file it read, or the ssh program, changes: a warm run spawns nothing.
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { join } from "node:path";
+import { runProcessSync } from "./process.js";
+import { findLocalProgram } from "./programs.js";
+import { configPathsRead, signaturesOf, unchangedSince, watchedPaths } from "./ssh-config-files.js";
+import { parseSshG } from "./ssh-g.js";
+import { buildSshGArgv, type SshResolveTarget } from "./ssh-resolve.js";
 
 /** OpenSSH's default ciphers (6.5 and later), AES-GCM first. */
 export const AES_FIRST_CIPHERS =
   "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
 
+/** Where ssh is asked: the destination as the transport gives it, and its `ssh -F` file if any. */
+export interface CipherTarget extends SshResolveTarget {
+  configFile?: string | undefined;
+}
+
 /** Whether a `/proc/cpuinfo` text names AES instructions (`aes` among x86 flags or arm64 features). */
 export function cpuinfoHasAes(text: string): boolean {
   return /^(?:flags|features)\s*:.*\baes\b/im.test(text);
-}
-
-/** Whether an ssh config text sets `Ciphers` (anywhere: in a Host or Match block counts). */
-export function configSetsCiphers(text: string): boolean {
-  return /^\s*ciphers(?:\s|=)/im.test(text);
-}
-
-/** The patterns of a config text's `Include` lines, each as written (quotes removed). */
-export function includePatterns(text: string): string[] {
-  const patterns: string[] = [];
-  for (const match of text.matchAll(/^\s*include(?:\s*=\s*|\s+)(.+)$/gim)) {
-    for (const word of (match[1] ?? "").match(/"[^"]*"|\S+/g) ?? [])
-      patterns.push(word.replace(/^"|"$/g, ""));
-  }
-  return patterns;
-}
-
-/** The files an Include pattern names: `~` and relative paths as ssh reads them, `*`/`?` in the name. */
-function expandInclude(pattern: string, relativeTo: string, home: string): string[] {
-  const path = pattern.startsWith("~/")
-    ? join(home, pattern.slice(2))
-    : isAbsolute(pattern)
-      ? pattern
-      : join(relativeTo, pattern);
-  const name = basename(path);
-  if (!/[*?]/.test(name)) return [path];
-  const glob = new RegExp(
-    `^${name
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-  );
-  try {
-    return readdirSync(dirname(path))
-      .filter((entry) => glob.test(entry))
-      .sort()
-      .map((entry) => join(dirname(path), entry));
-  } catch {
-    return [];
-  }
-}
-
-/** Whether a config file, or one it includes (to ssh's depth of 16), sets ciphers. */
-function fileSetsCiphers(path: string, relativeTo: string, home: string, depth = 0): boolean {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return false; // absent or unreadable: ssh skips it too
-  }
-  if (configSetsCiphers(text)) return true;
-  if (depth >= 16) return false;
-  return includePatterns(text).some((pattern) =>
-    expandInclude(pattern, relativeTo, home).some((file) =>
-      fileSetsCiphers(file, relativeTo, home, depth + 1),
-    ),
-  );
 }
 
 /** The first 8 KiB of /proc/cpuinfo (the first CPU's entry: the kernel makes the rest only if read). */
@@ -95,39 +50,101 @@ function hasAes(): boolean {
   return process.platform === "linux" && cpuinfoHasAes(readCpuinfoHead());
 }
 
-const decided = new Map<string, string[]>();
+/** `Match exec` may run a command: a config that hangs costs a run this much, then no preference. */
+const ASK_TIMEOUT_MS = 5000;
 
-/**
- * The ssh options that make a connection prefer AES-GCM, or none where the CPU lacks AES instructions or
- * the ssh config (`configFile`, else the user's and the system's) names ciphers. Decided once a process.
- */
-export function cipherOptions(configFile?: string): string[] {
-  const key = configFile ?? "";
-  const known = decided.get(key);
-  if (known) return known;
-  // ssh reads ~ from the passwd entry, tests and wrappers set HOME: either may hold the user's config.
-  const homes = [...new Set([homedir(), safeUserHome()].filter((home) => home !== ""))];
-  const files =
-    configFile !== undefined
-      ? homes.map((home) => ({ path: configFile, relativeTo: join(home, ".ssh"), home }))
-      : [
-          ...homes.map((home) => ({
-            path: join(home, ".ssh", "config"),
-            relativeTo: join(home, ".ssh"),
-            home,
-          })),
-          ...homes.map((home) => ({ path: "/etc/ssh/ssh_config", relativeTo: "/etc/ssh", home })),
-        ];
-  const userCiphers = files.some((f) => fileSetsCiphers(f.path, f.relativeTo, f.home));
-  const options = !userCiphers && hasAes() ? ["-o", `Ciphers=${AES_FIRST_CIPHERS}`] : [];
-  decided.set(key, options);
-  return options;
+/** The `ciphers` ssh resolves for argv (an `ssh -G`), or undefined where it could not say. */
+function resolvedCiphers(argv: string[]): { ciphers: string | undefined; stderr: string } {
+  const result = runProcessSync(argv, ASK_TIMEOUT_MS);
+  if (result.code !== 0) return { ciphers: undefined, stderr: result.stderr };
+  try {
+    return { ciphers: parseSshG(result.stdout).raw.get("ciphers")?.[0], stderr: result.stderr };
+  } catch {
+    return { ciphers: undefined, stderr: result.stderr };
+  }
 }
 
-function safeUserHome(): string {
+function userHomes(): string[] {
+  let passwdHome = "";
   try {
-    return userInfo().homedir;
+    passwdHome = userInfo().homedir;
   } catch {
-    return "";
+    // no passwd entry (a container's uid): HOME alone
   }
+  // ssh reads ~ from the passwd entry, tests and wrappers set HOME: either may hold the user's config.
+  return [...new Set([homedir(), passwdHome].filter((home) => home !== ""))];
+}
+
+interface Decision {
+  /** Each path the answer depends on (the ssh program, config files and their folders): its signature. */
+  watched: Record<string, string>;
+  options: string[];
+}
+
+/** Asks ssh (two `ssh -G`: this host's config, and none) whether the user chose ciphers for the host. */
+function askSsh(target: CipherTarget, ssh: string): Decision {
+  const homes = userHomes();
+  const argv = buildSshGArgv(target, { configFile: target.configFile });
+  const mine = resolvedCiphers([ssh, "-v", ...argv.slice(1)]);
+  const byDefault = resolvedCiphers([ssh, "-G", "-F", "/dev/null", "--", target.host]);
+  // Read by name when they are there, though -v names only those it found.
+  const implicit =
+    target.configFile !== undefined
+      ? [target.configFile]
+      : [...homes.map((home) => join(home, ".ssh", "config")), "/etc/ssh/ssh_config"];
+  const watched = watchedPaths(implicit, configPathsRead(mine.stderr, homes));
+  const chosen = mine.ciphers === undefined || mine.ciphers !== byDefault.ciphers;
+  return {
+    watched: signaturesOf([ssh, ...watched]),
+    options: chosen ? [] : ["-o", `Ciphers=${AES_FIRST_CIPHERS}`],
+  };
+}
+
+function readDecision(path: string): Decision | undefined {
+  try {
+    const decision = JSON.parse(readFileSync(path, "utf8")) as Decision;
+    if (Array.isArray(decision.options) && typeof decision.watched === "object") return decision;
+  } catch {
+    // absent or unreadable: ask ssh
+  }
+  return undefined;
+}
+
+/** Best effort: a decision that cannot be kept only costs the next run two `ssh -G`. */
+function writeDecision(path: string, decision: Decision): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(decision), { mode: 0o600 });
+    renameSync(temp, path);
+  } catch {
+    // ignore
+  }
+}
+
+/**
+ * The ssh options that make a connection to `target` prefer AES-GCM, or none where the CPU lacks AES
+ * instructions or ssh's config gives the host ciphers of its own. Kept at `cachePath` while the files
+ * ssh read are unchanged. (A `Match exec` whose command answers otherwise later is not noticed.)
+ */
+export function decideCipherOptions(target: CipherTarget, cachePath: string): string[] {
+  if (!hasAes()) return [];
+  const ssh = findLocalProgram("ssh");
+  if (ssh === undefined) return []; // the connection's own spawn says what is missing
+  const kept = readDecision(cachePath);
+  if (kept?.watched[ssh] !== undefined && unchangedSince(kept.watched)) return kept.options;
+  const decision = askSsh(target, ssh);
+  writeDecision(cachePath, decision);
+  return decision.options;
+}
+
+const decided = new Map<string, string[]>();
+
+/** `decideCipherOptions`, once a process for each destination. */
+export function cipherOptions(target: CipherTarget, cachePath: string): string[] {
+  let options = decided.get(cachePath);
+  if (options === undefined) {
+    options = decideCipherOptions(target, cachePath);
+    decided.set(cachePath, options);
+  }
+  return options;
 }
