@@ -72,10 +72,11 @@ else
   ${on("offload_samples_drain")}
 fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi
-# A job that failed or vanished may have filled the disk: say how much is free.
-if [ "$code" != 0 ]; then offload_disk_free >&2; fi
 if [ -f "$R/displaced" ]; then by=; read -r by < "$R/displaced"; printf '${MARK.displaced} %s\\n' "$by" >&2; fi
 ts=; te=; read -r ts < "$R/started" 2>/dev/null; read -r te < "$R/ended" 2>/dev/null
+# A job that failed or vanished may have filled the disk, and so may one whose launcher could not
+# write its end stamp (launch.ts): say how much is free.
+if [ "$code" != 0 ] || [ -z "$te" ]; then offload_disk_free >&2; fi
 printf '${MARK.times} %s %s\\n' "\${ts:--}" "\${te:--}" >&2
 printf '${MARK.exit} %s\\n' "\${code:-lost}" >&2
 `;

@@ -126,15 +126,17 @@ export function buildLauncherScript(plan: LaunchPlan): string {
     `  sh -c ${jobShell} offload "$R" &`,
     `fi`,
     // The job's start and end by the host's clock: durations never depend on when someone followed.
-    `jp=$!; ${NOW} > "$R/started"`,
+    // The launcher's stderr is the job's log: its own writes failing (a disk the job filled) must not
+    // add lines there. An empty `ended` then tells the follow to look at the disk (follow.ts).
+    `jp=$!; { ${NOW} > "$R/started"; } 2>/dev/null`,
     ...startUnlessEnded(sampler.start),
-    `wait $jp; code=$?; ${NOW} > "$R/ended"`,
+    `wait $jp; code=$?; { ${NOW} > "$R/ended"; } 2>/dev/null`,
     ...sampler.stop,
     ...shutdown,
     // On a full disk exit.tmp cannot be written: the status goes into exit.reserve, in place (1<>, no
     // truncation, padded to the bytes written at launch), which needs no free block.
     `if printf '%s\\n' "$code" 2>/dev/null > "$R/exit.tmp"; then mv -f "$R/exit.tmp" "$R/exit"`,
-    `else printf '%-3s\\n' "$code" 1<> "$R/exit.reserve" && mv -f "$R/exit.reserve" "$R/exit"; fi`,
+    `else printf '%-3s\\n' "$code" 2>/dev/null 1<> "$R/exit.reserve" && mv -f "$R/exit.reserve" "$R/exit"; fi`,
     // One rm for the leftovers and the lock (if still this run's): each process here delays the end.
     `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null; lock=`,
     `if [ "$holder" = ${quoteShell(plan.runId)} ]; then lock=${LOCK_FILE}; fi`,
@@ -162,7 +164,7 @@ export function startUnlessEnded(lines: readonly string[]): string[] {
 /** The job's shell: `$$` and its start time (field 22 of /proc/$$/stat) into pid, then the job. */
 function buildJobShell(plan: LaunchPlan): string {
   return quoteShell(
-    `{ read -r offload_stat < /proc/$$/stat; } 2>/dev/null; offload_r=$1; set -- \${offload_stat##*) }; echo "$$ \${20}" > "$offload_r/pid"; set --\n${buildJobScript(plan)}`,
+    `{ read -r offload_stat < /proc/$$/stat; } 2>/dev/null; offload_r=$1; set -- \${offload_stat##*) }; { echo "$$ \${20}" > "$offload_r/pid"; } 2>/dev/null; set --\n${buildJobScript(plan)}`,
   );
 }
 

@@ -64,7 +64,8 @@ export function buildSamplerStartLines(options: SamplerOptions): string[] {
     `else`,
     `  sh -c ${script} offload-sampler "$R" $$ </dev/null >/dev/null 2>&1 & sp=$!`,
     `fi`,
-    `echo "$sp" > "$R/sampler.pid"`,
+    // In the launcher, whose stderr is the job's log: a full disk's write error must not land there.
+    `{ echo "$sp" > "$R/sampler.pid"; } 2>/dev/null`,
   ];
 }
 

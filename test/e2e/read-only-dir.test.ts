@@ -10,7 +10,8 @@ import { describeWithHosts, execInHost } from "../testbed/index.js";
 let project: TempProject | undefined;
 let mounted: { host: string; dir: string } | undefined;
 afterEach(async () => {
-  if (mounted !== undefined) await execInHost(mounted.host, ["umount", mounted.dir]);
+  if (mounted !== undefined)
+    await execInHost(mounted.host, ["sh", "-c", `umount ${mounted.dir} && rmdir ${mounted.dir}`]);
   mounted = undefined;
   await project?.remove();
   project = undefined;
