@@ -72,6 +72,7 @@ export function toRunTarget(settings: EffectiveSettings): RunTarget {
     host: host.host,
     ...(host.user ? { user: host.user } : {}),
     ...(host.port ? { port: host.port } : {}),
+    ...(settings.ssh.configFile ? { sshConfig: settings.ssh.configFile } : {}),
   };
 }
 

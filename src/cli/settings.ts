@@ -7,6 +7,7 @@ import type { LoadedSettings } from "../config/settings.js";
 import { createStore } from "../create.js";
 import { OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
+import type { RunRecord } from "../runs/record.js";
 
 export interface TargetFlags {
   host?: string;
@@ -72,8 +73,22 @@ export async function loadForRun(run: string | undefined, flags: TargetFlags) {
   const store = createStore(projectDir);
   const runId = await store.resolveId(run);
   const record = await store.load(runId);
-  const loaded = await load({ ...flags, host: flags.host ?? record.target.label });
+  const loaded = await load(flagsForRecord(record, flags));
   return { projectDir, settings: loaded.settings, runId };
+}
+
+/**
+ * The flags that reach a recorded run's host: its target, and the ssh config file it was started with
+ * unless a flag names another (a `cloud:` run's file belongs to its machine's ledger, which resolves it).
+ */
+export function flagsForRecord(record: RunRecord, flags: TargetFlags): TargetFlags {
+  const { sshConfig } = record.target;
+  const recorded = flags.sshConfig === undefined && sshConfig !== undefined && !record.machine;
+  return {
+    ...flags,
+    host: flags.host ?? record.target.label,
+    ...(recorded ? { sshConfig } : {}),
+  };
 }
 
 /**

@@ -45,6 +45,7 @@ export const runRecordSchema = z.looseObject({
     host: z.string().optional(),
     user: z.string().optional(),
     port: z.number().int().optional(),
+    sshConfig: z.string().optional(),
     remoteDir: z.string().min(1),
   }),
   status: z.enum(STATUSES),

@@ -32,6 +32,11 @@ export interface RunRecord {
     host?: string;
     user?: string;
     port?: number;
+    /**
+     * The ssh config file the host was reached through (`--ssh-config`, `ssh.config_file`): later
+     * commands on the run (ps, logs, attach, stop, ui) reach it the same way without the flag.
+     */
+    sshConfig?: string;
     /** Absolute remote dir. */
     remoteDir: string;
   };

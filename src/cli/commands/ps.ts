@@ -141,15 +141,14 @@ export async function psAction(
 ): Promise<number> {
   // Settings and backends (config schemas, every transport) are loaded only for a run that is still
   // running: a store of finished runs is listed without them.
-  const backendFor = async (record: { target: { label: string } }) => {
-    const [{ load }, { createBackendFor }] = await Promise.all([
+  const backendFor = async (record: RunRecord) => {
+    const [{ load, flagsForRecord }, { createBackendFor }] = await Promise.all([
       import("../settings.js"),
       import("../../create.js"),
     ]);
-    const { settings } = await load({
-      host: record.target.label,
-      ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
-    });
+    const { settings } = await load(
+      flagsForRecord(record, flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
+    );
     return createBackendFor(settings);
   };
   const store = openRunStore(findProjectDir(process.cwd()));

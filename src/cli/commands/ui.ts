@@ -9,7 +9,7 @@ import { findProjectDir } from "../../project.js";
 import type { RunRecord } from "../../runs/record.js";
 import { openInBrowser } from "../../transport/browser.js";
 import type { Output } from "../render.js";
-import { load } from "../settings.js";
+import { flagsForRecord, load } from "../settings.js";
 import { waitForInterrupt } from "../wait-for-interrupt.js";
 import { PS_HOST_TIMEOUT_MS } from "./ps.js";
 import { readChartAssets } from "./report.js";
@@ -38,15 +38,15 @@ export async function uiAction(out: Output, flags: UiFlags): Promise<number> {
   // One context a target: every page and follow of its runs shares the ssh ControlMaster.
   const hosts = new Map<string, Promise<RunContext>>();
   const contextFor = (record: RunRecord) => {
-    const label = record.target.label;
-    let host = hosts.get(label);
+    const key = `${record.target.label}\0${record.target.sshConfig ?? ""}`;
+    let host = hosts.get(key);
     if (host === undefined) {
-      host = load({ host: label, ...(flags.sshConfig ? { sshConfig: flags.sshConfig } : {}) }).then(
-        ({ settings: s }) => createRunContext({ projectDir, settings: s, store }),
-      );
+      host = load(
+        flagsForRecord(record, flags.sshConfig ? { sshConfig: flags.sshConfig } : {}),
+      ).then(({ settings: s }) => createRunContext({ projectDir, settings: s, store }));
       // A target that failed to resolve is tried afresh next time.
-      host.catch(() => hosts.delete(label));
-      hosts.set(label, host);
+      host.catch(() => hosts.delete(key));
+      hosts.set(key, host);
     }
     return host;
   };
