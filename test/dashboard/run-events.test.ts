@@ -7,6 +7,7 @@ import type { RunRecord } from "../../src/runs/record.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { makeRecord } from "../support/record.js";
+import { startUi } from "../support/ui.js";
 import { describeWithHosts } from "../testbed/index.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -97,26 +98,9 @@ describeWithHosts(2, "the run page's events", (bed) => {
     const project: TempProject = await makeProject();
     cleanups.push(() => project.remove());
     await project.write("job.sh", "echo start\nsleep 3\necho done\n");
-    let printed = "";
-    let uiPid: number | undefined;
-    const ui = runCli(["ui", "--ssh-config", bed.sshConfig], {
-      cwd: project.dir,
-      timeoutMs: 300_000,
-      onSpawn: (pid) => {
-        uiPid = pid;
-      },
-      onStdout: (text) => {
-        printed += text;
-      },
-    });
-    cleanups.push(async () => {
-      if (uiPid !== undefined) process.kill(uiPid, "SIGTERM");
-      await ui;
-    });
-    for (let i = 0; i < 600 && !printed.includes("\n"); i++) await sleep(100);
-    const url = /(http:\/\/127\.0\.0\.1:[0-9]+)\/\?token=([A-Za-z0-9_-]+)/.exec(printed);
-    expect(url, `offload ui printed no URL: ${printed}`).not.toBeNull();
-    const [, origin, token] = url as RegExpExecArray;
+    const ui = await startUi(project.dir, ["--ssh-config", bed.sshConfig], { timeoutMs: 300_000 });
+    cleanups.push(ui.stop);
+    const { origin, token } = ui;
 
     const run = runCli(
       ["run", "--ssh-config", bed.sshConfig, "--host", host, "--", "sh", "job.sh"],

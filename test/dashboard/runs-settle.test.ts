@@ -2,8 +2,9 @@
 // same answer: a --no-wait run that ended while no offload followed it is listed as it ended.
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, runInProject } from "../support/cli.js";
+import { runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { startUi } from "../support/ui.js";
 import { waitFor } from "../support/wait.js";
 
 let project: TempProject | undefined;
@@ -34,25 +35,9 @@ describe("offload ui runs list", () => {
     // Nothing followed the run: its record still says running until something asks.
     expect((await project.record(id)).status).toBe("running");
 
-    let printed = "";
-    let pid: number | undefined;
-    const done = runCli(["ui"], {
-      cwd: project.dir,
-      env: { HOME: project.home },
-      onSpawn: (spawned) => {
-        pid = spawned;
-      },
-      onStdout: (text) => {
-        printed += text;
-      },
-    });
+    const ui = await startUi(project.dir, [], { env: { HOME: project.home } });
     try {
-      await waitFor(() => printed.includes("\n"), 300);
-      const match = /offload ui: (http:\/\/127\.0\.0\.1:[0-9]+)\/\?token=([A-Za-z0-9_-]+)/.exec(
-        printed,
-      );
-      expect(match, printed).not.toBeNull();
-      const [, origin = "", token = ""] = match ?? [];
+      const { origin, token } = ui;
       const answer = await fetch(`${origin}/api/runs`, {
         headers: { cookie: `offload-token=${token}` },
       });
@@ -61,8 +46,7 @@ describe("offload ui runs list", () => {
       expect(rows.find((row) => row.id === id)?.status).toBe("failed");
       expect(await project.record(id)).toMatchObject({ status: "failed", exitCode: 3 });
     } finally {
-      if (pid !== undefined) process.kill(pid, "SIGTERM");
-      await done;
+      await ui.stop();
     }
   });
 });

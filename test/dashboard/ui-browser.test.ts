@@ -11,6 +11,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
+import { type RunningUi, startUi } from "../support/ui.js";
 import { describeWithHosts, dropHost, processesInHost, undropHost } from "../testbed/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -19,8 +20,7 @@ const hasChromium = existsSync(CHROMIUM);
 let project: TempProject | undefined;
 let context: BrowserContext | undefined;
 let profile = "";
-let uiPid: number | undefined;
-let uiDone: Promise<unknown> | undefined;
+let ui: RunningUi | undefined;
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -42,8 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (uiPid !== undefined) process.kill(uiPid, "SIGTERM");
-  await uiDone;
+  await ui?.stop();
   await context?.close();
   await project?.remove();
   if (profile) await rm(profile, { recursive: true, force: true });
@@ -53,36 +52,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** `offload ui` in the project, until `stop`; its URL as printed. */
-async function startUi(p: TempProject, sshConfig: string) {
-  let printed = "";
-  let pid: number | undefined;
-  const done = runCli(["ui", "--ssh-config", sshConfig], {
-    cwd: p.dir,
-    timeoutMs: 600_000,
-    onSpawn: (spawned) => {
-      pid = spawned;
-    },
-    onStdout: (text) => {
-      printed += text;
-    },
-  });
-  for (let i = 0; i < 300 && !printed.includes("\n"); i++)
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  const url = /offload ui: (http:\/\/127\.0\.0\.1:[0-9]+\/\?token=[A-Za-z0-9_-]+)/.exec(
-    printed,
-  )?.[1];
-  if (!url) throw new Error(`offload ui printed no URL: ${printed}`);
-  return {
-    url,
-    origin: new URL(url).origin,
-    stop: async () => {
-      if (pid !== undefined) process.kill(pid, "SIGTERM");
-      await done;
-    },
-  };
-}
 
 interface Shown {
   points: Record<string, unknown[]>;
@@ -156,25 +125,8 @@ describeWithHosts(4, "offload ui", (bed) => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       expect(job().length, `no process of run ${liveId} on ${host}`).toBeGreaterThan(0);
 
-      let printed = "";
-      uiDone = runCli(["ui", "--ssh-config", bed.sshConfig], {
-        cwd: p.dir,
-        timeoutMs: 600_000,
-        onSpawn: (pid) => {
-          uiPid = pid;
-        },
-        onStdout: (text) => {
-          printed += text;
-        },
-      });
-      for (let i = 0; i < 300 && !printed.includes("\n"); i++)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      const url = /offload ui: (http:\/\/127\.0\.0\.1:[0-9]+\/\?token=[A-Za-z0-9_-]+)/.exec(
-        printed,
-      )?.[1];
-      if (!url) throw new Error(`offload ui printed no URL: ${printed}`);
-      const origin = new URL(url).origin;
-      const token = new URL(url).searchParams.get("token") ?? "";
+      ui = await startUi(p.dir, ["--ssh-config", bed.sshConfig], { timeoutMs: 600_000 });
+      const { origin, token, url } = ui;
 
       // Without the token, nothing; an action needs the header and the page's own origin.
       expect((await fetch(`${origin}/`)).status).toBe(403);
@@ -371,7 +323,7 @@ describeWithHosts(4, "offload ui", (bed) => {
         await undropHost(other);
         await offload(p, ["stop", id]);
       });
-      const ui = await startUi(p, bed.sshConfig);
+      const ui = await startUi(p.dir, ["--ssh-config", bed.sshConfig], { timeoutMs: 600_000 });
       cleanups.push(ui.stop);
       if (!context) throw new Error("chromium did not start");
       const page = await context.newPage();
