@@ -33,62 +33,128 @@ import { markTrace, printTrace } from "./trace.js";
 /** A command's code, loaded when the command is chosen: commander's arguments follow the output. */
 type CommandAction = (out: Output, ...args: never[]) => Promise<number>;
 
-type CommandEntry =
+type CommandEntry = { names: readonly string[] } & (
   | { declare: (program: Command) => Command; load: () => Promise<CommandAction> }
   /** Commands that declare themselves and load their own code on use (the cloud machines'). */
-  | { add: (program: Command, out: Output, setCode: (code: number) => void) => void };
+  | { add: (program: Command, out: Output, setCode: (code: number) => void) => void }
+);
 
 /**
  * Every command, in --help's order. Only the declarations are read at start-up; a command's module (and
  * the library code it needs) is imported when it runs, so a new command costs the others nothing.
  */
 const COMMANDS: readonly CommandEntry[] = [
-  { declare: declareRun, load: () => import("./commands/run.js").then((m) => m.runAction) },
   {
+    names: ["run"],
+    declare: declareRun,
+    load: () => import("./commands/run.js").then((m) => m.runAction),
+  },
+  {
+    names: ["attach"],
     declare: declareAttach,
     load: () => import("./commands/attach.js").then((m) => m.attachAction),
   },
-  { declare: declareStop, load: () => import("./commands/stop.js").then((m) => m.stopAction) },
-  { declare: declareSweep, load: () => import("./commands/sweep.js").then((m) => m.sweepAction) },
-  { declare: declareCheck, load: () => import("./commands/check.js").then((m) => m.checkAction) },
-  { declare: declareEnvPrune, load: () => import("./commands/env.js").then((m) => m.pruneAction) },
   {
+    names: ["stop"],
+    declare: declareStop,
+    load: () => import("./commands/stop.js").then((m) => m.stopAction),
+  },
+  {
+    names: ["sweep"],
+    declare: declareSweep,
+    load: () => import("./commands/sweep.js").then((m) => m.sweepAction),
+  },
+  {
+    names: ["check"],
+    declare: declareCheck,
+    load: () => import("./commands/check.js").then((m) => m.checkAction),
+  },
+  {
+    names: ["env"],
+    declare: declareEnvPrune,
+    load: () => import("./commands/env.js").then((m) => m.pruneAction),
+  },
+  {
+    names: ["config"],
     declare: declareConfig,
     load: () => import("./commands/config.js").then((m) => m.configAction),
   },
-  { declare: declareInit, load: () => import("./commands/init.js").then((m) => m.initAction) },
   {
+    names: ["init"],
+    declare: declareInit,
+    load: () => import("./commands/init.js").then((m) => m.initAction),
+  },
+  {
+    names: ["schema"],
     declare: declareSchema,
     load: () => import("./commands/schema.js").then((m) => m.schemaAction),
   },
-  { declare: declarePs, load: () => import("./commands/ps.js").then((m) => m.psAction) },
-  { declare: declareLogs, load: () => import("./commands/logs.js").then((m) => m.logsAction) },
-  { declare: declarePull, load: () => import("./commands/pull.js").then((m) => m.pullAction) },
   {
+    names: ["ps"],
+    declare: declarePs,
+    load: () => import("./commands/ps.js").then((m) => m.psAction),
+  },
+  {
+    names: ["logs"],
+    declare: declareLogs,
+    load: () => import("./commands/logs.js").then((m) => m.logsAction),
+  },
+  {
+    names: ["pull"],
+    declare: declarePull,
+    load: () => import("./commands/pull.js").then((m) => m.pullAction),
+  },
+  {
+    names: ["report"],
     declare: declareReport,
     load: () => import("./commands/report.js").then((m) => m.reportAction),
   },
   {
+    names: ["events"],
     declare: declareEvents,
     load: () => import("./commands/events.js").then((m) => m.eventsAction),
   },
-  { declare: declareUi, load: () => import("./commands/ui.js").then((m) => m.uiAction) },
   {
+    names: ["ui"],
+    declare: declareUi,
+    load: () => import("./commands/ui.js").then((m) => m.uiAction),
+  },
+  {
+    names: ["forward"],
     declare: declareForward,
     load: () => import("./commands/forward.js").then((m) => m.forwardAction),
   },
-  { add: addMachineCommands },
+  { names: ["machines", "up", "down"], add: addMachineCommands },
   {
+    names: ["completion"],
     declare: declareCompletion,
     load: () => import("./commands/completion.js").then((m) => m.completionAction),
   },
   {
+    names: ["__complete"],
     declare: declareComplete,
     load: () => import("./commands/completion.js").then((m) => m.completeAction),
   },
 ];
 
-export function buildProgram(out: Output, setCode: (code: number) => void): Command {
+/**
+ * The entries to declare for this argv: only the named command's when the first word names one
+ * (commander built every command's definition on each start, ~9 ms of a warm run, profiled); all of
+ * them for the top-level --help, `help`, a mistyped command (commander suggests the nearest name),
+ * and `completion` (its script lists every command).
+ */
+function chooseEntries(argv: readonly string[]): readonly CommandEntry[] {
+  const first = argv[0];
+  if (first === undefined || first === "completion") return COMMANDS;
+  const entry = COMMANDS.find((candidate) => candidate.names.includes(first));
+  return entry === undefined ? COMMANDS : [entry];
+}
+
+export function buildProgram(
+  out: Output,
+  setCode: (code: number) => void,
+  argv: readonly string[] = [],
+): Command {
   const program = new Command("offload")
     .description(
       "Run a training job on a machine you reach over SSH: sync, launch detached, stream the log, bring the outputs home.",
@@ -102,7 +168,7 @@ export function buildProgram(out: Output, setCode: (code: number) => void): Comm
       outputError: () => {},
     })
     .exitOverride();
-  for (const entry of COMMANDS) {
+  for (const entry of chooseEntries(argv)) {
     if ("add" in entry) {
       entry.add(program, out, setCode);
       continue;
@@ -137,9 +203,13 @@ export async function main(
   blockOnPipes();
   const out: Output = { ...streams, closed: watchOutputClosed(streams.stdout, streams.stderr) };
   let code = 0;
-  const program = buildProgram(out, (c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    out,
+    (c) => {
+      code = c;
+    },
+    argv,
+  );
   // The command a usage error belongs to, so the error can name its usage line and its --help.
   let current: Command = program;
   trackFailingCommand(program, (command) => {

@@ -1,5 +1,5 @@
 // Durations as people write them in offload.yaml and flags: `30s`, `5m`, `1h`, or a number of seconds.
-import * as z from "zod";
+import { lazySchema, z } from "./zod.js";
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
 
@@ -12,14 +12,16 @@ export function parseDuration(text: string | number): number | undefined {
 }
 
 /** A duration in offload.yaml, read as seconds. */
-export const durationSchema = z
-  .union([z.number(), z.string()], { error: "expected a duration such as 30s, 5m or 1h" })
-  .transform((value, ctx) => {
-    const seconds = parseDuration(value);
-    if (seconds === undefined || seconds <= 0) {
-      ctx.addIssue({ code: "custom", message: "expected a duration such as 30s, 5m or 1h" });
-      return z.NEVER;
-    }
-    return seconds;
-  })
-  .meta({ description: "A duration: 30s, 5m, 1h, or a number of seconds" });
+export const durationSchema = lazySchema(() =>
+  z
+    .union([z.number(), z.string()], { error: "expected a duration such as 30s, 5m or 1h" })
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === undefined || seconds <= 0) {
+        ctx.addIssue({ code: "custom", message: "expected a duration such as 30s, 5m or 1h" });
+        return z.NEVER;
+      }
+      return seconds;
+    })
+    .meta({ description: "A duration: 30s, 5m, 1h, or a number of seconds" }),
+);

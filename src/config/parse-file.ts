@@ -4,7 +4,7 @@ import type { Document, Node } from "yaml";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { OffloadError } from "../errors.js";
 import { type ConfigProblem, explainIssues, formatKeyPath, type KeyPath } from "./issues.js";
-import { type SettingsFile, settingsFileSchema } from "./schema.js";
+import { checkSettings, type SettingsFile, settingsFileSchema } from "./schema.js";
 
 export interface ParsedSettingsFile {
   data: SettingsFile;
@@ -91,9 +91,9 @@ export function parseSettingsText(text: string, label: string): ParsedSettingsFi
     });
   }
   const raw: unknown = doc.toJS() ?? {};
-  const result = settingsFileSchema.safeParse(raw);
+  const result = checkSettings(raw);
   if (!result.success) {
-    const problems = explainIssues(result.error.issues, raw, settingsFileSchema)
+    const problems = explainIssues(result.error.issues, raw, settingsFileSchema())
       .map((problem) => ({
         problem,
         at: counter.linePos(locate(doc, problem.path, problem.atKey)),

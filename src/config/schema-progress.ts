@@ -1,10 +1,9 @@
 // `progress.patterns`: regexes checked where they are written, so a mistake points at its line.
-import { z } from "./zod.js";
+import { lazySchema, z } from "./zod.js";
 
 /** A regex with named groups, checked here so a mistake points at its line in offload.yaml. */
-const progressPattern = z
-  .string({ error: "expected a regular expression" })
-  .superRefine((text, ctx) => {
+const progressPattern = lazySchema(() =>
+  z.string({ error: "expected a regular expression" }).superRefine((text, ctx) => {
     try {
       new RegExp(text);
     } catch (error) {
@@ -22,14 +21,17 @@ const progressPattern = z
         params: { hint: "Name each number you want, e.g. acc=(?<accuracy>[0-9.]+)" },
       });
     }
-  });
+  }),
+);
 
-export const progressSchema = z.strictObject({
-  patterns: z
-    .array(progressPattern, { error: "expected a list of regular expressions" })
-    .optional()
-    .meta({
-      description:
-        "Regexes run on every log line: each named group is a metric, `epoch`/`epochs`/`step`/`steps`/`percent` groups are progress",
-    }),
-});
+export const progressSchema = lazySchema(() =>
+  z.strictObject({
+    patterns: z
+      .array(progressPattern(), { error: "expected a list of regular expressions" })
+      .optional()
+      .meta({
+        description:
+          "Regexes run on every log line: each named group is a metric, `epoch`/`epochs`/`step`/`steps`/`percent` groups are progress",
+      }),
+  }),
+);

@@ -1,6 +1,6 @@
 // A target's `slurm:` block: the job is submitted with sbatch at the target (a cluster's login node)
 // instead of started there. Each field becomes an `#SBATCH` line of the generated batch script.
-import * as z from "zod";
+import { lazySchema, z } from "./zod.js";
 
 const count = (what: string) =>
   z
@@ -14,40 +14,42 @@ const word = (what: string) =>
     .string({ error: `expected ${what}` })
     .regex(/^\S+$/, { error: `expected ${what} as one word (no blanks)` });
 
-export const slurmSchema = z
-  .strictObject({
-    partition: word("a partition name").optional(),
-    account: word("an account name").optional(),
-    nodes: count("nodes").optional(),
-    gpus_per_node: z
-      .number({ error: "expected a number of GPUs" })
-      .int({ error: "expected a whole number" })
-      .min(0)
-      .optional(),
-    ntasks_per_node: count("tasks").optional(),
-    cpus_per_task: count("CPUs").optional(),
-    time: z
-      .union([z.number().int().positive(), word("a time limit such as 30 or 2:00:00")], {
-        error: "expected a time limit such as 30 (minutes) or 2:00:00",
-      })
-      .transform(String)
-      .optional(),
-    job_name: word("a job name").optional(),
-    directives: z
-      .array(z.string().regex(/^[^\r\n]+$/, { error: "expected one line" }), {
-        error: "expected a list of `#SBATCH` lines",
-      })
-      .optional()
-      .meta({ description: "The batch script's own lines: `--mem=16G` or `#SBATCH --mem=16G`" }),
-    args: z
-      .array(z.string(), { error: "expected a list of sbatch arguments" })
-      .optional()
-      .meta({ description: "More sbatch arguments (they win over every #SBATCH line)" }),
-  })
-  .meta({
-    description:
-      "Run on a Slurm cluster: the host is its login node; the job is submitted with sbatch",
-  });
+export const slurmSchema = lazySchema(() =>
+  z
+    .strictObject({
+      partition: word("a partition name").optional(),
+      account: word("an account name").optional(),
+      nodes: count("nodes").optional(),
+      gpus_per_node: z
+        .number({ error: "expected a number of GPUs" })
+        .int({ error: "expected a whole number" })
+        .min(0)
+        .optional(),
+      ntasks_per_node: count("tasks").optional(),
+      cpus_per_task: count("CPUs").optional(),
+      time: z
+        .union([z.number().int().positive(), word("a time limit such as 30 or 2:00:00")], {
+          error: "expected a time limit such as 30 (minutes) or 2:00:00",
+        })
+        .transform(String)
+        .optional(),
+      job_name: word("a job name").optional(),
+      directives: z
+        .array(z.string().regex(/^[^\r\n]+$/, { error: "expected one line" }), {
+          error: "expected a list of `#SBATCH` lines",
+        })
+        .optional()
+        .meta({ description: "The batch script's own lines: `--mem=16G` or `#SBATCH --mem=16G`" }),
+      args: z
+        .array(z.string(), { error: "expected a list of sbatch arguments" })
+        .optional()
+        .meta({ description: "More sbatch arguments (they win over every #SBATCH line)" }),
+    })
+    .meta({
+      description:
+        "Run on a Slurm cluster: the host is its login node; the job is submitted with sbatch",
+    }),
+);
 
 /** The `slurm:` settings in effect (camelCase), as the run hands them to the Slurm backend. */
 export interface SlurmSettings {
@@ -63,7 +65,7 @@ export interface SlurmSettings {
   extraArgs?: string[];
 }
 
-export function toSlurmSettings(data: z.output<typeof slurmSchema>): SlurmSettings {
+export function toSlurmSettings(data: z.output<ReturnType<typeof slurmSchema>>): SlurmSettings {
   const settings: SlurmSettings = {};
   if (data.partition !== undefined) settings.partition = data.partition;
   if (data.account !== undefined) settings.account = data.account;

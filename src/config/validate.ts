@@ -2,13 +2,13 @@
 // file reader, so that a command whose settings have no file never loads the YAML parser.
 import { OffloadError } from "../errors.js";
 import { explainIssues, formatKeyPath } from "./issues.js";
-import { type SettingsFile, settingsFileSchema } from "./schema.js";
+import { checkSettings, type SettingsFile, settingsFileSchema } from "./schema.js";
 
 /** Validates settings that came from somewhere other than a file (the command line). */
 export function validateSettings(raw: unknown, label: string): SettingsFile {
-  const result = settingsFileSchema.safeParse(raw);
+  const result = checkSettings(raw);
   if (result.success) return result.data;
-  const problems = explainIssues(result.error.issues, raw, settingsFileSchema);
+  const problems = explainIssues(result.error.issues, raw, settingsFileSchema());
   const [first] = problems;
   const message = problems
     .map((problem) => `${label}: ${formatKeyPath(problem.path)}: ${problem.message}`)

@@ -70,6 +70,22 @@ describe.skipIf(!built)("help", () => {
     },
   );
 
+  // A command's own --help declares only that command (start-up); `help NAME` declares all of them.
+  it.each([...new Set(COMMANDS.map((c) => c[0] ?? "")), "sweep", "init", "up", "__complete"])(
+    "%s --help is word for word what `offload help %s` prints",
+    async (name) => {
+      const own = await offload([name, "--help"]);
+      expect(own.stdout).toBe((await offload(["help", name])).stdout);
+    },
+  );
+
+  it("a mistyped command is told the nearest of every command's names", async () => {
+    await expect(offload(["attahc"])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("(Did you mean attach?)"),
+    });
+  });
+
   it("the top-level help names offload.yaml, the exit codes and where runs are stored", async () => {
     const { stdout } = await offload(["--help"]);
     expect(stdout).toContain("offload.yaml");

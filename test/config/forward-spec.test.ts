@@ -30,9 +30,9 @@ it("refuses ports out of range or malformed, as a usage error with a hint", () =
 
 it("offload.yaml's forward: takes ports in range only, numbers or PORT:LOCAL strings", async () => {
   const { settingsFileSchema } = await import("../../src/config/schema.js");
-  expect(settingsFileSchema.safeParse({ forward: [6006, "8080:18080"] }).data).toEqual({
+  expect(settingsFileSchema().safeParse({ forward: [6006, "8080:18080"] }).data).toEqual({
     forward: ["6006", "8080:18080"],
   });
   for (const bad of [[99999], ["80:70000"], ["tensorboard"]])
-    expect(settingsFileSchema.safeParse({ forward: bad }).success).toBe(false);
+    expect(settingsFileSchema().safeParse({ forward: bad }).success).toBe(false);
 });

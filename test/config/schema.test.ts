@@ -9,7 +9,7 @@ describe("toJsonSchema", () => {
       additionalProperties: unknown;
     };
     expect(Object.keys(schema.properties).sort()).toEqual(
-      Object.keys(settingsFileSchema.shape).sort(),
+      Object.keys(settingsFileSchema().shape).sort(),
     );
     expect(schema.properties).toHaveProperty("download");
     expect(schema.additionalProperties).toBe(false);
