@@ -55,7 +55,8 @@ export function parseGpuRow(row: string): GpuSample | undefined {
   const util = readGpuNumber(utilization);
   const memoryUsed = readGpuNumber(used);
   const memoryTotal = readGpuNumber(total);
-  if (util !== undefined) gpu.utilizationPercent = util;
+  // A utilisation past 100 % is no reading (a broken or fake nvidia-smi): drawn, it flattens the chart.
+  if (util !== undefined && util <= 100) gpu.utilizationPercent = util;
   if (memoryUsed !== undefined) gpu.memoryUsedMiB = memoryUsed;
   if (memoryTotal !== undefined) gpu.memoryTotalMiB = memoryTotal;
   return gpu;

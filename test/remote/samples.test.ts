@@ -42,6 +42,13 @@ describe("nvidia-smi rows", () => {
     expect(gpus[7]).toEqual({ index: 7 });
   });
 
+  it("leaves out a utilisation no GPU can have (a lying nvidia-smi on the job's PATH)", () => {
+    expect(parseGpuRows("0, 99999999999, 100, 200\n1, 100.5, 1, 2\n")).toEqual([
+      { index: 0, memoryUsedMiB: 100, memoryTotalMiB: 200 },
+      { index: 1, memoryUsedMiB: 1, memoryTotalMiB: 2 },
+    ]);
+  });
+
   it("reads no GPU out of a driver failure", () => {
     expect(parseGpuRows(fixture("nvidia-smi-driver-failure.txt"))).toEqual([]);
   });
