@@ -7,6 +7,7 @@ import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildHeldLaunchSteps } from "./launch.js";
 import { MARK } from "./layout.js";
 import { buildTakeLockSteps, type LockRequest } from "./lock.js";
+import { buildNodeHoldSteps } from "./node-hold.js";
 import { buildSyncProofSteps, type SyncProofRequest } from "./sync-proof.js";
 
 export interface PreparedHost {
@@ -38,14 +39,17 @@ const EMPTY_STEPS = [
 /**
  * With `lock`, takes the remote dir's lock or exits 3 having changed nothing (MARK.locked on stderr);
  * then, for a run that syncs, proves its last sync unchanged or stamps this one (remote/sync-proof.ts).
- * With `held` (a launch script) as well, a proven prepare waits to run it (buildHeldLaunchSteps).
+ * With `held` (a launch script) as well, a proven prepare waits to run it (buildHeldLaunchSteps); with
+ * `nodeHold` (a node of a job across hosts), every prepare that took the lock holds for the node's
+ * upload and launch (remote/node-hold.ts).
  */
 export function buildPrepareScript(
   remoteDir: string,
   lock?: LockRequest,
-  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined },
+  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined; nodeHold?: boolean },
 ): string {
   const held = lock !== undefined && sync?.proof !== undefined ? sync.held : undefined;
+  const nodeHold = lock !== undefined && sync?.nodeHold === true && held === undefined;
   return [
     ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
@@ -62,6 +66,7 @@ export function buildPrepareScript(
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
     ...(held === undefined ? [] : buildHeldLaunchSteps(held)),
+    ...(nodeHold ? buildNodeHoldSteps() : []),
   ].join("\n");
 }
 

@@ -3,13 +3,24 @@
 // stdin; the launch then goes down that connection instead of a new one: a warm run starts one ssh
 // client and one remote shell, not two. Anything else (a sync to make, another launch plan, an error)
 // declines, and the shell exits having started nothing (remote/launch.ts, buildHeldLaunchSteps).
+// A node of a job across hosts holds every prepare (remote/node-hold.ts): its first sync's archive
+// and then whatever launch it plans go down the same connection.
 import { PassThrough } from "node:stream";
 import { HELD_GO } from "../remote/launch.js";
 import { MARK } from "../remote/layout.js";
+import {
+  formatHeldLaunch,
+  formatHeldTar,
+  readHeldHead,
+  readHeldStep,
+} from "../remote/node-hold.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport/types.js";
 
 export interface HeldLaunch {
-  /** Whether the host still waits to run exactly `script` (the launch script it was given). */
+  /**
+   * Whether the host still waits to run exactly `script` (the launch script it was given); a node's
+   * hold takes any script while its connection lives, and `run` then sends that one.
+   */
   accepts(script: string): boolean;
   /**
    * Runs the held launch: `stdin` goes after the go line; from now on the connection's output goes to
@@ -21,7 +32,18 @@ export interface HeldLaunch {
   ): Promise<ExecResult>;
   /** Tells the host not to launch here, and resolves once the connection has ended. A no-op once run. */
   decline(): Promise<void>;
+  /** A node's hold (remote/node-hold.ts): it waits through the sync, which a plain hold never does. */
+  readonly node: boolean;
+  /**
+   * A node's hold where the host's `head -c` is GNU's: unpacks a first sync's archive there; resolves
+   * with tar's status and what it said (status 255: the connection ended meanwhile), or undefined
+   * where the connection was gone before (the caller uploads as it would have).
+   */
+  untar?: (archive: Uint8Array) => Promise<{ code: number; stderr: string } | undefined>;
 }
+
+/** What a prepare holds its connection for: one planned launch script, or a node's upload and launch. */
+export type HoldFor = { launch: string } | { node: true };
 
 export interface PrepareReply {
   /** The prepare's result; where the host holds, what it has said so far (exit code 0). */
@@ -39,15 +61,19 @@ function heldReplyComplete(stdout: string, stderr: string): boolean {
 }
 
 /**
- * Runs a prepare script. With `heldScript` (the launch script the prepare holds for), it resolves as
- * soon as a proven prepare says it holds, with the connection kept open for `run` or `decline`.
+ * Runs a prepare script. With `hold` (what the prepare holds for), it resolves as soon as a prepare says
+ * it holds, with the connection kept open for `run` (and a node's `untar`) or `decline`.
  */
 export function execPrepare(
   transport: Transport,
   script: string,
-  heldScript: string | undefined,
+  hold: HoldFor | undefined,
 ): Promise<PrepareReply> {
-  if (heldScript === undefined) return transport.exec(script).then((result) => ({ result }));
+  if (hold === undefined) return transport.exec(script).then((result) => ({ result }));
+  const heldScript = "launch" in hold ? hold.launch : undefined;
+  let nodeScript: string | undefined;
+  // A node's step under way: resolved when the held shell says the step ended (or the link did).
+  let step: { from: number; end: (reply: { code: number; stderr: string }) => void } | undefined;
   const stdin = new PassThrough();
   const abort = new AbortController();
   const stdout: Buffer[] = [];
@@ -83,12 +109,24 @@ export function execPrepare(
       else {
         stderr.push(chunk);
         look();
+        lookStep();
       }
     },
   });
+  const lookStep = () => {
+    if (step === undefined) return;
+    const said = Buffer.concat(stderr).subarray(step.from).toString("utf8");
+    const code = readHeldStep(said);
+    if (code === undefined) return;
+    const { end } = step;
+    step = undefined;
+    end({ code, stderr: said });
+  };
   done.then(
     (result) => {
       ended = true;
+      step?.end({ code: 255, stderr: result.stderr });
+      step = undefined;
       if (state === "waiting") {
         state = "declined";
         settle({ result: { ...result, stdout: text(stdout) } });
@@ -110,7 +148,13 @@ export function execPrepare(
     );
   };
   const held: HeldLaunch = {
-    accepts: (launchScript) => state === "held" && !ended && launchScript === heldScript,
+    node: heldScript === undefined,
+    accepts: (launchScript) => {
+      if (state !== "held" || ended) return false;
+      if (heldScript !== undefined) return launchScript === heldScript;
+      nodeScript = launchScript;
+      return true;
+    },
     async run(launchStdin, options) {
       if (state !== "held") throw new Error("execPrepare: the held launch is not waiting");
       state = "ran";
@@ -119,7 +163,11 @@ export function execPrepare(
       const { signal } = options;
       if (signal?.aborted) abort.abort(signal.reason);
       else signal?.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
-      stdin.end(`${HELD_GO}\n${launchStdin}`);
+      stdin.end(
+        nodeScript === undefined
+          ? `${HELD_GO}\n${launchStdin}`
+          : formatHeldLaunch(nodeScript, launchStdin),
+      );
       const result = await done;
       // What the prepare said is its reply's; the launch's result starts at the go line.
       const said = Buffer.from(result.stderr, "utf8").subarray(before).toString("utf8");
@@ -127,5 +175,17 @@ export function execPrepare(
     },
     decline: declined,
   };
-  return reply;
+  const untar = (archive: Uint8Array) =>
+    new Promise<{ code: number; stderr: string } | undefined>((resolve) => {
+      if (state !== "held" || ended || step !== undefined) return resolve(undefined);
+      step = { from: Buffer.concat(stderr).length, end: resolve };
+      stdin.write(formatHeldTar(archive.byteLength));
+      stdin.write(archive);
+    });
+  // Where `head -c` may read ahead, no archive goes down the connection (remote/node-hold.ts).
+  const withUntar = (reply: PrepareReply): PrepareReply =>
+    reply.held?.node && readHeldHead(reply.result.stderr)
+      ? { ...reply, held: { ...reply.held, untar } }
+      : reply;
+  return reply.then(withUntar);
 }

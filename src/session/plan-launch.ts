@@ -48,12 +48,17 @@ export function planHeldLaunch(
   remoteDir: string,
 ): string | undefined {
   const { settings } = context;
-  if (!(context.backend instanceof RunProtocolBackend) || request.node) return undefined;
+  if (!holdsLaunches(context) || request.node) return undefined;
   if (settings.gpus !== undefined || settings.python.requirements !== undefined) return undefined;
   const secrets = request.secrets ?? {};
   const secretsText = Object.keys(secrets).length > 0 ? encodeSecretsFile(secrets) : "";
   const parts = { env: {}, activate: [], secretsText };
   return buildLaunchScript(buildLaunchPlan(context, request, runId, remoteDir, parts));
+}
+
+/** Whether the run's backend launches down a held prepare connection: the run protocol does. */
+export function holdsLaunches(context: RunContext): boolean {
+  return context.backend instanceof RunProtocolBackend;
 }
 
 function buildLaunchPlan(

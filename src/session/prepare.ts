@@ -16,6 +16,7 @@ import { hasLocalProgram } from "../transport/programs.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
 import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
+import { untarHeld } from "./held-upload.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
 import { remoteDirError } from "./remote-dir-error.js";
 
@@ -49,9 +50,10 @@ export async function prepareTarget(
   lock?: LockRequest & { report: Reporter },
   /**
    * A run that syncs: stamp the remote dir for its sync, or have the host prove `proof`; with `held`
-   * (a launch script), a host that proves it keeps the connection for that launch.
+   * (a launch script), a host that proves it keeps the connection for that launch; with `nodeHold` (a
+   * node of a job across hosts), the host keeps it for the node's upload and launch, whatever they are.
    */
-  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined },
+  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined; nodeHold?: boolean },
 ): Promise<PreparedTarget> {
   const lockRequest = lock && {
     runId: lock.runId,
@@ -62,11 +64,14 @@ export async function prepareTarget(
   // The script reaches the remote shell as one quoted argument (at most 128 KiB on Linux): a launch
   // that would not fit beside the proof is not held.
   const fits = holding && Buffer.byteLength(quoteShell(holding)) <= HELD_SCRIPT_LIMIT;
+  const nodeHold = lockRequest !== undefined && sync?.nodeHold === true;
   const script = fits
     ? holding
-    : buildPrepareScript(remoteDir, lockRequest, sync && { proof: sync.proof });
+    : buildPrepareScript(remoteDir, lockRequest, sync && { proof: sync.proof, nodeHold });
+  const hold =
+    fits && sync?.held ? { launch: sync.held } : nodeHold ? { node: true as const } : undefined;
   // The first exec opens the ssh master itself: no separate connect round trip.
-  const reply = await execPrepare(transport, script, fits ? sync?.held : undefined);
+  const reply = await execPrepare(transport, script, hold);
   try {
     return await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
   } catch (error) {
@@ -239,12 +244,14 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
   report({ type: "syncing", files: scan.files.length });
   const removed = await mirrorDeletions(request);
   const unchanged = prepared.unchanged && scan.asLastSynced && removed === 0;
-  // A launch held for an unchanged workspace cannot follow a sync: let the host's shell go now.
-  if (!unchanged) void prepared.held?.decline();
+  // A launch held for an unchanged workspace cannot follow a sync: let the host's shell go now. A node's
+  // hold waits through the sync (its first sync's archive may even go down it).
+  if (!unchanged && !prepared.held?.node) void prepared.held?.decline();
   const sending = Date.now();
   const sent = unchanged
     ? { tool: prepared.upload, files: 0, bytes: 0 }
-    : await uploadFiles({
+    : ((await untarHeld(transport, prepared, scan.archive, scan.files.length)) ??
+      (await uploadFiles({
         transport,
         root: projectDir,
         remoteDir: prepared.remoteDir,
@@ -256,7 +263,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
         ...(scan.archive ? { archive: scan.archive } : {}),
         remoteGnuTar: prepared.gnuTar,
         onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
-      });
+      })));
   if (!unchanged && state !== undefined) {
     const synced = { syncedBy: state.runId, remoteDir: prepared.remoteDir, files: scan.files };
     await writeSyncState(state.path, projectDir, synced, sending);

@@ -13,7 +13,7 @@ import { HostLost } from "./attempts.js";
 import { checkBucketAccess } from "./bucket.js";
 import { checkRequirementsFile } from "./environment.js";
 import { keepLock, releaseLock } from "./lock.js";
-import { planHeldLaunch } from "./plan-launch.js";
+import { holdsLaunches, planHeldLaunch } from "./plan-launch.js";
 import { prepareTarget, scanProject } from "./prepare.js";
 import { trackProgress } from "./progress.js";
 import { RunProtocolBackend } from "./protocol-backend.js";
@@ -151,7 +151,8 @@ async function connect(context: RunContext, request: RunRequest, id: string) {
     settings.remoteDir,
     settings.syncTool,
     { runId: id, force: request.force ?? false, graceSeconds: settings.graceSeconds, report },
-    { proof: previous, held },
+    // A node of a job across hosts holds its prepare for its upload and launch: one ssh a node.
+    { proof: previous, held, nodeHold: request.node !== undefined && holdsLaunches(context) },
   );
   preparing.catch(() => {}); // awaited below: a failure must not count as unhandled meanwhile
   // A node of a job across hosts lists the workspace and reads git once with the others.

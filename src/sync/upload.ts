@@ -98,7 +98,7 @@ export async function uploadFiles(
   return { files: files.length, bytes: 0, tool };
 }
 
-function syncError(transport: Transport, code: number, stderr: string): OffloadError {
+export function syncError(transport: Transport, code: number, stderr: string): OffloadError {
   const detail = stderr.trim().split("\n").slice(-3).join("\n");
   if (isShellNoise(stderr))
     return new OffloadError(

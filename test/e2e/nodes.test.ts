@@ -173,29 +173,43 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     }
   }, 160_000);
 
-  it("a first sync to every node packs the workspace once: one local tar, the same files on every host", async () => {
+  it("starts each node with one ssh: its lock, first sync and launch go down one connection", async () => {
     project = await makeProject();
     await project.write("train.py", "print('train')\n");
     await project.write("data/a.txt", "alpha\n");
     await project.write("data/deep/b.txt", "beta\n");
     const dir = remoteDir();
+    const job = 'cat data/deep/b.txt && printf "%s\\n" "$TOK"';
     const result = await offload(
       project,
-      ["run", "--host", hosts.join(","), "--remote-dir", dir, "--", "cat", "data/deep/b.txt"],
-      { env: { HOME: project.home, OFFLOAD_TRACE: "1" } },
+      ["run", "--host", hosts.join(","), "--remote-dir", dir, "--secret", "TOK", "--", job],
+      { env: { HOME: project.home, OFFLOAD_TRACE: "1", TOK: "s3cr3t v" } },
     );
     expect(result.code, result.stderr).toBe(0);
     // OFFLOAD_TRACE's time line lists every local process: one tar made the archive all nodes got.
     expect(result.stderr.match(/ tar … -$/gm) ?? []).toHaveLength(1);
+    // Each node's ssh clients: its prepare, which also took the archive and the launch (before, an ssh
+    // for the upload and one for the launch besides); node 0 answers the rendezvous question in one
+    // more. The host probe (`D=…`, for the record, beside the launch) is not part of the start.
+    const ssh = (result.stderr.match(/^trace .* ssh … .*$/gm) ?? []).filter((l) => !/ D=/.test(l));
+    const rendezvous = ssh.filter((line) => line.includes("src=$(ip"));
+    expect(rendezvous, result.stderr).toHaveLength(1);
+    expect(ssh.length - rendezvous.length, result.stderr).toBe(hosts.length);
     expect(result.stdout.trim().split("\n").sort()).toEqual([
       "[n0] beta",
+      "[n0] s3cr3t v",
       "[n1] beta",
+      "[n1] s3cr3t v",
       "[n2] beta",
+      "[n2] s3cr3t v",
     ]);
-    for (const host of hosts)
+    for (const host of hosts) {
       expect(onHost(host, `cd ${dir} && cat train.py data/a.txt data/deep/b.txt`), host).toBe(
         "print('train')\nalpha\nbeta\n",
       );
+      // The launch script that came down the held connection is gone, as are the secrets.
+      expect(onHost(host, `cd ${dir} && ls -A .offload`), host).not.toMatch(/held-launch/);
+    }
   });
 
   it("one rank killed stops the others: exit code the killed rank's, no process left on any host", async () => {

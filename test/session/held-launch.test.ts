@@ -39,7 +39,9 @@ function plan(command: string[]): LaunchPlan {
 
 function prepareHolding(proof: SyncProofRequest | undefined, launch: string) {
   const lock = { runId: RUN, force: false, graceSeconds: 1 };
-  return execPrepare(transport, buildPrepareScript(dir, lock, { proof, held: launch }), launch);
+  return execPrepare(transport, buildPrepareScript(dir, lock, { proof, held: launch }), {
+    launch,
+  });
 }
 
 const runDir = () => join(dir, remoteRunDir(RUN));

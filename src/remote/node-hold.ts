@@ -1,0 +1,75 @@
+// The end of a node's prepare round trip (a job across hosts): the shell keeps its connection, under
+// the lock it just took, and does what offload then sends down its stdin, one step a line: `tar N` (a
+// first sync's archive of N bytes follows: unpacked, and the step's status said on stderr), then
+// `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
+// is one ssh: no connection of its own for the upload, none for the launch. Any other line, or a stdin
+// that ends (offload declined, died or lost the link), exits having started nothing.
+import { MARK, STATE_DIR } from "./layout.js";
+
+/** Stderr line of a node's held shell: `offload-held-head gnu` where `head -c` reads no byte past N. */
+export const HELD_HEAD_MARK = "offload-held-head";
+/** Stderr line that ends a held step: `offload-held-step STATUS`. */
+export const HELD_STEP_MARK = "offload-held-step";
+
+/** A GNU tar there reads the records the archive was made with (sync/first-sync.ts). */
+const UNPACK = "tar -xpf - -b 256";
+
+/**
+ * Steps appended to a prepare that took the lock. `head -c` counts the bytes of a step only where it is
+ * GNU's (BSD's and busybox's may read ahead, taking bytes of the next step): elsewhere offload sends no
+ * archive down the held connection, and the launch script (a few KiB) is read by `dd bs=1`, one byte a
+ * call. A launch script that does not arrive whole is never run.
+ */
+export function buildNodeHoldSteps(): string[] {
+  const script = `${STATE_DIR}/held-launch`;
+  return [
+    `offload_head=; case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac`,
+    `printf '${HELD_HEAD_MARK} %s\\n' "\${offload_head:-other}" >&2`,
+    `printf '${MARK.held}\\n' >&2`,
+    `while IFS= read -r offload_step; do`,
+    `  offload_n=\${offload_step#* }`,
+    `  case $offload_n in "" | *[!0-9]*) exit 0 ;; esac`,
+    `  case $offload_step in`,
+    `  "tar "*)`,
+    `    [ "$offload_head" = gnu ] || exit 1`,
+    `    head -c "$offload_n" | ${UNPACK}`,
+    `    printf '${HELD_STEP_MARK} %s\\n' "$?" >&2 ;;`,
+    `  "launch "*)`,
+    `    rm -f ${script}`,
+    `    if [ "$offload_head" = gnu ]; then head -c "$offload_n" > ${script}`,
+    `    else dd bs=1 count="$offload_n" of=${script} 2>/dev/null; fi`,
+    `    if [ "$(($(wc -c < ${script} 2>/dev/null || echo 0)))" != "$offload_n" ]; then`,
+    `      rm -f ${script}; echo "offload: the launch did not arrive whole; nothing was started" >&2; exit 1`,
+    `    fi`,
+    `    offload_script=$(cat ${script}); rm -f ${script}`,
+    `    eval "$offload_script"`,
+    `    exit ;;`,
+    `  *) exit 0 ;;`,
+    `  esac`,
+    `done`,
+    `exit 0`,
+  ];
+}
+
+/** The line that starts a held tar step, which `bytes` bytes of archive follow. */
+export function formatHeldTar(bytes: number): string {
+  return `tar ${bytes}\n`;
+}
+
+/** What goes down a held node's stdin to launch: the step line, the script, the launch's own stdin. */
+export function formatHeldLaunch(script: string, stdin: string): string {
+  return `launch ${Buffer.byteLength(script)}\n${script}${stdin}`;
+}
+
+/** Whether the held shell said its `head -c` is GNU's. */
+export function readHeldHead(stderr: string): boolean {
+  return stderr.split("\n").includes(`${HELD_HEAD_MARK} gnu`);
+}
+
+/** The status of the first held step that ended in `stderr`, or undefined while none has. */
+export function readHeldStep(stderr: string): number | undefined {
+  const line = stderr.split("\n").find((l) => l.startsWith(`${HELD_STEP_MARK} `));
+  if (line === undefined) return undefined;
+  const status = Number(line.slice(HELD_STEP_MARK.length + 1));
+  return Number.isInteger(status) ? status : 1;
+}

@@ -1,0 +1,92 @@
+// A node's prepare (a job across hosts) that holds its connection, run by the real sh, head and tar on
+// this machine: it holds whether or not a sync is needed, unpacks the archive it is sent, runs the
+// launch script sent after it, and starts nothing when declined or sent a launch that is not whole.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildLaunchScript } from "../../src/remote/launch.js";
+import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
+import { buildPrepareScript } from "../../src/remote/prepare.js";
+import { execPrepare } from "../../src/session/held-launch.js";
+import { createTarArchive } from "../../src/sync/tar-archive.js";
+import { LocalTransport } from "../../src/transport/local.js";
+import { makeLaunchPlan } from "../support/launch-plan.js";
+
+const RUN = "20261202-090000-node";
+const transport = new LocalTransport();
+const lock = { runId: RUN, force: false, graceSeconds: 1 };
+let dir: string;
+let workspace: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "offload node 'q' "));
+  workspace = mkdtempSync(join(tmpdir(), "offload node ws "));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+const script = (command: string[]) =>
+  buildLaunchScript(makeLaunchPlan({ runId: RUN, remoteDir: dir, command, sampleSeconds: 0 }));
+const prepareHolding = () =>
+  execPrepare(transport, buildPrepareScript(dir, lock, { nodeHold: true }), { node: true });
+const spec = `{"id":"${RUN}"}\n${STDIN_END}\n`;
+
+describe("a node's held prepare", () => {
+  it("unpacks the first sync's archive it is sent, then runs the launch sent after it", async () => {
+    mkdirSync(join(workspace, "data"));
+    writeFileSync(join(workspace, "data", "a.txt"), "alpha\n");
+    const archive = await createTarArchive(workspace, ["data", "data/a.txt"]);
+    const reply = await prepareHolding();
+    expect(reply.result.stdout).toContain(`${MARK.dir} ${dir}\n`);
+    expect(reply.held?.node).toBe(true);
+    expect(await reply.held?.untar?.(archive ?? new Uint8Array())).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, "data", "a.txt"), "utf8")).toBe("alpha\n");
+    // Any launch script is taken (it depends on what every node said), and runs in this connection.
+    const launch = script(["sh", "-c", "cat data/a.txt"]);
+    expect(reply.held?.accepts(launch)).toBe(true);
+    let log = "";
+    const result = await reply.held?.run(spec, {
+      onStdout: (chunk) => {
+        log += chunk.toString();
+      },
+    });
+    expect(log).toBe("alpha\n");
+    expect(result?.stderr).toContain(`${MARK.exit} 0`);
+    expect(existsSync(join(dir, ".offload", "held-launch"))).toBe(false);
+  });
+
+  it("says what tar said when an archive does not unpack, and still holds for the decline", async () => {
+    const reply = await prepareHolding();
+    const failed = await reply.held?.untar?.(Buffer.from("not a tar archive at all\n".repeat(40)));
+    expect(failed?.code).not.toBe(0);
+    expect(failed?.stderr).toMatch(/tar:/);
+    await reply.held?.decline();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+  });
+
+  it("starts nothing when declined, keeping the lock for offload to release", async () => {
+    const reply = await prepareHolding();
+    await reply.held?.decline();
+    expect(reply.held?.accepts(script(["touch", "started"]))).toBe(false);
+    expect(existsSync(join(dir, "started"))).toBe(false);
+    expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+  });
+
+  it("never runs a launch script that does not arrive whole", async () => {
+    const launch = script(["touch", "started"]);
+    // The connection ends partway through the script: the shell reads to the end of its stdin.
+    const cut = `launch ${Buffer.byteLength(launch)}\n${launch.slice(0, launch.length - 40)}`;
+    const result = await transport.exec(buildPrepareScript(dir, lock, { nodeHold: true }), {
+      stdin: cut,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the launch did not arrive whole");
+    expect(existsSync(join(dir, "started"))).toBe(false);
+    expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
+    expect(existsSync(join(dir, ".offload", "held-launch"))).toBe(false);
+  });
+});
