@@ -140,9 +140,10 @@ export function openRunStore(projectDir: string): RunStore {
       const matches =
         partial === "" ? [] : ids.filter((id) => id.startsWith(partial) || id.endsWith(partial));
       if (matches.length === 1 && matches[0]) return matches[0];
-      // Ids win; a name that matches no id is the latest run of that name. By startedAt, not by id:
-      // ids only order by the second, and two runs of one name can start within one.
-      if (matches.length === 0) {
+      // Ids win; a name that names no single id (none, or several: `--name 20261202`) is the latest run
+      // of that name. By startedAt, not by id: ids only order by the second, and two runs of one name
+      // can start within one.
+      if (partial !== "") {
         const named = (await survey()).records
           .filter((r) => r.name === partial)
           .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))

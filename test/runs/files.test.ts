@@ -42,6 +42,19 @@ describe("run folder files", () => {
     expect(() => store.reportPath("..")).toThrow(/not a run id/);
   });
 
+  it("resolves a name that is also part of several ids to the run of that name", async () => {
+    const store = openRunStore(project);
+    const first = "20261202-085654-aaaa";
+    const named = "20261202-085655-bbbb";
+    await store.save(runningRecord(first));
+    await store.save({ ...runningRecord(named), name: "20261202" });
+    expect(await store.resolveId("20261202")).toBe(named);
+    // An id part that names one run still wins over a name.
+    await store.save({ ...runningRecord("20261202-085656-cccc"), name: "aaaa" });
+    expect(await store.resolveId("aaaa")).toBe(first);
+    await expect(store.resolveId("2026")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
+  });
+
   it("resolves an empty run argument to no run, even when the project has only one", async () => {
     const store = openRunStore(project);
     const id = createRunId();
