@@ -115,16 +115,19 @@ export async function listRuleMatches(
 
 /**
  * Puts `files` (paths relative to the remote dir) from the host into the results bucket under
- * `<prefix>/<run id>/` and records each object; an object put again replaces its entry.
+ * `<prefix>/<run id>/` and records each object; an object put again replaces its entry. A file written
+ * while it was read is not put (its object keeps its last whole version): a checkpoint (`changedLater`)
+ * takes it at its next look, the end of the run fails on it. Returns what was put, by path.
  */
 export async function pushResults(
   transport: Transport,
   writer: RecordWriter,
   files: readonly ResultFile[],
-): Promise<{ sent: number; bytes: number }> {
+  options: { changedLater?: boolean } = {},
+): Promise<{ sent: number; bytes: number; paths: Set<string> }> {
   const { record } = writer;
   const results = record.results;
-  if (!results || files.length === 0) return { sent: 0, bytes: 0 };
+  if (!results || files.length === 0) return { sent: 0, bytes: 0, paths: new Set() };
   const { bucket, presign } = await openResults(results, record.id);
   const plan = await planResultsUpload(presign, bucket, record.id, files);
   const result = await transport.exec(buildUploadScript(record.target.remoteDir), {
@@ -143,7 +146,7 @@ export async function pushResults(
       objects: [...uploaded.values()].sort((a, b) => a.path.localeCompare(b.path)),
     },
   });
-  const failed = parsed.failed[0];
+  const failed = parsed.failed[0] ?? (options.changedLater ? undefined : parsed.changed[0]);
   if (result.code !== 0 || failed) {
     throw new OffloadError(
       "E_STORAGE",
@@ -156,6 +159,7 @@ export async function pushResults(
   return {
     sent: parsed.uploaded.length,
     bytes: parsed.uploaded.reduce((sum, object) => sum + object.size, 0),
+    paths: new Set(parsed.uploaded.map((object) => object.path)),
   };
 }
 

@@ -114,12 +114,16 @@ async function takeCheckpoint(
   });
   if (still.length === 0) return 0;
   const paths = still.map(([path]) => path);
-  if (toBucket)
-    await pushResults(
-      transport,
-      request.writer,
-      still.map(([path, s]) => ({ path, size: s.size })),
-    );
+  // The bucket's staging is the upload itself (storage/upload-program.ts): a file written while it was
+  // read is never put in place of its last whole copy, and is not counted here.
+  const pushed = toBucket
+    ? await pushResults(
+        transport,
+        request.writer,
+        still.map(([path, s]) => ({ path, size: s.size })),
+        { changedLater: true },
+      )
+    : undefined;
   const staged = toBucket ? undefined : await stageHome(request, paths);
   try {
     // A file rewritten in place while it was copied is not counted (nor put home: the last good copy
@@ -127,6 +131,7 @@ async function takeCheckpoint(
     // whole version or the other.
     const after = await listRuleMatches(transport, record, onlyEvery);
     const whole = still.filter(([path, stat]) => {
+      if (pushed !== undefined && !pushed.paths.has(path)) return false;
       const now = after.get(path);
       return same(now, stat) || renamedOver(stat, now);
     });

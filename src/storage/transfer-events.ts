@@ -25,10 +25,18 @@ export interface TransferReport {
   /** Parts a resumed multipart upload found in the bucket already, by path. */
   skippedParts: Record<string, number[]>;
   failed: { what: string; error: string }[];
+  /** Files written while they were read: not put, the object in the bucket left as it was. */
+  changed: { what: string; error: string }[];
 }
 
 export function parseTransferReport(stdout: string): TransferReport {
-  const report: TransferReport = { uploaded: [], inputs: [], skippedParts: {}, failed: [] };
+  const report: TransferReport = {
+    uploaded: [],
+    inputs: [],
+    skippedParts: {},
+    failed: [],
+    changed: [],
+  };
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("{")) continue;
     let event: Record<string, unknown>;
@@ -58,6 +66,8 @@ export function parseTransferReport(stdout: string): TransferReport {
       });
     } else if (event.event === "failed") {
       report.failed.push({ what: text("path") || text("url"), error: text("error") });
+    } else if (event.event === "changed") {
+      report.changed.push({ what: text("path"), error: text("error") });
     }
   }
   return report;

@@ -24,6 +24,8 @@ export interface PlannedUpload {
     complete: string;
     /** HEAD of the object: a rerun after a completed upload whose answer was lost finds it there. */
     head: string;
+    /** AbortMultipartUpload: parts read from a file written meanwhile are dropped, never completed. */
+    abort: string;
   };
 }
 
@@ -88,12 +90,13 @@ async function planMultipart(
       }),
     ),
   );
-  const [list, complete, head] = await Promise.all([
+  const [list, complete, head, abort] = await Promise.all([
     presign({ method: "GET", key, query: { uploadId }, expiresIn }),
     presign({ method: "POST", key, query: { uploadId }, expiresIn }),
     presign({ method: "HEAD", key, expiresIn }),
+    presign({ method: "DELETE", key, query: { uploadId }, expiresIn }),
   ]);
-  return { uploadId, partSize, parts, list, complete, head };
+  return { uploadId, partSize, parts, list, complete, head, abort };
 }
 
 /** Signs the upload of each file to `<prefix><run id>/<path>`. */

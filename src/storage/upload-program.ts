@@ -1,6 +1,9 @@
 // The Python (standard library only) that puts files into a bucket from the remote machine. It reads its
 // plan, presigned URLs included, from stdin: no key and no URL is ever in argv, env or a file there.
 // Multipart uploads resume: ListParts says which parts the bucket holds (same MD5), only the rest go up.
+// A file written while it was read (a checkpoint saved in place) never replaces the object: its bytes are
+// held (in memory, or as the parts of an upload not yet completed) and put in place only when the
+// file's stat after the read is the one before it; else the upload is dropped and said `changed`.
 
 export const UPLOAD_PROGRAM = String.raw`
 import base64, hashlib, json, os, re, sys, time, urllib.error, urllib.request
@@ -47,9 +50,27 @@ def with_retries(what, action):
             say(event="retry", what=what, attempt=attempt, error=detail)
             time.sleep(min(30, 2 ** attempt))
 
+class Changed(Exception):
+    pass
+
+def stamp(f):
+    st = os.fstat(f.fileno())
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+def check_listed(item, before):
+    if before[0] != item["size"]:
+        raise Changed("%s changed size since it was listed (%d, now %d)" % (item["path"], item["size"], before[0]))
+
+def check_still(item, f, before):
+    if stamp(f) != before:
+        raise Changed("%s was written while it was read" % item["path"])
+
 def upload_single(item):
     with open(item["path"], "rb") as f:
+        before = stamp(f)
+        check_listed(item, before)
         data = f.read()
+        check_still(item, f, before)
     etag, _ = with_retries("PUT " + item["path"], lambda: put_bytes(item["put"], data))
     return hashlib.sha256(data).hexdigest(), etag
 
@@ -86,6 +107,8 @@ def upload_multipart(item):
         done = with_retries("ListParts " + item["path"], lambda: list_done(mp["list"]))
     sha, etags, skipped, sent = hashlib.sha256(), [], [], []
     with open(item["path"], "rb") as f:
+        before = stamp(f)
+        check_listed(item, before)
         for index, url in enumerate(mp["parts"]):
             number = index + 1
             data = f.read(mp["partSize"])
@@ -99,6 +122,15 @@ def upload_multipart(item):
             sent.append(number)
             etags.append(etag.strip('"'))
             say(event="part", path=item["path"], part=number, of=len(mp["parts"]))
+        try:
+            check_still(item, f, before)
+        except Changed:
+            # The parts mix two versions: never completed, so the object keeps its last whole version.
+            try:
+                request("DELETE", mp["abort"])
+            except (urllib.error.URLError, OSError):
+                pass
+            raise
     body = "<CompleteMultipartUpload>" + "".join(
         '<Part><PartNumber>%d</PartNumber><ETag>"%s"</ETag></Part>' % (i + 1, e) for i, e in enumerate(etags)
     ) + "</CompleteMultipartUpload>"
@@ -116,11 +148,11 @@ def upload_multipart(item):
 failed = 0
 for item in plan["files"]:
     try:
-        size = os.path.getsize(item["path"])
-        if size != item["size"]:
-            raise RuntimeError("%s changed size since it was listed (%d, now %d)" % (item["path"], item["size"], size))
         sha256, etag = (upload_multipart if "multipart" in item else upload_single)(item)
-        say(event="uploaded", path=item["path"], key=item["key"], size=size, sha256=sha256, etag=etag.strip('"'))
+        say(event="uploaded", path=item["path"], key=item["key"], size=item["size"], sha256=sha256, etag=etag.strip('"'))
+    except Changed as error:
+        # Not a failure here: a checkpoint takes the file at its next look; the caller decides.
+        say(event="changed", path=item["path"], error=str(error))
     except Exception as error:
         failed += 1
         say(event="failed", path=item["path"], error=str(error))

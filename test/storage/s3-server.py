@@ -6,9 +6,13 @@ botocore's own SigV4 code (no crypto written here): a URL past X-Amz-Date + X-Am
 403 AccessDenied "Request has expired", a wrong signature 403 SignatureDoesNotMatch, as S3 answers.
 Each request is also appended to a log ("METHOD path?query-names status") so a test can tell what crossed.
 
+A test can hold requests at a gate (env S3_TEST_HOLD=regex, S3_TEST_GATE=path prefix): the n-th request
+whose log line ("METHOD path?query-names") matches creates GATE.held.n and waits, before moto reads it,
+until GATE.go.n or GATE.off exists, so the test can act on the host while that request is under way.
+
 Usage: python3 s3-server.py HOST PORT LOGFILE   (env S3_TEST_KEYS="id:secret")
 """
-import datetime, os, sys, urllib.parse
+import datetime, itertools, os, re, sys, threading, time, urllib.parse
 
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -19,6 +23,22 @@ from werkzeug.serving import run_simple
 host, port, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 keys = dict(pair.split(":", 1) for pair in os.environ["S3_TEST_KEYS"].split(","))
 moto_app = DomainDispatcherApplication(create_backend_app)
+hold = re.compile(os.environ["S3_TEST_HOLD"]) if os.environ.get("S3_TEST_HOLD") else None
+gate = os.environ.get("S3_TEST_GATE", "")
+held_count = itertools.count(1)
+held_lock = threading.Lock()
+
+
+def wait_at_gate(line):
+    if hold is None or not hold.search(line) or os.path.exists(gate + ".off"):
+        return
+    with held_lock:
+        n = next(held_count)
+    open("%s.held.%d" % (gate, n), "w").close()
+    for _ in range(3000):
+        if os.path.exists("%s.go.%d" % (gate, n)) or os.path.exists(gate + ".off"):
+            return
+        time.sleep(0.05)
 
 
 def error(start_response, code, message):
@@ -71,6 +91,7 @@ def serve(environ, start_response):
         status_box["status"] = status.split(" ")[0]
         return start_response(status, headers, exc_info)
 
+    wait_at_gate("%s %s?%s" % (environ["REQUEST_METHOD"], environ["PATH_INFO"], names))
     if problem:
         result = error(record, *problem)
     else:

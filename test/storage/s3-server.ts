@@ -51,14 +51,23 @@ async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<
   throw new Error("the S3 server did not answer within 30 s");
 }
 
-export async function startS3Server(host: string): Promise<S3Server> {
+/** `hold`: requests to hold at a gate (s3-server.py says how); the gate's files start with `gate`. */
+export async function startS3Server(
+  host: string,
+  options: { hold?: string; gate?: string } = {},
+): Promise<S3Server> {
   const port = await freePort(host);
   const dir = mkdtempSync(join(tmpdir(), "offload-s3-"));
   const log = join(dir, "requests.log");
   const accessKeyId = "AKIAOFFLOADTEST0001";
   const secretAccessKey = `offload-test-secret-${process.pid}-${Date.now()}`;
   const child = spawn("python3", [SERVER, host, String(port), log], {
-    env: { ...process.env, S3_TEST_KEYS: `${accessKeyId}:${secretAccessKey}` },
+    env: {
+      ...process.env,
+      S3_TEST_KEYS: `${accessKeyId}:${secretAccessKey}`,
+      ...(options.hold === undefined ? {} : { S3_TEST_HOLD: options.hold }),
+      ...(options.gate === undefined ? {} : { S3_TEST_GATE: options.gate }),
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
