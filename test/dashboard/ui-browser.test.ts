@@ -3,49 +3,31 @@
 // at its byte offset with no gap or duplicate, compare, Stop ending the job on the host, and requests
 // without the token or from another origin refused. Leaves screenshots in test-results/.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { hasChromium, type OpenBrowser, openChromium } from "../support/browser.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
 import { type RunningUi, startUi } from "../support/ui.js";
 import { describeWithHosts, dropHost, processesInHost, undropHost } from "../testbed/index.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-
 let project: TempProject | undefined;
+let browser: OpenBrowser | undefined;
 let context: BrowserContext | undefined;
-let profile = "";
 let ui: RunningUi | undefined;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  profile = await mkdtemp(join(tmpdir(), "offload-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    viewport: { width: 1200, height: 1000 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await openChromium({ viewport: { width: 1200, height: 1000 } });
+  context = browser.context;
 });
 
 afterAll(async () => {
   await ui?.stop();
-  await context?.close();
+  await browser?.close();
   await project?.remove();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 const cleanups: (() => unknown)[] = [];

@@ -1,54 +1,35 @@
 // The HTML report of a real run, opened in a real headless Chromium: the charts are drawn, offline,
 // with exactly the points of the run's metrics.jsonl. Leaves test-results/report.png to look at.
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSamples } from "../../src/remote/samples.js";
 import { formatNumber } from "../../src/report/format.js";
 import { parseMetricsJsonl } from "../../src/report/metrics.js";
+import { CHROMIUM, hasChromium, type OpenBrowser, openChromium } from "../support/browser.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
     `skipping the HTML report browser test: ${CHROMIUM} is missing (apt-get install chromium)`,
   );
 
 let project: TempProject | undefined;
+let browser: OpenBrowser | undefined;
 let context: BrowserContext | undefined;
-let profile = "";
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  profile = await mkdtemp(join(tmpdir(), "offload-chromium-"));
-  // A fresh profile a run (Playwright takes the user data dir here rather than as a flag).
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    viewport: { width: 1000, height: 900 },
-    offline: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await openChromium({ viewport: { width: 1000, height: 900 }, offline: true });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await project?.remove();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 interface PageReport {
