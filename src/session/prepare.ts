@@ -264,16 +264,19 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
         remoteGnuTar: prepared.gnuTar,
         onProgress: (progress) => report({ type: "transfer", direction: "upload", ...progress }),
       })));
+  let sentBytes = sent.bytes;
   if (!unchanged && state !== undefined) {
     const synced = { syncedBy: state.runId, remoteDir: prepared.remoteDir, files: scan.files };
-    await writeSyncState(state.path, projectDir, synced, sending);
+    const size = await writeSyncState(state.path, projectDir, synced, sending);
+    // tar says nothing of the bytes it sent: the files' sizes, where the state read them, stand in.
+    if (sent.tool === "tar" && size !== undefined) sentBytes = size;
   }
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);
   const outcome = {
     tool: sent.tool,
     scanned: scan.files.length,
     transferred: sent.files,
-    bytes: sent.bytes,
+    bytes: sentBytes,
     removed,
     ms: msSince(systemClock, started),
   };

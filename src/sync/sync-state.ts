@@ -75,13 +75,14 @@ export function matchesSyncState(
  * next run syncs. Names that are not UTF-8 and large workspaces keep none either. Written whole or not at
  * all (temp file + rename), with synchronous calls: the sync phase waits on them, and each asynchronous
  * one is a thread-pool round trip (several ms apiece on a loaded machine; src/sync/mirror.ts).
+ * Returns the files' total size where it kept a state (a tar stream reports no size of its own).
  */
 export async function writeSyncState(
   path: string,
   root: string,
   state: Omit<SyncState, "stats">,
   startedMs: number,
-): Promise<void> {
+): Promise<number | undefined> {
   const stats: string[] = [];
   const provable =
     state.files.length <= MAX_PROVEN_FILES &&
@@ -93,10 +94,17 @@ export async function writeSyncState(
     });
   if (!provable) {
     rmSync(path, { force: true });
-    return;
+    return undefined;
   }
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify({ ...state, stats }));
   renameSync(temp, path);
+  // Regular files only, as rsync counts ("Total transferred file size"): a symlink's size is its target's.
+  let total = 0;
+  for (const stat of stats) {
+    const [size, , mode] = stat.split(":");
+    if ((Number(mode) & 0o170000) === 0o100000) total += Number(size);
+  }
+  return total;
 }

@@ -30,6 +30,10 @@ const samples: Samples = {
       },
       "synced 1 file with rsync: 1 sent, 10 B (0.20 s)",
     ],
+    [
+      { type: "synced", tool: "tar", scanned: 3, transferred: 3, bytes: 0, removed: 0, ms: 50 },
+      "synced 3 files with tar: 3 sent (0.05 s)",
+    ],
   ],
   transfer: [[{ type: "transfer", direction: "upload", bytes: 1, percent: 50 }, undefined]],
   env: [[{ type: "env", phase: "checking", key: "abc" }, "python env abc: checking"]],

@@ -87,6 +87,9 @@ describeWithHosts(1, "first sync into an empty remote dir", (bed) => {
     const byRsync = await run(p, plain);
     expect(byRsync.code, byRsync.stderr).toBe(0);
     expect(synced(byRsync.stdout)).toMatchObject({ tool: "rsync" });
+    // tar reports no size: the files' own sizes stand in, the total rsync gives for the same files.
+    expect(synced(first.stdout).bytes).toBeGreaterThan(0);
+    expect(synced(first.stdout).bytes).toBe(synced(byRsync.stdout).bytes);
 
     const expected = fingerprint(plain);
     expect(expected).toContain("'./data/$(touch pwned).txt'");
