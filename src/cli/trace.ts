@@ -1,5 +1,5 @@
 // OFFLOAD_TRACE=1: a time line of one command on stderr at exit (node start = 0 ms): when the bundle
-// was loaded, each event the library reported, and each child process's life (src/transport/process.ts).
+// was loaded, each event the library reported, and each child process's life (src/transport/child.ts).
 import type { Reporter, RunEvent } from "../events.js";
 import type { Output } from "./render.js";
 

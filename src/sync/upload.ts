@@ -3,7 +3,8 @@
 // NUL-separated, so any name a file system allows survives.
 import { OffloadError } from "../errors.js";
 import { quoteShell } from "../shell/quote.js";
-import { runPipeline, runProcess } from "../transport/process.js";
+import { runPipeline } from "../transport/pipeline.js";
+import { runProcess } from "../transport/process.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import { localTarIsGnu } from "../transport/tar-version.js";
 import type { Transport } from "../transport/types.js";
