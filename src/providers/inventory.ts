@@ -3,6 +3,7 @@
 import { OffloadError } from "../errors.js";
 import { currentOwner, isOwnerAlive, type Ledger, type LedgerEntry } from "./ledger.js";
 import type { CloudOptions } from "./open.js";
+import { type EndedRun, endRunOfDeletedMachine } from "./orphan-runs.js";
 import { type TeardownOptions, tearDown } from "./teardown.js";
 import type { MachineDescription, Provider } from "./types.js";
 
@@ -78,6 +79,8 @@ export async function listMachines(
 export interface DownResult {
   gone: string[];
   failed: { tag: string; error: string }[];
+  /** Runs of deleted machines whose offload had died, ended `lost` (orphan-runs.ts). */
+  runs: EndedRun[];
 }
 
 /**
@@ -95,7 +98,7 @@ export async function downMachines(
   if (names !== "all") {
     for (const name of names) targets.push(await resolveTarget(ledger, inventory, name));
   }
-  const result: DownResult = { gone: [], failed: [] };
+  const result: DownResult = { gone: [], failed: [], runs: [] };
   for (const entry of targets) {
     try {
       await tearDown(
@@ -105,6 +108,9 @@ export async function downMachines(
         options,
       );
       result.gone.push(entry.tag);
+      // The run of a dead offload's machine ends with it; a live offload's own run records its loss.
+      const ended = isOwnerAlive(entry) ? undefined : await endRunOfDeletedMachine(entry);
+      if (ended !== undefined) result.runs.push(ended);
     } catch (error) {
       result.failed.push({
         tag: entry.tag,

@@ -75,7 +75,9 @@ describeWithHosts(
       const result = await running;
       expect(second, `no second machine was asked for:\n${result.stderr}`).toBe(true);
       const next = () => runCli(["ps"], { cwd: project?.dir ?? tmpdir(), env, timeoutMs: 170_000 });
-      return { result, next };
+      const down = () =>
+        runCli(["down", "--all"], { cwd: project?.dir ?? tmpdir(), env, timeoutMs: 170_000 });
+      return { result, next, down };
     }
 
     it("Ctrl+C deletes the fresh machine, exits 130 and records the run stopped; nothing is left", async () => {
@@ -110,6 +112,19 @@ describeWithHosts(
       expect(record?.attempts).toEqual([expect.objectContaining({ attempt: 1, status: "lost" })]);
       expect(settled.stdout).toMatch(new RegExp(`${id} .* lost `));
       expect(settled.stderr).toContain(`run ${id} recorded lost`);
+    });
+
+    it("kill -9, then `offload down --all` deletes the fresh machine and ends the run lost too", async () => {
+      const { result, down } = await signalInRetry("SIGKILL");
+      expect(result.code).toBe(137);
+      const gone = await down();
+      expect(gone.code, gone.stderr).toBe(0);
+      expect(await cloud.liveMachines()).toBe(0);
+      const [id = ""] = (await project?.runIds()) ?? [];
+      expect(gone.stderr).toContain(`run ${id} recorded lost`);
+      const record = await project?.record(id);
+      expect(record?.status).toBe("lost");
+      expect(record?.error?.code).toBe("E_RUN_LOST");
     });
   },
   { netns: true },

@@ -171,6 +171,8 @@ export function addMachineCommands(program: Command, out: Output, setCode: SetCo
         },
       );
       for (const tag of result.gone) out.stderr.write(`${tag}: gone\n`);
+      for (const run of result.runs)
+        out.stderr.write(`offload: run ${run.id} recorded lost: ${run.why}\n`);
       for (const { tag, error } of result.failed)
         out.stderr.write(`${tag}: teardown owed: ${error}\n`);
       if (result.failed.length > 0) {
