@@ -25,6 +25,8 @@ export interface PreparedHost {
    * local shell): a job across nodes learns each node's address here, with no round trip of its own.
    */
   reached: string;
+  /** The host's boot id (Linux; "" elsewhere): its facts probed since this boot still hold. */
+  bootId: string;
 }
 
 /**
@@ -62,6 +64,9 @@ export function buildPrepareScript(
     `if command -v rsync >/dev/null 2>&1; then echo rsync=yes; else echo rsync=no; fi`,
     ...EMPTY_STEPS,
     `printf 'home=%s\\n' "$HOME"`,
+    // A builtin read: no process, on every run.
+    `offload_boot=; { read -r offload_boot < /proc/sys/kernel/random/boot_id; } 2>/dev/null`,
+    `printf 'boot=%s\\n' "$offload_boot"`,
     // Last, as it replaces the positional parameters.
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
@@ -78,6 +83,7 @@ export function parsePrepareOutput(stdout: string): PreparedHost | undefined {
   const head = stdout.slice(0, at);
   const home = /^home=(.*)$/m.exec(head)?.[1] ?? "";
   const reached = /^reached=(.*)$/m.exec(head)?.[1] ?? "";
+  const bootId = /^boot=([0-9a-f-]*)$/m.exec(head)?.[1] ?? "";
   return {
     remoteDir,
     rsync: /^rsync=yes$/m.test(head),
@@ -85,5 +91,6 @@ export function parsePrepareOutput(stdout: string): PreparedHost | undefined {
     empty: /^empty=yes$/m.test(head),
     gnuTar: /^tar=gnu$/m.test(head),
     reached,
+    bootId,
   };
 }

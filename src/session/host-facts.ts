@@ -21,32 +21,48 @@ export async function probeHost(
   return { facts: parseProbe(result.stdout) };
 }
 
+/** The cache key of a host's facts whatever the remote dir (no remote dir is ""). */
+const ANY_DIR = "";
+
 /**
  * Facts from a probe younger than FACTS_TTL_MS, else a new probe (kept for the next run). `fresh` always
- * probes: a GPU pick needs the GPUs' memory and utilisation of now.
+ * probes: a GPU pick needs the GPUs' memory and utilisation of now. With `bootId` (the prepare read it),
+ * a probe of another remote dir on the same host since its boot serves too: the host is the same, only
+ * the free disk was measured where that dir is (its `diskDir` says where). A boot id that differs from
+ * the cached one (a reboot, or another machine behind the same name) probes again.
  */
 export async function readHostFacts(
   transport: Transport,
   remoteDir: string,
-  options: { fresh: boolean; now?: number },
+  options: { fresh: boolean; now?: number; bootId?: string | undefined },
 ): Promise<HostFacts | undefined> {
   const path = transport.factsCachePath?.(remoteDir);
+  const bootId = options.bootId || undefined;
+  const hostPath = bootId === undefined ? undefined : transport.factsCachePath?.(ANY_DIR);
   const now = options.now ?? Date.now();
-  if (path !== undefined && !options.fresh) {
-    const cached = readCachedFacts(path, now);
+  if (!options.fresh) {
+    const cached =
+      (path === undefined ? undefined : readCachedFacts(path, now)) ??
+      (hostPath === undefined ? undefined : readCachedFacts(hostPath, now, bootId));
     if (cached) return cached;
   }
   const probed = await probeHost(transport, remoteDir);
   if ("failed" in probed) return undefined;
   const facts = { ...probed.facts, probedAt: new Date().toISOString() };
   if (path !== undefined) writeCachedFacts(path, facts);
+  if (hostPath !== undefined && bootId !== undefined)
+    writeCachedFacts(hostPath, { ...facts, bootId });
   return facts;
 }
 
-function readCachedFacts(path: string, now: number): HostFacts | undefined {
+/** Cached facts, when young enough and (with `bootId`) probed since that boot; without the boot id. */
+function readCachedFacts(path: string, now: number, bootId?: string): HostFacts | undefined {
   try {
-    const facts = JSON.parse(readFileSync(path, "utf8")) as HostFacts;
+    const { bootId: probedIn, ...facts } = JSON.parse(readFileSync(path, "utf8")) as HostFacts & {
+      bootId?: string;
+    };
     const age = now - Date.parse(facts.probedAt ?? "");
+    if (bootId !== undefined && probedIn !== bootId) return undefined;
     if (typeof facts.os === "string" && Array.isArray(facts.gpus) && age >= 0 && age < FACTS_TTL_MS)
       return facts;
   } catch {
@@ -56,7 +72,7 @@ function readCachedFacts(path: string, now: number): HostFacts | undefined {
 }
 
 /** Best effort: a cache that cannot be written only costs the next run a probe. */
-function writeCachedFacts(path: string, facts: HostFacts): void {
+function writeCachedFacts(path: string, facts: HostFacts & { bootId?: string }): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, JSON.stringify(facts), { mode: 0o600 });

@@ -33,6 +33,8 @@ export interface PreparedTarget {
   gnuTar: boolean;
   /** The address this connection reached the host at ("" for a local shell): `PreparedHost.reached`. */
   reached: string;
+  /** The host's boot id ("" where unknown): `PreparedHost.bootId`. */
+  bootId: string;
   /** The host proved the last sync's files unchanged (a `sync.proof` was asked for and held). */
   unchanged: boolean;
   /** The prepare's connection, kept by the host for the launch it was given (held-launch.ts). */
@@ -124,6 +126,7 @@ async function readPrepared(
     empty: prepared.empty,
     gnuTar: prepared.gnuTar,
     reached: prepared.reached,
+    bootId: prepared.bootId,
     unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
     held,
   };

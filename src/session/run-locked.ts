@@ -31,7 +31,7 @@ export async function runLocked(
   const record = buildRecord(context, request, state, host, connectMs);
   // From here the record has one owner: every change made beside another phase, and every save.
   const writer = createRecordWriter(context.store, record);
-  const described = describeHostLater(context, writer, host.facts);
+  const described = describeHostLater(context, writer, host.facts, state.prepared.bootId);
   const secrets = request.secrets ?? {};
   const secretsText = record.secretNames ? encodeSecretsFile(secrets) : "";
   const git = await state.gitState;
@@ -63,9 +63,10 @@ function describeHostLater(
   context: RunContext,
   writer: RecordWriter,
   facts: ReadyHost["facts"],
+  bootId: string,
 ): Promise<void> {
   if (facts) return Promise.resolve();
-  return readHostFacts(context.transport, writer.record.target.remoteDir, { fresh: false })
+  return readHostFacts(context.transport, writer.record.target.remoteDir, { fresh: false, bootId })
     .then((found) => (found ? writer.update({ host: found }) : undefined))
     .catch(() => {});
 }

@@ -75,6 +75,29 @@ describeWithHosts(1, "a run's round trips", (bed) => {
     }
   });
 
+  it("a run into another remote dir of a host probed since its boot takes its facts: no probe", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('hi')\n");
+    const dirs = [`round-trips-facts-a-${unique}`, `round-trips-facts-b-${unique}`];
+    const env = { OFFLOAD_CONTROL_DIR: `${project.home}/control` };
+    mkdirSync(env.OFFLOAD_CONTROL_DIR, { recursive: true });
+    const probes = (stderr: string) =>
+      readTrace(stderr).spans.filter((s) => s.name.startsWith("ssh") && / D=/.test(s.name));
+    try {
+      const first = await run(project, dirs[0] ?? "", ["--", "true"], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(probes(first.stderr), first.stderr).toHaveLength(1);
+      const second = await run(project, dirs[1] ?? "", ["--", "true"], env);
+      expect(second.code, second.stderr).toBe(0);
+      // Before, each new remote dir cost a probe (Python, rsync, nvidia-smi started on the host).
+      expect(probes(second.stderr), second.stderr).toHaveLength(0);
+      const [, id] = await project.runIds();
+      expect((await project.record(id ?? "")).host).toMatchObject({ os: "Linux" });
+    } finally {
+      for (const dir of dirs) await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
+    }
+  });
+
   /** The ssh clients a traced run started up to its job's launch, and whether it started rsync. */
   const children = (stderr: string) => {
     const { spans, marks } = readTrace(stderr);

@@ -39,6 +39,26 @@ describe("readHostFacts", () => {
     expect(reprobed?.os).toBe("Linux");
   });
 
+  it("serves another remote dir of the same host from its facts, until the host's boot id differs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "offload-facts-"));
+    const transport = new LocalTransport();
+    // As the ssh transport keys them: one file a remote dir, and "" for the host whatever the dir.
+    Object.assign(transport, {
+      factsCachePath: (remoteDir: string) => join(dir, `${remoteDir.replaceAll("/", "_")}.json`),
+    });
+    const first = await readHostFacts(transport, "/srv/a", { fresh: false, bootId: "boot-1" });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const other = await readHostFacts(transport, "/srv/b", { fresh: false, bootId: "boot-1" });
+    expect(other).toEqual(first);
+    // Rebooted (or another machine behind that name): probed again.
+    const rebooted = await readHostFacts(transport, "/srv/c", { fresh: false, bootId: "boot-2" });
+    expect(rebooted?.probedAt).not.toBe(first?.probedAt);
+    // No boot id (not Linux): only the remote dir's own facts serve, as before.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const unknown = await readHostFacts(transport, "/srv/d", { fresh: false });
+    expect(unknown?.probedAt).not.toBe(rebooted?.probedAt);
+  });
+
   it("never keeps facts for a transport without a cache", async () => {
     const transport = new LocalTransport();
     const a = await readHostFacts(transport, tmpdir(), { fresh: false });
