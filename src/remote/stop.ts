@@ -23,7 +23,8 @@ export function buildStopScript(
     // script with its ssh, before any signal (a second Ctrl+C under load).
     `echo "${STOP_MARK} armed" >&2`,
     PROTOCOL_FUNCTIONS,
-    `cd ${quoteShell(remoteDir)} || exit 1`,
+    // No remote dir, no pid file to prove a group by: nothing is signalled, and the stop says so.
+    `cd ${quoteShell(remoteDir)} 2>/dev/null || { echo "${STOP_MARK} missing" >&2; exit 4; }`,
     `R=${quoteShell(remoteRunDir(runId))}`,
     `[ -d "$R" ] || { echo "${STOP_MARK} missing" >&2; exit 4; }`,
     `if [ -f "$R/exit" ]; then echo "${STOP_MARK} ended" >&2; exit 0; fi`,

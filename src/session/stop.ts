@@ -36,9 +36,9 @@ export async function stopRemoteRun(
   if (reply.kind === "missing") {
     throw new OffloadError(
       "E_RUN_NOT_FOUND",
-      `Run ${runId} is not in ${remoteDir} on ${transport.label}.`,
+      `Run ${runId} is not in ${remoteDir} on ${transport.label}: nothing was signalled.`,
       {
-        hint: "The remote dir may have been removed; `offload ps` shows where each run ran.",
+        hint: `The remote dir may have been removed or replaced, and with it the pid file that proves which processes are the job's. If the job still runs, find it on the host (its environment has OFFLOAD_RUN_ID=${runId}) and stop it by hand; \`offload ps\` shows where each run ran.`,
       },
     );
   }
