@@ -139,12 +139,13 @@ const COMMANDS: readonly CommandEntry[] = [
 
 /**
  * The entries to declare for this argv: only the named command's when the first word names one
- * (commander built every command's definition on each start, ~9 ms of a warm run, profiled); all of
- * them for the top-level --help, `help`, a mistyped command (commander suggests the nearest name),
- * and `completion` (its script lists every command).
+ * (commander built every command's definition on each start, ~9 ms of a warm run, profiled), none for
+ * `--version`; all of them for the top-level --help, `help`, a mistyped command (commander suggests
+ * the nearest name), and `completion` (its script lists every command).
  */
 function chooseEntries(argv: readonly string[]): readonly CommandEntry[] {
   const first = argv[0];
+  if (first === "--version" || first === "-V") return [];
   if (first === undefined || first === "completion") return COMMANDS;
   const entry = COMMANDS.find((candidate) => candidate.names.includes(first));
   return entry === undefined ? COMMANDS : [entry];

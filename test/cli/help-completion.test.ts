@@ -2,7 +2,7 @@
 // run ids and target names included (asked of the built CLI through `offload __complete`).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -78,6 +78,14 @@ describe.skipIf(!built)("help", () => {
       expect(own.stdout).toBe((await offload(["help", name])).stdout);
     },
   );
+
+  it("--version and -V print the package's version and exit 0", async () => {
+    const { version } = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect((await offload(["--version"])).stdout).toBe(`${version}\n`);
+    expect((await offload(["-V"])).stdout).toBe(`${version}\n`);
+  });
 
   it("a mistyped command is told the nearest of every command's names", async () => {
     await expect(offload(["attahc"])).rejects.toMatchObject({
