@@ -4,26 +4,24 @@
 // offset while Slurm queues and runs it (PENDING with its reason, RUNNING on its nodes), cancelled with
 // scancel, and its end read from Slurm itself. SlurmClient (client.ts) does the talking.
 import { isOffloadError, OffloadError } from "../../errors.js";
-import type { RunEvent } from "../../events.js";
-import { reconnectDelayMs, sleep } from "../../transport/backoff.js";
 import type { Transport } from "../../transport/types.js";
-import {
-  type ArrayTask,
-  type Backend,
-  type FollowIo,
-  type JobLaunch,
-  type JobRecord,
-  type JobRef,
-  type JobStatus,
-  type JobSurvey,
-  type LaunchIo,
-  type LaunchOutcome,
-  LEFT_BY,
-  type RunEnd,
-  type StopOptions,
-  type StopOutcome,
+import type {
+  ArrayTask,
+  Backend,
+  FollowIo,
+  JobLaunch,
+  JobRecord,
+  JobRef,
+  JobStatus,
+  JobSurvey,
+  LaunchIo,
+  LaunchOutcome,
+  RunEnd,
+  StopOptions,
+  StopOutcome,
 } from "../types.js";
 import { SlurmClient } from "./client.js";
+import { followSlurmJob, recordOf, stateEvent } from "./follow.js";
 import { exitCodeOf } from "./parse.js";
 import {
   isActiveState,
@@ -35,9 +33,6 @@ import {
 
 /** How long a stop waits for the job to leave the queue (Slurm sends KILL after its KillWait). */
 const CANCEL_WAIT_SECONDS = 120;
-
-/** Errors of a connection (not of Slurm): the follow reconnects and resumes from the bytes it has. */
-const CONNECTION_CODES = new Set(["E_HOST_UNREACHABLE", "E_SSH", "E_DISCONNECTED"]);
 
 export class SlurmBackend implements Backend {
   /** A job may wait in the queue for long: offload beats for the lock while it follows the job. */
@@ -117,7 +112,10 @@ export class SlurmBackend implements Backend {
   /** Follows the job's output until Slurm says it ended; the end mark then frees the remote dir. */
   async follow(job: JobRef, io: FollowIo): Promise<RunEnd> {
     const ref = await this.#find(job);
-    const final = await this.#followToEnd(ref, io);
+    const final = await followSlurmJob(this.#client, ref, io, {
+      label: this.#transport.label,
+      reconnectTimeoutSeconds: this.#reconnectTimeoutSeconds,
+    });
     const code = exitCodeOf(final);
     io.onJob?.({ slurm: recordOf(final) });
     // Frees the remote dir's lock where the batch script never got to its end (cancel, time limit, OOM).
@@ -187,54 +185,6 @@ export class SlurmBackend implements Backend {
       { hint: "Run the command again." },
     );
   }
-
-  /**
-   * Follows the job's output from the bytes this machine has until Slurm says it ended, reconnecting
-   * after a lost connection (each outage gets the reconnect timeout); returns the final status.
-   */
-  async #followToEnd(ref: SlurmJobRef, io: FollowIo): Promise<SlurmJobStatus> {
-    const { sink, report, signal: detach } = io;
-    const timeoutSeconds = this.#reconnectTimeoutSeconds;
-    let outage: { attempt: number; deadline: number } | undefined;
-    for (;;) {
-      if (detach?.aborted) throw leftError(ref, detach);
-      const from = sink.size;
-      try {
-        const result = await this.#client.follow(ref, from, {
-          onOutput: (chunk) => {
-            sink.write(chunk);
-            report({ type: "output", data: chunk });
-          },
-          onState: (status) => {
-            io.onJob?.({ slurm: recordOf(status) });
-            report(stateEvent(status));
-          },
-          onUnreachable: (message) => report({ type: "slurm-unreachable", reason: message }),
-          ...(detach === undefined ? {} : { signal: detach }),
-        });
-        if (outage !== undefined)
-          report({ type: "reconnected", attempt: outage.attempt, offset: from });
-        if (result.final !== undefined) return result.final;
-        if (detach?.aborted) throw leftError(ref, detach);
-        throw new OffloadError("E_SLURM", `The follow of Slurm job ${ref.jobId} ended early.`);
-      } catch (error) {
-        if (!isOffloadError(error) || !CONNECTION_CODES.has(error.code)) throw error;
-        outage ??= { attempt: 0, deadline: Date.now() + timeoutSeconds * 1000 };
-        outage.attempt += 1;
-        if (Date.now() > outage.deadline)
-          throw new OffloadError(
-            "E_DISCONNECTED",
-            `Lost the connection to ${this.#transport.label} and could not get it back within ${timeoutSeconds} s.`,
-            {
-              hint: `Slurm job ${ref.jobId} goes on. \`offload attach ${ref.runId}\` resumes its log from byte ${sink.size}.`,
-            },
-          );
-        const delayMs = reconnectDelayMs(outage.attempt);
-        report({ type: "reconnecting", attempt: outage.attempt, delayMs, reason: error.message });
-        await sleep(delayMs, detach);
-      }
-    }
-  }
 }
 
 /** The Slurm plan of a run's launch. */
@@ -262,34 +212,4 @@ function started(jobId: string, io: LaunchIo): LaunchOutcome {
   io.onStarted(job);
   io.report({ type: "slurm-submitted", jobId });
   return { kind: "started", job };
-}
-
-function leftError(ref: SlurmJobRef, signal: AbortSignal): OffloadError {
-  const hint = `\`offload attach ${ref.runId}\` follows it again; \`offload stop ${ref.runId}\` cancels it.`;
-  if (signal.reason === LEFT_BY.outputClosed)
-    return new OffloadError(
-      "E_OUTPUT_CLOSED",
-      `Standard output was closed: stopped following run ${ref.runId} (Slurm job ${ref.jobId}), which goes on.`,
-      { hint },
-    );
-  return new OffloadError(
-    "E_INTERRUPTED",
-    `Stopped following run ${ref.runId} (Slurm job ${ref.jobId}), which goes on.`,
-    { hint },
-  );
-}
-
-/** What the run record keeps of what Slurm said (run.json `slurm`). */
-function recordOf(status: SlurmJobStatus): NonNullable<JobRecord["slurm"]> {
-  return {
-    jobId: status.jobId,
-    state: status.state,
-    ...(status.reason === undefined ? {} : { reason: status.reason }),
-    ...(status.nodes === undefined ? {} : { nodes: status.nodes }),
-  };
-}
-
-/** A job's state as reported: `PENDING` with its reason, `RUNNING` with its nodes. */
-function stateEvent(status: SlurmJobStatus): RunEvent {
-  return { type: "slurm-state", ...recordOf(status), state: status.state };
 }
