@@ -1,24 +1,19 @@
 // Copies the listed files home: big ones as a plain `cat` stream each, the rest with rsync (temp file and
 // rename) or tar (unpacked in a staging dir, then renamed): never half a file at a final path.
 import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from "node:fs";
-import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { lstat, mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { OffloadError } from "../errors.js";
 import { quoteShell } from "../shell/quote.js";
 import { frameScript } from "../transport/frame.js";
 import { runPipeline } from "../transport/pipeline.js";
 import { runProcess } from "../transport/process.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
+import { downloadError, droppedError, transferError } from "./download-errors.js";
 import { estimateProgress, MEASURE_MS } from "./download-progress.js";
-import {
-  buildRsyncFilesArgv,
-  isShellNoise,
-  parseRsyncProgress,
-  SHELL_NOISE_HINT,
-  type TransferProgress,
-} from "./rsync.js";
+import { tempPath } from "./download-temps.js";
+import { buildRsyncFilesArgv, parseRsyncProgress, type TransferProgress } from "./rsync.js";
 import type { SyncTool } from "./upload.js";
 
 const SIZE_MARK = "offload-size";
@@ -33,13 +28,6 @@ export interface TransferRequest {
   fetched?: Set<string>;
   /** Called as a copy goes on: rsync's own reports, or a big file's bytes on disk against its size. */
   onProgress?: (progress: TransferProgress) => void;
-}
-
-/** Temp files a download writes: `.<name>.offload-<pid>` beside a file, `.offload-partial-<pid>` dirs. */
-const TEMP_NAME = /^(?:\..+\.offload|\.offload-partial)-([0-9]+)$/;
-
-export function tempPath(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.offload-${process.pid}`);
 }
 
 export function isRegularFile(path: string): Promise<boolean> {
@@ -130,11 +118,6 @@ async function dropLoginNoise(
   await rename(trimmed, temp);
 }
 
-/** rsync's codes for a stream that broke (12, 30, 35) and ssh's 255: a dropped link, worth a retry. */
-function isDropCode(code: number): boolean {
-  return code === 12 || code === 30 || code === 35 || code === 255;
-}
-
 export async function fetchFiles(
   request: TransferRequest,
   all: readonly string[],
@@ -199,61 +182,4 @@ export async function fetchFiles(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-}
-
-/**
- * Removes temp files that a killed offload left in `dir` (a pid that no longer runs): a SIGKILL
- * cannot be caught, so the next download into the same place collects them.
- */
-export async function collectStaleTemps(dir: string, recursive: boolean): Promise<string[]> {
-  const names = await readdir(dir, { recursive }).catch(() => [] as string[]);
-  const removed: string[] = [];
-  for (const name of names) {
-    const pid = Number(TEMP_NAME.exec(basename(name))?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed.push(join(dir, name));
-  }
-  return removed;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-export function transferError(transport: Transport, code: number, stderr: string): OffloadError {
-  if (transport.kind === "ssh" && isDropCode(code) && !isShellNoise(stderr))
-    return droppedError(transport, new Error(stderr.trim().split("\n").at(-1) ?? ""));
-  return downloadError(transport.label, stderr);
-}
-
-/** E_DISCONNECTED: the link dropped mid-download; the caller reconnects and downloads again. */
-export function droppedError(transport: Transport, cause: Error): OffloadError {
-  return new OffloadError(
-    "E_DISCONNECTED",
-    `Lost the connection to ${transport.label} while downloading outputs${cause.message ? ` (${cause.message})` : ""}.`,
-    { hint: DOWNLOAD_HINT, cause },
-  );
-}
-
-const DOWNLOAD_HINT =
-  "The run itself has finished and its files are still on the host: run `offload attach <run-id>` to fetch them again.";
-
-export function downloadError(label: string, stderr: string): OffloadError {
-  if (isShellNoise(stderr))
-    return new OffloadError(
-      "E_SHELL_NOISE",
-      `Downloading outputs from ${label} failed: the remote shell is not clean: ${stderr.trim().split("\n").slice(-2).join(" ")}`,
-      { hint: SHELL_NOISE_HINT },
-    );
-  return new OffloadError(
-    "E_DOWNLOAD",
-    `Downloading outputs from ${label} failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`,
-    { hint: DOWNLOAD_HINT },
-  );
 }

@@ -3,18 +3,11 @@
 import { copyFile, mkdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { runProcess } from "../transport/process.js";
+import { downloadError, droppedError, transferError } from "./download-errors.js";
 import { buildListingScript, parseListing } from "./download-listing.js";
 import { type DownloadPlan, isContainedPath } from "./download-plan.js";
-import {
-  collectStaleTemps,
-  downloadError,
-  droppedError,
-  fetchFiles,
-  isRegularFile,
-  type TransferRequest,
-  tempPath,
-  transferError,
-} from "./download-transfer.js";
+import { collectStaleTemps, tempPath } from "./download-temps.js";
+import { fetchFiles, isRegularFile, type TransferRequest } from "./download-transfer.js";
 import { expandLocal } from "./local-path.js";
 import { buildRsyncOneArgv } from "./rsync.js";
 
