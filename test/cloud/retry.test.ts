@@ -12,9 +12,10 @@ import { parseBucketUrl } from "../../src/storage/url.js";
 import { type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
 import { type CliResult, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { hasTorch } from "../support/torch.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeOpenStack } from "./fake/openstack.js";
-import { hasTorch, ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
+import { ledgerEntries, ledgerFiles, openStackEnv } from "./fake/run-env.js";
 import { openStackRetryYaml } from "./fake/targets.js";
 
 const TORCH = hasTorch();

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { hasTorch } from "../support/torch.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp } from "./fake/gcp.js";
 import { FakeLambda } from "./fake/lambda.js";
-import { hasTorch } from "./fake/run-env.js";
 import {
   type CloudTarget,
   cloudRunEnv,

@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type CliOptions, type CliResult, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { hasTorch } from "../support/torch.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { powerOffCommand } from "./fake/hosts.js";
 import { slotOf } from "./fake/nova.js";
 import { FakeOpenStack } from "./fake/openstack.js";
-import { hasTorch, ledgerFiles as ledgerFilesIn, openStackEnv } from "./fake/run-env.js";
+import { ledgerFiles as ledgerFilesIn, openStackEnv } from "./fake/run-env.js";
 
 const TORCH = hasTorch();
 

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defaultRemoteDir } from "../../src/config/settings.js";
 import { type CliResult, runCli, runInProject } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { hasTorch } from "../support/torch.js";
 import { useTestbed, whyUnavailable } from "../testbed/index.js";
 
 let project: TempProject | undefined;
@@ -15,15 +16,6 @@ afterEach(async () => {
   await project?.remove();
   project = undefined;
 });
-
-function hasTorch(): boolean {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Target {
   name: string;

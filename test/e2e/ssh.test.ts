@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { hasTorch } from "../support/torch.js";
 import { describeWithHosts } from "../testbed/index.js";
 
 let project: TempProject | undefined;
@@ -14,14 +15,6 @@ afterEach(async () => {
   project = undefined;
 });
 
-function hasTorch(): boolean {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const TORCH = hasTorch();
 if (!TORCH)
   process.stderr.write(

@@ -1,18 +1,8 @@
-// What the `offload run` tests on the fake OpenStack share: the user's environment for it, the ledger
-// as files, and whether the system Python has torch for the PyTorch trainings.
-import { execFileSync } from "node:child_process";
+// What the `offload run` tests on the fake OpenStack share: the user's environment for it, and the
+// ledger as files.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEMO_USER, type FakeOpenStack } from "./openstack.js";
-
-export function hasTorch(): boolean {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The OS_* variables the openstack CLI reads, pointing at the fake, and offload's own state dir. */
 export function openStackEnv(cloud: FakeOpenStack, home: string, stateDir: string) {
