@@ -30,9 +30,14 @@ export function parseRunTags(tags: readonly string[]): Record<string, string> {
     const at = tag.indexOf("=");
     const key = at > 0 ? tag.slice(0, at) : "";
     if (key === "" || /[\p{Cc}=,\s]/u.test(key) || /\p{Cc}/u.test(tag))
-      throw new OffloadError("E_USAGE", `--tag ${JSON.stringify(tag)} is not KEY=VALUE.`, {
-        hint: "Tag a run like `--tag lr=3e-4 --tag data=v2`: a key without spaces, `=` or commas, then its value.",
-      });
+      throw new OffloadError(
+        "E_USAGE",
+        // A value is free text but one line: ps shows it in a column.
+        `--tag ${JSON.stringify(tag)} ${key !== "" && /\p{Cc}/u.test(tag) ? "contains a control character" : "is not KEY=VALUE"}.`,
+        {
+          hint: "Tag a run like `--tag lr=3e-4 --tag data=v2`: a key without spaces, `=` or commas, then its value, on one line without tabs.",
+        },
+      );
     parsed[key] = tag.slice(at + 1);
   }
   return parsed;

@@ -97,6 +97,10 @@ describe("named and tagged runs", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("is not KEY=VALUE");
     expect(await project.runIds()).toEqual([]);
+    const tab = await offload(project, ["run", "--host", "local", "--tag", "v=a\tb", "--", "true"]);
+    expect(tab.code).toBe(2);
+    expect(tab.stderr).toContain('--tag "v=a\\tb" contains a control character.');
+    expect(await project.runIds()).toEqual([]);
   });
 
   it("says no run matches a name nobody gave (exit 200)", async () => {
