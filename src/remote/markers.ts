@@ -32,6 +32,14 @@ export interface Markers {
   times?: HostTimes;
 }
 
+/**
+ * An exit status as a run's `exit` file holds it: 0 to 255 (128 + a signal's number included). Anything
+ * else (a job that wrote the file itself, a damaged disk) is no status, and the run reads as lost.
+ */
+export function readExitCode(text: string): number | undefined {
+  return /^[0-9]{1,3}$/.test(text) && Number(text) <= 255 ? Number(text) : undefined;
+}
+
 /** Reads the markers the remote scripts print on stderr. */
 export function readMarkers(stderr: string): Markers {
   const found: Markers = {};
@@ -51,7 +59,8 @@ export function readMarkers(stderr: string): Markers {
     if (times !== undefined) found.times = readTimes(times);
     const value = after(line, MARK.exit);
     if (value === undefined) continue;
-    if (/^[0-9]+$/.test(value)) found.end = { kind: "exit", code: Number(value) };
+    const code = readExitCode(value);
+    if (code !== undefined) found.end = { kind: "exit", code };
     else found.end = value === "missing" ? { kind: "missing" } : { kind: "lost" };
   }
   if (found.end?.kind === "exit" && found.displaced && RUN_ID_PATTERN.test(found.displaced))

@@ -5,6 +5,7 @@
 import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { remoteRunDir } from "./layout.js";
+import { readExitCode } from "./markers.js";
 
 export const STATUS_MARK = "offload-status";
 
@@ -67,7 +68,7 @@ export function parseRunStatus(stdout: string): Map<string, HostRunState> {
     else if (state === "ended") {
       const result: HostRunState = {
         state: "ended",
-        code: /^[0-9]+$/.test(code ?? "") ? Number(code) : null,
+        code: readExitCode(code ?? "") ?? null,
       };
       const ms = (text: string | undefined) =>
         /^[1-9][0-9]*$/.test(text ?? "") ? Number(text) : undefined;
