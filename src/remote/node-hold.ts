@@ -1,7 +1,8 @@
 // The end of a node's prepare round trip (a job across hosts): the shell keeps its connection, under
 // the lock it just took, and does what offload then sends down its stdin, one step a line: `tar N` (a
-// first sync's archive of N bytes follows: unpacked, and the step's status said on stderr), then
-// `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
+// first sync's archive of N bytes follows: unpacked, and the step's status said on stderr), `ask N`
+// (a script of N bytes run in a shell of its own, saying its answer on stderr: node 0's rendezvous),
+// then `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
 // is one ssh: no connection of its own for the upload, none for the launch. Any other line, or a stdin
 // that ends (offload declined, died or lost the link), exits having started nothing.
 import { MARK, STATE_DIR } from "./layout.js";
@@ -18,12 +19,22 @@ const UNPACK = "tar -xpf - -b 256";
  * Steps appended to a prepare that took the lock. `head -c` counts the bytes of a step only where it is
  * GNU's (BSD's and busybox's may read ahead, taking bytes of the next step): elsewhere offload sends no
  * archive down the held connection, and the launch script (a few KiB) is read by `dd bs=1`, one byte a
- * call. A launch script that does not arrive whole is never run.
+ * call. A step's script that does not arrive whole is never run.
  */
 export function buildNodeHoldSteps(): string[] {
-  const script = `${STATE_DIR}/held-launch`;
+  const file = `${STATE_DIR}/held-step`;
   return [
     `offload_head=; case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac`,
+    // Takes the script of a step ($1 bytes) into $offload_script, or exits having started nothing.
+    `offload_take() {`,
+    `  rm -f ${file}`,
+    `  if [ "$offload_head" = gnu ]; then head -c "$1" > ${file}`,
+    `  else dd bs=1 count="$1" of=${file} 2>/dev/null; fi`,
+    `  if [ "$(($(wc -c < ${file} 2>/dev/null || echo 0)))" != "$1" ]; then`,
+    `    rm -f ${file}; echo "offload: a held step did not arrive whole; nothing was started" >&2; exit 1`,
+    `  fi`,
+    `  offload_script=$(cat ${file}); rm -f ${file}`,
+    `}`,
     `printf '${HELD_HEAD_MARK} %s\\n' "\${offload_head:-other}" >&2`,
     `printf '${MARK.held}\\n' >&2`,
     `while IFS= read -r offload_step; do`,
@@ -34,14 +45,13 @@ export function buildNodeHoldSteps(): string[] {
     `    [ "$offload_head" = gnu ] || exit 1`,
     `    head -c "$offload_n" | ${UNPACK}`,
     `    printf '${HELD_STEP_MARK} %s\\n' "$?" >&2 ;;`,
+    // A question (node 0's rendezvous): its own shell, never the held stdin, its answer on stderr.
+    `  "ask "*)`,
+    `    offload_take "$offload_n"`,
+    `    ( eval "$offload_script" ) < /dev/null > /dev/null`,
+    `    printf '${HELD_STEP_MARK} %s\\n' "$?" >&2 ;;`,
     `  "launch "*)`,
-    `    rm -f ${script}`,
-    `    if [ "$offload_head" = gnu ]; then head -c "$offload_n" > ${script}`,
-    `    else dd bs=1 count="$offload_n" of=${script} 2>/dev/null; fi`,
-    `    if [ "$(($(wc -c < ${script} 2>/dev/null || echo 0)))" != "$offload_n" ]; then`,
-    `      rm -f ${script}; echo "offload: the launch did not arrive whole; nothing was started" >&2; exit 1`,
-    `    fi`,
-    `    offload_script=$(cat ${script}); rm -f ${script}`,
+    `    offload_take "$offload_n"`,
     `    eval "$offload_script"`,
     `    exit ;;`,
     `  *) exit 0 ;;`,
@@ -49,6 +59,11 @@ export function buildNodeHoldSteps(): string[] {
     `done`,
     `exit 0`,
   ];
+}
+
+/** The line and script of a held question step (its answer is what it says on stderr). */
+export function formatHeldAsk(script: string): string {
+  return `ask ${Buffer.byteLength(script)}\n${script}`;
 }
 
 /** The line that starts a held tar step, which `bytes` bytes of archive follow. */

@@ -9,6 +9,7 @@ import { PassThrough } from "node:stream";
 import { HELD_GO } from "../remote/launch.js";
 import { MARK } from "../remote/layout.js";
 import {
+  formatHeldAsk,
   formatHeldLaunch,
   formatHeldTar,
   readHeldHead,
@@ -39,7 +40,18 @@ export interface HeldLaunch {
    * with tar's status and what it said (status 255: the connection ended meanwhile), or undefined
    * where the connection was gone before (the caller uploads as it would have).
    */
-  untar?: (archive: Uint8Array) => Promise<{ code: number; stderr: string } | undefined>;
+  untar?: (archive: Uint8Array) => Promise<HeldStepReply | undefined>;
+  /**
+   * A node's hold: runs `script` there in a shell of its own (node 0's rendezvous question); resolves
+   * with its status and what it said on stderr, or undefined where the connection was gone before.
+   */
+  ask?: (script: string) => Promise<HeldStepReply | undefined>;
+}
+
+/** How a step down a node's held connection ended (status 255: the connection ended meanwhile). */
+export interface HeldStepReply {
+  code: number;
+  stderr: string;
 }
 
 /** What a prepare holds its connection for: one planned launch script, or a node's upload and launch. */
@@ -72,8 +84,10 @@ export function execPrepare(
   if (hold === undefined) return transport.exec(script).then((result) => ({ result }));
   const heldScript = "launch" in hold ? hold.launch : undefined;
   let nodeScript: string | undefined;
-  // A node's step under way: resolved when the held shell says the step ended (or the link did).
-  let step: { from: number; end: (reply: { code: number; stderr: string }) => void } | undefined;
+  // A node's step under way: resolved when the held shell says the step ended (or the link did). Steps
+  // go one at a time, each after the last one's reply.
+  let step: { from: number; end: (reply: HeldStepReply) => void } | undefined;
+  let steps: Promise<unknown> = Promise.resolve();
   const stdin = new PassThrough();
   const abort = new AbortController();
   const stdout: Buffer[] = [];
@@ -175,17 +189,26 @@ export function execPrepare(
     },
     decline: declined,
   };
-  const untar = (archive: Uint8Array) =>
-    new Promise<{ code: number; stderr: string } | undefined>((resolve) => {
-      if (state !== "held" || ended || step !== undefined) return resolve(undefined);
-      step = { from: Buffer.concat(stderr).length, end: resolve };
-      stdin.write(formatHeldTar(archive.byteLength));
-      stdin.write(archive);
-    });
+  const send = (bytes: readonly (string | Uint8Array)[]) => {
+    const sent = steps.then(
+      () =>
+        new Promise<HeldStepReply | undefined>((resolve) => {
+          if (state !== "held" || ended) return resolve(undefined);
+          step = { from: Buffer.concat(stderr).length, end: resolve };
+          for (const chunk of bytes) stdin.write(chunk);
+        }),
+    );
+    steps = sent;
+    return sent;
+  };
+  const untar = (archive: Uint8Array) => send([formatHeldTar(archive.byteLength), archive]);
+  const ask = (script: string) => send([formatHeldAsk(script)]);
   // Where `head -c` may read ahead, no archive goes down the connection (remote/node-hold.ts).
   const withUntar = (reply: PrepareReply): PrepareReply =>
     reply.held?.node && readHeldHead(reply.result.stderr)
-      ? { ...reply, held: { ...reply.held, untar } }
-      : reply;
+      ? { ...reply, held: { ...reply.held, untar, ask } }
+      : reply.held?.node
+        ? { ...reply, held: { ...reply.held, ask } }
+        : reply;
   return reply.then(withUntar);
 }

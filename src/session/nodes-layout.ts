@@ -8,7 +8,14 @@ import {
 } from "../backends/nodes/contract.js";
 import type { RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
-import type { Transport } from "../transport/types.js";
+import type { ExecResult, Transport } from "../transport/types.js";
+import type { HeldLaunch } from "./held-launch.js";
+
+/** How the job reaches a node's host: its transport, and its prepare's held connection if it holds. */
+export interface NodeReach {
+  transport: Transport;
+  held?: HeldLaunch | undefined;
+}
 
 /** The address this machine reached a node's host at, as its prepare said: a local shell's is loopback. */
 export function readReached(reached: string): string {
@@ -18,13 +25,14 @@ export function readReached(reached: string): string {
 /** Asks node 0 for its address toward node 1 and a free port; the others' addresses are as reached. */
 export async function readLayout(
   nodes: readonly RunContext[],
-  transports: readonly Transport[],
+  reaches: readonly NodeReach[],
   reached: string[],
 ) {
   const [master] = nodes;
-  const [transport] = transports;
-  if (master === undefined || transport === undefined) throw new Error("no node");
-  const result = await transport.exec(buildMasterScript(reached[1]), { timeoutMs: 30_000 });
+  const [reach] = reaches;
+  if (master === undefined || reach === undefined) throw new Error("no node");
+  const { transport } = reach;
+  const result = await askMaster(reach, buildMasterScript(reached[1]));
   if (result.connectionFailed) throw transport.explain(result);
   const port = readNodeMark(result.stderr, NODE_MARK.port);
   if (port === undefined || !/^[0-9]+$/.test(port))
@@ -37,4 +45,15 @@ export async function readLayout(
   const addresses = [source ?? reached[0] ?? "127.0.0.1", ...reached.slice(1)];
   const procsPerNode = master.settings.gpus && master.settings.gpus > 0 ? master.settings.gpus : 1;
   return { addresses, masterPort: Number(port), procsPerNode };
+}
+
+/**
+ * Down node 0's held connection where it holds (no ssh of its own: each spawn blocks offload's thread),
+ * else in a round trip of its own; also where the held connection ended meanwhile (status 255).
+ */
+async function askMaster({ transport, held }: NodeReach, script: string): Promise<ExecResult> {
+  const asked = await held?.ask?.(script);
+  if (asked !== undefined && asked.code !== 255)
+    return { code: asked.code, stdout: "", stderr: asked.stderr, connectionFailed: false };
+  return transport.exec(script, { timeoutMs: 30_000 });
 }

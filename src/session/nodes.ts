@@ -10,9 +10,10 @@ import type { Reporter } from "../events.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { Transport } from "../transport/types.js";
+import type { HeldLaunch } from "./held-launch.js";
 import { Barrier } from "./nodes-barrier.js";
 import { failedNode, type NodesResult, settleNodes } from "./nodes-end.js";
-import { readLayout, readReached } from "./nodes-layout.js";
+import { type NodeReach, readLayout, readReached } from "./nodes-layout.js";
 import { explainSiblingLock } from "./nodes-refusal.js";
 import { createNodesShare, type NodesShare } from "./nodes-share.js";
 import { type RunRequest, runJob } from "./run.js";
@@ -25,10 +26,10 @@ export interface NodeHooks {
   runId: string;
   /**
    * The node holds its lock on the host reached by `transport` (a cloud machine's, made for this node)
-   * at address `reached` (its prepare said which); resolves once every node does (rejects when one
-   * was refused).
+   * at address `reached` (its prepare said which), its prepare's connection `held` for its steps (node
+   * 0's rendezvous question goes down it); resolves once every node does (rejects when one was refused).
    */
-  locked: (transport: Transport, reached: string) => Promise<void>;
+  locked: (transport: Transport, reached: string, held?: HeldLaunch) => Promise<void>;
   /** The node is synced and its env built; resolves with its torchrun contract once all are. */
   ready: () => Promise<Record<string, string>>;
   /** What the nodes do once for all (the workspace's listing and archive, its git state). */
@@ -83,7 +84,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
     );
   // Node 0's address toward the others and a free port there: asked once, when all are locked.
   // Asked on the hosts the nodes reached: a cloud target's node is a machine made for it.
-  const reachedBy: Transport[] = [];
+  const reachedBy: NodeReach[] = [];
   let layout: Promise<Record<string, string>[]> | undefined;
   const contract = (addresses: string[]) => {
     layout ??= readLayout(nodes, reachedBy, addresses).then((found) =>
@@ -99,8 +100,8 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
       group: { id: groupId, node: rank, nodes: labels },
       runId: runIds[rank] ?? createRunId(),
       share,
-      locked: async (transport, reached) => {
-        reachedBy[rank] = transport;
+      locked: async (transport, reached, held) => {
+        reachedBy[rank] = { transport, held };
         addresses = await locked.arrive(rank, readReached(reached));
         // Asked now, beside the syncs: the rendezvous' round trip is then off the way to the launch.
         contract(addresses).catch(() => {});

@@ -22,7 +22,7 @@ export async function runLocked(
   const { transport, report, clock } = context;
   const scan = await state.scanning;
   // Every node holds its lock before any node's bytes change: one refused node refuses the whole job.
-  await request.node?.locked(transport, state.prepared.reached);
+  await request.node?.locked(transport, state.prepared.reached, state.prepared.held);
   const connectMs = msSince(clock, state.started);
   report({ type: "connected", target: transport.label, ms: connectMs });
   const host = await readyHost(context, request, state, scan);

@@ -55,7 +55,22 @@ describe("a node's held prepare", () => {
     });
     expect(log).toBe("alpha\n");
     expect(result?.stderr).toContain(`${MARK.exit} 0`);
-    expect(existsSync(join(dir, ".offload", "held-launch"))).toBe(false);
+    expect(existsSync(join(dir, ".offload", "held-step"))).toBe(false);
+  });
+
+  it("answers a question in a shell of its own, which cannot read the steps that follow", async () => {
+    const reply = await prepareHolding();
+    // `cat` would swallow the launch if the question shared the held stdin.
+    const asked = await reply.held?.ask?.("cat; echo 'offload-node-port 29777' >&2; exit 3");
+    expect(asked).toEqual({ code: 3, stderr: "offload-node-port 29777\noffload-held-step 3\n" });
+    let log = "";
+    expect(reply.held?.accepts(script(["echo", "still held"]))).toBe(true);
+    await reply.held?.run(spec, {
+      onStdout: (chunk) => {
+        log += chunk.toString();
+      },
+    });
+    expect(log).toBe("still held\n");
   });
 
   it("says what tar said when an archive does not unpack, and still holds for the decline", async () => {
@@ -84,9 +99,9 @@ describe("a node's held prepare", () => {
       stdin: cut,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("the launch did not arrive whole");
+    expect(result.stderr).toContain("a held step did not arrive whole; nothing was started");
     expect(existsSync(join(dir, "started"))).toBe(false);
     expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
-    expect(existsSync(join(dir, ".offload", "held-launch"))).toBe(false);
+    expect(existsSync(join(dir, ".offload", "held-step"))).toBe(false);
   });
 });
