@@ -56,6 +56,23 @@ export type RunEnd =
 export interface LogWriter {
   readonly size: number;
   write(chunk: Uint8Array): void;
+  /** The file itself, for a stream that a child process appends to directly (log-sinks.ts). */
+  readonly direct?: DirectLog;
+}
+
+/**
+ * A log file that a child (ssh) may append to by itself: offload then reads the new bytes back in large
+ * blocks to show and parse them, instead of copying every byte through a pipe and a write of its own.
+ */
+export interface DirectLog {
+  /** Where the file is (watched for growth). */
+  readonly path: string;
+  /** A descriptor open for appending, to hand to the child as its stdout. */
+  readonly fd: number;
+  /** Reads the file at `position` into `buffer`; 0 at its end. */
+  read(buffer: Uint8Array, position: number): number;
+  /** `bytes` that the child appended were read back: the size moves past them. */
+  grew(bytes: number): void;
 }
 
 export interface FollowIo {

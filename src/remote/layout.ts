@@ -29,6 +29,11 @@ export const MARK = {
   diskFree: "offload-disk-free",
   /** The prepare proved the last sync unchanged and waits on its stdin to launch (launch.ts). */
   held: "offload-held",
+  /**
+   * A held launch started the job and ended without streaming its log: offload follows it down a
+   * connection of its own, whose stdout is the local log file (session/follow-file.ts).
+   */
+  handedOff: "offload-handed-off",
   /** A follow script got past its checks: the host was reached. */
   following: "offload-following",
   /** `<start ms> <end ms>` of the job by the host's clock (`-` for a missing stamp). */

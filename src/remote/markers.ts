@@ -29,6 +29,8 @@ export interface Markers {
   unwritable?: string;
   /** The follow script started on the host: the connection was up. */
   following?: boolean;
+  /** A held launch left its log to a stream of its own (MARK.handedOff). */
+  handedOff?: boolean;
   times?: HostTimes;
 }
 
@@ -55,6 +57,7 @@ export function readMarkers(stderr: string): Markers {
     const free = after(line, MARK.diskFree);
     if (free !== undefined && /^[0-9]+$/.test(free)) found.diskFreeKiB = Number(free);
     if (line.trim() === MARK.following) found.following = true;
+    if (line.trim() === MARK.handedOff) found.handedOff = true;
     const times = after(line, MARK.times);
     if (times !== undefined) found.times = readTimes(times);
     const value = after(line, MARK.exit);

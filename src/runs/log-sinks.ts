@@ -5,6 +5,7 @@ import {
   fstatSync,
   openSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -18,6 +19,13 @@ export interface LogSink {
   readonly size: number;
   write(chunk: Uint8Array): void;
   close(): void;
+  /** The file for a child to append to (openAppend's sinks): backends/types.ts' DirectLog. */
+  readonly direct?: {
+    readonly path: string;
+    readonly fd: number;
+    read(buffer: Uint8Array, position: number): number;
+    grew(bytes: number): void;
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -76,9 +84,12 @@ export function liveFollower(dir: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
-/** A file opened for appending with synchronous writes (bytes stay in order); its size is the offset. */
+/**
+ * A file opened for appending with synchronous writes (bytes stay in order); its size is the offset.
+ * Opened for reading too: a child that appends to it directly (`direct`) has its bytes read back.
+ */
 export function openAppend(path: string, onClose: () => void): LogSink {
-  const fd = openSync(path, "a");
+  const fd = openSync(path, "a+");
   let size = fstatSync(fd).size;
   let open = true;
   return {
@@ -89,6 +100,14 @@ export function openAppend(path: string, onClose: () => void): LogSink {
       let done = 0;
       while (done < chunk.length) done += writeSync(fd, chunk, done);
       size += chunk.length;
+    },
+    direct: {
+      path,
+      fd,
+      read: (buffer, position) => readSync(fd, buffer, 0, buffer.length, position),
+      grew(bytes) {
+        size += bytes;
+      },
     },
     close() {
       if (!open) return;

@@ -8,6 +8,7 @@ import { type HostTimes, isMarkerLine, type Markers, readMarkers } from "../remo
 import { createSampleSplitter, dropSampleLines } from "../remote/samples.js";
 import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";
+import { readAppends } from "./follow-file.js";
 import type { HeldLaunch } from "./held-launch.js";
 import { requireRunId } from "./run-id.js";
 
@@ -72,6 +73,16 @@ export async function streamOnce(
   // Sample lines come on stderr beside the markers: they go to their file, the rest is read as before.
   const stderr = createSampleSplitter((line) => request.samples?.write(Buffer.from(line)));
   const watchStderr = launch !== undefined || onFollowing !== undefined;
+  // Where the host's stdout is known clean, ssh appends the log to the file itself (follow-file.ts);
+  // a launch down the held prepare connection has that connection's pipe as its stdout, so it hands
+  // the log off to a stream of its own (followRun) once the job outlives the launch's short wait.
+  const viaHeld = held !== undefined && launch !== undefined;
+  const canAppend = transport.cleanStdout === true && sink.direct !== undefined;
+  const direct = !viaHeld && canAppend ? sink.direct : undefined;
+  const output = (chunk: Buffer) => report({ type: "output", data: chunk });
+  const appends = direct && readAppends(sink, direct, output);
+  if (process.env.OFFLOAD_TRACE)
+    performance.mark(`stream ${viaHeld ? "held" : direct ? "direct" : "piped"}`);
   const options = {
     onStderr: (chunk: Buffer) => {
       const before = watchStderr ? readMarkers(stderr.rest) : undefined;
@@ -83,23 +94,30 @@ export async function streamOnce(
       if (onFollowing && !before.following && now.following) onFollowing();
     },
     ...(request.signal ? { signal: request.signal } : {}),
+  };
+  const piped = {
+    ...options,
     onStdout: (chunk: Buffer) => {
       sink.write(chunk);
-      report({ type: "output", data: chunk });
+      output(chunk);
     },
   };
-  const result =
-    held && launch
-      ? await held.run(launch.stdin, options)
-      : await transport.exec(script, {
-          ...(launch === undefined ? {} : { stdin: launch.stdin }),
-          ...options,
-        });
+  const result = await (held && launch
+    ? held.run(launch.stdin, piped, canAppend)
+    : transport.exec(script, {
+        ...(launch === undefined ? {} : { stdin: launch.stdin }),
+        ...(direct ? { ...options, stdoutFd: direct.fd } : piped),
+      })
+  ).finally(() => appends?.stop());
+  // ssh has ended: what it appended last is in the file now.
+  appends?.drain();
   const said = dropSampleLines(result.stderr);
   const markers = readMarkers(said);
   return {
     markers,
-    failed: result.connectionFailed || (markers.end === undefined && markers.locked === undefined),
+    failed:
+      result.connectionFailed ||
+      (markers.end === undefined && markers.locked === undefined && !markers.handedOff),
     connectionFailed: result.connectionFailed,
     stderr: said,
     code: result.code,
@@ -155,6 +173,19 @@ export async function followRun(
       return times ? { ...end, times } : end;
     }
     if (request.signal?.aborted) throw leftError(request);
+    if (last && !last.failed && last.markers.handedOff) {
+      // The held launch left the log to this stream: no outage, nothing to wait for.
+      last = await streamOnce(
+        request,
+        buildFollowScript(
+          request.remoteDir,
+          request.runId,
+          request.sink.size,
+          request.samples?.size,
+        ),
+      );
+      continue;
+    }
     if (last) {
       // A stream that had reached the host and then lost the connection ends the outage before it.
       // One that failed without a connection failure (the script) counts on, so it cannot loop forever.

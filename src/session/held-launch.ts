@@ -6,7 +6,7 @@
 // A node of a job across hosts holds every prepare (remote/node-hold.ts): its first sync's archive
 // and then whatever launch it plans go down the same connection.
 import { PassThrough } from "node:stream";
-import { HELD_GO } from "../remote/launch.js";
+import { HELD_GO, HELD_GO_HANDOFF } from "../remote/launch.js";
 import { MARK } from "../remote/layout.js";
 import {
   formatHeldAsk,
@@ -25,11 +25,13 @@ export interface HeldLaunch {
   accepts(script: string): boolean;
   /**
    * Runs the held launch: `stdin` goes after the go line; from now on the connection's output goes to
-   * `options`. Resolves as the launch's own exec would (stderr from the go line on).
+   * `options`. Resolves as the launch's own exec would (stderr from the go line on). With `handOff`,
+   * a job that outlives the launch's short wait is left running with MARK.handedOff, unfollowed.
    */
   run(
     stdin: string,
     options: Pick<ExecOptions, "onStdout" | "onStderr" | "signal">,
+    handOff?: boolean,
   ): Promise<ExecResult>;
   /** Tells the host not to launch here, and resolves once the connection has ended. A no-op once run. */
   decline(): Promise<void>;
@@ -169,7 +171,7 @@ export function execPrepare(
       nodeScript = launchScript;
       return true;
     },
-    async run(launchStdin, options) {
+    async run(launchStdin, options, handOff = false) {
       if (state !== "held") throw new Error("execPrepare: the held launch is not waiting");
       state = "ran";
       const before = Buffer.concat(stderr).length;
@@ -177,9 +179,10 @@ export function execPrepare(
       const { signal } = options;
       if (signal?.aborted) abort.abort(signal.reason);
       else signal?.addEventListener("abort", () => abort.abort(signal.reason), { once: true });
+      // A node's held shell (node-hold.ts) has no hand-off: its launch streams down this connection.
       stdin.end(
         nodeScript === undefined
-          ? `${HELD_GO}\n${launchStdin}`
+          ? `${handOff ? HELD_GO_HANDOFF : HELD_GO}\n${launchStdin}`
           : formatHeldLaunch(nodeScript, launchStdin),
       );
       const result = await done;

@@ -16,6 +16,8 @@ export interface StdoutFrame {
   push(chunk: Buffer): Buffer;
   /** The start mark has come: the script is running on the far side. */
   readonly started: boolean;
+  /** Bytes came before the start mark: the login shell prints on stdout (an `echo` in ~/.bashrc). */
+  readonly noisy: boolean;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface StdoutFrame {
  */
 export function createStdoutFrame(): StdoutFrame {
   let started = false;
+  let noisy = false;
   let pending = Buffer.alloc(0);
   return {
     push(chunk) {
@@ -32,15 +35,21 @@ export function createStdoutFrame(): StdoutFrame {
       const at = joined.indexOf(START);
       if (at < 0) {
         const keep = Math.min(joined.length, START.length - 1);
+        // What is dropped here can be no part of the mark: it is the shell's.
+        if (joined.length > keep) noisy = true;
         pending = Buffer.from(joined.subarray(joined.length - keep));
         return Buffer.alloc(0);
       }
+      if (at > 0) noisy = true;
       started = true;
       pending = Buffer.alloc(0);
       return joined.subarray(at + START.length);
     },
     get started() {
       return started;
+    },
+    get noisy() {
+      return noisy;
     },
   };
 }

@@ -7,6 +7,8 @@ import type { ExecOptions, ExecResult, RemoteShell, Transport } from "./types.js
 export class LocalTransport implements Transport {
   readonly kind = "local";
   readonly label = "local";
+  /** `sh -c` reads no rc file: nothing comes before the script's bytes. */
+  readonly cleanStdout = true;
 
   async connect(): Promise<void> {}
 

@@ -27,26 +27,29 @@ export interface FramedResult {
 
 /**
  * Runs `script` framed. With a `watch`, the exec is given up when the host has not answered when it
- * expires; `onAnswer` is called as soon as it has (while the script may still run for hours).
+ * expires; `onAnswer` is called as soon as it has (while the script may still run for hours), watched
+ * or not, with whether the login shell printed on stdout before the script (frame.ts).
  */
 export async function execFramed(
   argv: string[],
   script: string,
   options: ExecOptions,
   watch: AnswerWatch | undefined,
-  onAnswer: () => void,
+  onAnswer: (noisy: boolean) => void,
 ): Promise<FramedResult> {
   // What the login shell prints before our script (an `echo` in ~/.bashrc) is not ours: drop it.
   const frame = createStdoutFrame();
   const kept: Buffer[] = [];
+  let answered = false;
   const result = await runProcess([...argv, `sh -c ${quoteShell(frameScript(script))}`], {
     ...options,
     ...(watch ? { signal: watch.signal } : {}),
     onStdout: (chunk) => {
       const payload = frame.push(chunk);
-      if (frame.started && watch) {
-        onAnswer();
-        watch.answered();
+      if (frame.started && !answered) {
+        answered = true;
+        onAnswer(frame.noisy);
+        watch?.answered();
       }
       if (payload.length === 0) return;
       if (options.onStdout) options.onStdout(payload);

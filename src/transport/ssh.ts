@@ -29,6 +29,12 @@ export class SshTransport implements Transport {
   #connected: Promise<void> | undefined;
   /** Set once the host has run a script of ours: from then on a dead link is the keepalive's to notice. */
   #answered = false;
+  /** What framed round trips showed of the login shell's stdout: clean until one shows it printing. */
+  #stdout: "unknown" | "clean" | "noisy" = "unknown";
+
+  get cleanStdout(): boolean {
+    return this.#stdout === "clean";
+  }
 
   constructor(options: SshTransportOptions) {
     // The last guard before argv (the host string's parser refuses these first, with a fuller hint): a
@@ -85,6 +91,16 @@ export class SshTransport implements Transport {
     return watchForAnswer(connectTimeoutOf(this.#options), signal);
   }
 
+  /**
+   * A framed script started: the host answered (watched or not: the exec that opened the master was
+   * not), and what its login shell printed before the mark says whether a stream may go straight into a
+   * file. Noted at the mark, not at the end: a held prepare is still running when its launch streams.
+   */
+  #noteAnswer(noisy: boolean): void {
+    this.#answered = true;
+    if (this.#stdout !== "noisy") this.#stdout = noisy ? "noisy" : "clean";
+  }
+
   async #giveUpUnanswered(result: ExecResult): Promise<ExecResult> {
     // `-O stop`, not `exit`: sessions still running over the master (another offload's) keep going.
     await controlMaster(this.#master(), "stop");
@@ -108,9 +124,9 @@ export class SshTransport implements Transport {
     const argv = ["ssh", ...this.baseArgs(), ...master, "-T", "--", this.#options.host];
     if (toFile) return execToFile(argv, script, options);
     const watch = this.#watchFirstAnswer(options.signal);
-    const { result, started } = await execFramed(argv, script, options, watch, () => {
-      this.#answered = true;
-    });
+    const { result, started } = await execFramed(argv, script, options, watch, (noisy) =>
+      this.#noteAnswer(noisy),
+    );
     return watch?.expired && !started ? this.#giveUpUnanswered(result) : result;
   }
 

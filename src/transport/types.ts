@@ -40,6 +40,12 @@ export interface Transport {
   readonly kind: "ssh" | "local";
   /** What the user named: `gpu-box`, `root@10.0.0.5:2222`, `local`. */
   readonly label: string;
+  /**
+   * A script's stdout carries its own bytes alone: nothing printed before them (a login shell's
+   * `echo` in ~/.bashrc), as an earlier round trip proved. A stream may then go straight into a file
+   * (`stdoutFd`); until then, or on a shell that printed, only a framed pipe keeps it clean.
+   */
+  readonly cleanStdout?: boolean;
   /** Opens the connection (the ssh ControlMaster); later calls reuse it. Idempotent. */
   connect(signal?: AbortSignal): Promise<void>;
   /** Runs a POSIX sh script on the target. Never rejects for a non-zero exit; rejects on spawn failure. */

@@ -1,7 +1,8 @@
 // The round trips of a run's start on a real OpenSSH host, read from OFFLOAD_TRACE's time line (each
 // child process from its spawn to its end, each event the run reported): which ones a run makes, and
 // which of them wait for which.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
@@ -127,6 +128,33 @@ describeWithHosts(1, "a run's round trips", (bed) => {
       // Nothing was left holding the remote dir: the next run takes the lock at once.
       const fourth = await run(project, dir, ["--no-wait", "--", "true"]);
       expect(fourth.code, fourth.stderr).toBe(0);
+    } finally {
+      await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
+    }
+  });
+
+  it("hands a held launch's log to a stream that ssh writes into the local log: byte for byte, no reconnect", async () => {
+    project = await makeProject();
+    await project.write("train.py", "print('hi')\n");
+    const dir = `round-trips-handoff-${unique}`;
+    try {
+      for (let i = 0; i < 2; i++) expect((await run(project, dir, ["--", "true"])).code).toBe(0);
+      // Longer than the launch's short wait, then 3 MB in one go and a last line without a break.
+      const job = "sleep 1; head -c 3000000 /dev/zero | tr '\\0' x; printf 'last'";
+      const third = await run(project, dir, ["--", job]);
+      expect(third.code, third.stderr).toBe(0);
+      const { marks } = readTrace(third.stderr);
+      // The launch went down the held prepare connection; the log came by a stream of its own.
+      expect(marks.has("stream held"), third.stderr).toBe(true);
+      expect(marks.has("stream direct"), third.stderr).toBe(true);
+      expect(marks.has("event reconnecting"), third.stderr).toBe(false);
+      const expected = `${"x".repeat(3_000_000)}last`;
+      expect(third.stdout.length).toBe(expected.length);
+      expect(third.stdout === expected).toBe(true);
+      const [, , id] = await project.runIds();
+      const log = readFileSync(join(project.dir, ".offload/runs", id ?? "", "output.log"), "utf8");
+      expect(log === expected).toBe(true);
+      expect(await project.record(id ?? "")).toMatchObject({ status: "succeeded", exitCode: 0 });
     } finally {
       await execInHost(host, ["rm", "-rf", `/root/${dir}`]);
     }

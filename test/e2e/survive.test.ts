@@ -8,6 +8,7 @@ import {
   cutLink,
   describeWithHosts,
   dropHost,
+  execInHost,
   healLink,
   killSessions,
   processesInHost,
@@ -300,12 +301,19 @@ describeWithHosts(
     it("--no-wait, a killed local offload, and attach give the same complete log; one follower at a time", async () => {
       project = await makeProject();
       const lines = 120;
-      await project.write("count.sh", countingJob(lines, "0.05", 0));
+      // Half the lines, then a wait for the test's release, then the rest: the first attach still
+      // follows when the second asks, however long a loaded machine takes to start the second.
+      const half = countingJob(lines / 2, "0.05", 0).replace(/; exit 0$/, "");
+      await project.write(
+        "count.sh",
+        `${half}; while [ ! -e release ]; do sleep 0.1; done; ${countingJob(lines, "0.05", 0).replace("i=1;", `i=${lines / 2 + 1};`)}`,
+      );
+      const remoteDir = `survive-attach-${process.pid}`;
       const started = await offload(project, [
         "run",
         "--no-wait",
         "--host",
-        `${calm}/survive-attach-${process.pid}`,
+        `${calm}/${remoteDir}`,
         "--",
         "sh",
         "count.sh",
@@ -334,6 +342,7 @@ describeWithHosts(
       const partial = (await project.localLog(id)).length;
       expect(partial).toBeGreaterThan(0);
       expect(partial).toBeLessThan(expectedLines(lines).length);
+      expect((await execInHost(calm, ["touch", `/root/${remoteDir}/release`])).code).toBe(0);
       const second = await offload(project, ["attach", id]);
       expect(second.code).toBe(0);
       expect((await project.localLog(id)).toString()).toBe(expectedLines(lines));

@@ -1,7 +1,7 @@
 // A prepare that holds its connection for the launch, run by the real sh on this machine: it waits
 // only where it proved the last sync unchanged, runs the launch only on the go line with the very
 // script it was given, and starts nothing when declined, cut off, or sent a stdin that is not whole.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -65,6 +65,31 @@ describe("a prepare held for the launch", () => {
     // Its stderr is the launch's: what the prepare said stayed with the prepare's reply.
     expect(result?.stderr).not.toContain(MARK.held);
     expect(reply.held?.accepts(script)).toBe(false);
+  });
+
+  it("hands off a job that outlives the launch's wait: it runs on, and the reply carries none of its log", async () => {
+    const script = buildLaunchScript(plan(["sh", "-c", "sleep 1; echo done"]));
+    const reply = await prepareHolding(synced(), script);
+    let log = "";
+    const result = await reply.held?.run(
+      `{"id":"${RUN}"}\n${STDIN_END}\n`,
+      {
+        onStdout: (chunk) => {
+          log += chunk.toString();
+        },
+      },
+      true,
+    );
+    expect(result?.code).toBe(0);
+    expect(result?.stderr).toContain(MARK.launched);
+    expect(result?.stderr).toContain(MARK.handedOff);
+    expect(result?.stderr).not.toContain(MARK.exit);
+    expect(log).toBe("");
+    // Still running after the reply: its follow is another stream's (session/follow.ts).
+    expect(existsSync(join(runDir(), "exit"))).toBe(false);
+    for (let i = 0; i < 100 && !existsSync(join(runDir(), "exit")); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(join(runDir(), "output.log"), "utf8")).toBe("done\n");
   });
 
   it("exits at once, without waiting, where the proof does not hold", async () => {

@@ -13,6 +13,7 @@ describe("stdout framing", () => {
           .join("");
         expect(out).toBe("payload\u0001offload\n");
         expect(frame.started).toBe(true);
+        expect(frame.noisy).toBe(true);
       }
     }
   });
@@ -21,5 +22,20 @@ describe("stdout framing", () => {
     const frame = createStdoutFrame();
     expect(frame.push(Buffer.from("offload-stdout-sta")).length).toBe(0);
     expect(frame.started).toBe(false);
+  });
+
+  it("calls a stream clean only when the mark is its first byte, wherever the chunks are cut", () => {
+    const stream = Buffer.from(`${STDOUT_START}payload`);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const frame = createStdoutFrame();
+      frame.push(stream.subarray(0, cut));
+      frame.push(stream.subarray(cut));
+      expect(frame.started).toBe(true);
+      expect(frame.noisy).toBe(false);
+    }
+    const late = createStdoutFrame();
+    late.push(Buffer.from("x"));
+    late.push(stream);
+    expect(late.noisy).toBe(true);
   });
 });
