@@ -25,7 +25,7 @@ const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("h
 const noServer = whyNoS3Server();
 
 async function waitFor(ready: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 1800; i++) {
     if (await ready()) return;
     await sleep(100);
   }
@@ -131,7 +131,7 @@ describeWithHosts(
               AWS_ACCESS_KEY_ID: server.accessKeyId,
               AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
             },
-            timeoutMs: 170_000,
+            timeoutMs: 230_000,
           },
         );
         // Checkpoint 1 puts the first version whole.
@@ -174,7 +174,7 @@ describeWithHosts(
           true,
         );
       },
-      170_000,
+      240_000,
     );
   },
   { netns: true },
