@@ -79,6 +79,8 @@ export type NoticeEvent =
       offset: number;
       /** The run was being stopped: the attach is there to see the stop through. */
       stopping: boolean;
+      /** The job had already ended: attach only completes the run (log, outputs, record). */
+      ended?: true;
       slurmJobId?: string;
     }
   /** A stop was asked (Ctrl+C, a budget): TERM now, KILL after `graceSeconds`. */

@@ -118,6 +118,8 @@ function describeNotice(event: NoticeEvent): string {
     case "attached":
       if (event.slurmJobId !== undefined)
         return `attached to run ${event.runId} (Slurm job ${event.slurmJobId}) at byte ${event.offset} of its log`;
+      if (event.ended)
+        return `attached to run ${event.runId}, which has ended; the log resumes at byte ${event.offset}`;
       return event.stopping
         ? `attached to run ${event.runId}; the log resumes at byte ${event.offset}`
         : `attached to run ${event.runId} at byte ${event.offset} of its log; Ctrl+C stops watching (the run goes on), \`offload stop ${event.runId}\` stops it`;

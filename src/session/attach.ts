@@ -38,11 +38,31 @@ export async function attachRun(context: RunContext, request: AttachRequest): Pr
   const prepared = await prepareTarget(transport, record.target.remoteDir, "auto");
   report({ type: "connected", target: transport.label, ms: msSince(clock, started) });
   if (record.status === "launching") await settleLaunching(run, writer);
-  const offset = await store.logSize(record.id);
-  report({ type: "attached", runId: record.id, offset, stopping: request.stopRequested === true });
+  const [offset, ended] = await Promise.all([store.logSize(record.id), hasEnded(run, record)]);
+  report({
+    type: "attached",
+    runId: record.id,
+    offset,
+    stopping: request.stopRequested === true,
+    ...(ended ? { ended: true as const } : {}),
+  });
   // Saved with the follow's first save: an attach that fails before it leaves the record as it was.
   writer.set({ status: "running", ...(request.stopRequested ? { stopRequested: true } : {}) });
   return completeRun(run, { writer, tool: prepared.tool, started });
+}
+
+/**
+ * Whether the job has already ended, so that attach does not offer Ctrl+C to leave a run that goes on.
+ * A record still `running` asks the host (one round trip over the held connection); no answer: running.
+ */
+async function hasEnded(context: RunContext, record: RecordWriter["record"]): Promise<boolean> {
+  if (record.status !== "running" && record.status !== "launching") return true;
+  try {
+    const surveyed = await context.backend.survey([jobRefOf(record)], { timeoutMs: 10_000 });
+    return surveyed.get(record.id)?.state === "ended";
+  } catch {
+    return false;
+  }
 }
 
 /**

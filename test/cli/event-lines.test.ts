@@ -153,6 +153,10 @@ const samples: Samples = {
       "attached to run r1; the log resumes at byte 7",
     ],
     [
+      { type: "attached", runId: "r1", offset: 7, stopping: false, ended: true },
+      "attached to run r1, which has ended; the log resumes at byte 7",
+    ],
+    [
       { type: "attached", runId: "r1", offset: 7, stopping: false, slurmJobId: "12" },
       "attached to run r1 (Slurm job 12) at byte 7 of its log",
     ],
