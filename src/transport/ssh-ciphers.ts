@@ -102,8 +102,10 @@ function askSsh(target: CipherTarget, ssh: string): Decision {
 
 function readDecision(path: string): Decision | undefined {
   try {
-    const decision = JSON.parse(readFileSync(path, "utf8")) as Decision;
-    if (Array.isArray(decision.options) && typeof decision.watched === "object") return decision;
+    const decision = JSON.parse(readFileSync(path, "utf8")) as Partial<Decision> | null;
+    const { options, watched } = decision ?? {};
+    if (Array.isArray(options) && typeof watched === "object" && watched !== null)
+      return { options, watched };
   } catch {
     // absent or unreadable: ask ssh
   }

@@ -86,6 +86,16 @@ describe("ssh cipher preference", () => {
     expect(decideCipherOptions({ host: "more", configFile }, cache("more"))).toEqual([]);
   });
 
+  it.runIf(aes)("asks ssh again where the kept answer is damaged", async () => {
+    temp = await mkdtemp(join(tmpdir(), "ssh-ciphers-"));
+    const configFile = await makeIncludingConfig(temp);
+    const cache = join(temp, "box.json");
+    for (const damaged of ["null", '{"watched":null,"options":[]}', "{", ""]) {
+      await writeFile(cache, damaged);
+      expect(decideCipherOptions({ host: "box", configFile }, cache)).toEqual(AES_FIRST);
+    }
+  });
+
   it.runIf(aes)(
     "asks ssh once while the files it read are unchanged, and again when one changes or appears",
     async () => {
