@@ -232,8 +232,13 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `fi`,
     // exit.reserve is written now, for the launcher to overwrite in place if the job fills the disk:
     // the status is recorded even then. A disk already full starts nothing and says so.
+    // spec.json and launch.sh hold the job's env (-e, env:): readable by the user alone. The umask is
+    // read from /proc (builtins only: no fork on the launch path) and put back before the job starts.
+    `offload_umask=; while read -r k v; do [ "$k" = Umask: ] && { offload_umask=$v; break; }; done 2>/dev/null </proc/self/status`,
+    `[ -n "$offload_umask" ] || offload_umask=$(umask)`,
+    `umask 077`,
     `if ! { printf '%s\\n' "$offload_spec" > "$R/spec.json" &&`,
-    `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" &&`,
+    `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" && umask "$offload_umask" &&`,
     `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"${plan.sampleSeconds ? ` && : >> "$R/${SAMPLES_FILE}"` : ""}; } 2>/dev/null; then`,
     `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
     `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
