@@ -2,7 +2,8 @@
 // its log in the same connection; a round trip that failed is settled by asking the host.
 import type { JobLaunch, JobRef, JobStatus, LaunchIo, LaunchOutcome } from "../backends/types.js";
 import { OffloadError } from "../errors.js";
-import { buildLaunchScript, buildLaunchStatusScript, readLaunchStatus } from "../remote/launch.js";
+import { buildLaunchScript } from "../remote/launch.js";
+import { buildLaunchStatusScript, readLaunchStatus } from "../remote/launch-status.js";
 import { readMarkers } from "../remote/markers.js";
 import { reconnectDelayMs, sleep } from "../transport/backoff.js";
 import type { Transport } from "../transport/types.js";

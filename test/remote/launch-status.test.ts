@@ -7,11 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildFollowScript } from "../../src/remote/follow.js";
-import {
-  buildLaunchScript,
-  buildLaunchStatusScript,
-  type LaunchPlan,
-} from "../../src/remote/launch.js";
+import { buildLaunchScript, type LaunchPlan } from "../../src/remote/launch.js";
+import { buildLaunchStatusScript } from "../../src/remote/launch-status.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
