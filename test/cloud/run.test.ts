@@ -135,6 +135,9 @@ describeWithHosts(
         offloadYaml().replace("  - outputs/model.pt", "  - outputs/big.bin"),
       );
       const { stream, text } = PHASES[phase];
+      // The machine stays in BUILD, so offload is surely still creating when its line shows: on a
+      // loaded machine the first look could come after a 1.5 s build and the line never printed.
+      if (phase === "creating") cloud.faults.stuckInBuild = true;
       let pid = 0;
       let sent = false;
       let seen = "";
