@@ -16,15 +16,18 @@ const {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
+  statSync,
+  unlinkSync,
   writeFileSync,
 } = require("node:fs");
 const { isAscii } = require("node:buffer");
 const { createRequire } = require("node:module");
 const { homedir } = require("node:os");
-const { dirname, join } = require("node:path");
+const { basename, dirname, join } = require("node:path");
 const { pathToFileURL } = require("node:url");
 const vm = require("node:vm");
 
@@ -83,6 +86,9 @@ function readCache(path, header) {
   }
 }
 
+/** A cache of another build untouched this long is an old install's: removed when a new one is written. */
+const STALE_MS = 24 * 3600_000;
+
 /** Written whole (a temp file renamed over it), so a concurrent run reads an old cache or the new one. */
 function writeCache(path, data) {
   try {
@@ -90,8 +96,28 @@ function writeCache(path, data) {
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, data, { mode: 0o600 });
     renameSync(temp, path);
+    removeStaleCaches(path);
   } catch {
     // No cache dir to write: the next run compiles again.
+  }
+}
+
+/**
+ * Each build and node version names its own caches (~0.5 MB a command), so every upgrade left the
+ * last one's behind for ever. Runs only when a cache is written (a command's first run of a build);
+ * a day's grace keeps two installs used side by side from removing each other's.
+ */
+function removeStaleCaches(kept) {
+  const dir = dirname(kept);
+  const prefix = `${basename(kept).split("-v")[0]}-v`;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (path === kept || !name.startsWith(prefix) || !name.endsWith(".v8")) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS) unlinkSync(path);
+    } catch {
+      // Gone already, or not ours to remove: it costs only disk.
+    }
   }
 }
 

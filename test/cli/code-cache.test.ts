@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,6 +45,26 @@ async function completion(
 }
 
 describe.skipIf(!built)("the code cache of bin/offload.js", () => {
+  it("removes an old build's cache of the same command when it writes one, not a recent or another's", async () => {
+    scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
+    const dir = join(scratch, "offload");
+    mkdirSync(dir);
+    const old = join(dir, "completion-v20.0.0-oldbuild.v8");
+    const recent = join(dir, "completion-v20.0.0-otherinstall.v8");
+    const other = join(dir, "run-v20.0.0-oldbuild.v8");
+    for (const path of [old, recent, other]) writeFileSync(path, "a cache");
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    utimesSync(other, twoDaysAgo, twoDaysAgo);
+    expect((await completion(scratch)).verdict).toBe("none");
+    const left = readdirSync(dir);
+    expect(left).not.toContain("completion-v20.0.0-oldbuild.v8");
+    expect(left).toEqual(
+      expect.arrayContaining(["completion-v20.0.0-otherinstall.v8", "run-v20.0.0-oldbuild.v8"]),
+    );
+    expect(left).toHaveLength(3);
+  });
+
   it("is written by a first run, taken by the next, and replaced when damaged", async () => {
     scratch = mkdtempSync(join(tmpdir(), "offload-code-cache-"));
     const first = await completion(scratch);
