@@ -271,7 +271,7 @@ export async function syncWorkspace(request: SyncRequest): Promise<SyncOutcome> 
   if (!unchanged && state !== undefined) {
     const synced = { syncedBy: state.runId, remoteDir: prepared.remoteDir, files: scan.files };
     const size = await writeSyncState(state.path, projectDir, synced, sending);
-    // tar says nothing of the bytes it sent: the files' sizes, where the state read them, stand in.
+    // tar says nothing of the bytes it sent: the files' sizes, as the state read them, stand in.
     if (sent.tool === "tar" && size !== undefined) sentBytes = size;
   }
   await uploadMapped(transport, projectDir, prepared.remoteDir, prepared.home, request.upload);

@@ -3,7 +3,15 @@
 // (`.offload/synced/<key>.state`). A run whose scan finds the same files with the same stats, and whose
 // host proves that nothing it received changed since (remote/sync-proof.ts), sends nothing.
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { encodePath, isPlainName } from "./raw-names.js";
 
@@ -42,17 +50,21 @@ export function readSyncState(path: string): SyncState | undefined {
   }
 }
 
-/** `size:mtimeMs:mode` of a file as it is now (a symlink's own), or undefined when it cannot be read. */
-function statOf(root: string, path: string, changedBefore?: number): string | undefined {
+/** A file's own status (a symlink's, not its target's), or undefined when it cannot be read. */
+function lstatOf(root: string, path: string): Stats | undefined {
   try {
     // The path as text where it can be: a Buffer per file took 2,000 stats from ~120 to ~200 ms (cold
     // process, load 14; measured).
-    const stat = lstatSync(isPlainName(path) ? join(root, path) : encodePath(join(root, path)));
-    if (changedBefore !== undefined && stat.ctimeMs >= changedBefore) return undefined;
-    return `${stat.size}:${stat.mtimeMs}:${stat.mode}`;
+    return lstatSync(isPlainName(path) ? join(root, path) : encodePath(join(root, path)));
   } catch {
     return undefined;
   }
+}
+
+/** `size:mtimeMs:mode` of a file as it is now, as the state keeps it. */
+function statOf(root: string, path: string): string | undefined {
+  const stat = lstatOf(root, path);
+  return stat && `${stat.size}:${stat.mtimeMs}:${stat.mode}`;
 }
 
 /** Whether the workspace holds exactly the files of `state`, each with the stats it was sent with. */
@@ -75,7 +87,8 @@ export function matchesSyncState(
  * next run syncs. Names that are not UTF-8 and large workspaces keep none either. Written whole or not at
  * all (temp file + rename), with synchronous calls: the sync phase waits on them, and each asynchronous
  * one is a thread-pool round trip (several ms apiece on a loaded machine; src/sync/mirror.ts).
- * Returns the files' total size where it kept a state (a tar stream reports no size of its own).
+ * Returns the regular files' total size (a tar stream reports no size of its own), undefined only for a
+ * workspace too large to stat here.
  */
 export async function writeSyncState(
   path: string,
@@ -83,28 +96,33 @@ export async function writeSyncState(
   state: Omit<SyncState, "stats">,
   startedMs: number,
 ): Promise<number | undefined> {
-  const stats: string[] = [];
-  const provable =
-    state.files.length <= MAX_PROVEN_FILES &&
-    state.files.every((file) => {
-      if (!isPlainName(file)) return false;
-      const stat = statOf(root, file, startedMs - 1000);
-      if (stat !== undefined) stats.push(stat);
-      return stat !== undefined;
-    });
-  if (!provable) {
+  if (state.files.length > MAX_PROVEN_FILES) {
     rmSync(path, { force: true });
     return undefined;
+  }
+  const stats: string[] = [];
+  // Regular files only, as rsync counts ("Total transferred file size"): a symlink's size is its target's.
+  // Counted whether or not the state can prove anything: a file edited within the last second still
+  // went, and its bytes with it.
+  let total = 0;
+  let provable = true;
+  for (const file of state.files) {
+    const stat = lstatOf(root, file);
+    if (stat === undefined) {
+      provable = false;
+      continue;
+    }
+    if (stat.isFile()) total += stat.size;
+    if (!isPlainName(file) || stat.ctimeMs >= startedMs - 1000) provable = false;
+    stats.push(`${stat.size}:${stat.mtimeMs}:${stat.mode}`);
+  }
+  if (!provable) {
+    rmSync(path, { force: true });
+    return total;
   }
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify({ ...state, stats }));
   renameSync(temp, path);
-  // Regular files only, as rsync counts ("Total transferred file size"): a symlink's size is its target's.
-  let total = 0;
-  for (const stat of stats) {
-    const [size, , mode] = stat.split(":");
-    if ((Number(mode) & 0o170000) === 0o100000) total += Number(size);
-  }
   return total;
 }

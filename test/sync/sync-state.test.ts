@@ -47,4 +47,12 @@ describe("sync state", () => {
     await writeSyncState(statePath, root, synced(["a.py", "b\udce9.py"]), Date.now() + 5000);
     expect(existsSync(statePath)).toBe(false);
   });
+
+  it("counts the bytes of a file changed during the sync, though it keeps no state for it", async () => {
+    put("a.py");
+    writeFileSync(join(root, "b.py"), "just edited\n"); // changed now: after the sync started
+    const sent = await writeSyncState(statePath, root, synced(["a.py", "b.py"]), Date.now() - 100);
+    expect(sent).toBe("x\n".length + "just edited\n".length);
+    expect(existsSync(statePath)).toBe(false);
+  });
 });
