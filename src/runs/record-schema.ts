@@ -75,6 +75,7 @@ export const runRecordSchema = z.looseObject({
   stopRequested: z.boolean().optional(),
   artifacts: z.array(z.string()),
   mappedFiles: z.array(z.string()),
+  outputsPending: z.boolean().optional(),
   results: z
     .looseObject({
       url: z.string(),

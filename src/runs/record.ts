@@ -91,6 +91,12 @@ export interface RunRecord {
   displacedBy?: string;
   artifacts: string[];
   mappedFiles: string[];
+  /**
+   * The job has ended but its outputs are not home (or in the bucket) yet: set before the download
+   * starts and cleared once it finished, or by `ps` settling a run nobody followed to its end. A record
+   * left so by a killed offload says so; `attach` fetches them.
+   */
+  outputsPending?: boolean;
   /** Results put into a bucket from the remote machine (`results: s3://…`): what `offload pull` fetches. */
   results?: {
     /** `s3://bucket/prefix/<run id>/` */

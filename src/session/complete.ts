@@ -72,6 +72,16 @@ function endFields(record: RecordView, end: Exclude<FollowEnd, { kind: "missing"
   };
 }
 
+/**
+ * Whether an ended run has outputs to bring home: download rules, or results its host puts in a bucket
+ * (a lost host has none to push).
+ */
+export function hasOutputs(record: RecordView): boolean {
+  if (record.results !== undefined) return record.status !== "lost";
+  const plan = planDownloads(record.download);
+  return plan.globs.length + plan.mapped.length > 0;
+}
+
 type FollowEnd = Awaited<ReturnType<RunContext["backend"]["follow"]>>;
 
 export async function completeRun(
@@ -137,9 +147,14 @@ export async function completeRun(
     writer.set({ error: { code: "E_DISK_FULL", message } });
     report({ type: "disk-full", remoteDir: record.target.remoteDir, target: transport.label });
   }
+  // Saved before the outputs move: an offload killed during the download leaves a record that says the
+  // job ended and its outputs are not home, not one that reads as done (`ps`, `attach` fetches them).
+  if (hasOutputs(record)) await writer.update({ outputsPending: true });
   // With `results:` the outputs go from the host to the bucket, not through this machine.
   if (record.results) await deliverResults(transport, writer, report);
   else await downloadOutputs(context, request);
+  // A download that failed leaves them pending: its error says why.
+  if (record.error?.code !== "E_DOWNLOAD") writer.set({ outputsPending: undefined });
   const total = msSince(clock, request.started);
   writer.set({ phases: { ...record.phases, total } });
   await writer.save();

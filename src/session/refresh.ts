@@ -6,7 +6,7 @@ import { RUN_ID_PATTERN } from "../remote/layout.js";
 import { type RecordView, type RunRecord, statusForExit } from "../runs/record.js";
 import { amendRecord, type RecordFields } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
-import { recordTimes } from "./complete.js";
+import { hasOutputs, recordTimes } from "./complete.js";
 
 export interface RefreshRequest {
   store: RunStore;
@@ -90,7 +90,10 @@ function settledFields(
   survey: Exclude<JobSurvey, { state: "unknown" }>,
 ): RecordFields {
   const job = survey.job ?? {};
-  if (survey.state === "lost") return { ...job, status: "lost" };
+  if (survey.state === "lost") {
+    const lost = { ...job, status: "lost" as const };
+    return hasOutputs({ ...record, ...lost }) ? { ...lost, outputsPending: true } : lost;
+  }
   if (survey.state !== "ended") return job;
   const displacedBy =
     survey.displacedBy !== undefined && RUN_ID_PATTERN.test(survey.displacedBy)
@@ -103,11 +106,12 @@ function settledFields(
       : stopped && survey.code !== 0
         ? "stopped"
         : statusForExit(survey.code);
+  const ended = { ...job, exitCode: survey.code, status };
   return {
-    ...job,
-    exitCode: survey.code,
+    ...ended,
     ...(displacedBy === undefined ? {} : { displacedBy }),
-    status,
+    // Nobody followed it to its end, so nobody brought its outputs home: `attach` does.
+    ...(hasOutputs({ ...record, ...ended }) ? { outputsPending: true } : {}),
     ...recordTimes(record, survey.times),
   };
 }

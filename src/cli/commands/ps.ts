@@ -40,6 +40,11 @@ function formatTags(tags: RunRecord["tags"]): string {
   return pairs.length === 0 ? "-" : pairs.join(",");
 }
 
+/** A run whose outputs are still on its host (a killed offload, nobody followed it) says so. */
+function statusText(record: RunRecord): string {
+  return record.outputsPending ? `${record.status} (outputs not home)` : record.status;
+}
+
 /** Rows of `offload ps`, newest last, like a log. */
 export function formatRunTable(
   records: readonly RunRecord[],
@@ -61,7 +66,7 @@ export function formatRunTable(
       r.id,
       r.name ?? "-",
       r.target.label,
-      unknown.has(r.id) ? "unknown" : r.status,
+      unknown.has(r.id) ? "unknown" : statusText(r),
       r.exitCode === null ? "-" : String(r.exitCode),
       duration(r),
       ...(costs ? [cost(r)] : []),
@@ -121,6 +126,11 @@ export async function listRuns(
     out.stdout.write(`${formatRunTable(records, unknown)}\n`);
     for (const [id, why] of unknown)
       out.stderr.write(`run ${id}: status unknown: ${escapeControl(why)}\n`);
+    for (const r of records)
+      if (r.outputsPending && !unknown.has(r.id))
+        out.stderr.write(
+          `run ${r.id}: its outputs are still on ${escapeControl(r.target.label)}: \`offload attach ${r.id}\` brings them home.\n`,
+        );
   }
   writeDamaged(damaged, store.root, out);
   return 0;
