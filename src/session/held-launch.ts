@@ -141,7 +141,12 @@ export function execPrepare(
   done.then(
     (result) => {
       ended = true;
-      step?.end({ code: 255, stderr: result.stderr });
+      // What the connection said during this step only: the prepare's reply and earlier steps' are not
+      // this step's (a node's lost host once showed its rendezvous answer as tar's error).
+      const said = Buffer.from(result.stderr, "utf8")
+        .subarray(step?.from ?? 0)
+        .toString("utf8");
+      step?.end({ code: 255, stderr: said });
       step = undefined;
       if (state === "waiting") {
         state = "declined";

@@ -20,7 +20,9 @@ export async function untarHeld(
   const bytes = await archive?.();
   if (bytes === undefined) return undefined;
   const reply = await untar(bytes);
-  if (reply === undefined) return undefined;
+  // Status 255: the connection ended mid-step (a lost host, a killed ssh), no error of tar's: the
+  // ordinary upload goes on, and says why it cannot reach the host if it cannot.
+  if (reply === undefined || reply.code === 255) return undefined;
   if (reply.code !== 0) throw syncError(transport, reply.code, reply.stderr);
   return { tool: "tar", files, bytes: 0 };
 }

@@ -2,6 +2,7 @@
 // same destination, since the probe is the costliest step of a warm run (it starts Python, rsync and
 // nvidia-smi on the host: ~100 ms measured on the test bed, as long as the whole rsync no-op).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { GpuInfo } from "../host/gpus.js";
 import { buildProbeScript, type HostFacts, parseProbe } from "../host/probe.js";
 import type { ExecResult, Transport } from "../transport/types.js";
 
@@ -63,12 +64,54 @@ function readCachedFacts(path: string, now: number, bootId?: string): HostFacts 
     };
     const age = now - Date.parse(facts.probedAt ?? "");
     if (bootId !== undefined && probedIn !== bootId) return undefined;
-    if (typeof facts.os === "string" && Array.isArray(facts.gpus) && age >= 0 && age < FACTS_TTL_MS)
-      return facts;
+    if (isHostFacts(facts) && age >= 0 && age < FACTS_TTL_MS) return facts;
   } catch {
     // absent or unreadable: probe again
   }
   return undefined;
+}
+
+const OPTIONAL_NUMBERS = ["cpus", "memTotalBytes", "diskFreeBytes"] as const;
+const OPTIONAL_STRINGS = ["diskDir", "rsync", "shell", "gpuError", "probedAt"] as const;
+
+/**
+ * Whether a kept file has the facts' shape, to the field: another version of offload, or a damaged
+ * file, may keep something else, which would throw far from here (a GPU `null`: a TypeError in the
+ * GPU pick). Anything else probes again.
+ */
+function isHostFacts(value: unknown): value is HostFacts {
+  if (typeof value !== "object" || value === null) return false;
+  const facts = value as Record<string, unknown>;
+  const optional = (key: string, type: string) =>
+    facts[key] === undefined || typeof facts[key] === type;
+  return (
+    ["os", "kernel", "arch", "hostname"].every((key) => typeof facts[key] === "string") &&
+    typeof facts.tar === "boolean" &&
+    typeof facts.setsid === "boolean" &&
+    OPTIONAL_NUMBERS.every((key) => optional(key, "number")) &&
+    OPTIONAL_STRINGS.every((key) => optional(key, "string")) &&
+    (facts.python === undefined || isPython(facts.python)) &&
+    Array.isArray(facts.gpus) &&
+    facts.gpus.every(isGpu)
+  );
+}
+
+function isPython(value: unknown): boolean {
+  const python = value as Record<string, unknown> | null;
+  return typeof python?.path === "string" && typeof python.version === "string";
+}
+
+function isGpu(value: unknown): value is GpuInfo {
+  if (typeof value !== "object" || value === null) return false;
+  const gpu = value as Record<string, unknown>;
+  const optional = (key: string) => gpu[key] === undefined || typeof gpu[key] === "number";
+  return (
+    typeof gpu.index === "number" &&
+    typeof gpu.uuid === "string" &&
+    typeof gpu.name === "string" &&
+    typeof gpu.driverVersion === "string" &&
+    ["memoryTotalMiB", "memoryUsedMiB", "utilizationPercent"].every(optional)
+  );
 }
 
 /** Best effort: a cache that cannot be written only costs the next run a probe. */

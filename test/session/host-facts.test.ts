@@ -39,6 +39,33 @@ describe("readHostFacts", () => {
     expect(reprobed?.os).toBe("Linux");
   });
 
+  it("probes again when the kept facts are JSON of another shape (another version's, a damaged file)", async () => {
+    const { transport, cache } = cachingTransport();
+    const first = await readHostFacts(transport, tmpdir(), { fresh: false });
+    const kept = { ...first, probedAt: new Date().toISOString() };
+    const damaged: unknown[] = [
+      null,
+      [],
+      "facts",
+      { ...kept, gpus: [null] },
+      { ...kept, gpus: [{ index: "0", name: "H100" }] },
+      { ...kept, cpus: "many" },
+      { ...kept, python: "3.11" },
+      { ...kept, tar: undefined },
+    ];
+    for (const value of damaged) {
+      writeFileSync(cache, JSON.stringify(value));
+      const reprobed = await readHostFacts(transport, tmpdir(), { fresh: false });
+      expect(reprobed?.probedAt, JSON.stringify(value)).not.toBe(kept.probedAt);
+      expect(reprobed?.gpus.every((gpu) => gpu !== null)).toBe(true);
+    }
+    // The kept facts as written are read back, not probed again.
+    writeFileSync(cache, JSON.stringify(kept));
+    expect((await readHostFacts(transport, tmpdir(), { fresh: false }))?.probedAt).toBe(
+      kept.probedAt,
+    );
+  });
+
   it("serves another remote dir of the same host from its facts, until the host's boot id differs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "offload-facts-"));
     const transport = new LocalTransport();

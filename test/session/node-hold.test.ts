@@ -9,6 +9,7 @@ import { buildLaunchScript } from "../../src/remote/launch.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "../../src/remote/layout.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { execPrepare } from "../../src/session/held-launch.js";
+import { untarHeld } from "../../src/session/held-upload.js";
 import { createTarArchive } from "../../src/sync/tar-archive.js";
 import { LocalTransport } from "../../src/transport/local.js";
 import { makeLaunchPlan } from "../support/launch-plan.js";
@@ -80,6 +81,35 @@ describe("a node's held prepare", () => {
     expect(failed?.stderr).toMatch(/tar:/);
     await reply.held?.decline();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+  });
+
+  it("a step whose connection ends says only what was said since it began (status 255)", async () => {
+    const reply = await prepareHolding();
+    // The held shell killed during a step, as by a host lost mid-step. The step's reply once carried
+    // the prepare's whole reply, which offload then showed as the step's own error.
+    expect(await reply.held?.ask?.("kill -9 $$")).toEqual({ code: 255, stderr: "" });
+    expect(reply.held?.accepts(script(["touch", "started"]))).toBe(false);
+  });
+
+  it("a first sync whose held connection ends mid-tar goes on by the ordinary upload, no tar error", async () => {
+    writeFileSync(join(workspace, "a.txt"), "alpha\n");
+    const archive = (await createTarArchive(workspace, ["a.txt"])) ?? new Uint8Array();
+    const reply = await prepareHolding();
+    const asked = await reply.held?.ask?.('echo "held-shell $$" >&2');
+    const pid = Number(/held-shell ([0-9]+)/.exec(asked?.stderr ?? "")?.[1]);
+    // Stopped first, it cannot read the step, let alone finish it: then killed with the step sent (the
+    // archive goes out in microtasks, before any I/O callback), as a host lost mid-tar.
+    process.kill(pid, "SIGSTOP");
+    const untarred = untarHeld(
+      transport,
+      { held: reply.held, upload: "tar", gnuTar: true },
+      async () => archive,
+      1,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.kill(pid, "SIGKILL");
+    // Was E_SYNC "Uploading the workspace failed (status 255)" with a hint about disk space.
+    expect(await untarred).toBeUndefined();
   });
 
   it("starts nothing when declined, keeping the lock for offload to release", async () => {
