@@ -15,7 +15,12 @@ import type { HostTimes } from "../remote/markers.js";
  * a new backend adds its key here and in runs/record.ts, nothing in session/.
  */
 export interface JobRecord {
-  remote?: { launcherPid?: number };
+  /**
+   * The run protocol's launcher, and the remote dir's physical path (`pwd -P`) when it launched: the
+   * download reads from that path and refuses where it now leads elsewhere (the dir replaced by a
+   * symlink while the job ran).
+   */
+  remote?: { launcherPid?: number; realDir?: string };
   slurm?: { jobId: string; state?: string; reason?: string; nodes?: string };
 }
 

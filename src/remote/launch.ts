@@ -252,7 +252,10 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // launcher.pid before the marker: a status check that finds no launcher.pid may say "not started".
     // With its start time: a later liveness check must not take a reused pid for the launcher.
     `lp=$!; offload_ident "$lp"; lst=$offload_start; echo "$lp $lst" > "$R/launcher.pid"`,
-    `printf '${MARK.launched} %s\\n' "$lp" >&2`,
+    // With the dir's physical path, where the download later reads from: `cd -P .` makes $PWD that
+    // path (a builtin: no fork; the launcher has its environment already), and one printf writes the
+    // marker whole, never in two pieces a reader could see apart.
+    `if cd -P . 2>/dev/null; then printf '${MARK.launched} %s %s\\n' "$lp" "$PWD" >&2; else printf '${MARK.launched} %s\\n' "$lp" >&2; fi`,
     ...(plan.follow ? [...AWAIT_SHORT_JOB, HAND_OFF] : []),
     plan.follow ? buildFollowBody(0, plan.sampleSeconds ? 0 : undefined) : "",
   ].join("\n");

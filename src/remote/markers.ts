@@ -16,6 +16,8 @@ export type HostEnd =
 
 export interface Markers {
   launchedPid?: number;
+  /** The remote dir's physical path when the job launched (`pwd -P`), where the launch said it. */
+  launchedDir?: string;
   end?: HostEnd;
   /** `<run id> <epoch seconds>` of the run that holds the lock. */
   locked?: string;
@@ -47,9 +49,15 @@ export function readMarkers(stderr: string): Markers {
   const found: Markers = {};
   const after = (line: string, mark: string) =>
     line.startsWith(`${mark} `) ? line.slice(mark.length + 1).trim() : undefined;
-  for (const line of stderr.split("\n")) {
-    const launched = after(line, MARK.launched);
-    if (launched !== undefined) found.launchedPid = Number(launched);
+  const lines = stderr.split("\n");
+  for (const [index, line] of lines.entries()) {
+    // Read once its line has ended: a reader that saw half of it must not take the pid without the dir.
+    const launched = index < lines.length - 1 ? after(line, MARK.launched) : undefined;
+    if (launched !== undefined) {
+      const [pid = "", ...dir] = launched.split(" ");
+      found.launchedPid = Number(pid);
+      if (dir.join(" ").startsWith("/")) found.launchedDir = dir.join(" ");
+    }
     for (const key of ["locked", "reclaimed", "forced", "displaced", "unwritable"] as const) {
       const text = after(line, MARK[key]);
       if (text !== undefined) found[key] = text;

@@ -55,7 +55,9 @@ export const runRecordSchema = z.looseObject({
   phases: z.record(z.string(), z.number()),
   workdir: z.string().optional(),
   envNames: z.array(z.string()),
-  remote: z.looseObject({ launcherPid: z.number().int().optional() }).optional(),
+  remote: z
+    .looseObject({ launcherPid: z.number().int().optional(), realDir: z.string().optional() })
+    .optional(),
   group: z
     .looseObject({
       id: z.string().regex(RUN_ID_PATTERN, { error: "not a run id" }),

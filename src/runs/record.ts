@@ -78,7 +78,8 @@ export interface RunRecord {
   environment?: { dir: string; status: "reused" | "built" };
   /** The GPUs picked for the job (`gpus: N`). */
   gpus?: GpuInfo[];
-  remote?: { launcherPid?: number };
+  /** See JobRecord in backends/types.ts. */
+  remote?: { launcherPid?: number; realDir?: string };
   /** One node of a job across several hosts: the job's id, this node's rank, every node's host. */
   group?: { id: string; node: number; nodes: string[] };
   /** A run submitted to Slurm (a target with `slurm:`): its job id, and what Slurm said of it last. */

@@ -188,7 +188,9 @@ export async function downloadOutputs(
     const result = await fetchOutputs(
       {
         transport,
-        remoteDir: record.target.remoteDir,
+        // Where the job launched, by its physical path: not wherever the remote dir leads now.
+        remoteDir: record.remote?.realDir ?? record.target.remoteDir,
+        physicalDir: record.remote?.realDir !== undefined,
         plan,
         artifactsDir: store.artifactsDir(record.id),
         projectDir: context.projectDir,

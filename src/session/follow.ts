@@ -64,7 +64,7 @@ export function describeFailure(attempt: {
 export async function streamOnce(
   request: FollowRequest,
   script: string,
-  launch?: { stdin: string; onLaunched: (pid: number) => void },
+  launch?: { stdin: string; onLaunched: (pid: number, realDir?: string) => void },
   onFollowing?: () => void,
   /** A launch goes down the run's held prepare connection instead of a new one (held-launch.ts). */
   held?: HeldLaunch,
@@ -90,7 +90,7 @@ export async function streamOnce(
       if (before === undefined) return;
       const now = readMarkers(stderr.rest);
       if (launch && before.launchedPid === undefined && now.launchedPid !== undefined)
-        launch.onLaunched(now.launchedPid);
+        launch.onLaunched(now.launchedPid, now.launchedDir);
       if (onFollowing && !before.following && now.following) onFollowing();
     },
     ...(request.signal ? { signal: request.signal } : {}),

@@ -67,7 +67,13 @@ export async function launchJob(
   const first = await streamOnce(
     follow,
     script,
-    { stdin: job.stdin, onLaunched: (pid) => io.onStarted({ remote: { launcherPid: pid } }) },
+    {
+      stdin: job.stdin,
+      onLaunched: (pid, realDir) =>
+        io.onStarted({
+          remote: { launcherPid: pid, ...(realDir === undefined ? {} : { realDir }) },
+        }),
+    },
     undefined,
     held,
   );
@@ -97,7 +103,15 @@ export async function launchJob(
     return { outcome: { kind: "not-started", error }, first };
   }
   return {
-    outcome: { kind: "started", job: { remote: { launcherPid: markers.launchedPid } } },
+    outcome: {
+      kind: "started",
+      job: {
+        remote: {
+          launcherPid: markers.launchedPid,
+          ...(markers.launchedDir === undefined ? {} : { realDir: markers.launchedDir }),
+        },
+      },
+    },
     first,
   };
 }

@@ -24,8 +24,20 @@ function crossesLink(relative: string): string {
  * One script lists glob matches, the big ones among them, the symlinks the rules met (never followed,
  * never fetched: the download policy) and the first usable candidate of each mapped rule.
  */
-export function buildListingScript(remoteDir: string, plan: DownloadPlan): string {
-  const lines = [`cd ${quoteShell(remoteDir)} || exit 1`];
+export function buildListingScript(
+  remoteDir: string,
+  plan: DownloadPlan,
+  physical = false,
+): string {
+  const dir = quoteShell(remoteDir);
+  const lines = physical
+    ? [
+        // The physical path the run launched in: a path that leads elsewhere now (a part of it became
+        // a symlink) would fetch another dir's files under the run's name.
+        `cd ${dir} 2>/dev/null || { printf '%s\\n' "the dir the run launched in, "${dir}", is gone (moved or removed while the job ran)" >&2; exit 1; }`,
+        `[ "$(pwd -P)" = ${dir} ] || { printf '%s\\n' "the dir the run launched in, "${dir}", now leads to $(pwd -P) (replaced by a symlink while the job ran): nothing was fetched from there" >&2; exit 1; }`,
+      ]
+    : [`cd ${dir} || exit 1`];
   const bases = [...new Set(plan.globs.map((glob) => glob.base))];
   const walk = (tests: string) =>
     bases.map((base) => {

@@ -15,6 +15,11 @@ export interface DownloadRequest extends TransferRequest {
   plan: DownloadPlan;
   /** Where relative local paths of mapped rules are anchored (the project root). */
   projectDir: string;
+  /**
+   * `remoteDir` is the physical path the run launched in: the download refuses where it now leads
+   * elsewhere (the job replaced it by a symlink), instead of fetching from wherever that points.
+   */
+  physicalDir?: boolean;
 }
 
 export interface DownloadResult {
@@ -51,7 +56,9 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
     const local = expandLocal(rule.local, projectDir);
     await collectStaleTemps(rule.local.endsWith("/") ? local : dirname(local), false);
   }
-  const listed = await transport.exec(buildListingScript(remoteDir, plan));
+  const listed = await transport.exec(
+    buildListingScript(remoteDir, plan, request.physicalDir === true),
+  );
   if (listed.connectionFailed) throw droppedError(transport, transport.explain(listed));
   if (listed.code !== 0) throw downloadError(transport.label, listed.stderr);
   const listing = parseListing(listed.stdout, plan);
