@@ -5,19 +5,22 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, runSync } from "./testbed/command.js";
-import { describeWithHosts, useTestbed } from "./testbed/context.js";
+import { describeWithHosts, leaseFaultHost, useTestbed } from "./testbed/context.js";
 import { down } from "./testbed/down.js";
+import { acquireFaultHost, releaseFaultHost } from "./testbed/fault-lease.js";
 import {
   cutLink,
   dropHost,
   healLink,
   killSessions,
+  resetFaultHost,
   ruleHandles,
+  slowLink,
   undropHost,
 } from "./testbed/faults.js";
 import { execInHost, processesInHost } from "./testbed/inspect.js";
 import { upLoopback } from "./testbed/loopback.js";
-import { defaultNames, type TestbedNames } from "./testbed/names.js";
+import { defaultNames, hostAddress, parseHostIndex, type TestbedNames } from "./testbed/names.js";
 import { isGone, netInodeOfPath } from "./testbed/procfs.js";
 import { findSubnetConflicts } from "./testbed/subnet.js";
 import type { TestbedInfo } from "./testbed/types.js";
@@ -44,12 +47,11 @@ describeWithHosts(1, "test bed: one host", (info) => {
 
 describeWithHosts(2, "test bed: namespaced hosts", (info) => {
   const [h1 = "", h2 = ""] = info.hosts;
-  // Faults hit the last host, so other files running meanwhile are least disturbed on h1.
-  const victim = info.hosts.at(-1) ?? "";
 
-  it("each host answers with its own hostname", async () => {
-    // Not the third host: survive.test.ts cuts and drops it while this file runs (a flake in CI).
-    for (const host of new Set([h1, h2, victim])) {
+  it("each host answers with its own hostname, the fault pool's too", async () => {
+    const victim = await leaseFaultHost();
+    expect(victim).toMatch(/^offload-hf[1-9]$/);
+    for (const host of [h1, h2, victim]) {
       expect((await ssh(info, host, "hostname")).stdout.trim()).toBe(host);
     }
   });
@@ -68,6 +70,7 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
   });
 
   it("killSessions ends a live session but keeps the host serving", async () => {
+    const victim = await leaseFaultHost();
     const tag = `sleep 3${process.pid % 1000}7`;
     const session = ssh(info, victim, tag);
     let found = processesInHost(victim).find((p) => p.cmdline === tag);
@@ -83,6 +86,7 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
   });
 
   it("a cut link makes a new connection fail until healed", async () => {
+    const victim = await leaseFaultHost();
     await cutLink(victim);
     try {
       expect((await ssh(info, victim, "true", ["-o", "ConnectTimeout=2"])).code).toBe(255);
@@ -93,7 +97,9 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
   });
 
   it("a dropped host vanishes, also for the other hosts, until undropped", async () => {
-    const address = (await ssh(info, h1, `getent hosts ${victim}`)).stdout.split(/\s/)[0] ?? "";
+    const victim = await leaseFaultHost();
+    const names = defaultNames();
+    const address = hostAddress(names, parseHostIndex(names, victim) ?? 0);
     const probe = ["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/22`];
     await dropHost(victim);
     try {
@@ -105,6 +111,122 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
     }
     expect((await execInHost(h1, probe)).code).toBe(0);
     expect((await ssh(info, victim, "true")).code).toBe(0);
+  });
+
+  it("refuses a fault on a host this process has not leased: calm hosts stay calm", async () => {
+    const refused = /is not a fault host leased by this process/;
+    await expect(cutLink(h1)).rejects.toThrow(refused);
+    await expect(dropHost(h1)).rejects.toThrow(refused);
+    await expect(slowLink(h2)).rejects.toThrow(refused);
+    await expect(killSessions(h2)).rejects.toThrow(refused);
+    // Not even a fault host of the pool that another test holds (or nobody does).
+    for (const host of info.faultHosts) await expect(cutLink(host)).rejects.toThrow(refused);
+    expect((await ssh(info, h1, "true", ["-o", "ConnectTimeout=2"])).code).toBe(0);
+  });
+
+  it("a reset puts a faulted host back as new: link, drops, rate caps and leftover processes", async () => {
+    const victim = await leaseFaultHost();
+    const names = defaultNames();
+    const tag = `sleep 4${process.pid % 1000}9`;
+    const session = ssh(info, victim, tag);
+    for (let i = 0; i < 100 && !processesInHost(victim).some((p) => p.cmdline === tag); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processesInHost(victim).some((p) => p.cmdline === tag)).toBe(true);
+    await execInHost(victim, [
+      "tc",
+      "qdisc",
+      "replace",
+      "dev",
+      "eth0",
+      "root",
+      "tbf",
+      "rate",
+      "1mbit",
+      "burst",
+      "32kbit",
+      "latency",
+      "400ms",
+    ]);
+    await slowLink(victim);
+    await dropHost(victim);
+    await cutLink(victim);
+    await resetFaultHost(victim);
+    expect((await session).code).toBe(255);
+    expect(processesInHost(victim).map((p) => p.cmdline)).toEqual([
+      expect.stringContaining("sshd"),
+    ]);
+    expect((await execInHost(victim, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).not.toContain(
+      "tbf",
+    );
+    expect(
+      (
+        await run([
+          "tc",
+          "qdisc",
+          "show",
+          "dev",
+          `${names.vethPrefix}${victim.slice(names.hostPrefix.length)}`,
+        ])
+      ).stdout,
+    ).not.toContain("tbf");
+    expect((await ssh(info, victim, "hostname")).stdout.trim()).toBe(victim);
+  });
+});
+
+describe("test bed: fault host leases", () => {
+  // A state dir of its own and made-up host names: only the lease files are exercised here.
+  let stateDir: string;
+  beforeAll(() => {
+    stateDir = mkdtempSync(join("/var/tmp", "offload-tb-leases-"));
+  });
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  it("gives each lease its own host, waits while all are held, and names who holds them", async () => {
+    const pool = ["fa", "fb"];
+    const first = await acquireFaultHost(stateDir, pool, { holder: "one" });
+    const second = await acquireFaultHost(stateDir, pool, { holder: "two" });
+    expect([first, second].sort()).toEqual(pool);
+    await expect(
+      acquireFaultHost(stateDir, pool, { holder: "three", waitMs: 300 }),
+    ).rejects.toThrow(
+      `all 2 fault hosts stayed leased for 0 s: fa by pid ${process.pid} (${first === "fa" ? "one" : "two"}); fb by pid ${process.pid}`,
+    );
+    expect(
+      await acquireFaultHost(stateDir, pool, { holder: "x", cancelled: () => true }),
+    ).toBeUndefined();
+    releaseFaultHost(stateDir, second ?? "");
+    expect(await acquireFaultHost(stateDir, pool, { holder: "three" })).toBe(second);
+    releaseFaultHost(stateDir, "fa");
+    releaseFaultHost(stateDir, "fb");
+  });
+
+  it("respects another live process's lease and takes over a dead one's", async () => {
+    const script = [
+      `import { acquireFaultHost } from ${JSON.stringify(join(process.cwd(), "test/testbed/fault-lease.ts"))};`,
+      `await acquireFaultHost(${JSON.stringify(stateDir)}, ["fc"], { holder: "the child" });`,
+      `process.stdout.write("held\\n");`,
+      "setInterval(() => {}, 1000);",
+    ].join("\n");
+    const child = spawn("node", ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("held") && resolve());
+        child.on("exit", (code) =>
+          reject(new Error(`the child exited (${code}) before its lease`)),
+        );
+      });
+      await expect(
+        acquireFaultHost(stateDir, ["fc"], { holder: "me", waitMs: 300 }),
+      ).rejects.toThrow(`fc by pid ${child.pid} (the child)`);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await exited;
+    expect(await acquireFaultHost(stateDir, ["fc"], { holder: "me", waitMs: 0 })).toBe("fc");
+    releaseFaultHost(stateDir, "fc");
   });
 });
 

@@ -11,7 +11,13 @@ import { hasChromium, type OpenBrowser, openChromium } from "../support/browser.
 import { runCli } from "../support/cli.js";
 import { makeProject, REPO, type TempProject } from "../support/project.js";
 import { type RunningUi, startUi } from "../support/ui.js";
-import { describeWithHosts, dropHost, processesInHost, undropHost } from "../testbed/index.js";
+import {
+  describeWithHosts,
+  dropHost,
+  leaseFaultHost,
+  processesInHost,
+  undropHost,
+} from "../testbed/index.js";
 
 let project: TempProject | undefined;
 let browser: OpenBrowser | undefined;
@@ -51,8 +57,7 @@ const epochsIn = (text: string) =>
 const consecutive = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
 
 describeWithHosts(4, "offload ui", (bed) => {
-  // h2 is a calm host (no test faults it); h4 takes faults (the test bed's own, unreachable.test.ts):
-  // the outage below is one more there, and nothing else here may run on it.
+  // h2 is a calm host (no test faults it); the outage below is on a leased fault host.
   const host = bed.hosts[1] ?? "offload-h2";
   const offload = (p: TempProject, args: string[]) =>
     runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
@@ -283,7 +288,8 @@ describeWithHosts(4, "offload ui", (bed) => {
   it.skipIf(!hasChromium)(
     "keeps a live run's page going across a host outage longer than reconnect.timeout",
     async () => {
-      const other = bed.hosts[3] ?? "offload-h4";
+      // A fault host of this test's own for the outage.
+      const other = await leaseFaultHost();
       const p = await makeProject("quickstart");
       cleanups.push(() => p.remove());
       await p.write("offload.yaml", "download: [outputs/**]\nreconnect:\n  timeout: 2\n");

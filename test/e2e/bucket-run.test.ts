@@ -6,10 +6,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { StorageAccess } from "../../src/storage/access.js";
-import { createPresigner, type Presign } from "../../src/storage/presign.js";
-import { parseBucketUrl } from "../../src/storage/url.js";
-import { type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
+import type { Presign } from "../../src/storage/presign.js";
+import { createBucket, type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, execInHost } from "../testbed/index.js";
@@ -39,18 +37,7 @@ describeWithHosts(
       if (skip) return;
       server = await startS3Server(BRIDGE);
       await execInHost(host, ["touch", mark]);
-      const access: StorageAccess = {
-        bucket: parseBucketUrl("s3://offload-bucket-run/"),
-        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-        region: "us-east-1",
-        origin: server.endpoint,
-        pathStyle: true,
-      };
-      presign = await createPresigner(access);
-      const made = await fetch(await presign({ method: "PUT", key: "", expiresIn: 60 }), {
-        method: "PUT",
-      });
-      expect(made.status).toBe(200);
+      ({ presign } = await createBucket(server, "s3://offload-bucket-run/"));
       const put = await presign({ method: "PUT", key: "datasets/x.tar", expiresIn: 60 });
       expect((await fetch(put, { method: "PUT", body: dataset })).status).toBe(200);
       project = await makeProject();

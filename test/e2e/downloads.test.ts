@@ -12,6 +12,7 @@ import {
   describeWithHosts,
   dropHost,
   execInHost,
+  leaseFaultHost,
   slowLink,
   undropHost,
   unslowLink,
@@ -87,7 +88,9 @@ async function walk(dir: string): Promise<string[]> {
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 describeWithHosts(3, "downloads", (bed) => {
-  const [calm = "offload-h1", , faulty = "offload-h3"] = bed.hosts;
+  const [calm = "offload-h1"] = bed.hosts;
+  /** The fault host the current test leased (each test that throttles or drops leases its own). */
+  let faulty = "";
   const offload = (
     p: TempProject,
     args: string[],
@@ -194,6 +197,7 @@ describeWithHosts(3, "downloads", (bed) => {
       `ssh:\n  keepalive: 1\n  connect_timeout: 5\nreconnect:\n  timeout: ${reconnectTimeout}\n`,
     );
     const remote = `dl-${name}-${process.pid}-${Date.now()}`;
+    faulty = await leaseFaultHost();
     await throttleDownloads(faulty, rate);
     let events = "";
     let pid = 0;
@@ -330,6 +334,7 @@ describeWithHosts(3, "downloads", (bed) => {
       project = await makeProject();
       await project.write("offload.yaml", `sync:\n  tool: ${setting}\n`);
       await project.write("data.bin", Buffer.alloc(60 * 1024 * 1024, 7));
+      faulty = await leaseFaultHost();
       await slowLink(faulty, "20mbit");
       cleanups.push(() => unslowLink(faulty));
       let pid = 0;

@@ -1,11 +1,11 @@
-// A job that fills its remote dir's disk (a 512 KiB tmpfs on the fault host h3) and still exits 0: the
+// A job that fills its remote dir's disk (a 512 KiB tmpfs on a leased fault host) and still exits 0: the
 // log holds only the job's own lines (offload's launcher wrote `launch.sh: printf: I/O error` there when
 // it could not stamp the job's end), and the run says the disk is full, on the terminal and in its
 // record (E_DISK_FULL), with what to do. It was recorded as a plain success.
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { describeWithHosts, execInHost } from "../testbed/index.js";
+import { describeWithHosts, execInHost, leaseFaultHost } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 let mounted: { host: string; dir: string } | undefined;
@@ -25,9 +25,8 @@ describeWithHosts(
   3,
   "a job that fills its remote disk",
   (bed) => {
-    const host = bed.hosts[2] ?? "offload-h3";
-
     it("keeps offload's own lines out of the job's log and reports the full disk", async () => {
+      const host = await leaseFaultHost();
       const disk = `/root/offload-full-${process.pid}`;
       const made = await execInHost(host, [
         "sh",

@@ -1,11 +1,11 @@
-// A remote dir offload cannot write (here a read-only mount on the fault host h3): the run fails before
+// A remote dir offload cannot write (here a read-only mount on a leased fault host): the run fails before
 // anything moves, naming the path that failed (the dir, or `.offload` inside an existing one), why (the
 // OS's words: read-only) and what to do. An existing `.offload` there read as a lock held by nobody
 // (E_LOCKED, exit 202, "in use by run ;"); a fresh one as "Could not create the remote dir".
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { describeWithHosts, execInHost } from "../testbed/index.js";
+import { describeWithHosts, execInHost, leaseFaultHost } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 let mounted: { host: string; dir: string } | undefined;
@@ -21,10 +21,11 @@ describeWithHosts(
   3,
   "a remote dir on a read-only file system",
   (bed) => {
-    const host = bed.hosts[2] ?? "offload-h3";
+    let host = "";
 
-    /** A tmpfs on h3 holding `plain/` and `used/.offload/`, then made read-only. */
+    /** A tmpfs on the fault host holding `plain/` and `used/.offload/`, then made read-only. */
     async function readOnlyDisk(): Promise<string> {
+      host = await leaseFaultHost();
       const dir = `/root/offload-ro-${process.pid}`;
       const sh = async (script: string) => {
         const result = await execInHost(host, ["sh", "-c", script]);

@@ -1,7 +1,7 @@
 // A host with neither tar nor rsync on the PATH its ssh sessions get (this machine has both): the sync
 // cannot run, and the error must name the missing program and how to get it, not blame disk space.
 // Only our connections get the reduced PATH: they come from an address of their own on the bed's bridge
-// (ssh BindAddress), which ~/.bashrc tells by $SSH_CONNECTION. On the fault host, h3.
+// (ssh BindAddress), which ~/.bashrc tells by $SSH_CONNECTION. On a fault host leased for the file.
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { defaultNames, describeWithHosts, execInHost } from "../testbed/index.js";
+import { defaultNames, describeWithHosts, execInHost, useFaultHost } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -29,7 +29,8 @@ describeWithHosts(
   3,
   "a host without tar and rsync",
   (bed) => {
-    const host = bed.hosts[2] ?? "offload-h3";
+    const fault = useFaultHost();
+    let host = "";
     const inHost = async (script: string) => {
       const result = await execInHost(host, ["sh", "-c", script]);
       if (result.code !== 0) throw new Error(`in ${host}: ${script}: ${result.stderr}`);
@@ -43,6 +44,7 @@ describeWithHosts(
       });
 
     beforeAll(async () => {
+      host = fault.host;
       base = await mkdtemp(join(tmpdir(), "offload-notools-"));
       execFileSync("mkdir", ["-m", "700", join(base, "control")]);
       sshConfig = join(base, "ssh_config");

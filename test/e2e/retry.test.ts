@@ -7,7 +7,13 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { cutLink, describeWithHosts, healLink, processesInHost } from "../testbed/index.js";
+import {
+  cutLink,
+  describeWithHosts,
+  healLink,
+  leaseFaultHost,
+  processesInHost,
+} from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -22,9 +28,8 @@ describeWithHosts(
   3,
   "checkpoints and retries",
   (bed) => {
-    // h3 is the suite's host for faults (downloads and survive cut it too): the calm h1 of the other
-    // files is never cut under them.
-    const host = bed.hosts[2] ?? "offload-h3";
+    // Calm: shared with other files. The test that cuts a link leases a fault host of its own.
+    const calm = bed.hosts[2] ?? "offload-h3";
     const offload = (
       p: TempProject,
       args: string[],
@@ -38,6 +43,7 @@ describeWithHosts(
       });
 
     it("pulls the checkpoint while the job runs, and a lost host's run is retried from it to the same end", async () => {
+      const host = await leaseFaultHost();
       project = await makeProject("resume");
       const dir = `/root/offload-retry-${process.pid}`;
       const whole = await offload(project, [
@@ -146,7 +152,7 @@ describeWithHosts(
         'echo "attempt=$OFFLOAD_ATTEMPT resume=$OFFLOAD_RESUME"; [ "$OFFLOAD_ATTEMPT" -ge 2 ]';
       const retried = await offload(project, [
         "--host",
-        `${host}/${dir}`,
+        `${calm}/${dir}`,
         "--retries",
         "2",
         "--",
@@ -169,7 +175,7 @@ describeWithHosts(
       let stdoutSoFar = "";
       const stopped = offload(
         project,
-        ["--host", `${host}/${dir}`, "--retries", "2", "--", "sh", "-c", "echo started; sleep 60"],
+        ["--host", `${calm}/${dir}`, "--retries", "2", "--", "sh", "-c", "echo started; sleep 60"],
         {
           onStderr: (text: string) => (stderr += text),
           onStdout: (text: string) => (stdoutSoFar += text),

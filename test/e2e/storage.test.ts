@@ -10,15 +10,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createRunId } from "../../src/runs/id.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { openRunStore } from "../../src/runs/store.js";
-import type { StorageAccess } from "../../src/storage/access.js";
 import { planInputs } from "../../src/storage/inputs-plan.js";
-import { createPresigner, type Presign } from "../../src/storage/presign.js";
+import type { Presign } from "../../src/storage/presign.js";
 import { buildFetchInputsScript, buildUploadScript } from "../../src/storage/scripts.js";
 import { parseTransferReport } from "../../src/storage/transfer-events.js";
 import { planResultsUpload } from "../../src/storage/upload-plan.js";
 import { formatObjectUrl, parseBucketUrl } from "../../src/storage/url.js";
 import { SshTransport } from "../../src/transport/ssh.js";
-import { type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
+import { createBucket, type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
 import { runCli } from "../support/cli.js";
 import {
   cutLink,
@@ -26,6 +25,7 @@ import {
   execInHost,
   healLink,
   processesInHost,
+  useFaultHost,
 } from "../testbed/index.js";
 
 const MIB = 1024 * 1024;
@@ -40,7 +40,10 @@ describeWithHosts(
   1,
   "object storage",
   (info) => {
-    const host = info.hosts[0] ?? "offload-h1";
+    // A fault host of its own for the whole file: one test cuts its link and caps its rate, and the
+    // others share the set-up below on it.
+    const fault = useFaultHost();
+    let host = "";
     const bucket = parseBucketUrl("s3://offload-results/runs/");
     const remoteDir = `/root/offload-storage-${process.pid}`;
     // Files written since this mark are the ones the tests' scripts could have leaked a key into:
@@ -48,27 +51,16 @@ describeWithHosts(
     // (exit 2) on a file another session removed under it.
     const mark = `/root/offload-storage-${process.pid}.mark`;
     let server: S3Server;
-    let access: StorageAccess;
     let presign: Presign;
     let transport: SshTransport;
     const skip = noServer !== undefined;
 
     beforeAll(async () => {
+      host = fault.host;
       if (skip) return;
       server = await startS3Server(BRIDGE);
       await execInHost(host, ["touch", mark]);
-      access = {
-        bucket,
-        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-        region: "us-east-1",
-        origin: server.endpoint,
-        pathStyle: true,
-      };
-      presign = await createPresigner(access);
-      const created = await fetch(await presign({ method: "PUT", key: "", expiresIn: 60 }), {
-        method: "PUT",
-      });
-      expect(created.status).toBe(200);
+      ({ presign } = await createBucket(server, "s3://offload-results/runs/"));
       transport = new SshTransport({ label: host, host, configFile: info.sshConfig });
       const made = await transport.exec(`mkdir -p ${remoteDir}`);
       expect(made.code).toBe(0);

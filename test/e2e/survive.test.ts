@@ -11,6 +11,7 @@ import {
   execInHost,
   healLink,
   killSessions,
+  leaseFaultHost,
   processesInHost,
   undropHost,
 } from "../testbed/index.js";
@@ -50,8 +51,8 @@ describeWithHosts(
   3,
   "runs survive faults and interruptions",
   (bed) => {
-    // h1 serves ssh.test.ts; h4 takes the test bed's own faults (test/testbed.test.ts); these two are ours.
-    const [, calm = "offload-h2", faulty = "offload-h3"] = bed.hosts;
+    // Calm h2 is shared with other files; a test that faults a host leases one of the pool's.
+    const [, calm = "offload-h2"] = bed.hosts;
     const sshCat = (host: string, path: string) =>
       execFileSync("ssh", ["-F", bed.sshConfig, "-o", "ConnectTimeout=5", host, `cat '${path}'`]);
     const offload = (
@@ -67,6 +68,7 @@ describeWithHosts(
       processesInHost(host).filter((proc) => proc.cmdline.includes(marker));
 
     it("loses and repeats no line through 21 seeded faults of three kinds", async () => {
+      const faulty = await leaseFaultHost();
       project = await makeProject();
       await project.write(
         "offload.yaml",
@@ -195,6 +197,7 @@ describeWithHosts(
     });
 
     it("gives up after the reconnect timeout with a documented code, and attach finishes the run later", async () => {
+      const faulty = await leaseFaultHost();
       project = await makeProject();
       await project.write(
         "offload.yaml",

@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { cutLink, describeWithHosts, dropHost, healLink, undropHost } from "../testbed/index.js";
+import {
+  cutLink,
+  describeWithHosts,
+  dropHost,
+  healLink,
+  leaseFaultHost,
+  undropHost,
+} from "../testbed/index.js";
 
 let project: TempProject | undefined;
 let controlDir: string | undefined;
@@ -21,9 +28,13 @@ describeWithHosts(
   4,
   "a host that stops answering",
   (bed) => {
-    // h4 takes the test bed's faults (test/testbed.test.ts); a cut there disturbs no other file's runs.
-    const host = bed.hosts[3] ?? "offload-h4";
-    const remote = `${host}/offload-unreachable-${process.pid}`;
+    // Each test leases a fault host: a cut there disturbs no other file's runs.
+    let host = "";
+    let remote = "";
+    const lease = async () => {
+      host = await leaseFaultHost();
+      remote = `${host}/offload-unreachable-${process.pid}`;
+    };
     // A control dir of its own: the master this test leaves over a cut link is no other test's.
     const offload = (p: TempProject, args: string[]) =>
       runCli([...args.slice(0, 1), "--ssh-config", bed.sshConfig, ...args.slice(1)], {
@@ -42,6 +53,7 @@ describeWithHosts(
     };
 
     it("over a master left from an earlier run: run and check give up after the connect timeout", async () => {
+      await lease();
       project = await makeProject();
       controlDir = mkdtempSync(join(tmpdir(), "offload-ctl-"));
       await project.write("offload.yaml", settings);
@@ -50,7 +62,7 @@ describeWithHosts(
       let run: Awaited<ReturnType<typeof offload>>;
       let check: Awaited<ReturnType<typeof offload>>;
       try {
-        // Cut again before each: another test run on this shared bed may bring h4's link back up.
+        // Cut before each (idempotent): the run before the check must not have healed it.
         await cutLink(host);
         run = await offload(project, ["run", "--host", remote, "--", "true"]);
         await cutLink(host);
@@ -67,6 +79,7 @@ describeWithHosts(
     });
 
     it("cold, to a host whose packets are dropped: the same error, the same wait", async () => {
+      await lease();
       project = await makeProject();
       controlDir = mkdtempSync(join(tmpdir(), "offload-ctl-"));
       await project.write("offload.yaml", settings);

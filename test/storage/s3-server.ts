@@ -6,6 +6,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { StorageAccess } from "../../src/storage/access.js";
+import { createPresigner, type Presign } from "../../src/storage/presign.js";
+import { parseBucketUrl } from "../../src/storage/url.js";
 
 const SERVER = fileURLToPath(new URL("./s3-server.py", import.meta.url));
 
@@ -101,4 +104,29 @@ export async function startS3Server(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Creates the bucket of `url` (s3://name/prefix/) on the server; returns the access (the server's
+ * keys, path-style) and a presigner for it.
+ */
+export async function createBucket(
+  server: S3Server,
+  url: string,
+): Promise<{ access: StorageAccess; presign: Presign }> {
+  const access: StorageAccess = {
+    bucket: parseBucketUrl(url),
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    region: "us-east-1",
+    origin: server.endpoint,
+    pathStyle: true,
+  };
+  const presign = await createPresigner(access);
+  const made = await fetch(await presign({ method: "PUT", key: "", expiresIn: 60 }), {
+    method: "PUT",
+  });
+  if (made.status !== 200) {
+    throw new Error(`creating bucket ${url}: HTTP ${made.status}: ${await made.text()}`);
+  }
+  return { access, presign };
 }

@@ -1,6 +1,8 @@
 // Owns what test files use: the injected TestbedInfo and describe blocks that skip with a reason.
 
-import { describe, inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, onTestFinished } from "vitest";
+import { acquireFaultHost, releaseFaultHost } from "./fault-lease.js";
+import { resetFaultHost } from "./faults.js";
 import type { TestbedInfo } from "./types.js";
 
 /** The bed the global setup brought up; mode "none" when it did not run. */
@@ -10,6 +12,7 @@ export function useTestbed(): TestbedInfo {
     info ?? {
       mode: "none",
       hosts: [],
+      faultHosts: [],
       sshConfig: "",
       knownHosts: "",
       identityFile: "",
@@ -56,4 +59,63 @@ export function describeWithHosts(
   }
   process.stderr.write(`[testbed] skipping "${name}": ${why}\n`);
   describe.skip(name, () => {});
+}
+
+/**
+ * Inside a test: a fault host of the pool, this test's alone until it ends (then reset and given
+ * back). Waits while other test files hold all of them. Cut, drop, slow, kill sessions, mount or
+ * reconfigure only such a host: the calm ones (`hosts`) are shared by every file running at once.
+ */
+export async function leaseFaultHost(): Promise<string> {
+  const info = useTestbed();
+  let ended = false;
+  let leased: string | undefined;
+  onTestFinished(async () => {
+    ended = true;
+    if (leased !== undefined) await giveBack(info, leased);
+  });
+  leased = await acquireFaultHost(info.stateDir, info.faultHosts, {
+    holder: expect.getState().currentTestName ?? "a test",
+    cancelled: () => ended,
+  });
+  if (leased === undefined) throw new Error("the test ended while it waited for a fault host");
+  await resetFaultHost(leased);
+  return leased;
+}
+
+/**
+ * At describe level: one fault host for all the block's tests (for set-up in beforeAll that the
+ * tests share), leased before them and reset and given back after its other afterAll hooks.
+ * Read `.host` inside hooks and tests.
+ */
+export function useFaultHost(): { readonly host: string } {
+  const info = useTestbed();
+  let leased: string | undefined;
+  let ended = false;
+  beforeAll(async () => {
+    leased = await acquireFaultHost(info.stateDir, info.faultHosts, {
+      holder: `a describe block of ${expect.getState().testPath ?? "a test file"}`,
+      cancelled: () => ended,
+    });
+    if (leased !== undefined) await resetFaultHost(leased);
+  });
+  // Registered first, so it runs last: after-hooks run in reverse order (vitest's default 'stack').
+  afterAll(async () => {
+    ended = true;
+    if (leased !== undefined) await giveBack(info, leased);
+  });
+  return {
+    get host(): string {
+      if (leased === undefined) throw new Error("useFaultHost(): no fault host leased (yet)");
+      return leased;
+    },
+  };
+}
+
+async function giveBack(info: TestbedInfo, host: string): Promise<void> {
+  try {
+    await resetFaultHost(host);
+  } finally {
+    releaseFaultHost(info.stateDir, host);
+  }
 }

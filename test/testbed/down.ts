@@ -4,7 +4,14 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runSync, sleepSync } from "./command.js";
 import { withLockSync } from "./lock.js";
-import { defaultNames, hostAddress, hostDir, hostName, type TestbedNames } from "./names.js";
+import {
+  defaultNames,
+  hostAddress,
+  hostDir,
+  hostName,
+  parseHostDir,
+  type TestbedNames,
+} from "./names.js";
 import {
   listHostNamespaces,
   listVeths,
@@ -97,10 +104,8 @@ function recordedHosts(names: TestbedNames): number[] {
     return [];
   }
   return entries
-    .map((entry) => /^h([1-9]\d*)$/.exec(entry)?.[1])
-    .filter((k): k is string => k !== undefined)
-    .map(Number)
-    .filter((k) => recordedInode(names, k) !== undefined);
+    .map((entry) => parseHostDir(entry))
+    .filter((k): k is number => k !== undefined && recordedInode(names, k) !== undefined);
 }
 
 export function recordedInode(names: TestbedNames, k: number): number | undefined {

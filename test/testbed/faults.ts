@@ -1,20 +1,35 @@
 // Owns the faults that work on this kernel: cut link, drop host (nftables), slow link, kill sessions.
+// Each acts only on a fault host this process leased (leaseFaultHost): the calm hosts are shared by
+// every test file running at once, and a fault there failed other files' tests.
 
 import { run, runChecked } from "./command.js";
-import { resolveHost } from "./host.js";
-import { sessionPids } from "./inspect.js";
+import { holdsFaultHost } from "./fault-lease.js";
+import { type BedHost, listenerPid, resolveHost } from "./host.js";
+import { execInHost, processesInHost, sessionPids } from "./inspect.js";
 import { defaultNames, type TestbedNames } from "./names.js";
 import { killPid } from "./procfs.js";
+import { TestbedError } from "./types.js";
+
+/** resolveHost, refusing unless this process holds the host's fault lease. */
+function resolveLeased(names: TestbedNames, host: string, feature: string): BedHost {
+  const resolved = resolveHost(names, host, feature);
+  if (!holdsFaultHost(names.stateDir, resolved.name)) {
+    throw new TestbedError(
+      `${feature}: ${host} is not a fault host leased by this process: faults go only on a host from leaseFaultHost() or useFaultHost() (test/testbed/index.ts), never on a calm host other files use`,
+    );
+  }
+  return resolved;
+}
 
 /** Connections hang (TCP retransmits) but host processes keep running. */
 export async function cutLink(host: string, names: TestbedNames = defaultNames()): Promise<void> {
-  const { veth } = resolveHost(names, host, "cutLink");
+  const { veth } = resolveLeased(names, host, "cutLink");
   await runChecked(["ip", "link", "set", veth, "down"]);
 }
 
 /** The first new connection after a heal can take ~1 s more: the neighbour entry went stale. */
 export async function healLink(host: string, names: TestbedNames = defaultNames()): Promise<void> {
-  const { veth } = resolveHost(names, host, "healLink");
+  const { veth } = resolveLeased(names, host, "healLink");
   await runChecked(["ip", "link", "set", veth, "up"]);
 }
 
@@ -23,8 +38,8 @@ export async function healLink(host: string, names: TestbedNames = defaultNames(
  * crosses inet input/output, hence the bridge table). Idempotent.
  */
 export async function dropHost(host: string, names: TestbedNames = defaultNames()): Promise<void> {
-  const { name, address } = resolveHost(names, host, "dropHost");
-  await undropHost(host, names);
+  const { name, address } = resolveLeased(names, host, "dropHost");
+  await removeDrops(names, name);
   const t = names.nftTable;
   const tag = `comment "${name}"`;
   const script = [
@@ -47,7 +62,10 @@ export async function undropHost(
   host: string,
   names: TestbedNames = defaultNames(),
 ): Promise<void> {
-  const { name } = resolveHost(names, host, "undropHost");
+  await removeDrops(names, resolveLeased(names, host, "undropHost").name);
+}
+
+async function removeDrops(names: TestbedNames, name: string): Promise<void> {
   const chains = { inet: ["tb_out", "tb_in"], bridge: ["tb_fwd"] } as const;
   const deletes: string[] = [];
   for (const family of ["inet", "bridge"] as const) {
@@ -83,7 +101,7 @@ export async function slowLink(
   rate = "2mbit",
   names: TestbedNames = defaultNames(),
 ): Promise<void> {
-  const { veth } = resolveHost(names, host, "slowLink");
+  const { veth } = resolveLeased(names, host, "slowLink");
   const tbf = ["tbf", "rate", rate, "burst", "32kbit", "latency", "400ms"];
   await runChecked(["tc", "qdisc", "replace", "dev", veth, "root", ...tbf]);
 }
@@ -92,8 +110,8 @@ export async function unslowLink(
   host: string,
   names: TestbedNames = defaultNames(),
 ): Promise<void> {
-  const { veth } = resolveHost(names, host, "unslowLink");
-  await runChecked(["tc", "qdisc", "del", "dev", veth, "root"]).catch(() => "");
+  const { veth } = resolveLeased(names, host, "unslowLink");
+  await run(["tc", "qdisc", "del", "dev", veth, "root"]);
 }
 
 /** Kills the per-connection sshd processes (live ssh sessions die), not the listener. */
@@ -102,7 +120,35 @@ export async function killSessions(
   signal: NodeJS.Signals = "SIGKILL",
   names: TestbedNames = defaultNames(),
 ): Promise<number[]> {
+  resolveLeased(names, host, "killSessions");
   const pids = sessionPids(host, names);
   for (const pid of pids) killPid(pid, signal);
   return pids;
+}
+
+/**
+ * Puts a fault host back as new, whoever faulted it: link up, no drop, no rate cap either side, and
+ * no process left but its sshd. Run when a lease is taken and when it is given back.
+ */
+export async function resetFaultHost(
+  host: string,
+  names: TestbedNames = defaultNames(),
+): Promise<void> {
+  const resolved = resolveHost(names, host, "resetFaultHost");
+  await runChecked(["ip", "link", "set", resolved.veth, "up"]);
+  await removeDrops(names, resolved.name);
+  await run(["tc", "qdisc", "del", "dev", resolved.veth, "root"]);
+  await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"], {}, names);
+  await killAllButListener(host, listenerPid(resolved), names);
+}
+
+/** Until none is left: an sshd may fork a session while we list (as in down.ts). */
+async function killAllButListener(host: string, listener: number, names: TestbedNames) {
+  for (let round = 0; round < 200; round++) {
+    const left = processesInHost(host, names).filter((proc) => proc.pid !== listener);
+    if (left.length === 0) return;
+    for (const proc of left) killPid(proc.pid);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new TestbedError(`${host}: processes left after 5 s of SIGKILL (see processesInHost)`);
 }

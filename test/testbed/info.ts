@@ -1,7 +1,7 @@
 // Owns building the TestbedInfo that tests receive, from the names and what is up.
 
 import { join } from "node:path";
-import type { TestbedNames } from "./names.js";
+import { clientFiles, type TestbedNames } from "./names.js";
 import type { TestbedInfo, TestbedMode } from "./types.js";
 
 export function describeBed(
@@ -9,12 +9,13 @@ export function describeBed(
   mode: TestbedMode,
   hosts: string[],
   reason?: string,
+  faultHosts: string[] = [],
 ): TestbedInfo {
   return {
     mode,
     hosts,
-    sshConfig: join(names.stateDir, "ssh_config"),
-    knownHosts: join(names.stateDir, "known_hosts"),
+    faultHosts,
+    ...clientFiles(names),
     identityFile: join(names.stateDir, "id_ed25519"),
     stateDir: names.stateDir,
     ...(reason === undefined ? {} : { reason }),

@@ -8,7 +8,7 @@ import { downUnlocked } from "./down.js";
 import { ensureKey, publicKeyBody, sshConfigText, sshdConfigText, writeAtomic } from "./files.js";
 import { describeBed } from "./info.js";
 import { withLock } from "./lock.js";
-import { defaultNames, hostDir, hostName, type TestbedNames } from "./names.js";
+import { clientFiles, defaultNames, hostDir, hostName, type TestbedNames } from "./names.js";
 import { isGone } from "./procfs.js";
 import { launchLoopbackSshd, readSshdPid, waitUntilServing } from "./sshd.js";
 import { readState, writeState } from "./state.js";
@@ -26,7 +26,7 @@ export async function upLoopback(
 async function upLoopbackUnlocked(names: TestbedNames, reason?: string): Promise<TestbedInfo> {
   const alias = hostName(names, 1);
   const dir = hostDir(names, 1);
-  const sshConfig = join(names.stateDir, "ssh_config");
+  const { sshConfig, knownHosts } = clientFiles(names);
   const state = readState(names.stateDir);
   const pid = readSshdPid(dir);
   if (state?.mode === "loopback" && pid !== undefined && !isGone(pid)) {
@@ -41,7 +41,6 @@ async function upLoopbackUnlocked(names: TestbedNames, reason?: string): Promise
   const port = await findFreePort();
   writeAtomic(join(dir, "sshd_config"), sshdConfigText({ dir, port, listen: "127.0.0.1" }));
   writeAtomic(join(dir, "authorized_keys"), `${clientPub}\n`);
-  const knownHosts = join(names.stateDir, "known_hosts");
   writeAtomic(knownHosts, `[127.0.0.1]:${port},[${alias}]:${port} ${publicKeyBody(hostPub)}\n`);
   const config = sshConfigText({
     hosts: [{ alias, hostName: "127.0.0.1", port }],

@@ -67,7 +67,7 @@ export function listHostNamespaces(names: TestbedNames): number[] {
 /** Root-side veths of this bed still present (e.g. after a manual `ip netns del`). */
 export function listVeths(names: TestbedNames): string[] {
   const out = runSync(["ip", "-o", "link", "show"]).stdout;
-  const pattern = new RegExp(`^\\d+:\\s+(${escapeRegExp(names.vethPrefix)}\\d+)[@:]`);
+  const pattern = new RegExp(`^\\d+:\\s+(${escapeRegExp(names.vethPrefix)}f?\\d+)[@:]`);
   return out
     .split("\n")
     .map((line) => pattern.exec(line)?.[1])
@@ -76,6 +76,13 @@ export function listVeths(names: TestbedNames): string[] {
 
 export function linkExists(name: string): boolean {
   return runSync(["ip", "link", "show", "dev", name]).code === 0;
+}
+
+/** The bridge a link is enslaved to, or undefined (no link, or on no bridge). */
+export function linkMaster(name: string): string | undefined {
+  const shown = runSync(["ip", "-o", "link", "show", "dev", name]);
+  if (shown.code !== 0) return undefined;
+  return / master (\S+) /.exec(shown.stdout)?.[1];
 }
 
 export function removeBridgeAndTables(names: TestbedNames): void {

@@ -19,6 +19,16 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/** Start time (clock ticks since boot, field 22 of /proc/P/stat): tells a reused pid from its first owner. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
 export function netInodeOfPid(pid: number): number | undefined {
   try {
     const match = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`));

@@ -9,6 +9,9 @@ import { defaultNames, type TestbedNames } from "./names.js";
 import type { TestbedInfo } from "./types.js";
 import { up } from "./up.js";
 
+/** Fault hosts every shared bed keeps: one per test file running at once (maxWorkers is at most 4). */
+export const FAULT_HOSTS = 4;
+
 /** Never throws for a missing capability: the reduced info carries the reason instead. */
 export async function startTestbed(
   hosts: number,
@@ -45,7 +48,7 @@ export async function startTestbed(
 async function upSharing(hosts: number, names: TestbedNames): Promise<TestbedInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await up(hosts, names);
+      return await up(hosts, names, FAULT_HOSTS);
     } catch (error) {
       if (attempt >= 4 || otherLeases(names.stateDir).length === 0) throw error;
       await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -6,6 +6,8 @@ export interface TestbedInfo {
   mode: TestbedMode;
   /** ssh aliases of the hosts that are up, usable with `ssh -F sshConfig`. */
   hosts: string[];
+  /** The fault pool: never used directly, only through leaseFaultHost()/useFaultHost(). */
+  faultHosts: string[];
   /** Path usable as `ssh -F`, or as an `Include` atop a config the test controls. */
   sshConfig: string;
   knownHosts: string;

@@ -14,18 +14,23 @@ import {
 import { describeBed } from "./info.js";
 import { withLock } from "./lock.js";
 import {
+  clientFiles,
   defaultNames,
+  faultHostIndex,
   gatewayAddress,
   hostAddress,
   hostDir,
   hostName,
+  isFaultIndex,
+  MAX_FAULT_HOSTS,
+  MAX_HOSTS,
   type TestbedNames,
   vethName,
 } from "./names.js";
 import {
   createHostNetwork,
   ensureBridge,
-  linkExists,
+  linkMaster,
   listHostNamespaces,
   netnsPath,
 } from "./network.js";
@@ -35,26 +40,42 @@ import { readState, writeState } from "./state.js";
 import { checkSubnetFree } from "./subnet.js";
 import { TestbedError, type TestbedInfo } from "./types.js";
 
-export const MAX_HOSTS = 200;
+export { MAX_HOSTS };
 
-/** Brings hosts 1..n up; healthy ones are only re-probed, hosts beyond n are removed. Needs root. */
-export async function up(n: number, names: TestbedNames = defaultNames()): Promise<TestbedInfo> {
+/**
+ * Brings calm hosts 1..n and fault hosts 1..faultHosts up; healthy ones are only re-probed, others
+ * are removed. Needs root.
+ */
+export async function up(
+  n: number,
+  names: TestbedNames = defaultNames(),
+  faultHosts = 0,
+): Promise<TestbedInfo> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) {
     throw new TestbedError(`host count must be 1..${MAX_HOSTS}, got ${n}`);
+  }
+  if (!Number.isInteger(faultHosts) || faultHosts < 0 || faultHosts > MAX_FAULT_HOSTS) {
+    throw new TestbedError(`fault host count must be 0..${MAX_FAULT_HOSTS}, got ${faultHosts}`);
   }
   if (process.getuid?.() !== 0) throw new TestbedError("the namespaced test bed needs root");
   mkdirSync(names.stateDir, { recursive: true, mode: 0o700 });
   chmodSync(names.stateDir, 0o700);
-  return withLock(names.stateDir, () => upUnlocked(n, names));
+  return withLock(names.stateDir, () => upUnlocked(n, faultHosts, names));
 }
 
-async function upUnlocked(n: number, names: TestbedNames): Promise<TestbedInfo> {
+async function upUnlocked(
+  n: number,
+  faultHosts: number,
+  names: TestbedNames,
+): Promise<TestbedInfo> {
   if (readState(names.stateDir)?.mode === "loopback") downUnlocked(names);
   refuseTakenSubnet(names);
   ensureBridge(names);
   const clientPub = ensureKey(join(names.stateDir, "id_ed25519"), "offload-testbed-client");
-  const ks = Array.from({ length: n }, (_, i) => i + 1);
-  const extra = listHostNamespaces(names).filter((k) => k > n);
+  const calm = Array.from({ length: n }, (_, i) => i + 1);
+  const pool = Array.from({ length: faultHosts }, (_, i) => faultHostIndex(i + 1));
+  const ks = [...calm, ...pool];
+  const extra = listHostNamespaces(names).filter((k) => !ks.includes(k));
   removeHosts(names, extra);
   writeInPlace(join(names.stateDir, "etc_hosts"), etcHostsText(names, ks));
   const hostKeys = ks.map((k) => prepareHostDir(names, k, clientPub));
@@ -66,16 +87,20 @@ async function upUnlocked(n: number, names: TestbedNames): Promise<TestbedInfo> 
     removeHosts(names, [k]);
     launched.set(k, startHost(names, k));
   }
-  const sshConfig = join(names.stateDir, "ssh_config");
+  const { sshConfig } = clientFiles(names);
+  // A running fault host is not probed: a test of another run may hold it cut or dropped right now.
+  const probed = ks.filter((k) => !isFaultIndex(k) || launched.has(k));
   await Promise.all(
-    ks.map((k) =>
+    probed.map((k) =>
       waitUntilServing(hostName(names, k), sshConfig, hostDir(names, k), launched.get(k)),
     ),
   );
   return describeBed(
     names,
     "netns",
-    ks.map((k) => hostName(names, k)),
+    calm.map((k) => hostName(names, k)),
+    undefined,
+    pool.map((k) => hostName(names, k)),
   );
 }
 
@@ -100,7 +125,7 @@ function prepareHostDir(names: TestbedNames, k: number, clientPub: string): stri
 }
 
 function writeClientFiles(names: TestbedNames, ks: number[], hostKeys: string[]): void {
-  const knownHosts = join(names.stateDir, "known_hosts");
+  const { knownHosts, sshConfig } = clientFiles(names);
   const lines = ks.map(
     (k, i) => `${hostName(names, k)},${hostAddress(names, k)} ${publicKeyBody(hostKeys[i] ?? "")}`,
   );
@@ -112,7 +137,7 @@ function writeClientFiles(names: TestbedNames, ks: number[], hostKeys: string[])
     identityFile: join(names.stateDir, "id_ed25519"),
     knownHosts,
   });
-  writeAtomic(join(names.stateDir, "ssh_config"), config);
+  writeAtomic(sshConfig, config);
 }
 
 function etcHostsText(names: TestbedNames, ks: number[]): string {
@@ -129,7 +154,8 @@ function etcHostsText(names: TestbedNames, ks: number[]): string {
 function isHealthy(names: TestbedNames, k: number): boolean {
   const inode = netInodeOfPath(netnsPath(hostName(names, k)));
   if (inode === undefined || inode !== recordedInode(names, k)) return false;
-  if (!linkExists(vethName(names, k))) return false;
+  // An older copy of this code taking the bed down deletes the bridge but leaves the fault hosts.
+  if (linkMaster(vethName(names, k)) !== names.bridge) return false;
   const pid = readSshdPid(hostDir(names, k));
   return pid !== undefined && !isGone(pid) && netInodeOfPid(pid) === inode;
 }
