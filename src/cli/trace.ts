@@ -7,16 +7,25 @@ export function isTracing(): boolean {
   return Boolean(process.env.OFFLOAD_TRACE);
 }
 
-/** Marks a moment of the command by name (no-op unless tracing). */
+/**
+ * CPU time (user + system) this process has used so far, in ms. OFFLOAD_TRACE=cpu prints it beside each
+ * mark: on a loaded machine wall times swell with the wait for a core, CPU time far less.
+ */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Marks a moment of the command by name, with the CPU used so far (no-op unless tracing). */
 export function markTrace(name: string): void {
-  if (isTracing()) performance.mark(name);
+  if (isTracing()) performance.mark(name, { detail: { cpu: cpuMs() } });
 }
 
 /** The reporter, with each event marked first. */
 export function traceEvents(report: Reporter): Reporter {
   if (!isTracing()) return report;
   return (event: RunEvent) => {
-    if (event.type !== "output") performance.mark(`event ${event.type}`);
+    if (event.type !== "output") markTrace(`event ${event.type}`);
     report(event);
   };
 }
@@ -25,6 +34,7 @@ export function traceEvents(report: Reporter): Reporter {
 export function printTrace(out: Output): void {
   if (!isTracing()) return;
   markTrace("exit");
+  const withCpu = process.env.OFFLOAD_TRACE === "cpu";
   const entries = performance
     .getEntries()
     .filter((e) => e.entryType === "mark" || e.entryType === "measure")
@@ -35,7 +45,13 @@ export function printTrace(out: Output): void {
       e.entryType === "measure"
         ? `→${(e.startTime + e.duration).toFixed(0).padStart(5)} (${e.duration.toFixed(0)} ms)`
         : "".padEnd(8);
-    return `trace ${at} ${span.padEnd(18)} ${e.name}`;
+    return `trace ${at} ${span.padEnd(18)} ${withCpu ? formatCpu(e) : ""}${e.name}`;
   });
   out.stderr.write(`${lines.join("\n")}\n`);
+}
+
+/** A mark's CPU column (`cpu  123 `), blank for a span or a mark made without one. */
+function formatCpu(entry: object): string {
+  const cpu = (entry as { detail?: { cpu?: unknown } | null }).detail?.cpu;
+  return typeof cpu === "number" ? `cpu ${cpu.toFixed(0).padStart(4)} ` : "".padEnd(9);
 }
