@@ -16,12 +16,36 @@ export const LOCK_STALE_SECONDS = 60;
  * MARK.forced carries it bare when --force took the lock of such a holder, which had nothing to stop.
  */
 const UNLAUNCHED = "unlaunched:";
+/** MARK.locked's last field, for an unlaunched holder that said where its offload runs (LockOrigin). */
+const ORIGIN = "origin:";
+/** What a lock origin may hold: it reaches a shell test and a marker as one word. */
+const ORIGIN_PATTERN = /^[0-9a-zA-Z-]+\/[0-9]+\/[0-9]+$/;
+
+/**
+ * The offload process that holds a lock before its launch: `<machine>/<pid>/<start time>`, the machine
+ * as its machine id and boot id, the start time in clock ticks since boot. An offload on that same
+ * machine can prove the holder dead (no such process) and take the lock at once, instead of waiting
+ * for its heartbeat to go stale.
+ */
+export type LockOrigin = string;
+
+export function isLockOrigin(text: string): boolean {
+  return ORIGIN_PATTERN.test(text);
+}
 
 export interface LockRequest {
   runId: string;
   /** Stop the run holding the lock instead of refusing. */
   force: boolean;
   graceSeconds: number;
+  /** This offload (LockOrigin), written beside the run's state for a later run to prove it dead. */
+  origin?: LockOrigin | undefined;
+  /**
+   * Take over this holder's lock: its offload ran on this machine and is gone (the caller proved it).
+   * Honoured only while the lock is still that holder's, it still has not launched, and its origin file
+   * still says the same.
+   */
+  reclaim?: { holder: string; origin: LockOrigin } | undefined;
 }
 
 /**
@@ -52,7 +76,9 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     // A run submitted to Slurm has no launcher: while squeue lists its job, it holds the lock.
     `  job=; [ -f "$HR/slurm-job" ] && read -r job < "$HR/slurm-job"; case "$job" in *[!0-9_+]*) job= ;; esac`,
     `  if [ -n "$job" ] && [ -n "$(squeue -h -j "$job" -o %T 2>/dev/null)" ]; then beat=$(date +%s); fi`,
-    `  if [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ]; }; then`,
+    // Where the holder's offload runs (LockOrigin): said to a run that may prove it dead on its machine.
+    `  origin=; [ -f "$HR/origin" ] && read -r origin < "$HR/origin"; case "$origin" in *[!0-9a-zA-Z/-]*) origin= ;; esac`,
+    `  if [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && { [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ] || ${deadHolder(lock)}; }; }; then`,
     `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
     // --force: the displaced run's follower reads `displaced` and says who took over. A job not proven
     // to be that run's is not signalled, and then nothing is taken over.
@@ -63,13 +89,31 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     printf '${MARK.forced} %s %s%s\\n' "$holder" "$since" "$started" >&2; rm -f ${LOCK_FILE}`
       : // A holder with no launcher (and no Slurm job) has not started its job: say how long it has
         // been silent, by the host's clock, so a user can tell an offload killed mid-sync from a live one.
-        `  else quiet=; [ -f "$HR/launcher.pid" ] || [ -n "$job" ] || quiet=" ${UNLAUNCHED}$(($(date +%s) - beat))"
+        `  else quiet=; [ -f "$HR/launcher.pid" ] || [ -n "$job" ] || quiet=" ${UNLAUNCHED}$(($(date +%s) - beat))\${origin:+ ${ORIGIN}$origin}"
     printf '${MARK.locked} %s %s%s\\n' "$holder" "$since" "$quiet" >&2; exit 3`,
     `  fi`,
     `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
     `fi`,
     `mkdir -p ${run} || { rm -f ${LOCK_FILE}; ${unwritable(`$PWD/${remoteRunDir(lock.runId)}`)}; }`,
+    ...(lock.origin !== undefined && isLockOrigin(lock.origin)
+      ? [`printf '%s\\n' ${quoteShell(lock.origin)} > ${run}/origin 2>/dev/null`]
+      : []),
   ];
+}
+
+/**
+ * A shell test: the holder is the one the caller proved dead (LockRequest.reclaim), not launched, not a
+ * Slurm job, and its origin file unchanged. `false` without such a request.
+ */
+function deadHolder(lock: LockRequest): string {
+  const reclaim = lock.reclaim;
+  if (
+    reclaim === undefined ||
+    !isLockOrigin(reclaim.origin) ||
+    !/^[a-z0-9-]+$/.test(reclaim.holder)
+  )
+    return "false";
+  return `{ [ "$holder" = ${quoteShell(reclaim.holder)} ] && [ -z "$job" ] && [ "$origin" = ${quoteShell(reclaim.origin)} ]; }`;
 }
 
 /** Says which path could not be written (MARK.unwritable) and ends the script with status 1. */
@@ -121,6 +165,13 @@ export function readUnlaunchedSeconds(locked: string): number | undefined {
   const field = locked.split(" ").find((word) => word.startsWith(UNLAUNCHED));
   const seconds = field?.slice(UNLAUNCHED.length);
   return seconds !== undefined && /^[0-9]+$/.test(seconds) ? Number(seconds) : undefined;
+}
+
+/** The origin (LockOrigin) a MARK.locked text gives for its unlaunched holder, where it gives one. */
+export function readLockedOrigin(locked: string): LockOrigin | undefined {
+  const field = locked.split(" ").find((word) => word.startsWith(ORIGIN));
+  const origin = field?.slice(ORIGIN.length);
+  return origin !== undefined && isLockOrigin(origin) ? origin : undefined;
 }
 
 /** A MARK.forced text whose holder had not launched its job: --force stopped nothing. */

@@ -18,6 +18,7 @@ import type { Transport } from "../transport/types.js";
 import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
 import { untarHeld } from "./held-upload.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
+import { findDeadLocalHolder, localOrigin } from "./lock-origin.js";
 import { remoteDirError } from "./remote-dir-error.js";
 
 export interface PreparedTarget {
@@ -61,6 +62,8 @@ export async function prepareTarget(
     runId: lock.runId,
     force: lock.force,
     graceSeconds: lock.graceSeconds,
+    origin: localOrigin(),
+    reclaim: lock.reclaim,
   };
   const holding = sync?.held && buildPrepareScript(remoteDir, lockRequest, sync);
   // The script reaches the remote shell as one quoted argument (at most 128 KiB on Linux): a launch
@@ -74,6 +77,14 @@ export async function prepareTarget(
     fits && sync?.held ? { launch: sync.held } : nodeHold ? { node: true as const } : undefined;
   // The first exec opens the ssh master itself: no separate connect round trip.
   const reply = await execPrepare(transport, script, hold);
+  // The holder is an offload of this machine that is gone (killed between its sync and its launch):
+  // asked again, taking its lock at once rather than after its heartbeat goes stale.
+  const locked = readLockReply(reply.result.stderr).locked;
+  const dead = lock && !lock.force && !lock.reclaim && locked && findDeadLocalHolder(locked);
+  if (lock && dead) {
+    await reply.held?.decline();
+    return prepareTarget(transport, remoteDir, syncTool, { ...lock, reclaim: dead }, sync);
+  }
   try {
     return await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
   } catch (error) {

@@ -11,6 +11,8 @@ import {
   buildHeartbeatScript,
   buildReleaseLockScript,
   LOCK_STALE_SECONDS,
+  readLockedOrigin,
+  readLockReply,
 } from "../../src/remote/lock.js";
 import { buildPrepareScript } from "../../src/remote/prepare.js";
 import { LocalTransport } from "../../src/transport/local.js";
@@ -119,5 +121,55 @@ describe("the heartbeat and the release", () => {
     await transport.exec(buildReleaseLockScript(dir, ME));
     expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toContain(ME);
     expect(existsSync(join(dir, remoteRunDir(ME), "launcher.pid"))).toBe(true);
+  });
+});
+
+describe("a holder that said where its offload runs (origin)", () => {
+  const ORIGIN = "abc0-def1/4242/777";
+  const prepareReclaiming = (origin: string) =>
+    transport.exec(
+      buildPrepareScript(dir, {
+        runId: ME,
+        force: false,
+        graceSeconds: 1,
+        reclaim: { holder: HOLDER, origin },
+      }),
+    );
+
+  it("names it in the refusal, and writes this run's own beside its state", async () => {
+    hold(now() - 3600, { heartbeat: `${now() - 5}\n`, origin: `${ORIGIN}\n` });
+    const refused = await prepare();
+    expect(refused.code).toBe(3);
+    expect(readLockedOrigin(readLockReply(refused.stderr).locked ?? "")).toBe(ORIGIN);
+
+    rmSync(join(dir, LOCK_FILE));
+    const mine = "feed-beef/99/12345";
+    const taken = await transport.exec(
+      buildPrepareScript(dir, { runId: ME, force: false, graceSeconds: 1, origin: mine }),
+    );
+    expect(taken.code).toBe(0);
+    expect(readFileSync(join(dir, remoteRunDir(ME), "origin"), "utf8")).toBe(`${mine}\n`);
+  });
+
+  it("is taken over at once when the caller proved that very origin dead", async () => {
+    hold(now() - 3600, { heartbeat: `${now() - 5}\n`, origin: `${ORIGIN}\n` });
+    const result = await prepareReclaiming(ORIGIN);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`${MARK.reclaimed} ${HOLDER} `);
+  });
+
+  it("is not taken over for another origin, nor once it has launched", async () => {
+    hold(now() - 3600, { heartbeat: `${now() - 5}\n`, origin: "abc0-def1/4243/777\n" });
+    expect((await prepareReclaiming(ORIGIN)).code).toBe(3);
+    const launcher = spawn("sleep", ["30"]);
+    try {
+      hold(now() - 3600, {
+        origin: `${ORIGIN}\n`,
+        "launcher.pid": `${identityOf(launcher.pid)}\n`,
+      });
+      expect((await prepareReclaiming(ORIGIN)).code).toBe(3);
+    } finally {
+      launcher.kill();
+    }
   });
 });
