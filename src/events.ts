@@ -30,6 +30,10 @@ export type RunEvent =
   | { type: "env-output"; data: Uint8Array }
   | MachineEvent
   | { type: "launched"; runId: string; remoteDir: string; ms: number }
+  /**
+   * The log's next bytes. Lent for the call: the follower reads its next block into the same memory,
+   * so a reporter that keeps them past its return (a list, a write that may queue) copies them.
+   */
   | { type: "output"; data: Uint8Array }
   /** A sample of the host's machine (remote/samples.ts); the status line shows it, --json does not. */
   | {

@@ -188,12 +188,17 @@ export function buildProgram(
  * slow `| less` or `| tee` would pile up in memory (0.5 GB for a 600 MB log, measured). Blocking writes
  * push back instead: offload stops reading ssh, ssh stops reading the remote tail, nothing is lost.
  */
-function blockOnPipes(): void {
+function blockOnPipes(): { stdoutBlocks: boolean } {
+  let stdoutBlocks = false;
   for (const stream of [process.stdout, process.stderr]) {
-    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => void } })
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })
       ._handle;
-    if (!stream.isTTY) handle?.setBlocking?.(true);
+    // A terminal blocks already (node sets it); no handle is a file's stream, written synchronously.
+    const blocks =
+      stream.isTTY || handle === undefined || (handle.setBlocking?.(true) ?? Number.NaN) === 0;
+    if (stream === process.stdout) stdoutBlocks = blocks;
   }
+  return { stdoutBlocks };
 }
 
 export async function main(
@@ -201,8 +206,9 @@ export async function main(
   streams: Output = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   markTrace("main");
-  blockOnPipes();
+  const { stdoutBlocks } = blockOnPipes();
   const out: Output = { ...streams, closed: watchOutputClosed(streams.stdout, streams.stderr) };
+  if (stdoutBlocks && streams.stdout === process.stdout) out.stdoutWritesAtOnce = true;
   let code = 0;
   const program = buildProgram(
     out,

@@ -13,6 +13,11 @@ export interface Output {
   stderr: NodeJS.WritableStream;
   /** Aborts once stdout is closed (`| head`): stop printing, leave a run going (src/cli/pipes.ts). */
   closed?: AbortSignal;
+  /**
+   * stdout has taken each write whole when `write` returns (a file, a terminal, a pipe made blocking:
+   * main.ts), so the log's lent bytes (events.ts) need no copy. Elsewhere a write may queue them.
+   */
+  stdoutWritesAtOnce?: boolean;
 }
 
 export { bytes } from "./bytes.js";
@@ -76,8 +81,12 @@ export function createHumanReporter(
   let toolOutputShown = false;
   let envLine = "";
 
+  const lend = out.stdoutWritesAtOnce === true;
   const writeLog = (data: Uint8Array) => {
-    out.stdout.write(data);
+    // Even a blocking pipe's write can end "async" (a signal cut it short; libuv then finished it at
+    // once): until its callback, the stream queues the next writes, and would keep lent bytes.
+    const queues = !lend || (out.stdout as { writableLength?: number }).writableLength !== 0;
+    out.stdout.write(queues ? Buffer.copyBytesFrom(data) : data);
     const last = data[data.length - 1];
     if (last !== undefined) atLineStart = last === 10;
   };

@@ -34,8 +34,9 @@ export function readAppends(
       const n = log.read(buffer, sink.size);
       if (n <= 0) return false;
       log.grew(n);
-      // A copy: the buffer is read into again, and whoever gets the event may keep its chunk.
-      onChunk(Buffer.from(buffer.subarray(0, n)));
+      // Lent, not copied: the next read reuses the block (an output event's bytes are the reporter's
+      // only during the call, events.ts). A fresh 1 MiB a read was half of offload's CPU (measured).
+      onChunk(buffer.subarray(0, n));
     }
     return true;
   };

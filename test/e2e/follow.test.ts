@@ -349,6 +349,29 @@ describeWithHosts(3, "watching a run", (bed) => {
     expect(result.stdout).toBe("a\nb");
   });
 
+  it("a fast log reaches a piped stdout and output.log byte for byte, block after block", async () => {
+    project = await makeProject();
+    // ~7 MB of lines that all differ: offload reads them back in 1 MiB blocks into one buffer, which
+    // a pipe that queued a write (instead of taking it whole) would see overwritten.
+    const dir = `follow-blocks-${process.pid}`;
+    const result = await offload(project, [
+      "run",
+      "--host",
+      `${host}/${dir}`,
+      "--",
+      "seq",
+      "1000000",
+    ]);
+    ssh(`rm -rf ${dir}`);
+    expect(result.code, result.stderr).toBe(0);
+    const expected = Array.from({ length: 1_000_000 }, (_, i) => `${i + 1}\n`).join("");
+    expect(result.stdout.length).toBe(expected.length);
+    expect(result.stdout === expected).toBe(true);
+    const [id] = await project.runIds();
+    const log = readFileSync(join(project.dir, ".offload/runs", id ?? "", "output.log"), "utf8");
+    expect(log === expected).toBe(true);
+  });
+
   it("a reconnect notice says what happened, and each outage counts its attempts from 1", async () => {
     project = await makeProject();
     await project.write(
