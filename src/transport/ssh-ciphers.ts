@@ -104,12 +104,23 @@ function readDecision(path: string): Decision | undefined {
   try {
     const decision = JSON.parse(readFileSync(path, "utf8")) as Partial<Decision> | null;
     const { options, watched } = decision ?? {};
-    if (Array.isArray(options) && typeof watched === "object" && watched !== null)
+    // Only an answer askSsh gives is taken: the options reach ssh's argv, where a damaged or edited
+    // file's `[5]` read as the host name (every connection to 0.0.0.5) and a ProxyCommand ran.
+    if (isDecidedOptions(options) && typeof watched === "object" && watched !== null)
       return { options, watched };
   } catch {
     // absent or unreadable: ask ssh
   }
   return undefined;
+}
+
+/** None, or AES-GCM first: the two answers askSsh gives. */
+function isDecidedOptions(options: unknown): options is string[] {
+  if (!Array.isArray(options)) return false;
+  return (
+    options.length === 0 ||
+    (options.length === 2 && options[0] === "-o" && options[1] === `Ciphers=${AES_FIRST_CIPHERS}`)
+  );
 }
 
 /** Best effort: a decision that cannot be kept only costs the next run two `ssh -G`. */

@@ -96,6 +96,19 @@ describe("ssh cipher preference", () => {
     }
   });
 
+  it.runIf(aes)("never passes ssh options a kept answer holds other than its own", async () => {
+    temp = await mkdtemp(join(tmpdir(), "ssh-ciphers-"));
+    const configFile = await makeIncludingConfig(temp);
+    const cache = join(temp, "box.json");
+    expect(decideCipherOptions({ host: "box", configFile }, cache)).toEqual(AES_FIRST);
+    const kept = JSON.parse(await readFile(cache, "utf8"));
+    // The files ssh read are unchanged, so the kept answer would be taken as it stands.
+    for (const options of [[5], ["-o", "ProxyCommand=touch /nonexistent/x"], ["-o"]]) {
+      await writeFile(cache, JSON.stringify({ ...kept, options }));
+      expect(decideCipherOptions({ host: "box", configFile }, cache)).toEqual(AES_FIRST);
+    }
+  });
+
   it.runIf(aes)(
     "asks ssh once while the files it read are unchanged, and again when one changes or appears",
     async () => {
