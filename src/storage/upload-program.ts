@@ -6,7 +6,7 @@
 // file's stat after the read is the one before it; else the upload is dropped and said `changed`.
 
 export const UPLOAD_PROGRAM = String.raw`
-import base64, hashlib, json, os, re, sys, time, urllib.error, urllib.request
+import base64, hashlib, io, json, os, re, sys, time, urllib.error, urllib.request
 
 plan = json.loads(sys.stdin.read())
 timeout = plan.get("timeout", 60)
@@ -25,7 +25,9 @@ def put_bytes(url, data):
     md5 = hashlib.md5(data)
     # urllib would label the bytes a form (x-www-form-urlencoded): some servers then parse them as one.
     headers = {"Content-Length": str(len(data)), "Content-MD5": base64.b64encode(md5.digest()).decode(), "Content-Type": "application/octet-stream"}
-    got, _ = request("PUT", url, data, headers)
+    # As a file, the body goes out in 8 KiB sends, each bounded by the timeout: bytes handed over as one
+    # sendall must all leave within it, so a part slower than the timeout failed while its bytes flowed.
+    got, _ = request("PUT", url, io.BytesIO(data), headers)
     return (got.get("ETag") or '"%s"' % md5.hexdigest()), md5.hexdigest()
 
 def list_done(url):

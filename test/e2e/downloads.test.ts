@@ -201,6 +201,7 @@ describeWithHosts(3, "downloads", (bed) => {
     await throttleDownloads(faulty, rate);
     let events = "";
     let pid = 0;
+    let ended: string | undefined;
     const running = offload(
       project,
       [
@@ -224,12 +225,16 @@ describeWithHosts(3, "downloads", (bed) => {
           events += text;
         },
       },
-    );
+    ).then((result) => {
+      ended = `offload ended (${result.code}):\n${result.stderr}`;
+      return result;
+    });
     const seen = (type: string) => events.includes(`"type":"${type}"`);
     /** Waits for the download to start; on failure, says what the run printed instead. */
     const started = async () => {
-      const ok = await waitFor(() => seen("downloading"), 60_000);
-      expect(ok, `no download started; events so far:\n${events.slice(-3000)}`).toBe(true);
+      const ok = await waitFor(() => seen("downloading") || ended !== undefined, 60_000);
+      const said = `no download started; events so far:\n${events.slice(-3000)}\n${ended ?? ""}`;
+      expect(ok && seen("downloading"), said).toBe(true);
     };
     return { running, remote, seen, started, pid: () => pid, dir: project.dir };
   }
@@ -339,14 +344,19 @@ describeWithHosts(3, "downloads", (bed) => {
       cleanups.push(() => unslowLink(faulty));
       let pid = 0;
       const remote = `dl-sync-kill-${process.pid}-${Date.now()}`;
+      let ended: string | undefined;
       const running = offload(project, ["run", "--host", `${faulty}/${remote}`, "--", "true"], {
         onSpawn: (p) => {
           pid = p;
         },
+      }).then((result) => {
+        ended = `offload ended (${result.code}) before its upload was seen:\n${result.stderr}`;
+        return result;
       });
       const marker = remote;
       const rsyncs = () => localProcesses(marker).filter((line) => line.includes(seen));
-      expect(await waitFor(() => rsyncs().length > 0, 60_000)).toBe(true);
+      await waitFor(() => rsyncs().length > 0 || ended !== undefined, 60_000);
+      expect(rsyncs().length, ended ?? "no upload seen within 60 s").toBeGreaterThan(0);
       process.kill(pid, "SIGKILL");
       await running;
       await waitFor(() => rsyncs().length === 0, 10_000);

@@ -206,6 +206,7 @@ describeWithHosts(
       const lines = 200;
       await project.write("count.sh", countingJob(lines, "0.05", 0));
       let seen = "";
+      let ended: string | undefined;
       const running = offload(
         project,
         ["run", "--host", `${faulty}/survive-giveup-${process.pid}`, "--", "sh", "count.sh"],
@@ -214,11 +215,16 @@ describeWithHosts(
             seen += text;
           },
         },
-      );
+      ).then((result) => {
+        ended = `offload ended (${result.code}) before the drop:\n${result.stderr}`;
+        return result;
+      });
       // Under load (CI, 2 cores) prepare + sync + launch can take over 10 s: a drop before the launch
       // is a different case (E_HOST_UNREACHABLE, nothing started), so wait for the job's output.
-      for (let i = 0; i < 600 && !seen.includes("line 000010"); i++) await sleep(100);
-      expect(seen, "the job's output never arrived before the drop").toContain("line 000010");
+      for (let i = 0; i < 600 && !seen.includes("line 000010") && !ended; i++) await sleep(100);
+      expect(seen, ended ?? "the job's output never arrived before the drop").toContain(
+        "line 000010",
+      );
       await dropHost(faulty);
       let result: Awaited<typeof running>;
       try {
