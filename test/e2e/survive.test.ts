@@ -75,7 +75,15 @@ describeWithHosts(
         "ssh:\n  keepalive: 1\n  connect_timeout: 3\nreconnect:\n  timeout: 120\n",
       );
       const lines = 1500;
-      await project.write("count.sh", countingJob(lines, "0.03", 5));
+      // The job ends only when the test says so: the 21 faults all land while it runs, however fast
+      // the lines go on a machine that is idle or slow.
+      await project.write(
+        "count.sh",
+        countingJob(lines, "0.03", 5).replace(
+          /; exit 5$/,
+          "; while [ ! -e release ]; do sleep 0.1; done; exit 5",
+        ),
+      );
       const remote = `survive-faults-${process.pid}`;
       let finished = false;
       let seen = "";
@@ -114,6 +122,7 @@ describeWithHosts(
         faults += 1;
         await sleep(300 + random() * 900);
       }
+      expect((await execInHost(faulty, ["touch", `/root/${remote}/release`])).code).toBe(0);
       const result = await running;
       // On an early end, say how offload ended: the fault count alone tells nothing.
       expect(faults, `offload ended early (${result.code}):\n${result.stderr}`).toBe(21);
