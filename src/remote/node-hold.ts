@@ -5,7 +5,8 @@
 // then `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
 // is one ssh: no connection of its own for the upload, none for the launch. Any other line, or a stdin
 // that ends (offload declined, died or lost the link), exits having started nothing.
-import { MARK, STATE_DIR } from "./layout.js";
+import { quoteShell } from "../shell/quote.js";
+import { MARK, remoteRunDir } from "./layout.js";
 
 /** Stderr line of a node's held shell: `offload-held-head gnu` where `head -c` reads no byte past N. */
 export const HELD_HEAD_MARK = "offload-held-head";
@@ -16,27 +17,33 @@ export const HELD_STEP_MARK = "offload-held-step";
 const UNPACK = "tar -xpf - -b 256";
 
 /**
- * Steps appended to a prepare that took the lock. `head -c` counts the bytes of a step only where it is
- * GNU's (BSD's and busybox's may read ahead, taking bytes of the next step): elsewhere offload sends no
- * archive down the held connection, and the launch script (a few KiB) is read by `dd bs=1`, one byte a
- * call. A step's script that does not arrive whole is never run.
+ * Steps appended to a prepare that took the lock (of run `runId`, whose dir it made). `head -c` counts
+ * the bytes of a step only where it is GNU's (BSD's and busybox's may read ahead, taking bytes of the
+ * next step): elsewhere offload sends no archive down the held connection, and the launch script (a few
+ * KiB) is read by `dd bs=1`, one byte a call. A step's script that does not arrive whole is never run.
  */
-export function buildNodeHoldSteps(): string[] {
-  const file = `${STATE_DIR}/held-step`;
+export function buildNodeHoldSteps(runId: string): string[] {
+  // In the run's own dir, made by this prepare: no earlier file of another mode is there to reuse. The
+  // launch script holds the job's env (-e, env:): written under umask 077, the shell's own put back
+  // after (read from /proc by builtins, as the launch does: no process).
+  const file = `${quoteShell(remoteRunDir(runId))}/held-step`;
   return [
     `offload_head=; case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac`,
-    // Takes the script of a step ($1 bytes) into $offload_script, or exits having started nothing.
+    `offload_mask=; while read -r k v; do [ "$k" = Umask: ] && { offload_mask=$v; break; }; done 2>/dev/null </proc/self/status`,
+    `[ -n "$offload_mask" ] || offload_mask=$(umask)`,
+    // Takes the script of a step ($1 bytes) into the file, or exits having started nothing. Run by the
+    // dot builtin, it costs no process to read back (this runs for every node of every job).
     `offload_take() {`,
-    `  rm -f ${file}`,
+    `  umask 077`,
     `  if [ "$offload_head" = gnu ]; then head -c "$1" > ${file}`,
     `  else dd bs=1 count="$1" of=${file} 2>/dev/null; fi`,
+    `  umask "$offload_mask"`,
     `  if [ "$(($(wc -c < ${file} 2>/dev/null || echo 0)))" != "$1" ]; then`,
     `    rm -f ${file}; echo "offload: a held step did not arrive whole; nothing was started" >&2; exit 1`,
     `  fi`,
-    `  offload_script=$(cat ${file}); rm -f ${file}`,
     `}`,
-    `printf '${HELD_HEAD_MARK} %s\\n' "\${offload_head:-other}" >&2`,
-    `printf '${MARK.held}\\n' >&2`,
+    `printf '${HELD_HEAD_MARK} %s\n' "\${offload_head:-other}" >&2`,
+    `printf '${MARK.held}\n' >&2`,
     `while IFS= read -r offload_step; do`,
     `  offload_n=\${offload_step#* }`,
     `  case $offload_n in "" | *[!0-9]*) exit 0 ;; esac`,
@@ -44,15 +51,15 @@ export function buildNodeHoldSteps(): string[] {
     `  "tar "*)`,
     `    [ "$offload_head" = gnu ] || exit 1`,
     `    head -c "$offload_n" | ${UNPACK}`,
-    `    printf '${HELD_STEP_MARK} %s\\n' "$?" >&2 ;;`,
+    `    printf '${HELD_STEP_MARK} %s\n' "$?" >&2 ;;`,
     // A question (node 0's rendezvous): its own shell, never the held stdin, its answer on stderr.
     `  "ask "*)`,
     `    offload_take "$offload_n"`,
-    `    ( eval "$offload_script" ) < /dev/null > /dev/null`,
-    `    printf '${HELD_STEP_MARK} %s\\n' "$?" >&2 ;;`,
+    `    ( . ${file} ) < /dev/null > /dev/null`,
+    `    printf '${HELD_STEP_MARK} %s\n' "$?" >&2 ;;`,
     `  "launch "*)`,
     `    offload_take "$offload_n"`,
-    `    eval "$offload_script"`,
+    `    . ${file}`,
     `    exit ;;`,
     `  *) exit 0 ;;`,
     `  esac`,

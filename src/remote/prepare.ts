@@ -71,7 +71,7 @@ export function buildPrepareScript(
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
     ...(held === undefined ? [] : buildHeldLaunchSteps(held)),
-    ...(nodeHold ? buildNodeHoldSteps() : []),
+    ...(nodeHold && lock !== undefined ? buildNodeHoldSteps(lock.runId) : []),
   ].join("\n");
 }
 

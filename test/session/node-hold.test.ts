@@ -1,7 +1,15 @@
 // A node's prepare (a job across hosts) that holds its connection, run by the real sh, head and tar on
 // this machine: it holds whether or not a sync is needed, unpacks the archive it is sent, runs the
 // launch script sent after it, and starts nothing when declined or sent a launch that is not whole.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -56,7 +64,20 @@ describe("a node's held prepare", () => {
     });
     expect(log).toBe("alpha\n");
     expect(result?.stderr).toContain(`${MARK.exit} 0`);
-    expect(existsSync(join(dir, ".offload", "held-step"))).toBe(false);
+  });
+
+  it("keeps a step's script, which holds the job's env, from other users; the job keeps the shell's umask", async () => {
+    const reply = await prepareHolding();
+    expect(reply.held?.accepts(script(["sh", "-c", "umask"]))).toBe(true);
+    let log = "";
+    await reply.held?.run(spec, {
+      onStdout: (chunk) => {
+        log += chunk.toString();
+      },
+    });
+    const step = statSync(join(dir, remoteRunDir(RUN), "held-step"));
+    expect(step.mode & 0o777).toBe(0o600);
+    expect(Number.parseInt(log.trim(), 8)).toBe(process.umask());
   });
 
   it("answers a question in a shell of its own, which cannot read the steps that follow", async () => {
@@ -132,6 +153,6 @@ describe("a node's held prepare", () => {
     expect(result.stderr).toContain("a held step did not arrive whole; nothing was started");
     expect(existsSync(join(dir, "started"))).toBe(false);
     expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
-    expect(existsSync(join(dir, ".offload", "held-step"))).toBe(false);
+    expect(existsSync(join(dir, remoteRunDir(RUN), "held-step"))).toBe(false);
   });
 });
