@@ -271,7 +271,7 @@ describe.skipIf(!isRoot || useTestbed().mode !== "netns")("test bed: down", () =
   });
 
   /** Namespace of host k with a stray process inside, its inode recorded as up() does. */
-  function strayHost(k: number, address?: string): number {
+  function strayHost(k: number | string, address?: string): number {
     const ns = `${names.hostPrefix}${k}`;
     runSync(["ip", "netns", "add", ns]);
     if (address !== undefined)
@@ -294,6 +294,21 @@ describe.skipIf(!isRoot || useTestbed().mode !== "netns")("test bed: down", () =
     // Host 200 has address .201: down recognises the anonymous namespace by it.
     const orphan = strayHost(200, "10.200.1.201");
     runSync(["ip", "netns", "del", `${names.hostPrefix}200`]);
+    // Fault host 2 (.232), its namespace deleted by hand too, and a fault host's veth.
+    const faultOrphan = strayHost("f2", "10.200.1.232");
+    runSync(["ip", "netns", "del", `${names.hostPrefix}f2`]);
+    const fault = strayHost("f1");
+    runSync([
+      "ip",
+      "link",
+      "add",
+      `${names.vethPrefix}f1`,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "zt-peerf1",
+    ]);
     runSync(["ip", "link", "add", names.bridge, "type", "bridge"]);
     runSync([
       "ip",
@@ -311,8 +326,12 @@ describe.skipIf(!isRoot || useTestbed().mode !== "netns")("test bed: down", () =
 
     expect(isGone(named)).toBe(true);
     expect(isGone(orphan)).toBe(true);
+    expect(isGone(faultOrphan)).toBe(true);
+    expect(isGone(fault)).toBe(true);
     expect(runSync(["ip", "netns", "list"]).stdout).not.toContain(names.hostPrefix);
-    expect(runSync(["ip", "-o", "link", "show"]).stdout).not.toMatch(/offload-ztbr|veth-zt7/);
+    expect(runSync(["ip", "-o", "link", "show"]).stdout).not.toMatch(
+      /offload-ztbr|veth-zt7|veth-ztf1/,
+    );
   });
 
   it("is idempotent, also from the CLI", () => {

@@ -1,11 +1,12 @@
 // Owns the human entry: `node --import tsx test/testbed/cli.ts up [N] | down [--force] | status`.
 
 import { down } from "./down.js";
+import { describeHolder } from "./fault-lease.js";
 import { otherLeases } from "./lock.js";
-import { defaultNames, hostDir } from "./names.js";
+import { defaultNames, faultHostIndex, hostDir, hostName } from "./names.js";
 import { isGone } from "./procfs.js";
 import { readSshdPid } from "./sshd.js";
-import { startTestbed } from "./start.js";
+import { FAULT_HOSTS, startTestbed } from "./start.js";
 import { readState } from "./state.js";
 
 const USAGE =
@@ -49,9 +50,17 @@ async function main(argv: string[]): Promise<number> {
         sshd: pid !== undefined && !isGone(pid) ? pid : null,
       };
     });
-    process.stdout.write(
-      `${JSON.stringify({ stateDir: names.stateDir, state: state ?? null, hosts }, null, 2)}\n`,
-    );
+    const faultHosts = Array.from({ length: FAULT_HOSTS }, (_, i) => {
+      const k = faultHostIndex(i + 1);
+      const pid = readSshdPid(hostDir(names, k));
+      return {
+        host: hostName(names, k),
+        sshd: pid !== undefined && !isGone(pid) ? pid : null,
+        leasedBy: describeHolder(names.stateDir, hostName(names, k)),
+      };
+    });
+    const status = { stateDir: names.stateDir, state: state ?? null, hosts, faultHosts };
+    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return state === undefined ? 3 : 0;
   }
   process.stderr.write(`${USAGE}\n`);

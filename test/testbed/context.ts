@@ -74,11 +74,15 @@ export async function leaseFaultHost(): Promise<string> {
     ended = true;
     if (leased !== undefined) await giveBack(info, leased);
   });
-  leased = await acquireFaultHost(info.stateDir, info.faultHosts, {
+  const taken = await acquireFaultHost(info.stateDir, info.faultHosts, {
     holder: expect.getState().currentTestName ?? "a test",
     cancelled: () => ended,
   });
-  if (leased === undefined) throw new Error("the test ended while it waited for a fault host");
+  // The test may have ended (timed out) between the lease and here: its hook saw nothing to give back.
+  if (taken !== undefined && ended) releaseFaultHost(info.stateDir, taken);
+  if (taken === undefined || ended)
+    throw new Error("the test ended while it waited for a fault host");
+  leased = taken;
   await resetFaultHost(leased);
   return leased;
 }
@@ -93,11 +97,15 @@ export function useFaultHost(): { readonly host: string } {
   let leased: string | undefined;
   let ended = false;
   beforeAll(async () => {
-    leased = await acquireFaultHost(info.stateDir, info.faultHosts, {
+    const taken = await acquireFaultHost(info.stateDir, info.faultHosts, {
       holder: `a describe block of ${expect.getState().testPath ?? "a test file"}`,
       cancelled: () => ended,
     });
-    if (leased !== undefined) await resetFaultHost(leased);
+    if (taken === undefined) return;
+    // The block may have ended (a timed-out hook) between the lease and here.
+    if (ended) return releaseFaultHost(info.stateDir, taken);
+    leased = taken;
+    await resetFaultHost(leased);
   });
   // Registered first, so it runs last: after-hooks run in reverse order (vitest's default 'stack').
   afterAll(async () => {

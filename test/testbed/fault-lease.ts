@@ -96,7 +96,8 @@ function liveHolder(stateDir: string, host: string): LeaseRecord | undefined {
   return record;
 }
 
-function describeHolder(stateDir: string, host: string): string {
+/** Who holds `host` now: "pid P (holder)", or "nobody". */
+export function describeHolder(stateDir: string, host: string): string {
   const record = liveHolder(stateDir, host);
   return record === undefined ? "nobody" : `pid ${record.pid} (${record.holder})`;
 }
