@@ -86,6 +86,23 @@ export function listKnownKeys(schema: z.ZodType, path: KeyPath): string[] {
   return nodes.flatMap(unwrap).flatMap((node) => Object.keys(node._zod.def.shape ?? {}));
 }
 
+/**
+ * A section given as something other than a map (`ssh: 5`, `slurm: yes`): zod's own words ("Invalid
+ * input: expected object, received number") said it with no hint; this names the keys it takes.
+ */
+function notAMap(schema: z.ZodType, path: KeyPath, value: unknown): ConfigProblem {
+  const known = listKnownKeys(schema, path);
+  const problem: ConfigProblem = {
+    code: "E_CONFIG_VALUE",
+    path,
+    atKey: false,
+    message: `expected a map of settings (\`key: value\` lines below it), got ${describeValue(value)}`,
+  };
+  if (known.length > 0)
+    problem.hint = `\`${formatKeyPath(path)}:\` takes these keys, each on its own indented line: ${known.join(", ")}`;
+  return problem;
+}
+
 function explainIssue(
   issue: z.core.$ZodIssue,
   prefix: KeyPath,
@@ -147,6 +164,8 @@ function explainIssue(
           },
         ];
       }
+      // The file itself keeps its own message (NOT_A_MAP in schema.ts).
+      if (issue.expected === "object" && path.length > 0) return [notAMap(schema, path, value)];
       return [
         {
           code: "E_CONFIG_VALUE",

@@ -369,3 +369,24 @@ describe("hostile keys", () => {
     expect(error.hint).toMatch(/^known keys here: name, host/);
   });
 });
+
+describe("a section that is not a map", () => {
+  it.each([
+    ["ssh: 5", "ssh", "the number 5", "connect_timeout"],
+    ["slurm: yes", "slurm", 'the string "yes"', "partition"],
+    ["sweep: [1, 2]", "sweep", "a list", "params"],
+    ["storage: []", "storage", "a list", "endpoint"],
+    ["progress: 5", "progress", "the number 5", "patterns"],
+  ])("%s names the section, what it got, and the keys it takes", async (text, key, got, known) => {
+    writeProject(`${text}\n`);
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message).toMatch(
+      new RegExp(
+        `^offload\\.yaml:1:[0-9]+: ${key}: expected a map of settings .*, got ${got.replace(/[[\]]/g, "\\$&")}$`,
+      ),
+    );
+    expect(error.hint).toContain(`\`${key}:\` takes these keys`);
+    expect(error.hint).toContain(known);
+  });
+});
