@@ -68,6 +68,9 @@ export function toRunTarget(settings: EffectiveSettings): RunTarget {
   if (host.kind === "local") return { label: settings.hostLabel, kind: "local" };
   return {
     label: settings.hostLabel,
+    ...(settings.target !== undefined && settings.target !== settings.hostLabel
+      ? { name: settings.target }
+      : {}),
     kind: "ssh",
     host: host.host,
     ...(host.user ? { user: host.user } : {}),

@@ -78,7 +78,7 @@ export async function loadForRun(run: string | undefined, flags: TargetFlags) {
 }
 
 /**
- * The flags that reach a recorded run's host: its target, and the ssh config file it was started with
+ * The flags that reach a recorded run's host: its target (by the name it was chosen by), and the ssh config file it was started with
  * unless a flag names another (a `cloud:` run's file belongs to its machine's ledger, which resolves it).
  */
 export function flagsForRecord(record: RunRecord, flags: TargetFlags): TargetFlags {
@@ -86,7 +86,7 @@ export function flagsForRecord(record: RunRecord, flags: TargetFlags): TargetFla
   const recorded = flags.sshConfig === undefined && sshConfig !== undefined && !record.machine;
   return {
     ...flags,
-    host: flags.host ?? record.target.label,
+    host: flags.host ?? record.target.name ?? record.target.label,
     ...(recorded ? { sshConfig } : {}),
   };
 }

@@ -41,6 +41,7 @@ export const runRecordSchema = z.looseObject({
   tags: z.record(z.string(), z.string()).optional(),
   target: z.looseObject({
     label: z.string(),
+    name: z.string().optional(),
     kind: z.enum(["ssh", "local"]),
     host: z.string().optional(),
     user: z.string().optional(),

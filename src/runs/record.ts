@@ -28,6 +28,11 @@ export interface RunRecord {
   tags?: Record<string, string>;
   target: {
     label: string;
+    /**
+     * The offload.yaml target the host came from (`--host cluster`), when it came from one: later
+     * commands on the run (attach, stop, ps) resolve it again, with its `slurm:` block and settings.
+     */
+    name?: string;
     kind: "ssh" | "local";
     host?: string;
     user?: string;

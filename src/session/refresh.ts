@@ -36,7 +36,7 @@ export async function refreshRuns(request: RefreshRequest): Promise<Refreshed> {
       unknown.set(record.id, "its record holds no valid run id");
       continue;
     }
-    const key = `${record.target.kind} ${record.target.label} ${record.target.sshConfig ?? ""}`;
+    const key = `${record.target.kind} ${record.target.name ?? ""} ${record.target.label} ${record.target.sshConfig ?? ""}`;
     byHost.set(key, [...(byHost.get(key) ?? []), record]);
   }
   await Promise.all(

@@ -224,6 +224,37 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     expect(after.stdout).toBe("after\n");
   });
 
+  it("attaches to a job of a named target (`--host cluster`, as the README shows): Slurm, not the run protocol", async () => {
+    // Host and remote dir only in the target: attach must find the target again, `slurm:` and all.
+    project = await projects.make("");
+    const { workDir } = cluster();
+    await project.write(
+      "offload.yaml",
+      `targets:\n  cluster:\n    host: ${cluster().login}\n    remote_dir: ${join(workDir, `named-${process.pid}`)}\n    slurm:\n      nodes: 1\n`,
+    );
+    const started = await offload(project, [
+      "run",
+      "--no-wait",
+      "--host",
+      "cluster",
+      "--",
+      "sh",
+      "-c",
+      "echo first; sleep 2; exit 5",
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect((await project.record(id)).target).toMatchObject({
+      label: cluster().login,
+      name: "cluster",
+    });
+    const attached = await offload(project, ["attach", id]);
+    expect(attached.code, attached.stderr).toBe(5);
+    expect(attached.stdout).toMatch(/^first\n/);
+    expect(attached.stderr).toMatch(/Slurm job \d+: FAILED/);
+    expect(await project.record(id)).toMatchObject({ status: "failed", exitCode: 5 });
+  });
+
   it("attaches to a job submitted with --no-wait: the whole log, the end from Slurm", async () => {
     project = await slurmProject("  nodes: 1\n");
     const started = await offload(project, [

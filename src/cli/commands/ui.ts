@@ -38,7 +38,7 @@ export async function uiAction(out: Output, flags: UiFlags): Promise<number> {
   // One context a target: every page and follow of its runs shares the ssh ControlMaster.
   const hosts = new Map<string, Promise<RunContext>>();
   const contextFor = (record: RunRecord) => {
-    const key = `${record.target.label}\0${record.target.sshConfig ?? ""}`;
+    const key = `${record.target.name ?? ""}\0${record.target.label}\0${record.target.sshConfig ?? ""}`;
     let host = hosts.get(key);
     if (host === undefined) {
       host = load(
