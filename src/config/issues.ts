@@ -103,6 +103,30 @@ function notAMap(schema: z.ZodType, path: KeyPath, value: unknown): ConfigProble
   return problem;
 }
 
+/** zod's own words for a wrong type ("Invalid input: expected number, received string") in ours. */
+function plainExpected(message: string, expected: string): string {
+  if (!message.startsWith("Invalid input:")) return message;
+  const words: Record<string, string> = {
+    number: "expected a number",
+    int: "expected a whole number",
+    string: "expected text",
+    boolean: "expected true or false",
+    array: "expected a list",
+  };
+  return words[expected] ?? message;
+}
+
+/** zod's "Too small: expected array to have >=1 items" in ours; a schema's own message stays. */
+function plainTooSmall(issue: z.core.$ZodIssueTooSmall): string {
+  if (!issue.message.startsWith("Too small:")) return issue.message;
+  const least = Number(issue.minimum);
+  if (issue.origin === "array") return `expected at least ${least} item${least === 1 ? "" : "s"}`;
+  if (issue.origin === "string" && least === 1) return "expected a non-empty value";
+  if (issue.origin === "number")
+    return issue.inclusive ? `expected ${least} or more` : `expected more than ${least}`;
+  return issue.message;
+}
+
 function explainIssue(
   issue: z.core.$ZodIssue,
   prefix: KeyPath,
@@ -171,7 +195,16 @@ function explainIssue(
           code: "E_CONFIG_VALUE",
           path,
           atKey: false,
-          message: `${issue.message}, got ${describeValue(value)}`,
+          message: `${plainExpected(issue.message, issue.expected)}, got ${describeValue(value)}`,
+        },
+      ];
+    case "too_small":
+      return [
+        {
+          code: "E_CONFIG_VALUE",
+          path,
+          atKey: false,
+          message: `${plainTooSmall(issue)}, got ${describeValue(value)}`,
         },
       ];
     case "custom": {

@@ -58,13 +58,17 @@ describe.skipIf(!built)("bin/offload.js", () => {
 
   it("keeps zod's English messages (the build keeps only that locale)", async () => {
     project = await makeProject("quickstart");
-    writeFileSync(join(project.dir, "offload.yaml"), "retry: banana\n");
+    // A message offload leaves in zod's words (most wrong types and sizes it words itself).
+    writeFileSync(
+      join(project.dir, "offload.yaml"),
+      "targets:\n  box:\n    cloud: lambda\n    lambda: { base_url: nope }\n",
+    );
     const failed = await run(process.execPath, [BIN, "config"], { cwd: project.dir }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed?.code).toBe(200);
-    expect(failed?.stderr).toContain("retry: Invalid input: expected object, received string");
+    expect(failed?.stderr).toContain("targets.box.lambda.base_url: Invalid URL");
   });
 
   it("says how to build the CLI when the bundle is missing", async () => {

@@ -390,3 +390,22 @@ describe("a section that is not a map", () => {
     expect(error.hint).toContain(known);
   });
 });
+
+describe("a value of the wrong type or size, in offload's words", () => {
+  it.each([
+    [
+      "targets:\n  a:\n    cloud: gcp\n    gcp: { disk_gb: big }\n",
+      'targets.a.gcp.disk_gb: expected a number, got the string "big"',
+    ],
+    [
+      "targets:\n  a:\n    cloud: gcp\n    region: []\n",
+      "targets.a.region: expected at least 1 item, got a list",
+    ],
+  ])("%j", async (text, said) => {
+    writeProject(text);
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message).toMatch(/^offload\.yaml:[0-9]+:[0-9]+: /);
+    expect(error.message.replace(/^offload\.yaml:[0-9]+:[0-9]+: /, "")).toBe(said);
+  });
+});
