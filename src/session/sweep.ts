@@ -143,6 +143,15 @@ export function sweepRemoteDir(base: string, sweepId: string, index: number): st
   return `${base.replace(/\/+$/, "")}.sweeps/${sweepId}-${index}`;
 }
 
+/** A sweep run's grid index, read back from its remote dir (sweepRemoteDir); undefined if not one. */
+export function sweepIndexOf(record: RunRecord, sweepId: string): number | undefined {
+  const suffix = `.sweeps/${sweepId}-`;
+  const dir = record.target.remoteDir;
+  const at = dir.lastIndexOf(suffix);
+  const index = at < 0 ? "" : dir.slice(at + suffix.length);
+  return /^\d+$/.test(index) ? Number(index) : undefined;
+}
+
 export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   const sweepId = request.sweepId ?? createRunId();
   const items: SweepItem[] = request.grid.map((params, index) => ({

@@ -152,5 +152,8 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
       expect(log).toBe(`run ${record?.tags?.n} up\nrun ${record?.tags?.n} done\n`);
       expect(attached.stdout).toMatch(new RegExp(`succeeded \\(exit 0\\) .*${record?.id}`));
     }
+    // Rows numbered and ordered by grid point, as `offload sweep` printed them (not by run id).
+    const rows = attached.stdout.trim().split("\n").slice(1);
+    expect(rows.map((row) => row.split(/\s+/).slice(0, 2).join(" "))).toEqual(["0 1", "1 2"]);
   });
 });

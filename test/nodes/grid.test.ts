@@ -19,9 +19,23 @@ import {
   mergeParams,
   parseParam,
   planSlots,
+  sweepIndexOf,
+  sweepRemoteDir,
 } from "../../src/session/sweep.js";
+import { makeRecord } from "../support/record.js";
 
 describe("sweep grid", () => {
+  it("reads a run's grid index back from its remote dir: `attach SWEEP` numbers the rows as `sweep` did", () => {
+    const id = "20261202-124210-nda4";
+    const runAt = (remoteDir: string) =>
+      makeRecord({ target: { label: "h", kind: "ssh", remoteDir } });
+    expect(sweepIndexOf(runAt(sweepRemoteDir("/w/mnist/", id, 3)), id)).toBe(3);
+    expect(sweepIndexOf(runAt(sweepRemoteDir("/w/a.sweeps/x-1", id, 12)), id)).toBe(12);
+    expect(sweepIndexOf(runAt("/w/mnist"), id)).toBeUndefined();
+    expect(sweepIndexOf(runAt(`/w/mnist.sweeps/${id}-x`), id)).toBeUndefined();
+    expect(sweepIndexOf(runAt(sweepRemoteDir("/w", "other", 2)), id)).toBeUndefined();
+  });
+
   it("expands every combination, the first parameter varying slowest", () => {
     expect(expandGrid([parseParam("lr=1e-3,1e-4"), parseParam("bs=32,64")])).toEqual([
       { lr: "1e-3", bs: "32" },

@@ -12,7 +12,7 @@ import type { RunRecord } from "../../runs/record.js";
 import type { RunStore } from "../../runs/store.js";
 import { attachRun } from "../../session/attach.js";
 import { isLive, type RunSet } from "../../session/run-set.js";
-import { findSweepRuns, SWEEP_TAG, type SweepItem } from "../../session/sweep.js";
+import { findSweepRuns, SWEEP_TAG, type SweepItem, sweepIndexOf } from "../../session/sweep.js";
 import { describeEvent, isNotice } from "../event-lines.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";
@@ -42,9 +42,16 @@ async function awaitFinalRecord(store: RunStore, id: string, first: RunRecord): 
   return store.load(id);
 }
 
-function toItem(record: RunRecord, index: number): SweepItem {
-  const { [SWEEP_TAG]: _sweep, ...params } = record.tags ?? {};
+/** A run as a row, numbered by its grid point as `offload sweep` numbered it (`fallback` if unknown). */
+function toItem(record: RunRecord, fallback: number): SweepItem {
+  const { [SWEEP_TAG]: sweepId, ...params } = record.tags ?? {};
+  const index = (sweepId === undefined ? undefined : sweepIndexOf(record, sweepId)) ?? fallback;
   return { index, params, state: record.status, host: record.target.label, record };
+}
+
+/** Grid order, as `offload sweep` lists the runs. */
+function byIndex(a: SweepItem, b: SweepItem): number {
+  return a.index - b.index;
 }
 
 export async function attachSweep(
@@ -55,7 +62,7 @@ export async function attachSweep(
   const store = createStore(findProjectDir(process.cwd()));
   const interrupts = captureInterrupts("leave", out.closed);
   const { detach } = interrupts.controls;
-  const items = set.records.map(toItem);
+  const items = set.records.map(toItem).sort(byIndex);
   const say = (line: string) => {
     if (!flags.json) out.stderr.write(`${line}\n`);
   };
@@ -125,6 +132,8 @@ export async function attachSweep(
           say(describeSweepChange(items, item));
         }
     }
+    // Runs that joined late were appended: back to grid order for the table.
+    items.sort(byIndex);
     if (flags.json)
       out.stdout.write(
         `${JSON.stringify({ sweep: set.sweepId, runs: items.map(({ record, ...item }) => ({ ...item, runId: record?.id, exitCode: record?.exitCode ?? null })) })}\n`,
