@@ -1,7 +1,21 @@
 // Run ids: sortable by start time, short enough to type, safe in paths and shell words.
 import { randomBytes } from "node:crypto";
 
+/** The ids this process has made: the runs of a sweep or of a job across hosts start within the same
+ * millisecond, where two random characters alone collide once in 1,296 pairs (one record then overwrote
+ * another). */
+const issued = new Set<string>();
+
 export function createRunId(now: Date = new Date()): string {
+  for (;;) {
+    const id = makeRunId(now);
+    if (issued.has(id)) continue;
+    issued.add(id);
+    return id;
+  }
+}
+
+function makeRunId(now: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   const date = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
   const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
