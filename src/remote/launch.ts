@@ -5,7 +5,7 @@ import { quoteArgv, quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
 import { buildFollowBody } from "./follow.js";
 import { LOCK_FILE, MARK, remoteRunDir, STDIN_END } from "./layout.js";
-import { buildCheckLockSteps } from "./lock.js";
+import { buildCheckLockSteps, buildReleaseLock } from "./lock.js";
 import { buildSamplerStartLines, buildSamplerStopLines, SAMPLES_FILE } from "./sampler.js";
 
 export interface LaunchPlan {
@@ -225,8 +225,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     // spec.json is one line, then STDIN_END: a stdin cut short by a failed connection starts nothing.
     `IFS= read -r offload_spec; IFS= read -r offload_end`,
     `if [ "$offload_end" != ${STDIN_END} ]; then`,
-    `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `  if [ "$holder" = ${quoteShell(plan.runId)} ]; then rm -f ${LOCK_FILE}; fi`,
+    `  ${buildReleaseLock(plan.runId)}`,
     `  rm -rf "$R"; printf '${MARK.aborted}\\n' >&2; exit 4`,
     `fi`,
     // exit.reserve is written now, for the launcher to overwrite in place if the job fills the disk:
@@ -239,8 +238,7 @@ export function buildLaunchScript(plan: LaunchPlan): string {
     `if ! { printf '%s\\n' "$offload_spec" > "$R/spec.json" &&`,
     `  printf '%s' ${quoteShell(buildLauncherScript(plan))} > "$R/launch.sh" && umask "$offload_umask" &&`,
     `  : >> "$R/output.log" && printf '999\\n' > "$R/exit.reserve"${plan.sampleSeconds ? ` && : >> "$R/${SAMPLES_FILE}"` : ""}; } 2>/dev/null; then`,
-    `  holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `  if [ "$holder" = ${plan.runId} ]; then rm -f ${LOCK_FILE}; fi`,
+    `  ${buildReleaseLock(plan.runId)}`,
     `  rm -rf "$R"; offload_disk_free >&2; exit 5`,
     `fi`,
     // setsid alone suffices: a new session has no terminal whose hangup could reach it.

@@ -48,6 +48,11 @@ export interface LockRequest {
   reclaim?: { holder: string; origin: LockOrigin } | undefined;
 }
 
+/** One shell line (in the remote dir) that frees the lock where `runId` still holds it, and only then. */
+export function buildReleaseLock(runId: string): string {
+  return `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null; if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`;
+}
+
 /**
  * Shell steps (needing PROTOCOL_FUNCTIONS, run in the remote dir) that take the lock, or print
  * MARK.locked and exit 3 having changed nothing. A lock whose run has ended, whose launcher is gone, or

@@ -3,8 +3,8 @@
 // the lock taken again by the same run, so the next launch starts from a clean run dir.
 import { quoteShell } from "../shell/quote.js";
 import { PROTOCOL_FUNCTIONS } from "./alive.js";
-import { LOCK_FILE, remoteRunDir, STATE_DIR } from "./layout.js";
-import { buildTakeLockSteps } from "./lock.js";
+import { remoteRunDir, STATE_DIR } from "./layout.js";
+import { buildReleaseLock, buildTakeLockSteps } from "./lock.js";
 
 export function buildRetryScript(
   remoteDir: string,
@@ -14,7 +14,6 @@ export function buildRetryScript(
 ): string {
   const run = quoteShell(remoteRunDir(runId));
   const kept = quoteShell(`${STATE_DIR}/attempts/${runId}/${Math.max(1, Math.floor(attempt))}`);
-  const id = quoteShell(runId);
   return [
     PROTOCOL_FUNCTIONS,
     `cd ${quoteShell(remoteDir)} || exit 1`,
@@ -22,8 +21,7 @@ export function buildRetryScript(
     `  offload_stop ${run} ${Math.max(0, Math.round(graceSeconds))} >/dev/null 2>&1`,
     `  mkdir -p "$(dirname ${kept})" && rm -rf ${kept} && mv ${run} ${kept} || exit 1`,
     `fi`,
-    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${id} ]; then rm -f ${LOCK_FILE}; fi`,
+    buildReleaseLock(runId),
     ...buildTakeLockSteps({ runId, force: false, graceSeconds }),
   ].join("\n");
 }

@@ -279,9 +279,10 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     );
     expect(await project.record(id)).toMatchObject({ status: "failed", exitCode: 4 });
     expect((await project.localLog(id)).toString()).toBe(attached.stdout);
-    // The job's end freed the remote dir: the next run goes ahead at once.
+    // The job's end freed the remote dir: the next run goes ahead at once, with nothing to reclaim.
     const next = await offload(project, ["run", "--", "echo", "next"]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toBe("next\n");
+    expect(next.stderr).not.toContain("reclaimed");
   });
 });

@@ -4,7 +4,7 @@
 import { OffloadError } from "../../errors.js";
 import { buildJobCommand } from "../../remote/launch.js";
 import { remoteRunDir } from "../../remote/layout.js";
-import { LOCK_HEARTBEAT_SECONDS } from "../../remote/lock.js";
+import { buildReleaseLock, LOCK_HEARTBEAT_SECONDS } from "../../remote/lock.js";
 import { quoteRemotePath, quoteShell } from "../../shell/quote.js";
 import type { SlurmJobSpec, SlurmPlan } from "./types.js";
 
@@ -104,8 +104,10 @@ export function buildBatchBody(plan: SlurmPlan): string[] {
     "offload_code=$?",
     ...(plan.shutdownLines ?? []),
     'kill "$offload_beat" 2>/dev/null',
-    // The run protocol's end mark: the lock is free again, `ps` and `logs` read the code as for any run.
+    // The run protocol's end mark: `ps` and `logs` read the code as for any run; then the lock is freed,
+    // as a launcher frees it (else the next run there reclaims it and says so).
     `printf '%s\\n' "$offload_code" > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"`,
+    buildReleaseLock(plan.runId),
     `exit "$offload_code"`,
   ];
 }

@@ -1,6 +1,7 @@
 // Builds the scripts a Slurm run sends to the login node: submit, follow from a byte offset, status,
 // cancel. Each is one ssh round trip; every value reaches the shell through quoteShell.
 import { remoteRunDir, STDIN_END } from "../../remote/layout.js";
+import { buildReleaseLock } from "../../remote/lock.js";
 import { quoteRemotePath, quoteShell } from "../../shell/quote.js";
 import { buildBatchScript } from "./batch.js";
 import { JOB_ID_PATTERN, SLURM_FUNCTIONS, SLURM_MARK } from "./markers.js";
@@ -132,5 +133,6 @@ export function buildEndScript(ref: SlurmJobRef, code: number): string {
     `cd ${quoteRemotePath(ref.remoteDir)} || exit 1`,
     `R=${quoteShell(remoteRunDir(ref.runId))}`,
     `[ -f "$R/exit" ] || { printf '%s\\n' ${Math.trunc(code)} > "$R/exit.tmp" && mv -f "$R/exit.tmp" "$R/exit"; }`,
+    buildReleaseLock(ref.runId),
   ].join("\n");
 }
