@@ -48,9 +48,12 @@ export interface LockRequest {
   reclaim?: { holder: string; origin: LockOrigin } | undefined;
 }
 
-/** One shell line (in the remote dir) that frees the lock where `runId` still holds it, and only then. */
+/**
+ * One shell line (in the remote dir) that frees the lock where `runId` still holds it, and only then.
+ * stderr goes first: redirections apply left to right, and a missing lock must not print into a job's log.
+ */
 export function buildReleaseLock(runId: string): string {
-  return `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null; if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`;
+  return `holder=; read -r holder _ 2>/dev/null < ${LOCK_FILE}; if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`;
 }
 
 /**
@@ -155,8 +158,7 @@ export function buildReleaseLockScript(remoteDir: string, runId: string): string
   return [
     `cd ${quoteShell(remoteDir)} || exit 0`,
     `[ -f ${run}/launcher.pid ] && exit 0`,
-    `holder=; read -r holder _ < ${LOCK_FILE} 2>/dev/null`,
-    `if [ "$holder" = ${quoteShell(runId)} ]; then rm -f ${LOCK_FILE}; fi`,
+    buildReleaseLock(runId),
     `rm -rf ${run}`,
   ].join("\n");
 }

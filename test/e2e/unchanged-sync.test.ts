@@ -27,7 +27,8 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
   const host = bed.hosts[0] ?? "offload-h1";
   const ssh = (command: string) =>
     execFileSync("ssh", ["-F", bed.sshConfig, host, command]).toString();
-  /** A run with OFFLOAD_TRACE: whether it started rsync is in its time line on stderr. */
+  /** A run with OFFLOAD_TRACE: whether it synced (started rsync, or tar for a first sync; a version
+   * probe is no sync, and is cached besides) is in its time line on stderr. */
   const run = async (p: TempProject, dir: string, command: string[]) => {
     const result = await runCli(
       ["run", "--ssh-config", bed.sshConfig, "--host", `${host}/${dir}`, "--", ...command],
@@ -37,13 +38,13 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
       },
     );
     expect(result.code, result.stderr).toBe(0);
-    return { ...result, rsync: /^trace .* rsync … /m.test(result.stderr) };
+    return { ...result, synced: /^trace .* (rsync|tar) … (?!--version)/m.test(result.stderr) };
   };
-  /** Two runs: the first syncs, the second finds the first's writes newer than its stamp and syncs (a
+  /** Two runs: the first syncs (by tar, into the empty dir), the second finds the first's writes newer than its stamp and syncs (a
    * no-op) again; from the third on nothing changed since a stamp. */
   const settle = async (p: TempProject, dir: string) => {
-    expect((await run(p, dir, ["true"])).rsync).toBe(true);
-    expect((await run(p, dir, ["true"])).rsync).toBe(true);
+    expect((await run(p, dir, ["true"])).synced).toBe(true);
+    expect((await run(p, dir, ["true"])).synced).toBe(true);
   };
 
   it("sends nothing, and the job sees the files as they were synced", async () => {
@@ -52,9 +53,9 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
     try {
       await settle(p, dir);
       const third = await run(p, dir, ["cat", "train.py", "data/a.txt"]);
-      expect(third.rsync).toBe(false);
+      expect(third.synced).toBe(false);
       expect(third.stdout).toContain("print('v1')\nalpha\n");
-      expect((await run(p, dir, ["true"])).rsync).toBe(false);
+      expect((await run(p, dir, ["true"])).synced).toBe(false);
     } finally {
       ssh(`rm -rf ${dir}`);
     }
@@ -67,7 +68,7 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
       await settle(p, dir);
       await p.write("train.py", "print('v2')\n");
       const edited = await run(p, dir, ["cat", "train.py"]);
-      expect(edited.rsync).toBe(true);
+      expect(edited.synced).toBe(true);
       expect(edited.stdout).toContain("print('v2')");
 
       for (const change of [
@@ -77,7 +78,7 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
       ]) {
         await run(p, dir, ["true"]); // settles the stamp after the last sync's writes
         await change();
-        expect((await run(p, dir, ["true"])).rsync).toBe(true);
+        expect((await run(p, dir, ["true"])).synced).toBe(true);
       }
       expect(ssh(`stat -c %a ${dir}/train.py`).trim()).toBe("700");
       expect(ssh(`cat ${dir}/new.py`)).toBe("new\n");
@@ -93,28 +94,28 @@ describeWithHosts(1, "a run whose workspace is unchanged", (bed) => {
       await settle(p, dir);
       ssh(`printf 'edited there\\n' > ${dir}/train.py`);
       const restored = await run(p, dir, ["cat", "train.py"]);
-      expect(restored.rsync).toBe(true);
+      expect(restored.synced).toBe(true);
       expect(restored.stdout).toContain("print('v1')");
       expect(restored.stdout).not.toContain("edited there");
 
       await run(p, dir, ["true"]);
       ssh(`chmod 600 ${dir}/data/a.txt`);
-      expect((await run(p, dir, ["true"])).rsync).toBe(true);
+      expect((await run(p, dir, ["true"])).synced).toBe(true);
       expect(ssh(`stat -c %a ${dir}/data/a.txt`).trim()).toBe("644");
 
       await run(p, dir, ["true"]);
       ssh(`rm ${dir}/data/a.txt`);
       const back = await run(p, dir, ["cat", "data/a.txt"]);
-      expect(back.rsync).toBe(true);
+      expect(back.synced).toBe(true);
       expect(back.stdout).toContain("alpha");
 
       // Another workspace syncs its own train.py there: this one's next run must put its own back.
       await run(p, dir, ["true"]);
       const other = await newProject();
       await other.write("train.py", "print('other')\n");
-      expect((await run(other, dir, ["true"])).rsync).toBe(true);
+      expect((await run(other, dir, ["true"])).synced).toBe(true);
       const mine = await run(p, dir, ["cat", "train.py"]);
-      expect(mine.rsync).toBe(true);
+      expect(mine.synced).toBe(true);
       expect(mine.stdout).toContain("print('v1')");
     } finally {
       ssh(`rm -rf ${dir}`);
