@@ -15,6 +15,7 @@ import {
   killSessions,
   resetFaultHost,
   ruleHandles,
+  slowHostSending,
   slowLink,
   undropHost,
 } from "./testbed/faults.js";
@@ -132,21 +133,7 @@ describeWithHosts(2, "test bed: namespaced hosts", (info) => {
     for (let i = 0; i < 100 && !processesInHost(victim).some((p) => p.cmdline === tag); i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(processesInHost(victim).some((p) => p.cmdline === tag)).toBe(true);
-    await execInHost(victim, [
-      "tc",
-      "qdisc",
-      "replace",
-      "dev",
-      "eth0",
-      "root",
-      "tbf",
-      "rate",
-      "1mbit",
-      "burst",
-      "32kbit",
-      "latency",
-      "400ms",
-    ]);
+    await slowHostSending(victim, "1mbit");
     await slowLink(victim);
     await dropHost(victim);
     await cutLink(victim);

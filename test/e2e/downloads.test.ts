@@ -11,10 +11,11 @@ import { makeProject, type TempProject } from "../support/project.js";
 import {
   describeWithHosts,
   dropHost,
-  execInHost,
   leaseFaultHost,
+  slowHostSending,
   slowLink,
   undropHost,
+  unslowHostSending,
   unslowLink,
 } from "../testbed/index.js";
 
@@ -105,9 +106,8 @@ describeWithHosts(3, "downloads", (bed) => {
 
   /** Caps what the host sends (the download direction) until the test ends. */
   async function throttleDownloads(host: string, rate: string): Promise<void> {
-    const tbf = ["tbf", "rate", rate, "burst", "64kbit", "latency", "400ms"];
-    await execInHost(host, ["tc", "qdisc", "replace", "dev", "eth0", "root", ...tbf]);
-    cleanups.push(() => execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"]));
+    await slowHostSending(host, rate, { burst: "64kbit" });
+    cleanups.push(() => unslowHostSending(host));
   }
 
   for (const tool of ["rsync", "tar"] as const) {
@@ -295,7 +295,7 @@ describeWithHosts(3, "downloads", (bed) => {
   }, 240_000);
 
   async function unslowAll(): Promise<void> {
-    await execInHost(faulty, ["tc", "qdisc", "del", "dev", "eth0", "root"]).catch(() => {});
+    await unslowHostSending(faulty).catch(() => {});
   }
 
   it("a SIGKILLed offload leaves no ssh writing its download, and the next command collects the temp file", async () => {

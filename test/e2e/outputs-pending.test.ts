@@ -5,7 +5,8 @@ import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { jsonLines, runCli, runInProject } from "../support/cli.js";
+import { jsonLines, runInProject } from "../support/cli.js";
+import { startDownloadRun } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { waitFor } from "../support/wait.js";
 
@@ -39,13 +40,14 @@ describe("outputs not home", () => {
       `#!/bin/sh\ncase "$*" in *"/artifacts"*) touch ${gate}.started; while [ ! -f ${gate}.go ]; do sleep 0.1; done ;; esac\nexec ${realRsync} "$@"\n`,
     );
     execFileSync("chmod", ["+x", join(bin, "rsync")]);
-    await p.write("offload.yaml", "sync:\n  tool: rsync\ndownload:\n  - out.txt\n");
     let pid: number | undefined;
-    const killed = runCli(["run", "--host", "local", "--", "sh", "-c", "echo made > out.txt"], {
-      cwd: p.dir,
-      env: { HOME: p.home, PATH: `${bin}:${process.env.PATH ?? ""}` },
-      onSpawn: (spawned) => {
-        pid = spawned;
+    const killed = startDownloadRun(p, [], {
+      config: "sync:\n  tool: rsync\n",
+      options: {
+        env: { PATH: `${bin}:${process.env.PATH ?? ""}` },
+        onSpawn: (spawned) => {
+          pid = spawned;
+        },
       },
     });
     await waitFor(() => existsSync(`${gate}.started`));
@@ -79,17 +81,7 @@ describe("outputs not home", () => {
   it("a --no-wait run that ended: ps records its outputs as not home until attach fetches them", async () => {
     project = await makeProject();
     const p = project;
-    await p.write("offload.yaml", "download:\n  - out.txt\n");
-    const started = await runInProject(p, [
-      "run",
-      "--no-wait",
-      "--host",
-      "local",
-      "--",
-      "sh",
-      "-c",
-      "echo made > out.txt",
-    ]);
+    const started = await startDownloadRun(p, ["--no-wait"]);
     expect(started.code, started.stderr).toBe(0);
     const [id = ""] = await p.runIds();
     let shown: { status?: string; outputsPending?: boolean } = {};
@@ -110,16 +102,7 @@ describe("outputs not home", () => {
   it("a run followed to its end records no pending outputs", async () => {
     project = await makeProject();
     const p = project;
-    await p.write("offload.yaml", "download:\n  - out.txt\n");
-    const ran = await runInProject(p, [
-      "run",
-      "--host",
-      "local",
-      "--",
-      "sh",
-      "-c",
-      "echo made > out.txt",
-    ]);
+    const ran = await startDownloadRun(p);
     expect(ran.code, ran.stderr).toBe(0);
     const [id = ""] = await p.runIds();
     expect((await p.record(id)).outputsPending).toBeUndefined();

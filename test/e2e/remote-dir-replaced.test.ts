@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runInProject } from "../support/cli.js";
+import { startDownloadRun } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
 
 let project: TempProject | undefined;
@@ -48,19 +49,9 @@ describe("a remote dir replaced while the job ran", () => {
     const real = join(p.home, "real-dir");
     await mkdir(real);
     await symlink(real, join(p.home, "linked-dir"));
-    await p.write(
-      "offload.yaml",
-      `remote_dir: ${join(p.home, "linked-dir")}\ndownload:\n  - out.txt\n`,
-    );
-    const ran = await runInProject(p, [
-      "run",
-      "--host",
-      "local",
-      "--",
-      "sh",
-      "-c",
-      "echo made > out.txt",
-    ]);
+    const ran = await startDownloadRun(p, [], {
+      config: `remote_dir: ${join(p.home, "linked-dir")}\n`,
+    });
     expect(ran.code, ran.stderr).toBe(0);
     const [id = ""] = await p.runIds();
     expect(await artifacts(p, id)).toEqual(["out.txt"]);

@@ -26,6 +26,8 @@ import {
   execInHost,
   healLink,
   processesInHost,
+  slowHostSending,
+  unslowHostSending,
   useFaultHost,
 } from "../testbed/index.js";
 
@@ -70,7 +72,7 @@ describeWithHosts(
     afterAll(async () => {
       if (skip) return;
       await healLink(host).catch(() => {});
-      await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"]).catch(() => {});
+      await unslowHostSending(host).catch(() => {});
       await transport?.exec(`rm -rf ${remoteDir} ${mark} ~/.cache/offload/inputs`).catch(() => {});
       await transport?.close();
       await server?.stop();
@@ -244,21 +246,7 @@ describeWithHosts(
         // Slow the host's way out (8 Mbit/s: ~5 s a part) so the cut lands mid-upload. A part then takes
         // longer than the 3 s timeout: it must still go up while its bytes flow (the timeout is for a
         // request that stalls, as at the cut).
-        await execInHost(host, [
-          "tc",
-          "qdisc",
-          "replace",
-          "dev",
-          "eth0",
-          "root",
-          "tbf",
-          "rate",
-          "8mbit",
-          "burst",
-          "32kbit",
-          "latency",
-          "400ms",
-        ]);
+        await slowHostSending(host, "8mbit");
         const script = buildUploadScript(remoteDir);
         let firstEnded: string | undefined;
         const first = execInHost(host, ["sh", "-c", script], {
@@ -305,7 +293,7 @@ describeWithHosts(
         await cutLink(host);
         const cut = await first;
         await healLink(host);
-        await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"]);
+        await unslowHostSending(host);
         expect(cut.code).toBe(1);
         expect(parseTransferReport(cut.stdout).failed[0]?.error).toMatch(
           /part \d of ckpt\/last\.pt/,

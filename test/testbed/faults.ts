@@ -114,6 +114,38 @@ export async function unslowLink(
   await run(["tc", "qdisc", "del", "dev", veth, "root"]);
 }
 
+/**
+ * Bandwidth from the host capped (tbf on its own eth0: what it sends, so downloads and its uploads to
+ * the bridge); slowLink caps the other way. resetFaultHost lifts both.
+ */
+export async function slowHostSending(
+  host: string,
+  rate: string,
+  { burst = "32kbit" }: { burst?: string } = {},
+  names: TestbedNames = defaultNames(),
+): Promise<void> {
+  resolveLeased(names, host, "slowHostSending");
+  const tbf = ["tbf", "rate", rate, "burst", burst, "latency", "400ms"];
+  const capped = await execInHost(
+    host,
+    ["tc", "qdisc", "replace", "dev", "eth0", "root", ...tbf],
+    {},
+    names,
+  );
+  if (capped.code !== 0)
+    throw new TestbedError(
+      `slowHostSending: tc on ${host} failed (${capped.code}): ${capped.stderr}`,
+    );
+}
+
+export async function unslowHostSending(
+  host: string,
+  names: TestbedNames = defaultNames(),
+): Promise<void> {
+  resolveLeased(names, host, "unslowHostSending");
+  await execInHost(host, ["tc", "qdisc", "del", "dev", "eth0", "root"], {}, names);
+}
+
 /** Kills the per-connection sshd processes (live ssh sessions die), not the listener. */
 export async function killSessions(
   host: string,

@@ -22,8 +22,10 @@ export {
   dropHost,
   healLink,
   killSessions,
+  slowHostSending,
   slowLink,
   undropHost,
+  unslowHostSending,
   unslowLink,
 } from "./faults.js";
 export { execInHost, processesInHost, sessionPids } from "./inspect.js";
