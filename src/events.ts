@@ -135,6 +135,8 @@ export type NoticeEvent =
   | {
       type: "nodes-ended";
       succeeded: boolean;
+      /** Stopped on the user's request (Ctrl+C) before any node failed: no node decided the end. */
+      stoppedByUser?: boolean;
       nodes: { node: number | null; runId: string; status: string; exitCode: number | null }[];
       decisive: { node: number; target: string; runId: string };
     };

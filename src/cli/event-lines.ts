@@ -164,6 +164,8 @@ function describeNotice(event: NoticeEvent): string {
       const summary = event.nodes
         .map((n) => `n${n.node ?? "?"} ${n.status}${n.exitCode === null ? "" : ` (${n.exitCode})`}`)
         .join(", ");
+      if (event.stoppedByUser)
+        return `job on ${event.nodes.length} nodes stopped by Ctrl+C: ${summary}; logs: offload logs --node K ${event.nodes[0]?.runId ?? ""}`;
       return event.succeeded
         ? `job on ${event.nodes.length} nodes finished: ${summary}; logs: offload logs --node K ${event.nodes[0]?.runId ?? ""}`
         : `job on ${event.nodes.length} nodes ended by node ${event.decisive.node} (${event.decisive.target}, run ${event.decisive.runId}): ${summary}`;

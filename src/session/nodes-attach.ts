@@ -7,7 +7,7 @@ import type { Reporter } from "../events.js";
 import type { RunRecord } from "../runs/record.js";
 import { attachRun } from "./attach.js";
 import type { NodeTarget } from "./nodes.js";
-import { type NodesResult, settleNodes } from "./nodes-end.js";
+import { type NodesResult, relayUserStop, settleNodes } from "./nodes-end.js";
 import { isLive } from "./run-set.js";
 
 export interface AttachNodesRequest {
@@ -25,9 +25,6 @@ function failedNode(record: RunRecord): boolean {
 
 export async function attachNodes(request: AttachNodesRequest): Promise<NodesResult> {
   const stopAll = new AbortController();
-  const userStop = request.controls?.stop;
-  if (userStop?.aborted) stopAll.abort();
-  else userStop?.addEventListener("abort", () => stopAll.abort(), { once: true });
   let first: { record?: RunRecord; error?: unknown } | undefined;
   const fail = (rank: number, end: { record?: RunRecord; error?: unknown }) => {
     if (first === undefined && !stopAll.signal.aborted)
@@ -46,6 +43,7 @@ export async function attachNodes(request: AttachNodesRequest): Promise<NodesRes
   request.records.forEach((record, rank) => {
     if (failedNode(record)) fail(rank, { record });
   });
+  const stoppedByUser = relayUserStop(request.controls?.stop, stopAll, () => first !== undefined);
   const runs = request.records.map(async (record, rank): Promise<RunRecord> => {
     const node = request.nodes[rank];
     if (!isLive(record) || node === undefined) return record;
@@ -64,5 +62,5 @@ export async function attachNodes(request: AttachNodesRequest): Promise<NodesRes
     }
   });
   const settled = await Promise.allSettled(runs);
-  return settleNodes(settled, first);
+  return settleNodes(settled, first, stoppedByUser());
 }

@@ -10,6 +10,28 @@ export interface NodesResult {
   records: RunRecord[];
   /** The record whose end is the job's: the first node to fail, else node 0. */
   decisive: RunRecord;
+  /** The caller's stop (Ctrl+C) came before any node failed: every node ended because it was asked to. */
+  stoppedByUser: boolean;
+}
+
+/**
+ * The caller's stop relayed to the job's `stopAll`, and whether it was the user's: a stop that came
+ * while no node had failed yet (`failed` says whether one had). The nodes it stops end "stopped", and
+ * the first of them to end must not read as the node that ended the job.
+ */
+export function relayUserStop(
+  userStop: AbortSignal | undefined,
+  stopAll: AbortController,
+  failed: () => boolean,
+): () => boolean {
+  let byUser = false;
+  const relay = () => {
+    byUser = !failed() && !stopAll.signal.aborted;
+    stopAll.abort();
+  };
+  if (userStop?.aborted) relay();
+  else userStop?.addEventListener("abort", relay, { once: true });
+  return () => byUser;
 }
 
 /** A node whose run ended in anything but success (a --no-wait node still running has not failed). */
@@ -21,6 +43,7 @@ export function failedNode(record: RunRecord): boolean {
 export function settleNodes(
   settled: readonly PromiseSettledResult<RunRecord>[],
   first: { record?: RunRecord; error?: unknown } | undefined,
+  stoppedByUser = false,
 ): NodesResult {
   if (first?.error !== undefined) throw first.error;
   const records = settled.map((result) => {
@@ -29,14 +52,15 @@ export function settleNodes(
   });
   const decisive = first?.record ?? records[0];
   if (decisive === undefined) throw new Error("a job across nodes needs at least one node");
-  return { records, decisive };
+  return { records, decisive, stoppedByUser };
 }
 
 /** The `nodes-ended` event of a job whose nodes have all ended. */
-export function describeNodesEnd({ records, decisive }: NodesResult): RunEvent {
+export function describeNodesEnd({ records, decisive, stoppedByUser }: NodesResult): RunEvent {
   return {
     type: "nodes-ended",
     succeeded: decisive.status === "succeeded",
+    ...(stoppedByUser ? { stoppedByUser: true } : {}),
     nodes: records.map((r) => ({
       node: r.group?.node ?? null,
       runId: r.id,
@@ -62,11 +86,20 @@ export async function findNodeRecord(
     throw new OffloadError("E_USAGE", `Run ${record.id} ran on one host: it has no node ${node}.`, {
       hint: `\`offload logs ${record.id}\` prints its log.`,
     });
+  const last = group.nodes.length - 1;
+  if (node > last)
+    throw new OffloadError(
+      "E_USAGE",
+      `Run ${record.id} is a job on ${group.nodes.length} nodes: it has nodes 0..${last}, not node ${node}.`,
+      {
+        hint: `Nodes count from 0: \`offload logs --node ${last} ${record.id}\` prints the last one's log (${group.nodes[last]}).`,
+      },
+    );
   const found = (await store.list()).find((r) => r.group?.id === group.id && r.group.node === node);
   if (found === undefined)
     throw new OffloadError(
       "E_RUN_NOT_FOUND",
-      `The job of run ${record.id} has no node ${node} recorded here (nodes 0 to ${group.nodes.length - 1}).`,
+      `The job of run ${record.id} has no node ${node} recorded here (nodes 0..${last}).`,
       { hint: "`offload ps` lists the runs of this project." },
     );
   return found;

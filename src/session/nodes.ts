@@ -12,7 +12,7 @@ import type { RunRecord } from "../runs/record.js";
 import type { Transport } from "../transport/types.js";
 import type { HeldLaunch } from "./held-launch.js";
 import { Barrier } from "./nodes-barrier.js";
-import { failedNode, type NodesResult, settleNodes } from "./nodes-end.js";
+import { failedNode, type NodesResult, relayUserStop, settleNodes } from "./nodes-end.js";
 import { type NodeReach, readLayout, readReached } from "./nodes-layout.js";
 import { explainSiblingLock } from "./nodes-refusal.js";
 import { createNodesShare, type NodesShare } from "./nodes-share.js";
@@ -70,13 +70,11 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
   // Every node's phases listen on these signals (a follow each, the whole run long): 16 nodes passed
   // Node's leak warning's 10 listeners, printed on the terminal, though none leaks.
   setMaxListeners(0, stopAll.signal, detach.signal);
-  const userStop = request.controls?.stop;
-  if (userStop?.aborted) stopAll.abort();
-  else userStop?.addEventListener("abort", () => stopAll.abort(), { once: true });
+  let first: { node: number; record?: RunRecord; error?: unknown } | undefined;
+  const stoppedByUser = relayUserStop(request.controls?.stop, stopAll, () => first !== undefined);
 
   const locked = new Barrier<string>(count);
   const ready = new Barrier<void>(count);
-  let first: { node: number; record?: RunRecord; error?: unknown } | undefined;
   const abandon = (node: number) =>
     new NodeAbandoned(
       "E_LAUNCH",
@@ -167,7 +165,7 @@ export async function runOnNodes(request: NodesRequest): Promise<NodesResult> {
         await recordStoppedRun(node, result.value.id).catch(() => undefined);
       }),
     );
-  return settleNodes(settled, first);
+  return settleNodes(settled, first, stoppedByUser());
 }
 
 /** The caller's leave signal (a second Ctrl+C, a closed stdout) relayed, reason and all, to one of the job's. */

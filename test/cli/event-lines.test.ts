@@ -293,6 +293,19 @@ const samples: Samples = {
       },
       "job on 2 nodes ended by node 1 (h2, run r2): n0 stopped, n1 failed (1)",
     ],
+    [
+      {
+        type: "nodes-ended",
+        succeeded: false,
+        stoppedByUser: true,
+        nodes: [
+          { node: 0, runId: "r1", status: "stopped", exitCode: 143 },
+          { node: 1, runId: "r2", status: "stopped", exitCode: 143 },
+        ],
+        decisive: { node: 0, target: "h1", runId: "r1" },
+      },
+      "job on 2 nodes stopped by Ctrl+C: n0 stopped (143), n1 stopped (143); logs: offload logs --node K r1",
+    ],
   ],
 };
 

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { afterEach, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
+import { sleep, waitFor } from "../support/wait.js";
 import {
   cutLink,
   describeWithHosts,
@@ -20,12 +21,6 @@ afterEach(async () => {
   await project?.remove();
   project = undefined;
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(ready: () => boolean, tries = 600): Promise<void> {
-  for (let i = 0; i < tries && !ready(); i++) await sleep(100);
-}
 
 const TORCH = existsSync("/usr/lib/python3/dist-packages/torch/__init__.py");
 
@@ -286,8 +281,12 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     await waitFor(() => (stdout.match(/ up\n/g) ?? []).length === 3);
     process.kill(pid, "SIGINT");
     const result = await running;
-    // The job's end as a shell reports a TERM, from whichever node ended first.
+    // The job's end as a shell reports a TERM, from whichever node ended first; the user ended it.
     expect(result.code, result.stderr).toBe(143);
+    expect(result.stderr).toMatch(
+      /job on 3 nodes stopped by Ctrl\+C: n0 stopped \(143\), n1 stopped \(143\), n2 stopped \(143\)/,
+    );
+    expect(result.stderr).not.toContain("ended by node");
     expect(jobProcesses(marker)).toEqual([]);
     const records = await Promise.all((await project.runIds()).map((id) => project?.record(id)));
     expect(records.map((r) => r?.status)).toEqual(["stopped", "stopped", "stopped"]);
@@ -370,6 +369,13 @@ describeWithHosts(3, "one job across 3 hosts", (bed) => {
     const log = await offload(project, ["logs", "--node", "1", ids[0] ?? ""]);
     expect(log.code, log.stderr).toBe(0);
     expect(log.stdout).toBe("rank 1 of 3 up\n");
+    // A node past the last is a usage mistake that names the job's nodes.
+    const past = await offload(project, ["logs", "--node", "3", ids[0] ?? ""]);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toContain(
+      `Run ${ids[0]} is a job on 3 nodes: it has nodes 0..2, not node 3.`,
+    );
+    expect(past.stderr).toContain(`\`offload logs --node 2 ${ids[0]}\``);
 
     // Any node's run names the whole job.
     const stop = await offload(project, ["stop", ids[2] ?? ""]);
