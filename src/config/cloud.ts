@@ -7,7 +7,10 @@ import { lazySchema, z } from "./zod.js";
 /** Only in `targets:`; `cloud:` makes the target a machine offload creates and deletes. */
 export const cloudShape = lazySchema(() => {
   const duration = durationSchema();
-  const usd = z.number({ error: "expected an amount in US dollars" }).positive();
+  // The check's own words: the type's error would otherwise say "expected an amount" of -3, too.
+  const usd = z
+    .number({ error: "expected an amount in US dollars" })
+    .positive({ error: "expected an amount in US dollars above 0" });
   return {
     cloud: z
       .string({ error: "expected a cloud provider: openstack, gcp, lambda or command" })

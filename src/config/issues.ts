@@ -127,6 +127,15 @@ function plainTooSmall(issue: z.core.$ZodIssueTooSmall): string {
   return issue.message;
 }
 
+/** A number too small: the least value the key takes, written as the file would (`usd: 1`). */
+function smallestExample(issue: z.core.$ZodIssueTooSmall, path: KeyPath): string {
+  const least = Number(issue.minimum);
+  const example = issue.inclusive ? least : Math.floor(least) + 1;
+  const key = path.at(-1);
+  const line = typeof key === "string" ? `${key}: ${example}` : String(example);
+  return `Write a number ${issue.inclusive ? `of ${least} or more` : `above ${least}`}, such as \`${line}\`.`;
+}
+
 function explainIssue(
   issue: z.core.$ZodIssue,
   prefix: KeyPath,
@@ -198,13 +207,23 @@ function explainIssue(
           message: `${plainExpected(issue.message, issue.expected)}, got ${describeValue(value)}`,
         },
       ];
-    case "too_small":
+    case "too_small": {
+      const problem: ConfigProblem = {
+        code: "E_CONFIG_VALUE",
+        path,
+        atKey: false,
+        message: `${plainTooSmall(issue)}, got ${describeValue(value)}`,
+      };
+      if (issue.origin === "number") problem.hint = smallestExample(issue, path);
+      return [problem];
+    }
+    case "invalid_format":
       return [
         {
           code: "E_CONFIG_VALUE",
           path,
           atKey: false,
-          message: `${plainTooSmall(issue)}, got ${describeValue(value)}`,
+          message: `${issue.message}, got ${describeValue(value)}`,
         },
       ];
     case "custom": {

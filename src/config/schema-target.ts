@@ -65,7 +65,12 @@ export const targetFields = {
       .strictObject({
         endpoint: z
           .string({ error: "expected a URL" })
-          .url({ error: "expected a URL such as https://<account>.r2.cloudflarestorage.com" })
+          // An S3 API speaks HTTP: ftp:// or s3:// here passed the check and failed at the first request.
+          .url({
+            protocol: /^https?$/,
+            error:
+              "expected an http:// or https:// URL such as https://<account>.r2.cloudflarestorage.com",
+          })
           .optional()
           .meta({ description: "An S3-compatible endpoint (R2, MinIO); path-style addressing" }),
         region: z.string({ error: "expected a region name" }).min(1).optional(),

@@ -409,3 +409,29 @@ describe("a value of the wrong type or size, in offload's words", () => {
     expect(error.message.replace(/^offload\.yaml:[0-9]+:[0-9]+: /, "")).toBe(said);
   });
 });
+
+describe("a value out of range says what the key takes", () => {
+  it.each([
+    [
+      "targets:\n  a:\n    cloud: command\n    budget: { usd: -3 }\n",
+      "targets.a.budget.usd: expected an amount in US dollars above 0, got the number -3",
+      "Write a number above 0, such as `usd: 1`.",
+    ],
+    [
+      "retry: { attempts: 0 }\n",
+      "retry.attempts: expected 1 or more attempts (1: no retry), got the number 0",
+      "Write a number of 1 or more, such as `attempts: 1`.",
+    ],
+    [
+      "storage:\n  endpoint: ftp://files.example.com\n",
+      'storage.endpoint: expected an http:// or https:// URL such as https://<account>.r2.cloudflarestorage.com, got the string "ftp://files.example.com"',
+      undefined,
+    ],
+  ])("%j", async (text, said, hint) => {
+    writeProject(text);
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    expect(error.message.replace(/^offload\.yaml:[0-9]+:[0-9]+: /, "")).toBe(said);
+    expect(error.hint).toBe(hint);
+  });
+});
