@@ -185,11 +185,17 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
       const item = array?.taken ? undefined : queue.shift();
       if (item === undefined) return;
       array?.expect(item.index);
-      item.state = "running";
       item.host =
         host.transport.label +
         (slot.CUDA_VISIBLE_DEVICES ? ` gpu ${slot.CUDA_VISIBLE_DEVICES}` : "");
-      change(item);
+      const running = () => {
+        item.state = "running";
+        change(item);
+      };
+      // A run of a job array waits for the others' launches and one submit: it runs from its task's
+      // submit on, not from when its slot took it (it said "running on" while nothing was submitted).
+      const report = request.reportFor(item.index);
+      if (array === undefined) running();
       try {
         const context: RunContext = {
           ...host,
@@ -199,7 +205,12 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
             gpus: undefined,
             remoteDir: sweepRemoteDir(host.settings.remoteDir, sweepId, item.index),
           },
-          report: request.reportFor(item.index),
+          report: array
+            ? (event) => {
+                report(event);
+                if (event.type === "slurm-submitted") running();
+              }
+            : report,
           controls: request.controls ?? {},
           ...(array ? { backend: array.backendFor(item.index) } : {}),
         };

@@ -69,6 +69,14 @@ describeWithSlurm("offload sweep on a Slurm target: one job array", (cluster) =>
     ]);
     // One run failed: the sweep says so with 1; the others still ran to their end.
     expect(result.code, result.stderr).toBe(1);
+    // A run is running from its task's submit on, not from when the sweep took it (then nothing was
+    // submitted yet: the array waits for every run's launch).
+    for (const i of ["0", "1", "2"]) {
+      const submitted = result.stderr.search(new RegExp(`#${i}: submitted Slurm job \\d+_${i}\\n`));
+      const running = result.stderr.indexOf(`#${i} i=${i}: running on `);
+      expect(submitted, result.stderr).toBeGreaterThanOrEqual(0);
+      expect(running, result.stderr).toBeGreaterThan(submitted);
+    }
     const all = (await records(project)).sort((a, b) =>
       (a.tags?.i ?? "").localeCompare(b.tags?.i ?? ""),
     );
