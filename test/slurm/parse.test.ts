@@ -23,7 +23,7 @@ const scontrolLines = readFileSync(
 
 describe("Slurm replies", () => {
   it("reads state, reason, nodes and exit code from real `scontrol show job -o` lines", () => {
-    const [failed = "", cancelled = "", killed = ""] = scontrolLines;
+    const [failed = "", cancelled = "", killed = "", cancelledWaiting = ""] = scontrolLines;
     expect(parseScontrolJob("1", failed)).toEqual({
       jobId: "1",
       state: "FAILED",
@@ -38,6 +38,14 @@ describe("Slurm replies", () => {
       state: "FAILED",
       reason: "JobLaunchFailure",
       exitCode: 137,
+    });
+    // Cancelled while it waited: Slurm keeps the reason it waited for, which is not why it ended.
+    expect(cancelledWaiting).toContain("JobState=CANCELLED Reason=Resources");
+    expect(parseScontrolJob("2", cancelledWaiting)).toEqual({
+      jobId: "2",
+      state: "CANCELLED",
+      source: "scontrol",
+      exitCode: 0,
     });
   });
 

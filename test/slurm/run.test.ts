@@ -171,6 +171,47 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     }
   });
 
+  it("Ctrl+C on a job still waiting for nodes: CANCELLED, without the reason it waited for", async () => {
+    const hog = await slurmProject("  nodes: 2\n");
+    const marker = `offload-slurm-hog2-${process.pid}`;
+    const hogged = await offload(hog, [
+      "run",
+      "--no-wait",
+      "--",
+      "sh",
+      "-c",
+      `echo hogging; while :; do sleep 1; done # ${marker}`,
+    ]);
+    expect(hogged.code, hogged.stderr).toBe(0);
+    const hogId = hogged.stdout.trim();
+    try {
+      project = await slurmProject("  nodes: 1\n");
+      let stderr = "";
+      let pid = 0;
+      const waiting = offload(project, ["run", "--", "sh", "-c", "echo never ran"], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStderr: (text) => {
+          stderr += text;
+        },
+      });
+      await waitFor(() => /PENDING \((Resources|Priority)\)/.test(stderr));
+      expect(stderr).toMatch(/Slurm job \d+: PENDING \((Resources|Priority)\)/);
+      process.kill(pid, "SIGINT");
+      const result: CliResult = await waiting;
+      expect(result.stdout).toBe("");
+      // Slurm keeps a cancelled job's last pending reason: it is not why the job ended.
+      expect(result.stderr).toMatch(/Slurm job \d+: CANCELLED$/m);
+      const record = await onlyRecord(project);
+      expect(record).toMatchObject({ status: "stopped", slurm: { state: "CANCELLED" } });
+      expect(record.slurm?.reason).toBeUndefined();
+    } finally {
+      await offload(hog, ["stop", hogId]);
+      await hog.remove();
+    }
+  });
+
   it("ps asks Slurm: a --no-wait job shows running while it runs, then its end as Slurm says it", async () => {
     const p = await slurmProject("  nodes: 1\n");
     project = p;

@@ -16,8 +16,16 @@ function normalizeState(text: string): string {
   return text.trim().split(/\s+/)[0] ?? "";
 }
 
-function reasonOf(text: string | undefined): string | undefined {
-  return text === undefined || text === "" || text === "None" || text === "(null)"
+/**
+ * Slurm's reason for the state, if it has one. A job cancelled while it waited keeps the reason it
+ * waited for (`JobState=CANCELLED Reason=Resources`): that is not why it ended, so it is left out.
+ */
+function reasonOf(text: string | undefined, state: string): string | undefined {
+  return text === undefined ||
+    text === "" ||
+    text === "None" ||
+    text === "(null)" ||
+    state === "CANCELLED"
     ? undefined
     : text;
 }
@@ -26,7 +34,7 @@ function reasonOf(text: string | undefined): string | undefined {
 export function parseSqueueLine(jobId: string, line: string): SlurmJobStatus {
   const [state = "", reason, nodes] = line.trim().split("|");
   const status: SlurmJobStatus = { jobId, state: normalizeState(state), source: "squeue" };
-  const why = reasonOf(reason);
+  const why = reasonOf(reason, status.state);
   if (why !== undefined) status.reason = why;
   if (nodes !== undefined && nodes !== "" && nodes !== "(null)") status.nodes = nodes;
   return status;
@@ -40,7 +48,7 @@ function field(line: string, key: string): string | undefined {
 export function parseScontrolJob(jobId: string, line: string): SlurmJobStatus {
   const state = normalizeState(field(line, "JobState") ?? "");
   const status: SlurmJobStatus = { jobId, state, source: "scontrol" };
-  const why = reasonOf(field(line, "Reason"));
+  const why = reasonOf(field(line, "Reason"), state);
   if (why !== undefined) status.reason = why;
   const nodes = field(line, "NodeList");
   if (nodes !== undefined && nodes !== "" && nodes !== "(null)") status.nodes = nodes;
