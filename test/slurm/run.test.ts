@@ -130,9 +130,15 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     expect(processesWith(marker)).toEqual([]);
   });
 
-  it("shows a job waiting for nodes as PENDING with Slurm's reason, then on which node it runs", async () => {
+  /**
+   * `use` runs while a 2-node job (`marker` in its command) holds both compute nodes, so a next job
+   * waits PENDING; the holder is stopped and its project removed after, whatever happened.
+   */
+  async function whileNodesHeld(
+    marker: string,
+    use: (hog: TempProject, hogId: string) => Promise<void>,
+  ): Promise<void> {
     const hog = await slurmProject("  nodes: 2\n");
-    const marker = `offload-slurm-hog-${process.pid}`;
     const hogged = await offload(hog, [
       "run",
       "--no-wait",
@@ -144,6 +150,16 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     expect(hogged.code, hogged.stderr).toBe(0);
     const hogId = hogged.stdout.trim();
     try {
+      await use(hog, hogId);
+    } finally {
+      await offload(hog, ["stop", hogId]);
+      await hog.remove();
+    }
+  }
+
+  it("shows a job waiting for nodes as PENDING with Slurm's reason, then on which node it runs", async () => {
+    const marker = `offload-slurm-hog-${process.pid}`;
+    await whileNodesHeld(marker, async (hog, hogId) => {
       project = await slurmProject("  nodes: 1\n");
       let stderr = "";
       const waiting = offload(project, ["run", "--", "sh", "-c", "echo finally ran"], {
@@ -165,26 +181,11 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
         slurm: { state: "CANCELLED" },
       });
       expect(processesWith(marker)).toEqual([]);
-    } finally {
-      await offload(hog, ["stop", hogId]);
-      await hog.remove();
-    }
+    });
   });
 
   it("Ctrl+C on a job still waiting for nodes: CANCELLED, without the reason it waited for", async () => {
-    const hog = await slurmProject("  nodes: 2\n");
-    const marker = `offload-slurm-hog2-${process.pid}`;
-    const hogged = await offload(hog, [
-      "run",
-      "--no-wait",
-      "--",
-      "sh",
-      "-c",
-      `echo hogging; while :; do sleep 1; done # ${marker}`,
-    ]);
-    expect(hogged.code, hogged.stderr).toBe(0);
-    const hogId = hogged.stdout.trim();
-    try {
+    await whileNodesHeld(`offload-slurm-hog2-${process.pid}`, async () => {
       project = await slurmProject("  nodes: 1\n");
       let stderr = "";
       let pid = 0;
@@ -206,10 +207,7 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
       const record = await onlyRecord(project);
       expect(record).toMatchObject({ status: "stopped", slurm: { state: "CANCELLED" } });
       expect(record.slurm?.reason).toBeUndefined();
-    } finally {
-      await offload(hog, ["stop", hogId]);
-      await hog.remove();
-    }
+    });
   });
 
   it("ps asks Slurm: a --no-wait job shows running while it runs, then its end as Slurm says it", async () => {
