@@ -5,8 +5,7 @@
 // then `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
 // is one ssh: no connection of its own for the upload, none for the launch. Any other line, or a stdin
 // that ends (offload declined, died or lost the link), exits having started nothing.
-import { quoteShell } from "../shell/quote.js";
-import { MARK, remoteRunDir } from "./layout.js";
+import { MARK } from "./layout.js";
 
 /** Stderr line of a node's held shell: `offload-held-head gnu` where `head -c` reads no byte past N. */
 export const HELD_HEAD_MARK = "offload-held-head";
@@ -16,31 +15,42 @@ export const HELD_STEP_MARK = "offload-held-step";
 /** A GNU tar there reads the records the archive was made with (sync/first-sync.ts). */
 const UNPACK = "tar -xpf - -b 256";
 
+/** The last line of every step's script as sent: a step read without it was cut short. */
+function stepEnd(bytes: number): string {
+  return `# offload-step-end ${bytes}`;
+}
+
+/** A step's script as it goes down the connection: the script, then its end line (counted in N). */
+function withStepEnd(script: string): { bytes: number; text: string } {
+  const body = script.endsWith("\n") ? script : `${script}\n`;
+  // The end line names the count it belongs to; its own digits are part of that count.
+  let bytes = Buffer.byteLength(body) + stepEnd(0).length;
+  while (Buffer.byteLength(body) + stepEnd(bytes).length !== bytes)
+    bytes = Buffer.byteLength(body) + stepEnd(bytes).length;
+  return { bytes, text: `${body}${stepEnd(bytes)}` };
+}
+
 /**
- * Steps appended to a prepare that took the lock (of run `runId`, whose dir it made). `head -c` counts
+ * Steps appended to a prepare that took the lock (and made the run's dir). `head -c` counts
  * the bytes of a step only where it is GNU's (BSD's and busybox's may read ahead, taking bytes of the
  * next step): elsewhere offload sends no archive down the held connection, and the launch script (a few
  * KiB) is read by `dd bs=1`, one byte a call. A step's script that does not arrive whole is never run.
  */
-export function buildNodeHoldSteps(runId: string): string[] {
-  // In the run's own dir, made by this prepare: no earlier file of another mode is there to reuse. The
-  // launch script holds the job's env (-e, env:): written under umask 077, the shell's own put back
-  // after (read from /proc by builtins, as the launch does: no process).
-  const file = `${quoteShell(remoteRunDir(runId))}/held-step`;
+export function buildNodeHoldSteps(): string[] {
+  // A step's script (the launch holds the job's env: -e, env:) is read into a variable by a command
+  // substitution and run by eval: it never touches the disk, and costs one process (head), not the
+  // two of a file written (head) and then counted (wc). It arrived whole where it ends with its end
+  // line, which names its byte count (the shell's own length of a string counts characters, not bytes,
+  // in some shells' locales). This runs for every node of every job.
   return [
     `offload_head=; case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac`,
-    `offload_mask=; while read -r k v; do [ "$k" = Umask: ] && { offload_mask=$v; break; }; done 2>/dev/null </proc/self/status`,
-    `[ -n "$offload_mask" ] || offload_mask=$(umask)`,
-    // Takes the script of a step ($1 bytes) into the file, or exits having started nothing. Run by the
-    // dot builtin, it costs no process to read back (this runs for every node of every job).
+    // Takes the script of a step ($1 bytes) into offload_s, or exits having started nothing.
     `offload_take() {`,
-    `  umask 077`,
-    `  if [ "$offload_head" = gnu ]; then head -c "$1" > ${file}`,
-    `  else dd bs=1 count="$1" of=${file} 2>/dev/null; fi`,
-    `  umask "$offload_mask"`,
-    `  if [ "$(($(wc -c < ${file} 2>/dev/null || echo 0)))" != "$1" ]; then`,
-    `    rm -f ${file}; echo "offload: a held step did not arrive whole; nothing was started" >&2; exit 1`,
-    `  fi`,
+    `  if [ "$offload_head" = gnu ]; then offload_s=$(head -c "$1")`,
+    `  else offload_s=$(dd bs=1 count="$1" 2>/dev/null); fi`,
+    `  case $offload_s in *"${stepEnd(0).slice(0, -1)}$1") ;; *)`,
+    `    offload_s=; echo "offload: a held step did not arrive whole; nothing was started" >&2; exit 1 ;;`,
+    `  esac`,
     `}`,
     `printf '${HELD_HEAD_MARK} %s\n' "\${offload_head:-other}" >&2`,
     `printf '${MARK.held}\n' >&2`,
@@ -55,11 +65,11 @@ export function buildNodeHoldSteps(runId: string): string[] {
     // A question (node 0's rendezvous): its own shell, never the held stdin, its answer on stderr.
     `  "ask "*)`,
     `    offload_take "$offload_n"`,
-    `    ( . ${file} ) < /dev/null > /dev/null`,
-    `    printf '${HELD_STEP_MARK} %s\n' "$?" >&2 ;;`,
+    `    ( eval "$offload_s" ) < /dev/null > /dev/null`,
+    `    printf '${HELD_STEP_MARK} %s\n' "$?" >&2; offload_s= ;;`,
     `  "launch "*)`,
     `    offload_take "$offload_n"`,
-    `    . ${file}`,
+    `    eval "$offload_s"`,
     `    exit ;;`,
     `  *) exit 0 ;;`,
     `  esac`,
@@ -70,7 +80,8 @@ export function buildNodeHoldSteps(runId: string): string[] {
 
 /** The line and script of a held question step (its answer is what it says on stderr). */
 export function formatHeldAsk(script: string): string {
-  return `ask ${Buffer.byteLength(script)}\n${script}`;
+  const step = withStepEnd(script);
+  return `ask ${step.bytes}\n${step.text}`;
 }
 
 /** The line that starts a held tar step, which `bytes` bytes of archive follow. */
@@ -80,7 +91,8 @@ export function formatHeldTar(bytes: number): string {
 
 /** What goes down a held node's stdin to launch: the step line, the script, the launch's own stdin. */
 export function formatHeldLaunch(script: string, stdin: string): string {
-  return `launch ${Buffer.byteLength(script)}\n${script}${stdin}`;
+  const step = withStepEnd(script);
+  return `launch ${step.bytes}\n${step.text}${stdin}`;
 }
 
 /** Whether the held shell said its `head -c` is GNU's. */

@@ -55,7 +55,9 @@ export function buildPrepareScript(
   return [
     ...(lock === undefined ? [] : [PROTOCOL_FUNCTIONS]),
     `D=${quoteRemotePath(remoteDir)}`,
-    `mkdir -p "$D" || { printf '${MARK.unwritable} %s\\n' "$D" >&2; exit 1; }`,
+    // A builtin test first: the dir is there on every run but the first, and mkdir is a process start
+    // on every host of every job.
+    `[ -d "$D" ] || mkdir -p "$D" || { printf '${MARK.unwritable} %s\\n' "$D" >&2; exit 1; }`,
     `cd "$D" || exit 1`,
     ...(lock === undefined ? [] : buildTakeLockSteps(lock)),
     ...(lock === undefined || sync === undefined
@@ -71,7 +73,7 @@ export function buildPrepareScript(
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
     ...(held === undefined ? [] : buildHeldLaunchSteps(held)),
-    ...(nodeHold && lock !== undefined ? buildNodeHoldSteps(lock.runId) : []),
+    ...(nodeHold && lock !== undefined ? buildNodeHoldSteps() : []),
   ].join("\n");
 }
 

@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -66,7 +67,7 @@ describe("a node's held prepare", () => {
     expect(result?.stderr).toContain(`${MARK.exit} 0`);
   });
 
-  it("keeps a step's script, which holds the job's env, from other users; the job keeps the shell's umask", async () => {
+  it("never writes a step's script, which holds the job's env, to the disk; the job keeps the shell's umask", async () => {
     const reply = await prepareHolding();
     expect(reply.held?.accepts(script(["sh", "-c", "umask"]))).toBe(true);
     let log = "";
@@ -75,8 +76,10 @@ describe("a node's held prepare", () => {
         log += chunk.toString();
       },
     });
-    const step = statSync(join(dir, remoteRunDir(RUN), "held-step"));
-    expect(step.mode & 0o777).toBe(0o600);
+    const runDir = join(dir, remoteRunDir(RUN));
+    // What is there is the launch's own (launch.sh and spec.json, 0600): no copy of the step.
+    expect(readdirSync(runDir).sort()).not.toContain("held-step");
+    expect(statSync(join(runDir, "launch.sh")).mode & 0o777).toBe(0o600);
     expect(Number.parseInt(log.trim(), 8)).toBe(process.umask());
   });
 
@@ -153,6 +156,19 @@ describe("a node's held prepare", () => {
     expect(result.stderr).toContain("a held step did not arrive whole; nothing was started");
     expect(existsSync(join(dir, "started"))).toBe(false);
     expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
-    expect(existsSync(join(dir, remoteRunDir(RUN), "held-step"))).toBe(false);
+  });
+
+  it("never runs a launch script cut short even where the cut leaves exactly its byte count", async () => {
+    const launch = script(["touch", "started"]);
+    // A step line whose count matches the bytes that came (as a sender that lost its end would say):
+    // only the end line offload appends proves a script whole.
+    const cut = launch.slice(0, launch.length - 40);
+    const result = await transport.exec(buildPrepareScript(dir, lock, { nodeHold: true }), {
+      stdin: `launch ${Buffer.byteLength(cut)}\n${cut}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("a held step did not arrive whole; nothing was started");
+    expect(existsSync(join(dir, "started"))).toBe(false);
+    expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
   });
 });
