@@ -68,7 +68,9 @@ if [ ! -f "$R/exit" ]; then
     offload_drain
   fi
 else
-  offload_tail -c +$((off + 1)) "$L"
+  # An ended run's empty log, read from its start (a job that printed nothing), needs no tail: a process
+  # start saved on every node of a job across hosts.
+  if [ "$off" -gt 0 ] || [ -s "$L" ]; then offload_tail -c +$((off + 1)) "$L"; fi
   ${on("offload_samples_drain")}
 fi
 code=lost; if [ -f "$R/exit" ]; then read -r code < "$R/exit"; fi

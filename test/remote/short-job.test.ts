@@ -65,7 +65,7 @@ async function launch(runId: string, command: string[], onLog?: (log: string) =>
   } catch {
     // no tail ran
   }
-  return { result, log, followed: /(^| )-f( |$)/m.test(tails) };
+  return { result, log, tails, followed: /(^| )-f( |$)/m.test(tails) };
 }
 
 describe("the launch round trip of a job that is over at once", () => {
@@ -85,6 +85,20 @@ describe("the launch round trip of a job that is over at once", () => {
       if (!did) break;
     }
     expect(followed).toContain(false);
+  });
+
+  it("starts no tail at all for one that printed nothing", async () => {
+    // As the first test: of five launches one must come back without a follow, and that one must not
+    // have read the empty log with a tail either (a process start on every node of a job across hosts).
+    for (let i = 0; i < 5; i++) {
+      const { result, log, tails, followed } = await launch(`20261202-061500-sq0${i}`, ["true"]);
+      expect(log).toBe("");
+      expect(result.stderr).toContain(`${MARK.exit} 0`);
+      if (followed) continue;
+      expect(tails).toBe("");
+      return;
+    }
+    expect.unreachable("every launch of `true` followed");
   });
 
   it("still streams a job that runs on, line by line", async () => {
