@@ -5,6 +5,7 @@
 // then `launch N` (the launch script of N bytes follows, then that launch's own stdin). So a node's start
 // is one ssh: no connection of its own for the upload, none for the launch. Any other line, or a stdin
 // that ends (offload declined, died or lost the link), exits having started nothing.
+import { quoteShell } from "../shell/quote.js";
 import { MARK } from "./layout.js";
 
 /** Stderr line of a node's held shell: `offload-held-head gnu` where `head -c` reads no byte past N. */
@@ -36,14 +37,20 @@ function withStepEnd(script: string): { bytes: number; text: string } {
  * next step): elsewhere offload sends no archive down the held connection, and the launch script (a few
  * KiB) is read by `dd bs=1`, one byte a call. A step's script that does not arrive whole is never run.
  */
-export function buildNodeHoldSteps(): string[] {
+export function buildNodeHoldSteps(gnuHeadBoot?: string): string[] {
+  // A host that said its head is GNU's in the boot it is still in (session/held-head.ts) is not asked
+  // again: offload_boot was read by the prepare, with a builtin.
+  const known =
+    gnuHeadBoot === undefined
+      ? ""
+      : `if [ "$offload_boot" = ${quoteShell(gnuHeadBoot)} ]; then offload_head=gnu; else `;
   // A step's script (the launch holds the job's env: -e, env:) is read into a variable by a command
   // substitution and run by eval: it never touches the disk, and costs one process (head), not the
   // two of a file written (head) and then counted (wc). It arrived whole where it ends with its end
   // line, which names its byte count (the shell's own length of a string counts characters, not bytes,
   // in some shells' locales). This runs for every node of every job.
   return [
-    `offload_head=; case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac`,
+    `offload_head=; ${known}case $(head --version 2>/dev/null) in *GNU*) offload_head=gnu ;; esac${known ? "; fi" : ""}`,
     // Takes the script of a step ($1 bytes) into offload_s, or exits having started nothing.
     `offload_take() {`,
     `  if [ "$offload_head" = gnu ]; then offload_s=$(head -c "$1")`,

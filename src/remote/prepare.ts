@@ -48,7 +48,13 @@ const EMPTY_STEPS = [
 export function buildPrepareScript(
   remoteDir: string,
   lock?: LockRequest,
-  sync?: { proof?: SyncProofRequest | undefined; held?: string | undefined; nodeHold?: boolean },
+  sync?: {
+    proof?: SyncProofRequest | undefined;
+    held?: string | undefined;
+    nodeHold?: boolean;
+    /** A node's hold: the boot id in which this host said its head is GNU's (node-hold.ts). */
+    gnuHeadBoot?: string | undefined;
+  },
 ): string {
   const held = lock !== undefined && sync?.proof !== undefined ? sync.held : undefined;
   const nodeHold = lock !== undefined && sync?.nodeHold === true && held === undefined;
@@ -73,7 +79,7 @@ export function buildPrepareScript(
     `set -- $SSH_CONNECTION; printf 'reached=%s\\n' "\${3:-}"`,
     `printf '${MARK.dir} %s\\n' "$PWD"`,
     ...(held === undefined ? [] : buildHeldLaunchSteps(held)),
-    ...(nodeHold && lock !== undefined ? buildNodeHoldSteps() : []),
+    ...(nodeHold && lock !== undefined ? buildNodeHoldSteps(sync?.gnuHeadBoot) : []),
   ].join("\n");
 }
 

@@ -2,6 +2,7 @@
 import { msSince, systemClock } from "../context.js";
 import type { Reporter } from "../events.js";
 import { isUnlaunchedHolder, type LockRequest, readLockReply } from "../remote/lock.js";
+import { readHeldHead } from "../remote/node-hold.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { readSyncProof, type SyncProofRequest } from "../remote/sync-proof.js";
 import { quoteShell } from "../shell/quote.js";
@@ -15,6 +16,7 @@ import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
 import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
+import { keepGnuHead, readGnuHeadBoot } from "./held-head.js";
 import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
 import { untarHeld } from "./held-upload.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
@@ -70,9 +72,14 @@ export async function prepareTarget(
   // that would not fit beside the proof is not held.
   const fits = holding && Buffer.byteLength(quoteShell(holding)) <= HELD_SCRIPT_LIMIT;
   const nodeHold = lockRequest !== undefined && sync?.nodeHold === true;
+  const gnuHeadBoot = nodeHold ? readGnuHeadBoot(transport) : undefined;
   const script = fits
     ? holding
-    : buildPrepareScript(remoteDir, lockRequest, sync && { proof: sync.proof, nodeHold });
+    : buildPrepareScript(
+        remoteDir,
+        lockRequest,
+        sync && { proof: sync.proof, nodeHold, gnuHeadBoot },
+      );
   const hold =
     fits && sync?.held ? { launch: sync.held } : nodeHold ? { node: true as const } : undefined;
   // The first exec opens the ssh master itself: no separate connect round trip.
@@ -86,7 +93,11 @@ export async function prepareTarget(
     return prepareTarget(transport, remoteDir, syncTool, { ...lock, reclaim: dead }, sync);
   }
   try {
-    return await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
+    const prepared = await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
+    const gnuHead = reply.held?.node === true && readHeldHead(reply.result.stderr);
+    if (reply.held?.node && !(gnuHead && gnuHeadBoot === prepared.bootId))
+      keepGnuHead(transport, prepared.bootId, gnuHead);
+    return prepared;
   } catch (error) {
     await reply.held?.decline();
     throw error;

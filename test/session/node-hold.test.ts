@@ -2,6 +2,7 @@
 // this machine: it holds whether or not a sync is needed, unpacks the archive it is sent, runs the
 // launch script sent after it, and starts nothing when declined or sent a launch that is not whole.
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -156,6 +157,44 @@ describe("a node's held prepare", () => {
     expect(result.stderr).toContain("a held step did not arrive whole; nothing was started");
     expect(existsSync(join(dir, "started"))).toBe(false);
     expect(existsSync(join(dir, remoteRunDir(RUN), "launcher.pid"))).toBe(false);
+  });
+
+  it("takes a host's word that its head is GNU's for the boot it said so in, and asks in another", async () => {
+    const tools = mkdtempSync(join(tmpdir(), "offload-head-wrapper-"));
+    try {
+      // Each `head` the script starts writes its arguments to head.log, then is the real head.
+      const real = ["/usr/bin/head", "/bin/head"].find((path) => existsSync(path));
+      writeFileSync(
+        join(tools, "head"),
+        `#!/bin/sh\nprintf '%s\\n' "$*" >> '${tools}/head.log'\nexec ${real} "$@"\n`,
+      );
+      chmodSync(join(tools, "head"), 0o755);
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const hold = async (gnuHeadBoot: string) => {
+        rmSync(join(tools, "head.log"), { force: true });
+        rmSync(join(dir, LOCK_FILE), { force: true });
+        const prepare = buildPrepareScript(dir, lock, { nodeHold: true, gnuHeadBoot });
+        const reply = await execPrepare(
+          transport,
+          `PATH='${tools}':$PATH; export PATH\n${prepare}`,
+          { node: true },
+        );
+        await reply.held?.decline();
+        const log = existsSync(join(tools, "head.log"))
+          ? readFileSync(join(tools, "head.log"), "utf8")
+          : "";
+        return { gnu: reply.result.stderr.includes("offload-held-head gnu"), log };
+      };
+      // Said in this boot: no head started at all, and the shell still reads its steps with head -c.
+      expect(await hold(boot)).toEqual({ gnu: true, log: "" });
+      // Said in another boot (a reboot, or another machine behind the name): asked again.
+      expect(await hold("00000000-0000-0000-0000-000000000000")).toEqual({
+        gnu: true,
+        log: "--version\n",
+      });
+    } finally {
+      rmSync(tools, { recursive: true, force: true });
+    }
   });
 
   it("never runs a launch script cut short even where the cut leaves exactly its byte count", async () => {
