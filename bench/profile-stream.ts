@@ -1,8 +1,12 @@
 // Where the CPU of a fast log goes: `node --import tsx bench/profile-stream.ts [2|80]` streams 200 MB
-// with `offload run -- cat FILE` and with `ssh host cat FILE`, and prints the CPU seconds of each part:
-// offload (node and the ssh clients it waited for), the local ssh master, and the host's sshd sessions
-// with what they reaped (the remote reader: tail or cat, and the shell). PROFILE_NODE_ARGS adds node
-// flags to offload (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). Needs root, as the bench does.
+// with `offload run -- cat FILE`, with `ssh host cat FILE > /dev/null` (the bench's baseline) and with
+// `ssh host 'cat FILE | tee OUT' > local file` (the floor: any tool that keeps the log on both sides, as
+// offload does, writes it twice), and prints the CPU seconds of each part: offload (node and the ssh
+// clients it waited for), the local ssh master (user and system), and the host's sshd session with what
+// it reaped (the remote reader: tail or cat, and the shell). offload's job reports its own CPU (`times`),
+// its write of output.log, which the launcher's session reaps: `host job` of `host sshd+reaped`.
+// PROFILE_NODE_ARGS adds node flags to offload (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). Needs
+// root, as the bench does.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -17,15 +21,34 @@ const LOGS: Record<string, string> = {
   80: `awk 'BEGIN { for (i = 0; i < ${BYTES / 80}; i++) printf "%-79s\\n", sprintf("epoch %03d step %07d loss=%8.6f lr=%8.6f training log line", i / 25000, i, 1 / (1 + i / 1000), 0.001) }'`,
 };
 
-/** utime+stime+cutime+cstime of a live process, in seconds; undefined once it is gone. */
-function cpuOf(pid: number): number | undefined {
+/** utime+cutime and stime+cstime of a live process, in seconds; undefined once it is gone. */
+function cpuSplitOf(pid: number): { user: number; sys: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / TICK;
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    const [ut = 0, st = 0, cut = 0, cst = 0] = f.slice(11, 15);
+    return { user: (ut + cut) / TICK, sys: (st + cst) / TICK };
   } catch {
     return undefined;
   }
+}
+
+/** utime+stime+cutime+cstime of a live process, in seconds; undefined once it is gone. */
+function cpuOf(pid: number): number | undefined {
+  const cpu = cpuSplitOf(pid);
+  return cpu && cpu.user + cpu.sys;
+}
+
+/** The children's user and system seconds from what sh's `times` printed (its second line). */
+function childTimes(text: string): number {
+  const line = text.trim().split("\n").at(-1) ?? "";
+  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+    0,
+  );
 }
 
 function commOf(pid: number): string {
@@ -65,13 +88,15 @@ function masterPid(sshConfig: string, host: string, controlPath: string): number
 async function measureCpu(
   namespace: string,
   master: () => number,
-  measure: (time: string[]) => Promise<{ stderr: string; phases?: Record<string, number> }>,
+  measure: (
+    time: string[],
+  ) => Promise<{ stderr: string; phases?: Record<string, number>; job?: number }>,
 ): Promise<Record<string, number>> {
   const before = snapshotHost(namespace);
   const m = master();
-  const mBefore = cpuOf(m) ?? 0;
-  const { stderr, phases = {} } = await measure(["/usr/bin/time", "-f", "%e %U %S"]);
-  const mAfter = cpuOf(m) ?? 0;
+  const mBefore = cpuSplitOf(m) ?? { user: 0, sys: 0 };
+  const { stderr, phases = {}, job } = await measure(["/usr/bin/time", "-f", "%e %U %S"]);
+  const mAfter = cpuSplitOf(m) ?? { user: 0, sys: 0 };
   const after = snapshotHost(namespace);
   const [wall = 0, user = 0, sys = 0] =
     stderr.trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
@@ -92,8 +117,10 @@ async function measureCpu(
     wall,
     ...timed,
     "local cmd": user + sys,
-    "local master": mAfter - mBefore,
+    "local master": mAfter.user + mAfter.sys - mBefore.user - mBefore.sys,
+    "(master sys)": mAfter.sys - mBefore.sys,
     "host sshd+reaped": sshd,
+    ...(job === undefined ? {} : { "(host job)": job }),
   };
 }
 
@@ -110,11 +137,19 @@ try {
     mkdirSync(project);
     run([...ctx.ssh(base.dir), ctx.host, `${LOGS[size]} > ${file}`]);
     const nodeArgs = process.env.PROFILE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-    const [node = "", ...rest] = offloadArgv(ctx, { remote, command: ["cat", file] });
+    // The job says its own CPU (cat's write of output.log) in a file beside the log: not in the log.
+    const times = `${file}.times`;
+    const job = `cat ${file}; times > ${times}`;
+    const [node = "", ...rest] = offloadArgv(ctx, { remote, command: [job] });
     const argv = [node, ...nodeArgs, ...rest];
     // Unmeasured: the first sync and the master.
     await mustTime(argv, { cwd: project, env: ctx.env, discardStdout: true });
-    const samples: Record<string, Record<string, number[]>> = { offload: {}, baseline: {} };
+    const samples: Record<string, Record<string, number[]>> = {
+      offload: {},
+      baseline: {},
+      floor: {},
+    };
+    const localCopy = join(ctx.scratch, `${remote}.log`);
     const add = (who: string, values: Record<string, number>) => {
       const mine = samples[who] ?? {};
       samples[who] = mine;
@@ -138,8 +173,9 @@ try {
           const record = latestRecord(project);
           rmSync(join(project, ".offload"), { recursive: true, force: true });
           if (record.logBytes !== BYTES) throw new Error(`streamed ${record.logBytes}`);
-          const { launch = 0, run = 0 } = record.phases;
-          return { stderr: t.stderr, phases: { launch, run } };
+          const { launch = 0, run: ran = 0 } = record.phases;
+          const jobCpu = childTimes(run([...ctx.ssh(base.dir), ctx.host, `cat ${times}`]));
+          return { stderr: t.stderr, phases: { launch, run: ran }, job: jobCpu };
         }),
       );
       add(
@@ -153,6 +189,25 @@ try {
           },
         ),
       );
+      add(
+        "floor",
+        await measureCpu(
+          namespace,
+          () => masterPid(ctx.bed.sshConfig, ctx.host, `${base.dir}/%C`),
+          async (time) => {
+            const copy = `${file}.copy`;
+            const ssh = [
+              ...ctx.ssh(base.dir),
+              ctx.host,
+              `cat ${file} | tee ${copy}; rm -f ${copy}`,
+            ];
+            const argv = ["sh", "-c", `"$@" > ${localCopy}`, "sh", ...time, ...ssh];
+            const t = await mustTime(argv);
+            rmSync(localCopy, { force: true });
+            return { stderr: t.stderr };
+          },
+        ),
+      );
     }
     process.stdout.write(`${size}-byte lines, medians of ${rounds} (CPU s per 200 MB):\n`);
     for (const [who, values] of Object.entries(samples))
@@ -161,7 +216,7 @@ try {
           .map(([k, v]) => `${k} ${median(v).toFixed(2)}`)
           .join(", ")}\n`,
       );
-    run([...ctx.ssh(base.dir), ctx.host, `rm -f ${file}`]);
+    run([...ctx.ssh(base.dir), ctx.host, `rm -f ${file} ${times}`]);
   }
 } finally {
   base.close();
