@@ -53,7 +53,7 @@ async function measureLineSize(
   try {
     return await compareStreams(ctx, repeats, bytes, { project, remote, file, ssh });
   } finally {
-    run([...ssh, ctx.host, `rm -rf ${remote} ${file}`]);
+    run([...ssh, ctx.host, `rm -rf ${remote} ${file} ${file}.copy`]);
     base.close();
   }
 }
