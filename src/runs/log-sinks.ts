@@ -3,16 +3,15 @@
 import {
   closeSync,
   fstatSync,
-  openSync,
   readFileSync,
   readSync,
   rmSync,
-  statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
+import { openRunFile } from "./files.js";
 
 export interface LogSink {
   /** Bytes in the file: where the next stream resumes. */
@@ -89,7 +88,7 @@ export function liveFollower(dir: string): number | undefined {
  * Opened for reading too: a child that appends to it directly (`direct`) has its bytes read back.
  */
 export function openAppend(path: string, onClose: () => void): LogSink {
-  const fd = openSync(path, "a+");
+  const fd = openRunFile(path, "append");
   let size = fstatSync(fd).size;
   let open = true;
   return {
@@ -123,9 +122,12 @@ export function openLazily(path: string): LogSink {
   let sink: LogSink | undefined;
   let size = 0;
   try {
-    size = statSync(path).size;
-  } catch {
-    // not there yet
+    const fd = openRunFile(path, "read");
+    size = fstatSync(fd).size;
+    closeSync(fd);
+  } catch (error) {
+    // Not there yet is fine; a link or a folder there is refused now, not at the first sample.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   return {
     get size() {

@@ -1,9 +1,16 @@
 // The local run store: `.offload/runs/<id>/` in the project, one folder a run, written atomically.
 import { mkdirSync } from "node:fs";
-import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
-import { LOG_FILE, METRICS_FILE, REPORT_FILE, readRunFile, SAMPLES_FILE } from "./files.js";
+import {
+  LOG_FILE,
+  METRICS_FILE,
+  openRunFileToRead,
+  REPORT_FILE,
+  readRunFile,
+  SAMPLES_FILE,
+} from "./files.js";
 import { isRunId } from "./id.js";
 import { claimFollower, type LogSink, liveFollower, openAppend, openLazily } from "./log-sinks.js";
 import type { RunRecord } from "./record.js";
@@ -190,13 +197,16 @@ export function openRunStore(projectDir: string): RunStore {
       return liveFollower(runDir(id));
     },
     async logSize(id) {
-      return stat(join(runDir(id), LOG_FILE)).then(
-        (s) => s.size,
-        () => 0,
-      );
+      const file = await openLog(join(runDir(id), LOG_FILE));
+      if (file === undefined) return 0;
+      try {
+        return (await file.stat()).size;
+      } finally {
+        await file.close();
+      }
     },
     async readLogTail(id, bytes) {
-      const file = await open(join(runDir(id), LOG_FILE), "r").catch(() => undefined);
+      const file = await openLog(join(runDir(id), LOG_FILE));
       if (file === undefined) return "";
       try {
         const { size } = await file.stat();
@@ -214,4 +224,12 @@ export function openRunStore(projectDir: string): RunStore {
     readMetrics: async (id) => readRunFile(runDir(id), METRICS_FILE),
     reportPath: (id) => join(runDir(id), REPORT_FILE),
   };
+}
+
+/** The run's output.log to read, undefined where there is none; a link or a folder there throws. */
+async function openLog(path: string) {
+  return openRunFileToRead(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
 }

@@ -1,5 +1,5 @@
 // A damaged or hostile run record never crashes offload and never reaches a path or a shell.
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { jsonLines, runInProject } from "../support/cli.js";
@@ -72,5 +72,39 @@ describe("damaged run records", () => {
       expect(result.code, command).toBe(200);
     }
     expect(await readdir(project.dir)).not.toContain("pwned");
+  });
+
+  it("a run's file replaced by a symlink or a folder is damaged: never read, written or crashed on", async () => {
+    project = await makeProject();
+    const good = await offload(project, ["run", "--host", "local", "--", "echo", "the log"]);
+    expect(good.code, good.stderr).toBe(0);
+    const [id = ""] = await project.runIds();
+    const dir = join(project.dir, ".offload/runs", id);
+    // Outside the run folder: attach appended the host's log to it, logs printed it.
+    const outside = join(project.dir, "outside.txt");
+    await writeFile(outside, "");
+    await rm(join(dir, "output.log"));
+    await symlink(outside, join(dir, "output.log"));
+    await writeFile(join(project.dir, "secret.txt"), "not for the terminal\n");
+    await symlink(join(project.dir, "secret.txt"), join(dir, "metrics.jsonl"));
+    for (const command of ["attach", "logs", "report"]) {
+      const result = await offload(project, [command, id]);
+      expect(result.stderr, command).toMatch(
+        /E_RUN_DAMAGED: .* (output\.log|metrics\.jsonl) is a symlink/,
+      );
+      expect(result.stderr, command).toContain("hint");
+      expect(result.stdout, command).not.toContain("not for the terminal");
+      expect(result.code, command).toBe(200);
+    }
+    expect(await readFile(outside, "utf8")).toBe("");
+
+    await rm(join(dir, "output.log"));
+    await mkdir(join(dir, "output.log"));
+    for (const command of ["attach", "logs"]) {
+      const result = await offload(project, [command, id]);
+      expect(result.stderr, command).toMatch(/E_RUN_DAMAGED: .* output\.log is a folder/);
+      expect(result.stderr, command).not.toContain("offload hit a bug");
+      expect(result.code, command).toBe(200);
+    }
   });
 });

@@ -1,5 +1,5 @@
 // The run folder's files are read and written only through runs/: by run id, checked, with one format.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -33,6 +33,31 @@ describe("run folder files", () => {
     expect(JSON.parse(lines[0] as string)).toMatchObject({ name: "loss", value: 0.5, step: 1 });
     expect(await readFile(join(store.runDir(id), "metrics.jsonl"), "utf8")).toBe(`${lines[0]}\n`);
     expect(store.reportPath(id)).toBe(join(store.runDir(id), "report.html"));
+  });
+
+  it("never appends to or reads through a symlink or a folder in a run folder", async () => {
+    const store = openRunStore(project);
+    const id = createRunId();
+    await store.save(runningRecord(id));
+    const outside = join(project, "outside");
+    await writeFile(outside, "mine\n");
+    for (const name of ["output.log", "metrics.jsonl"])
+      await symlink(outside, join(store.runDir(id), name));
+    await mkdir(join(store.runDir(id), "machine.txt"));
+    const damaged = { code: "E_RUN_DAMAGED" };
+    expect(() => appendMetrics(store.runDir(id), [{ name: "loss", value: 1 }])).toThrow(
+      /metrics\.jsonl is a symlink/,
+    );
+    expect(() => store.openLog(id)).toThrow(/output\.log is a symlink/);
+    expect(() => store.openSamples(id)).toThrow(/machine\.txt is a folder/);
+    await expect(store.readLog(id)).rejects.toMatchObject(damaged);
+    await expect(store.readMetrics(id)).rejects.toMatchObject(damaged);
+    await expect(store.readSamples(id)).rejects.toMatchObject(damaged);
+    await expect(store.logSize(id)).rejects.toMatchObject(damaged);
+    await expect(store.readLogTail(id, 100)).rejects.toMatchObject(damaged);
+    expect(await readFile(outside, "utf8")).toBe("mine\n");
+    // The follower mark a refused open took is given back.
+    expect(store.followerOf(id)).toBeUndefined();
   });
 
   it("refuses a name that is not a run id before it becomes a path", async () => {
