@@ -37,6 +37,10 @@ const EXAMPLES: Record<string, string[]> = {
     "offload env prune --host gpu-box --older-than 14",
   ],
   config: ["offload config --host gpu-box", "offload config --json"],
+  init: [
+    "offload init                 # asks for the host",
+    "offload init --host gpu-box --requirements requirements.txt",
+  ],
   schema: ["offload schema > offload.schema.json"],
   ps: ["offload ps", "offload ps --offline --json"],
   logs: ["offload logs", "offload logs -f --tail 20 20261201-1830"],
