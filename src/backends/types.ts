@@ -130,6 +130,8 @@ export type JobSurvey =
       times?: HostTimes;
       /** The run whose `run --force` took the remote dir and stopped this one. */
       displacedBy?: string;
+      /** Its scheduler says it was cancelled (by hand, from outside offload): a stop, as RunEnd's. */
+      cancelled?: boolean;
       job?: JobRecord;
     }
   | { state: "lost"; job?: JobRecord }

@@ -62,6 +62,19 @@ export function buildReleaseLock(runId: string): string {
  * whose holder stopped its heartbeat before launching is reclaimed with MARK.reclaimed; with --force a
  * live holder is stopped first (MARK.forced). The run's own dir is made only once the lock is taken.
  */
+/** Slurm's states of a job that has ended (squeue's %T), as one shell case pattern. */
+const SLURM_ENDED_STATES = [
+  "COMPLETED",
+  "CANCELLED",
+  "FAILED",
+  "TIMEOUT",
+  "OUT_OF_MEMORY",
+  "NODE_FAIL",
+  "PREEMPTED",
+  "BOOT_FAIL",
+  "DEADLINE",
+].join(" | ");
+
 export function buildTakeLockSteps(lock: LockRequest): string[] {
   const run = quoteShell(remoteRunDir(lock.runId));
   const id = quoteShell(lock.runId);
@@ -81,12 +94,20 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     // Before its launch a holder is alive while its heartbeat is fresh (the sync and an env build can
     // take minutes; a dead offload stops beating).
     `  beat=$(cat "$HR/heartbeat" 2>/dev/null); case "$beat" in *[!0-9]* | "") beat=$since ;; esac`,
-    // A run submitted to Slurm has no launcher: while squeue lists its job, it holds the lock.
+    // A run submitted to Slurm has no launcher: while squeue lists its job as active, it holds the lock.
     `  job=; [ -f "$HR/slurm-job" ] && read -r job < "$HR/slurm-job"; case "$job" in *[!0-9_+]*) job= ;; esac`,
-    `  if [ -n "$job" ] && [ -n "$(squeue -h -j "$job" -o %T 2>/dev/null)" ]; then beat=$(date +%s); fi`,
+    // Slurm knows an ended job a while (MinJobAge; squeue may not list it, scontrol does): one it says
+    // ended (cancelled from outside, before its batch script could free the lock) frees the lock as its
+    // end would have, with no reclaim to report. Any other state squeue lists holds the lock; no answer
+    // proves nothing.
+    `  slurm_ended=; if [ -n "$job" ]; then case "$(squeue -h -j "$job" -o %T 2>/dev/null)" in`,
+    `    "") case "$(scontrol show job -o "$job" 2>/dev/null | sed -n 's/.* JobState=\\([A-Z_]*\\).*/\\1/p')" in`,
+    `      ${SLURM_ENDED_STATES}) slurm_ended=1 ;; esac ;;`,
+    `    ${SLURM_ENDED_STATES}) slurm_ended=1 ;; *) beat=$(date +%s) ;; esac; fi`,
     // Where the holder's offload runs (LockOrigin): said to a run that may prove it dead on its machine.
     `  origin=; [ -f "$HR/origin" ] && read -r origin < "$HR/origin"; case "$origin" in *[!0-9a-zA-Z/-]*) origin= ;; esac`,
-    `  if [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && { [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ] || ${deadHolder(lock)}; }; }; then`,
+    `  if [ -n "$slurm_ended" ]; then rm -f ${LOCK_FILE}`,
+    `  elif [ -f "$HR/exit" ] || { [ -f "$HR/launcher.pid" ] && ! offload_launcher_alive; } || { [ ! -f "$HR/launcher.pid" ] && { [ $(($(date +%s) - beat)) -gt ${LOCK_STALE_SECONDS} ] || ${deadHolder(lock)}; }; }; then`,
     `    printf '${MARK.reclaimed} %s %s\\n' "$holder" "$since" >&2; rm -f ${LOCK_FILE}`,
     // --force: the displaced run's follower reads `displaced` and says who took over. A job not proven
     // to be that run's is not signalled, and then nothing is taken over.

@@ -99,7 +99,10 @@ function settledFields(
     survey.displacedBy !== undefined && RUN_ID_PATTERN.test(survey.displacedBy)
       ? survey.displacedBy
       : undefined;
-  const stopped = record.stopRequested || (displacedBy ?? record.displacedBy) !== undefined;
+  const stopped =
+    record.stopRequested ||
+    survey.cancelled === true ||
+    (displacedBy ?? record.displacedBy) !== undefined;
   const status =
     survey.code === null
       ? "lost"

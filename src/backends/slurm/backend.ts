@@ -171,7 +171,12 @@ export class SlurmBackend implements Backend {
       };
     const recorded = { slurm: recordOf(status) };
     if (isActiveState(status.state)) return { state: "running", job: recorded };
-    return { state: "ended", code: exitCodeOf(status) ?? null, job: recorded };
+    return {
+      state: "ended",
+      code: exitCodeOf(status) ?? null,
+      ...(status.state === "CANCELLED" ? { cancelled: true } : {}),
+      job: recorded,
+    };
   }
 
   /** The job of a run: its recorded id, else the one its submit kept in the run dir. */
