@@ -1,10 +1,11 @@
 // A run's log and metrics as server-sent events. Each log event's id is the byte offset just past its
 // text, so a browser that reconnects (Last-Event-ID) or a page that reloads (`?from=`) gets the rest
 // with no gap and no line twice. Text is cut after a line break: never inside a UTF-8 character.
-import { closeSync, openSync, readSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { OffloadError } from "../errors.js";
 import type { MetricPoint } from "../report/metrics.js";
+import { openRunFile } from "../runs/files.js";
 import type { RunRecord } from "../runs/record.js";
 import type { LiveLog } from "./live-log.js";
 import { recordChanges } from "./run-events.js";
@@ -153,13 +154,17 @@ async function sendLocalLog(
   record: RunRecord,
   from: number,
 ): Promise<void> {
-  const path = view.logPath(record.id);
-  const size = await stat(path).then(
-    (s) => s.size,
-    () => 0,
-  );
-  if (from >= size) return;
-  const fd = openSync(path, "r");
+  let fd: number;
+  try {
+    fd = openRunFile(view.logPath(record.id), "read");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    // A link or a folder in place of the log (E_RUN_DAMAGED): said on the page, never followed.
+    if (!(error instanceof OffloadError)) throw error;
+    send(response, "run-event", { kind: "error", text: `${error.code}: ${error.message}` });
+    return;
+  }
+  const size = fstatSync(fd).size;
   try {
     const buffer = Buffer.alloc(1024 * 1024);
     let at = from;
