@@ -51,7 +51,7 @@ export function describeEvent(event: RunEvent): string | undefined {
       return `connected to ${event.target} (${seconds(event.ms)})`;
     case "synced":
       // A big tar sync's size is not measured (sync-state.ts): no "0 B" for files that were sent.
-      return `synced ${countOf(event.scanned, "file")} with ${event.tool}: ${event.transferred} sent${event.bytes === 0 && event.tool === "tar" ? "" : `, ${bytes(event.bytes)}`}${event.removed > 0 ? `, ${event.removed} deleted here removed there` : ""} (${seconds(event.ms)})`;
+      return `synced ${countOf(event.scanned, "file")} with ${event.tool}: ${event.transferred} sent${event.bytes === 0 && event.tool === "tar" ? "" : `, ${bytes(event.bytes)}`}${event.removed > 0 ? `, ${event.removed} removed there (deleted here)` : ""} (${seconds(event.ms)})`;
     case "env":
       if (event.phase === "checking") return `python env ${event.key}: checking`;
       return `python env ${event.phase === "reused" ? "reused" : "built"}: ${event.dir}${event.ms === undefined ? "" : ` (${seconds(event.ms)})`}`;

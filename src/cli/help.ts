@@ -2,8 +2,8 @@
 import type { Command } from "commander";
 
 const TOP = `
-Settings: offload.yaml in the project (the directory holding it, or the git root), then
-~/.config/offload/config.yaml, then flags. \`offload config\` shows each value's source;
+Settings, first wins: flags, then offload.yaml in the project (the directory holding it, or the
+git root), then ~/.config/offload/config.yaml. \`offload config\` shows each value's source;
 \`offload schema\` gives editors the file's JSON Schema.
 Runs are recorded in .offload/runs/<id>/ (run.json, output.log, downloaded outputs).
 

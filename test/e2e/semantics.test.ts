@@ -173,7 +173,7 @@ describeWithHosts(1, "what a run does to the remote dir", (bed) => {
           "",
         ].join("\n"),
       );
-      expect(second.stderr).toContain("2 deleted here removed there");
+      expect(second.stderr).toContain("2 removed there (deleted here)");
       // Ids order by the second only: two runs within one second may list either way round.
       const id = (await p.runIds()).find((each) => each !== firstId) ?? "";
       expect((await p.record(id)).sync).toMatchObject({
