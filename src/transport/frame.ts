@@ -1,14 +1,20 @@
-// Framing of a remote script's stdout: a login shell may print (`echo hi` in ~/.bashrc) before our
-// script runs, so stdout is trusted only after the start mark the script prints first.
+// Framing of a remote script's stdout and stderr: a login shell may print (`echo hi` in ~/.bashrc, on
+// either) before our script runs, so each is trusted only after the start mark the script prints first.
 import { Transform, type TransformCallback } from "node:stream";
 
 /** What a framed script prints on stdout before anything else (no newline: payload follows at once). */
 export const STDOUT_START = "\u0001offload-stdout-start\u0002";
-const START = Buffer.from(STDOUT_START, "latin1");
+/** What a framed script prints on stderr first: the markers read there begin at a line of their own. */
+export const STDERR_START = "\u0001offload-stderr-start\u0002";
 
 /** `script` with the start mark printed first; `printf` is a builtin, so no PATH is needed. */
 export function frameScript(script: string): string {
   return `printf '\\001offload-stdout-start\\002'\n${script}`;
+}
+
+/** `script` with the stderr start mark printed first (for an exec that drops what precedes it). */
+export function frameStderr(script: string): string {
+  return `printf '\\001offload-stderr-start\\002' >&2\n${script}`;
 }
 
 export interface StdoutFrame {
@@ -16,15 +22,17 @@ export interface StdoutFrame {
   push(chunk: Buffer): Buffer;
   /** The start mark has come: the script is running on the far side. */
   readonly started: boolean;
-  /** Bytes came before the start mark: the login shell prints on stdout (an `echo` in ~/.bashrc). */
+  /** Bytes came before the start mark: the login shell prints there (an `echo` in ~/.bashrc). */
   readonly noisy: boolean;
 }
 
 /**
- * Discards everything up to and including the start mark. Before the mark only the last few bytes are
- * kept (the mark may be split across chunks); after it, chunks pass through untouched: no scan, no copy.
+ * Discards everything up to and including the start mark (`mark`: stdout's, or STDERR_START). Before
+ * the mark only the last few bytes are kept (the mark may be split across chunks); after it, chunks
+ * pass through untouched: no scan, no copy.
  */
-export function createStdoutFrame(): StdoutFrame {
+export function createStdoutFrame(mark: string = STDOUT_START): StdoutFrame {
+  const START = Buffer.from(mark, "latin1");
   let started = false;
   let noisy = false;
   let pending = Buffer.alloc(0);
@@ -63,4 +71,13 @@ export function createFrameStripper(): Transform {
       done(null, payload.length > 0 ? payload : undefined);
     },
   });
+}
+
+/**
+ * A framed exec's stderr as the caller sees it: from the stderr start mark on. Without the mark the
+ * script never ran, and all of it is kept: ssh's own words say why (or the login shell's).
+ */
+export function stderrAfterMark(stderr: string): string {
+  const at = stderr.indexOf(STDERR_START);
+  return at < 0 ? stderr : stderr.slice(at + STDERR_START.length);
 }

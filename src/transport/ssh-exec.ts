@@ -1,7 +1,14 @@
-// One script over ssh: quoted into `sh -c`, its stdout framed so what a login shell prints is dropped.
+// One script over ssh: quoted into `sh -c`, its stdout and stderr framed so what a login shell prints
+// is dropped.
 import { quoteShell } from "../shell/quote.js";
 import type { AnswerWatch } from "./answer-watch.js";
-import { createStdoutFrame, frameScript } from "./frame.js";
+import {
+  createStdoutFrame,
+  frameScript,
+  frameStderr,
+  STDERR_START,
+  stderrAfterMark,
+} from "./frame.js";
 import { runProcess } from "./process.js";
 import { isSshFailure } from "./ssh-errors.js";
 import type { ExecOptions, ExecResult } from "./types.js";
@@ -15,8 +22,30 @@ export async function execToFile(
   script: string,
   options: ExecOptions,
 ): Promise<ExecResult> {
-  const result = await runProcess([...argv, `sh -c ${quoteShell(script)}`], options);
-  return { ...result, connectionFailed: isSshFailure(result.code, result.stderr) };
+  const result = await runProcess(
+    [...argv, `sh -c ${quoteShell(frameStderr(script))}`],
+    withStderrFrame(options),
+  );
+  const stderr = stderrAfterMark(result.stderr);
+  return { ...result, stderr, connectionFailed: isSshFailure(result.code, stderr) };
+}
+
+/**
+ * What the login shell prints on stderr (a `printf … >&2` in ~/.bashrc, on every round trip) is not
+ * ours: the caller's onStderr sees only what the script printed, so a marker line never begins with
+ * it, and no message shows it.
+ */
+function withStderrFrame(options: ExecOptions): ExecOptions {
+  const { onStderr } = options;
+  if (onStderr === undefined) return options;
+  const frame = createStdoutFrame(STDERR_START);
+  return {
+    ...options,
+    onStderr: (chunk) => {
+      const payload = frame.push(chunk);
+      if (payload.length > 0) onStderr(payload);
+    },
+  };
 }
 
 /** A framed exec's result, and whether our script's output began (the host answered). */
@@ -41,8 +70,9 @@ export async function execFramed(
   const frame = createStdoutFrame();
   const kept: Buffer[] = [];
   let answered = false;
-  const result = await runProcess([...argv, `sh -c ${quoteShell(frameScript(script))}`], {
-    ...options,
+  const framed = frameScript(frameStderr(script));
+  const result = await runProcess([...argv, `sh -c ${quoteShell(framed)}`], {
+    ...withStderrFrame(options),
     ...(watch ? { signal: watch.signal } : {}),
     onStdout: (chunk) => {
       const payload = frame.push(chunk);
@@ -56,11 +86,13 @@ export async function execFramed(
       else kept.push(payload);
     },
   }).finally(() => watch?.dispose());
+  const stderr = stderrAfterMark(result.stderr);
   return {
     result: {
       ...result,
       stdout: Buffer.concat(kept).toString("utf8"),
-      connectionFailed: isSshFailure(result.code, result.stderr),
+      stderr,
+      connectionFailed: isSshFailure(result.code, stderr),
     },
     started: frame.started,
   };

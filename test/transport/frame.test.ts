@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createStdoutFrame, STDOUT_START } from "../../src/transport/frame.js";
+import {
+  createStdoutFrame,
+  STDERR_START,
+  STDOUT_START,
+  stderrAfterMark,
+} from "../../src/transport/frame.js";
 
 describe("stdout framing", () => {
   it("drops what precedes the start mark, also when the mark is split across chunks", () => {
@@ -37,5 +42,19 @@ describe("stdout framing", () => {
     late.push(Buffer.from("x"));
     late.push(stream);
     expect(late.noisy).toBe(true);
+  });
+});
+
+describe("stderr framing", () => {
+  it("starts the markers at a line of their own after a login shell's noise without a newline", () => {
+    const frame = createStdoutFrame(STDERR_START);
+    const out = frame.push(Buffer.from(`noise from bashrc${STDERR_START}offload-launched 42\n`));
+    expect(out.toString()).toBe("offload-launched 42\n");
+    expect(stderrAfterMark(`noise${STDERR_START}said\n`)).toBe("said\n");
+  });
+
+  it("keeps all of stderr where the script never ran: ssh's own words say why", () => {
+    const said = "ssh: connect to host h1 port 22: Connection refused\n";
+    expect(stderrAfterMark(said)).toBe(said);
   });
 });
