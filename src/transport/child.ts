@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { explainMissingProgram } from "./programs.js";
 
+const STDERR_MARK_LINE = "printf '\\''\\001offload-stderr-start\\002'\\'' >&2 ";
+
 /**
  * OFFLOAD_TRACE=1: each child's life becomes a performance measure (spawn to close), which the CLI
  * prints with the run's events at exit: where a run's time goes, without a profiler.
@@ -10,7 +12,8 @@ import { explainMissingProgram } from "./programs.js";
 export function traceChild(argv: readonly string[]): () => void {
   if (!process.env.OFFLOAD_TRACE) return () => {};
   const start = performance.now();
-  const last = (argv.at(-1) ?? "").replace(/\s+/g, " ").slice(0, 60);
+  // The stderr start mark every ssh script begins with (frame.ts) would fill the name: left out.
+  const last = (argv.at(-1) ?? "").replace(/\s+/g, " ").replace(STDERR_MARK_LINE, "").slice(0, 60);
   const name = `${argv[0]} … ${last}`;
   return () => {
     performance.measure(name, { start });
