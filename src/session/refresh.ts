@@ -94,7 +94,11 @@ function settledFields(
     const lost = { ...job, status: "lost" as const };
     return hasOutputs({ ...record, ...lost }) ? { ...lost, outputsPending: true } : lost;
   }
-  if (survey.state !== "ended") return job;
+  // A record left `launching` whose job the backend found (Slurm: its id in the run dir) is running.
+  if (survey.state !== "ended")
+    return record.status === "launching" && survey.job !== undefined
+      ? { ...job, status: "running" }
+      : job;
   const displacedBy =
     survey.displacedBy !== undefined && RUN_ID_PATTERN.test(survey.displacedBy)
       ? survey.displacedBy

@@ -238,6 +238,60 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     });
   });
 
+  it("ps finds the job of a record left launching (offload killed between sbatch's answer and the record's save)", async () => {
+    const p = await slurmProject("  nodes: 1\n");
+    project = p;
+    await project.write("gate.sh", "while [ ! -f release ]; do sleep 0.2; done; exit 6\n");
+    const started = await offload(p, ["run", "--no-wait", "--", "sh", "gate.sh"]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const submitted = await p.record(id);
+    const jobId = submitted.slurm?.jobId;
+    expect(jobId).toMatch(/^\d+$/);
+    // The record as that kill leaves it: saved before the submit, no job id in it.
+    const file = join(p.dir, ".offload/runs", id, "run.json");
+    const { slurm: _, ...left } = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...left, status: "launching" }));
+    const statusOf = async () => {
+      const ps = await offload(p, ["ps", "--json"]);
+      expect(ps.code, ps.stderr).toBe(0);
+      return jsonLines(ps.stdout).find((line) => line.id === id);
+    };
+    expect(await statusOf()).toMatchObject({ status: "running", slurm: { jobId } });
+    writeFileSync(join(submitted.target.remoteDir, "release"), "");
+    let seen: { status?: string } | undefined;
+    for (let i = 0; i < 60 && (seen?.status ?? "running") === "running"; i++) {
+      await sleep(500);
+      seen = await statusOf();
+    }
+    expect(seen).toMatchObject({ status: "failed", exitCode: 6, slurm: { jobId } });
+  });
+
+  it("sbatch refuses the job (an unknown partition): Slurm's words, exit 200, no run left launching", async () => {
+    const p = await slurmProject("  partition: nosuch\n");
+    project = p;
+    const refused = await offload(p, ["run", "--", "echo", "never"]);
+    expect(refused.code, refused.stderr).toBe(200);
+    expect(refused.stderr).toContain("E_LAUNCH");
+    expect(refused.stderr).toContain("Invalid partition name specified");
+    // Nothing was submitted: no record is left `launching` for ps, attach or stop to trip over.
+    const ps = await offload(p, ["ps", "--json"]);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(jsonLines(ps.stdout).filter((line) => line.status === "launching")).toEqual([]);
+    expect(await p.runIds()).toEqual([]);
+    // The remote dir is free: the next run there is not refused as in use.
+    await p.write(
+      "offload.yaml",
+      readFileSync(join(p.dir, "offload.yaml"), "utf8").replace(
+        "  partition: nosuch\n",
+        "  nodes: 1\n",
+      ),
+    );
+    const next = await offload(p, ["run", "--", "echo", "next"]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toBe("next\n");
+  });
+
   it("a job still queued holds its remote dir: another run there is refused, even with no offload beating", async () => {
     const p = await slurmProject("  nodes: 1\n  args: [--hold]\n");
     project = p;

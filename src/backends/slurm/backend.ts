@@ -155,9 +155,16 @@ export class SlurmBackend implements Backend {
   }
 
   async #ask(job: JobRef): Promise<JobSurvey> {
-    const jobId = job.slurm?.jobId;
+    // A record left `launching` (its offload ended during the submit) has no job id: the submit kept
+    // it in the run dir once sbatch took the job.
+    const jobId =
+      job.slurm?.jobId ??
+      (await this.#client.find(job.remoteDir, job.runId).catch(() => undefined))?.jobId;
     if (jobId === undefined)
-      return { state: "unknown", why: "no Slurm job is recorded for it (it was being submitted)" };
+      return {
+        state: "unknown",
+        why: `no Slurm job is recorded for it: its offload ended while submitting it, or submits it now (\`offload attach ${job.runId}\` settles it)`,
+      };
     let status: SlurmJobStatus;
     try {
       status = await this.#client.status(jobId);
