@@ -1,15 +1,13 @@
 // A remote login shell that prints on stdout (`echo` in ~/.bashrc) must not reach the log, the
 // downloads or the resume offset: stdout is trusted only after the script's own start mark.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { afterEach, expect, it } from "vitest";
+import { useNoisyLogin } from "../support/noisy-login.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { defaultNames, describeWithHosts, execInHost, processesInHost } from "../testbed/index.js";
+import { describeWithHosts, processesInHost } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -20,20 +18,6 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const TOKEN = `offload-noise-${process.pid}`;
-const BEGIN = `# ${TOKEN} begin`;
-const END = `# ${TOKEN} end`;
-/**
- * Other tests share the host, so only our connections get the noise: they come from an address of
- * their own on the bed's bridge (ssh BindAddress), which the rc file tells by $SSH_CONNECTION.
- */
-const OUR_ADDRESS = "10.200.1.254";
-// bash runs ~/.bashrc for a command given by sshd (rsync's server included).
-const NOISE = [
-  BEGIN,
-  `case "$SSH_CONNECTION" in "${OUR_ADDRESS} "*) echo "junk from bashrc 1"; echo "junk 2"; printf 'junk 3 no newline' ;; esac`,
-  END,
-  "",
-].join("\n");
 
 function countingJob(lines: number, pause: string): string {
   return `i=1; while [ $i -le ${lines} ]; do printf 'line %06d\\n' $i; i=$((i + 1)); sleep ${pause}; done`;
@@ -67,19 +51,12 @@ describeWithHosts(
   "a login shell that prints on stdout",
   (bed) => {
     const host = bed.hosts[1] ?? "offload-h2";
-    const inHost = async (script: string) => {
-      const result = await execInHost(host, ["sh", "-c", script]);
-      if (result.code !== 0) throw new Error(`in ${host}: ${script}: ${result.stderr}`);
-      return result.stdout;
-    };
-    let sshConfig = "";
-    // Private control sockets: a master opened from our address must serve no other test, and theirs not us.
-    let controlDir = "";
-    const offload = (p: TempProject, args: string[]) =>
-      runCli([...args.slice(0, 1), "--ssh-config", sshConfig, ...args.slice(1)], {
-        cwd: p.dir,
-        env: { OFFLOAD_CONTROL_DIR: controlDir },
-      });
+    // bash runs ~/.bashrc for a command given by sshd (rsync's server included).
+    const { offload, inHost } = useNoisyLogin(bed, host, {
+      address: "10.200.1.254",
+      token: TOKEN,
+      noise: `echo "junk from bashrc 1"; echo "junk 2"; printf 'junk 3 no newline'`,
+    });
 
     /** Kills the sshd connection serving our commands (not the other tests' sessions on this host). */
     const killOurSession = (): number[] => {
@@ -94,22 +71,6 @@ describeWithHosts(
       }
       return [...killed];
     };
-
-    let base = "";
-    beforeAll(async () => {
-      base = await mkdtemp(join(tmpdir(), "offload-noise-"));
-      controlDir = join(base, "control");
-      await mkdir(controlDir, { mode: 0o700 });
-      sshConfig = join(base, "ssh_config");
-      await writeFile(sshConfig, `BindAddress ${OUR_ADDRESS}\nInclude ${bed.sshConfig}\n`);
-      execFileSync("ip", ["addr", "replace", `${OUR_ADDRESS}/24`, "dev", defaultNames().bridge]);
-      await inHost(`printf '%s' '${NOISE.replaceAll("'", "'\\''")}' >> /root/.bashrc`);
-    });
-    afterAll(async () => {
-      await inHost(`sed -i '/^${BEGIN}$/,/^${END}$/d' /root/.bashrc`);
-      execFileSync("ip", ["addr", "del", `${OUR_ADDRESS}/24`, "dev", defaultNames().bridge]);
-      await rm(base, { recursive: true, force: true });
-    });
 
     it("streams a byte-exact log and downloads byte-exact files over the tar fallback", async () => {
       project = await makeProject();

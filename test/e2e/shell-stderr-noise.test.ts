@@ -1,14 +1,11 @@
 // A remote login shell that prints on stderr (`printf … >&2` in ~/.bashrc, no newline: the worst case)
 // runs before every round trip: what it says must not break the markers offload reads on stderr, nor
 // reach the terminal, the job's output.log or an error message.
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { jsonLines, runCli } from "../support/cli.js";
+import { afterEach, expect, it } from "vitest";
+import { jsonLines } from "../support/cli.js";
+import { useNoisyLogin } from "../support/noisy-login.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { defaultNames, describeWithHosts, execInHost } from "../testbed/index.js";
+import { describeWithHosts } from "../testbed/index.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -17,59 +14,21 @@ afterEach(async () => {
 });
 
 const TOKEN = `offload-errnoise-${process.pid}`;
-const BEGIN = `# ${TOKEN} begin`;
-const END = `# ${TOKEN} end`;
 const NOISE_TEXT = "stderr-noise-from-bashrc";
-/**
- * Other tests share the host, so only our connections get the noise: they come from an address of
- * their own on the bed's bridge (ssh BindAddress), which the rc file tells by $SSH_CONNECTION
- * (shell-noise.test.ts, the stdout case, uses .254).
- */
-const OUR_ADDRESS = "10.200.1.253";
-// bash runs ~/.bashrc for a command given by sshd. Each run of it is counted in a file beside it.
-const NOISE = [
-  BEGIN,
-  `case "$SSH_CONNECTION" in "${OUR_ADDRESS} "*) printf '${NOISE_TEXT}' >&2; echo x >> ~/${TOKEN}.count ;; esac`,
-  END,
-  "",
-].join("\n");
 
 describeWithHosts(
   3,
   "a login shell that prints on stderr",
   (bed) => {
     const host = bed.hosts[2] ?? "offload-h3";
-    const inHost = async (script: string) => {
-      const result = await execInHost(host, ["sh", "-c", script]);
-      if (result.code !== 0) throw new Error(`in ${host}: ${script}: ${result.stderr}`);
-      return result.stdout;
-    };
-    let sshConfig = "";
-    // Private control sockets: a master opened from our address must serve no other test, and theirs not us.
-    let controlDir = "";
-    const offload = (p: TempProject, args: string[]) =>
-      runCli([...args.slice(0, 1), "--ssh-config", sshConfig, ...args.slice(1)], {
-        cwd: p.dir,
-        env: { OFFLOAD_CONTROL_DIR: controlDir },
-      });
+    // Each run of the noise is counted in a file beside it. (shell-noise.test.ts, the stdout case, uses .254.)
+    const { offload, inHost } = useNoisyLogin(bed, host, {
+      address: "10.200.1.253",
+      token: TOKEN,
+      noise: `printf '${NOISE_TEXT}' >&2; echo x >> ~/${TOKEN}.count`,
+    });
     const noiseRuns = async () =>
       Number((await inHost(`cat ~/${TOKEN}.count 2>/dev/null | wc -l`)).trim());
-
-    let base = "";
-    beforeAll(async () => {
-      base = await mkdtemp(join(tmpdir(), "offload-errnoise-"));
-      controlDir = join(base, "control");
-      await mkdir(controlDir, { mode: 0o700 });
-      sshConfig = join(base, "ssh_config");
-      await writeFile(sshConfig, `BindAddress ${OUR_ADDRESS}\nInclude ${bed.sshConfig}\n`);
-      execFileSync("ip", ["addr", "replace", `${OUR_ADDRESS}/24`, "dev", defaultNames().bridge]);
-      await inHost(`printf '%s' '${NOISE.replaceAll("'", "'\\''")}' >> /root/.bashrc`);
-    });
-    afterAll(async () => {
-      await inHost(`sed -i '/^${BEGIN}$/,/^${END}$/d' /root/.bashrc; rm -f ~/${TOKEN}.count`);
-      execFileSync("ip", ["addr", "del", `${OUR_ADDRESS}/24`, "dev", defaultNames().bridge]);
-      await rm(base, { recursive: true, force: true });
-    });
 
     it("runs the job once, exits 0, and shows the noise nowhere: not on the terminal, not in output.log", async () => {
       project = await makeProject();
