@@ -41,6 +41,33 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
     return p.record(ids[0] ?? "");
   }
 
+  /** A --no-wait job that waits for a `release` file in its remote dir, then exits 6. */
+  async function gatedJob(p: TempProject) {
+    await p.write("gate.sh", "while [ ! -f release ]; do sleep 0.2; done; exit 6\n");
+    const started = await offload(p, ["run", "--no-wait", "--", "sh", "gate.sh"]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    return { id, record: await p.record(id) };
+  }
+
+  /** The run as `offload ps --json` shows it (ps asks Slurm). */
+  async function psLine(p: TempProject, id: string) {
+    const ps = await offload(p, ["ps", "--json"]);
+    expect(ps.code, ps.stderr).toBe(0);
+    return jsonLines(ps.stdout).find((line) => line.id === id);
+  }
+
+  /** Releases a gatedJob, then asks ps until it no longer shows it running: ps's last line. */
+  async function releaseAndWait(p: TempProject, id: string, remoteDir: string) {
+    writeFileSync(join(remoteDir, "release"), "");
+    let seen: { status?: string } | undefined;
+    for (let i = 0; i < 60 && (seen?.status ?? "running") === "running"; i++) {
+      await sleep(500);
+      seen = await psLine(p, id);
+    }
+    return seen;
+  }
+
   it("runs a 1-node job: workspace synced, output streamed, COMPLETED with code 0, job id recorded", async () => {
     project = await slurmProject("  time: 5\n");
     await project.write("hello.sh", 'echo "hello from $(hostname) rank $RANK of $WORLD_SIZE"\n');
@@ -213,25 +240,11 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
   it("ps asks Slurm: a --no-wait job shows running while it runs, then its end as Slurm says it", async () => {
     const p = await slurmProject("  nodes: 1\n");
     project = p;
-    await project.write("gate.sh", "while [ ! -f release ]; do sleep 0.2; done; exit 6\n");
-    const started = await offload(project, ["run", "--no-wait", "--", "sh", "gate.sh"]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
-    const record = await project.record(id);
-    const statusOf = async () => {
-      const ps = await offload(p, ["ps", "--json"]);
-      expect(ps.code, ps.stderr).toBe(0);
-      return jsonLines(ps.stdout).find((line) => line.id === id);
-    };
-    expect(await statusOf()).toMatchObject({ status: "running" });
-    writeFileSync(join(record.target.remoteDir, "release"), "");
-    let seen: { status?: string } | undefined;
-    for (let i = 0; i < 60 && (seen?.status ?? "running") === "running"; i++) {
-      await sleep(500);
-      seen = await statusOf();
-    }
+    const { id, record } = await gatedJob(p);
+    expect(await psLine(p, id)).toMatchObject({ status: "running" });
+    const seen = await releaseAndWait(p, id, record.target.remoteDir);
     expect(seen).toMatchObject({ status: "failed", exitCode: 6 });
-    expect(await project.record(id)).toMatchObject({
+    expect(await p.record(id)).toMatchObject({
       status: "failed",
       exitCode: 6,
       slurm: { state: "FAILED" },
@@ -241,29 +254,15 @@ describeWithSlurm("offload run on a Slurm target", (cluster) => {
   it("ps finds the job of a record left launching (offload killed between sbatch's answer and the record's save)", async () => {
     const p = await slurmProject("  nodes: 1\n");
     project = p;
-    await project.write("gate.sh", "while [ ! -f release ]; do sleep 0.2; done; exit 6\n");
-    const started = await offload(p, ["run", "--no-wait", "--", "sh", "gate.sh"]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
-    const submitted = await p.record(id);
-    const jobId = submitted.slurm?.jobId;
+    const { id, record } = await gatedJob(p);
+    const jobId = record.slurm?.jobId;
     expect(jobId).toMatch(/^\d+$/);
     // The record as that kill leaves it: saved before the submit, no job id in it.
     const file = join(p.dir, ".offload/runs", id, "run.json");
     const { slurm: _, ...left } = JSON.parse(readFileSync(file, "utf8"));
     writeFileSync(file, JSON.stringify({ ...left, status: "launching" }));
-    const statusOf = async () => {
-      const ps = await offload(p, ["ps", "--json"]);
-      expect(ps.code, ps.stderr).toBe(0);
-      return jsonLines(ps.stdout).find((line) => line.id === id);
-    };
-    expect(await statusOf()).toMatchObject({ status: "running", slurm: { jobId } });
-    writeFileSync(join(submitted.target.remoteDir, "release"), "");
-    let seen: { status?: string } | undefined;
-    for (let i = 0; i < 60 && (seen?.status ?? "running") === "running"; i++) {
-      await sleep(500);
-      seen = await statusOf();
-    }
+    expect(await psLine(p, id)).toMatchObject({ status: "running", slurm: { jobId } });
+    const seen = await releaseAndWait(p, id, record.target.remoteDir);
     expect(seen).toMatchObject({ status: "failed", exitCode: 6, slurm: { jobId } });
   });
 
