@@ -126,7 +126,11 @@ export function openRunStore(projectDir: string): RunStore {
       });
     },
     async remove(id) {
-      await rm(runDir(id), { recursive: true, force: true });
+      // A save still in flight would write run.json into the folder as rm empties it: rmdir then
+      // fails ENOTEMPTY (seen as exit 250 after a launch that started nothing), or the folder comes
+      // back holding a lone run.json. Wait for it; retries cover any other late writer.
+      await writing.get(id)?.catch(() => {});
+      await rm(runDir(id), { recursive: true, force: true, maxRetries: 3 });
     },
     async list() {
       return (await survey()).records;

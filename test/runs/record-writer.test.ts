@@ -72,6 +72,20 @@ describe("the record writer", () => {
     expect(saved.command).toEqual(["true"]);
   });
 
+  it("removes a run whose save is still being written: no folder is left, and no error", async () => {
+    const store = openRunStore(project);
+    const writer = createRecordWriter(store, newRecord());
+    await writer.save();
+    const dir = store.runDir(writer.record.id);
+    // A launch that started nothing drops its record while an update of it may still be in flight.
+    const late = writer.update({ command: ["x".repeat(16 * 1024 * 1024)], status: "running" });
+    await writeBegun(dir);
+    await store.remove(writer.record.id);
+    await late;
+    expect(await readdir(project)).not.toContain(writer.record.id);
+    await expect(readdir(dir)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("removes a field set to undefined, and leaves the others as they were", async () => {
     const store = openRunStore(project);
     const writer = createRecordWriter(store, newRecord());
