@@ -11,6 +11,7 @@ import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
+import { laterRunGuard } from "./download-guard.js";
 import { fetchOutputs } from "./fetch-outputs.js";
 import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
@@ -184,13 +185,16 @@ export async function downloadOutputs(
   if (plan.globs.length + plan.mapped.length === 0) return;
   const started = clock.now();
   report({ type: "downloading", rules: plan.globs.length + plan.mapped.length });
+  // Where the job launched, by its physical path: not wherever the remote dir leads now.
+  const remoteDir = record.remote?.realDir ?? record.target.remoteDir;
   try {
     const result = await fetchOutputs(
       {
         transport,
-        // Where the job launched, by its physical path: not wherever the remote dir leads now.
-        remoteDir: record.remote?.realDir ?? record.target.remoteDir,
+        remoteDir,
         physicalDir: record.remote?.realDir !== undefined,
+        // Not from a dir another run has taken since this one: its files there may be that run's.
+        guard: laterRunGuard(record.id, remoteDir, transport.label),
         plan,
         artifactsDir: store.artifactsDir(record.id),
         projectDir: context.projectDir,
