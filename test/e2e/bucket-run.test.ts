@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Presign } from "../../src/storage/presign.js";
 import { createBucket, type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
-import { jsonLines, runCli } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
+import { psUntilEnded } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { waitFor } from "../support/wait.js";
 import { describeWithHosts, execInHost } from "../testbed/index.js";
 
 const BRIDGE = "10.200.1.1";
@@ -295,12 +295,7 @@ describeWithHosts(
         const started = await offload(writes("A", ["--no-wait"]));
         expect(started.code, started.stderr).toBe(0);
         const a = (await project.runIds()).find((id) => !earlier.has(id)) ?? "";
-        let shown: { status?: string; outputsPending?: boolean } = {};
-        await waitFor(async () => {
-          const listed = jsonLines((await offload(["ps", "--json"])).stdout);
-          shown = listed.find((r) => r.id === a) ?? {};
-          return shown.status !== "running";
-        }, 300);
+        const shown = await psUntilEnded((args) => offload(args), a);
         expect(shown).toMatchObject({ status: "succeeded", outputsPending: true });
 
         // Run B, in the same remote dir, rewrites later/out.txt and puts it into the bucket as its own.

@@ -5,8 +5,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { jsonLines, runInProject } from "../support/cli.js";
+import { psUntilEnded } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
-import { waitFor } from "../support/wait.js";
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -34,11 +34,7 @@ describe("a run attached to after a later run used its remote dir", () => {
     const started = await runInProject(p, writes("A", ["--no-wait"]));
     expect(started.code, started.stderr).toBe(0);
     const [a = ""] = await p.runIds();
-    let shown: { status?: string; outputsPending?: boolean } = {};
-    await waitFor(async () => {
-      [shown = {}] = jsonLines((await runInProject(p, ["ps", "--json"])).stdout);
-      return shown.status !== "running";
-    }, 300);
+    const shown = await psUntilEnded((args) => runInProject(p, args), a);
     expect(shown.status).toBe("succeeded");
     expect(shown.outputsPending).toBe(true);
 
