@@ -66,4 +66,26 @@ describe("a run attached to after a later run used its remote dir", () => {
     const again = await runInProject(p, ["attach", b]);
     expect(again.code, again.stderr).toBe(0);
   }, 120_000);
+
+  it("keeps what a finished run brought home, and its record, when attached to after a later run", async () => {
+    project = await makeProject();
+    const p = project;
+    await p.write("offload.yaml", "download:\n  - out.txt\n");
+    const ranA = await runInProject(p, writes("A"));
+    expect(ranA.code, ranA.stderr).toBe(0);
+    const [a = ""] = await p.runIds();
+    const ranB = await runInProject(p, writes("B"));
+    expect(ranB.code, ranB.stderr).toBe(0);
+
+    const attached = await runInProject(p, ["attach", a]);
+    expect(attached.code, attached.stderr).toBe(0);
+    expect(attached.stderr).toContain(`Run ${a}'s outputs were not downloaded`);
+    expect(await readFile(join(p.dir, ".offload/runs", a, "artifacts/out.txt"), "utf8")).toBe(
+      "A\n",
+    );
+    const record = await p.record(a);
+    expect(record.status).toBe("succeeded");
+    expect(record.outputsPending).toBeUndefined();
+    expect(record.error).toBeUndefined();
+  }, 120_000);
 });
