@@ -2,27 +2,11 @@
 // the settings' ignore list and offload's defaults, with git's own semantics (the `ignore` package).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import ignore, { type Ignore } from "ignore";
+import ignore from "ignore";
+import { DEFAULT_IGNORES, DEFAULT_MATCHER, type RuleMatcher } from "./default-ignores.js";
 import { decodeName, encodePath, mayBeMangled } from "./raw-names.js";
 
-/** Never worth uploading: VCS data, offload's own state, virtualenvs, caches, dependency trees. */
-export const DEFAULT_IGNORES = [
-  ".git/",
-  ".hg/",
-  ".svn/",
-  ".offload/",
-  ".venv/",
-  "venv/",
-  "env/",
-  "__pycache__/",
-  "*.pyc",
-  ".mypy_cache/",
-  ".pytest_cache/",
-  ".ruff_cache/",
-  ".ipynb_checkpoints/",
-  "node_modules/",
-  ".DS_Store",
-];
+export { DEFAULT_IGNORES } from "./default-ignores.js";
 
 export interface ScanResult {
   /** Paths relative to the root, `/`-separated: regular files and symlinks. */
@@ -49,7 +33,7 @@ const RULE_FILES = [".gitignore", ".offloadignore"];
 interface Rules {
   /** Directory the rules are relative to, `/`-terminated, "" for the root. */
   base: string;
-  matcher: Ignore;
+  matcher: RuleMatcher;
 }
 
 /** The rule files among a directory's entries (opening only those that exist: a failed open costs an
@@ -109,7 +93,12 @@ export async function scanWorkspace(
   root: string,
   extraIgnores: readonly string[] = [],
 ): Promise<ScanResult> {
-  const top = ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
+  // The defaults alone need no regular expressions (default-ignores.ts); the settings' rules may
+  // un-ignore a default, so with any, all go to one `ignore` as before.
+  const top =
+    extraIgnores.length === 0
+      ? DEFAULT_MATCHER
+      : ignore({ allowRelativePaths: true }).add([...DEFAULT_IGNORES, ...extraIgnores]);
   const files: string[] = [];
   const tree: string[] = [];
   const excluded: string[] = [];
