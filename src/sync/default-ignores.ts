@@ -78,13 +78,17 @@ function matchesName(segment: string, isDir: boolean): boolean {
  */
 export const DEFAULT_MATCHER: RuleMatcher = {
   test(path: string) {
-    const segments = path.split("/");
-    const isDir = segments.at(-1) === "";
-    if (isDir) segments.pop();
-    const ignored = segments.some(
-      (segment, index) =>
-        segment !== "" && matchesName(segment, isDir || index < segments.length - 1),
-    );
-    return { ignored, unignored: false };
+    // Name by name without splitting the path: the scan asks once for every file and directory.
+    for (let start = 0; start < path.length; ) {
+      const slash = path.indexOf("/", start);
+      const end = slash === -1 ? path.length : slash;
+      if (end > start && matchesName(path.slice(start, end), slash !== -1)) return LEFT_OUT;
+      if (slash === -1) break;
+      start = slash + 1;
+    }
+    return KEPT;
   },
 };
+
+const LEFT_OUT = Object.freeze({ ignored: true, unignored: false });
+const KEPT = Object.freeze({ ignored: false, unignored: false });
