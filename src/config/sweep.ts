@@ -8,6 +8,9 @@ export const SWEEP_PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A `{name}` in a command word. */
 export const SWEEP_PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** What a parameter's value may not hold: it becomes a run's tag, shown on one line (as `--tag`). */
+export const SWEEP_VALUE_REFUSED = /\p{Cc}/u;
+
 // YAML reads `1e-3` as a number; it reaches the command as JavaScript writes it (0.001). A value
 // quoted in offload.yaml ("1e-3") keeps its spelling.
 const value = lazySchema(() =>
@@ -16,7 +19,10 @@ const value = lazySchema(() =>
       error: "expected a value (a string, a number or true/false)",
     })
     .transform(String)
-    .refine((text) => text !== "", { error: "expected a value, got an empty string" }),
+    .refine((text) => text !== "", { error: "expected a value, got an empty string" })
+    .refine((text) => !SWEEP_VALUE_REFUSED.test(text), {
+      error: "a value is one line, without tabs or other control characters",
+    }),
 );
 
 const paramName = lazySchema(() =>

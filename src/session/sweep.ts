@@ -1,7 +1,7 @@
 // `offload sweep`: the runs of a parameter grid, queued over hosts (one at a time on each), each a
 // whole run of its own (own remote dir, own record tagged with its parameters and the sweep's id).
 // A failed run is recorded and the queue goes on; Ctrl+C stops the running ones and starts no more.
-import { SWEEP_PARAM_NAME, SWEEP_PLACEHOLDER } from "../config/sweep.js";
+import { SWEEP_PARAM_NAME, SWEEP_PLACEHOLDER, SWEEP_VALUE_REFUSED } from "../config/sweep.js";
 import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
@@ -30,6 +30,12 @@ export function parseParam(text: string): [string, string[]] {
   if (!SWEEP_PARAM_NAME.test(name) || name === SWEEP_TAG || values.some((v) => v === ""))
     throw new OffloadError("E_USAGE", `--param ${JSON.stringify(text)} is not NAME=V1,V2,….`, {
       hint: "Give a name (letters, digits, _; not `sweep`) and its values, e.g. `--param lr=1e-3,1e-4`.",
+    });
+  // A value becomes a tag of its run (`--tag` refuses the same) and a cell of the sweep's lines and
+  // tables: a newline in it split `ps` rows and `[2/4] #1 …` lines in two.
+  if (values.some((v) => SWEEP_VALUE_REFUSED.test(v)))
+    throw new OffloadError("E_USAGE", `--param ${JSON.stringify(text)} has a control character.`, {
+      hint: "Give each value on one line, without tabs or other control characters.",
     });
   return [name, values];
 }

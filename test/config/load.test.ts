@@ -239,6 +239,17 @@ describe("loadSettings", () => {
     expect(lines.find((l) => l.includes("hots"))).toMatch(/^offload\.yaml:8:/);
   });
 
+  it("refuses a sweep value with a newline or tab: it becomes a run's one-line tag", async () => {
+    writeProject('sweep:\n  params:\n    lr: ["1e-3", "a\\nb"]\n    bs: [1, "x\\ty"]\n');
+    const error = await loadError();
+    expect(error.code).toBe("E_CONFIG_VALUE");
+    const lines = error.message.split("\n");
+    expect(lines.find((l) => l.includes("sweep.params.lr"))).toMatch(
+      /^offload\.yaml:3:\d+: sweep\.params\.lr\[1\]: a value is one line, without tabs/,
+    );
+    expect(lines.find((l) => l.includes("sweep.params.bs"))).toMatch(/^offload\.yaml:4:/);
+  });
+
   it("names the field inside a {from, to} download", async () => {
     writeProject("download:\n  - from: [best.pt, last.pt]\n    to: 3\n");
     const error = await loadError();

@@ -79,6 +79,15 @@ describe("sweep grid", () => {
     for (const bad of ["lr", "lr=", "lr=1,,2", "=1", "sweep=1", "a-b=1"])
       expect(() => parseParam(bad), bad).toThrow(/is not NAME=V1,V2/);
   });
+
+  it("refuses a value with a newline, tab or other control character: it is a run's one-line tag", () => {
+    for (const bad of ["v=a\nb", "v=ok,x\ty", "v=\u001b[31m"])
+      expect(() => parseParam(bad), JSON.stringify(bad)).toThrow(/has a control character/);
+    expect(parseParam("v=a b,x;y,$(id),'q\",{v}")).toEqual([
+      "v",
+      ["a b", "x;y", "$(id)", "'q\"", "{v}"],
+    ]);
+  });
 });
 
 describe("sweep slots", () => {
