@@ -267,6 +267,9 @@ export function declareSweep(program: Command): Command {
   )
     .addOption(repeatable("--param <NAME=V1,V2>", "a parameter and its values (repeatable)"))
     .addOption(
+      repeatable("-e, --env <KEY=VALUE>", "environment variable for every run (repeatable)"),
+    )
+    .addOption(
       repeatable(
         "--secret <NAME[=@file]>",
         "secret for every run, from the local env var NAME or a file (repeatable)",

@@ -58,3 +58,24 @@ describe("offload sweep usage", () => {
       if (noRuns) expect(await project.runIds()).toEqual([]);
     });
 });
+
+it("-e KEY=VALUE reaches every run of the sweep, as it does a run's", async () => {
+  project = await makeProject();
+  const result = await runInProject(project, [
+    "sweep",
+    "--host",
+    "local",
+    "-e",
+    "GREETING=hello there",
+    "--param",
+    "a=1,2",
+    "--",
+    'echo "$GREETING" {a}',
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+  const logs = await Promise.all((await project.runIds()).map((id) => project?.localLog(id)));
+  expect(logs.map((log) => log?.toString().trim()).sort()).toEqual([
+    "hello there 1",
+    "hello there 2",
+  ]);
+});
