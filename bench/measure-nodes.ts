@@ -38,7 +38,11 @@ async function measure(work: () => Promise<unknown>): Promise<Sample> {
 }
 
 const meter = new CpuMeter();
-const info = await bringUp(NODES);
+// A bed that never came up leaves no cgroup behind either.
+const info = await bringUp(NODES).catch((error: unknown) => {
+  meter.close();
+  throw error;
+});
 const scratch = mkdtempSync(join(tmpdir(), "offload-nodes-bench-"));
 const project = join(scratch, "project");
 // The bare tools' masters, one a host like offload's, in a control dir of their own.
