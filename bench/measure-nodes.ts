@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exitMaster, sshArgv } from "./context.js";
 import { CpuMeter, machineTicks } from "./cpu-meter.js";
-import { bringUp, takeDown } from "./nodes-bed.js";
+import { bringUp, runTrueArgv, takeDown } from "./nodes-bed.js";
 import { reportNodes, type Sample } from "./nodes-report.js";
 import { mustTime } from "./tools.js";
 
@@ -63,23 +63,11 @@ try {
   const offload =
     (cli: string) =>
     async (hosts: readonly string[], remoteDir: string, trace = false) => {
-      const timed = await mustTime(
-        [
-          process.execPath,
-          cli,
-          "run",
-          "--quiet",
-          "--ssh-config",
-          info.sshConfig,
-          "--host",
-          hosts.join(","),
-          "--remote-dir",
-          remoteDir,
-          "--",
-          "true",
-        ],
-        { cwd: project, env: trace ? { ...env, OFFLOAD_TRACE: "1" } : env, discardStdout: true },
-      );
+      const timed = await mustTime(runTrueArgv(cli, info.sshConfig, hosts, remoteDir), {
+        cwd: project,
+        env: trace ? { ...env, OFFLOAD_TRACE: "1" } : env,
+        discardStdout: true,
+      });
       stderr = timed.stderr;
     };
   // The floor: what a node needs done, in the bare tools, on every host at once: the project into the

@@ -41,3 +41,26 @@ export async function bringUp(count: number): Promise<TestbedInfo> {
 export function takeDown(): void {
   down(BED);
 }
+
+/** argv of `offload run --quiet -- true` across `hosts` with the build at `cli` (its bin/offload.js). */
+export function runTrueArgv(
+  cli: string,
+  sshConfig: string,
+  hosts: readonly string[],
+  remoteDir: string,
+): string[] {
+  return [
+    process.execPath,
+    cli,
+    "run",
+    "--quiet",
+    "--ssh-config",
+    sshConfig,
+    "--host",
+    hosts.join(","),
+    "--remote-dir",
+    remoteDir,
+    "--",
+    "true",
+  ];
+}

@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BED, bringUp, takeDown } from "./nodes-bed.js";
+import { BED, bringUp, runTrueArgv, takeDown } from "./nodes-bed.js";
 import { median, mustTime } from "./tools.js";
 
 const NODES = Math.max(2, Number(process.argv[2] ?? 16) || 16);
@@ -75,18 +75,7 @@ try {
         "-c",
         `echo $$ > ${join(ROOT, "offload", "cgroup.procs")}; exec "$@"`,
         "sh",
-        process.execPath,
-        CLI,
-        "run",
-        "--quiet",
-        "--ssh-config",
-        info.sshConfig,
-        "--host",
-        hosts.join(","),
-        "--remote-dir",
-        remoteDir,
-        "--",
-        "true",
+        ...runTrueArgv(CLI, info.sshConfig, hosts, remoteDir),
       ],
       { cwd: project, env, discardStdout: true },
     );
