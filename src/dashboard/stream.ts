@@ -5,7 +5,7 @@ import { closeSync, fstatSync, readSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { OffloadError } from "../errors.js";
 import type { MetricPoint } from "../report/metrics.js";
-import { openRunFile } from "../runs/files.js";
+import { openRunFileIfAny } from "../runs/files.js";
 import type { RunRecord } from "../runs/record.js";
 import type { LiveLog } from "./live-log.js";
 import { recordChanges } from "./run-events.js";
@@ -154,16 +154,16 @@ async function sendLocalLog(
   record: RunRecord,
   from: number,
 ): Promise<void> {
-  let fd: number;
+  let fd: number | undefined;
   try {
-    fd = openRunFile(view.logPath(record.id), "read");
+    fd = openRunFileIfAny(view.logPath(record.id));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
     // A link or a folder in place of the log (E_RUN_DAMAGED): said on the page, never followed.
     if (!(error instanceof OffloadError)) throw error;
     send(response, "run-event", { kind: "error", text: `${error.code}: ${error.message}` });
     return;
   }
+  if (fd === undefined) return;
   const size = fstatSync(fd).size;
   try {
     const buffer = Buffer.alloc(1024 * 1024);

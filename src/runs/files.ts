@@ -1,5 +1,7 @@
 // The files of a run folder besides run.json, by name: only runs/ spells them, so readers and writers
 // elsewhere go through these functions and cannot disagree on a name or a line format.
+
+import type { Stats } from "node:fs";
 import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -48,12 +50,33 @@ export function openRunFile(path: string, mode: keyof typeof OPEN_FLAGS): number
   } catch (error) {
     throw explainOpen(path, error);
   }
-  const stats = fstatSync(fd);
-  if (!stats.isFile()) {
+  const refused = refuseUnlessPlain(path, fstatSync(fd));
+  if (refused !== undefined) {
     closeSync(fd);
-    throw notAFile(path, stats.isDirectory() ? "a folder" : "not a plain file");
+    throw refused;
   }
   return fd;
+}
+
+/** openRunFile for reading, undefined where the file is not there (a link or a folder there throws). */
+export function openRunFileIfAny(path: string): number | undefined {
+  try {
+    return openRunFile(path, "read");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** A run file's size in bytes, undefined where it is not there; only a plain file has one. */
+export function runFileSize(path: string): number | undefined {
+  const fd = openRunFileIfAny(path);
+  if (fd === undefined) return undefined;
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** openRunFile for reading, as a promise's FileHandle. */
@@ -61,12 +84,26 @@ export async function openRunFileToRead(path: string): Promise<FileHandle> {
   const handle = await open(path, OPEN_FLAGS.read).catch((error: unknown) => {
     throw explainOpen(path, error);
   });
-  const stats = await handle.stat();
-  if (!stats.isFile()) {
+  const refused = refuseUnlessPlain(path, await handle.stat());
+  if (refused !== undefined) {
     await handle.close();
-    throw notAFile(path, stats.isDirectory() ? "a folder" : "not a plain file");
+    throw refused;
   }
   return handle;
+}
+
+/** openRunFileToRead, undefined where the file is not there (a link or a folder there throws). */
+export async function openRunFileToReadIfAny(path: string): Promise<FileHandle | undefined> {
+  return openRunFileToRead(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+}
+
+/** The one check both opens make on what they opened (O_NOFOLLOW has already refused a symlink). */
+function refuseUnlessPlain(path: string, stats: Stats): OffloadError | undefined {
+  if (stats.isFile()) return undefined;
+  return notAFile(path, stats.isDirectory() ? "a folder" : "not a plain file");
 }
 
 function explainOpen(path: string, error: unknown): unknown {
@@ -89,13 +126,8 @@ function notAFile(path: string, what: string): OffloadError {
 
 /** A run file's text, "" where the run has none (a run that printed no metric). */
 export async function readRunFile(runDir: string, name: string): Promise<string> {
-  let handle: FileHandle;
-  try {
-    handle = await openRunFileToRead(join(runDir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw error;
-  }
+  const handle = await openRunFileToReadIfAny(join(runDir, name));
+  if (handle === undefined) return "";
   try {
     return await handle.readFile("utf8");
   } finally {

@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { OffloadError } from "../errors.js";
-import { openRunFile } from "./files.js";
+import { openRunFile, runFileSize } from "./files.js";
 
 export interface LogSink {
   /** Bytes in the file: where the next stream resumes. */
@@ -120,15 +120,8 @@ export function openAppend(path: string, onClose: () => void): LogSink {
 /** As openAppend, but the file is made by the first write: a run without samples gets no empty file. */
 export function openLazily(path: string): LogSink {
   let sink: LogSink | undefined;
-  let size = 0;
-  try {
-    const fd = openRunFile(path, "read");
-    size = fstatSync(fd).size;
-    closeSync(fd);
-  } catch (error) {
-    // Not there yet is fine; a link or a folder there is refused now, not at the first sample.
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
+  // Not there yet is fine; a link or a folder there is refused now, not at the first sample.
+  const size = runFileSize(path) ?? 0;
   return {
     get size() {
       return sink?.size ?? size;

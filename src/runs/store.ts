@@ -6,9 +6,10 @@ import { OffloadError } from "../errors.js";
 import {
   LOG_FILE,
   METRICS_FILE,
-  openRunFileToRead,
+  openRunFileToReadIfAny,
   REPORT_FILE,
   readRunFile,
+  runFileSize,
   SAMPLES_FILE,
 } from "./files.js";
 import { isRunId } from "./id.js";
@@ -200,17 +201,9 @@ export function openRunStore(projectDir: string): RunStore {
     followerOf(id) {
       return liveFollower(runDir(id));
     },
-    async logSize(id) {
-      const file = await openLog(join(runDir(id), LOG_FILE));
-      if (file === undefined) return 0;
-      try {
-        return (await file.stat()).size;
-      } finally {
-        await file.close();
-      }
-    },
+    logSize: async (id) => runFileSize(join(runDir(id), LOG_FILE)) ?? 0,
     async readLogTail(id, bytes) {
-      const file = await openLog(join(runDir(id), LOG_FILE));
+      const file = await openRunFileToReadIfAny(join(runDir(id), LOG_FILE));
       if (file === undefined) return "";
       try {
         const { size } = await file.stat();
@@ -228,12 +221,4 @@ export function openRunStore(projectDir: string): RunStore {
     readMetrics: async (id) => readRunFile(runDir(id), METRICS_FILE),
     reportPath: (id) => join(runDir(id), REPORT_FILE),
   };
-}
-
-/** The run's output.log to read, undefined where there is none; a link or a folder there throws. */
-async function openLog(path: string) {
-  return openRunFileToRead(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined;
-    throw error;
-  });
 }

@@ -3,7 +3,11 @@
 // that host, in that same boot, takes the answer instead of starting `head --version` again (a process
 // start on every node of every job). Another boot id (a reboot, another machine behind the name) asks.
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readHeldHead } from "../remote/node-hold.js";
 import type { Transport } from "../transport/types.js";
+
+/** What a boot id looks like: the only text taken from the kept file into a script. */
+const BOOT_ID = /^[0-9a-f-]{8,64}$/;
 
 /** The file beside the host's facts (transport's control dir), or undefined where there is none. */
 function keptPath(transport: Transport): string | undefined {
@@ -18,18 +22,33 @@ export function readGnuHeadBoot(transport: Transport): string | undefined {
   try {
     const boot = readFileSync(path, "utf8").trim();
     // It goes into a script: only what a boot id looks like is taken.
-    return /^[0-9a-f-]{8,64}$/.test(boot) ? boot : undefined;
+    return BOOT_ID.test(boot) ? boot : undefined;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * After a node's held prepare (its `stderr`, the host's `bootId`): keeps what it said of its head, or
+ * forgets what was kept, unless it only confirmed what was kept for this boot (`kept`): no write then.
+ */
+export function noteHeldHead(
+  transport: Transport,
+  stderr: string,
+  kept: string | undefined,
+  bootId: string,
+): void {
+  const gnu = readHeldHead(stderr);
+  if (gnu && kept === bootId) return;
+  keepGnuHead(transport, bootId, gnu);
+}
+
 /** Keeps (GNU) or forgets (not, or unknown) what a node's held prepare said of its head in boot `boot`. */
-export function keepGnuHead(transport: Transport, boot: string, gnu: boolean): void {
+function keepGnuHead(transport: Transport, boot: string, gnu: boolean): void {
   const path = keptPath(transport);
   if (path === undefined) return;
   try {
-    if (!gnu || !/^[0-9a-f-]{8,64}$/.test(boot)) {
+    if (!gnu || !BOOT_ID.test(boot)) {
       rmSync(path, { force: true });
       return;
     }

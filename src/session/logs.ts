@@ -1,13 +1,13 @@
 // `offload logs` as a library call: a run's log from wherever it is. This machine's copy is a byte-exact
 // prefix of the host's output.log, so the log is the local bytes, then the host's from that offset on.
 // Nothing here writes the run store or takes the follower mark: any number of readers may watch a run.
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import { jobRefOf, type LogWriter } from "../backends/types.js";
 import type { RunContext } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildLogFromScript, buildLogTailScript, readLogReply } from "../remote/logs.js";
-import { openRunFile } from "../runs/files.js";
+import { openRunFile, runFileSize } from "../runs/files.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import type { Transport } from "../transport/types.js";
@@ -73,22 +73,6 @@ function copyLocal(
   }
 }
 
-/** The local log's size, undefined where there is none (a link or a folder there throws). */
-function localSize(path: string): number | undefined {
-  let fd: number;
-  try {
-    fd = openRunFile(path, "read");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function logMissing(record: RunRecord, label: string, why: string): OffloadError {
   return new OffloadError(
     "E_LOG_MISSING",
@@ -145,7 +129,7 @@ function passThrough(offset: number, write: ShowLogRequest["write"]): LogWriter 
 export async function showLog(request: ShowLogRequest): Promise<void> {
   const { store, record, tailLines } = request;
   const path = store.logPath(record.id);
-  const local = localSize(path);
+  const local = runFileSize(path);
   // A run that ended while followed has all of its log here.
   const ended = record.status !== "running" && record.status !== "launching";
   if (ended && local !== undefined) {

@@ -5,7 +5,7 @@
 import { readGitState } from "../runs/git.js";
 import type { UploadEntry } from "../sync/entries.js";
 import { createTarArchive } from "../sync/tar-archive.js";
-import { listProject, type ProjectListing } from "./prepare.js";
+import { listProject, type ProjectListing } from "./project-scan.js";
 
 export interface NodesShare {
   listProject: typeof listProject;

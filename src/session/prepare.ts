@@ -1,26 +1,25 @@
-// The first two phases of a run: connect and resolve the remote dir in one round trip, then sync.
+// The first two phases of a run: connect and resolve the remote dir in one round trip (taking its lock),
+// then sync the workspace that project-scan.ts listed meanwhile.
 import { msSince, systemClock } from "../context.js";
 import type { Reporter } from "../events.js";
 import { isUnlaunchedHolder, type LockRequest, readLockReply } from "../remote/lock.js";
-import { readHeldHead } from "../remote/node-hold.js";
 import { buildPrepareScript, parsePrepareOutput } from "../remote/prepare.js";
 import { readSyncProof, type SyncProofRequest } from "../remote/sync-proof.js";
 import { quoteShell } from "../shell/quote.js";
 import type { UploadEntry } from "../sync/entries.js";
-import { expandUploadGlobs, uploadMapped } from "../sync/extra-uploads.js";
+import { uploadMapped } from "../sync/extra-uploads.js";
 import { chooseUploadTool } from "../sync/first-sync.js";
 import { planRemovals, readManifest, removeRemote, writeManifest } from "../sync/mirror.js";
-import { scanWorkspace } from "../sync/scan.js";
-import { matchesSyncState, type SyncState, writeSyncState } from "../sync/sync-state.js";
+import { writeSyncState } from "../sync/sync-state.js";
 import { type SyncTool, uploadFiles } from "../sync/upload.js";
 import { hasLocalProgram } from "../transport/programs.js";
-import { localRsyncShowsProgress } from "../transport/rsync-version.js";
 import type { Transport } from "../transport/types.js";
-import { keepGnuHead, readGnuHeadBoot } from "./held-head.js";
+import { noteHeldHead, readGnuHeadBoot } from "./held-head.js";
 import { execPrepare, type HeldLaunch, type PrepareReply } from "./held-launch.js";
 import { untarHeld } from "./held-upload.js";
 import { forceRefusedError, lockedError, parseHolder } from "./lock.js";
 import { findDeadLocalHolder, localOrigin } from "./lock-origin.js";
+import type { ProjectScan } from "./project-scan.js";
 import { remoteDirError } from "./remote-dir-error.js";
 
 export interface PreparedTarget {
@@ -94,9 +93,8 @@ export async function prepareTarget(
   }
   try {
     const prepared = await readPrepared(transport, remoteDir, syncTool, reply, { lock, sync });
-    const gnuHead = reply.held?.node === true && readHeldHead(reply.result.stderr);
-    if (reply.held?.node && !(gnuHead && gnuHeadBoot === prepared.bootId))
-      keepGnuHead(transport, prepared.bootId, gnuHead);
+    if (reply.held?.node)
+      noteHeldHead(transport, reply.result.stderr, gnuHeadBoot, prepared.bootId);
     return prepared;
   } catch (error) {
     await reply.held?.decline();
@@ -152,64 +150,6 @@ async function readPrepared(
     unchanged: sync?.proof !== undefined && readSyncProof(result.stderr),
     held,
   };
-}
-
-/** What the workspace holds to upload: the scan with ignore rules, plus the extra upload globs. */
-export interface ProjectScan {
-  files: string[];
-  /** Directories and files in walk order, then the extra files: what a tar upload lists. */
-  tree: string[];
-  /** Anchored rsync excludes for what the rules left out. */
-  excluded: string[];
-  /** Files the globs add beyond the scan. */
-  extra: string[];
-  ignores(path: string): boolean;
-  /** The files are those the last sync sent, as it sent them (src/sync/sync-state.ts). */
-  asLastSynced: boolean;
-  /** A tar upload's archive made once for several hosts (undefined: too big, each host streams its own). */
-  archive?: () => Promise<Uint8Array | undefined>;
-}
-
-/** What the workspace holds, before any host's last sync is compared: the same for every node of a job. */
-export type ProjectListing = Omit<ProjectScan, "asLastSynced">;
-
-/** Walks the workspace with the ignore rules and adds the extra upload globs. */
-export async function listProject(
-  projectDir: string,
-  ignore: readonly string[],
-  upload: readonly UploadEntry[],
-): Promise<ProjectListing> {
-  const scan = await scanWorkspace(projectDir, ignore);
-  const globbed = await expandUploadGlobs(projectDir, upload);
-  const scanned = new Set(scan.files);
-  const extra = [...new Set(globbed.filter((file) => !scanned.has(file)))];
-  return {
-    files: [...scan.files, ...extra],
-    tree: [...scan.tree, ...extra],
-    excluded: scan.excluded,
-    extra,
-    ignores: scan.ignores,
-  };
-}
-
-/**
- * Local work only, so a run does it while the connect round trip is under way. `listing` is one made
- * already (a job across nodes lists the workspace once for all of them).
- */
-export async function scanProject(
-  projectDir: string,
-  ignore: readonly string[],
-  upload: readonly UploadEntry[],
-  lastSync?: SyncState,
-  listing: Promise<ProjectListing> = listProject(projectDir, ignore, upload),
-): Promise<ProjectScan> {
-  const listed = await listing;
-  const files = listed.files;
-  const asLastSynced = lastSync !== undefined && matchesSyncState(projectDir, files, lastSync);
-  // Asked now, while the connect is under way, where an upload is likely: it reads whether rsync prints
-  // progress. An unchanged workspace spares the process start.
-  if (!asLastSynced) localRsyncShowsProgress().catch(() => {});
-  return { ...listed, asLastSynced };
 }
 
 export interface SyncRequest {

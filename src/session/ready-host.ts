@@ -6,7 +6,8 @@ import { manifestPath } from "../sync/mirror.js";
 import { fetchRunInputs } from "./bucket-fetch.js";
 import { chooseGpus, prepareEnvironment } from "./environment.js";
 import { readHostFacts } from "./host-facts.js";
-import { type ProjectScan, syncWorkspace } from "./prepare.js";
+import { syncWorkspace } from "./prepare.js";
+import type { ProjectScan } from "./project-scan.js";
 import type { RunRequest, Started } from "./run-request.js";
 
 /** What the host is ready with once the workspace is synced: the sync, the GPUs, the env, the inputs. */

@@ -4,7 +4,8 @@ import type { readGitState } from "../runs/git.js";
 import type { RunRecord } from "../runs/record.js";
 import type { HostLost } from "./attempts.js";
 import type { NodeHooks } from "./nodes.js";
-import type { PreparedTarget, ProjectScan, SyncRequest } from "./prepare.js";
+import type { PreparedTarget, SyncRequest } from "./prepare.js";
+import type { ProjectScan } from "./project-scan.js";
 
 /** What `run` adds to the context: the command and what only the command line gives. */
 export interface RunRequest {
