@@ -134,9 +134,12 @@ async function readPrepared(
   const prepared = parsePrepareOutput(result.stdout);
   if (result.code !== 0 || prepared === undefined)
     throw remoteDirError(transport, remoteDir, result.stderr);
-  // rsync runs at both ends: "auto" takes it only where this machine has it too, and tar otherwise.
+  // rsync runs at both ends and speaks its protocol over ssh's stdout: "auto" takes it only where this
+  // machine has it too and the host's login shell printed nothing before this round trip's start mark
+  // (an `echo` in ~/.bashrc breaks rsync's protocol, upload and download); tar otherwise, framed.
   const bothHaveRsync = prepared.rsync && hasLocalProgram("rsync");
-  const tool = syncTool === "auto" ? (bothHaveRsync ? "rsync" : "tar") : syncTool;
+  const quiet = transport.cleanStdout !== false;
+  const tool = syncTool === "auto" ? (bothHaveRsync && quiet ? "rsync" : "tar") : syncTool;
   const upload = await chooseUploadTool(syncTool, tool, prepared);
   return {
     remoteDir: prepared.remoteDir,

@@ -123,4 +123,4 @@ export function isShellNoise(stderr: string): boolean {
 }
 
 export const SHELL_NOISE_HINT =
-  "The remote login shell prints text on stdout before running commands (an `echo` or similar in ~/.bashrc, ~/.profile or ~/.zshenv of the remote user). rsync cannot work through that: make those lines print only in interactive shells (`case $- in *i*) ... ;; esac`) or send them to stderr; `ssh <host> true | wc -c` must print 0.";
+  "The remote login shell prints text on stdout before running commands (an `echo` or similar in ~/.bashrc, ~/.profile or ~/.zshenv of the remote user). rsync cannot work through that: make those lines print only in interactive shells (`case $- in *i*) ... ;; esac`) or send them to stderr; `ssh <host> true | wc -c` must print 0. Or set `sync: { tool: tar }` in offload.yaml (or leave it `auto`, which picks tar for such a host): offload's tar streams skip what the shell prints.";

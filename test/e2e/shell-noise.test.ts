@@ -114,6 +114,41 @@ describeWithHosts(
       }
     });
 
+    it("under sync.tool auto, syncs and downloads by tar, also into a dir an earlier run filled", async () => {
+      project = await makeProject();
+      const remote = `${TOKEN}-auto`;
+      await project.write(
+        "job.sh",
+        "mkdir -p out\nhead -c 200000 /dev/urandom > out/a.bin\necho done\n",
+      );
+      for (const round of [1, 2]) {
+        // The second run finds the remote dir filled: rsync's turn under auto, where the shell is clean.
+        await project.write("round.txt", `${round}\n`);
+        const result = await offload(project, [
+          "run",
+          "--host",
+          `${host}/${remote}`,
+          "--download",
+          "out/*",
+          "--",
+          "sh",
+          "job.sh",
+        ]);
+        expect(result.stderr).not.toContain("E_SHELL_NOISE");
+        expect(result.code).toBe(0);
+        expect(result.stdout).toBe("done\n");
+        const id = (await project.runIds()).at(-1) ?? "";
+        expect(await project.record(id)).toMatchObject({
+          status: "succeeded",
+          sync: { tool: "tar" },
+        });
+        const local = await readFile(join(project.dir, ".offload/runs", id, "artifacts/out/a.bin"));
+        const remoteHash = await inHost(`sha256sum /root/${remote}/out/a.bin`);
+        expect(createHash("sha256").update(local).digest("hex")).toBe(remoteHash.split(" ")[0]);
+        expect(await inHost(`cat /root/${remote}/round.txt`)).toBe(`${round}\n`);
+      }
+    });
+
     it("resumes at the right byte after its session is killed twice", async () => {
       project = await makeProject();
       await project.write("offload.yaml", "sync:\n  tool: tar\nssh:\n  keepalive: 1\n");
@@ -158,6 +193,8 @@ describeWithHosts(
       expect(result.code).toBe(200);
       expect(result.stderr).toContain("E_SHELL_NOISE");
       expect(result.stderr).toContain(".bashrc");
+      // The way out that needs no change on the host: tar, or auto (which picks tar there).
+      expect(result.stderr).toContain("tool: tar");
       expect(result.stderr).not.toMatch(/disk space/);
     });
   },
