@@ -42,12 +42,14 @@ function formatMachine(machine: MachineSummary, curveWidth: number): string {
     s.label.replace(/ %$/, ""),
     percent(s.mean),
     percent(s.max),
-    drawSparkline(
-      s.y.map((v) => v ?? Number.NaN),
-      curveWidth,
-    ),
+    s.mean === null
+      ? whyNoValue(s.label, machine.samples)
+      : drawSparkline(
+          s.y.map((v) => v ?? Number.NaN),
+          curveWidth,
+        ),
   ]);
-  const notes = [`${machine.samples} samples`];
+  const notes = [machine.samples === 1 ? "1 sample" : `${machine.samples} samples`];
   if (machine.memoryPeakBytes !== undefined && machine.memoryTotalBytes !== undefined)
     notes.push(`memory peak ${gib(machine.memoryPeakBytes)} of ${gib(machine.memoryTotalBytes)}`);
   for (const gpu of machine.gpus)
@@ -57,6 +59,14 @@ function formatMachine(machine: MachineSummary, curveWidth: number): string {
       );
   const table = formatTable(["MACHINE", "MEAN", "PEAK", "CURVE"], rows, "  ");
   return `${table}\n  ${notes.join(", ")}`;
+}
+
+/** What a row of dashes stands for, said where the curve would be. */
+function whyNoValue(label: string, samples: number): string {
+  // A CPU % is the change of the host's counters between two samples: a run that ended within one
+  // sample interval has a single reading, and its since-boot average would say nothing of the job.
+  if (label === "cpu %" && samples < 2) return "needs 2 samples (the job ended within one)";
+  return "not reported by the host";
 }
 
 const MIB = 1024 * 1024;

@@ -1,5 +1,6 @@
 // Summaries, best values, number formats and sparklines, from plain inputs.
 import { describe, expect, it } from "vitest";
+import { parseSamples } from "../../src/remote/samples.js";
 import { formatClock, formatNumber } from "../../src/report/format.js";
 import { chooseXKind, groupSeries, parseMetricsJsonl } from "../../src/report/metrics.js";
 import { drawSparkline, resample } from "../../src/report/sparkline.js";
@@ -140,5 +141,35 @@ describe("formats", () => {
     expect(formatNumber(Number.NaN)).toBe("nan");
     expect(formatClock(62)).toBe("1:02");
     expect(formatClock(3723)).toBe("1:02:03");
+  });
+});
+
+describe("the machine table", () => {
+  /** Lines as the sampler wrote them on a 2-core Debian machine, five seconds apart. */
+  const LINES = [
+    "1796166635384 cpu 2888647 2470 707268 1089966 53459 0 11176 11738 mem 24684084 22271660 disk 264212084 30572920 75817992 gpu ",
+    "1796166640420 cpu 2889495 2470 707424 1089967 53459 0 11178 11739 mem 24684084 22225476 disk 264212084 30573244 75817668 gpu ",
+  ];
+  const machineRows = (lines: string[]) => {
+    const samples = parseSamples(`${lines.join("\n")}\n`);
+    const text = formatRunReport(summarizeRun(record(), [], samples));
+    return text.slice(text.indexOf("MACHINE")).split("\n");
+  };
+
+  it("says why a run with one sample has no CPU %, and shows its one memory reading", () => {
+    const rows = machineRows(LINES.slice(0, 1));
+    const cpu = rows.find((row) => row.trimStart().startsWith("cpu")) ?? "";
+    expect(cpu).toMatch(/-\s+-\s+needs 2 samples/);
+    const memory = rows.find((row) => row.trimStart().startsWith("memory")) ?? "";
+    expect(memory).toMatch(/9\.8%\s+9\.8%/);
+    expect(rows.at(-1)).toMatch(/^\s+1 sample, memory peak/);
+  });
+
+  it("shows the CPU % from two samples, with no reason in its place", () => {
+    const rows = machineRows(LINES);
+    const cpu = rows.find((row) => row.trimStart().startsWith("cpu")) ?? "";
+    expect(cpu).toMatch(/^\s*cpu\s+[0-9.]+%\s+[0-9.]+%/);
+    expect(cpu).not.toContain("needs");
+    expect(rows.at(-1)).toMatch(/^\s+2 samples/);
   });
 });
