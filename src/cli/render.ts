@@ -1,10 +1,9 @@
 // Reporters for people and programs: human lines on stderr (the log itself goes to stdout untouched)
 // with a live status line on a terminal, or one JSON event a line on stdout with --json.
-import { StringDecoder } from "node:string_decoder";
 import type { Reporter, RunEvent } from "../events.js";
 import { stripAnsi } from "../progress/lines.js";
 import { colorsFor } from "./colors.js";
-import { describeEvent, isNotice } from "./event-lines.js";
+import { describeEvent } from "./event-lines.js";
 import { createProgressBar } from "./progress-bar.js";
 import { createStatusLine } from "./status-line.js";
 
@@ -187,41 +186,4 @@ export function createHumanReporter(
     printLine(pc.cyan("›"), line);
   };
   return Object.assign(reporter, { close, showedToolOutput: () => toolOutputShown, say });
-}
-
-/**
- * An event as a JSON object: its type and fields under stable names; a notice also carries `message`,
- * the sentence a person sees (for showing, not for parsing: its words may change).
- */
-export function eventJson(event: Exclude<RunEvent, { type: "output" }>): object {
-  if (event.type === "env-output")
-    return { type: "env-output", text: Buffer.from(event.data).toString("utf8") };
-  if (!isNotice(event)) return event;
-  // `type` first for a reader's eye; an event's own `message` (an error's) stays its own.
-  const { type, ...fields } = event;
-  return { type, message: describeEvent(event), ...fields };
-}
-
-/** One JSON object a line; the log becomes one `output` event per line (a decoder keeps UTF-8 intact). */
-export function createJsonReporter(out: Output): Reporter {
-  const decoder = new StringDecoder("utf8");
-  let pending = "";
-  const emit = (payload: object) =>
-    out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...payload })}\n`);
-  return (event) => {
-    // A bar's worth of updates would flood a program's input; `synced`/`downloaded` say the outcome.
-    // Machine samples live in the run folder (machine.txt): a line every few seconds is noise here.
-    if (event.type === "transfer" || event.type === "machine") return;
-    if (event.type !== "output") {
-      if (event.type === "finished" && pending !== "") {
-        emit({ type: "output", line: pending });
-        pending = "";
-      }
-      emit(eventJson(event));
-      return;
-    }
-    const lines = (pending + decoder.write(Buffer.from(event.data))).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) emit({ type: "output", line });
-  };
 }

@@ -3,7 +3,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { describeEvent, isNotice } from "../../src/cli/event-lines.js";
-import { createJsonReporter } from "../../src/cli/render.js";
+import { createJsonReporter, MAX_JSON_LINE } from "../../src/cli/json-lines.js";
 import type { RunEvent } from "../../src/events.js";
 
 type Samples = { [K in RunEvent["type"]]: [Extract<RunEvent, { type: K }>, string | undefined][] };
@@ -329,6 +329,46 @@ describe("describeEvent", () => {
 });
 
 describe("--json", () => {
+  it("cuts the log into lines as it comes, whole characters kept, a line without end in pieces", () => {
+    const stdout = new PassThrough();
+    let written = "";
+    stdout.on("data", (chunk: Buffer) => {
+      written += chunk.toString("utf8");
+    });
+    const report = createJsonReporter({ stdout, stderr: new PassThrough() });
+    const log = Buffer.from("ünï\ncodé\n");
+    // Chunks cut inside a two-byte character, and the same memory reused (the bytes are lent).
+    const lent = Buffer.alloc(log.length);
+    for (const [from, to] of [
+      [0, 1],
+      [1, 7],
+      [7, log.length],
+    ] as const) {
+      log.copy(lent, 0, from, to);
+      report({ type: "output", data: lent.subarray(0, to - from) });
+      lent.fill(0);
+    }
+    // One byte before the two-byte characters: the cut at MAX_JSON_LINE falls inside one.
+    const long = Buffer.concat([Buffer.from("x"), Buffer.alloc(MAX_JSON_LINE + 10, "é")]);
+    report({ type: "output", data: long });
+    report({ type: "finished", status: "succeeded", exitCode: 0 } as never);
+    const outputs = written
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; line?: string; more?: boolean })
+      .filter((event) => event.type === "output");
+    expect(outputs.slice(0, 2).map((o) => o.line)).toEqual(["ünï", "codé"]);
+    // The unended line: a piece marked `more`, then the rest at the run's end; no byte lost or split.
+    expect(outputs.slice(2).map((o) => o.more ?? false)).toEqual([true, false]);
+    expect(
+      outputs
+        .slice(2)
+        .map((o) => o.line)
+        .join(""),
+    ).toBe(long.toString("utf8"));
+    expect(outputs.every((o) => !o.line?.includes("\uFFFD"))).toBe(true);
+  });
+
   it("writes each event as one JSON line under its typed name, a notice with its sentence", () => {
     const stdout = new PassThrough();
     let written = "";

@@ -1,8 +1,9 @@
 // The bar of a long copy: drawn on a terminal (bytes, rate, ETA), gone before the next line, and
 // never anywhere else: a pipe, --quiet and --json see today's lines only.
 import { describe, expect, it, vi } from "vitest";
+import { createJsonReporter } from "../../src/cli/json-lines.js";
 import { describeTransfer } from "../../src/cli/progress-bar.js";
-import { createHumanReporter, createJsonReporter } from "../../src/cli/render.js";
+import { createHumanReporter } from "../../src/cli/render.js";
 import type { RunEvent } from "../../src/events.js";
 import { FakeTerminal } from "./fake-terminal.js";
 

@@ -4,7 +4,8 @@ import { EXIT_CODES } from "../../errors.js";
 import type { Reporter } from "../../events.js";
 import type { RunRecord } from "../../runs/record.js";
 import { describeEvent } from "../event-lines.js";
-import { createHumanReporter, createJsonReporter, type Output } from "../render.js";
+import { createJsonReporter } from "../json-lines.js";
+import { createHumanReporter, type Output } from "../render.js";
 
 export interface FollowFlags {
   json?: boolean;

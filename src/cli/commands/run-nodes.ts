@@ -13,13 +13,8 @@ import type { RunRecord } from "../../runs/record.js";
 import { type NodeTarget, runOnNodes } from "../../session/nodes.js";
 import { describeNodesEnd, type NodesResult } from "../../session/nodes-end.js";
 import { captureInterrupts } from "../interrupts.js";
-import {
-  createHumanReporter,
-  createJsonReporter,
-  describeEvent,
-  type HumanReporter,
-  type Output,
-} from "../render.js";
+import { createJsonReporter } from "../json-lines.js";
+import { createHumanReporter, describeEvent, type HumanReporter, type Output } from "../render.js";
 import type { RunFlags } from "./run.js";
 
 /** `a,b,c` → the hosts of a job across nodes; one host (no comma) → undefined. */

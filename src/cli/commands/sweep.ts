@@ -20,7 +20,8 @@ import {
 } from "../../session/sweep.js";
 import { describeEvent, isNotice } from "../event-lines.js";
 import { captureInterrupts } from "../interrupts.js";
-import { eventJson, type Output } from "../render.js";
+import { eventJson } from "../json-lines.js";
+import type { Output } from "../render.js";
 import { load, requireHost, type TargetFlags } from "../settings.js";
 import { splitNodeHosts } from "./run-nodes.js";
 
