@@ -1,7 +1,7 @@
 // `run --json` into a reader that stops reading: offload waits for it rather than holding what it has
-// not written (peak RSS bounded: the 150 MB of the README's performance table), and every log line
+// not written (peak RSS bounded, after the 150 MB of the README's performance table), and every log line
 // still reaches the reader and the run's output.log once it reads again.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,11 @@ import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 
 let project: TempProject | undefined;
+/** The remote dir to remove after the test: its log is 100 MB on a shared host. */
+let cleanRemote: (() => void) | undefined;
 afterEach(async () => {
+  cleanRemote?.();
+  cleanRemote = undefined;
   await project?.remove();
   project = undefined;
 });
@@ -24,6 +28,16 @@ const LINES = 1_500_000;
 /** The reader starts reading once this much log is on this machine, unread by it. */
 const PAUSED_UNTIL_BYTES = 64 * 1024 * 1024;
 
+/** Peak RSS (KiB) of the CLI started from the sources doing nothing (`--version`). */
+function peakOfStart(cwd: string): number {
+  const result = spawnSync(
+    "/usr/bin/time",
+    ["-f", "peak-rss-kib %M", process.execPath, "--import", TSX, ENTRY, "--version"],
+    { cwd, encoding: "utf8" },
+  );
+  return Number(/peak-rss-kib ([0-9]+)/.exec(result.stderr)?.[1]);
+}
+
 describeWithHosts(1, "run --json into a slow reader", (bed) => {
   const host = bed.hosts[0] ?? "offload-h1";
 
@@ -31,6 +45,15 @@ describeWithHosts(1, "run --json into a slow reader", (bed) => {
     project = await makeProject();
     const p = project;
     const remote = `json-slow-${process.pid}`;
+    cleanRemote = () =>
+      execFileSync("ssh", [
+        "-F",
+        bed.sshConfig,
+        "-o",
+        "ConnectTimeout=5",
+        host,
+        `rm -rf ${remote}`,
+      ]);
     // time's %M: the peak RSS (KiB) of the largest process it waited for (node, or one of its ssh).
     const child = spawn(
       "/usr/bin/time",
@@ -73,8 +96,9 @@ describeWithHosts(1, "run --json into a slow reader", (bed) => {
     });
     const code = await exited;
     const peakKiB = Number(/peak-rss-kib ([0-9]+)/.exec(stderr)?.[1]);
+    const startKiB = peakOfStart(p.dir);
     console.log(
-      `json slow reader: peak RSS ${(peakKiB / 1024).toFixed(1)} MiB, reader paused until ${(paused / 2 ** 20).toFixed(0)} MiB of log`,
+      `json slow reader: peak RSS ${(peakKiB / 1024).toFixed(1)} MiB, ${((peakKiB - startKiB) / 1024).toFixed(1)} MiB over a bare start (${(startKiB / 1024).toFixed(1)} MiB under tsx), reader paused until ${(paused / 2 ** 20).toFixed(0)} MiB of log`,
     );
     expect(code, stderr).toBe(0);
     expect(paused).toBeGreaterThanOrEqual(PAUSED_UNTIL_BYTES);
@@ -82,7 +106,9 @@ describeWithHosts(1, "run --json into a slow reader", (bed) => {
     expect(JSON.parse(last)).toMatchObject({ type: "finished", exitCode: 0 });
     const [id = ""] = await p.runIds();
     expect((await p.localLog(id)).length).toBe((LINE.length + 1) * LINES);
-    // A spec'd bound (README, Performance), not a timing: the largest process offload ran.
-    expect(peakKiB).toBeLessThan((150 * 1e6) / 1024);
+    // A spec'd bound, not a timing: the README's 150 MB peak for the built CLI, less the ~50 MB its bare
+    // start takes, is what the run may add. Measured over a start from the sources here (tsx's loader
+    // adds ~36 MB to both): 55 MiB with the bound, 114 MiB with events queued for the reader.
+    expect(peakKiB - startKiB).toBeLessThan((100 * 1e6) / 1024);
   });
 });
