@@ -24,7 +24,7 @@ export function useNoisyLogin(
   options: {
     /** An address of the bed's /24 no other test uses. */
     address: string;
-    /** Names the rc block (and files `~/<token>.*`, removed after). */
+    /** Names the rc block (and files `~/<token>.*` and remote dirs `~/<token>-*`, removed after). */
     token: string;
     /** What the login shell does for our connections: shell text. */
     noise: string;
@@ -59,7 +59,9 @@ export function useNoisyLogin(
     await inHost(`printf '%s' '${text.replaceAll("'", "'\\''")}' >> /root/.bashrc`);
   });
   afterAll(async () => {
-    await inHost(`sed -i '/^${begin}$/,/^${end}$/d' /root/.bashrc; rm -f ~/${token}.*`);
+    await inHost(
+      `sed -i '/^${begin}$/,/^${end}$/d' /root/.bashrc; rm -rf ~/${token}.* ~/${token}-*`,
+    );
     execFileSync("ip", ["addr", "del", `${address}/24`, "dev", defaultNames().bridge]);
     await rm(base, { recursive: true, force: true });
   });
