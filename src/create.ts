@@ -135,8 +135,8 @@ function hostSourceFor(options: ContextOptions): HostSource {
       const source = cloudMachine({
         targetName: plain.hostLabel,
         target: cloud,
-        contextOn: (machine, base) =>
-          createRunContext({
+        contextOn: (machine, base) => {
+          const onMachine = createRunContext({
             projectDir: base.projectDir,
             settings: {
               ...plain,
@@ -147,7 +147,9 @@ function hostSourceFor(options: ContextOptions): HostSource {
             controls: base.controls,
             store: base.store,
             clock: base.clock,
-          }),
+          });
+          return { ...onMachine, target: { ...onMachine.target, machine: machine.alias } };
+        },
       });
       return source.acquire(context, needs);
     },

@@ -1,4 +1,5 @@
 // Turns the CLI's flags into a settings layer and loads the effective settings for a command.
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { replacePort } from "../config/host.js";
 import { loadSettings } from "../config/load.js";
@@ -79,16 +80,44 @@ export async function loadForRun(run: string | undefined, flags: TargetFlags) {
 
 /**
  * The flags that reach a recorded run's host: its target (by the name it was chosen by), and the ssh config file it was started with
- * unless a flag names another (a `cloud:` run's file belongs to its machine's ledger, which resolves it).
+ * unless a flag names another. A `cloud:` run is reached on its machine, by the config its ledger keeps.
  */
 export function flagsForRecord(record: RunRecord, flags: TargetFlags): TargetFlags {
-  const { sshConfig } = record.target;
+  const { sshConfig, machine } = record.target;
+  if (machine !== undefined && sshConfig !== undefined && flags.host === undefined) {
+    return { ...flags, ...reachMachine(record.id, machine, sshConfig, flags) };
+  }
   const recorded = flags.sshConfig === undefined && sshConfig !== undefined && !record.machine;
   return {
     ...flags,
     host: flags.host ?? record.target.name ?? record.target.label,
     ...(recorded ? { sshConfig } : {}),
   };
+}
+
+/**
+ * A `cloud:` run's machine, by the ssh config its ledger entry keeps (alias and pinned host key). Its
+ * target named again would only name a machine to make. Once offload deleted the machine, the ledger
+ * holds no config for it: said as such, not as ssh failing to resolve the target's name.
+ */
+function reachMachine(
+  runId: string,
+  machine: string,
+  sshConfig: string,
+  flags: TargetFlags,
+): TargetFlags {
+  const config = flags.sshConfig ?? sshConfig;
+  if (flags.sshConfig === undefined && !existsSync(sshConfig))
+    throw new OffloadError(
+      "E_HOST_UNREACHABLE",
+      `Run ${runId} ran on the cloud machine ${machine}, which offload no longer has (deleted, or its ledger entry removed).`,
+      {
+        hint:
+          "`offload machines` lists the machines offload has; what the run brought home is in .offload/runs/" +
+          `${runId}/.`,
+      },
+    );
+  return { host: machine, sshConfig: config };
 }
 
 /**

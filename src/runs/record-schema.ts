@@ -47,6 +47,7 @@ export const runRecordSchema = z.looseObject({
     user: z.string().optional(),
     port: z.number().int().optional(),
     sshConfig: z.string().optional(),
+    machine: z.string().optional(),
     remoteDir: z.string().min(1),
   }),
   status: z.enum(STATUSES),

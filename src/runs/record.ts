@@ -42,6 +42,11 @@ export interface RunRecord {
      * commands on the run (ps, logs, attach, stop, ui) reach it the same way without the flag.
      */
     sshConfig?: string;
+    /**
+     * The cloud machine (its ledger tag, the Host in `sshConfig`) a `cloud:` target's run is on: later
+     * commands reach that machine, where resolving the target again would name no host at all.
+     */
+    machine?: string;
     /** Absolute remote dir. */
     remoteDir: string;
   };

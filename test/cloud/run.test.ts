@@ -329,6 +329,42 @@ describeWithHosts(
       expect(await cloud.liveMachines()).toBe(0);
     });
 
+    it("a run on a kept machine is reached again by ps, logs and stop; once the machine is gone, forward says so", async () => {
+      await newProject(["keep: true"]);
+      const run = await offload([
+        "run",
+        "--no-wait",
+        "--host",
+        "h100",
+        "--",
+        "sh",
+        "-c",
+        "echo on-the-machine; sleep 300",
+      ]);
+      expect(run.code).toBe(0);
+      const [id] = (await project?.runIds()) ?? [];
+      if (id === undefined) throw new Error("no run recorded");
+      const { tag } = onlyEntry();
+      // Resolving `h100` again names no host: each command must reach the machine the run is on.
+      const ps = await offload(["ps"]);
+      expect(ps.stderr).not.toContain("unknown");
+      expect(ps.stdout).toMatch(new RegExp(`${id}\\s+-\\s+h100\\s+running`));
+      let logs = await offload(["logs", id]);
+      for (let i = 0; i < 100 && !logs.stdout.includes("on-the-machine"); i++)
+        logs = await offload(["logs", id]);
+      expect(logs.stdout).toContain("on-the-machine");
+      const stop = await offload(["stop", id]);
+      expect(stop.stderr).toContain(`stopping run ${id} on ${tag}`);
+      expect(stop.code).toBe(0);
+      expect((await offload(["down", tag])).code).toBe(0);
+      const forward = await offload(["forward", id, "8000"]);
+      expect(forward.stderr).toContain(
+        `ran on the cloud machine ${tag}, which offload no longer has`,
+      );
+      expect(forward.code).toBe(200);
+      expect(await cloud.liveMachines()).toBe(0);
+    });
+
     it("a lost connection that does not come back ends the run (201) and deletes the machine", async () => {
       await newProject();
       await project?.write(
