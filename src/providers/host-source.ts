@@ -29,15 +29,10 @@ export interface MachineSourceRequest {
 export function cloudMachine(request: MachineSourceRequest): HostSource {
   return {
     acquire: async (context, needs) => {
-      if (needs?.noWait && !request.target.keep) {
-        throw new OffloadError(
-          "E_USAGE",
-          "--no-wait on a cloud target would leave its machine with nobody to delete it",
-          { hint: "follow the run, or set `keep: true` (and `idle_stop:`) on the target" },
-        );
-      }
       const run = needs?.runId && { id: needs.runId, projectDir: context.projectDir };
-      return acquireMachine(request, context, run || undefined);
+      // --no-wait leaves nobody to delete a machine: only a kept one (`offload up`) will do.
+      const keptOnly = needs?.noWait === true && !request.target.keep;
+      return acquireMachine(request, context, run || undefined, keptOnly);
     },
   };
 }
@@ -46,6 +41,7 @@ async function acquireMachine(
   request: MachineSourceRequest,
   context: RunContext,
   run: LedgerRun | undefined,
+  keptOnly: boolean,
 ): Promise<AcquiredHost> {
   const { report } = context;
   const ledger = request.lease?.ledger ?? new Ledger();
@@ -59,6 +55,7 @@ async function acquireMachine(
       targetName: request.targetName,
       target: request.target,
       ...(run === undefined ? {} : { run }),
+      ...(keptOnly ? { keptOnly } : {}),
       ...(stop === undefined ? {} : { signal: stop }),
       onWait: (what) => report({ type: "machine-wait", what }),
       onNote: (text) => report({ type: "machine-note", text }),

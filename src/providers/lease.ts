@@ -27,6 +27,8 @@ export interface LeaseRequest {
   /** What people should know: the estimate, a reused machine, setup. */
   onNote?: (text: string) => void;
   pollMs?: number;
+  /** Only a kept machine will do (`run --no-wait`: nobody would be left to delete a new one). */
+  keptOnly?: boolean;
   /** For a provider made elsewhere (tests); default the target's cloud with the user's credentials. */
   provider?: Provider;
 }
@@ -65,6 +67,7 @@ export async function leaseMachine(request: LeaseRequest): Promise<MachineLease>
   const since = Date.now();
   // A kept machine of this target (`keep: true`, or made by `offload up`) is used before a new one.
   const kept = await takeKeptMachine(provider, ledger, request);
+  if (kept === undefined && request.keptOnly) throw noWaitWithoutMachine(request.targetName);
   const machine =
     kept ??
     (await provisionMachine(provider, ledger, {
@@ -132,4 +135,15 @@ async function priceOf(
   const usdPerHour = await provider.pricePerHour?.(target.flavor).catch(() => undefined);
   if (usdPerHour === undefined) return listed;
   return { usdPerHour, source: `${provider.kind} live price` };
+}
+
+/** `run --no-wait` on a target that deletes its machines, with no kept machine free to run on. */
+export function noWaitWithoutMachine(targetName: string): OffloadError {
+  return new OffloadError(
+    "E_USAGE",
+    "--no-wait on a cloud target would leave its machine with nobody to delete it",
+    {
+      hint: `follow the run, run \`offload up ${targetName}\` first (a kept machine), or set \`keep: true\` (and \`idle_stop:\`) on the target`,
+    },
+  );
 }

@@ -314,8 +314,14 @@ describeWithHosts(
       expect(await cloud.liveMachines()).toBe(0);
     });
 
-    it("offload up makes a target's machine and keeps it; the next run uses it", async () => {
+    it("offload up makes a target's machine and keeps it; the next run uses it, --no-wait too", async () => {
       await newProject();
+      // No kept machine: a --no-wait run would leave a new one with nobody to delete it.
+      const refused = await offload(["run", "--no-wait", "--host", "h100", "--", "true"]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("`offload up h100` first");
+      expect(await cloud.liveMachines()).toBe(0);
+      expect(ledgerFiles()).toEqual([]);
       const up = await offload(["up", "h100"]);
       expect(up.code).toBe(0);
       const [tag] = up.stdout.trim().split(" ");
@@ -324,6 +330,10 @@ describeWithHosts(
       expect(run.stderr).toContain(`reusing the kept machine ${tag}`);
       expect(run.stdout).toContain("on-it");
       expect(run.code).toBe(0);
+      const detached = await offload(["run", "--no-wait", "--host", "h100", "--", "true"]);
+      expect(detached.stderr).toContain(`reusing the kept machine ${tag}`);
+      expect(detached.code).toBe(0);
+      expect(ledgerFiles()).toEqual([`${tag}.json`]);
       expect(await cloud.liveMachines()).toBe(1);
       expect((await offload(["down", "--all"])).code).toBe(0);
       expect(await cloud.liveMachines()).toBe(0);
