@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { OffloadError } from "../errors.js";
 import { ledgerDir } from "./ledger-dir.js";
 import type { CloudOptions } from "./open.js";
 
@@ -103,6 +104,16 @@ export class Ledger {
       return JSON.parse(await readFile(this.pathOf(tag), "utf8")) as LedgerEntry;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      // offload writes entries whole (rename): one that does not parse was changed from outside. It may
+      // be a live machine's only record, so it is neither skipped nor removed: the user decides.
+      if (error instanceof SyntaxError)
+        throw new OffloadError(
+          "E_MACHINE_LEAK",
+          `The ledger entry ${this.pathOf(tag)} is damaged (${error.message}): offload cannot tell which machine it was for.`,
+          {
+            hint: `Repair the file (JSON), or delete the machine tagged ${tag} in your cloud's console or CLI and then remove the file.`,
+          },
+        );
       throw error;
     }
   }

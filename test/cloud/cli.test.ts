@@ -1,6 +1,6 @@
 // `offload machines` and `offload down` as a user runs them, against the fake OpenStack.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +36,24 @@ describe("offload machines address", () => {
       { cwd },
     );
     expect(result).toMatchObject({ code: 0, stdout: "10.4.0.13\n" });
+  });
+
+  it("says a damaged ledger entry is damaged (exit 200, not a bug) and keeps it", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
+    const entry = join(stateDir, "machines", "offload-0123456789ab.json");
+    mkdirSync(join(stateDir, "machines"));
+    writeFileSync(entry, '{"tag": "offload-0123456789ab", "provid');
+    try {
+      for (const args of [["machines"], ["down", "--all"]]) {
+        const result = await runCli(args, { cwd, env: { OFFLOAD_STATE_DIR: stateDir } });
+        expect(result.stderr).toContain(`The ledger entry ${entry} is damaged`);
+        expect(result.stderr).toContain("delete the machine tagged offload-0123456789ab");
+        expect(result.code).toBe(200);
+      }
+      expect(existsSync(entry)).toBe(true);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it("refuses `down` without machines or --all (usage, exit 2)", async () => {
