@@ -17,6 +17,7 @@ export type ErrorCode =
   | "E_SHELL_NOISE"
   | "E_PATH_ESCAPE"
   | "E_DOWNLOAD"
+  | "E_DIR_REUSED"
   | "E_LOCKED"
   | "E_LAUNCH"
   | "E_RUN_LOST"

@@ -42,6 +42,8 @@ export const MARK = {
   logSize: "offload-log-size",
   /** A line of the run's machine samples (sampler.ts), sent beside the log while following. */
   sample: "offload-sample",
+  /** `<run id>`: a download refused, as that run has taken the remote dir since (latest-run.ts). */
+  laterRun: "offload-later-run",
 } as const;
 
 /** The last line of the launch round trip's stdin: without it the launch starts nothing. */

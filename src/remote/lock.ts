@@ -3,6 +3,7 @@
 // frees it when the job has ended, a failed start frees it at once.
 
 import { quoteShell } from "../shell/quote.js";
+import { buildRecordLatestRun } from "./latest-run.js";
 import { LOCK_FILE, MARK, remoteRunDir } from "./layout.js";
 import { readMarkers } from "./markers.js";
 import { readUnproven, STOP_MARK } from "./stop.js";
@@ -124,6 +125,9 @@ export function buildTakeLockSteps(lock: LockRequest): string[] {
     `  ${take} || { printf '${MARK.locked} %s\\n' "$(cat ${LOCK_FILE} 2>/dev/null)" >&2; exit 3; }`,
     `fi`,
     `mkdir -p ${run} || { rm -f ${LOCK_FILE}; ${unwritable(`$PWD/${remoteRunDir(lock.runId)}`)}; }`,
+    // From here on the dir may change under this run (its sync, its job): an older run's download
+    // must not take what is there for its own (latest-run.ts).
+    buildRecordLatestRun(lock.runId),
     ...(lock.origin !== undefined && isLockOrigin(lock.origin)
       ? [`printf '%s\\n' ${quoteShell(lock.origin)} > ${run}/origin 2>/dev/null`]
       : []),

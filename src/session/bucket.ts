@@ -25,6 +25,7 @@ import {
 import { buildListingScript, parseListing } from "../sync/download-listing.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { Transport } from "../transport/types.js";
+import { laterRunGuard } from "./download-guard.js";
 
 type Results = NonNullable<RecordView["results"]>;
 
@@ -82,16 +83,20 @@ export function pythonMissing(transport: Transport, what: string): OffloadError 
  */
 export async function listRuleMatches(
   transport: Transport,
-  record: Pick<RecordView, "download" | "target">,
+  record: Pick<RecordView, "id" | "download" | "target">,
   onlyEvery = false,
 ): Promise<Map<string, FileStat>> {
   const remoteDir = record.target.remoteDir;
   const rules = onlyEvery ? record.download.filter((rule) => rule.every) : record.download;
   const plan = planDownloads(rules);
+  // Nothing goes to the bucket as this run's from a dir another run has used since (download-guard.ts).
+  const guard = laterRunGuard(record.id, remoteDir, transport.label);
   const listed = await transport.exec(
-    buildListedStatScript(remoteDir, buildListingScript(remoteDir, plan)),
+    buildListedStatScript(remoteDir, buildListingScript(remoteDir, plan, false, guard.lines)),
   );
   if (listed.connectionFailed) throw transport.explain(listed);
+  const refused = guard.refusal(listed.stderr);
+  if (refused !== undefined) throw refused;
   const { records, stats } = splitListedStats(listed.stdout);
   const listing = parseListing(records, plan);
   const paths = new Set(listing.files);

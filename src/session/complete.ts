@@ -11,6 +11,7 @@ import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
 import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
+import { laterRunGuard } from "./download-guard.js";
 import { fetchOutputs } from "./fetch-outputs.js";
 import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
@@ -149,10 +150,12 @@ export async function completeRun(
   }
   // Saved before the outputs move: an offload killed during the download leaves a record that says the
   // job ended and its outputs are not home, not one that reads as done (`ps`, `attach` fetches them).
+  // An attach to a run whose outputs came home before: what is home stays, whatever the fetch finds.
+  const homeBefore = record.outputsPending !== true && record.phases.download !== undefined;
   if (hasOutputs(record)) await writer.update({ outputsPending: true });
   // With `results:` the outputs go from the host to the bucket, not through this machine.
   if (record.results) await deliverResults(transport, writer, report);
-  else await downloadOutputs(context, request);
+  else await downloadOutputs(context, request, homeBefore);
   // A download that failed leaves them pending: its error says why.
   if (record.error?.code !== "E_DOWNLOAD") writer.set({ outputsPending: undefined });
   const total = msSince(clock, request.started);
@@ -176,6 +179,7 @@ export async function completeRun(
 export async function downloadOutputs(
   context: RunContext,
   request: CompleteRequest,
+  homeBefore = false,
 ): Promise<void> {
   const { report, transport, store, clock } = context;
   const { writer } = request;
@@ -184,13 +188,16 @@ export async function downloadOutputs(
   if (plan.globs.length + plan.mapped.length === 0) return;
   const started = clock.now();
   report({ type: "downloading", rules: plan.globs.length + plan.mapped.length });
+  // Where the job launched, by its physical path: not wherever the remote dir leads now.
+  const remoteDir = record.remote?.realDir ?? record.target.remoteDir;
   try {
     const result = await fetchOutputs(
       {
         transport,
-        // Where the job launched, by its physical path: not wherever the remote dir leads now.
-        remoteDir: record.remote?.realDir ?? record.target.remoteDir,
+        remoteDir,
         physicalDir: record.remote?.realDir !== undefined,
+        // Not from a dir another run has taken since this one: its files there may be that run's.
+        guard: laterRunGuard(record.id, remoteDir, transport.label),
         plan,
         artifactsDir: store.artifactsDir(record.id),
         projectDir: context.projectDir,
@@ -220,7 +227,9 @@ export async function downloadOutputs(
   } catch (error) {
     if (!isOffloadError(error)) throw error;
     // Whatever failed, the outputs are not home: recorded as a download failure for ps and exit codes.
-    writer.set({ error: { code: "E_DOWNLOAD", message: error.message } });
+    // Unless they came home before and another run has used the dir since: they are home, its own.
+    if (error.code !== "E_DIR_REUSED" || !homeBefore)
+      writer.set({ error: { code: "E_DOWNLOAD", message: error.message } });
     report(outputsFailed(error));
   }
 }

@@ -28,6 +28,7 @@ export function buildListingScript(
   remoteDir: string,
   plan: DownloadPlan,
   physical = false,
+  guard: readonly string[] = [],
 ): string {
   const dir = quoteShell(remoteDir);
   const lines = physical
@@ -38,6 +39,8 @@ export function buildListingScript(
         `[ "$(pwd -P)" = ${dir} ] || { printf '%s\\n' "the dir the run launched in, "${dir}", now leads to $(pwd -P) (replaced by a symlink while the job ran): nothing was fetched from there" >&2; exit 1; }`,
       ]
     : [`cd ${dir} || exit 1`];
+  // The caller's own checks (in the dir, before anything is listed): one round trip for them all.
+  lines.push(...guard);
   const bases = [...new Set(plan.globs.map((glob) => glob.base))];
   const walk = (tests: string) =>
     bases.map((base) => {

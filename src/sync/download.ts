@@ -2,6 +2,7 @@
 // (download-listing.ts), then copies (download-transfer.ts) and places the mapped rules' files.
 import { copyFile, mkdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { OffloadError } from "../errors.js";
 import { runProcess } from "../transport/process.js";
 import { downloadError, droppedError, transferError } from "./download-errors.js";
 import { buildListingScript, parseListing } from "./download-listing.js";
@@ -20,6 +21,17 @@ export interface DownloadRequest extends TransferRequest {
    * elsewhere (the job replaced it by a symlink), instead of fetching from wherever that points.
    */
   physicalDir?: boolean;
+  /** A check the host makes in the listing's round trip, before anything is listed or fetched. */
+  guard?: DownloadGuard | undefined;
+}
+
+/**
+ * Shell lines run in the remote dir before the listing; a non-zero exit stops the download there, and
+ * `refusal` turns what they said on stderr into the error to throw (undefined: not theirs).
+ */
+export interface DownloadGuard {
+  lines: readonly string[];
+  refusal: (stderr: string) => OffloadError | undefined;
 }
 
 export interface DownloadResult {
@@ -57,10 +69,11 @@ export async function downloadArtifacts(request: DownloadRequest): Promise<Downl
     await collectStaleTemps(rule.local.endsWith("/") ? local : dirname(local), false);
   }
   const listed = await transport.exec(
-    buildListingScript(remoteDir, plan, request.physicalDir === true),
+    buildListingScript(remoteDir, plan, request.physicalDir === true, request.guard?.lines),
   );
   if (listed.connectionFailed) throw droppedError(transport, transport.explain(listed));
-  if (listed.code !== 0) throw downloadError(transport.label, listed.stderr);
+  if (listed.code !== 0)
+    throw request.guard?.refusal(listed.stderr) ?? downloadError(transport.label, listed.stderr);
   const listing = parseListing(listed.stdout, plan);
   const missing = plan.globs
     .filter((glob) => !listing.files.some(glob.match) && !listing.links.some(glob.match))

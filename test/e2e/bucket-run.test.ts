@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Presign } from "../../src/storage/presign.js";
 import { createBucket, type S3Server, startS3Server, whyNoS3Server } from "../storage/s3-server.js";
 import { runCli } from "../support/cli.js";
+import { psUntilEnded } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts, execInHost } from "../testbed/index.js";
 
@@ -58,9 +59,14 @@ describeWithHosts(
 
     afterAll(async () => {
       if (skip) return;
-      await execInHost(host, ["rm", "-rf", remoteDir, mark, "/root/.cache/offload/inputs"]).catch(
-        () => {},
-      );
+      await execInHost(host, [
+        "rm",
+        "-rf",
+        remoteDir,
+        `${remoteDir}-later`,
+        mark,
+        "/root/.cache/offload/inputs",
+      ]).catch(() => {});
       await project?.remove();
       await server?.stop();
     });
@@ -257,6 +263,62 @@ describeWithHosts(
         expect(made.code).toBe(1);
       },
       60_000,
+    );
+
+    it.skipIf(skip)(
+      "attach of a run whose remote dir a later run has used puts nothing into the bucket as its results",
+      async () => {
+        await project.write(
+          "offload.yaml",
+          [
+            "results: s3://offload-bucket-run/runs/",
+            "storage:",
+            `  endpoint: ${server.endpoint}`,
+            "download:",
+            "  - later/*",
+            "",
+          ].join("\n"),
+        );
+        const dir = `${remoteDir}-later`;
+        const writes = (text: string, flags: string[] = []) => [
+          "run",
+          ...flags,
+          "--host",
+          `${host}/${dir}`,
+          "--",
+          "sh",
+          "-c",
+          `mkdir -p later && echo ${text} > later/out.txt`,
+        ];
+        const earlier = new Set(await project.runIds());
+        // Run A ends with its results on the host: nobody followed it to its end.
+        const started = await offload(writes("A", ["--no-wait"]));
+        expect(started.code, started.stderr).toBe(0);
+        const a = (await project.runIds()).find((id) => !earlier.has(id)) ?? "";
+        const shown = await psUntilEnded((args) => offload(args), a);
+        expect(shown).toMatchObject({ status: "succeeded", outputsPending: true });
+
+        // Run B, in the same remote dir, rewrites later/out.txt and puts it into the bucket as its own.
+        const ranB = await offload(writes("B"));
+        expect(ranB.code, ranB.stderr).toBe(0);
+        const b = (await project.runIds()).find((id) => !earlier.has(id) && id !== a) ?? "";
+        expect((await project.record(b)).results?.objects.map((o) => o.path)).toEqual([
+          "later/out.txt",
+        ]);
+
+        const attached = await offload(["attach", a]);
+        expect(attached.code, attached.stderr).toBe(205);
+        expect(attached.stderr).toContain(
+          `Run ${a}'s outputs were not downloaded: run ${b} has used ${dir}`,
+        );
+        const record = await project.record(a);
+        expect(record.results?.objects).toEqual([]);
+        expect(record.outputsPending).toBe(true);
+        expect(
+          server.requests().filter((l) => l.startsWith(`PUT /offload-bucket-run/runs/${a}/`)),
+        ).toEqual([]);
+      },
+      120_000,
     );
   },
   { netns: true },

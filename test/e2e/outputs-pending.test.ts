@@ -6,7 +6,7 @@ import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { jsonLines, runInProject } from "../support/cli.js";
-import { startDownloadRun } from "../support/download-run.js";
+import { psUntilEnded, startDownloadRun } from "../support/download-run.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { waitFor } from "../support/wait.js";
 
@@ -84,11 +84,7 @@ describe("outputs not home", () => {
     const started = await startDownloadRun(p, ["--no-wait"]);
     expect(started.code, started.stderr).toBe(0);
     const [id = ""] = await p.runIds();
-    let shown: { status?: string; outputsPending?: boolean } = {};
-    await waitFor(async () => {
-      [shown = {}] = jsonLines((await runInProject(p, ["ps", "--json"])).stdout);
-      return shown.status !== "running";
-    }, 300);
+    const shown = await psUntilEnded((args) => runInProject(p, args), id);
     expect(shown.status).toBe("succeeded");
     expect(shown.outputsPending).toBe(true);
     expect((await p.record(id)).outputsPending).toBe(true);
