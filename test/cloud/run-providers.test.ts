@@ -48,6 +48,8 @@ describeWithHosts(
     let lambda: FakeLambda;
     let stateDir: string;
     let project: TempProject | undefined;
+    /** The forward test's `offload run`, while it has not ended. */
+    let leftRunning: { pid: number; done: Promise<unknown> } | undefined;
 
     beforeAll(async () => {
       gcp = await new FakeGcp().start();
@@ -58,6 +60,17 @@ describeWithHosts(
       await lambda?.close();
     });
     afterEach(async () => {
+      // A run the test gave up on is stopped (SIGTERM: the job stops, its machine is deleted) before
+      // the next test, which would otherwise find that machine still up (seen in CI: the forward test).
+      if (leftRunning !== undefined) {
+        try {
+          process.kill(leftRunning.pid, "SIGTERM");
+        } catch {
+          // It ended meanwhile.
+        }
+        await leftRunning.done;
+        leftRunning = undefined;
+      }
       await project?.remove();
       project = undefined;
       rmSync(stateDir, { recursive: true, force: true });
@@ -119,22 +132,36 @@ describeWithHosts(
         "offload.yaml",
         cloudYaml(target.lines, { top: ["forward:", `  - ${port}`, ...DOWNLOAD] }),
       );
-      // Serves one request on the machine's loopback (unreachable from here but by the forward), then ends.
-      const serve = `import http.server as h; h.HTTPServer(("127.0.0.1", ${port}), h.SimpleHTTPRequestHandler).handle_request()`;
+      // Serves one request on the machine's loopback (unreachable from here but by the forward), then
+      // ends; also when no request (or a silent connection) came for 60 s: a test that never reaches it
+      // fails with the run's stderr, not with a job that waits for ever and keeps its machine up.
+      const serve = [
+        "import http.server as h",
+        "h.SimpleHTTPRequestHandler.timeout = 60",
+        `s = h.HTTPServer(("127.0.0.1", ${port}), h.SimpleHTTPRequestHandler)`,
+        "s.timeout = 60",
+        "s.handle_request()",
+      ].join("; ");
       let errors = "";
+      let pid = 0;
       const done = runCli(["run", "--host", "box", "--", "python3", "-c", serve], {
         cwd: project.dir,
         env: cloudRunEnv(project.home, stateDir, target.env),
         timeoutMs: 170_000,
+        onSpawn: (spawned) => {
+          pid = spawned;
+        },
         onStderr: (text) => {
           errors += text;
         },
       });
+      leftRunning = { pid, done };
       const notice = /forwarding http:\/\/127\.0\.0\.1:([0-9]+)\/ -> (\S+):([0-9]+)/;
       // A run that ends without the notice shows its stderr below, not a test timeout (seen once in CI).
       let ended = false;
       void done.finally(() => {
         ended = true;
+        leftRunning = undefined;
       });
       for (let i = 0; i < 900 && !ended && !notice.test(errors); i++)
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -142,7 +169,7 @@ describeWithHosts(
       expect(match?.slice(2), errors).toEqual(["box", String(port)]);
       // The server starts with the job: the forward may be there before it listens.
       let text = "";
-      for (let i = 0; i < 300 && text === ""; i++) {
+      for (let i = 0; i < 300 && text === "" && !ended; i++) {
         text = await fetch(`http://127.0.0.1:${match?.[1]}/hello.txt`).then(
           (r) => (r.ok ? r.text() : ""),
           () => "",
