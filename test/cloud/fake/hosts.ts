@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { runSync } from "../../testbed/command.js";
 import { removeHosts } from "../../testbed/down.js";
 import { sshdConfigText, writeInPlace } from "../../testbed/files.js";
+import { withLockSync } from "../../testbed/lock.js";
 import {
   defaultNames,
   hostAddress,
@@ -45,37 +46,47 @@ export function cloudNames(): TestbedNames {
 }
 
 export class CloudHosts {
-  readonly names = cloudNames();
+  /** `names`: the fake cloud's own, or a test's that names no real machine. */
+  constructor(readonly names: TestbedNames = cloudNames()) {}
 
-  /** Takes a free slot (mkdir is atomic across processes); a slot whose owner died is cleaned first. */
+  /**
+   * Takes a free slot; a slot whose owner died is cleaned first. Under the fake cloud's lock: fake clouds
+   * of parallel test files allocate at once, and one that found a slot another had just made, before
+   * its owner file, took it for a dead one's and removed it, the two then booting one machine (one
+   * name, one address, one host dir). A slot with no owner file is being given back: not taken.
+   */
   allocate(): number {
-    mkdirSync(join(this.names.stateDir, "slots"), { recursive: true, mode: 0o700 });
-    for (let k = FIRST_SLOT; k <= LAST_SLOT; k++) {
-      const slot = join(this.names.stateDir, "slots", String(k));
-      try {
-        mkdirSync(slot);
-      } catch {
-        const owner = Number(readOr(join(slot, "owner"), "0"));
-        if (owner > 0 && !isGone(owner)) continue;
-        this.remove(k);
+    return withLockSync(this.names.stateDir, () => {
+      mkdirSync(join(this.names.stateDir, "slots"), { recursive: true, mode: 0o700 });
+      for (let k = FIRST_SLOT; k <= LAST_SLOT; k++) {
+        const slot = join(this.names.stateDir, "slots", String(k));
         try {
           mkdirSync(slot);
         } catch {
-          continue;
+          const owner = Number(readOr(join(slot, "owner"), "0"));
+          if (owner === 0 || !isGone(owner)) continue;
+          this.remove(k);
+          try {
+            mkdirSync(slot);
+          } catch {
+            continue;
+          }
         }
+        writeFileSync(join(slot, "owner"), String(process.pid));
+        return k;
       }
-      writeFileSync(join(slot, "owner"), String(process.pid));
-      return k;
-    }
-    throw new Error("the fake cloud has no free slot (100..199)");
+      throw new Error("the fake cloud has no free slot (100..199)");
+    });
   }
 
   /** Removes the machines of fake clouds whose test process died (killed vitest, crash). */
   sweep(): void {
-    for (let k = FIRST_SLOT; k <= LAST_SLOT; k++) {
-      const owner = Number(readOr(join(this.names.stateDir, "slots", String(k), "owner"), "0"));
-      if (owner > 0 && isGone(owner)) this.remove(k);
-    }
+    withLockSync(this.names.stateDir, () => {
+      for (let k = FIRST_SLOT; k <= LAST_SLOT; k++) {
+        const owner = Number(readOr(join(this.names.stateDir, "slots", String(k), "owner"), "0"));
+        if (owner > 0 && isGone(owner)) this.remove(k);
+      }
+    });
   }
 
   address(k: number): string {
