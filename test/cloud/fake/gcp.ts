@@ -309,8 +309,24 @@ export class FakeGcp {
       hostKey: cloudInit.hostKey ?? generateHostKey(),
       authorizedKeys: [...agentKeys, ...cloudInit.authorizedKeys],
     };
-    instance.slot = this.hosts.allocate();
-    this.hosts.boot(instance.slot, instance.keys, !this.faults.sshdNeverUp);
+    try {
+      instance.slot = this.hosts.allocate();
+      this.hosts.boot(instance.slot, instance.keys, !this.faults.sshdNeverUp);
+    } catch (failure) {
+      // A boot the fake could not do fails the insert, as Compute Engine says a failed one: at once and
+      // with the reason, not a machine left STAGING that a run waits 15 minutes for (and a test counts
+      // as alive after its timeout).
+      if (instance.slot !== undefined) this.hosts.remove(instance.slot);
+      this.instances.delete(key);
+      op.status = "DONE";
+      op.error = {
+        code: "INTERNAL_ERROR",
+        message: `The fake could not boot it: ${String(failure)}`,
+      };
+      op.httpErrorStatusCode = 500;
+      op.httpErrorMessage = "INTERNAL SERVER ERROR";
+      return;
+    }
     instance.status = "RUNNING";
     op.status = "DONE";
   }

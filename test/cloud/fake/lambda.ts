@@ -48,7 +48,7 @@ export function noLambdaFaults(): LambdaFaults {
 interface Instance {
   id: string;
   name: string | null;
-  status: "booting" | "active" | "terminating";
+  status: "booting" | "active" | "unhealthy" | "terminating";
   region: string;
   type: string;
   sshKeyNames: string[];
@@ -288,8 +288,16 @@ export class FakeLambda {
         .filter((k) => instance.sshKeyNames.includes(k.name))
         .map((k) => k.public_key),
     };
-    instance.slot = this.hosts.allocate();
-    this.hosts.boot(instance.slot, instance.keys, !this.faults.sshdNeverUp);
+    try {
+      instance.slot = this.hosts.allocate();
+      this.hosts.boot(instance.slot, instance.keys, !this.faults.sshdNeverUp);
+    } catch {
+      // A boot the fake could not do shows as Lambda's failed one, at once: not an instance left booting.
+      if (instance.slot !== undefined) this.hosts.remove(instance.slot);
+      delete instance.slot;
+      instance.status = "unhealthy";
+      return;
+    }
     instance.status = "active";
   }
 
