@@ -236,7 +236,10 @@ export function declareForward(program: Command): Command {
       "<args...>",
       "an optional run whose host to reach, then PORT[:LOCAL]: the host's port on its 127.0.0.1 and the local one",
     )
-    .option("--host <host>", "the host to reach (default: the run's, or the project's host)")
+    .option(
+      "--host <host>",
+      "the host to reach (default: the given run's host; without a run, the project's `host:` setting)",
+    )
     .addOption(sshConfig())
     .option("--open", "open each forwarded port in a browser");
 }

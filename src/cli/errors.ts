@@ -28,7 +28,7 @@ export function reportFailure(
       out.stderr.write(`${error.output}\n`);
     if (options.usage) out.stderr.write(`usage: ${options.usage.line}\n`);
     const more = options.usage ? `\`${options.usage.help}\`` : undefined;
-    const hint = error.hint && more ? `${error.hint} More: ${more}.` : (error.hint ?? more);
+    const hint = error.hint && more ? `${endSentence(error.hint)} More: ${more}.` : (error.hint ?? more);
     if (hint) out.stderr.write(`${pc.dim("hint:")} ${hint}\n`);
     return exitCodeFor(error);
   }
@@ -37,4 +37,9 @@ export function reportFailure(
     `${pc.red("offload hit a bug")}: ${stack}\nPlease report it with the command you ran and this message.\n`,
   );
   return EXIT_CODES.bug;
+}
+
+/** A hint followed by "More: …" ends its own sentence first. */
+function endSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

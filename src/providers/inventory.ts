@@ -147,7 +147,7 @@ async function resolveTarget(
   }
   throw new OffloadError(
     "E_USAGE",
-    `no machine "${name}" in offload's ledger or among the clouds' tagged machines`,
+    `no machine ${JSON.stringify(name)} in offload's ledger or among the clouds' tagged machines`,
     {
       hint: "`offload machines` lists them; name one by its MACHINE column or its cloud id",
     },

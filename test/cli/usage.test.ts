@@ -26,6 +26,16 @@ describe("usage errors", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("shows a hostile name escaped, and ends the hint's sentence before `More:`", async () => {
+    const result = await runCli(["down", "a\nb"], { cwd: dir, env: { HOME: dir } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `error E_USAGE: no machine "a\\nb" in offload's ledger or among the clouds' tagged machines`,
+      "usage: offload down [options] [machines...]",
+      "hint: `offload machines` lists them; name one by its MACHINE column or its cloud id. More: `offload down --help`.",
+    ]);
+  });
+
   it("names the subcommand's own usage", async () => {
     const result = await runCli(["env", "prune", "--nope"], { cwd: dir });
     expect(result.code).toBe(2);
