@@ -2,8 +2,8 @@
 // SHA-256 checked against what the remote machine reported at upload, then renamed into place.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname, resolve, sep } from "node:path";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OffloadError } from "../errors.js";
@@ -52,6 +52,33 @@ function placeOf(toDir: string, path: string): string {
   return target;
 }
 
+const TEMP_MARK = ".offload-pull-";
+
+/** Whether a process with this pid still runs here (EPERM: it runs, as another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temp files a pull killed before its rename left beside `target` (its pid in the name,
+ * that process gone): each is a partial object, never to be finished. A live pull's temp is left alone.
+ */
+async function removeDeadTemps(target: string): Promise<void> {
+  const prefix = `${basename(target)}${TEMP_MARK}`;
+  const names = await readdir(dirname(target)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid))
+      await rm(join(dirname(target), name), { force: true });
+  }
+}
+
 async function fetchObject(
   presign: Presign,
   object: UploadedObject,
@@ -62,7 +89,8 @@ async function fetchObject(
   if (!response.body)
     throw new OffloadError("E_DOWNLOAD", `The bucket sent no body for ${object.key}.`);
   await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.offload-pull-${process.pid}`;
+  await removeDeadTemps(target);
+  const temp = `${target}${TEMP_MARK}${process.pid}`;
   const hash = createHash("sha256");
   let size = 0;
   const count = new Transform({

@@ -1,10 +1,10 @@
 // Object storage against a real S3 API (moto's server on the bridge address): results go from a test-bed
 // host straight to the bucket with presigned URLs and come home with `offload pull`; a multipart upload cut
 // by a link cut resumes; inputs are cached by ETag; no key reaches the host; URLs die with their lifetime.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -180,7 +180,18 @@ describeWithHosts(
             AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
           };
           const to = join(project, "home-copy");
+          // A pull killed before its rename left a partial temp (its pid gone): the next pull removes
+          // it; a live pull's temp (this process's pid) is left alone.
+          const dead = spawnSync("true").pid;
+          await mkdir(join(to, "out"), { recursive: true });
+          const stale = join(to, `out/model.bin.offload-pull-${dead}`);
+          const live = join(to, `out/model.bin.offload-pull-${process.pid}`);
+          await writeFile(stale, "partial");
+          await writeFile(live, "partial");
           const pulled = await runCli(["pull", runId.slice(-4), "--to", to], { cwd: project, env });
+          expect(existsSync(stale)).toBe(false);
+          expect(existsSync(live)).toBe(true);
+          await rm(live);
           expect(pulled.stderr).toBe("");
           expect(pulled.code).toBe(0);
           expect(pulled.stdout).toContain("Pulled 2 of 2 objects");
