@@ -3,7 +3,7 @@
 import { formatNumber } from "./format.js";
 import { drawSparkline } from "./sparkline.js";
 import { pickMainMetric, type RunSummary } from "./summary.js";
-import { describeOutcome, formatTable } from "./text.js";
+import { describeOutcome, formatTable, hintNoMetrics } from "./text.js";
 
 export interface SweepRun {
   params: Record<string, string>;
@@ -31,7 +31,7 @@ export function formatSweepReport(sweepId: string, runs: readonly SweepRun[]): s
         ? best
         : -best;
   rows.sort((a, b) => score(a.m?.best) - score(b.m?.best));
-  const heading = `sweep ${sweepId}: ${runs.length} runs${metric ? `, sorted by ${metric} (${goal === "min" ? "lower" : "higher"} is better)` : ", no metrics recorded"}`;
+  const heading = `sweep ${sweepId}: ${runs.length} runs${metric ? `, sorted by ${metric} (${goal === "min" ? "lower" : "higher"} is better)` : `, no metrics recorded${hintNoMetrics("RUN")}`}`;
   const table = formatTable(
     [...names.map((n) => n.toUpperCase()), "STATUS", "FINAL", "BEST", "RUN", "CURVE"],
     rows.map(({ run, m }) => [

@@ -17,6 +17,11 @@ export function describeOutcome(run: RunSummary): string {
   return `${run.status}${exit}${took}${cost}${attempt}`;
 }
 
+/** What a user can do about an empty table: see what offload reads from the run's log, line by line. */
+export function hintNoMetrics(runId: string): string {
+  return ` (\`offload events .offload/runs/${runId}/output.log\` shows what offload reads from the log; README, "Training progress read from the log", lists the formats it knows)`;
+}
+
 export function formatRunReport(run: RunSummary, options: TextReportOptions = {}): string {
   const heading = `run ${run.id}  ${describeOutcome(run)}  on ${run.target}: ${run.command}`;
   const machine = run.machine ? `\n${formatMachine(run.machine, options.curveWidth ?? 24)}` : "";
@@ -24,7 +29,7 @@ export function formatRunReport(run: RunSummary, options: TextReportOptions = {}
 }
 
 function formatMetrics(run: RunSummary, heading: string, options: TextReportOptions): string {
-  if (run.metrics.length === 0) return `${heading}\n  no metrics recorded`;
+  if (run.metrics.length === 0) return `${heading}\n  no metrics recorded${hintNoMetrics(run.id)}`;
   const rows = run.metrics.map((m) => [
     m.name,
     formatNumber(m.final),

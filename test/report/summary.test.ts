@@ -115,7 +115,9 @@ describe("best values", () => {
     delete running.finishedAt;
     const summary = summarizeRun(running, []);
     expect(summary.durationMs).toBeNull();
-    expect(formatRunReport(summary)).toContain("no metrics recorded");
+    expect(formatRunReport(summary)).toContain(
+      `no metrics recorded (\`offload events .offload/runs/${summary.id}/output.log\` shows what offload reads`,
+    );
   });
 });
 
