@@ -28,7 +28,8 @@ export function reportFailure(
       out.stderr.write(`${error.output}\n`);
     if (options.usage) out.stderr.write(`usage: ${options.usage.line}\n`);
     const more = options.usage ? `\`${options.usage.help}\`` : undefined;
-    const hint = error.hint && more ? `${endSentence(error.hint)} More: ${more}.` : (error.hint ?? more);
+    const hint =
+      error.hint && more ? `${endSentence(error.hint)} More: ${more}.` : (error.hint ?? more);
     if (hint) out.stderr.write(`${pc.dim("hint:")} ${hint}\n`);
     return exitCodeFor(error);
   }
