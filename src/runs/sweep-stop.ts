@@ -5,13 +5,11 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { isRunId } from "./id.js";
 import type { RunStore } from "./store.js";
+import { sweepDir } from "./sweep-plan.js";
 
 function markPath(store: RunStore, sweepId: string): string {
-  // The id comes from a record's tag: only an id offload made becomes a path.
-  if (!isRunId(sweepId)) throw new Error(`${JSON.stringify(sweepId)} is not a sweep id`);
-  return join(dirname(store.root), "sweeps", sweepId, "stop-requested");
+  return join(sweepDir(store, sweepId), "stop-requested");
 }
 
 export async function requestSweepStop(store: RunStore, sweepId: string): Promise<void> {

@@ -50,11 +50,22 @@ export function localOrigin(): LockOrigin | undefined {
  * holder on another machine, or one this machine cannot check, is never said dead.
  */
 export function isDeadLocalOrigin(origin: LockOrigin): boolean {
+  return describeOrigin(origin) === "ended";
+}
+
+/**
+ * Whether the offload an origin names still runs: `ended` and `running` only for one of this machine's
+ * current boot (its pid, proven by its start time); `unknown` for another machine's, or where this one
+ * cannot tell.
+ */
+export function describeOrigin(origin: string): "running" | "ended" | "unknown" {
   const mine = localOrigin();
+  // A plan's origin was read from a file anyone may edit: only one of the form offload writes is read.
+  if (!isLockOrigin(origin)) return "unknown";
   const [machine, pid, start] = origin.split("/");
-  if (mine === undefined || machine !== mine.split("/")[0]) return false;
+  if (mine === undefined || machine !== mine.split("/")[0]) return "unknown";
   const found = readProcess(Number(pid));
-  return found === undefined || found.ended || found.start !== start;
+  return found === undefined || found.ended || found.start !== start ? "ended" : "running";
 }
 
 /**

@@ -9,9 +9,11 @@ import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
+import { saveSweepPlan } from "../runs/sweep-plan.js";
 import { isSweepStopRequested } from "../runs/sweep-stop.js";
 import { quoteShell } from "../shell/quote.js";
 import { readHostFacts } from "./host-facts.js";
+import { localOrigin } from "./lock-origin.js";
 import type { NodeTarget } from "./nodes.js";
 import { type RunRequest, runJob } from "./run.js";
 import { ArraySubmission, arrayBackendOf } from "./sweep-array.js";
@@ -79,7 +81,8 @@ export function fillCommand(command: readonly string[], point: Record<string, st
   );
 }
 
-export type SweepState = "queued" | "running" | RunRecord["status"];
+/** `not started`: a point of a sweep's plan with no run, whose `offload sweep` is gone (attach SWEEP). */
+export type SweepState = "queued" | "running" | "not started" | RunRecord["status"];
 
 export interface SweepItem {
   index: number;
@@ -158,6 +161,25 @@ export function sweepIndexOf(record: RunRecord, sweepId: string): number | undef
   return /^\d+$/.test(index) ? Number(index) : undefined;
 }
 
+/**
+ * The sweep's plan, stored before any run starts: a grid point whose run never started (this offload
+ * killed first) has no record, and `attach SWEEP` reads it here.
+ */
+async function recordPlan(request: SweepRequest, sweepId: string): Promise<void> {
+  const store = request.hosts[0]?.store;
+  if (store === undefined) return;
+  const origin = localOrigin();
+  await saveSweepPlan(store, {
+    sweepId,
+    command: [...request.command],
+    grid: request.grid.map((point) => ({ ...point })),
+    hosts: request.hosts.map((host) => host.transport.label),
+    pid: process.pid,
+    ...(origin === undefined ? {} : { origin }),
+    startedAt: new Date().toISOString(),
+  });
+}
+
 export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   const sweepId = request.sweepId ?? createRunId();
   const items: SweepItem[] = request.grid.map((params, index) => ({
@@ -165,6 +187,7 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
     params,
     state: "queued",
   }));
+  await recordPlan(request, sweepId);
   const queue = [...items];
   const stop = request.controls?.stop;
   const change = (item: SweepItem) => request.onChange?.(items, item);

@@ -73,6 +73,7 @@ export const SWEEP_FAILED: ReadonlySet<SweepState> = new Set([
   "stopped",
   "lost",
   "error",
+  "not started",
 ]);
 
 /** The line that says a run's change: `[2/6] #1 lr=1e-3 bs=64: succeeded`. */
