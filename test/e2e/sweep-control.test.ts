@@ -1,6 +1,7 @@
 // A sweep after its start, on 2 real SSH hosts of the test bed: `offload stop SWEEP` stops every live
 // run and the `offload sweep` starts no more; `offload attach SWEEP` watches the runs another offload
-// follows, and follows to their end the runs nobody follows any more.
+// follows, follows to their end the runs nobody follows any more, and lists the grid points that
+// never started.
 import { afterEach, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
@@ -95,8 +96,11 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
     const watchedEnd = await attach;
     // Stopped runs are not successes: 1, as `offload sweep` says.
     expect(watchedEnd.code, watchedEnd.stderr).toBe(1);
-    expect(watchedEnd.stderr).toMatch(/\[2\/2\] #\d n=\d: stopped/);
+    expect(watchedEnd.stderr).toMatch(/\[2\/4\] #\d n=\d: stopped/);
     for (const id of ids) expect(watchedEnd.stdout).toMatch(new RegExp(`stopped .*${id}`));
+    // The 2 points the stop kept from starting are in the table too, from the sweep's plan.
+    expect(watchedEnd.stdout.match(/not started/g)).toHaveLength(2);
+    expect(watchedEnd.stderr).toContain("2 of 4 grid points never started");
     // Watching left the ends the sweep recorded as they were.
     const after = await Promise.all(ids.map((id) => project?.record(id)));
     expect(after.map((r) => r?.status)).toEqual(["stopped", "stopped"]);
@@ -155,5 +159,80 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
     // Rows numbered and ordered by grid point, as `offload sweep` printed them (not by run id).
     const rows = attached.stdout.trim().split("\n").slice(1);
     expect(rows.map((row) => row.split(/\s+/).slice(0, 2).join(" "))).toEqual(["0 1", "1 2"]);
+  });
+
+  it("attach SWEEP lists the grid points a killed offload sweep never started, with how to run them, and exits 1", async () => {
+    project = await makeProject();
+    let pid = 0;
+    // One host without GPUs is one slot: 1 of the 4 points runs, 3 wait in the queue.
+    const sweep = offload(
+      project,
+      [
+        "sweep",
+        "--host",
+        hosts[0] ?? "",
+        "--remote-dir",
+        remoteDir(),
+        "--param",
+        "n=1,2,3,4",
+        "--",
+        "sh",
+        "-c",
+        'echo "run {n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run {n} done"',
+      ],
+      {
+        onSpawn: (p) => {
+          pid = p;
+        },
+      },
+    );
+    const [record] = await upRecords(project, 1);
+    const sweepId = record?.tags?.sweep ?? "";
+    process.kill(pid, "SIGKILL");
+    await sweep;
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("ssh", [
+      "-F",
+      bed.sshConfig,
+      record?.target.label ?? "",
+      `touch ${record?.target.remoteDir}/go`,
+    ]);
+
+    const attached = await offload(project, ["attach", sweepId]);
+    expect(attached.code, attached.stderr).toBe(1);
+    expect(attached.stderr).toContain(
+      `sweep ${sweepId}: 1 run recorded, 1 running, 3 grid points without a run`,
+    );
+    const rows = attached.stdout.trim().split("\n").slice(1);
+    expect(
+      rows.map((row) =>
+        row
+          .split(/\s{2,}/)
+          .slice(0, 3)
+          .join(" | "),
+      ),
+    ).toEqual([
+      "0 | 1 | succeeded (exit 0)",
+      "1 | 2 | not started",
+      "2 | 3 | not started",
+      "3 | 4 | not started",
+    ]);
+    expect(attached.stderr).toContain(
+      "3 of 4 grid points never started (their offload sweep ended)",
+    );
+    for (const n of [2, 3, 4])
+      expect(attached.stderr).toContain(
+        `#${n - 1}: offload run -- sh -c 'echo "run ${n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run ${n} done"'`,
+      );
+    // The run that started is followed to its end and recorded as ever.
+    expect((await project.record(record?.id ?? "")).status).toBe("succeeded");
+
+    // --json: the same rows.
+    const json = await offload(project, ["attach", sweepId, "--json"]);
+    expect(json.code, json.stderr).toBe(1);
+    const table = JSON.parse(json.stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(
+      table.runs.map((r: { index: number; state: string }) => `${r.index} ${r.state}`),
+    ).toEqual(["0 succeeded", "1 not started", "2 not started", "3 not started"]);
   });
 });

@@ -134,7 +134,7 @@ export async function attachSweep(
     const live = items.filter((item) => item.record !== undefined && isLive(item.record));
     const queued = items.filter(isUnstarted).length;
     say(
-      `sweep ${set.sweepId}: ${recorded.length} runs recorded, ${live.length} running${queued > 0 ? `, ${queued} grid points without a run` : ""}${live.length > 0 ? "; Ctrl+C stops watching (the runs go on)" : ""}`,
+      `sweep ${set.sweepId}: ${recorded.length} ${recorded.length === 1 ? "run" : "runs"} recorded, ${live.length} running${queued > 0 ? `, ${queued} grid points without a run` : ""}${live.length > 0 ? "; Ctrl+C stops watching (the runs go on)" : ""}`,
     );
     // Runs the `offload sweep` starts meanwhile join the table; a pass ends when its runs have. Points
     // without a run are waited for while that offload runs.
