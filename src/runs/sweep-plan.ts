@@ -1,7 +1,7 @@
 // A sweep's plan, `.offload/sweeps/<id>/plan.json`: its grid, command, hosts and the `offload sweep`
 // that runs it, written before any of its runs starts. Only runs have records, so without it a grid
 // point that never started (its offload killed first) was nowhere: `attach SWEEP` now lists it.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { OffloadError } from "../errors.js";
 import { isRunId } from "./id.js";
@@ -65,6 +65,26 @@ export async function loadSweepPlan(
   const plan = data as SweepPlan;
   if (plan.sweepId !== sweepId) throw damaged(sweepId, path, `it names sweep ${plan.sweepId}`);
   return plan;
+}
+
+/**
+ * The sweeps with a plan whose id starts with `prefix`: a sweep killed before its first run was
+ * recorded has no run to be found by, only its plan.
+ */
+export async function findPlannedSweeps(store: RunStore, prefix: string): Promise<string[]> {
+  if (prefix === "") return [];
+  const root = join(dirname(store.root), "sweeps");
+  const ids = (await readdir(root).catch(() => [] as string[])).filter(
+    (id) => isRunId(id) && id.startsWith(prefix),
+  );
+  const planned = await Promise.all(
+    ids.map(async (id) =>
+      (await readdir(join(root, id)).catch(() => [] as string[])).includes("plan.json")
+        ? id
+        : undefined,
+    ),
+  );
+  return planned.filter((id) => id !== undefined).sort();
 }
 
 /** As a damaged run.json: offload cannot trust it, and says where it is. */

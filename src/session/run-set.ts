@@ -3,6 +3,7 @@
 import { isOffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
+import { findPlannedSweeps } from "../runs/sweep-plan.js";
 import { findSweepRuns, SWEEP_TAG } from "./sweep.js";
 
 export type RunSet =
@@ -28,8 +29,11 @@ export async function resolveRunSet(store: RunStore, id: string | undefined): Pr
     if (all.some((r) => r.id.startsWith(id) || r.id.endsWith(id))) throw error;
     const runs = await findSweepRuns(store, id);
     const sweepId = runs[0]?.tags?.[SWEEP_TAG];
-    if (sweepId === undefined) throw error;
-    return { kind: "sweep", sweepId, records: runs };
+    if (sweepId !== undefined) return { kind: "sweep", sweepId, records: runs };
+    // A sweep whose offload was killed before any of its runs was recorded: its plan names it.
+    const [planned, ...others] = await findPlannedSweeps(store, id);
+    if (planned === undefined || others.length > 0) throw error;
+    return { kind: "sweep", sweepId: planned, records: [] };
   }
   const group = record.group;
   if (group === undefined) return { kind: "run", record };

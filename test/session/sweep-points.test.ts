@@ -1,7 +1,14 @@
 // The points of a sweep's plan as attach SWEEP lists them, and whether the plan's offload still runs.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createRunId } from "../../src/runs/id.js";
+import { openRunStore } from "../../src/runs/store.js";
 import type { SweepPlan } from "../../src/runs/sweep-plan.js";
+import { saveSweepPlan, sweepDir } from "../../src/runs/sweep-plan.js";
 import { localOrigin } from "../../src/session/lock-origin.js";
+import { resolveRunSet } from "../../src/session/run-set.js";
 import {
   describeRunOf,
   describeSweepProcess,
@@ -50,5 +57,20 @@ describe("sweep points", () => {
     expect(describeRunOf(plan(), point)).toBe(
       `offload run -- sh -c 'echo {n}; train --n {n}'`.replaceAll("{n}", "3 4"),
     );
+  });
+});
+
+describe("a sweep known only by its plan", () => {
+  it("is found by its id or a start of it when none of its runs was recorded", async () => {
+    const project = await mkdtemp(join(tmpdir(), "offload-sweep-points-"));
+    const store = openRunStore(project);
+    const sweepId = createRunId();
+    await saveSweepPlan(store, { ...plan(), sweepId });
+    // A stop mark alone (no plan) names no sweep.
+    await mkdir(sweepDir(store, createRunId()), { recursive: true });
+    const set = await resolveRunSet(store, sweepId.slice(0, 17));
+    expect(set).toEqual({ kind: "sweep", sweepId, records: [] });
+    await expect(resolveRunSet(store, "1999")).rejects.toMatchObject({ code: "E_RUN_NOT_FOUND" });
+    await rm(project, { recursive: true, force: true });
   });
 });
