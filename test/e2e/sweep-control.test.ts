@@ -2,6 +2,7 @@
 // run and the `offload sweep` starts no more; `offload attach SWEEP` watches the runs another offload
 // follows, follows to their end the runs nobody follows any more, and lists the grid points that
 // never started.
+import { execFileSync } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
@@ -12,6 +13,9 @@ afterEach(async () => {
   await project?.remove();
   project = undefined;
 });
+
+/** A sweep run that says it is up, then waits for a `go` file in its remote dir. */
+const WAITING_JOB = 'echo "run {n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run {n} done"';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,6 +49,46 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
     });
     const records = await Promise.all(ids.map((id) => p.record(id)));
     expect(records).toHaveLength(count);
+    return records;
+  };
+
+  /**
+   * Starts a sweep of runs that wait for a `go` file, SIGKILLs its offload once `up` runs said so
+   * (their jobs go on on the hosts, followed by nobody), then lets those jobs end: their records.
+   */
+  const killSweepAfter = async (p: TempProject, hostList: string, values: string, up: number) => {
+    let pid = 0;
+    const sweep = offload(
+      p,
+      [
+        "sweep",
+        "--host",
+        hostList,
+        "--remote-dir",
+        remoteDir(),
+        "--param",
+        `n=${values}`,
+        "--",
+        "sh",
+        "-c",
+        WAITING_JOB,
+      ],
+      {
+        onSpawn: (spawned) => {
+          pid = spawned;
+        },
+      },
+    );
+    const records = await upRecords(p, up);
+    process.kill(pid, "SIGKILL");
+    await sweep;
+    for (const record of records)
+      execFileSync("ssh", [
+        "-F",
+        bed.sshConfig,
+        record?.target.label ?? "",
+        `touch ${record?.target.remoteDir}/go`,
+      ]);
     return records;
   };
 
@@ -113,39 +157,8 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
 
   it("attach SWEEP follows to their end the runs of a sweep whose offload was killed", async () => {
     project = await makeProject();
-    let pid = 0;
-    const sweep = offload(
-      project,
-      [
-        "sweep",
-        "--host",
-        hosts.join(","),
-        "--remote-dir",
-        remoteDir(),
-        "--param",
-        "n=1,2",
-        "--",
-        "sh",
-        "-c",
-        'echo "run {n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run {n} done"',
-      ],
-      {
-        onSpawn: (p) => {
-          pid = p;
-        },
-      },
-    );
-    const records = await upRecords(project, 2);
+    const records = await killSweepAfter(project, hosts.join(","), "1,2", 2);
     const sweepId = records[0]?.tags?.sweep ?? "";
-    // The offload that started the sweep dies; its runs go on on the hosts, followed by nobody.
-    process.kill(pid, "SIGKILL");
-    await sweep;
-    for (const record of records) {
-      const dir = record?.target.remoteDir ?? "";
-      const host = record?.target.label ?? "";
-      const { execFileSync } = await import("node:child_process");
-      execFileSync("ssh", ["-F", bed.sshConfig, host, `touch ${dir}/go`]);
-    }
     const attached = await offload(project, ["attach", sweepId]);
     expect(attached.code, attached.stderr).toBe(0);
     expect(attached.stderr).toContain(`sweep ${sweepId}: 2 runs recorded, 2 running`);
@@ -163,41 +176,9 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
 
   it("attach SWEEP lists the grid points a killed offload sweep never started, with how to run them, and exits 1", async () => {
     project = await makeProject();
-    let pid = 0;
     // One host without GPUs is one slot: 1 of the 4 points runs, 3 wait in the queue.
-    const sweep = offload(
-      project,
-      [
-        "sweep",
-        "--host",
-        hosts[0] ?? "",
-        "--remote-dir",
-        remoteDir(),
-        "--param",
-        "n=1,2,3,4",
-        "--",
-        "sh",
-        "-c",
-        'echo "run {n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run {n} done"',
-      ],
-      {
-        onSpawn: (p) => {
-          pid = p;
-        },
-      },
-    );
-    const [record] = await upRecords(project, 1);
+    const [record] = await killSweepAfter(project, hosts[0] ?? "", "1,2,3,4", 1);
     const sweepId = record?.tags?.sweep ?? "";
-    process.kill(pid, "SIGKILL");
-    await sweep;
-    const { execFileSync } = await import("node:child_process");
-    execFileSync("ssh", [
-      "-F",
-      bed.sshConfig,
-      record?.target.label ?? "",
-      `touch ${record?.target.remoteDir}/go`,
-    ]);
-
     const attached = await offload(project, ["attach", sweepId]);
     expect(attached.code, attached.stderr).toBe(1);
     expect(attached.stderr).toContain(
@@ -222,7 +203,7 @@ describeWithHosts(2, "stop and attach by sweep id", (bed) => {
     );
     for (const n of [2, 3, 4])
       expect(attached.stderr).toContain(
-        `#${n - 1}: offload run -- sh -c 'echo "run ${n} up"; while [ ! -f go ]; do sleep 0.2; done; echo "run ${n} done"'`,
+        `#${n - 1}: offload run -- sh -c '${WAITING_JOB.replaceAll("{n}", String(n))}'`,
       );
     // The run that started is followed to its end and recorded as ever.
     expect((await project.record(record?.id ?? "")).status).toBe("succeeded");
