@@ -2,8 +2,8 @@
 // SHA-256 checked against what the remote machine reported at upload, then renamed into place.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { lstat, mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OffloadError } from "../errors.js";
@@ -40,14 +40,35 @@ async function hashFile(path: string): Promise<string | undefined> {
   return hash.digest("hex");
 }
 
-/** The local file for an object's path; refuses one that would leave `toDir`. */
-function placeOf(toDir: string, path: string): string {
+/**
+ * The local file for an object's path; refuses one that would leave `toDir`, by `..` or through a
+ * folder below `toDir` that is a symlink leading out of it (the object would be written wherever that
+ * points; rsync's downloads never write through a symlink either). A link that stays inside is fine.
+ */
+async function placeOf(toDir: string, path: string): Promise<string> {
   const root = resolve(toDir);
   const target = resolve(root, path);
   if (!target.startsWith(root + sep)) {
     throw new OffloadError("E_PATH_ESCAPE", `Result ${path} would land outside ${toDir}.`, {
       hint: "The run record names a path leaving its folder: check run.json was not edited.",
     });
+  }
+  const parts = relative(root, target).split(sep).slice(0, -1);
+  const realRoot = await realpath(root).catch(() => root);
+  for (let i = 1; i <= parts.length; i++) {
+    const folder = join(root, ...parts.slice(0, i));
+    const info = await lstat(folder).catch(() => undefined);
+    if (info === undefined) break;
+    if (!info.isSymbolicLink()) continue;
+    const points = await realpath(folder).catch(() => "");
+    if (points.startsWith(realRoot + sep)) continue;
+    throw new OffloadError(
+      "E_PATH_ESCAPE",
+      `Result ${path} would land outside ${toDir}: ${folder} is a symlink to ${points || "nowhere"}.`,
+      {
+        hint: `Nothing was written through it. Pull into another folder (\`--to\`), or replace the symlink by a folder.`,
+      },
+    );
   }
   return target;
 }
@@ -125,8 +146,10 @@ export async function pullObjects(
   toDir: string,
 ): Promise<PulledObject[]> {
   const pulled: PulledObject[] = [];
-  for (const object of objects) {
-    const target = placeOf(toDir, object.path);
+  // Every place checked before anything is fetched: a refused one leaves no pull half done.
+  const placed: { object: UploadedObject; target: string }[] = [];
+  for (const object of objects) placed.push({ object, target: await placeOf(toDir, object.path) });
+  for (const { object, target } of placed) {
     const here = await stat(target).catch(() => undefined);
     if (here?.isFile() && here.size === object.size && (await hashFile(target)) === object.sha256) {
       pulled.push({ path: object.path, size: object.size, skipped: true });
