@@ -11,6 +11,8 @@ export interface OpenedForward {
   local: number;
   /** The local port asked for, when it was taken and `local` is the next free one. */
   taken?: number;
+  /** The pid of a killed offload whose forward still held `local`, cancelled to take the port back. */
+  reclaimedFrom?: number;
 }
 
 export interface Forwards {
@@ -39,11 +41,20 @@ async function openOne(transport: Transport, spec: ForwardSpec): Promise<OpenedF
       hint: "`offload forward` reaches ports on an ssh host; on `local` the port is already here.",
     });
   let lastError = "";
+  // The port asked for may still be held by the master for an offload killed while it forwarded.
+  const reclaimedFrom = (await isFree(spec.local))
+    ? undefined
+    : await transport.reclaimForward?.(spec.local);
   for (let local = spec.local; local < spec.local + PORT_TRIES && local <= 65535; local++) {
     if (!(await isFree(local))) continue;
     const result = await forward({ remote: spec.remote, local });
     if (result.code === 0)
-      return { remote: spec.remote, local, ...(local === spec.local ? {} : { taken: spec.local }) };
+      return {
+        remote: spec.remote,
+        local,
+        ...(local === spec.local ? {} : { taken: spec.local }),
+        ...(reclaimedFrom === undefined ? {} : { reclaimedFrom }),
+      };
     lastError = result.stderr.trim();
     // Taken between our check and ssh's bind: try the next one. Anything else is not a port problem.
     if (!/forwarding failed|in use/i.test(lastError)) break;

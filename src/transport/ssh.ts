@@ -1,8 +1,10 @@
 // The ssh Transport: the system's OpenSSH with one ControlMaster per host, so a run pays one handshake.
 import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { OffloadError } from "../errors.js";
 import { quoteArgv } from "../shell/quote.js";
 import { type AnswerWatch, watchForAnswer } from "./answer-watch.js";
+import { dropForwardRecord, reclaimForward, recordForward } from "./forward-records.js";
 import {
   connectTimeoutOf,
   controlPathIn,
@@ -154,12 +156,26 @@ export class SshTransport implements Transport {
     return factsPathBeside(this.#controlPath, this.#options, remoteDir);
   }
 
-  forwardPort(forward: PortForward): Promise<ExecResult> {
-    return controlMaster(this.#master(), "forward", loopbackForward(forward));
+  async forwardPort(forward: PortForward): Promise<ExecResult> {
+    const result = await controlMaster(this.#master(), "forward", ["-L", loopbackSpec(forward)]);
+    if (result.code === 0)
+      await recordForward(
+        dirname(this.#controlPath),
+        forward.local,
+        this.#controlPath,
+        loopbackSpec(forward),
+      );
+    return result;
   }
 
-  cancelForward(forward: PortForward): Promise<ExecResult> {
-    return controlMaster(this.#master(), "cancel", loopbackForward(forward));
+  async cancelForward(forward: PortForward): Promise<ExecResult> {
+    const result = await controlMaster(this.#master(), "cancel", ["-L", loopbackSpec(forward)]);
+    await dropForwardRecord(dirname(this.#controlPath), forward.local);
+    return result;
+  }
+
+  reclaimForward(local: number): Promise<number | undefined> {
+    return reclaimForward(dirname(this.#controlPath), local);
   }
 
   async close(): Promise<void> {
@@ -169,6 +185,6 @@ export class SshTransport implements Transport {
 }
 
 /** Both ends on loopback: the forward is reachable from this machine only, and only the host's own. */
-function loopbackForward(f: PortForward): string[] {
-  return ["-L", `127.0.0.1:${f.local}:127.0.0.1:${f.remote}`];
+function loopbackSpec(f: PortForward): string {
+  return `127.0.0.1:${f.local}:127.0.0.1:${f.remote}`;
 }

@@ -67,6 +67,11 @@ export interface Transport {
   forwardPort?(forward: PortForward): Promise<ExecResult>;
   /** Cancels a forward made by `forwardPort` (`ssh -O cancel`). */
   cancelForward?(forward: PortForward): Promise<ExecResult>;
+  /**
+   * Cancels the forward of `local` that an offload killed since left in its master (which holds the
+   * port until it exits); returns that offload's pid, undefined when the port is not such a leftover.
+   */
+  reclaimForward?(local: number): Promise<number | undefined>;
 }
 
 export interface PortForward {

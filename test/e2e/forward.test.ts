@@ -90,6 +90,72 @@ describeWithHosts(2, "offload forward", (bed) => {
     expect(holding()).toEqual([]);
   });
 
+  /** Starts `offload forward` of `port`; resolves once it printed its URL, with its pid and local port. */
+  async function startForward(port: number) {
+    let printed = "";
+    let pid = 0;
+    const done = runCli(["forward", "--ssh-config", bed.sshConfig, "--host", host, String(port)], {
+      cwd: project?.dir ?? "/",
+      timeoutMs: 120_000,
+      onSpawn: (p) => {
+        pid = p;
+      },
+      onStdout: (text) => {
+        printed += text;
+      },
+    });
+    let ended = false;
+    void done.then(() => {
+      ended = true;
+    });
+    const url = /^http:\/\/127\.0\.0\.1:([0-9]+)\/ /m;
+    for (let i = 0; i < 300 && !url.test(printed) && !ended; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const local = Number(url.exec(printed)?.[1]);
+    if (!local) throw new Error(`offload forward printed no URL: ${(await done).stderr}`);
+    return { done, pid, local };
+  }
+
+  it("a forward left by a killed `offload forward` is taken back by the next forward of that port", async () => {
+    project = await makeProject();
+    const port = 23000 + (process.pid % 1000);
+    const word = `kept-by-${process.pid}`;
+    const dir = `/tmp/offload-forward-kill-${process.pid}`;
+    const pid = ssh(
+      `mkdir -p ${dir} && echo ${word} > ${dir}/hello.txt && cd ${dir} && { setsid nohup python3 -m http.server --bind 127.0.0.1 ${port} >/dev/null 2>&1 & echo $!; }`,
+    ).trim();
+    cleanups.push(() => ssh(`kill ${pid}; rm -rf ${dir}`));
+    ssh(
+      `i=0; while [ $i -lt 100 ] && ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/')" 2>/dev/null; do i=$((i+1)); sleep 0.1; done`,
+    );
+    const first = await startForward(port);
+    expect(first.local).toBe(port);
+    process.kill(first.pid, "SIGKILL");
+    expect((await first.done).code).toBe(137);
+    // The forward lives in the ControlMaster, which outlives offload: the port stays bound here.
+    const held = await fetch(`http://127.0.0.1:${port}/hello.txt`).then(
+      (r) => r.text(),
+      (error: Error) => error.message,
+    );
+    expect(held.trim()).toBe(word);
+
+    const second = await startForward(port);
+    expect(second.local).toBe(port);
+    const served = await fetch(`http://127.0.0.1:${port}/hello.txt`);
+    expect((await served.text()).trim()).toBe(word);
+    process.kill(second.pid, "SIGTERM");
+    const result = await second.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `local port ${port} was still forwarded for an offload that ended (pid ${first.pid}): cancelled that forward`,
+    );
+    const after = await fetch(`http://127.0.0.1:${port}/hello.txt`).then(
+      () => "answered",
+      (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+    );
+    expect(after).toBe("ECONNREFUSED");
+  });
+
   it("forward: in offload.yaml forwards while `offload run` follows the run, and not after", async () => {
     project = await makeProject();
     const port = 22000 + (process.pid % 1000);

@@ -42,6 +42,10 @@ export async function forwardAction(
   const transport = createTransport(settings);
   const forwards = await openForwards(transport, specs);
   for (const f of forwards.opened) {
+    if (f.reclaimedFrom !== undefined)
+      out.stderr.write(
+        `local port ${f.taken ?? f.local} was still forwarded for an offload that ended (pid ${f.reclaimedFrom}): cancelled that forward\n`,
+      );
     if (f.taken !== undefined)
       out.stderr.write(
         `local port ${f.taken} is in use: port ${f.remote} is on ${f.local} instead\n`,
