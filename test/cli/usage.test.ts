@@ -36,6 +36,16 @@ describe("usage errors", () => {
     ]);
   });
 
+  it("says a mistyped port of `forward` is no port (not that a port is missing), before connecting", async () => {
+    for (const spec of ["8000:", " 8000", "80:80:80", "-1", "0", "65536"]) {
+      const result = await runCli(["forward", "--host", "offload-nowhere", spec], { cwd: dir });
+      expect(result.stderr).toContain(
+        `error E_USAGE: ${JSON.stringify(spec)} is not a port to forward.`,
+      );
+      expect(result.code).toBe(2);
+    }
+  });
+
   it("names the subcommand's own usage", async () => {
     const result = await runCli(["env", "prune", "--nope"], { cwd: dir });
     expect(result.code).toBe(2);

@@ -32,7 +32,9 @@ export async function forwardAction(
   flags: ForwardFlags,
 ): Promise<number> {
   const [first, ...rest] = args;
-  const run = first !== undefined && !isForwardSpec(first) ? first : undefined;
+  // `8000:`, ` 8000` or `80:80:80` is a port mistyped, not a run: said as such, not "needs a port".
+  const portLike = (text: string) => /^[\s0-9:+-]*[0-9][\s0-9:+-]*$/.test(text);
+  const run = first !== undefined && !isForwardSpec(first) && !portLike(first) ? first : undefined;
   const specs = (run === undefined ? args : rest).map(parseForwardSpec);
   if (specs.length === 0)
     throw new OffloadError("E_USAGE", "`offload forward` needs a port to forward.", {
