@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
+import { type CliOptions, runCli } from "../support/cli.js";
 import { makeProject, type TempProject } from "../support/project.js";
 import { describeWithHosts } from "../testbed/index.js";
 import { FakeGcp, noGcpFaults } from "./fake/gcp.js";
@@ -37,7 +37,8 @@ describeWithHosts(
       rmSync(stateDir, { recursive: true, force: true });
     });
 
-    async function killUpIn(phase: Phase) {
+    /** A project with the target `box` and the user's environment for it. */
+    async function makeBox() {
       stateDir = mkdtempSync(join(tmpdir(), "offload-state-"));
       project = await makeProject();
       const { lines, env: targetEnv } = gcpTarget(gcp);
@@ -53,6 +54,13 @@ describeWithHosts(
         ]),
       );
       const env = cloudRunEnv(project.home, stateDir, targetEnv);
+      const offload = (args: string[], options: Partial<CliOptions> = {}) =>
+        runCli(args, { cwd: project?.dir ?? tmpdir(), env, timeoutMs: 170_000, ...options });
+      return { offload };
+    }
+
+    async function killUpIn(phase: Phase) {
+      const { offload } = await makeBox();
       // The cloud makes the machine at once and answers its id seconds later.
       if (phase === "create") gcp.faults.insertAnswerDelayMs = 3_000;
       const cue = phase === "boot" ? "to run with an address" : "setting-up-now";
@@ -64,10 +72,7 @@ describeWithHosts(
         killed = true;
         process.kill(pid, "SIGKILL");
       };
-      const up = runCli(["up", "box"], {
-        cwd: project.dir,
-        env,
-        timeoutMs: 170_000,
+      const up = offload(["up", "box"], {
         onSpawn: (p) => {
           pid = p;
         },
@@ -87,8 +92,6 @@ describeWithHosts(
       const result = await up;
       expect(killed, `${phase} never began:\n${result.stderr}`).toBe(true);
       expect(result.code).toBe(137);
-      const offload = (args: string[]) =>
-        runCli(args, { cwd: project?.dir ?? tmpdir(), env, timeoutMs: 170_000 });
       return { offload };
     }
 
@@ -128,6 +131,36 @@ describeWithHosts(
       expect(next.code, next.stderr).toBe(0);
       expect(next.stdout.split(" ")[0]).toBe(tag);
       expect((await offload(["down", "--all"])).code).toBe(0);
+      expect(await gcp.liveMachines()).toBe(0);
+      expect(ledgerFiles(stateDir)).toEqual([]);
+    });
+
+    it("kill -9 of offload down mid-delete: machines shows the teardown owed, the next command finishes it", async () => {
+      const { offload } = await makeBox();
+      const up = await offload(["up", "box"]);
+      expect(up.code, up.stderr).toBe(0);
+      const [tag] = up.stdout.trim().split(" ");
+      // Deletes fail until the kill: the teardown is under way, waiting to ask again, when it lands.
+      gcp.faults.failDeletes = 1_000;
+      let pid = 0;
+      let said = "";
+      const down = await offload(["down", tag ?? ""], {
+        onSpawn: (p) => {
+          pid = p;
+        },
+        onStderr: (text) => {
+          said += text;
+          if (said.includes("the cloud to answer again")) process.kill(pid, "SIGKILL");
+        },
+      });
+      expect(down.code, down.stderr).toBe(137);
+      gcp.faults.failDeletes = 0;
+      expect(await gcp.liveMachines()).toBe(1);
+      const listed = await offload(["machines"]);
+      expect(listed.stdout).toMatch(new RegExp(`${tag}\\s+gcp\\s+\\S+\\s+teardown owed`));
+      const next = await offload(["ps"]);
+      expect(next.stderr).toContain(`deleted machine ${tag}, left behind`);
+      expect(next.code, next.stderr).toBe(0);
       expect(await gcp.liveMachines()).toBe(0);
       expect(ledgerFiles(stateDir)).toEqual([]);
     });
