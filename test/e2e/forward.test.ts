@@ -99,6 +99,10 @@ describeWithHosts(2, "offload forward", (bed) => {
       timeoutMs: 120_000,
       onSpawn: (p) => {
         pid = p;
+        // A failed expectation must not leave it forwarding (and its hold session running).
+        cleanups.push(() => {
+          if (!ended) process.kill(p, "SIGKILL");
+        });
       },
       onStdout: (text) => {
         printed += text;
