@@ -2,6 +2,7 @@
 // offload left: never half a file at a final path, and no litter either.
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { isProcessRunning } from "../transport/process-alive.js";
 
 /** Temp files a download writes: `.<name>.offload-<pid>` beside a file, `.offload-partial-<pid>` dirs. */
 const TEMP_NAME = /^(?:\..+\.offload|\.offload-partial)-([0-9]+)$/;
@@ -19,18 +20,9 @@ export async function collectStaleTemps(dir: string, recursive: boolean): Promis
   const removed: string[] = [];
   for (const name of names) {
     const pid = Number(TEMP_NAME.exec(basename(name))?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || isProcessRunning(pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(join(dir, name));
   }
   return removed;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

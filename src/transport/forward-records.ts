@@ -5,6 +5,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runProcess } from "./process.js";
+import { isProcessRunning } from "./process-alive.js";
 
 interface ForwardRecord {
   pid: number;
@@ -40,7 +41,8 @@ export async function dropForwardRecord(dir: string, local: number): Promise<voi
  */
 export async function reclaimForward(dir: string, local: number): Promise<number | undefined> {
   const record = await readRecord(dir, local);
-  if (record === undefined || record.pid === process.pid || isRunning(record.pid)) return undefined;
+  if (record === undefined || record.pid === process.pid || isProcessRunning(record.pid))
+    return undefined;
   // The socket alone names the master (-F /dev/null: no config of the user's is needed to reach it);
   // the host word is only there because ssh wants one. A master gone since has freed the port anyway.
   await runProcess([
@@ -72,15 +74,5 @@ async function readRecord(dir: string, local: number): Promise<ForwardRecord | u
     return valid ? record : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** EPERM: it runs, as another user. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

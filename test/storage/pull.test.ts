@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRunId } from "../../src/runs/id.js";
-import type { RunRecord } from "../../src/runs/record.js";
 import { openRunStore } from "../../src/runs/store.js";
 import type { Presign } from "../../src/storage/presign.js";
 import type { UploadedObject } from "../../src/storage/transfer-events.js";
 import { formatObjectUrl, parseBucketUrl } from "../../src/storage/url.js";
 import { runCli } from "../support/cli.js";
+import { makeRecord } from "../support/record.js";
 import { createBucket, type S3Server, startS3Server, whyNoS3Server } from "./s3-server.js";
 
 const noServer = whyNoS3Server();
@@ -54,26 +54,15 @@ describe.skipIf(noServer !== undefined)("offload pull: hostile names and symlink
   /** A project whose one run recorded `objects` in the bucket; returns its dir and the run id. */
   async function projectWith(runId: string, objects: UploadedObject[]): Promise<string> {
     const project = await mkdtemp(join(dir, "project-"));
-    const record: RunRecord = {
-      version: 1,
+    const record = makeRecord({
       id: runId,
-      command: ["true"],
       target: { label: "local", kind: "local", remoteDir: project },
-      status: "succeeded",
-      exitCode: 0,
-      startedAt: new Date().toISOString(),
-      phases: {},
-      envNames: [],
-      download: [],
-      artifacts: [],
-      mappedFiles: [],
-      logBytes: 0,
       results: {
         url: formatObjectUrl(bucket, `${bucket.prefix}${runId}/`),
         endpoint: server.endpoint,
         objects,
       },
-    };
+    });
     await openRunStore(project).save(record);
     return project;
   }
