@@ -25,20 +25,25 @@ describeWithHosts(2, "offload forward", (bed) => {
   const ssh = (command: string) =>
     execFileSync("ssh", ["-F", bed.sshConfig, "-o", "ConnectTimeout=5", host, command]).toString();
 
+  /** Serves `word` as /hello.txt on the host's own loopback at `port` until the test ends. */
+  function serveOnHost(port: number, word: string): void {
+    const dir = `/tmp/offload-forward-${port}-${process.pid}`;
+    const pid = ssh(
+      `mkdir -p ${dir} && echo ${word} > ${dir}/hello.txt && cd ${dir} && { setsid nohup python3 -m http.server --bind 127.0.0.1 ${port} >/dev/null 2>&1 & echo $!; }`,
+    ).trim();
+    cleanups.push(() => ssh(`kill ${pid}; rm -rf ${dir}`));
+    // Not reachable from here without a forward: it listens on the host's loopback.
+    ssh(
+      `i=0; while [ $i -lt 100 ] && ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/')" 2>/dev/null; do i=$((i+1)); sleep 0.1; done`,
+    );
+  }
+
   it("forwards a port the host serves on its loopback only, moves off a taken local port, and ends", async () => {
     project = await makeProject();
     await project.write("train.py", "print('hi')\n");
     const port = 21000 + (process.pid % 1000);
     const word = `served-by-${host}-${process.pid}`;
-    const dir = `/tmp/offload-forward-${process.pid}`;
-    const pid = ssh(
-      `mkdir -p ${dir} && echo ${word} > ${dir}/hello.txt && cd ${dir} && { setsid nohup python3 -m http.server --bind 127.0.0.1 ${port} >/dev/null 2>&1 & echo $!; }`,
-    ).trim();
-    cleanups.push(() => ssh(`kill ${pid}; rm -rf ${dir}`));
-    // Not reachable from here without the forward: it listens on the host's loopback.
-    ssh(
-      `i=0; while [ $i -lt 100 ] && ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/')" 2>/dev/null; do i=$((i+1)); sleep 0.1; done`,
-    );
+    serveOnHost(port, word);
     // The same port taken here: the forward must move on and say so.
     blocker = createServer();
     await new Promise<void>((resolve) => blocker?.listen(port, "127.0.0.1", resolve));
@@ -124,14 +129,7 @@ describeWithHosts(2, "offload forward", (bed) => {
     project = await makeProject();
     const port = 23000 + (process.pid % 1000);
     const word = `kept-by-${process.pid}`;
-    const dir = `/tmp/offload-forward-kill-${process.pid}`;
-    const pid = ssh(
-      `mkdir -p ${dir} && echo ${word} > ${dir}/hello.txt && cd ${dir} && { setsid nohup python3 -m http.server --bind 127.0.0.1 ${port} >/dev/null 2>&1 & echo $!; }`,
-    ).trim();
-    cleanups.push(() => ssh(`kill ${pid}; rm -rf ${dir}`));
-    ssh(
-      `i=0; while [ $i -lt 100 ] && ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/')" 2>/dev/null; do i=$((i+1)); sleep 0.1; done`,
-    );
+    serveOnHost(port, word);
     const first = await startForward(port);
     expect(first.local).toBe(port);
     process.kill(first.pid, "SIGKILL");
