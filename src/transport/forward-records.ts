@@ -44,8 +44,8 @@ export async function reclaimForward(dir: string, local: number): Promise<number
   if (record === undefined || record.pid === process.pid || isProcessRunning(record.pid))
     return undefined;
   // The socket alone names the master (-F /dev/null: no config of the user's is needed to reach it);
-  // the host word is only there because ssh wants one. A master gone since has freed the port anyway.
-  await runProcess([
+  // the host word is only there because ssh wants one.
+  const cancelled = await runProcess([
     "ssh",
     "-F",
     "/dev/null",
@@ -59,7 +59,8 @@ export async function reclaimForward(dir: string, local: number): Promise<number
     "offload-forward",
   ]);
   await rm(recordPath(dir, local), { force: true });
-  return record.pid;
+  // No such forward there any more (its master exited): the port is held by something else.
+  return cancelled.code === 0 ? record.pid : undefined;
 }
 
 async function readRecord(dir: string, local: number): Promise<ForwardRecord | undefined> {
