@@ -46,7 +46,8 @@ describe("job array scripts", () => {
       const script = buildArrayScript("20261202-020000-zzab", {}, [task(0, dir), task(2, dir)]);
       expect(script).toContain("#SBATCH --job-name=offload-sweep-20261202-020000-zzab\n");
       // srun and scontrol stand in as shell functions: srun runs its command here, once.
-      const shim = 'srun() { shift; "$@"; }\nscontrol() { :; }\n';
+      const shim =
+        'srun() { while [ "${1#-}" != "$1" ]; do shift; done; "$@"; }\nscontrol() { :; }\n';
       const runTask = (id: string) =>
         spawnSync("sh", ["-c", shim + script], {
           cwd: dir,

@@ -159,7 +159,9 @@ describe("Slurm scripts", () => {
     expect(script).toContain("sbatch --parsable --qos 'high prio' --chdir=");
     expect(stdin).toContain("export SECRET_TOKEN='s3cr3t value'");
     expect(stdin.endsWith("offload-stdin-end\n")).toBe(true);
-    expect(buildBatchScript(plan)).toContain(`srun --kill-on-bad-exit=1 sh -c `);
+    expect(buildBatchScript(plan)).toContain(
+      "srun --kill-on-bad-exit=1 --export=ALL $offload_unbuffered sh -c ",
+    );
     expect(buildBatchScript(plan)).toContain("NPROC_PER_NODE=4");
   });
 });

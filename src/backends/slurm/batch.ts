@@ -21,7 +21,13 @@ function buildTaskScript(plan: SlurmPlan): string {
     lines.push(`mkdir -p ${dir} && cd ${dir} || exit 1`);
   }
   lines.push(buildJobCommand(plan.command));
-  return lines.join("\n");
+  // The first task to fail writes its own code (`set -C`: a later one does not overwrite it): srun
+  // exits with the highest code of all tasks, and the ranks it then kills end 143 (TERM), hiding the
+  // rank's `exit 3` that ended the job. A task killed by srun is killed whole, this shell too.
+  return [
+    `sh -c ${quoteShell(lines.join("\n"))}`,
+    'c=$?; [ "$c" = 0 ] || { (set -C; printf \'%s\\n\' "$c" > "$OFFLOAD_RUN_DIR/task-failed") 2>/dev/null; }; exit "$c"',
+  ].join("\n");
 }
 
 /** The `#SBATCH` lines of a spec: offload's first, the user's after them (a later line wins). */
@@ -97,11 +103,20 @@ export function buildBatchBody(plan: SlurmPlan): string[] {
     // While the job runs it keeps the remote dir's lock alive itself (the nodes share the file system),
     // so a run of another offload can tell it from a dead one; offload beats while it is queued.
     `R=${quoteShell(remoteRunDir(plan.runId))}`,
+    // A requeued job starts again: the failure of its earlier start is not this one's.
+    `rm -f "$R/task-failed"`,
     `(while :; do date +%s > "$R/heartbeat.tmp" && mv -f "$R/heartbeat.tmp" "$R/heartbeat"; sleep ${LOCK_HEARTBEAT_SECONDS}; done) >/dev/null 2>&1 &`,
     "offload_beat=$!",
     // One task failing ends the others at once instead of leaving them in a collective until timeout.
-    `srun --kill-on-bad-exit=1 sh -c ${quoteShell(buildTaskScript(plan))}`,
+    // --export=ALL: the tasks get this script's env (the run's env, PATH, MASTER_ADDR) even where
+    // sbatch was given --export=NONE (or SBATCH_EXPORT=NONE, as some sites set), which srun inherits
+    // and then starts the tasks with no PATH at all. A single task's output goes to the file as it
+    // comes (--unbuffered): srun otherwise holds a line until its end, so a progress bar redrawn with
+    // \r showed only when it ended. Several tasks keep whole lines, or theirs would interleave.
+    `offload_unbuffered=; [ "\${SLURM_NTASKS:-}" != 1 ] || offload_unbuffered=--unbuffered`,
+    `srun --kill-on-bad-exit=1 --export=ALL $offload_unbuffered sh -c ${quoteShell(buildTaskScript(plan))}`,
     "offload_code=$?",
+    `if [ "$offload_code" != 0 ] && [ -f "$R/task-failed" ]; then read -r offload_c < "$R/task-failed"; case $offload_c in "" | *[!0-9]*) ;; *) offload_code=$offload_c ;; esac; fi`,
     ...(plan.shutdownLines ?? []),
     'kill "$offload_beat" 2>/dev/null',
     // The run protocol's end mark: `ps` and `logs` read the code as for any run; then the lock is freed,

@@ -54,15 +54,20 @@ export function buildFollowScript(ref: SlurmJobRef, offset: number): string {
     `cd ${quoteRemotePath(ref.remoteDir)} || exit 1`,
     `J=${checkJobId(ref.jobId)}; L=${quoteShell(`${remoteRunDir(ref.runId)}/output.log`)}`,
     `off=${Math.max(0, Math.floor(offset))}`,
+    // The file is read through a descriptor held from its first sight: Slurm writes to the file it
+    // opened, so a log removed (or replaced) while the job runs still streams to its end here.
     `offload_drain() {
-  [ -f "$L" ] || return 0
-  size=$(wc -c < "$L"); size=$((size + 0))
+  if [ -z "$F" ]; then
+    [ -f "$L" ] || return 0
+    F=$L; command exec 3< "$L" && [ -r /dev/fd/3 ] && F=/dev/fd/3
+  fi
+  size=$(wc -c < "$F"); size=$((size + 0))
   [ "$size" -gt "$off" ] || return 0
-  tail -c +$((off + 1)) "$L" | head -c $((size - off)); off=$size
+  tail -c +$((off + 1)) "$F" | head -c $((size - off)); off=$size
   # Output while squeue last said otherwise: the job runs now; ask at once, to say on which nodes.
   case $last in RUNNING*) ;; *) next=$t ;; esac
 }`,
-    `last=; t=0; next=0; gap=1; down=`,
+    `F=; last=; t=0; next=0; gap=1; down=`,
     `while :; do
   if [ "$t" -ge "$next" ]; then
     if offload_squeue; then
