@@ -47,7 +47,7 @@ describe("job array scripts", () => {
       expect(script).toContain("#SBATCH --job-name=offload-sweep-20261202-020000-zzab\n");
       // srun and scontrol stand in as shell functions: srun runs its command here, once.
       const shim =
-        'srun() { while [ "${1#-}" != "$1" ]; do shift; done; "$@"; }\nscontrol() { :; }\n';
+        'srun() { for a; do case $a in -*) shift ;; *) break ;; esac; done; "$@"; }\nscontrol() { :; }\n';
       const runTask = (id: string) =>
         spawnSync("sh", ["-c", shim + script], {
           cwd: dir,
