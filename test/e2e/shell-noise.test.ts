@@ -57,6 +57,9 @@ describeWithHosts(
       token: TOKEN,
       noise: `echo "junk from bashrc 1"; echo "junk 2"; printf 'junk 3 no newline'`,
     });
+    /** `offload run --host HOST/DIR [flags] -- sh SCRIPT` in `target`, as each test runs its job. */
+    const runScript = (target: TempProject, dir: string, script: string, flags: string[] = []) =>
+      offload(target, ["run", "--host", `${host}/${dir}`, ...flags, "--", "sh", script]);
 
     /** Kills the sshd connection serving our commands (not the other tests' sessions on this host). */
     const killOurSession = (): number[] => {
@@ -87,16 +90,7 @@ describeWithHosts(
           "",
         ].join("\n"),
       );
-      const result = await offload(project, [
-        "run",
-        "--host",
-        `${host}/${remote}`,
-        "--download",
-        "out/*",
-        "--",
-        "sh",
-        "job.sh",
-      ]);
+      const result = await runScript(project, remote, "job.sh", ["--download", "out/*"]);
       expect(result.stderr).not.toContain("junk");
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(expectedLines(50));
@@ -124,16 +118,7 @@ describeWithHosts(
       for (const round of [1, 2]) {
         // The second run finds the remote dir filled: rsync's turn under auto, where the shell is clean.
         await project.write("round.txt", `${round}\n`);
-        const result = await offload(project, [
-          "run",
-          "--host",
-          `${host}/${remote}`,
-          "--download",
-          "out/*",
-          "--",
-          "sh",
-          "job.sh",
-        ]);
+        const result = await runScript(project, remote, "job.sh", ["--download", "out/*"]);
         expect(result.stderr).not.toContain("E_SHELL_NOISE");
         expect(result.code).toBe(0);
         expect(result.stdout).toBe("done\n");
@@ -153,14 +138,7 @@ describeWithHosts(
       project = await makeProject();
       await project.write("offload.yaml", "sync:\n  tool: tar\nssh:\n  keepalive: 1\n");
       await project.write("count.sh", countingJob(400, "0.01"));
-      const running = offload(project, [
-        "run",
-        "--host",
-        `${host}/${TOKEN}-resume`,
-        "--",
-        "sh",
-        "count.sh",
-      ]);
+      const running = runScript(project, `${TOKEN}-resume`, "count.sh");
       const logSize = async () => {
         const [id] = (await project?.runIds()) ?? [];
         return id ? ((await project?.localLog(id).catch(() => undefined))?.length ?? 0) : 0;
@@ -182,14 +160,7 @@ describeWithHosts(
       project = await makeProject();
       await project.write("offload.yaml", "sync:\n  tool: rsync\n");
       await project.write("job.sh", "echo hi\n");
-      const result = await offload(project, [
-        "run",
-        "--host",
-        `${host}/${TOKEN}-rsync`,
-        "--",
-        "sh",
-        "job.sh",
-      ]);
+      const result = await runScript(project, `${TOKEN}-rsync`, "job.sh");
       expect(result.code).toBe(200);
       expect(result.stderr).toContain("E_SHELL_NOISE");
       expect(result.stderr).toContain(".bashrc");
