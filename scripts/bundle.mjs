@@ -31,9 +31,30 @@ const englishOnlyZod = {
   },
 };
 
+/**
+ * commander requires node:child_process at its top (for git-style executable subcommands, which
+ * offload has none of): ~6 ms of every command, which `ps` and `report` of finished runs otherwise never
+ * load (they spawn nothing). Here it is required on first use instead. A commander whose line reads
+ * otherwise stops the build: look at the new version's use of childProcess and adapt this.
+ */
+const lazyCommanderChildProcess = {
+  name: "lazy-commander-child-process",
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(eager))
+        throw new Error(`bundle: ${args.path} no longer requires child_process as expected`);
+      const lazy =
+        "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(eager, lazy), loader: "js" };
+    });
+  },
+};
+
 await build({
   entryPoints: ["dist/cli/main.js"],
-  plugins: [englishOnlyZod],
+  plugins: [englishOnlyZod, lazyCommanderChildProcess],
   outfile: "dist/offload.cjs",
   bundle: true,
   platform: "node",

@@ -5,10 +5,10 @@ import { replacePort } from "../config/host.js";
 import { loadSettings } from "../config/load.js";
 import type { SettingsFile } from "../config/schema.js";
 import type { LoadedSettings } from "../config/settings.js";
-import { createStore } from "../create.js";
 import { OffloadError } from "../errors.js";
 import { findProjectDir } from "../project.js";
 import type { RunRecord } from "../runs/record.js";
+import { openRunStore } from "../runs/store.js";
 
 export interface TargetFlags {
   host?: string;
@@ -71,7 +71,7 @@ export function toCliLayer(flags: TargetFlags): SettingsFile {
 /** Settings for a run that exists (its own target unless --host says otherwise), and its full id. */
 export async function loadForRun(run: string | undefined, flags: TargetFlags) {
   const projectDir = findProjectDir(process.cwd());
-  const store = createStore(projectDir);
+  const store = openRunStore(projectDir);
   const runId = await store.resolveId(run);
   const record = await store.load(runId);
   const loaded = await load(flagsForRecord(record, flags));

@@ -5,7 +5,6 @@ import { jobRefOf } from "../backends/types.js";
 import { msSince, type RunContext } from "../context.js";
 import { isOffloadError, OffloadError } from "../errors.js";
 import { outputsFailed } from "../events.js";
-import type { HostTimes } from "../remote/markers.js";
 import { jobDurationMs, type RecordView, type RunRecord, statusForExit } from "../runs/record.js";
 import type { RecordFields, RecordWriter } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";
@@ -13,6 +12,7 @@ import type { SyncTool } from "../sync/upload.js";
 import { deliverResults } from "./bucket.js";
 import { laterRunGuard } from "./download-guard.js";
 import { fetchOutputs } from "./fetch-outputs.js";
+import { hasOutputs, recordTimes } from "./record-end.js";
 import { openSamples } from "./samples.js";
 import { armStop } from "./stop-on-request.js";
 
@@ -37,30 +37,6 @@ function leftDuringStop(error: unknown, record: RecordView, graceSeconds: number
   );
 }
 
-/** The record's times from the host's stamps; without them (an older launcher) the end is when we saw it. */
-export function recordTimes(
-  record: Pick<RecordView, "job" | "finishedAt">,
-  times: HostTimes | undefined,
-): Pick<RunRecord, "job" | "finishedAt"> {
-  const iso = (ms: number | undefined) =>
-    ms === undefined ? undefined : new Date(ms).toISOString();
-  const started = iso(times?.startedMs);
-  const ended = iso(times?.endedMs);
-  const job =
-    started !== undefined || ended !== undefined
-      ? {
-          ...record.job,
-          ...(started === undefined ? {} : { startedAt: started }),
-          ...(ended === undefined ? {} : { endedAt: ended }),
-        }
-      : record.job;
-  return {
-    ...(job === undefined ? {} : { job }),
-    // Attaching again to a run that has ended must not move its end.
-    finishedAt: ended ?? record.finishedAt ?? new Date().toISOString(),
-  };
-}
-
 /** How the follow's end reads in the record: exit code, status, who displaced the run. */
 function endFields(record: RecordView, end: Exclude<FollowEnd, { kind: "missing" }>): RecordFields {
   if (end.kind !== "exit") return { status: "lost" };
@@ -71,16 +47,6 @@ function endFields(record: RecordView, end: Exclude<FollowEnd, { kind: "missing"
     ...(end.displacedBy ? { displacedBy: end.displacedBy } : {}),
     status: stopped && end.code !== 0 ? "stopped" : statusForExit(end.code),
   };
-}
-
-/**
- * Whether an ended run has outputs to bring home: download rules, or results its host puts in a bucket
- * (a lost host has none to push).
- */
-export function hasOutputs(record: RecordView): boolean {
-  if (record.results !== undefined) return record.status !== "lost";
-  const plan = planDownloads(record.download);
-  return plan.globs.length + plan.mapped.length > 0;
 }
 
 type FollowEnd = Awaited<ReturnType<RunContext["backend"]["follow"]>>;

@@ -7,7 +7,7 @@ import { buildNodeEnv } from "../backends/nodes/contract.js";
 import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
-import { createRunId } from "../runs/id.js";
+import { createRunId } from "../runs/new-id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { Transport } from "../transport/types.js";
 import type { HeldLaunch } from "./held-launch.js";

@@ -6,7 +6,7 @@ import { RUN_ID_PATTERN } from "../remote/layout.js";
 import { type RecordView, type RunRecord, statusForExit } from "../runs/record.js";
 import { amendRecord, type RecordFields } from "../runs/record-writer.js";
 import type { RunStore } from "../runs/store.js";
-import { hasOutputs, recordTimes } from "./complete.js";
+import { hasOutputs, recordTimes } from "./record-end.js";
 
 export interface RefreshRequest {
   store: RunStore;

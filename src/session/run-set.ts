@@ -4,7 +4,7 @@ import { isOffloadError } from "../errors.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { findPlannedSweeps } from "../runs/sweep-plan.js";
-import { findSweepRuns, SWEEP_TAG } from "./sweep.js";
+import { findSweepRuns, SWEEP_TAG } from "./sweep-runs.js";
 
 export type RunSet =
   | { kind: "run"; record: RunRecord }

@@ -4,7 +4,7 @@
 import type { RunContext } from "../context.js";
 import { isOffloadError } from "../errors.js";
 import { readGitState } from "../runs/git.js";
-import { createRunId } from "../runs/id.js";
+import { createRunId } from "../runs/new-id.js";
 import type { RunRecord } from "../runs/record.js";
 import { amendRecord } from "../runs/record-writer.js";
 import { planDownloads } from "../sync/download-plan.js";

@@ -5,7 +5,8 @@ import type { RunRecord } from "../runs/record.js";
 import type { SweepPlan } from "../runs/sweep-plan.js";
 import { quoteShell } from "../shell/quote.js";
 import { describeOrigin } from "./lock-origin.js";
-import { fillCommand, SWEEP_TAG, type SweepItem, sweepIndexOf } from "./sweep.js";
+import { fillCommand, type SweepItem, sweepIndexOf } from "./sweep.js";
+import { SWEEP_TAG } from "./sweep-runs.js";
 
 /** A run as a row, numbered by its grid point as `offload sweep` numbered it (`fallback` if unknown). */
 export function toSweepItem(record: RunRecord, fallback: number): SweepItem {

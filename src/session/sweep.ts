@@ -6,7 +6,7 @@ import type { RunContext, RunControls } from "../context.js";
 import { OffloadError } from "../errors.js";
 import type { Reporter } from "../events.js";
 import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
-import { createRunId } from "../runs/id.js";
+import { createRunId } from "../runs/new-id.js";
 import type { RunRecord } from "../runs/record.js";
 import type { RunStore } from "../runs/store.js";
 import { saveSweepPlan } from "../runs/sweep-plan.js";
@@ -17,9 +17,9 @@ import { localOrigin } from "./lock-origin.js";
 import type { NodeTarget } from "./nodes.js";
 import { type RunRequest, runJob } from "./run.js";
 import { ArraySubmission, arrayBackendOf } from "./sweep-array.js";
+import { SWEEP_TAG } from "./sweep-runs.js";
 
 /** The tag that names a run's sweep: `offload report SWEEP` and `ps` find the runs by it. */
-export const SWEEP_TAG = "sweep";
 
 /** `lr=1e-3,1e-4` → ["lr", ["1e-3", "1e-4"]]. */
 export function parseParam(text: string): [string, string[]] {
@@ -268,15 +268,4 @@ export async function runSweep(request: SweepRequest): Promise<SweepResult> {
   for (const array of arrays.values()) array.close();
   await working;
   return { sweepId, items, stopRequested };
-}
-
-/** The runs of sweep `id` (its full id or a unique start of it), in grid order. */
-export async function findSweepRuns(store: RunStore, id: string): Promise<RunRecord[]> {
-  const runs = (await store.list()).filter((r) => r.tags?.[SWEEP_TAG]?.startsWith(id));
-  const sweeps = new Set(runs.map((r) => r.tags?.[SWEEP_TAG]));
-  if (sweeps.size > 1)
-    throw new OffloadError("E_USAGE", `${id} starts the ids of ${sweeps.size} sweeps.`, {
-      hint: `Give more of it: ${[...sweeps].join(", ")}.`,
-    });
-  return runs;
 }

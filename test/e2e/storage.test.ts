@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { openRunStore } from "../../src/runs/store.js";
 import { planInputs } from "../../src/storage/inputs-plan.js";

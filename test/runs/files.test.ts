@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendMetrics } from "../../src/runs/files.js";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import { openRunStore } from "../../src/runs/store.js";
 import { makeRecord } from "../support/record.js";
 

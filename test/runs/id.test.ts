@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createRunId, isRunId } from "../../src/runs/id.js";
+import { isRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 
 describe("run ids", () => {
   it("sort by start time within one second, so the latest run is the one started last", () => {

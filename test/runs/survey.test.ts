@@ -5,7 +5,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import type { RunRecord } from "../../src/runs/record.js";
 import { openRunStore } from "../../src/runs/store.js";
 import { makeRecord } from "../support/record.js";

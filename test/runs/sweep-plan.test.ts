@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import { openRunStore } from "../../src/runs/store.js";
 import {
   loadSweepPlan,

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import { openRunStore } from "../../src/runs/store.js";
 import type { SweepPlan } from "../../src/runs/sweep-plan.js";
 import { saveSweepPlan, sweepDir } from "../../src/runs/sweep-plan.js";

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRunId } from "../../src/runs/id.js";
+import { createRunId } from "../../src/runs/new-id.js";
 import { openRunStore } from "../../src/runs/store.js";
 import type { Presign } from "../../src/storage/presign.js";
 import type { UploadedObject } from "../../src/storage/transfer-events.js";

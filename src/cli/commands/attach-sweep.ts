@@ -14,7 +14,7 @@ import type { RunStore } from "../../runs/store.js";
 import { loadSweepPlan, type SweepPlan } from "../../runs/sweep-plan.js";
 import { attachRun } from "../../session/attach.js";
 import { isLive, type RunSet } from "../../session/run-set.js";
-import { findSweepRuns, type SweepItem } from "../../session/sweep.js";
+import type { SweepItem } from "../../session/sweep.js";
 import {
   describeRunOf,
   describeSweepProcess,
@@ -22,6 +22,7 @@ import {
   placeOnGrid,
   toSweepItem,
 } from "../../session/sweep-points.js";
+import { findSweepRuns } from "../../session/sweep-runs.js";
 import { describeEvent, isNotice } from "../event-lines.js";
 import { captureInterrupts } from "../interrupts.js";
 import type { Output } from "../render.js";

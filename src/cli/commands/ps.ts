@@ -29,6 +29,8 @@ export const PS_HOST_TIMEOUT_MS = 8000;
 
 /** A table cell on one line: newlines, tabs and other control characters shown as escapes. */
 export function escapeControl(text: string): string {
+  // Most cells have none, and a test costs half the replace (`ps` of 1,000 runs: 10,000 cells).
+  if (!/\p{Cc}/u.test(text)) return text;
   return text.replace(/\p{Cc}/gu, (c) => {
     const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\r": "\\r" };
     return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;

@@ -3,7 +3,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { createStore } from "../../create.js";
 import { parseSamples } from "../../remote/samples.js";
 import { renderReportHtml } from "../../report/html.js";
 import type { MachineSummary } from "../../report/machine.js";
@@ -14,8 +13,8 @@ import { type RunSummary, summarizeRun } from "../../report/summary.js";
 import { formatSweepReport } from "../../report/sweep.js";
 import { formatReport } from "../../report/text.js";
 import type { RunRecord } from "../../runs/record.js";
-import { type RunStore, writeFileAtomic } from "../../runs/store.js";
-import { findSweepRuns, SWEEP_TAG } from "../../session/sweep.js";
+import { openRunStore, type RunStore, writeFileAtomic } from "../../runs/store.js";
+import { findSweepRuns, SWEEP_TAG } from "../../session/sweep-runs.js";
 import type { Output } from "../render.js";
 import { load } from "../settings.js";
 
@@ -124,7 +123,7 @@ export async function reportAction(
     separated.html === undefined ? rest : { ...rest, html: separated.html };
   const { projectDir, settings } = await load({});
   const patterns = settings.progress.patterns;
-  const store = createStore(projectDir);
+  const store = openRunStore(projectDir);
   const sweep = runs.length === 1 ? await findSweep(store, runs[0] ?? "") : undefined;
   if (sweep !== undefined && !flags.json && (flags.html === undefined || flags.html === false)) {
     const summaries = await loadSummaries(
