@@ -8,7 +8,6 @@ import type { Reporter } from "../events.js";
 import { buildGpuEnv, type GpuInfo } from "../host/gpus.js";
 import { createRunId } from "../runs/new-id.js";
 import type { RunRecord } from "../runs/record.js";
-import type { RunStore } from "../runs/store.js";
 import { saveSweepPlan } from "../runs/sweep-plan.js";
 import { isSweepStopRequested } from "../runs/sweep-stop.js";
 import { quoteShell } from "../shell/quote.js";
